@@ -1,0 +1,148 @@
+"""Websocket protocol v1: JSON objects with a ``type``. Parsing is strict; building is pure.
+
+Client -> server: ``login {agent, pin}``, ``ready``, ``pause {reason}``, ``logout``, ``ack {offer}``.
+Server -> client: ``hello``, ``state``, ``offer`` (the screen pop), ``offer-withdrawn``,
+``call-connected``, ``call-ended``, ``error``. See docs/console-protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from agent_console.errors import BadMessage
+from crm_core.model import CustomerCard
+from routing import commands as cmd
+from routing.router import AgentView
+
+VERSION = 1
+MAX_MESSAGE_BYTES = 4096
+PAUSE_REASONS = frozenset({"break", "lunch", "training", "meeting", "other"})
+
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    agent: str
+    pin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Logout:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    offer: str
+
+
+ClientMessage = Login | Ready | Pause | Logout | Ack
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "login": ("agent", "pin"),
+    "ready": (),
+    "pause": ("reason",),
+    "logout": (),
+    "ack": ("offer",),
+}
+
+
+def parse(raw: str) -> ClientMessage:
+    if len(raw.encode()) > MAX_MESSAGE_BYTES:
+        raise BadMessage(f"message longer than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadMessage("not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise BadMessage("a JSON object with a string 'type' is expected")
+    kind = data["type"]
+    if kind not in _FIELDS:
+        raise BadMessage(f"unknown message type {kind!r}")
+    expected = set(_FIELDS[kind])
+    extra = set(data) - expected - {"type"}
+    if extra:
+        raise BadMessage(f"unknown fields for {kind!r}: {sorted(extra)}")
+    for name in expected:
+        value = data.get(name)
+        if not isinstance(value, str) or not value or len(value) > 200:
+            raise BadMessage(f"{kind!r} needs {name!r}: a non-empty string up to 200 characters")
+    return _build(kind, data)
+
+
+def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
+    if kind == "login":
+        return Login(data["agent"], data["pin"])
+    if kind == "pause":
+        if data["reason"] not in PAUSE_REASONS:
+            raise BadMessage(f"pause reason must be one of {sorted(PAUSE_REASONS)}")
+        return Pause(data["reason"])
+    if kind == "ack":
+        return Ack(data["offer"])
+    return Ready() if kind == "ready" else Logout()
+
+
+# --- server -> client ---------------------------------------------------------------------------
+def hello() -> Message:
+    return {"type": "hello", "version": VERSION}
+
+
+def state(view: AgentView) -> Message:
+    return {"type": "state", "agent": view.agent, "state": str(view.state), "reason": view.reason,
+            "since": view.since, "call": view.call}  # fmt: skip
+
+
+def state_changed(change: cmd.AgentStateChanged) -> Message:
+    return {"type": "state", "agent": change.agent, "state": str(change.state), "reason": change.reason,
+            "since": change.at}  # fmt: skip
+
+
+def offer(pop: cmd.PopScreen, customer: CustomerCard | None) -> Message:
+    return {
+        "type": "offer",
+        "offer": pop.offer,
+        "call": pop.call,
+        "caller": {"number": pop.caller_number, "name": pop.caller_name},
+        "customer": None if customer is None else _customer(customer),
+        "line": {"id": pop.line, "name": pop.line_name},
+        "did": pop.did,
+        "source": pop.source,
+        "queue": pop.queue,
+        "waited_s": round(pop.waited_s, 3),
+    }
+
+
+def _customer(c: CustomerCard) -> Message:
+    return {"id": c.id, "name": c.name, "company": c.company, "email": c.email, "tier": c.tier,
+            "phones": [{"number": p.e164, "kind": str(p.kind)} for p in c.phones]}  # fmt: skip
+
+
+def offer_withdrawn(w: cmd.WithdrawOffer) -> Message:
+    return {"type": "offer-withdrawn", "offer": w.offer, "call": w.call, "reason": w.reason}
+
+
+def call_connected(c: cmd.CallConnected) -> Message:
+    return {"type": "call-connected", "call": c.call, "at": c.at}
+
+
+def call_ended(log: cmd.LogCall) -> Message:
+    r = log.record
+    return {"type": "call-ended", "call": r.call, "outcome": str(r.outcome), "hung_up_by": str(r.hung_up_by),
+            "talk_s": round(r.talk_s, 3)}  # fmt: skip
+
+
+def error(code: str, message: str) -> Message:
+    return {"type": "error", "error": code, "message": message}

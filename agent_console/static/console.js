@@ -1,0 +1,76 @@
+// The minimal agent console: log in, go ready, see the screen pop when the phone rings.
+// Plain ES module, no build step. Protocol: docs/console-protocol.md.
+const $ = (id) => document.getElementById(id);
+let ws;
+let credentials = null;
+let backoff = 500;
+
+function send(message) {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+}
+
+function log(text) {
+  const li = document.createElement("li");
+  li.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+  $("log").prepend(li);
+}
+
+function showState(m) {
+  const badge = $("state");
+  badge.dataset.state = m.state;
+  badge.textContent = m.reason ? `${m.state} (${m.reason})` : m.state;
+  $("login").hidden = m.state !== "logged-out" && credentials !== null;
+  $("controls").hidden = m.state === "logged-out";
+}
+
+function showPop(m) {
+  const c = m.customer;
+  $("pop-title").textContent = c ? `${c.name}${c.tier === "vip" ? " ★ VIP" : ""}` : "Unknown caller";
+  $("pop-caller").textContent = [m.caller.name, m.caller.number ?? "withheld"].filter(Boolean).join(" · ");
+  $("pop-customer").textContent = c ? [c.name, c.company].filter(Boolean).join(", ") : "not in the customer store";
+  $("pop-line").textContent = m.line.name;
+  $("pop-did").textContent = m.did;
+  $("pop-source").textContent = m.source;
+  $("pop-waited").textContent = `${Math.round(m.waited_s)} s`;
+  $("pop").className = "";
+  $("pop").hidden = false;
+  send({ type: "ack", offer: m.offer });
+}
+
+const handlers = {
+  hello: () => { if (credentials) send({ type: "login", ...credentials }); },
+  state: showState,
+  offer: (m) => { showPop(m); log(`ringing: ${m.caller.number ?? "withheld"} on ${m.line.name} (${m.source})`); },
+  "offer-withdrawn": (m) => { $("pop").hidden = true; log(`offer withdrawn: ${m.reason}`); },
+  "call-connected": () => { $("pop").className = "connected"; log("connected"); },
+  "call-ended": (m) => { $("pop").hidden = true; log(`call ended (${m.outcome}, ${m.hung_up_by} hung up)`); },
+  error: (m) => { $("error").textContent = `${m.error}: ${m.message}`; },
+};
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  ws = new WebSocket(`${scheme}://${location.host}/ws`);
+  ws.onopen = () => { $("connection").textContent = "connected"; backoff = 500; };
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type !== "error") $("error").textContent = "";
+    (handlers[m.type] ?? (() => log(`unknown message ${m.type}`)))(m);
+  };
+  ws.onclose = () => {
+    $("connection").textContent = "reconnecting…";
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 10000);
+  };
+}
+
+$("login").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  credentials = { agent: form.get("agent"), pin: form.get("pin") };
+  $("who").textContent = `agent ${credentials.agent}`;
+  send({ type: "login", ...credentials });
+});
+$("ready").addEventListener("click", () => send({ type: "ready" }));
+$("pause").addEventListener("click", () => send({ type: "pause", reason: $("reason").value }));
+$("logout").addEventListener("click", () => send({ type: "logout" }));
+connect();

@@ -1,0 +1,93 @@
+"""Draws the agent and call lifecycles from the transition tables in ``routing.states``.
+
+``python -m routing.diagram > docs/states.md`` writes the document; a test fails when the file is stale,
+so the drawing can only change by changing the tables.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import TypeVar
+
+from routing.states import (
+    AGENT_TRANSITIONS,
+    CALL_TRANSITIONS,
+    AgentState,
+    AgentTrigger,
+    CallState,
+    CallTrigger,
+)
+
+S = TypeVar("S", bound=enum.StrEnum)
+T = TypeVar("T", bound=enum.StrEnum)
+
+
+def mermaid(transitions: Mapping[tuple[S, T], S], initial: S) -> str:
+    """A Mermaid ``stateDiagram-v2``: one arrow per pair of states, labelled with all its triggers."""
+    states = list(type(initial))
+    arrows: dict[tuple[S, S], list[str]] = {}
+    for (source, trigger), target in transitions.items():
+        arrows.setdefault((source, target), []).append(trigger.value)
+    final = [s for s in states if not any(source is s for source, _ in transitions)]
+    return "\n".join(
+        [
+            "stateDiagram-v2",
+            *(f'    state "{s.value}" as {s.name}' for s in states),
+            f"    [*] --> {initial.name}",
+            *(f"    {a.name} --> {b.name}: {', '.join(ts)}" for (a, b), ts in arrows.items()),
+            *(f"    {s.name} --> [*]" for s in final),
+        ]
+    )
+
+
+def table(transitions: Mapping[tuple[S, T], S]) -> str:
+    """The transitions as a Markdown table, in the order the source table lists them."""
+    rows = ["| state | trigger | next state |", "|---|---|---|"]
+    rows += [f"| {source} | {trigger} | {target} |" for (source, trigger), target in transitions.items()]
+    return "\n".join(rows)
+
+
+def section(title: str, transitions: Mapping[tuple[S, T], S], initial: S, triggers: type[T]) -> str:
+    pairs = len(type(initial)) * len(triggers)
+    return "\n".join(
+        [
+            f"## {title}",
+            "",
+            f"Every {title.lower()} starts `{initial.value}`; "
+            f"{len(transitions)} of the {pairs} (state, trigger) pairs are legal.",
+            "",
+            "```mermaid",
+            mermaid(transitions, initial),
+            "```",
+            "",
+            table(transitions),
+        ]
+    )
+
+
+def document() -> str:
+    return "\n".join(
+        [
+            "# Agent and call states",
+            "",
+            "<!-- Generated from routing/states.py by `python -m routing.diagram > docs/states.md`.",
+            "     Do not edit by hand: tests/routing/test_state_diagram.py fails when it is stale. -->",
+            "",
+            "The router fires these triggers as events arrive. Any (state, trigger) pair not listed is",
+            "illegal: the router raises `IllegalTransition` and leaves its state unchanged.",
+            "",
+            section("Agent", AGENT_TRANSITIONS, AgentState.LOGGED_OUT, AgentTrigger),
+            "",
+            section("Call", CALL_TRANSITIONS, CallState.WAITING, CallTrigger),
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    print(document(), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Errors of the routing core.
+
+RoutingError
+├── IllegalTransition      an event that the state table does not allow in the current state
+└── UnknownAgent           an agent id that is not in the plan
+"""
+
+from __future__ import annotations
+
+
+class RoutingError(Exception):
+    """Root of every error the router raises; the router's state is unchanged when one is raised."""
+
+
+class IllegalTransition(RoutingError):
+    def __init__(self, subject: str, state: str, trigger: str) -> None:
+        super().__init__(f"{subject}: {trigger!r} is not allowed in state {state!r}")
+        self.subject = subject
+        self.state = state
+        self.trigger = trigger
+
+
+class UnknownAgent(RoutingError):
+    def __init__(self, agent: str) -> None:
+        super().__init__(f"unknown agent {agent!r}")
+        self.agent = agent

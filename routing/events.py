@@ -1,0 +1,104 @@
+"""What happened: the router's input. Frozen, past tense, every one stamped with ``at`` (Unix seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.ids import AgentId, CallId, OfferId
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    call: CallId
+    did: str  # E.164 when it could be parsed, else as dialed
+    caller_number: str | None  # E.164 when it could be parsed, else as presented, None if withheld
+    caller_name: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp:
+    call: CallId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRinging:
+    offer: OfferId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAnswered:
+    offer: OfferId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferEnded:
+    """The agent leg is gone: rang out, busy, rejected, or hung up after answering."""
+
+    offer: OfferId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFailed:
+    """The PBX could not place the agent leg at all (e.g. an endpoint that does not exist)."""
+
+    offer: OfferId
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeFailed:
+    call: CallId
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    agent: AgentId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentBecameReady:
+    agent: AgentId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    agent: AgentId
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    agent: AgentId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    at: float
+
+
+Event = (
+    CallArrived
+    | CallerHungUp
+    | OfferRinging
+    | OfferAnswered
+    | OfferEnded
+    | OfferFailed
+    | BridgeFailed
+    | AgentLoggedIn
+    | AgentBecameReady
+    | AgentPaused
+    | AgentLoggedOut
+    | Tick
+)

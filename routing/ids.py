@@ -1,0 +1,23 @@
+"""Identifier types, so a call id is never passed where an agent id is expected."""
+
+from typing import NewType
+
+CallId = NewType("CallId", str)  # the caller's channel id in the PBX
+AgentId = NewType("AgentId", str)
+QueueId = NewType("QueueId", str)
+LineId = NewType("LineId", str)
+OfferId = NewType("OfferId", str)  # the agent leg's channel id, chosen by the router
+BridgeId = NewType("BridgeId", str)
+
+
+def offer_id(call: CallId, attempt: int) -> OfferId:
+    """Agent-leg ids carry the ``sb-`` prefix so the PBX adapter can tell them from callers' channels."""
+    return OfferId(f"sb-{call}-{attempt}")
+
+
+def bridge_id(call: CallId) -> BridgeId:
+    return BridgeId(f"sb-bridge-{call}")
+
+
+def is_offer_channel(channel_id: str) -> bool:
+    return channel_id.startswith("sb-")

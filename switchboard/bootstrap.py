@@ -1,0 +1,100 @@
+"""The one place that wires everything: config -> store -> router -> runtime -> PBX -> consoles.
+
+``Service`` is what ``switchboard serve`` runs and what the integration tests start in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from collections.abc import Callable
+
+import structlog
+from aiohttp import web
+
+from agent_console.app import ConsoleBackend, create_app
+from agent_console.hub import ConsoleHub
+from config.settings import Settings
+from crm_core.migrate import upgrade_async
+from crm_core.sql_store import SqlStore
+from routing import commands as cmd
+from routing import events as ev
+from routing.router import Router
+from switchboard.callers import CallerCache
+from switchboard.phone import to_e164
+from switchboard.recorder import CallRecorder
+from switchboard.runtime import RouterLoop
+from telephony.ari_client import AriClient
+from telephony.pbx import AriPbx
+
+log = structlog.get_logger("bootstrap")
+
+PBX_COMMANDS = (cmd.AnswerCall, cmd.RejectCall, cmd.OfferCall, cmd.CancelOffer, cmd.BridgeCall, cmd.EndCall)
+
+
+def normaliser(region: str) -> Callable[[str], str | None]:
+    return functools.partial(to_e164, region=region)
+
+
+class Service:
+    def __init__(self, settings: Settings, store: SqlStore, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.store = store
+        self.router = Router(settings.plan)
+        self.loop = RouterLoop(self.router, clock)
+        self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
+        self.pbx = AriPbx(self.ari, self.loop.submit, clock, normaliser(settings.region))
+        self.callers = CallerCache(store)
+        self.hub = ConsoleHub(self.callers)
+        self.recorder = CallRecorder(store, self.callers)
+        self.loop.add_sink(self._to_pbx)
+        self.loop.add_sink(self.hub.notice)
+        self.loop.add_sink(self.recorder.notice)
+        self.loop.observers.append(self._prefetch_caller)
+        backend = ConsoleBackend(
+            self.loop.ask, self.router.agent_view, clock, settings.agent_pins, self.health
+        )
+        self.web = create_app(self.hub, backend)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Service:
+        await upgrade_async(settings.database_url)
+        return cls(settings, SqlStore.open(settings.database_url, settings.region), clock)
+
+    def _to_pbx(self, command: cmd.Command) -> None:
+        if isinstance(command, PBX_COMMANDS):
+            self.pbx.execute(command)
+
+    def _prefetch_caller(self, event: ev.Event) -> None:
+        if isinstance(event, ev.CallArrived):
+            self.callers.prefetch(event.call, event.caller_number)
+
+    def health(self) -> dict[str, object]:
+        return {"ari_connected": self.pbx.connected.is_set(), "active_calls": self.router.active_calls}
+
+    async def start(self, http: bool = True) -> None:
+        for run in (self.loop.run, self.recorder.run, self.pbx.run):
+            self._tasks.append(asyncio.create_task(run()))
+        if http:
+            self._runner = web.AppRunner(self.web)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+            await site.start()
+            log.info("http.listening", host=self.settings.http_host, port=self.settings.http_port)
+
+    async def stop(self) -> None:
+        """Finish what was handed over (PBX commands, call-log writes), then close everything."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.pbx.idle(), 5)
+            await asyncio.wait_for(self.recorder.flush(), 10)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.ari.close()
+        await self.store.close()

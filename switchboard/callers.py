@@ -1,0 +1,37 @@
+"""Who is calling: the customer record for each live call, looked up once, as early as possible.
+
+The lookup starts when the call arrives, so it is done by the time the agent's phone rings (the pop)
+and is reused when the call is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from crm_core.model import CustomerCard
+from crm_core.ports import CustomerDirectory
+from routing.ids import CallId
+
+
+class CallerCache:
+    def __init__(self, directory: CustomerDirectory) -> None:
+        self._directory = directory
+        self._lookups: dict[CallId, asyncio.Task[CustomerCard | None]] = {}
+
+    def prefetch(self, call: CallId, number: str | None) -> None:
+        if call not in self._lookups:
+            self._lookups[call] = asyncio.create_task(self._find(number))
+
+    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
+        self.prefetch(call, number)
+        return await asyncio.shield(self._lookups[call])
+
+    def forget(self, call: CallId) -> None:
+        task = self._lookups.pop(call, None)
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def _find(self, number: str | None) -> CustomerCard | None:
+        if number is None or not number.startswith("+"):
+            return None  # withheld or not a dialable number: nobody to find
+        return await self._directory.find_by_number(number)

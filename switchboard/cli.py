@@ -1,0 +1,146 @@
+"""``switchboard``: run the service, place a test call, manage customers, read the call log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from config.settings import ConfigError, Settings, load
+from crm_core.errors import CrmError
+from crm_core.migrate import upgrade_async
+from crm_core.sql_store import SqlStore
+from switchboard.bootstrap import Service, normaliser
+from switchboard.phone import to_e164
+from telephony.ari_client import AriClient
+from telephony.errors import TelephonyError
+
+DEFAULT_CONFIG = "config/switchboard.toml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        settings = load(Path(args.config), normaliser)
+        return int(asyncio.run(args.func(settings, args)))
+    except ConfigError as exc:
+        print(f"switchboard: config: {exc}", file=sys.stderr)
+    except (TelephonyError, CrmError) as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    p.add_argument("--config", default=os.environ.get("SWITCHBOARD_CONFIG", DEFAULT_CONFIG),
+                   help=f"config file (default: $SWITCHBOARD_CONFIG or {DEFAULT_CONFIG})")  # fmt: skip
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the service: ARI, router, agent console, call log")
+    serve.set_defaults(func=_serve)
+
+    call = sub.add_parser("call", help="place a test call into the configured Asterisk")
+    call.add_argument("--from", dest="caller", required=True, help="caller number, e.g. +14155550123")
+    call.add_argument("--to", dest="did", required=True, help="one of the number plan's DIDs")
+    call.add_argument("--name", default="", help="caller name to present")
+    call.set_defaults(func=_call)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(func=_migrate)
+
+    customers = sub.add_parser("customers", help="the customer store").add_subparsers(required=True)
+    add = customers.add_parser("add", help="add a customer")
+    add.add_argument("--name", required=True)
+    add.add_argument("--phone", action="append", required=True, help="repeatable; any common format")
+    add.add_argument("--company")
+    add.add_argument("--email")
+    add.add_argument("--tier", default="standard")
+    add.set_defaults(func=_customers_add)
+
+    calls = sub.add_parser("calls", help="print the newest calls of the call log as JSON lines")
+    calls.add_argument("--limit", type=int, default=20)
+    calls.set_defaults(func=_calls)
+    return p
+
+
+async def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    service = await Service.open(settings)
+    await service.start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    print(f"switchboard: console on http://{settings.http_host}:{settings.http_port}/, "
+          f"ARI {settings.ari.url} app {settings.ari.app!r}", file=sys.stderr)  # fmt: skip
+    await stop.wait()
+    await service.stop()
+    return 0
+
+
+async def _call(settings: Settings, args: argparse.Namespace) -> int:
+    did = to_e164(args.did, settings.region)
+    if did is None:
+        print(f"switchboard: {args.did!r} is not a phone number", file=sys.stderr)
+        return 2
+    if did not in settings.plan.dids:
+        print(
+            f"switchboard: warning: {did} is not in the number plan; the call will be rejected",
+            file=sys.stderr,
+        )
+    caller = f'"{args.name}" <{args.caller}>' if args.name else args.caller
+    # The DID goes to the inbound context without '+', as a carrier would usually deliver it.
+    endpoint = f"Local/{did.lstrip('+')}@{settings.inbound_context}/n"
+    async with AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app) as ari:
+        channel = await ari.originate(
+            endpoint, settings.caller_context, "s", caller, f"test-{uuid.uuid4().hex[:12]}"
+        )
+    print(json.dumps({"channel": channel["id"], "from": args.caller, "to": did}))
+    return 0
+
+
+async def _migrate(settings: Settings, _: argparse.Namespace) -> int:
+    await upgrade_async(settings.database_url)
+    return 0
+
+
+async def _customers_add(settings: Settings, args: argparse.Namespace) -> int:
+    await upgrade_async(settings.database_url)
+    store = SqlStore.open(settings.database_url, settings.region)
+    try:
+        phones = [(p, "other") for p in args.phone]
+        card = await store.add_customer(args.name, phones, args.company, args.email, args.tier)
+    finally:
+        await store.close()
+    print(json.dumps({"id": card.id, "name": card.name, "phones": [p.e164 for p in card.phones]}))
+    return 0
+
+
+async def _calls(settings: Settings, args: argparse.Namespace) -> int:
+    store = SqlStore.open(settings.database_url, settings.region)
+    try:
+        for c in await store.recent_calls(args.limit):
+            print(json.dumps({
+                "call": c.call, "did": c.did, "source": c.source, "line": c.line_name, "queue": c.queue,
+                "caller": c.caller_number, "customer": c.customer_id, "agent": c.agent,
+                "arrived": c.arrived_at.isoformat(), "answered": c.answered_at and c.answered_at.isoformat(),
+                "ended": c.ended_at.isoformat(), "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
+                "outcome": str(c.outcome), "hung_up_by": str(c.hung_up_by),
+            }))  # fmt: skip
+    finally:
+        await store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,88 @@
+"""The one asyncio task that owns the router.
+
+Every event — from the PBX, from consoles, from the clock — goes through one ``asyncio.Queue`` and is
+handled in order, so the router needs no locks. Commands are handed to the sinks (PBX, consoles, call
+log) which start their work and return at once; the router never waits on I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from routing import commands as cmd
+from routing import events as ev
+from routing.errors import RoutingError
+from routing.router import Router
+
+log = structlog.get_logger("runtime")
+
+Sink = Callable[[cmd.Command], None]
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class _Item:
+    event: ev.Event
+    reply: asyncio.Future[list[cmd.Command]] | None = field(default=None)
+
+
+class RouterLoop:
+    def __init__(
+        self, router: Router, clock: Clock, sinks: Sequence[Sink] = (), tick_s: float = 0.25
+    ) -> None:
+        self.router = router
+        self.clock = clock
+        self._sinks = list(sinks)
+        self._tick_s = tick_s
+        self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
+        self.observers: list[Callable[[ev.Event], None]] = []
+
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def submit(self, event: ev.Event) -> None:
+        """Fire and forget: the PBX's events."""
+        self._inbox.put_nowait(_Item(event))
+
+    async def ask(self, event: ev.Event) -> list[cmd.Command]:
+        """Submit and wait for the router's answer; a refused event raises its ``RoutingError``."""
+        reply: asyncio.Future[list[cmd.Command]] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Item(event, reply))
+        return await reply
+
+    async def run(self) -> None:
+        ticker = asyncio.create_task(self._tick())
+        try:
+            while True:
+                self._handle(await self._inbox.get())
+        finally:
+            ticker.cancel()
+
+    def _handle(self, item: _Item) -> None:
+        for observe in self.observers:
+            observe(item.event)
+        try:
+            commands = self.router.handle(item.event)
+        except RoutingError as exc:
+            if item.reply is not None:
+                item.reply.set_exception(exc)
+            else:
+                log.warning("router.refused", event=repr(item.event), error=str(exc))
+            return
+        for command in commands:
+            for sink in self._sinks:
+                try:
+                    sink(command)
+                except Exception:  # a broken sink must not stop routing for everyone else
+                    log.exception("sink.failed", command=repr(command))
+        if item.reply is not None and not item.reply.done():
+            item.reply.set_result(commands)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            self._inbox.put_nowait(_Item(ev.Tick(self.clock())))

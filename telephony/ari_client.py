@@ -1,0 +1,144 @@
+"""A thin, typed client for the parts of ARI's REST API that Switchboard uses.
+
+The contract is Asterisk's own Swagger spec (``/usr/share/asterisk/rest-api/*.json``). Credentials go in
+an Authorization header, never in the URL, so they do not end up in logs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from telephony.errors import AriRequestError, AriUnavailable
+
+Json = dict[str, Any]
+
+
+def _seg(value: str) -> str:
+    """One path segment: ids may hold ';' (Local channels' halves) or other reserved characters."""
+    return quote(value, safe="")
+
+
+class AriClient:
+    def __init__(self, base_url: str, user: str, password: str, app: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        self._auth = aiohttp.encode_basic_auth(user, password)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> AriClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def auth_header(self) -> Mapping[str, str]:
+        return {"Authorization": self._auth}
+
+    @property
+    def events_url(self) -> str:
+        ws = "ws" + self.base_url.removeprefix("http")
+        return f"{ws}/ari/events?app={self.app}&subscribeAll=false"
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # Many small requests on loopback: keep connections alive, no per-host cap that would queue them.
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                headers=self.auth_header, connector=connector, timeout=aiohttp.ClientTimeout(total=10)
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self, method: str, path: str, params: Mapping[str, str] | None = None, body: Json | None = None
+    ) -> Any:
+        url = f"{self.base_url}/ari{path}"
+        try:
+            async with self._http().request(method, url, params=params, json=body) as resp:
+                text = await resp.text()
+                if resp.status >= 400:
+                    raise AriRequestError(method, path, resp.status, text)
+                return json.loads(text) if text else None
+        except aiohttp.ClientError as exc:
+            raise AriUnavailable(self.base_url, str(exc)) from exc
+        except TimeoutError as exc:
+            raise AriUnavailable(self.base_url, "timed out") from exc
+
+    # --- the operations ---------------------------------------------------------------------------
+    async def info(self) -> Json:
+        result: Json = await self.request("GET", "/asterisk/info")
+        return result
+
+    async def channels(self) -> list[Json]:
+        result: list[Json] = await self.request("GET", "/channels")
+        return result
+
+    async def answer(self, channel: str) -> None:
+        await self.request("POST", f"/channels/{_seg(channel)}/answer")
+
+    async def start_moh(self, channel: str, moh_class: str = "default") -> None:
+        await self.request("POST", f"/channels/{_seg(channel)}/moh", {"mohClass": moh_class})
+
+    async def stop_moh(self, channel: str) -> None:
+        await self.request("DELETE", f"/channels/{_seg(channel)}/moh")
+
+    async def create_channel(
+        self, channel_id: str, endpoint: str, app_args: str, originator: str | None = None
+    ) -> Json:
+        params = {"endpoint": endpoint, "app": self.app, "appArgs": app_args, "channelId": channel_id}
+        if originator is not None:
+            params["originator"] = originator
+        result: Json = await self.request("POST", "/channels/create", params)
+        return result
+
+    async def dial(self, channel: str, timeout_s: float, caller: str | None = None) -> None:
+        params = {"timeout": str(max(1, round(timeout_s)))}
+        if caller is not None:
+            params["caller"] = caller
+        await self.request("POST", f"/channels/{_seg(channel)}/dial", params)
+
+    async def hangup(self, channel: str, reason: str = "normal") -> None:
+        await self.request("DELETE", f"/channels/{_seg(channel)}", {"reason": reason})
+
+    async def create_bridge(self, bridge_id: str) -> None:
+        await self.request("POST", f"/bridges/{_seg(bridge_id)}", {"type": "mixing", "name": bridge_id})
+
+    async def add_to_bridge(self, bridge_id: str, channels: list[str]) -> None:
+        await self.request("POST", f"/bridges/{_seg(bridge_id)}/addChannel", {"channel": ",".join(channels)})
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self.request("DELETE", f"/bridges/{_seg(bridge_id)}")
+
+    async def originate(
+        self,
+        endpoint: str,
+        context: str,
+        extension: str,
+        caller_id: str,
+        channel_id: str | None = None,
+        timeout_s: int = 30,
+        variables: Mapping[str, str] | None = None,
+    ) -> Json:
+        params = {
+            "endpoint": endpoint,
+            "context": context,
+            "extension": extension,
+            "priority": "1",
+            "callerId": caller_id,
+            "timeout": str(timeout_s),
+        }
+        if channel_id is not None:
+            params["channelId"] = channel_id
+        body = {"variables": dict(variables)} if variables else None
+        result: Json = await self.request("POST", "/channels", params, body)
+        return result

@@ -1,0 +1,111 @@
+"""ARI JSON in, domain events out: pure functions, tested on recorded ARI messages.
+
+Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
+- the caller's ``StasisStart`` (args ``inbound,<DID>``) is the arrival; its ``StasisEnd`` the hangup;
+- an agent leg (a channel id we chose, ``sb-...``) reports ringing and answer twice, as a
+  ``ChannelStateChange`` and as a ``Dial`` event; the router deduplicates;
+- a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from routing import events as ev
+from routing.ids import CallId, OfferId, is_offer_channel
+
+Normalise = Callable[[str], str | None]
+Json = Mapping[str, Any]
+
+INBOUND = "inbound"
+AGENT = "agent"
+
+
+def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
+    kind = message.get("type")
+    if kind == "StasisStart":
+        return _stasis_start(message, at, normalise)
+    if kind == "StasisEnd":
+        channel = _channel_id(message, "channel")
+        if channel is None:
+            return []
+        if is_offer_channel(channel):
+            return [ev.OfferEnded(OfferId(channel), at)]
+        return [ev.CallerHungUp(CallId(channel), at)]
+    if kind == "ChannelStateChange":
+        return _leg_progress(_channel_id(message, "channel"), _state(message, "channel"), at)
+    if kind == "Dial":
+        status = {"RINGING": "Ringing", "ANSWER": "Up"}.get(str(message.get("dialstatus", "")))
+        return _leg_progress(_channel_id(message, "peer"), status, at)
+    return []
+
+
+def _stasis_start(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
+    args: Sequence[str] = message.get("args") or []
+    channel = message.get("channel") or {}
+    if len(args) < 2 or args[0] != INBOUND or not isinstance(channel.get("id"), str):
+        return []  # an agent leg we created, or a channel sent to the app by someone else
+    return [_arrival(channel, args[1], at, normalise)]
+
+
+def _arrival(channel: Json, dialed: str, at: float, normalise: Normalise) -> ev.CallArrived:
+    caller = channel.get("caller") or {}
+    number = str(caller.get("number") or "").strip()
+    name = str(caller.get("name") or "").strip()
+    return ev.CallArrived(
+        call=CallId(channel["id"]),
+        did=normalise(dialed) or dialed,
+        caller_number=(normalise(number) or number) if number else None,
+        caller_name=name or None,
+        at=at,
+    )
+
+
+def _leg_progress(channel: str | None, state: str | None, at: float) -> list[ev.Event]:
+    if channel is None or not is_offer_channel(channel):
+        return []
+    if state == "Ringing":
+        return [ev.OfferRinging(OfferId(channel), at)]
+    if state == "Up":
+        return [ev.OfferAnswered(OfferId(channel), at)]
+    return []
+
+
+def _channel_id(message: Json, key: str) -> str | None:
+    value = (message.get(key) or {}).get("id")
+    return value if isinstance(value, str) else None
+
+
+def _state(message: Json, key: str) -> str | None:
+    value = (message.get(key) or {}).get("state")
+    return value if isinstance(value, str) else None
+
+
+def reconcile(
+    known: Collection[str], channels: Sequence[Json], app: str, at: float, normalise: Normalise
+) -> tuple[list[ev.Event], list[str]]:
+    """After a (re)connect, what was missed while the events socket was down.
+
+    ARI does not buffer events for a disconnected app, so compare the channels we believed alive with
+    the ones Asterisk lists: the gone ones ended, callers parked in our app that we never saw arrived,
+    and agent legs nobody owns (left by an earlier run) must be hung up. Returns (events, orphan legs).
+    """
+    present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
+    out: list[ev.Event] = []
+    for gone in sorted(set(known) - present.keys()):
+        out.append(ev.OfferEnded(OfferId(gone), at) if is_offer_channel(gone)
+                   else ev.CallerHungUp(CallId(gone), at))  # fmt: skip
+    orphans: list[str] = []
+    for channel_id, channel in present.items():
+        if channel_id in known:
+            continue
+        dialplan = channel.get("dialplan") or {}
+        args = str(dialplan.get("app_data", "")).split(",")
+        if dialplan.get("app_name") != "Stasis" or args[0] != app:
+            continue
+        if is_offer_channel(channel_id):
+            orphans.append(channel_id)
+        elif len(args) >= 3 and args[1] == INBOUND:
+            out.append(_arrival(channel, args[2], at, normalise))
+    return out, orphans

@@ -1,0 +1,219 @@
+"""The console's websocket with aiohttp's test client, over a real router (no PBX): login, actions,
+pops, hostile input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from agent_console.app import ConsoleBackend, create_app
+from agent_console.hub import ConsoleHub
+from crm_core.model import CustomerCard
+from routing import events as ev
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
+from routing.plan import Agent, Did, Line, Plan, Queue
+from routing.router import Router
+from switchboard.runtime import RouterLoop
+
+Q = QueueId("q")
+PLAN = Plan(
+    dids={"+18005550101": Did("+18005550101", "radio", LineId("acme"))},
+    lines={LineId("acme"): Line(LineId("acme"), "Acme Service", Q)},
+    queues={Q: Queue(Q, "Acme")},
+    agents={AgentId("a1"): Agent(AgentId("a1"), "Alice", "Local/101@x", (Q,))},
+)
+JANE = CustomerCard(7, "Jane Doe", "Doe Plumbing", None, "vip")
+
+
+class FixedDirectory:
+    """Knows one customer, by number."""
+
+    def __init__(self) -> None:
+        self.asked: list[str | None] = []
+
+    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
+        self.asked.append(number)
+        return JANE if number == "+14155550123" else None
+
+
+@dataclass
+class Console:
+    client: TestClient[Any, Any]
+    loop: RouterLoop
+    hub: ConsoleHub
+    now: list[float]
+
+    async def ws(self, login: bool = True) -> Any:
+        ws = await self.client.ws_connect("/ws")
+        assert (await ws.receive_json())["type"] == "hello"
+        if login:
+            await ws.send_json({"type": "login", "agent": "a1", "pin": "1234"})
+            assert (await ws.receive_json())["type"] == "state"
+        return ws
+
+    def ring(self, caller: str = "+14155550123") -> None:
+        self.loop.submit(ev.CallArrived(CallId("c1"), "+18005550101", caller, None, self.now[0]))
+        self.loop.submit(ev.OfferRinging(OfferId("sb-c1-1"), self.now[0] + 0.01))
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[Console]:
+    now = [1000.0]
+    router = Router(PLAN)
+    loop = RouterLoop(router, lambda: now[0], tick_s=3600)
+    hub = ConsoleHub(FixedDirectory())
+    loop.add_sink(hub.notice)
+    backend = ConsoleBackend(loop.ask, router.agent_view, lambda: now[0], {AgentId("a1"): "1234"},
+                             lambda: {"ok": True})  # fmt: skip
+    import asyncio
+
+    task = asyncio.create_task(loop.run())
+    client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
+    await client.start_server()
+    yield Console(client, loop, hub, now)
+    await client.close()
+    task.cancel()
+
+
+async def ready(ws: Any) -> None:
+    await ws.send_json({"type": "ready"})
+    assert (await next_of(ws, "state"))["state"] == "ready"
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    for _ in range(20):
+        message: dict[str, Any] = await ws.receive_json(timeout=2)
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind} message")
+
+
+async def test_given_a_ready_agent_when_the_phone_rings_then_the_pop_carries_customer_line_and_source(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    await ready(ws)
+    console.ring()
+    offer = await next_of(ws, "offer")
+    assert offer["customer"]["name"] == "Jane Doe" and offer["customer"]["tier"] == "vip"
+    assert (offer["line"]["name"], offer["source"], offer["did"]) == ("Acme Service", "radio", "+18005550101")
+    assert offer["waited_s"] == pytest.approx(0.01)
+    await ws.send_json({"type": "ack", "offer": offer["offer"]})
+    await ws.send_json({"type": "ready"})  # refused while ringing: a round trip, so the ack was handled
+    assert (await next_of(ws, "error"))["error"] == "not-allowed-now"
+    assert console.hub.acked == {"sb-c1-1": "a1"}
+
+
+async def test_given_an_unknown_caller_when_the_phone_rings_then_the_pop_says_unknown(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    await ready(ws)
+    console.ring(caller="+12125550100")
+    offer = await next_of(ws, "offer")
+    assert offer["customer"] is None and offer["caller"]["number"] == "+12125550100"
+
+
+async def test_given_a_pending_pop_when_a_second_tab_logs_in_then_it_gets_the_pop_too(
+    console: Console,
+) -> None:
+    first = await console.ws()
+    await ready(first)
+    console.ring()
+    offer = await next_of(first, "offer")
+    second = await console.ws()
+    assert (await next_of(second, "offer"))["offer"] == offer["offer"]
+
+
+async def test_given_a_withdrawn_pop_when_the_console_reconnects_then_it_is_not_shown_again(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    await ready(ws)
+    console.ring()
+    await next_of(ws, "offer")
+    console.loop.submit(ev.CallerHungUp(CallId("c1"), 1001.0))
+    assert (await next_of(ws, "offer-withdrawn"))["reason"] == "caller-hung-up"
+    again = await console.ws()
+    await again.send_json({"type": "ready"})  # already ready: no state change, but proves the order
+    await again.send_json({"type": "nonsense"})
+    assert (await again.receive_json(timeout=2))["type"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("login", "code"),
+    [({"agent": "a1", "pin": "wrong"}, "login-failed"), ({"agent": "nobody", "pin": "1234"}, "login-failed")],
+)
+async def test_given_bad_credentials_when_logging_in_then_refused(
+    console: Console, login: dict[str, str], code: str
+) -> None:
+    ws = await console.ws(login=False)
+    await ws.send_json({"type": "login", **login})
+    assert (await ws.receive_json())["error"] == code
+    await ws.send_json({"type": "ready"})
+    assert (await ws.receive_json())["error"] == "not-logged-in"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"kind": "ready"}),
+        json.dumps({"type": "dance"}),
+        json.dumps({"type": "ready", "extra": 1}),
+        json.dumps({"type": "pause", "reason": "nap"}),
+        json.dumps({"type": "pause", "reason": 5}),
+        json.dumps({"type": "login", "agent": "a1"}),
+        json.dumps({"type": "login", "agent": "a1", "pin": "x" * 5000}),
+        "\"'; DROP TABLE customers; --",
+    ],
+)
+async def test_given_a_malformed_message_when_sent_then_error_reply_and_connection_survives(
+    console: Console, raw: str
+) -> None:
+    ws = await console.ws()
+    await ws.send_str(raw)
+    reply = await ws.receive_json()
+    assert reply["type"] == "error" and reply["error"] == "bad-message"
+    await ws.send_json({"type": "ready"})
+    assert (await next_of(ws, "state"))["state"] == "ready"
+
+
+async def test_given_a_binary_frame_when_sent_then_error_and_the_connection_survives(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    await ws.send_bytes(b"\x00\x01")
+    assert (await ws.receive_json())["error"] == "bad-message"
+    await ws.send_json({"type": "ready"})
+    assert (await next_of(ws, "state"))["state"] == "ready"
+
+
+async def test_given_a_ringing_phone_when_the_agent_pauses_then_refused_and_still_ringing(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    await ready(ws)
+    console.ring()
+    await next_of(ws, "offer")
+    await ws.send_json({"type": "pause", "reason": "break"})
+    assert (await next_of(ws, "error"))["error"] == "not-allowed-now"
+    assert console.loop.router.agent_view(AgentId("a1")).state == "ringing"
+
+
+async def test_given_the_service_when_health_is_asked_then_json(console: Console) -> None:
+    resp = await console.client.get("/healthz")
+    assert resp.status == 200 and await resp.json() == {"ok": True}
+
+
+async def test_given_the_page_when_fetched_then_html_and_module_are_served(console: Console) -> None:
+    page = await console.client.get("/")
+    assert page.status == 200 and "console.js" in await page.text()
+    script = await console.client.get("/static/console.js")
+    assert script.status == 200

@@ -1,0 +1,46 @@
+"""The dependency rules of crm_core's docstring, checked on the source so they cannot quietly rot."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import crm_core
+
+PACKAGE = Path(crm_core.__file__).parent
+DOMAIN_MODULES = {"model.py", "ports.py", "errors.py"}
+ALLOWED_FROM_ROUTING = {"routing.records", "routing.ids"}
+FORBIDDEN_PACKAGES = {"telephony", "agent_console", "switchboard"}
+ALLOWED_FROM_SWITCHBOARD = {"switchboard.phone"}  # the shared phone-number normaliser, by design
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_given_crm_core_when_scanned_then_only_routing_data_types_are_imported_from_routing() -> None:
+    for path in _modules():
+        from_routing = {name for name in _imports(path) if name.split(".")[0] == "routing"}
+        assert from_routing <= ALLOWED_FROM_ROUTING, path
+
+
+def test_given_crm_core_when_scanned_then_no_shell_package_is_imported() -> None:
+    for path in _modules():
+        shells = {name for name in _imports(path) if name.split(".")[0] in FORBIDDEN_PACKAGES}
+        assert shells <= ALLOWED_FROM_SWITCHBOARD, path
+
+
+def test_given_domain_modules_when_scanned_then_no_sqlalchemy_or_alembic() -> None:
+    for name in DOMAIN_MODULES:
+        roots = {imported.split(".")[0] for imported in _imports(PACKAGE / name)}
+        assert not roots & {"sqlalchemy", "alembic"}, name

@@ -1,0 +1,201 @@
+"""The real Asterisk sandbox and a Switchboard service running in-process against it.
+
+Each test gets its own Stasis application name (the sandbox dialplan takes it from the inherited
+channel variable SB_APP), its own SQLite store, and a plan whose agents are the sandbox's simulated
+phones: 1xx answer after 300 ms, 2xx never answer, 3xx answer and hang up after 2 s, 4xx are busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from config.settings import AriSettings, Settings
+from routing.ids import AgentId, LineId, QueueId
+from routing.plan import Agent, Did, Line, Plan, Queue
+from switchboard.bootstrap import Service
+from telephony.ari_client import AriClient
+from telephony.errors import TelephonyError
+from tests.support import unavailable
+
+ARI_URL = os.environ.get("SWITCHBOARD_ARI_URL", "http://127.0.0.1:8088")
+ARI_USER = os.environ.get("SWITCHBOARD_ARI_USER", "switchboard")
+ARI_PASSWORD = os.environ.get("SWITCHBOARD_ARI_PASSWORD", "switchboard-test")
+AGENTS_CONTEXT = "switchboard-agents"
+
+DIDS = {
+    "+18005550101": "radio",
+    "+18005550102": "yellow-pages",
+    "+18005550103": "web",
+    "+18005550104": "google-ads",
+}
+
+
+def phone(ext: str) -> str:
+    return f"Local/{ext}@{AGENTS_CONTEXT}/n"
+
+
+def make_plan(agents: dict[str, str], ring_timeout_s: float = 10.0, max_wait_s: float = 120.0) -> Plan:
+    q = QueueId("acme")
+    return Plan(
+        dids={n: Did(n, src, LineId("acme")) for n, src in DIDS.items()},
+        lines={LineId("acme"): Line(LineId("acme"), "Acme Service", q)},
+        queues={q: Queue(q, "Acme Service", ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s)},
+        agents={AgentId(a): Agent(AgentId(a), a, ext, (q,)) for a, ext in agents.items()},
+    )
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@dataclass
+class Console:
+    """An agent's websocket, as a browser would hold it."""
+
+    ws: aiohttp.ClientWebSocketResponse
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    async def expect(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"no {kind!r} message matching {match}; saw {[m['type'] for m in self.seen]}"
+                )
+            try:
+                message = json.loads(await self.ws.receive_str(timeout=remaining))
+            except TimeoutError:
+                continue
+            self.seen.append(message)
+            if message["type"] == kind and all(message.get(k) == v for k, v in match.items()):
+                return message
+
+    async def send(self, **message: Any) -> None:
+        await self.ws.send_json(message)
+
+
+@dataclass
+class Sandbox:
+    """The service under test plus the tools to place and end calls on the real Asterisk."""
+
+    service: Service
+    client: TestClient[Any, Any]
+    ari: AriClient
+    app: str
+    callers: list[str] = field(default_factory=list)
+
+    async def console(self, agent: str, ready: bool = True) -> Console:
+        console = Console(await self.client.ws_connect("/ws"))
+        await console.expect("hello")
+        await console.send(type="login", agent=agent, pin=f"pin-{agent}")
+        await console.expect("state", agent=agent)
+        if ready:
+            await console.send(type="ready")
+            await console.expect("state", state="ready")
+        return console
+
+    async def call(self, caller: str, did: str) -> str:
+        """Place a call as a carrier would deliver it; returns the id the router knows the call by."""
+        channel = f"test-{uuid.uuid4().hex[:12]}"
+        await self.ari.originate(
+            f"Local/{did.lstrip('+')}@switchboard-inbound/n", "switchboard-caller", "s", caller, channel,
+            variables={"_SB_APP": self.app},
+        )  # fmt: skip
+        self.callers.append(channel)
+        return f"{channel};2"  # the Local channel's second half is the one that enters Stasis
+
+    async def hang_up_caller(self, call: str) -> None:
+        await self.ari.hangup(call.removesuffix(";2"))
+
+    async def channels(self) -> set[str]:
+        return {c["id"] for c in await self.ari.channels()}
+
+    async def logged(self, call: str) -> Any:
+        await self.service.recorder.flush()
+        return await wait_until_async(
+            lambda: self.service.store.get_call(call), what=f"call log row of {call}"
+        )
+
+
+async def wait_until_async(
+    fetch: Callable[[], Awaitable[Any]], timeout: float = 10.0, what: str = "row"
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await fetch()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+async def ari_reachable() -> AriClient:
+    ari = AriClient(ARI_URL, ARI_USER, ARI_PASSWORD, "probe")
+    try:
+        await ari.info()
+    except TelephonyError as exc:
+        await ari.close()
+        unavailable(f"Asterisk ARI at {ARI_URL} ({exc})", "start it with scripts/asterisk-sandbox up")
+    return ari
+
+
+SandboxFactory = Callable[..., Awaitable[Sandbox]]
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
+    started: list[Sandbox] = []
+
+    async def start(agents: dict[str, str], **queue: float) -> Sandbox:
+        probe = await ari_reachable()
+        await probe.close()
+        app = f"sbtest-{uuid.uuid4().hex[:8]}"
+        settings = Settings(
+            ari=AriSettings(ARI_URL, ARI_USER, ARI_PASSWORD, app),
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'store.db'}",
+            http_host="127.0.0.1",
+            http_port=0,
+            region="US",
+            caller_context="switchboard-caller",
+            inbound_context="switchboard-inbound",
+            plan=make_plan(agents, **queue),
+            agent_pins={AgentId(a): f"pin-{a}" for a in agents},
+        )
+        service = await Service.open(settings)
+        await service.start(http=False)
+        await asyncio.wait_for(service.pbx.connected.wait(), 10)
+        client: TestClient[Any, Any] = TestClient(TestServer(service.web))
+        await client.start_server()
+        ari = AriClient(ARI_URL, ARI_USER, ARI_PASSWORD, app)
+        box = Sandbox(service, client, ari, app)
+        started.append(box)
+        return box
+
+    yield start
+    for box in started:
+        for channel in box.callers:  # leave nothing ringing or parked in the shared sandbox
+            with contextlib.suppress(TelephonyError):
+                await box.ari.hangup(channel)
+        await box.client.close()
+        await box.service.stop()
+        await box.ari.close()

@@ -1,0 +1,18 @@
+"""Identifier helpers: the router names the agent legs and bridges it asks the PBX to create."""
+
+from routing.ids import CallId, bridge_id, is_offer_channel, offer_id
+
+
+def test_given_call_and_attempt_when_offer_id_made_then_prefixed_and_unique_per_attempt() -> None:
+    assert offer_id(CallId("1700000000.42"), 1) == "sb-1700000000.42-1"
+    assert offer_id(CallId("1700000000.42"), 2) != offer_id(CallId("1700000000.42"), 1)
+
+
+def test_given_call_when_bridge_id_made_then_prefixed() -> None:
+    assert bridge_id(CallId("1700000000.42")) == "sb-bridge-1700000000.42"
+
+
+def test_given_channel_ids_when_classified_then_only_router_made_legs_are_offers() -> None:
+    assert is_offer_channel(offer_id(CallId("1700000000.42"), 1))
+    assert not is_offer_channel("1700000000.42")
+    assert not is_offer_channel("PJSIP/1001-00000001")

@@ -1,0 +1,115 @@
+"""Recorded ARI JSON (Asterisk 22 sandbox, see recorded/) in, domain events out."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routing import events as ev
+from routing.ids import CallId, OfferId
+from switchboard.phone import to_e164
+from telephony.translate import reconcile, translate
+
+RECORDED = Path(__file__).parent / "recorded"
+NORMALISE = functools.partial(to_e164, region="US")
+CALL, LEG = CallId("rec-caller;2"), OfferId("sb-rec-1")
+
+
+def replay(name: str) -> list[ev.Event]:
+    messages: list[dict[str, Any]] = json.loads((RECORDED / f"{name}.json").read_text())
+    return [e for i, m in enumerate(messages) for e in translate(m, float(i), NORMALISE)]
+
+
+def kinds(events: list[ev.Event]) -> list[tuple[str, str]]:
+    return [(type(e).__name__, getattr(e, "call", None) or getattr(e, "offer", "")) for e in events]
+
+
+def test_given_a_served_call_when_replayed_then_arrival_ring_answer_and_both_hangups() -> None:
+    events = replay("served_call")
+    arrival = events[0]
+    assert arrival == ev.CallArrived(CALL, "+18005550101", "+14155550123", "Jane", 0.0)
+    assert kinds(events[1:]) == [
+        ("OfferRinging", LEG), ("OfferRinging", LEG),  # state change and Dial RINGING: the router dedupes
+        ("OfferAnswered", LEG), ("OfferAnswered", LEG),
+        ("CallerHungUp", CALL),
+        ("OfferEnded", LEG),
+    ]  # fmt: skip
+
+
+def test_given_a_ring_timeout_when_replayed_then_only_the_legs_end_reports_it() -> None:
+    # Asterisk sends no Dial NOANSWER for a dial timeout: StasisEnd of the leg must end the offer.
+    events = replay("ring_timeout")
+    assert kinds(events[1:]) == [("OfferRinging", LEG), ("OfferRinging", LEG), ("OfferEnded", LEG),
+                                 ("CallerHungUp", CALL)]  # fmt: skip
+
+
+def test_given_the_caller_hangs_up_while_ringing_when_replayed_then_hangup_before_the_leg_ends() -> None:
+    events = replay("caller_hangup_while_ringing")
+    assert kinds(events[1:]) == [("OfferRinging", LEG), ("OfferRinging", LEG), ("CallerHungUp", CALL),
+                                 ("OfferEnded", LEG)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ({"number": "4155550123", "name": ""}, ("+14155550123", None)),
+        ({"number": "", "name": "Anonymous"}, (None, "Anonymous")),
+        ({"number": "anonymous", "name": ""}, ("anonymous", None)),  # kept as presented, never matched
+        ({}, (None, None)),
+    ],
+)
+def test_given_caller_ids_as_carriers_send_them_when_translated_then_normalised_or_kept(
+    caller: dict[str, str], expected: tuple[str | None, str | None]
+) -> None:
+    message = {
+        "type": "StasisStart",
+        "args": ["inbound", "8005550101"],
+        "channel": {"id": "c1", "caller": caller},
+    }
+    [arrival] = translate(message, 1.0, NORMALISE)
+    assert isinstance(arrival, ev.CallArrived)
+    assert (arrival.caller_number, arrival.caller_name) == expected
+    assert arrival.did == "+18005550101"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "StasisStart", "args": ["agent"], "channel": {"id": "sb-c1-1"}},
+        {"type": "StasisStart", "args": [], "channel": {"id": "x"}},
+        {"type": "StasisStart", "args": ["inbound", "1"], "channel": {"id": 5}},
+        {"type": "StasisEnd"},
+        {"type": "ChannelStateChange", "channel": {"id": "c1", "state": "Up"}},  # the caller, not a leg
+        {"type": "ChannelStateChange", "channel": {"id": "sb-c1-1", "state": "Down"}},
+        {"type": "Dial", "dialstatus": "BUSY", "peer": {"id": "sb-c1-1"}},
+        {"type": "ChannelVarset", "channel": {"id": "c1"}},
+        {"type": "NotAnEvent"},
+        {},
+    ],
+)
+def test_given_messages_that_mean_nothing_to_routing_when_translated_then_no_events(
+    message: dict[str, Any],
+) -> None:
+    assert translate(message, 1.0, NORMALISE) == []
+
+
+def test_given_a_reconnect_when_reconciling_then_gone_channels_end_and_unseen_callers_arrive() -> None:
+    listed = [
+        {"id": "still-here", "dialplan": {"app_name": "Stasis", "app_data": "sb,inbound,18005550101"}},
+        {"id": "arrived-meanwhile", "caller": {"number": "4155550199"},
+         "dialplan": {"app_name": "Stasis", "app_data": "sb,inbound,18005550102"}},
+        {"id": "sb-old-run-1", "dialplan": {"app_name": "Stasis", "app_data": "sb,agent"}},
+        {"id": "other-app", "dialplan": {"app_name": "Stasis", "app_data": "other,inbound,1"}},
+        {"id": "in-dialplan", "dialplan": {"app_name": "Wait", "app_data": "10"}},
+    ]  # fmt: skip
+    events, orphans = reconcile({"still-here", "gone-caller", "sb-gone-1"}, listed, "sb", 9.0, NORMALISE)
+    assert events == [
+        ev.CallerHungUp(CallId("gone-caller"), 9.0),
+        ev.OfferEnded(OfferId("sb-gone-1"), 9.0),
+        ev.CallArrived(CallId("arrived-meanwhile"), "+18005550102", "+14155550199", None, 9.0),
+    ]
+    assert orphans == ["sb-old-run-1"]
