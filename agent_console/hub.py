@@ -81,7 +81,7 @@ class ConsoleHub:
 
     # --- the router's notices -------------------------------------------------------------------
     def notice(self, command: cmd.Command) -> None:
-        """The runtime's sink for console-facing commands; PBX commands are not ours and are ignored."""
+        """The bus subscription for console-facing commands; PBX commands are not ours and are ignored."""
         match command:
             case cmd.PopScreen(agent, _, offer):
                 self._ringing[agent] = offer

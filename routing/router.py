@@ -348,7 +348,7 @@ class Router:
             call = self._pop_waiting(waiting)
             if call is None:
                 break
-            out += self._offer(call, self._agents[next(reversed(ready))], at)
+            out += self._offer(call, self._agents[next(iter(ready))], at)
         return out
 
     def _offer(self, call: _Call, agent: _Agent, at: float) -> list[cmd.Command]:

@@ -22,6 +22,7 @@ from crm_core.sql_store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.router import Router
+from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.phone import to_e164
 from switchboard.recorder import CallRecorder
@@ -43,15 +44,16 @@ class Service:
         self.settings = settings
         self.store = store
         self.router = Router(settings.plan)
-        self.loop = RouterLoop(self.router, clock)
+        self.bus = LocalBus()
+        self.loop = RouterLoop(self.router, clock, self.bus)
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
         self.pbx = AriPbx(self.ari, self.loop.submit, clock, normaliser(settings.region))
         self.callers = CallerCache(store)
         self.hub = ConsoleHub(self.callers)
         self.recorder = CallRecorder(store, self.callers)
-        self.loop.add_sink(self._to_pbx)
-        self.loop.add_sink(self.hub.notice)
-        self.loop.add_sink(self.recorder.notice)
+        self.bus.subscribe(self._to_pbx)
+        self.bus.subscribe(self.hub.notice)
+        self.bus.subscribe(self.recorder.notice)
         self.loop.observers.append(self._prefetch_caller)
         backend = ConsoleBackend(
             self.loop.ask, self.router.agent_view, clock, settings.agent_pins, self.health

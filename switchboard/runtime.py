@@ -1,14 +1,14 @@
 """The one asyncio task that owns the router.
 
 Every event — from the PBX, from consoles, from the clock — goes through one ``asyncio.Queue`` and is
-handled in order, so the router needs no locks. Commands are handed to the sinks (PBX, consoles, call
-log) which start their work and return at once; the router never waits on I/O.
+handled in order, so the router needs no locks. Commands are published on the bus, whose subscribers
+(PBX, consoles, call log) start their work and return at once; the router never waits on I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -17,10 +17,10 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError
 from routing.router import Router
+from switchboard.bus import EventBus
 
 log = structlog.get_logger("runtime")
 
-Sink = Callable[[cmd.Command], None]
 Clock = Callable[[], float]
 
 
@@ -31,18 +31,13 @@ class _Item:
 
 
 class RouterLoop:
-    def __init__(
-        self, router: Router, clock: Clock, sinks: Sequence[Sink] = (), tick_s: float = 0.25
-    ) -> None:
+    def __init__(self, router: Router, clock: Clock, bus: EventBus, tick_s: float = 0.25) -> None:
         self.router = router
         self.clock = clock
-        self._sinks = list(sinks)
+        self._bus = bus
         self._tick_s = tick_s
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
         self.observers: list[Callable[[ev.Event], None]] = []
-
-    def add_sink(self, sink: Sink) -> None:
-        self._sinks.append(sink)
 
     def submit(self, event: ev.Event) -> None:
         """Fire and forget: the PBX's events."""
@@ -74,11 +69,7 @@ class RouterLoop:
                 log.warning("router.refused", event=repr(item.event), error=str(exc))
             return
         for command in commands:
-            for sink in self._sinks:
-                try:
-                    sink(command)
-                except Exception:  # a broken sink must not stop routing for everyone else
-                    log.exception("sink.failed", command=repr(command))
+            self._bus.publish(command)
         if item.reply is not None and not item.reply.done():
             item.reply.set_result(commands)
 

@@ -28,6 +28,7 @@ from telephony.translate import AGENT, Normalise, reconcile, translate
 log = structlog.get_logger("telephony")
 
 LEG_ENTRY_TIMEOUT_S = 5.0
+RETRY_FATAL_S = 5.0
 
 Submit = Callable[[ev.Event], None]
 Clock = Callable[[], float]
@@ -56,6 +57,16 @@ class AriPbx:
 
     # --- events in ------------------------------------------------------------------------------
     async def run(self) -> None:
+        while True:
+            try:
+                await self._connect_and_read()
+            except (WebSocketException, OSError) as exc:
+                # connect() gives up on what it deems fatal (e.g. 401 for a wrong ARI password): say so
+                # loudly and try again later, so fixing Asterisk's side needs no restart of ours.
+                log.error("ari.refused", url=self._ari.base_url, error=str(exc), retry_in_s=RETRY_FATAL_S)
+                await asyncio.sleep(RETRY_FATAL_S)
+
+    async def _connect_and_read(self) -> None:
         # websockets' connect() as an async iterator reconnects with exponential backoff on its own.
         async for ws in connect(
             self._ari.events_url, additional_headers=dict(self._ari.auth_header), max_size=2**22

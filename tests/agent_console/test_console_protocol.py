@@ -3,6 +3,7 @@ pops, hostile input."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
 from routing.plan import Agent, Did, Line, Plan, Queue
 from routing.router import Router
+from switchboard.bus import LocalBus
 from switchboard.runtime import RouterLoop
 
 Q = QueueId("q")
@@ -65,13 +67,12 @@ class Console:
 async def console() -> AsyncIterator[Console]:
     now = [1000.0]
     router = Router(PLAN)
-    loop = RouterLoop(router, lambda: now[0], tick_s=3600)
+    bus = LocalBus()
+    loop = RouterLoop(router, lambda: now[0], bus, tick_s=3600)
     hub = ConsoleHub(FixedDirectory())
-    loop.add_sink(hub.notice)
+    bus.subscribe(hub.notice)
     backend = ConsoleBackend(loop.ask, router.agent_view, lambda: now[0], {AgentId("a1"): "1234"},
                              lambda: {"ok": True})  # fmt: skip
-    import asyncio
-
     task = asyncio.create_task(loop.run())
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()
