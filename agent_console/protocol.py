@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_console.errors import BadMessage
+from crm_core.accounts import Account
 from crm_core.model import CustomerCard
 from routing import commands as cmd
 from routing.router import AgentView
@@ -127,7 +128,15 @@ def offer(pop: cmd.PopScreen, customer: CustomerCard | None) -> Message:
 
 def _customer(c: CustomerCard) -> Message:
     return {"id": c.id, "name": c.name, "company": c.company, "email": c.email, "tier": c.tier,
-            "phones": [{"number": p.e164, "kind": str(p.kind)} for p in c.phones]}  # fmt: skip
+            "language": c.language, "phones": [{"number": p.e164, "kind": str(p.kind)} for p in c.phones],
+            "account": None if c.account is None else _account(c.account)}  # fmt: skip
+
+
+def _account(a: Account) -> Message:
+    # Money as strings: JSON numbers would round a balance through binary floating point.
+    return {"status": str(a.status), "balance": str(a.balance), "currency": a.currency,
+            "credit_limit": str(a.credit_limit), "on_credit_hold": a.on_credit_hold,
+            "last_payment_on": a.last_payment_on and a.last_payment_on.isoformat()}  # fmt: skip
 
 
 def offer_withdrawn(w: cmd.WithdrawOffer) -> Message:

@@ -2,7 +2,11 @@
 
 A ``LoggedCall`` is a ``CallRecord`` as the store keeps it: timestamps as aware UTC datetimes (what a
 report or a UI wants) and the derived durations frozen as numbers, so a stored row never has to be
-recomputed from clock values.
+recomputed from clock values. Its wrap-up (disposition, agent notes, linked case) is added by the agent
+after the call and is never overwritten when the router records the call again.
+
+The other concepts have their own modules: ``customers``, ``accounts``, ``orders``, ``cases``,
+``interactions``, ``pagination`` and ``customer_csv``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from crm_core.accounts import Account
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome, Party
 
@@ -30,7 +35,7 @@ class PhoneNumber:
 
 @dataclass(frozen=True, slots=True)
 class CustomerCard:
-    """What a screen pop shows about the caller."""
+    """What a screen pop shows about the caller: who it is and whether they may order on account."""
 
     id: int
     name: str
@@ -38,6 +43,8 @@ class CustomerCard:
     email: str | None
     tier: str = "standard"
     phones: tuple[PhoneNumber, ...] = ()
+    language: str | None = None
+    account: Account | None = None  # None: the business keeps no account for this customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,9 @@ class LoggedCall:
     wait_s: float
     talk_s: float
     customer_id: int | None
+    disposition: str | None = None  # the wrap-up code the agent chose
+    agent_notes: str | None = None
+    case_id: int | None = None
 
     @classmethod
     def from_record(cls, record: CallRecord, customer_id: int | None) -> LoggedCall:

@@ -8,9 +8,11 @@ convention, so the hand-written migrations can name them and Alembic can compare
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, Dialect, Float, ForeignKey, Integer, MetaData, String
+from sqlalchemy import Date, DateTime, Dialect, Float, ForeignKey, Index, Integer, MetaData, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -48,6 +50,25 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class TagList(TypeDecorator[tuple[str, ...]]):
+    """A customer's tags as one JSON array in a text column: identical on both backends, read in the same
+    query as the customer, and never searched by the store."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...] | None:
+        return None if value is None else tuple(json.loads(value))
+
+
+def Money() -> Numeric[Decimal]:
+    """Exact decimal amounts with two places; below 10**12 they round-trip exactly on SQLite too."""
+    return Numeric(14, 2, asdecimal=True)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -62,6 +83,14 @@ class CustomerRow(Base):
     tier: Mapped[str] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    language: Mapped[str | None] = mapped_column(String)
+    tags: Mapped[tuple[str, ...]] = mapped_column(TagList, server_default="[]")
+    notes: Mapped[str | None] = mapped_column(String)
+    # Unique but nullable: any number of customers may have none (both backends agree on that).
+    external_id: Mapped[str | None] = mapped_column(String, index=True, unique=True)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # name, company and email case-folded by the store (see customers.search_text); what search matches.
+    search_text: Mapped[str] = mapped_column(String, server_default="")
 
     # lazy="raise": under asyncio an accidental lazy load is an error, so loads must be explicit.
     phones: Mapped[list[PhoneNumberRow]] = relationship(
@@ -108,3 +137,65 @@ class CallRow(Base):
     outcome: Mapped[str] = mapped_column(String)
     hung_up_by: Mapped[str] = mapped_column(String)
     offers: Mapped[int] = mapped_column(Integer)
+    disposition: Mapped[str | None] = mapped_column(String)
+    agent_notes: Mapped[str | None] = mapped_column(String)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    balance: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String)
+    credit_limit: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String)
+    last_payment_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    # A customer's newest orders first is the only way orders are read.
+    __table_args__ = (Index("ix_orders_customer_id", "customer_id", "ordered_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    ordered_on: Mapped[date] = mapped_column(Date)
+    item: Mapped[str] = mapped_column(String)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    special_price: Mapped[Decimal | None] = mapped_column(Money())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String)
+    description: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String, index=True)
+    priority: Mapped[str] = mapped_column(String)
+    owner: Mapped[str | None] = mapped_column(String, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CaseEventRow(Base):
+    """Append-only: the store inserts these rows and never updates or deletes one."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str | None] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    changes: Mapped[str | None] = mapped_column(String)  # JSON: [[field, old, new], ...]
+    comment: Mapped[str | None] = mapped_column(String)

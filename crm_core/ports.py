@@ -1,15 +1,27 @@
 """What the rest of Switchboard may ask of the customer store, as Protocols.
 
-Callers (the screen pop, the call logger, later the CRM UI) depend on these, never on ``SqlStore``, so a
-hand-written fake stands in for the database in their tests.
+Callers (the screen pop, the call logger, the HTTP API and the command line) depend on these, never on
+``SqlStore``, so a hand-written fake stands in for the database in their tests. ``SqlStore`` implements
+``CustomerDirectory`` and ``CallLog``; its parts implement the rest (``store.customers`` is
+``Customers``, ``store.accounts`` is ``Accounts``, ``store.cases`` is ``Cases``, ``store.calls`` is
+``CallHistory``, ``store.customer_csv`` is ``CustomerTransfer``). Every method raises only the
+``CrmError`` subclasses its docstring in the ``sql_*`` module names, and never writes part of a request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Protocol
 
+from crm_core.accounts import Account
+from crm_core.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
+from crm_core.customer_csv import ImportSummary, RejectedLine
+from crm_core.customers import Customer, CustomerChanges, CustomerDraft
+from crm_core.interactions import CallFilter, WrapUp
 from crm_core.model import CustomerCard, LoggedCall
+from crm_core.orders import NewOrder, Order
+from crm_core.overview import CustomerOverview
+from crm_core.pagination import Page
 from routing.records import CallRecord
 
 
@@ -47,3 +59,74 @@ class CallLog(Protocol):
         ...
 
     async def get_call(self, call_id: str) -> LoggedCall | None: ...
+
+
+class Customers(Protocol):
+    async def create(self, draft: CustomerDraft, account: Account | None = None) -> Customer: ...
+    async def get(self, customer_id: int) -> Customer: ...
+    async def update(self, customer_id: int, changes: CustomerChanges) -> Customer: ...
+    async def delete(self, customer_id: int) -> None: ...
+    async def anonymise(self, customer_id: int) -> Customer: ...
+
+    async def search(
+        self, text: str = "", *, limit: int = 50, cursor: str | None = None, include_anonymised: bool = False
+    ) -> Page[Customer]: ...
+
+
+class CustomerView(Protocol):
+    async def overview(
+        self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10
+    ) -> CustomerOverview: ...
+
+
+class Accounts(Protocol):
+    async def get(self, customer_id: int) -> Account | None: ...
+    async def set(self, customer_id: int, value: Account) -> Account: ...
+    async def remove(self, customer_id: int) -> None: ...
+    async def add_order(self, customer_id: int, new: NewOrder) -> Order: ...
+
+    async def orders(
+        self, customer_id: int, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]: ...
+
+
+class Cases(Protocol):
+    async def open(self, new: NewCase, author: str | None = None) -> Case: ...
+    async def get(self, case_id: int) -> Case: ...
+    async def update(self, case_id: int, changes: CaseChanges, author: str | None = None) -> Case: ...
+    async def comment(self, case_id: int, text: str, author: str | None = None) -> CaseEvent: ...
+    async def close(self, case_id: int, author: str | None = None, comment: str | None = None) -> Case: ...
+    async def link_call(self, case_id: int, call_id: str, author: str | None = None) -> Case: ...
+    async def history(self, case_id: int) -> list[CaseEvent]: ...
+
+    async def list(
+        self,
+        *,
+        customer_id: int | None = None,
+        status: CaseStatus | None = None,
+        owner: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Case]: ...
+
+
+class CallHistory(Protocol):
+    async def wrap_up(self, call_id: str, wrap_up: WrapUp) -> LoggedCall: ...
+
+    async def query(
+        self, where: CallFilter = ..., *, limit: int = 50, cursor: str | None = None
+    ) -> Page[LoggedCall]: ...
+
+    def export_csv(self, where: CallFilter = ...) -> AsyncIterator[str]: ...
+
+
+class CustomerTransfer(Protocol):
+    async def import_csv(
+        self,
+        lines: Iterable[str],
+        *,
+        on_rejected: Callable[[RejectedLine], object] | None = None,
+        batch_size: int = 1_000,
+    ) -> ImportSummary: ...
+
+    def export_csv(self, *, chunk: int = 1_000) -> AsyncIterator[str]: ...

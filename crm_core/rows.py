@@ -1,27 +1,202 @@
-"""Translation between table rows (``orm``) and domain values (``model``), kept apart from the queries."""
+"""Translation between table rows (``orm``) and domain values, kept apart from the queries.
+
+Queries select the column tuples named here, so what a function reads and what the query fetched cannot
+drift apart.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+
+from crm_core.accounts import Account, AccountStatus
+from crm_core.cases import Case, CaseEvent, CaseEventKind, CaseStatus, FieldChange, Priority
+from crm_core.customers import Customer, Profile, search_text
 from crm_core.model import CustomerCard, LoggedCall, PhoneKind, PhoneNumber
-from crm_core.orm import CallRow, CustomerRow
+from crm_core.orders import Order
+from crm_core.orm import AccountRow, CallRow, CaseEventRow, CaseRow, CustomerRow, OrderRow, PhoneNumberRow
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import Outcome, Party
 
+CUSTOMER_COLUMNS = (
+    CustomerRow.id,
+    CustomerRow.name,
+    CustomerRow.company,
+    CustomerRow.email,
+    CustomerRow.language,
+    CustomerRow.tier,
+    CustomerRow.tags,
+    CustomerRow.notes,
+    CustomerRow.external_id,
+    CustomerRow.created_at,
+    CustomerRow.updated_at,
+    CustomerRow.anonymised_at,
+)
+ACCOUNT_COLUMNS = (
+    AccountRow.balance,
+    AccountRow.currency,
+    AccountRow.credit_limit,
+    AccountRow.status,
+    AccountRow.last_payment_on,
+)
+CENT = Decimal("0.01")
+PHONE_COLUMNS = (PhoneNumberRow.customer_id, PhoneNumberRow.e164, PhoneNumberRow.kind)
+ORDER_COLUMNS = tuple(OrderRow.__table__.c)
+CASE_COLUMNS = tuple(CaseRow.__table__.c)
+EVENT_COLUMNS = tuple(CaseEventRow.__table__.c)
+CALL_COLUMNS = tuple(CallRow.__table__.c)
 
-def customer_card(row: CustomerRow) -> CustomerCard:
-    """``row`` must have its phones loaded (``selectinload``, or freshly added in this session)."""
-    return CustomerCard(
+
+def customer(row: Row[Any], phones: tuple[PhoneNumber, ...]) -> Customer:
+    return Customer(
         id=row.id,
         name=row.name,
         company=row.company,
         email=row.email,
+        language=row.language,
         tier=row.tier,
-        phones=tuple(PhoneNumber(e164=phone.e164, kind=PhoneKind(phone.kind)) for phone in row.phones),
+        tags=tuple(row.tags),
+        notes=row.notes,
+        external_id=row.external_id,
+        phones=phones,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        anonymised_at=row.anonymised_at,
     )
 
 
+def profile_columns(profile: Profile) -> dict[str, object]:
+    """Column name -> value for the ``customers`` table (phones live in their own table)."""
+    return {
+        "name": profile.name,
+        "company": profile.company,
+        "email": profile.email,
+        "language": profile.language,
+        "tier": profile.tier,
+        "tags": profile.tags,
+        "notes": profile.notes,
+        "external_id": profile.external_id,
+        "search_text": search_text(profile.name, profile.company, profile.email),
+    }
+
+
+def phone(row: Row[Any]) -> PhoneNumber:
+    return PhoneNumber(e164=row.e164, kind=PhoneKind(row.kind))
+
+
+def account(row: Row[Any]) -> Account | None:
+    """``None`` when the row came from an outer join that found no account."""
+    if row.currency is None:
+        return None
+    return Account(
+        balance=row.balance,
+        currency=row.currency,
+        credit_limit=row.credit_limit,
+        status=AccountStatus(row.status),
+        last_payment_on=row.last_payment_on,
+    )
+
+
+def account_columns(value: Account) -> dict[str, object]:
+    return {
+        "balance": value.balance,
+        "currency": value.currency,
+        "credit_limit": value.credit_limit,
+        "status": value.status.value,
+        "last_payment_on": value.last_payment_on,
+    }
+
+
+def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:
+    """The card from the lookup's plain rows (id, name, company, email, tier, language, the account
+    columns, e164, kind; one per phone number), with values as either driver returns them."""
+    first = rows[0]
+    (customer_id, name, company, email, tier, language, balance, currency, limit, status, paid) = first[:11]
+    return CustomerCard(
+        id=customer_id,
+        name=name,
+        company=company,
+        email=email,
+        tier=tier,
+        phones=tuple(PhoneNumber(row[11], PhoneKind(row[12])) for row in rows if row[11] is not None),
+        language=language,
+        account=None
+        if currency is None
+        else Account(
+            balance=_cents(balance),
+            currency=currency,
+            credit_limit=_cents(limit),
+            status=AccountStatus(status),
+            last_payment_on=date.fromisoformat(paid) if isinstance(paid, str) else paid,
+        ),
+    )
+
+
+def _cents(value: Decimal | float | int) -> Decimal:
+    """SQLite hands a NUMERIC back as int or float (exact below 10**13 with two places); as SQLAlchemy
+    does, it is read back through its two-place decimal text."""
+    return value.quantize(CENT) if isinstance(value, Decimal) else Decimal(f"{value:.2f}")
+
+
+def order(row: Row[Any]) -> Order:
+    return Order(
+        id=row.id,
+        customer_id=row.customer_id,
+        ordered_on=row.ordered_on,
+        item=row.item,
+        quantity=row.quantity,
+        amount=row.amount,
+        special_price=row.special_price,
+        created_at=row.created_at,
+    )
+
+
+def case(row: Row[Any], calls: tuple[CallId, ...]) -> Case:
+    return Case(
+        id=row.id,
+        customer_id=row.customer_id,
+        subject=row.subject,
+        description=row.description,
+        status=CaseStatus(row.status),
+        priority=Priority(row.priority),
+        owner=row.owner,
+        due_at=row.due_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        calls=calls,
+    )
+
+
+def case_event(row: Row[Any]) -> CaseEvent:
+    changes = () if row.changes is None else tuple(FieldChange(*item) for item in json.loads(row.changes))
+    return CaseEvent(
+        id=row.id,
+        case_id=row.case_id,
+        at=row.at,
+        author=row.author,
+        kind=CaseEventKind(row.kind),
+        changes=changes,
+        comment=row.comment,
+    )
+
+
+def changes_json(changes: tuple[FieldChange, ...]) -> str | None:
+    if not changes:
+        return None
+    return json.dumps([[c.field, c.old, c.new] for c in changes], ensure_ascii=False)
+
+
 def call_columns(call: LoggedCall) -> dict[str, object]:
-    """Column name -> value for the ``calls`` table."""
+    """Column name -> value for the ``calls`` table, as the router reports a call.
+
+    The wrap-up columns are left out on purpose: recording a call again must not erase them.
+    """
     return {
         "call_id": call.call,
         "did": call.did,
@@ -44,7 +219,7 @@ def call_columns(call: LoggedCall) -> dict[str, object]:
     }
 
 
-def logged_call(row: CallRow) -> LoggedCall:
+def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
     return LoggedCall(
         call=CallId(row.call_id),
         did=row.did,
@@ -64,4 +239,7 @@ def logged_call(row: CallRow) -> LoggedCall:
         wait_s=row.wait_s,
         talk_s=row.talk_s,
         customer_id=row.customer_id,
+        disposition=row.disposition,
+        agent_notes=row.agent_notes,
+        case_id=row.case_id,
     )

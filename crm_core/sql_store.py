@@ -1,4 +1,13 @@
-"""``SqlStore``: the customer directory and the call log on SQLite or PostgreSQL (SQLAlchemy asyncio).
+"""``SqlStore``: the customer store on SQLite or PostgreSQL (SQLAlchemy asyncio), one object per process.
+
+It implements the skeleton's ports itself (``CustomerDirectory``, ``CallLog``) and hands out one part
+per concept, each implementing its own port:
+
+    store.customers   SqlCustomers    create / get / update / delete / anonymise / search / overview
+    store.accounts    SqlAccounts     the account, orders
+    store.cases       SqlCases        open / update / comment / close / link_call / history / list
+    store.calls       SqlCalls        record / wrap_up / query / export_csv
+    store.customer_csv SqlCustomerCsv import_csv / export_csv
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.migrate`` first, once, at startup.
@@ -7,38 +16,39 @@ store never migrates: whoever opens it runs ``crm_core.migrate`` first, once, at
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from crm_core import ports, sql_lookup
+from crm_core.customers import Profile
 from crm_core.engine import open_engine
-from crm_core.errors import CustomerNotFound, InvalidPhoneKind, InvalidPhoneNumber
-from crm_core.model import CustomerCard, LoggedCall, PhoneKind
-from crm_core.orm import CallRow, CustomerRow, PhoneNumberRow
-from crm_core.rows import call_columns, customer_card, logged_call
+from crm_core.model import CustomerCard, LoggedCall
+from crm_core.overview import CustomerOverview
+from crm_core.phones import phone_numbers
+from crm_core.sql_accounts import SqlAccounts
+from crm_core.sql_calls import SqlCalls
+from crm_core.sql_cases import SqlCases
+from crm_core.sql_customer_csv import SqlCustomerCsv
+from crm_core.sql_customers import SqlCustomers, insert_customer
+from crm_core.sql_database import Database, utc_now
 from routing.records import CallRecord
-from switchboard.phone import to_e164
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SqlStore:
-    """Implements ``CustomerDirectory`` and ``CallLog``.
+    """Implements ``CustomerDirectory`` and ``CallLog``; its parts implement the other ports.
 
     ``region`` (ISO 3166 alpha-2) is how numbers typed without a country code are read. ``clock`` stamps
-    customers' ``updated_at``; tests pass their own.
+    every ``created_at``/``updated_at`` and case event; tests pass their own.
     """
 
-    def __init__(self, engine: AsyncEngine, region: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._region = region
-        self._clock = clock
+    def __init__(self, engine: AsyncEngine, region: str, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = Database(engine, region, clock)
+        self.customers = SqlCustomers(self._db)
+        self.accounts = SqlAccounts(self._db)
+        self.cases = SqlCases(self._db)
+        self.calls = SqlCalls(self._db)
+        self.customer_csv = SqlCustomerCsv(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:
@@ -46,24 +56,17 @@ class SqlStore:
         return cls(open_engine(url), region)
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self._db.engine.dispose()
 
     async def find_by_number(self, e164: str) -> CustomerCard | None:
         # Normalising again is idempotent on E.164 and forgives a caller id that arrived as dialled.
-        number = to_e164(e164, self._region)
-        if number is None:
-            return None
-        query = (
-            select(CustomerRow)
-            .join(PhoneNumberRow, PhoneNumberRow.customer_id == CustomerRow.id)
-            .where(PhoneNumberRow.e164 == number)
-            .order_by(CustomerRow.updated_at.desc(), CustomerRow.id.desc())
-            .limit(1)
-            .options(selectinload(CustomerRow.phones))
-        )
-        async with self._sessions() as session:
-            row = (await session.scalars(query)).first()
-            return None if row is None else customer_card(row)
+        return await sql_lookup.find_by_number(self._db, e164)
+
+    async def overview(
+        self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10
+    ) -> CustomerOverview:
+        """The customer 360; see ``sql_lookup.overview``."""
+        return await sql_lookup.overview(self._db, customer_id, calls=calls, cases=cases, orders=orders)
 
     async def add_customer(
         self,
@@ -73,67 +76,33 @@ class SqlStore:
         email: str | None = None,
         tier: str = "standard",
     ) -> CustomerCard:
-        numbers = self._normalised(phones)
-        now = self._clock()
-        row = CustomerRow(
-            name=name,
-            company=company,
-            email=email,
-            tier=tier,
-            created_at=now,
-            updated_at=now,
-            phones=[PhoneNumberRow(e164=e164, kind=kind.value) for e164, kind in numbers.items()],
-        )
-        async with self._sessions.begin() as session:
-            session.add(row)
-        return customer_card(row)
-
-    def _normalised(self, phones: Sequence[tuple[str, str]]) -> dict[str, PhoneKind]:
-        """E.164 -> kind, first kind winning for a number given twice; raises before anything is written."""
-        numbers: dict[str, PhoneKind] = {}
-        for raw, kind in phones:
-            e164 = to_e164(raw, self._region)
-            if e164 is None:
-                raise InvalidPhoneNumber(raw)
-            try:
-                phone_kind = PhoneKind(kind)
-            except ValueError:
-                raise InvalidPhoneKind(kind) from None
-            numbers.setdefault(e164, phone_kind)
-        return numbers
+        """The skeleton's add: stores the text as given (only phones are checked); ``customers.create``
+        validates and normalises every field."""
+        numbers = phone_numbers(phones, self._db.region)
+        profile = Profile(name=name, company=company, email=email, tier=tier, phones=numbers)
+        now = self._db.clock()
+        async with self._db.engine.begin() as connection:
+            customer_id = await insert_customer(connection, profile, now)
+        return CustomerCard(customer_id, name, company, email, tier, numbers)
 
     async def record(self, record: CallRecord, customer_id: int | None) -> None:
-        columns = call_columns(LoggedCall.from_record(record, customer_id))
-        async with self._sessions.begin() as session:
-            if customer_id is not None:
-                found = await session.scalar(select(CustomerRow.id).where(CustomerRow.id == customer_id))
-                if found is None:
-                    raise CustomerNotFound(customer_id)
-            await session.execute(self._upsert_call(columns))
-
-    def _upsert_call(self, columns: dict[str, object]) -> Insert:
-        """INSERT ... ON CONFLICT (call_id) DO UPDATE: one statement, so two writers cannot race."""
-        changed = [name for name in columns if name != "call_id"]
-        if self._engine.dialect.name == "postgresql":
-            pg = postgresql.insert(CallRow).values(columns)
-            return pg.on_conflict_do_update(
-                index_elements=[CallRow.call_id], set_={name: pg.excluded[name] for name in changed}
-            )
-        lite = sqlite.insert(CallRow).values(columns)
-        return lite.on_conflict_do_update(
-            index_elements=[CallRow.call_id], set_={name: lite.excluded[name] for name in changed}
-        )
+        await self.calls.record(record, customer_id)
 
     async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
-        if limit < 0:
-            raise ValueError(f"limit must not be negative, got {limit}")
-        query = select(CallRow).order_by(CallRow.arrived_at.desc(), CallRow.call_id.desc()).limit(limit)
-        if customer_id is not None:
-            query = query.where(CallRow.customer_id == customer_id)
-        async with self._sessions() as session:
-            return [logged_call(row) for row in await session.scalars(query)]
+        return await self.calls.recent(limit, customer_id)
 
     async def get_call(self, call_id: str) -> LoggedCall | None:
-        async with self._sessions() as session:
-            row = await session.get(CallRow, call_id)
-            return None if row is None else logged_call(row)
+        return await self.calls.get(call_id)
+
+
+def _implements_the_ports(store: SqlStore) -> tuple[object, ...]:
+    """Never called: mypy checks here that the store and its parts satisfy the Protocols in ``ports``."""
+    directory: ports.CustomerDirectory = store
+    log: ports.CallLog = store
+    view: ports.CustomerView = store
+    customers: ports.Customers = store.customers
+    accounts: ports.Accounts = store.accounts
+    cases: ports.Cases = store.cases
+    history: ports.CallHistory = store.calls
+    transfer: ports.CustomerTransfer = store.customer_csv
+    return directory, log, view, customers, accounts, cases, history, transfer

@@ -18,13 +18,13 @@ from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
 from config.settings import Settings
 from crm_core.migrate import upgrade_async
+from crm_core.phones import to_e164
 from crm_core.sql_store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
-from switchboard.phone import to_e164
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
 from telephony.ari_client import AriClient

@@ -19,9 +19,9 @@ import structlog
 from config.settings import ConfigError, Settings, load
 from crm_core.errors import CrmError
 from crm_core.migrate import upgrade_async
+from crm_core.phones import to_e164
 from crm_core.sql_store import SqlStore
 from switchboard.bootstrap import Service, normaliser
-from switchboard.phone import to_e164
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
 

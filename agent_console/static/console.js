@@ -28,6 +28,10 @@ function showPop(m) {
   $("pop-title").textContent = c ? `${c.name}${c.tier === "vip" ? " ★ VIP" : ""}` : "Unknown caller";
   $("pop-caller").textContent = [m.caller.name, m.caller.number ?? "withheld"].filter(Boolean).join(" · ");
   $("pop-customer").textContent = c ? [c.name, c.company].filter(Boolean).join(", ") : "not in the customer store";
+  const a = c?.account;
+  $("pop-account").textContent = a
+    ? `${a.status}${a.on_credit_hold ? " — CREDIT HOLD" : ""}, balance ${a.balance} ${a.currency}`
+    : "—";
   $("pop-line").textContent = m.line.name;
   $("pop-did").textContent = m.did;
   $("pop-source").textContent = m.source;

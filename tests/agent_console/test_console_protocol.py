@@ -7,6 +7,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
+from crm_core.accounts import Account, AccountStatus
 from crm_core.model import CustomerCard
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
@@ -29,7 +32,10 @@ PLAN = Plan(
     queues={Q: Queue(Q, "Acme")},
     agents={AgentId("a1"): Agent(AgentId("a1"), "Alice", "Local/101@x", (Q,))},
 )
-JANE = CustomerCard(7, "Jane Doe", "Doe Plumbing", None, "vip")
+JANE = CustomerCard(
+    7, "Jane Doe", "Doe Plumbing", None, "vip",
+    account=Account(Decimal("1250.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1)),
+)  # fmt: skip
 
 
 class FixedDirectory:
@@ -104,6 +110,10 @@ async def test_given_a_ready_agent_when_the_phone_rings_then_the_pop_carries_cus
     assert offer["customer"]["name"] == "Jane Doe" and offer["customer"]["tier"] == "vip"
     assert (offer["line"]["name"], offer["source"], offer["did"]) == ("Acme Service", "radio", "+18005550101")
     assert offer["waited_s"] == pytest.approx(0.01)
+    assert offer["customer"]["account"] == {
+        "status": "on-hold", "balance": "1250.50", "currency": "USD", "credit_limit": "1000.00",
+        "on_credit_hold": True, "last_payment_on": "2026-10-01",
+    }  # fmt: skip
     await ws.send_json({"type": "ack", "offer": offer["offer"]})
     await ws.send_json({"type": "ready"})  # refused while ringing: a round trip, so the ack was handled
     assert (await next_of(ws, "error"))["error"] == "not-allowed-now"

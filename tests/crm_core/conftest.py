@@ -111,6 +111,7 @@ def answered_call() -> CallRecord:
 
 
 RowCounts = Callable[[], Awaitable[dict[str, int]]]
+EMPTY = {name: 0 for name in Base.metadata.tables}  # what row_counts gives before anything is written
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import pytest
 from crm_core.engine import open_engine
 from crm_core.errors import InvalidPhoneKind, InvalidPhoneNumber
 from crm_core.model import CustomerCard, PhoneKind, PhoneNumber
+from crm_core.phones import to_e164
 from crm_core.sql_store import SqlStore
-from switchboard.phone import to_e164
+from tests.crm_core.conftest import EMPTY
 
 REGION = "US"
 ANN = "+14155550123"
@@ -86,7 +87,7 @@ async def test_given_one_invalid_number_when_adding_then_invalid_phone_number_an
         await store.add_customer("Ann", [(ANN, "mobile"), (bad, "office")])
 
     assert raised.value.raw == bad
-    assert await row_counts() == {"customers": 0, "phone_numbers": 0, "calls": 0}
+    assert await row_counts() == EMPTY
     assert await store.find_by_number(ANN) is None
 
 
@@ -97,7 +98,7 @@ async def test_given_unknown_kind_when_adding_then_invalid_phone_kind_and_nothin
         await store.add_customer("Ann", [(ANN, "pager")])
 
     assert raised.value.kind == "pager"
-    assert await row_counts() == {"customers": 0, "phone_numbers": 0, "calls": 0}
+    assert await row_counts() == EMPTY
 
 
 async def test_given_same_number_twice_when_adding_then_kept_once_with_first_kind(store: SqlStore) -> None:

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from crm_core.cases import NewCase
+from crm_core.customers import CustomerDraft
 from crm_core.model import LoggedCall
 from crm_core.sql_store import SqlStore
 from routing.ids import CallId
@@ -67,3 +69,34 @@ async def test_given_hostile_text_as_number_when_looked_up_then_none_and_store_i
 
     assert await store.find_by_number(hostile) is None
     assert await store.find_by_number("+14155550123") == added
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+async def test_given_hostile_text_when_searched_then_data_not_sql_and_found_verbatim(
+    store: SqlStore, hostile: str
+) -> None:
+    plain = await store.customers.create(CustomerDraft(name="Plain Customer"))
+    odd = await store.customers.create(CustomerDraft(name=f"x{hostile}x"[:1000], notes=hostile))
+
+    found = await store.customers.search(hostile.strip()[:200])
+
+    assert odd.id in [c.id for c in found.items]
+    assert plain.id not in [c.id for c in found.items] or hostile.strip() == ""
+    assert (await store.customers.get(odd.id)).notes == hostile.strip()
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+async def test_given_hostile_case_text_when_stored_then_history_returns_it_verbatim(
+    store: SqlStore, hostile: str
+) -> None:
+    customer = await store.customers.create(CustomerDraft(name="Ann"))
+    case = await store.cases.open(
+        NewCase(customer.id, f"s{hostile[:900]}s", owner=hostile[:100]), author=hostile[:100]
+    )
+
+    event = await store.cases.comment(case.id, f"c{hostile}c", author=hostile[:100])
+    listed = await store.cases.list(owner=hostile[:100].strip())
+
+    assert (await store.cases.history(case.id))[-1] == event
+    assert event.comment == f"c{hostile}c".strip()
+    assert [c.id for c in listed.items] == [case.id]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from crm_core.engine import open_engine
-from crm_core.migrate import downgrade, upgrade_async
+from crm_core.migrate import alembic_config, downgrade, upgrade_async
 from crm_core.orm import Base
+from crm_core.sql_store import SqlStore
 
-CRM_TABLES = {"customers", "phone_numbers", "calls"}
+CRM_TABLES = {"customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events"}
 
 
 async def _inspect(url: str) -> tuple[set[str], dict[str, set[str]], list[object]]:
@@ -44,14 +47,19 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
     tables, indexes, differences = await _inspect(empty_database_url)
     assert tables == CRM_TABLES | {"alembic_version"}
     assert indexes == {
-        "customers": set(),
+        "customers": {"ix_customers_external_id"},
         "phone_numbers": {"ix_phone_numbers_customer_id", "ix_phone_numbers_e164"},
         "calls": {
             "ix_calls_caller_number",
             "ix_calls_customer_id",
             "ix_calls_agent_id",
             "ix_calls_arrived_at",
+            "ix_calls_case_id",
         },
+        "accounts": set(),
+        "orders": {"ix_orders_customer_id"},
+        "cases": {"ix_cases_customer_id", "ix_cases_status", "ix_cases_owner"},
+        "case_events": {"ix_case_events_case_id"},
     }
     assert differences == []
 
@@ -76,3 +84,60 @@ async def test_given_migrated_database_when_downgraded_to_base_then_no_crm_table
     tables, _, differences = await _inspect(database_url)
     assert tables >= CRM_TABLES
     assert differences == []
+
+
+async def test_given_skeleton_data_when_upgraded_to_0002_then_customers_and_calls_still_read_and_searchable(
+    empty_database_url: str,
+) -> None:
+    await asyncio.to_thread(command.upgrade, alembic_config(empty_database_url), "0001")
+    engine = open_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO customers (id, name, company, email, tier, created_at, updated_at)"
+                    " VALUES (1, 'Ann LEE', 'Acme', NULL, 'vip', :at, :at)"
+                ),
+                {"at": datetime(2024, 1, 1, tzinfo=UTC).replace(tzinfo=None)},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO phone_numbers (customer_id, e164, kind) VALUES (1, '+14155550123', 'mobile')"
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    await upgrade_async(empty_database_url)
+
+    store = SqlStore.open(empty_database_url, "US")
+    try:
+        card = await store.find_by_number("+14155550123")
+        found = await store.customers.search("ann lee")
+    finally:
+        await store.close()
+    assert card is not None and (card.name, card.tier, card.account) == ("Ann LEE", "vip", None)
+    assert [customer.tags for customer in found.items] == [()]
+
+
+async def test_given_0002_database_when_downgraded_to_0001_then_skeleton_schema_and_data_remain(
+    database_url: str,
+) -> None:
+    store = SqlStore.open(database_url, "US")
+    try:
+        added = await store.add_customer("Ann", [("+14155550123", "mobile")])
+    finally:
+        await store.close()
+
+    await asyncio.to_thread(downgrade, database_url, "0001")
+
+    tables, indexes, _ = await _inspect(database_url)
+    assert tables == {"customers", "phone_numbers", "calls", "alembic_version"}
+    assert "ix_calls_case_id" not in indexes["calls"]
+    engine = open_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            names = (await connection.execute(text("SELECT name FROM customers"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert names == [added.name]

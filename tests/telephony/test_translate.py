@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from crm_core.phones import to_e164
 from routing import events as ev
 from routing.ids import CallId, OfferId
-from switchboard.phone import to_e164
 from telephony.translate import reconcile, translate
 
 RECORDED = Path(__file__).parent / "recorded"

@@ -1,0 +1,210 @@
+"""The customer CSV format that ``import`` reads and ``export`` writes. Pure: text in, domain values out.
+
+Columns (the header line names them; any order; only ``name`` is required, a missing column reads as
+empty in every row):
+
+    external_id        the business's own id; the upsert key when present
+    name               required
+    company, email, language, tier (default "standard"), notes
+    tags               semicolon-separated:  vip;wholesale
+    phones             semicolon-separated ``kind:number`` pairs or bare numbers (kind "other"):
+                       mobile:+14155550123;office:(415) 555-0199;+442079460018
+                       kind is mobile, office, home or other; numbers in any format (default region)
+    balance, currency, credit_limit, account_status, last_payment_date
+                       the account; all empty: the row says nothing about the account. Otherwise
+                       currency is required, balance and credit_limit default to 0.00 (plain decimals,
+                       at most two places: -12.50), account_status to ok (ok, overdue, on-hold),
+                       last_payment_date is YYYY-MM-DD or empty.
+
+A row is matched to a stored customer by ``external_id`` when it has one, else by its phone numbers; a
+row with neither is rejected, since re-importing it could only ever add a duplicate. Line numbers are
+1-based with the header as line 1; a record with a quoted line break is reported at its first line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from crm_core import validation
+from crm_core.accounts import Account, AccountStatus
+from crm_core.customers import TAG_SEPARATOR, CustomerDraft, Profile, checked_profile
+from crm_core.errors import (
+    InvalidCsvHeader,
+    InvalidInput,
+    InvalidPhoneKind,
+    InvalidPhoneNumber,
+    ValidationFailed,
+)
+from crm_core.model import PhoneKind
+
+COLUMNS = (
+    "external_id",
+    "name",
+    "company",
+    "email",
+    "language",
+    "tier",
+    "tags",
+    "notes",
+    "phones",
+    "balance",
+    "currency",
+    "credit_limit",
+    "account_status",
+    "last_payment_date",
+)
+REQUIRED = ("name",)
+_STATUSES = frozenset(status.value for status in AccountStatus)
+ACCOUNT_COLUMNS = ("balance", "currency", "credit_limit", "account_status", "last_payment_date")
+PHONE_SEPARATOR = ";"
+KIND_SEPARATOR = ":"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    line: int
+    profile: Profile
+    account: Account | None  # None: leave the stored account as it is
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    line: int
+    field: str | None  # None: the line as a whole (wrong number of fields, no key, ambiguous match)
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    inserted: int = 0
+    updated: int = 0  # rows that changed a stored customer
+    unchanged: int = 0  # rows that matched a stored customer and said nothing new
+    rejected: int = 0
+
+    @property
+    def lines(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.rejected
+
+
+def header_columns(header: Sequence[str]) -> tuple[str, ...]:
+    """The header's column names; raises ``InvalidCsvHeader`` for unknown, doubled or missing ones."""
+    names = [name.strip() for name in header]
+    doubled = tuple(sorted({name for name in names if names.count(name) > 1}))
+    unknown = tuple(name for name in dict.fromkeys(names) if name not in COLUMNS)
+    missing = tuple(name for name in REQUIRED if name not in names)
+    if doubled or unknown or missing:
+        raise InvalidCsvHeader(missing, unknown, doubled)
+    return tuple(names)
+
+
+def parse_record(
+    record: Sequence[str], columns: tuple[str, ...], line: int, region: str
+) -> ImportRow | RejectedLine:
+    """One record of a file whose header named ``columns``: an ``ImportRow``, or why it is rejected."""
+    if len(record) != len(columns):
+        return RejectedLine(line, None, f"expected {len(columns)} fields, found {len(record)}")
+    fields = dict(zip(columns, record, strict=True))
+    field = fields.get
+    try:
+        draft = CustomerDraft(
+            name=field("name", ""),
+            phones=_phones(field("phones", "")),
+            company=field("company"),
+            email=field("email"),
+            language=field("language"),
+            tier=field("tier", "").strip() or "standard",
+            tags=field("tags", "").split(TAG_SEPARATOR),
+            notes=field("notes"),
+            external_id=field("external_id"),
+        )
+        profile = checked_profile(draft, region)
+        account = _account([field(name, "").strip() for name in ACCOUNT_COLUMNS])
+    except InvalidPhoneNumber as error:
+        return RejectedLine(line, "phones", f"not a phone number: {error.raw!r}")
+    except InvalidPhoneKind as error:
+        return RejectedLine(line, "phones", f"not a phone kind: {error.kind!r}")
+    except InvalidInput as error:
+        return RejectedLine(line, getattr(error, "field", None), getattr(error, "reason", str(error)))
+    if profile.external_id is None and not profile.phones:
+        return RejectedLine(line, None, "needs an external_id or a phone number to match on")
+    return ImportRow(line, profile, account)
+
+
+def _phones(raw: str) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for item in raw.split(PHONE_SEPARATOR):
+        item = item.strip()
+        if not item:
+            continue
+        kind, separator, number = item.partition(KIND_SEPARATOR)
+        pairs.append((number, kind.strip().lower()) if separator else (item, PhoneKind.OTHER.value))
+    return pairs
+
+
+def _account(fields: list[str]) -> Account | None:
+    """The account columns, in ``ACCOUNT_COLUMNS`` order, stripped."""
+    if not any(fields):
+        return None
+    balance, currency, credit_limit, status, last_payment = fields
+    if not currency:
+        raise ValidationFailed("currency", "required when any account column is given")
+    if status and status not in _STATUSES:
+        raise ValidationFailed("account_status", "must be ok, overdue or on-hold")
+    limit = validation.parse_money("credit_limit", credit_limit or "0")
+    if limit < 0:
+        raise ValidationFailed("credit_limit", "must not be negative")
+    return Account(
+        balance=validation.parse_money("balance", balance or "0"),
+        currency=validation.currency(currency),
+        credit_limit=limit,
+        status=AccountStatus(status or AccountStatus.OK.value),
+        last_payment_on=_date(last_payment),
+    )
+
+
+def _date(raw: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else _bad_date(raw)
+    except ValueError:
+        return _bad_date(raw)
+
+
+def _bad_date(raw: str) -> date:
+    raise ValidationFailed("last_payment_date", f"not a YYYY-MM-DD date: {raw[:40]!r}")
+
+
+def export_fields(profile: Profile, account: Account | None) -> list[str]:
+    """One record in ``COLUMNS`` order, readable by ``parse_record`` into the same profile and account."""
+    phones = PHONE_SEPARATOR.join(
+        f"{phone.kind.value}{KIND_SEPARATOR}{phone.e164}" for phone in profile.phones
+    )
+    money: list[str] = ["", "", "", "", ""]
+    if account is not None:
+        money = [
+            _decimal(account.balance),
+            account.currency,
+            _decimal(account.credit_limit),
+            account.status.value,
+            "" if account.last_payment_on is None else account.last_payment_on.isoformat(),
+        ]
+    return [
+        profile.external_id or "",
+        profile.name,
+        profile.company or "",
+        profile.email or "",
+        profile.language or "",
+        profile.tier,
+        TAG_SEPARATOR.join(profile.tags),
+        profile.notes or "",
+        phones,
+        *money,
+    ]
+
+
+def _decimal(value: Decimal) -> str:
+    return f"{value:.2f}"

@@ -1,0 +1,162 @@
+"""What every ``sql_*`` module shares: the engine, the default phone region, the clock, and the few places
+where SQLite and PostgreSQL must be spoken to differently so that they answer the same.
+
+Reads run on one connection in one transaction, so a multi-query read (a customer 360, a page with its
+phone numbers) sees one snapshot; writes run in ``begin()`` and either all land or none does.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, Numeric, Row, Select, bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+
+from crm_core.model import PhoneNumber
+from crm_core.orm import PhoneNumberRow, TagList, UtcDateTime
+from crm_core.rows import PHONE_COLUMNS, phone
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine, region: str, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.region = region
+        self.clock = clock
+        self.backend = engine.dialect.name
+
+    def bytewise(self, column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
+        """``column`` compared and sorted by code point on both backends (SQLite's default; PostgreSQL's
+        database collation may be a locale that orders text differently)."""
+        if self.backend == "postgresql":
+            return column.collate("C")
+        return column.expression if isinstance(column, InstrumentedAttribute) else column
+
+    async def reserve_ids(self, connection: AsyncConnection, table: str, count: int) -> list[int]:
+        """``count`` fresh ids for rows of ``table`` that the caller inserts with explicit ids.
+
+        A bulk INSERT ... RETURNING cannot promise to return ids in parameter order on SQLite (SQLAlchemy
+        then inserts one row per statement), so bulk writers take their ids first. PostgreSQL draws them
+        from the table's sequence; SQLite, which lets one writer at a time in, continues after the
+        largest id, as it would itself. ``table`` is one of ours, never input.
+        """
+        if self.backend == "postgresql":
+            drawn = text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+            )
+            return list((await connection.execute(drawn, {"n": count})).scalars())
+        largest = await connection.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
+        return list(range(int(largest or 0) + 1, int(largest or 0) + 1 + count))
+
+    async def fetch_plain(
+        self, statement: Select[Any], params: Mapping[str, object]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``statement`` as plain tuples, values as the driver returns them (no SQLAlchemy
+        result processing: the caller converts, see ``rows.plain_card``). For the screen pop's lookup.
+
+        On SQLite the compiled statement goes straight to aiosqlite, in one trip to its thread instead of
+        four (cursor, execute, fetch, close); PostgreSQL takes the ordinary path.
+        """
+        async with self.engine.connect() as connection:
+            if self.backend != "sqlite":
+                return [tuple(row) for row in await connection.execute(statement, params)]
+            sql, order, defaults = self._plain_statement(statement)
+            values = {**defaults, **params}
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None  # a checked-out connection always has one
+            return [
+                tuple(row) for row in await driver.execute_fetchall(sql, [values[name] for name in order])
+            ]
+
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - module-level statements, one Database per store
+    def _plain_statement(self, statement: Select[Any]) -> tuple[str, tuple[str, ...], dict[str, object]]:
+        compiled = statement.compile(dialect=self.engine.dialect)
+        return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
+
+    async def bulk_insert(
+        self, connection: AsyncConnection, table: type[DeclarativeBase], rows: Sequence[Mapping[str, object]]
+    ) -> None:
+        """INSERT ``rows`` (all with the same keys) in one driver executemany.
+
+        The statement is compiled by SQLAlchemy, with a bound parameter per column, but the values skip
+        its per-row type processing: the few columns that need it are converted here, column by column,
+        to exactly what their types would send (see ``orm``). That triples the rate of a CSV import.
+        """
+        if not rows:
+            return
+        sql, order, converters = self._bulk_statement(table, tuple(rows[0]))
+        values = [list(map(row.__getitem__, order)) for row in rows]
+        for index, convert in converters:
+            for value in values:
+                value[index] = convert(value[index])
+        if self.backend == "sqlite":
+            # Straight to aiosqlite, on the same connection and so in the same transaction: SQLAlchemy's
+            # cursor layer costs as much again as SQLite's own work here.
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None  # a checked-out connection always has one
+            await driver.executemany(sql, values)
+        else:
+            await connection.exec_driver_sql(sql, [tuple(value) for value in values])
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one Database per store, a handful of statements
+    def _bulk_statement(
+        self, table: type[DeclarativeBase], names: tuple[str, ...]
+    ) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], object]], ...]]:
+        statement = insert(table).values({name: bindparam(name) for name in names})
+        compiled = statement.compile(dialect=self.engine.dialect)
+        order = tuple(compiled.positiontup or ())
+        if sorted(order) != sorted(names):
+            raise RuntimeError(f"{self.backend} does not compile {table.__name__} to positional parameters")
+        columns = table.__table__.c
+        converters = tuple(
+            (index, convert)
+            for index, name in enumerate(order)
+            if (convert := self._converter(columns[name].type)) is not None
+        )
+        return str(compiled), order, converters
+
+    def _converter(self, kind: object) -> Callable[[Any], object] | None:
+        if isinstance(kind, TagList):
+            return lambda tags: None if tags is None else json.dumps(list(tags), ensure_ascii=False)
+        if self.backend == "postgresql":
+            return None
+        if isinstance(kind, UtcDateTime):  # naive UTC text, as SQLAlchemy writes it on SQLite
+            return lambda at: (
+                None if at is None else at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            )
+        if isinstance(kind, Date):
+            return lambda day: None if day is None else day.isoformat()
+        if isinstance(kind, Numeric):
+            return lambda amount: None if amount is None else str(amount)
+        return None
+
+    def insert(self, table: type[DeclarativeBase]) -> postgresql.Insert | sqlite.Insert:
+        """The backend's own INSERT, for ``on_conflict_do_update``; both backends spell it the same."""
+        if self.backend == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+
+async def phones_of(connection: AsyncConnection, ids: Iterable[int]) -> dict[int, tuple[PhoneNumber, ...]]:
+    """Each customer's phone numbers, in the order they were added; customers without any are absent."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = select(*PHONE_COLUMNS).where(PhoneNumberRow.customer_id.in_(wanted)).order_by(PhoneNumberRow.id)
+    found: dict[int, list[PhoneNumber]] = {}
+    for row in await connection.execute(query):
+        found.setdefault(row.customer_id, []).append(phone(row))
+    return {customer_id: tuple(numbers) for customer_id, numbers in found.items()}
+
+
+def first_or_none(rows: Iterable[Row[Any]]) -> Row[Any] | None:
+    return next(iter(rows), None)

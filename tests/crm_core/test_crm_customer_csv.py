@@ -1,0 +1,214 @@
+"""Customer CSV import and export, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from crm_core.accounts import Account, AccountStatus
+from crm_core.customer_csv import COLUMNS, ImportSummary, RejectedLine
+from crm_core.customers import CustomerDraft
+from crm_core.errors import InvalidCsvHeader
+from crm_core.model import PhoneKind, PhoneNumber
+from crm_core.sql_store import SqlStore
+from tests.crm_core.conftest import EMPTY, RowCounts
+
+HEADER = ",".join(COLUMNS)
+GOOD = [
+    "ERP-1,Ann Lee,Acme,ann@acme.example,en,vip,wholesale;vip,Prefers mornings,"
+    "mobile:(415) 555-0123;office:+44 20 7946 0018,120.50,usd,500,on-hold,2026-01-15",
+    ',Bo Acker,,,,,,"Two\nlines",212 555 0199,,,,,',
+    "ERP-3,Cy,,,,,,,,,,,,",
+]
+
+
+def _file(*lines: str) -> io.StringIO:
+    return io.StringIO("\r\n".join(lines) + "\r\n", newline="")
+
+
+async def _import(
+    store: SqlStore, *lines: str, batch_size: int = 1_000
+) -> tuple[ImportSummary, list[RejectedLine]]:
+    rejected: list[RejectedLine] = []
+    summary = await store.customer_csv.import_csv(
+        _file(*lines), on_rejected=rejected.append, batch_size=batch_size
+    )
+    return summary, rejected
+
+
+async def _export(store: SqlStore) -> str:
+    return "".join([line async for line in store.customer_csv.export_csv()])
+
+
+async def test_given_good_file_when_imported_then_every_row_inserted_with_phones_and_account(
+    store: SqlStore,
+) -> None:
+    summary, rejected = await _import(store, HEADER, *GOOD)
+
+    assert (summary, rejected) == (ImportSummary(inserted=3), [])
+    card = await store.find_by_number("+442079460018")
+    assert card is not None and card.name == "Ann Lee"
+    assert card.phones == (
+        PhoneNumber("+14155550123", PhoneKind.MOBILE),
+        PhoneNumber("+442079460018", PhoneKind.OFFICE),
+    )
+    assert card.account == Account(
+        Decimal("120.50"),
+        "USD",
+        Decimal("500.00"),
+        AccountStatus.ON_HOLD,
+        card.account.last_payment_on if card.account else None,
+    )
+    bo = await store.find_by_number("(212) 555-0199")
+    assert bo is not None and (await store.customers.get(bo.id)).notes == "Two\nlines"
+
+
+async def test_given_same_file_when_imported_twice_then_second_run_changes_nothing(
+    store: SqlStore, row_counts: RowCounts
+) -> None:
+    await _import(store, HEADER, *GOOD)
+    before = [await store.customers.get(c.id) for c in (await store.customers.search("")).items]
+    counts = await row_counts()
+
+    summary, rejected = await _import(store, HEADER, *GOOD)
+
+    assert (summary, rejected) == (ImportSummary(unchanged=3), [])
+    assert [await store.customers.get(c.id) for c in before] == before  # updated_at untouched too
+    assert await row_counts() == counts
+
+
+async def test_given_changed_rows_when_reimported_then_only_they_count_as_updated(store: SqlStore) -> None:
+    await _import(store, HEADER, *GOOD)
+    changed = [GOOD[0].replace("120.50", "99.00"), GOOD[1].replace("Bo Acker", "Bo Acker-Smith"), GOOD[2]]
+
+    summary, _ = await _import(store, HEADER, *changed)
+
+    assert summary == ImportSummary(updated=2, unchanged=1)
+    ann = await store.find_by_number("+14155550123")
+    assert ann is not None and ann.account is not None and ann.account.balance == Decimal("99.00")
+    bo = await store.find_by_number("+12125550199")
+    assert bo is not None and bo.name == "Bo Acker-Smith"
+
+
+async def test_given_bad_rows_when_imported_then_each_rejected_with_line_and_field_and_good_rows_kept(
+    store: SqlStore,
+) -> None:
+    lines = [
+        HEADER,
+        GOOD[0],  # line 2
+        "ERP-4,Dee,,not-an-email,,,,,,,,,,",  # 3
+        "ERP-5,Eve,,,,,,,pager:+14155550100,,,,,",  # 4
+        "ERP-6,Fay,,,,,,,mobile:12,,,,,",  # 5
+        "ERP-7,Gus,,,,,,,,12.345,USD,,,",  # 6
+        "ERP-8,Hal",  # 7
+        ',Ida,,,,,,"multi\nline note",,,,,,',  # 8 (and 9): no key
+        "ERP-9,Jo,,,,,,,,,USD,,,2026-02-30",  # 10
+        "ERP-10,Kim,,,,,,,,5,,,,",  # 11
+        GOOD[2],  # 12
+    ]
+
+    summary, rejected = await _import(store, *lines, batch_size=2)
+
+    assert summary == ImportSummary(inserted=2, rejected=8)
+    assert [(r.line, r.field) for r in rejected] == [
+        (3, "email"),
+        (4, "phones"),
+        (5, "phones"),
+        (6, "balance"),
+        (7, None),
+        (8, None),
+        (10, "last_payment_date"),
+        (11, "currency"),
+    ]
+    assert (
+        "pager" in rejected[1].reason and "'12'" in rejected[2].reason and "14 fields" in rejected[4].reason
+    )
+    assert [c.name for c in (await store.customers.search("")).items] == ["Ann Lee", "Cy"]
+
+
+@pytest.mark.parametrize(
+    ("header", "missing", "unknown", "doubled"),
+    [
+        ("external_id,company", ("name",), (), ()),
+        ("name,password", (), ("password",), ()),
+        ("name,name", (), (), ("name",)),
+        ("", ("name",), (), ()),
+    ],
+)
+async def test_given_bad_header_when_importing_then_invalid_csv_header_and_nothing_written(
+    store: SqlStore,
+    row_counts: RowCounts,
+    header: str,
+    missing: tuple[str, ...],
+    unknown: tuple[str, ...],
+    doubled: tuple[str, ...],
+) -> None:
+    with pytest.raises(InvalidCsvHeader) as raised:
+        await store.customer_csv.import_csv(io.StringIO(header + "\r\nAnn,x\r\n" if header else ""))
+
+    assert (raised.value.missing, raised.value.unknown, raised.value.doubled) == (missing, unknown, doubled)
+    assert await row_counts() == EMPTY
+
+
+async def test_given_subset_of_columns_in_any_order_when_imported_then_rest_empty(store: SqlStore) -> None:
+    summary, _ = await _import(store, "phones,name", '"+14155550123","Ann"', "", "  ,  ")
+
+    assert summary == ImportSummary(inserted=1)
+    card = await store.find_by_number("+14155550123")
+    assert card is not None and (card.name, card.tier, card.phones[0].kind) == (
+        "Ann",
+        "standard",
+        PhoneKind.OTHER,
+    )
+
+
+async def test_given_rows_sharing_a_key_when_imported_then_applied_in_file_order(store: SqlStore) -> None:
+    rows = ["ERP-1,First,,,,,,,,,,,,", "ERP-1,Second,,,,,,,,,,,,", ",Phone one,,,,,,,+14155550123,,,,,"]
+    summary, _ = await _import(store, HEADER, *rows, ",Phone two,,,,,,,mobile:+14155550123,,,,,")
+
+    assert summary == ImportSummary(inserted=2, updated=2)
+    assert [c.name for c in (await store.customers.search("")).items] == ["Second", "Phone two"]
+
+
+async def test_given_number_owned_by_two_customers_when_imported_by_phone_then_tie_broken_or_rejected(
+    store: SqlStore,
+) -> None:
+    for name, numbers in [
+        ("Ann", ["+14155550123"]),
+        ("Bo", ["+14155550123", "+14155550124"]),
+        ("Ann", ["+14155550123", "+14155550125"]),
+    ]:
+        await store.customers.create(CustomerDraft(name=name, phones=[(n, "mobile") for n in numbers]))
+
+    same_numbers = ",Bo B,,,,,,,+14155550123;+14155550124,,,,,"
+    two_anns = ",Ann,,,,,,,+14155550123;+14155550199,,,,,"
+    summary, rejected = await _import(store, HEADER, same_numbers, two_anns)
+
+    assert summary == ImportSummary(updated=1, rejected=1)
+    assert rejected[0].line == 3 and "several customers" in rejected[0].reason
+
+
+async def test_given_store_when_exported_and_imported_elsewhere_then_same_export(
+    store: SqlStore, database_url: str
+) -> None:
+    await _import(store, HEADER, *GOOD)
+    await store.customers.create(
+        CustomerDraft(name='Quote "me", please', notes="a;b:c", phones=[("+14155550177", "home")])
+    )
+    gone = await store.customers.create(CustomerDraft(name="Gone", phones=[("+14155550178", "home")]))
+    await store.customers.anonymise(gone.id)
+    exported = await _export(store)
+    for customer in (await store.customers.search("", include_anonymised=True)).items:
+        await store.customers.delete(customer.id)
+
+    rejected: list[RejectedLine] = []
+    summary = await store.customer_csv.import_csv(
+        io.StringIO(exported, newline=""), on_rejected=rejected.append
+    )
+
+    assert (summary, rejected) == (ImportSummary(inserted=4), [])
+    assert next(csv.reader(io.StringIO(exported))) == list(COLUMNS)
+    assert await _export(store) == exported
