@@ -14,7 +14,7 @@ class RoutingError(Exception):
 
 class IllegalTransition(RoutingError):
     def __init__(self, subject: str, state: str, trigger: str) -> None:
-        super().__init__(f"{subject}: {trigger!r} is not allowed in state {state!r}")
+        super().__init__(f"{subject}: {str(trigger)!r} is not allowed in state {str(state)!r}")
         self.subject = subject
         self.state = state
         self.trigger = trigger

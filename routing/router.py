@@ -27,6 +27,7 @@ from routing.states import (
 )
 
 RING_NO_ANSWER = "ring-no-answer"
+ENDED_MEMORY = 10_000  # far more calls than can end between an ARI disconnect and the reconnect
 
 
 @dataclass(slots=True)
@@ -96,6 +97,9 @@ class Router:
         # Insertion order is readiness order, so the first key is the longest-idle agent: O(1) to pick.
         self._ready: dict[QueueId, dict[AgentId, None]] = {q: {} for q in plan.queues}
         self._timers: list[_Timer] = []
+        # Ids of calls already over, oldest first, so a replayed arrival (a StasisStart seen again after
+        # an ARI reconnect, before our hangup took effect) is not taken for a new call. Bounded.
+        self._ended: dict[CallId, None] = {}
         self._seq = 0
         self._handlers: dict[type, Callable[[ev.Event], list[cmd.Command]]] = {
             ev.CallArrived: self._on_call_arrived,  # type: ignore[dict-item]
@@ -135,10 +139,11 @@ class Router:
 
     # --- calls ----------------------------------------------------------------------------------
     def _on_call_arrived(self, e: ev.CallArrived) -> list[cmd.Command]:
-        if e.call in self._calls:
-            return []  # a replayed StasisStart after a reconnect: already ours
+        if e.call in self._calls or e.call in self._ended:
+            return []  # a replayed StasisStart after a reconnect: already ours, or already over
         did = self._plan.dids.get(e.did)
         if did is None:
+            self._remember_ended(e.call)
             return [
                 cmd.RejectCall(e.call, f"number {e.did} is not in the number plan"),
                 cmd.LogCall(self._unrouted_record(e)),
@@ -391,6 +396,7 @@ class Router:
 
     def _finish(self, call: _Call, outcome: Outcome, by: Party, at: float) -> cmd.LogCall:
         del self._calls[call.id]
+        self._remember_ended(call.id)
         if call.offer is not None:
             self._offers.pop(call.offer, None)
         call.state = CallState.ENDED
@@ -401,6 +407,11 @@ class Router:
                 at, outcome, by, call.offers,
             )
         )  # fmt: skip
+
+    def _remember_ended(self, call: CallId) -> None:
+        self._ended[call] = None
+        if len(self._ended) > ENDED_MEMORY:
+            del self._ended[next(iter(self._ended))]
 
     @staticmethod
     def _unrouted_record(e: ev.CallArrived) -> CallRecord:

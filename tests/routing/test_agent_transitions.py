@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from routing_harness import Scenario
+from routing_harness import Scenario, make_plan
 
 from routing.errors import IllegalTransition, UnknownAgent
 from routing.ids import AgentId
@@ -19,7 +19,7 @@ AGENT_TRIGGERS = (T.LOG_IN, T.READY, T.PAUSE, T.LOG_OUT)
 
 def _reach(state: AgentState, **plan_options: float) -> Scenario:
     """A scenario in which agent a1 is in ``state``; a1 is the only agent and c1 the only call."""
-    sc = Scenario(agents=1, **plan_options)
+    sc = Scenario(make_plan(1, **plan_options))
     if state is A.LOGGED_OUT:
         return sc
     sc.log_in("a1", at=10)
@@ -64,11 +64,11 @@ def test_given_any_state_when_logged_in_again_then_nothing_changes_but_logged_ou
 
 
 # --- the table as the router applies it: triggers the agent fires ------------------------------------
-_EVENTS: dict[AgentTrigger, Callable[[Scenario], object]] = {
-    T.LOG_IN: lambda sc: sc.log_in("a1", at=20),
-    T.READY: lambda sc: sc.ready("a1", at=20),
-    T.PAUSE: lambda sc: sc.pause("a1", "lunch", at=20),
-    T.LOG_OUT: lambda sc: sc.log_out("a1", at=20),
+_EVENTS: dict[AgentTrigger, Callable[[Scenario, str], object]] = {
+    T.LOG_IN: lambda sc, agent: sc.log_in(agent, at=20),
+    T.READY: lambda sc, agent: sc.ready(agent, at=20),
+    T.PAUSE: lambda sc, agent: sc.pause(agent, "lunch", at=20),
+    T.LOG_OUT: lambda sc, agent: sc.log_out(agent, at=20),
 }
 _LEGAL = [(s, t) for s, t in itertools.product(A, AGENT_TRIGGERS) if (s, t) in AGENT_TRANSITIONS]
 _ILLEGAL = [(s, t) for s, t in itertools.product(A, AGENT_TRIGGERS) if (s, t) not in AGENT_TRANSITIONS]
@@ -79,7 +79,7 @@ def test_given_agent_state_when_agent_event_then_router_follows_the_table(
     state: AgentState, trigger: AgentTrigger
 ) -> None:
     sc = _reach(state)
-    _EVENTS[trigger](sc)
+    _EVENTS[trigger](sc, "a1")
     assert sc.state("a1") == AGENT_TRANSITIONS[(state, trigger)]
 
 
@@ -90,7 +90,7 @@ def test_given_agent_state_when_illegal_agent_event_then_raises_and_nothing_chan
     sc = _reach(state)
     before, emitted = sc.snapshot("c1"), len(sc.emitted)
     with pytest.raises(IllegalTransition) as raised:
-        _EVENTS[trigger](sc)
+        _EVENTS[trigger](sc, "a1")
     assert (raised.value.state, raised.value.trigger) == (state, trigger)
     assert sc.snapshot("c1") == before
     assert len(sc.emitted) == emitted
@@ -106,14 +106,8 @@ def test_illegal_agent_events_include_the_ones_that_would_strand_a_caller() -> N
 def test_given_agent_not_in_plan_when_agent_event_then_unknown_agent(trigger: AgentTrigger) -> None:
     sc = _reach(A.READY)
     before = sc.snapshot()
-    event = {
-        T.LOG_IN: lambda: sc.log_in("ghost"),
-        T.READY: lambda: sc.ready("ghost"),
-        T.PAUSE: lambda: sc.pause("ghost"),
-        T.LOG_OUT: lambda: sc.log_out("ghost"),
-    }[trigger]
     with pytest.raises(UnknownAgent) as raised:
-        event()
+        _EVENTS[trigger](sc, "ghost")
     assert raised.value.agent == "ghost"
     assert sc.snapshot() == before
 

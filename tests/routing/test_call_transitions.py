@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from routing_harness import MAX_WAIT_S, Scenario
+from routing_harness import MAX_WAIT_S, Scenario, make_plan
 
 from routing.errors import IllegalTransition
 from routing.ids import CallId
@@ -19,7 +19,7 @@ _SHORT_WAIT = {"max_wait_s": 10.0}  # so the caller's max wait comes before the 
 
 def _reach(state: CallState, **plan_options: float) -> Scenario:
     """Call c1 in ``state``, with a1 the only agent; c1 arrives at 12 and is answered at 15."""
-    sc = Scenario(agents=1, **plan_options)
+    sc = Scenario(make_plan(1, **plan_options))
     sc.log_in("a1", at=10)
     if state is S.WAITING:
         sc.arrive("c1", at=12)

@@ -25,7 +25,18 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from routing_harness import CALLER, SALES, SALES_DID, SALES_RADIO_DID, SUPPORT, SUPPORT_DID, UNKNOWN_DID, make_plan
+from routing_harness import (
+    CALLER,
+    OFFER_GRACE_S,
+    RING_TIMEOUT_S,
+    SALES,
+    SALES_DID,
+    SALES_RADIO_DID,
+    SUPPORT,
+    SUPPORT_DID,
+    UNKNOWN_DID,
+    make_plan,
+)
 
 from routing import commands as cmd
 from routing import events as ev
@@ -35,7 +46,10 @@ from routing.records import CallRecord, Outcome, Party
 from routing.router import Router
 from routing.states import AGENT_TRANSITIONS, AgentState, AgentTrigger, CallState
 
-PLAN = make_plan({"a1": (SALES,), "a2": (SALES,), "x1": (SALES, SUPPORT), "s1": (SUPPORT,)}, max_wait_s=120)
+MAX_WAIT_S = 120.0
+PLAN = make_plan(
+    {"a1": (SALES,), "a2": (SALES,), "x1": (SALES, SUPPORT), "s1": (SUPPORT,)}, max_wait_s=MAX_WAIT_S
+)
 AGENTS = [AgentId(a) for a in PLAN.agents]
 QUEUE_OF_DID = {SALES_DID: SALES, SALES_RADIO_DID: SALES, SUPPORT_DID: SUPPORT, UNKNOWN_DID: None}
 _AgentEvent = Callable[[AgentId, float], ev.Event]
@@ -45,8 +59,8 @@ AGENT_EVENTS: dict[AgentTrigger, _AgentEvent] = {
     AgentTrigger.PAUSE: lambda agent, at: ev.AgentPaused(agent, "break", at),
     AgentTrigger.LOG_OUT: ev.AgentLoggedOut,
 }
-# Steps of time: the router's deadlines (ring 15 s + grace 5 s, max wait 120 s) and anything between.
-STEPS = st.one_of(st.sampled_from([0.0, 0.5, 5.0, 15.0, 20.0, 60.0, 120.0]), st.floats(0, 150))
+# Steps of time: the router's deadlines (ring 15 s + grace 5 s, max wait 120 s), mostly shorter gaps.
+STEPS = st.one_of(st.sampled_from([0, 0.5, 5, 15, 20, 60, 120]), st.floats(0, 25), st.floats(0, 150))
 
 WAITING, OFFERED, CONNECTED, LEAVING, ENDED = "waiting", "offered", "connected", "leaving", "ended"
 
@@ -57,6 +71,7 @@ class _Call:
 
     queue: QueueId | None
     seq: int  # arrival order
+    arrived_at: float
     status: str = "new"
     offers: int = 0
 
@@ -73,6 +88,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.now = 0.0
         self.calls: dict[CallId, _Call] = {}
         self.live: dict[OfferId, cmd.OfferCall] = {}  # ringing or connected offers
+        self.offered_at: dict[OfferId, float] = {}
         self.answered: set[OfferId] = set()
         self.popped: set[OfferId] = set()
         self.past: list[OfferId] = [OfferId("sb-never-1")]  # offers that are over, and one never made
@@ -117,40 +133,24 @@ class RouterMachine(RuleBasedStateMachine):
     def call_arrives(self, did: str, number: str | None) -> None:
         call, queue = CallId(f"c{len(self.calls) + 1}"), QUEUE_OF_DID[did]
         agent_free = any(_ready(self.router, a) and queue in _queues(a) for a in AGENTS)
-        self.calls[call] = _Call(queue, len(self.calls))
+        self.calls[call] = _Call(queue, len(self.calls), self.now)
         self._fed(ev.CallArrived(call, did, number, None, self.now))
         expected = ENDED if queue is None else OFFERED if agent_free else WAITING
         assert self.calls[call].status == expected
 
-    @precondition(lambda self: any(c.active for c in self.calls.values()))
-    @rule(data=st.data())
-    def arrival_replayed(self, data: st.DataObject) -> None:
-        call = data.draw(st.sampled_from([c for c, m in self.calls.items() if m.active]))
-        assert self._fed(ev.CallArrived(call, SALES_DID, CALLER, None, self.now)) == []
-
     @precondition(lambda self: self.calls)
     @rule(data=st.data())
     def caller_hangs_up(self, data: st.DataObject) -> None:
-        call = data.draw(st.sampled_from(list(self.calls)))
+        """Mostly a caller still with us; sometimes the PBX confirming the end of a call already over."""
+        active = [c for c, m in self.calls.items() if m.active]
+        mostly_active = bool(active) and data.draw(st.integers(0, 4)) > 0
+        call = data.draw(st.sampled_from(active) if mostly_active else _any(self.calls))
         was_active = self.calls[call].active
         out = self._fed(ev.CallerHungUp(call, self.now))
         assert [r.call for r in _records(out)] == ([call] if was_active else [])
 
-    @precondition(lambda self: self.calls)
-    @rule(data=st.data())
-    def bridge_fails(self, data: st.DataObject) -> None:
-        call = data.draw(st.sampled_from(list(self.calls)))
-        status = self.calls[call].status
-        out = self._feed(ev.BridgeFailed(call, "gone", self.now))
-        if status == CONNECTED:
-            assert [r.hung_up_by for r in _records(out)] == [Party.SYSTEM]
-        elif status in (WAITING, OFFERED):
-            assert isinstance(out, IllegalTransition)
-        else:
-            assert out == []
-
     @precondition(lambda self: self.live)
-    @rule(data=st.data(), report=st.sampled_from(["ringing", "answered", "ended", "failed"]))
+    @rule(data=st.data(), report=st.sampled_from(["ringing", "answered", "answered", "ended", "failed"]))
     def pbx_reports_on_an_offer(self, data: st.DataObject, report: str) -> None:
         offer = data.draw(st.sampled_from(sorted(self.live)))
         answered, popped = offer in self.answered, offer in self.popped
@@ -164,24 +164,60 @@ class RouterMachine(RuleBasedStateMachine):
         else:
             assert offer not in self.live  # rang out, failed, or the agent hung up: the offer is over
 
-    @rule(data=st.data(), report=st.sampled_from(["ringing", "answered", "ended", "failed"]))
-    def pbx_reports_late_on_an_offer(self, data: st.DataObject, report: str) -> None:
-        offer = data.draw(st.sampled_from(self.past))
-        assert self._fed(_offer_event(report, offer, self.now)) == []
-
-    @rule(agent=st.sampled_from([*AGENTS, AgentId("ghost")]), trigger=st.sampled_from(list(AGENT_EVENTS)))
+    @rule(agent=st.sampled_from(AGENTS), trigger=st.sampled_from(list(AGENT_EVENTS)))
     def agent_acts(self, agent: AgentId, trigger: AgentTrigger) -> None:
-        if agent not in self.agent_state:
-            assert isinstance(self._feed(AGENT_EVENTS[trigger](agent, self.now)), UnknownAgent)
-            return
         legal = (self.router.agent_view(agent).state, trigger) in AGENT_TRANSITIONS
         out = self._feed(AGENT_EVENTS[trigger](agent, self.now))
         assert isinstance(out, IllegalTransition) is not legal
+
+    @precondition(lambda self: self._idle_agents())
+    @rule(data=st.data())
+    def agent_gets_back_to_work(self, data: st.DataObject) -> None:
+        agent = data.draw(st.sampled_from(self._idle_agents()))
+        if self.router.agent_view(agent).state is AgentState.LOGGED_OUT:
+            self._fed(ev.AgentLoggedIn(agent, self.now))
+        self._fed(ev.AgentBecameReady(agent, self.now))
+
+    def _idle_agents(self) -> list[AgentId]:
+        idle = (AgentState.LOGGED_OUT, AgentState.NOT_READY)
+        return [a for a in AGENTS if self.router.agent_view(a).state in idle]
 
     @rule(step=STEPS)
     def time_passes(self, step: float) -> None:
         self.now += step
         self._fed(ev.Tick(self.now))
+        # Every timer due has fired: no phone rings past its deadline, no caller waits past max wait.
+        for offer in set(self.live) - self.answered:
+            assert self.now < self.offered_at[offer] + RING_TIMEOUT_S + OFFER_GRACE_S
+        for call in (m for m in self.calls.values() if m.status in (WAITING, OFFERED)):
+            assert self.now < call.arrived_at + MAX_WAIT_S
+
+    @rule(data=st.data(), oddity=st.sampled_from(["late-offer", "replay", "bridge-failed", "ghost"]))
+    def something_odd_happens(self, data: st.DataObject, oddity: str) -> None:
+        """Late, repeated and illegal reports: answered with nothing, or refused without a trace."""
+        if oddity == "late-offer":
+            report = data.draw(st.sampled_from(["ringing", "answered", "ended", "failed"]))
+            assert self._fed(_offer_event(report, data.draw(st.sampled_from(self.past)), self.now)) == []
+        elif oddity == "replay" and self.calls:
+            call = data.draw(_any(self.calls))
+            if self.calls[call].active:  # an ended call's replay is a known gap: see the behaviour tests
+                assert self._fed(ev.CallArrived(call, SALES_DID, CALLER, None, self.now)) == []
+        elif oddity == "bridge-failed" and self.calls:
+            connected = [c for c, m in self.calls.items() if m.status == CONNECTED]
+            self._bridge_fails(data.draw(st.sampled_from(connected) if connected else _any(self.calls)))
+        elif oddity == "ghost":
+            event = AGENT_EVENTS[data.draw(st.sampled_from(list(AGENT_EVENTS)))](AgentId("ghost"), self.now)
+            assert isinstance(self._feed(event), UnknownAgent)
+
+    def _bridge_fails(self, call: CallId) -> None:
+        status = self.calls[call].status
+        out = self._feed(ev.BridgeFailed(call, "gone", self.now))
+        if status == CONNECTED:
+            assert [r.hung_up_by for r in _records(out)] == [Party.SYSTEM]
+        elif status in (WAITING, OFFERED):
+            assert isinstance(out, IllegalTransition)
+        else:
+            assert out == []
 
     def teardown(self) -> None:
         """Every caller hangs up: every call is then logged exactly once and every agent is free."""
@@ -208,8 +244,10 @@ class RouterMachine(RuleBasedStateMachine):
                     assert self.live.pop(offer).call == call and offer not in self.answered
                     self.past.append(offer)
                     self.calls[call].status = LEAVING if _ends_next(out[i + 1 :], call) else WAITING
-                case cmd.WithdrawOffer(offer=offer, call=call):
+                case cmd.WithdrawOffer(offer=offer, call=call, reason=reason):
                     assert out[i - 1] == cmd.CancelOffer(offer, call)
+                    if reason == "ring-timeout":  # and no earlier
+                        assert self.now >= self.offered_at[offer] + RING_TIMEOUT_S + OFFER_GRACE_S
                 case cmd.PopScreen(offer=offer, call=call, agent=agent):
                     assert offer not in self.popped and offer not in self.answered
                     assert (self.live[offer].call, self.live[offer].agent) == (call, agent)
@@ -244,6 +282,8 @@ class RouterMachine(RuleBasedStateMachine):
         assert min(ready, key=self.ready_since.__getitem__) == offer.agent, "longest idle"
         call.status, call.offers = OFFERED, call.offers + 1
         self.live[offer.offer] = offer
+        self.offered_at[offer.offer] = self.now
+        assert offer.timeout_s == RING_TIMEOUT_S
 
     def _logged(self, record: CallRecord) -> None:
         call = self.calls[record.call]
@@ -260,6 +300,9 @@ class RouterMachine(RuleBasedStateMachine):
             expected_by = Party.CALLER if record.outcome is Outcome.ABANDONED else Party.SYSTEM
             assert record.hung_up_by is expected_by
         assert (record.queue is None) is (call.queue is None)
+        assert record.arrived_at == call.arrived_at
+        if record.outcome is Outcome.NO_AGENT and call.queue is not None:  # max wait, and no earlier
+            assert record.ended_at >= call.arrived_at + MAX_WAIT_S
 
     def _over(self, call: CallId) -> None:
         for offer in [o for o, c in self.live.items() if c.call == call]:
@@ -302,6 +345,10 @@ class RouterMachine(RuleBasedStateMachine):
         assert self.router.active_calls == sum(m.active for m in self.calls.values())
 
 
+def _any(calls: dict[CallId, _Call]) -> st.SearchStrategy[CallId]:
+    return st.sampled_from(list(calls))
+
+
 def _ready(router: Router, agent: AgentId) -> bool:
     return router.agent_view(agent).state is AgentState.READY
 
@@ -316,7 +363,7 @@ def _records(out: list[cmd.Command] | RoutingError) -> list[CallRecord]:
 
 
 def _ends_next(rest: list[cmd.Command], call: CallId) -> bool:
-    """Whether ``call`` is logged later in this answer before it is offered again: it is leaving, not queued."""
+    """Whether ``call`` is logged later in this answer before it is offered again: leaving, not queued."""
     for command in rest:
         if isinstance(command, cmd.OfferCall) and command.call == call:
             return False
@@ -336,8 +383,8 @@ def _offer_event(report: str, offer: OfferId, at: float) -> ev.Event:
 
 
 RouterMachine.TestCase.settings = settings(
-    max_examples=150,
-    stateful_step_count=60,
+    max_examples=200,
+    stateful_step_count=50,
     deadline=None,
     database=None,  # keep no example database in the repository; failures print a reproduce blob
     print_blob=True,
