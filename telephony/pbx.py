@@ -2,7 +2,8 @@
 
 ``AriPbx`` reads ARI's events websocket (reconnecting with backoff), turns messages into domain events
 for the router, and carries out the router's PBX commands. Commands for one call run in order (an
-offer must not be cancelled before it is created); different calls run concurrently. A failed REST call
+offer must not be cancelled before it is created), except the answer, which runs beside them so it
+never delays ringing the agent; different calls run concurrently. A failed REST call
 comes back to the router as an event, never as an exception.
 """
 
@@ -49,6 +50,7 @@ class AriPbx:
         self._clock = clock
         self._normalise = normalise
         self._tails: dict[CallId, asyncio.Task[None]] = {}
+        self._side: set[asyncio.Task[None]] = set()
         self._live: set[str] = set()  # channels in our app, as far as the events told us
         # /channels/create returns before the new leg has entered our app, and /dial refuses (409) a
         # leg that has not: each offer waits for its leg's StasisStart here.
@@ -120,6 +122,13 @@ class AriPbx:
 
     # --- commands out ---------------------------------------------------------------------------
     def execute(self, command: cmd.PbxCommand) -> None:
+        if isinstance(command, cmd.AnswerCall):
+            # Nothing that follows depends on the answer, so it must not delay ringing the agent: run it
+            # beside the call's chain (a later hangup of a half-answered channel is a harmless 404).
+            task = asyncio.create_task(self._after(None, command))
+            self._side.add(task)
+            task.add_done_callback(self._side.discard)
+            return
         previous = self._tails.get(command.call)
         task = asyncio.create_task(self._after(previous, command))
         self._tails[command.call] = task
@@ -131,8 +140,8 @@ class AriPbx:
 
     async def idle(self) -> None:
         """Wait until every command started so far has been carried out (tests, shutdown)."""
-        while self._tails:
-            await asyncio.gather(*self._tails.values(), return_exceptions=True)
+        while self._tails or self._side:
+            await asyncio.gather(*self._tails.values(), *self._side, return_exceptions=True)
 
     async def _after(self, previous: asyncio.Task[None] | None, command: cmd.PbxCommand) -> None:
         if previous is not None:
