@@ -1,4 +1,4 @@
-"""The aiohttp application: the console page, its websocket, and a health check."""
+"""The aiohttp application: the console page, its websocket, a health check and the customer API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from agent_console import protocol
+from agent_console.api.context import ApiConfig
+from agent_console.api.routes import PREFIX, create_api
 from agent_console.errors import ConsoleError, LoginFailed, NotLoggedIn, error_code
 from agent_console.hub import Connection, ConsoleHub
 from routing import commands as cmd
@@ -54,7 +56,8 @@ class ConsoleBackend:
         return AgentId(agent)
 
 
-def create_app(hub: ConsoleHub, backend: ConsoleBackend) -> web.Application:
+def create_app(hub: ConsoleHub, backend: ConsoleBackend, api: ApiConfig | None = None) -> web.Application:
+    """The console; with ``api``, the customer store's HTTP API under ``/api/v1`` too."""
     app = web.Application(client_max_size=64 * 1024)
     app[HUB] = hub
     session = _Sessions(hub, backend)
@@ -62,6 +65,8 @@ def create_app(hub: ConsoleHub, backend: ConsoleBackend) -> web.Application:
     app.router.add_get("/ws", session.handle)
     app.router.add_get("/healthz", functools.partial(_health, backend))
     app.router.add_static("/static/", STATIC)
+    if api is not None:
+        app.add_subapp(PREFIX, create_api(api))
     return app
 
 

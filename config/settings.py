@@ -3,6 +3,7 @@
 Environment variables (each overrides the file):
     SWITCHBOARD_ARI_URL, SWITCHBOARD_ARI_USER, SWITCHBOARD_ARI_PASSWORD, SWITCHBOARD_ARI_APP,
     SWITCHBOARD_DATABASE_URL, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTP_PORT
+    SWITCHBOARD_API_TOKEN (adds one token to [api].tokens rather than replacing them)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Settings:
     inbound_context: str  # dialplan context whose extensions are the DIDs
     plan: Plan
     agent_pins: Mapping[AgentId, str]
+    api_tokens: tuple[str, ...] = ()  # bearer tokens the customer API accepts; none: the API refuses all
     source: Path | None = None
 
 
@@ -87,7 +89,16 @@ def parse(
         inbound_context=_str(ari, "inbound_context", "switchboard-inbound"),
         plan=plan,
         agent_pins=pins,
+        api_tokens=_api_tokens(_table(raw, "api"), env),
     )
+
+
+def _api_tokens(api: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, ...]:
+    tokens = api.get("tokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and t.strip() for t in tokens):
+        raise ConfigError("api.tokens: a list of non-empty strings is required")
+    extra = env.get("SWITCHBOARD_API_TOKEN", "").strip()
+    return tuple(dict.fromkeys([*(t.strip() for t in tokens), *([extra] if extra else [])]))
 
 
 def _plan(raw: Mapping[str, Any], normalise: Normalise) -> tuple[Plan, dict[AgentId, str]]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import structlog
 from aiohttp import web
 
+from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
 from config.settings import Settings
@@ -58,7 +59,8 @@ class Service:
         backend = ConsoleBackend(
             self.loop.ask, self.router.agent_view, clock, settings.agent_pins, self.health
         )
-        self.web = create_app(self.hub, backend)
+        api = ApiConfig(store, settings.api_tokens, settings.region)
+        self.web = create_app(self.hub, backend, api)
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
 

@@ -13,10 +13,12 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import structlog
 
 from config.settings import ConfigError, Settings, load
+from crm_core.customer_csv import RejectedLine
 from crm_core.errors import CrmError
 from crm_core.migrate import upgrade_async
 from crm_core.phones import to_e164
@@ -67,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--email")
     add.add_argument("--tier", default="standard")
     add.set_defaults(func=_customers_add)
+    load_csv = customers.add_parser("import", help="import (upsert) customers from a CSV file")
+    load_csv.add_argument("file", type=Path, help="CSV with a header line; docs/api.md lists the columns")
+    load_csv.set_defaults(func=_customers_import)
+    dump_csv = customers.add_parser("export", help="write every customer as CSV (import reads it back)")
+    dump_csv.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    dump_csv.set_defaults(func=_customers_export)
 
     calls = sub.add_parser("calls", help="print the newest calls of the call log as JSON lines")
     calls.add_argument("--limit", type=int, default=20)
@@ -122,6 +130,56 @@ async def _customers_add(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await store.close()
     print(json.dumps({"id": card.id, "name": card.name, "phones": [p.e164 for p in card.phones]}))
+    return 0
+
+
+async def _customers_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Rejected lines go to stderr as they happen, the summary to stdout; rejected rows are not a failure."""
+    try:
+        source = _open_text(args.file)
+    except OSError as exc:
+        print(f"switchboard: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    await upgrade_async(settings.database_url)
+    store = SqlStore.open(settings.database_url, settings.region)
+    try:
+        with source:
+            summary = await store.customer_csv.import_csv(source, on_rejected=_print_rejected)
+    except UnicodeDecodeError:
+        print(f"switchboard: {args.file} is not UTF-8 text", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(json.dumps({"lines": summary.lines, "inserted": summary.inserted, "updated": summary.updated,
+                      "unchanged": summary.unchanged, "rejected": summary.rejected}))  # fmt: skip
+    return 0
+
+
+def _print_rejected(rejected: RejectedLine) -> None:
+    where = f"{rejected.field}: " if rejected.field else ""
+    print(f"line {rejected.line}: {where}{rejected.reason}", file=sys.stderr)
+
+
+def _open_text(path: Path, mode: str = "r") -> IO[str]:
+    # newline="": the CSV reader and writer handle line ends (and quoted line breaks) themselves.
+    return path.open(mode, encoding="utf-8-sig" if mode == "r" else "utf-8", newline="")
+
+
+async def _customers_export(settings: Settings, args: argparse.Namespace) -> int:
+    await upgrade_async(settings.database_url)
+    try:
+        target = sys.stdout if args.output is None else _open_text(args.output, "w")
+    except OSError as exc:
+        print(f"switchboard: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    store = SqlStore.open(settings.database_url, settings.region)
+    try:
+        async for line in store.customer_csv.export_csv():
+            target.write(line)
+    finally:
+        await store.close()
+        if target is not sys.stdout:
+            target.close()
     return 0
 
 

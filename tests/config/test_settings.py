@@ -89,3 +89,19 @@ def test_given_a_missing_or_broken_file_when_loaded_then_config_error(tmp_path: 
     bad.write_text("[ari\n")
     with pytest.raises(ConfigError, match=r"bad\.toml"):
         load(bad, normaliser, env={})
+
+
+def test_given_api_tokens_in_file_and_environment_when_parsed_then_both_accepted() -> None:
+    shipped = load(ROOT / "config" / "switchboard.toml", normaliser, env={})
+    assert len(shipped.api_tokens) == 1
+    settings = parse(
+        broken(api={"tokens": ["a-token"]}), normaliser, env={"SWITCHBOARD_API_TOKEN": "env-token"}
+    )
+    assert settings.api_tokens == ("a-token", "env-token")
+    assert parse(MINIMAL, normaliser, env={}).api_tokens == ()
+
+
+@pytest.mark.parametrize("tokens", ["one-string", [""], [42], {"a": "b"}])
+def test_given_malformed_api_tokens_when_parsed_then_the_key_is_named(tokens: object) -> None:
+    with pytest.raises(ConfigError, match=r"api\.tokens"):
+        parse(broken(api={"tokens": tokens}), normaliser, env={})

@@ -1,0 +1,70 @@
+"""Handlers for ``/customers``: create, read, change, delete, anonymise, search, lookup, 360."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_console.api import bodies, views
+from agent_console.api.context import config, store
+from agent_console.api.errors import ApiError
+from agent_console.api.fields import Query, json_object
+from crm_core.pagination import DEFAULT_PAGE
+from crm_core.phones import to_e164
+
+
+def customer_id(request: web.Request, name: str = "id") -> int:
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ApiError(404, "not-found", f"no customer with id {raw[:40]!r}")
+    return int(raw)
+
+
+async def create(request: web.Request) -> web.Response:
+    draft = bodies.customer_draft(await json_object(request))
+    created = await store(request).customers.create(draft)
+    return web.json_response(views.customer(created), status=201)
+
+
+async def read(request: web.Request) -> web.Response:
+    return web.json_response(views.customer(await store(request).customers.get(customer_id(request))))
+
+
+async def change(request: web.Request) -> web.Response:
+    changes = bodies.customer_changes(await json_object(request))
+    changed = await store(request).customers.update(customer_id(request), changes)
+    return web.json_response(views.customer(changed))
+
+
+async def delete(request: web.Request) -> web.Response:
+    await store(request).customers.delete(customer_id(request))
+    return web.Response(status=204)
+
+
+async def anonymise(request: web.Request) -> web.Response:
+    (await json_object(request, optional=True)).done()  # no options yet: any field is a mistake
+    return web.json_response(views.customer(await store(request).customers.anonymise(customer_id(request))))
+
+
+async def search(request: web.Request) -> web.Response:
+    query = Query(request, ("q", "limit", "cursor"))
+    found = await store(request).customers.search(
+        query.text("q") or "", limit=query.integer("limit", DEFAULT_PAGE) or 0, cursor=query.text("cursor")
+    )
+    return web.json_response(views.page(found, views.customer))
+
+
+async def by_number(request: web.Request) -> web.Response:
+    raw = request.match_info["number"]
+    e164 = to_e164(raw, config(request).region)
+    if e164 is None:
+        raise ApiError(400, "invalid-phone-number", f"not a phone number: {raw[:40]!r}", "number")
+    found = await store(request).find_by_number(e164)
+    if found is None:
+        raise ApiError(404, "not-found", f"no customer owns {e164}")
+    return web.json_response(views.card(found))
+
+
+async def overview(request: web.Request) -> web.Response:
+    Query(request, ())
+    seen = await store(request).overview(customer_id(request))
+    return web.json_response(views.overview(seen))

@@ -1,0 +1,64 @@
+"""``POST /customers/import``: a CSV body streamed to a temporary file, then imported by the store.
+
+The body is checked to be UTF-8 and under the size cap while it is written to disk, so a refused upload
+writes nothing to the store; only then does ``customer_csv.import_csv`` read the file line by line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from aiohttp import web
+
+from agent_console.api import views
+from agent_console.api.context import config, store
+from agent_console.api.errors import ApiError
+from agent_console.api.fields import CHUNK, Query, too_large
+from crm_core.customer_csv import RejectedLine
+
+MAX_REPORTED = 1_000  # rejected lines listed in the response; the summary counts them all
+
+
+async def import_customers(request: web.Request) -> web.Response:
+    Query(request, ())
+    cap = config(request).max_import_bytes
+    if request.content_length is not None and request.content_length > cap:
+        raise too_large(cap)
+    spool = await asyncio.to_thread(_spool_file)
+    try:
+        await _receive(request, spool, cap)
+        rejected: list[RejectedLine] = []
+        with await asyncio.to_thread(_reader, spool.name) as lines:
+            summary = await store(request).customer_csv.import_csv(lines, on_rejected=rejected.append)
+    finally:
+        await asyncio.to_thread(spool.close)
+    reported = rejected[:MAX_REPORTED]
+    return web.json_response(views.import_result(summary, reported, len(rejected) > len(reported)))
+
+
+def _reader(name: str) -> IO[str]:
+    return Path(name).open(encoding="utf-8-sig", newline="")
+
+
+def _spool_file() -> IO[bytes]:
+    return tempfile.NamedTemporaryFile(prefix="switchboard-import-", suffix=".csv")
+
+
+async def _receive(request: web.Request, spool: IO[bytes], cap: int) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    try:
+        async for chunk in request.content.iter_chunked(CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise too_large(cap)
+            decoder.decode(chunk)
+            await asyncio.to_thread(spool.write, chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ApiError(422, "invalid-encoding", "the CSV file must be UTF-8") from None
+    await asyncio.to_thread(spool.flush)

@@ -1,0 +1,250 @@
+"""The OpenAPI 3 description of ``/api/v1``, written by hand; a test checks it lists every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Json = dict[str, Any]
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Json, description: str = "OK") -> Json:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "404", "409", "413", "422")
+}
+
+
+def _op(
+    summary: str, ok: Json, *, body: str | None = None, params: tuple[str, ...] = (), status: str = "200"
+) -> Json:
+    operation: Json = {"summary": summary, "responses": {status: ok, **ERRORS}}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    if params:
+        operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
+    return operation
+
+
+def _page(item: str) -> Json:
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref(item)},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    }
+
+
+def _query(name: str, kind: str = "string", description: str = "") -> Json:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": kind},
+        "description": description,
+    }
+
+
+def _path(name: str) -> Json:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+CALL_FILTERS = (
+    "since",
+    "until",
+    "line",
+    "did",
+    "source",
+    "queue",
+    "agent",
+    "outcome",
+    "customer_id",
+    "case_id",
+)
+_TEXT = {"type": "string"}
+_NULLABLE = {"type": ["string", "null"]}
+_OBJECT = {"type": "object"}
+
+DOCUMENT: Json = {
+    "openapi": "3.1.0",
+    "info": {"title": "Switchboard customer API", "version": "1"},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/openapi.json": {"get": _op("This document", _json(_OBJECT))},
+        "/customers": {
+            "post": _op(
+                "Create a customer", _json(_ref("Customer"), "Created"), body="NewCustomer", status="201"
+            ),
+            "get": _op(
+                "Search by name, company or e-mail", _json(_page("Customer")), params=("q", "limit", "cursor")
+            ),
+        },
+        "/customers/import": {
+            "post": {
+                **_op(
+                    "Import customers from CSV (docs/api.md describes the columns)",
+                    _json(_ref("ImportResult")),
+                ),
+                "requestBody": {"required": True, "content": {"text/csv": {"schema": _TEXT}}},
+            }
+        },
+        "/customers/by-number/{number}": {
+            "parameters": [_path("number")],
+            "get": _op("The customer a caller number belongs to", _json(_ref("CustomerCard"))),
+        },
+        "/customers/{id}": {
+            "parameters": [_path("id")],
+            "get": _op("Read a customer", _json(_ref("Customer"))),
+            "patch": _op(
+                "Change a customer (absent fields kept)", _json(_ref("Customer")), body="CustomerChanges"
+            ),
+            "delete": _op("Delete a customer", {"description": "Deleted"}, status="204"),
+        },
+        "/customers/{id}/anonymise": {
+            "parameters": [_path("id")],
+            "post": _op("Erase a customer's personal data, keep the history", _json(_ref("Customer"))),
+        },
+        "/customers/{id}/overview": {
+            "parameters": [_path("id")],
+            "get": _op("The customer 360", _json(_ref("Overview"))),
+        },
+        "/cases": {
+            "post": _op("Open a case", _json(_ref("Case"), "Created"), body="NewCase", status="201"),
+            "get": _op(
+                "List cases",
+                _json(_page("Case")),
+                params=("customer_id", "status", "owner", "limit", "cursor"),
+            ),
+        },
+        "/cases/{id}": {
+            "parameters": [_path("id")],
+            "get": _op("Read a case with its history", _json(_ref("Case"))),
+            "patch": _op("Change a case", _json(_ref("Case")), body="CaseChanges"),
+        },
+        "/cases/{id}/comments": {
+            "parameters": [_path("id")],
+            "post": _op(
+                "Comment on a case", _json(_ref("CaseEvent"), "Created"), body="Comment", status="201"
+            ),
+        },
+        "/cases/{id}/close": {
+            "parameters": [_path("id")],
+            "post": _op("Close a case (optional body {comment})", _json(_ref("Case"))),
+        },
+        "/calls": {
+            "get": _op(
+                "Query the call log, newest first",
+                _json(_page("Call")),
+                params=(*CALL_FILTERS, "limit", "cursor"),
+            ),
+        },
+        "/calls/export.csv": {
+            "get": {
+                **_op(
+                    "The matching calls as CSV, oldest first, streamed",
+                    {"description": "CSV"},
+                    params=CALL_FILTERS,
+                ),
+                "responses": {
+                    "200": {"description": "CSV", "content": {"text/csv": {"schema": _TEXT}}},
+                    **ERRORS,
+                },
+            }
+        },
+        "/calls/{id}": {
+            "parameters": [_path("id")],
+            "patch": _op("Wrap up a call", _json(_ref("Call")), body="WrapUp"),
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "responses": {
+            "Error": _json(
+                {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": _TEXT, "message": _TEXT, "field": _TEXT},
+                },
+                "Refused: `error` is a stable code (docs/api.md)",
+            )
+        },
+        "parameters": {
+            "q": _query("q", description="text found in name, company or e-mail"),
+            "limit": _query("limit", "integer", "page size, 1 to 500 (default 50)"),
+            "cursor": _query("cursor", description="next_cursor of the previous page"),
+            "status": _query("status", description="open, pending, escalated or closed"),
+            "owner": _query("owner"),
+            "since": _query("since", description="ISO 8601 with offset, inclusive (arrival time)"),
+            "until": _query("until", description="ISO 8601 with offset, exclusive"),
+            "outcome": _query("outcome", description="answered, abandoned or no-agent"),
+            "customer_id": _query("customer_id", "integer"),
+            "case_id": _query("case_id", "integer"),
+            **{name: _query(name) for name in ("line", "did", "source", "queue", "agent")},
+        },
+        "schemas": {
+            "Phone": {
+                "type": "object",
+                "required": ["number"],
+                "properties": {"number": _TEXT, "kind": {"enum": ["mobile", "office", "home", "other"]}},
+                "additionalProperties": False,
+            },
+            "NewCustomer": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": _TEXT,
+                    "phones": {"type": "array", "items": _ref("Phone")},
+                    "tags": {"type": "array", "items": _TEXT},
+                    "tier": _TEXT,
+                    **{f: _NULLABLE for f in ("company", "email", "language", "notes", "external_id")},
+                },
+            },
+            "CustomerChanges": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "NewCustomer's fields, all optional; null erases an optional one",
+                "properties": {"name": _TEXT, "tier": _TEXT, "tags": {"type": "array", "items": _TEXT}},
+            },
+            "Customer": _OBJECT,
+            "CustomerCard": _OBJECT,
+            "Overview": _OBJECT,
+            "ImportResult": _OBJECT,
+            "NewCase": {
+                "type": "object",
+                "required": ["customer_id", "subject"],
+                "additionalProperties": False,
+                "properties": {
+                    "customer_id": {"type": "integer"},
+                    "subject": _TEXT,
+                    "description": _TEXT,
+                    "priority": {"enum": ["low", "normal", "high", "urgent"]},
+                    "owner": _NULLABLE,
+                    "due_at": {"type": ["string", "null"], "format": "date-time"},
+                    "calls": {"type": "array", "items": _TEXT},
+                },
+            },
+            "CaseChanges": _OBJECT,
+            "Case": _OBJECT,
+            "CaseEvent": _OBJECT,
+            "Comment": {"type": "object", "required": ["text"], "properties": {"text": _TEXT}},
+            "WrapUp": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "disposition": _NULLABLE,
+                    "agent_notes": _NULLABLE,
+                    "case_id": {"type": ["integer", "null"]},
+                },
+            },
+            "Call": _OBJECT,
+        },
+    },
+}

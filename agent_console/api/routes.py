@@ -1,0 +1,73 @@
+"""The API's route table, its one middleware (authenticate, then map refusals) and ``create_api``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from agent_console.api import calls, cases, customers, imports, openapi
+from agent_console.api.auth import PRINCIPAL, authenticate
+from agent_console.api.context import CONFIG, ApiConfig
+from agent_console.api.errors import ApiError, from_crm, from_http, response
+from crm_core.errors import CrmError
+
+log = structlog.get_logger("api")
+PREFIX = "/api/v1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def _openapi(_: web.Request) -> web.Response:
+    return web.json_response(openapi.DOCUMENT)
+
+
+# (method, path under PREFIX, handler). Static paths come before the {id} ones they would shadow.
+ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/openapi.json", _openapi),
+    ("POST", "/customers", customers.create),
+    ("GET", "/customers", customers.search),
+    ("POST", "/customers/import", imports.import_customers),
+    ("GET", "/customers/by-number/{number}", customers.by_number),
+    ("GET", "/customers/{id}", customers.read),
+    ("PATCH", "/customers/{id}", customers.change),
+    ("DELETE", "/customers/{id}", customers.delete),
+    ("POST", "/customers/{id}/anonymise", customers.anonymise),
+    ("GET", "/customers/{id}/overview", customers.overview),
+    ("POST", "/cases", cases.open_case),
+    ("GET", "/cases", cases.list_cases),
+    ("GET", "/cases/{id}", cases.read),
+    ("PATCH", "/cases/{id}", cases.change),
+    ("POST", "/cases/{id}/comments", cases.comment),
+    ("POST", "/cases/{id}/close", cases.close),
+    ("GET", "/calls", calls.list_calls),
+    ("GET", "/calls/export.csv", calls.export_csv),
+    ("PATCH", "/calls/{id}", calls.wrap_up),
+)
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        request[PRINCIPAL] = authenticate(request, request.app[CONFIG].tokens)
+        return await handler(request)
+    except ApiError as error:
+        return response(error)
+    except CrmError as error:
+        refused = from_crm(error)
+        if refused.status >= 500:
+            log.error("api.store_error", error=str(error))
+        return response(refused)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return response(from_http(error))
+
+
+def create_api(api: ApiConfig) -> web.Application:
+    """The API as an aiohttp sub-application, to be mounted at ``PREFIX``."""
+    app = web.Application(middlewares=[_guard])
+    app[CONFIG] = api
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+    return app

@@ -1,0 +1,118 @@
+"""Domain values as JSON: timestamps ISO 8601, money as decimal strings (never floats), enums by value."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from crm_core.accounts import Account
+from crm_core.cases import Case, CaseEvent
+from crm_core.customer_csv import ImportSummary, RejectedLine
+from crm_core.customers import Customer
+from crm_core.model import CustomerCard, LoggedCall, PhoneNumber
+from crm_core.orders import Order
+from crm_core.overview import CustomerOverview
+from crm_core.pagination import Page
+
+Json = dict[str, Any]
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def phones(numbers: tuple[PhoneNumber, ...]) -> list[Json]:
+    return [{"number": phone.e164, "kind": phone.kind.value} for phone in numbers]
+
+
+def customer(c: Customer) -> Json:
+    return {
+        "id": c.id, "name": c.name, "company": c.company, "email": c.email, "language": c.language,
+        "tier": c.tier, "tags": list(c.tags), "notes": c.notes, "external_id": c.external_id,
+        "phones": phones(c.phones), "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at),
+        "anonymised_at": _iso(c.anonymised_at),
+    }  # fmt: skip
+
+
+def card(c: CustomerCard) -> Json:
+    return {
+        "id": c.id, "name": c.name, "company": c.company, "email": c.email, "tier": c.tier,
+        "language": c.language, "phones": phones(c.phones), "account": account(c.account),
+    }  # fmt: skip
+
+
+def account(a: Account | None) -> Json | None:
+    if a is None:
+        return None
+    return {
+        "balance": _money(a.balance), "currency": a.currency, "credit_limit": _money(a.credit_limit),
+        "status": a.status.value, "last_payment_on": _iso(a.last_payment_on),
+        "on_credit_hold": a.on_credit_hold,
+    }  # fmt: skip
+
+
+def order(o: Order) -> Json:
+    return {
+        "id": o.id, "customer_id": o.customer_id, "ordered_on": _iso(o.ordered_on), "item": o.item,
+        "quantity": o.quantity, "amount": _money(o.amount), "special_price": _money(o.special_price),
+        "created_at": _iso(o.created_at),
+    }  # fmt: skip
+
+
+def case(c: Case) -> Json:
+    return {
+        "id": c.id, "customer_id": c.customer_id, "subject": c.subject, "description": c.description,
+        "status": c.status.value, "priority": c.priority.value, "owner": c.owner, "due_at": _iso(c.due_at),
+        "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at),
+        "closed_at": _iso(c.closed_at), "calls": list(c.calls),
+    }  # fmt: skip
+
+
+def case_event(e: CaseEvent) -> Json:
+    return {
+        "id": e.id, "case_id": e.case_id, "at": _iso(e.at), "author": e.author, "kind": e.kind.value,
+        "changes": [{"field": ch.field, "old": ch.old, "new": ch.new} for ch in e.changes],
+        "comment": e.comment,
+    }  # fmt: skip
+
+
+def call(c: LoggedCall) -> Json:
+    return {
+        "call_id": c.call, "did": c.did, "source": c.source, "line": c.line, "line_name": c.line_name,
+        "queue": c.queue, "caller_number": c.caller_number, "caller_name": c.caller_name,
+        "agent": c.agent, "arrived_at": _iso(c.arrived_at), "answered_at": _iso(c.answered_at),
+        "ended_at": _iso(c.ended_at), "outcome": c.outcome.value, "hung_up_by": c.hung_up_by.value,
+        "offers": c.offers, "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
+        "customer_id": c.customer_id, "disposition": c.disposition, "agent_notes": c.agent_notes,
+        "case_id": c.case_id,
+    }  # fmt: skip
+
+
+def overview(o: CustomerOverview) -> Json:
+    return {
+        "customer": customer(o.customer),
+        "account": account(o.account),
+        "recent_calls": [call(c) for c in o.recent_calls],
+        "open_cases": [case(c) for c in o.open_cases],
+        "recent_orders": [order(r) for r in o.recent_orders],
+    }
+
+
+def page(p: Page[Any], item: Any) -> Json:
+    return {"items": [item(value) for value in p.items], "next_cursor": p.next_cursor}
+
+
+def import_result(summary: ImportSummary, rejected: list[RejectedLine], truncated: bool) -> Json:
+    return {
+        "summary": {
+            "lines": summary.lines, "inserted": summary.inserted, "updated": summary.updated,
+            "unchanged": summary.unchanged, "rejected": summary.rejected,
+        },
+        "rejected": [{"line": r.line, "field": r.field, "reason": r.reason} for r in rejected],
+        "rejected_truncated": truncated,
+    }  # fmt: skip

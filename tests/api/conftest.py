@@ -1,0 +1,180 @@
+"""Fixtures for the customer API: the console app with the API mounted, on a real ``SqlStore`` over
+SQLite and over the real PostgreSQL server.
+
+The database fixtures are copied from tests/crm_core/conftest.py (not imported, so each test directory
+stands alone): PostgreSQL tests get a fresh database each; ``SWITCHBOARD_TEST_PG_DSN`` overrides the
+server; an unreachable server skips locally and fails in CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import URL, func, make_url, select
+
+from agent_console.api.context import ApiConfig
+from agent_console.app import ConsoleBackend, create_app
+from agent_console.hub import ConsoleHub
+from crm_core.engine import open_engine
+from crm_core.migrate import upgrade_async
+from crm_core.model import CustomerCard
+from crm_core.orm import Base
+from crm_core.sql_store import SqlStore
+from routing.ids import AgentId, CallId, LineId, QueueId
+from routing.plan import Plan
+from routing.records import CallRecord, Outcome, Party
+from routing.router import Router
+
+DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432"
+REGION = "US"
+TOKEN = "test-token-\N{SNOWMAN}-not-secret"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _pg_server() -> URL:
+    return make_url(os.environ.get("SWITCHBOARD_TEST_PG_DSN", DEFAULT_PG_DSN))
+
+
+def _admin_dsn(server: URL) -> str:
+    return server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+async def _admin_connection(server: URL) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(_admin_dsn(server), timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        where = server.render_as_string(hide_password=True)
+        message = f"PostgreSQL at {where} is unreachable ({error!r}); set SWITCHBOARD_TEST_PG_DSN"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@asynccontextmanager
+async def _postgres_database() -> AsyncIterator[str]:
+    server = _pg_server()
+    name = f"sb_api_test_{uuid.uuid4().hex[:12]}"
+    admin = await _admin_connection(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a database migrated to the newest schema, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
+        await upgrade_async(url)
+        yield url
+        return
+    async with _postgres_database() as url:
+        await upgrade_async(url)
+        yield url
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> str:
+    """For tests about the HTTP layer alone (auth, the route table), where the backend does not matter."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
+    await upgrade_async(url)
+    return url
+
+
+class NoCallers:
+    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
+        return None
+
+
+@dataclass
+class Api:
+    client: TestClient[Any, Any]
+    store: SqlStore
+    url: str
+
+    async def call(self, method: str, path: str, json: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        """``method`` on ``/api/v1{path}`` with the test token; the status and the decoded JSON body."""
+        headers = {**AUTH, **kwargs.pop("headers", {})}
+        async with self.client.request(method, f"/api/v1{path}", json=json, headers=headers, **kwargs) as r:
+            body = await r.json() if r.content_type == "application/json" else await r.text()
+            return r.status, body
+
+    async def row_counts(self) -> dict[str, int]:
+        """Rows of every crm_core table, read past the store: proves what was (not) written."""
+        engine = open_engine(self.url)
+        try:
+            async with engine.connect() as connection:
+                return {
+                    name: (await connection.scalar(select(func.count()).select_from(table))) or 0
+                    for name, table in Base.metadata.tables.items()
+                }
+        finally:
+            await engine.dispose()
+
+
+async def serve(url: str, max_import_bytes: int = 1024 * 1024) -> AsyncIterator[Api]:
+    store = SqlStore.open(url, REGION)
+    router = Router(Plan(dids={}, lines={}, queues={}, agents={}))
+
+    async def ask(_: object) -> list[Any]:
+        return []
+
+    backend = ConsoleBackend(ask, router.agent_view, lambda: 0.0, {}, lambda: {"ok": True})
+    config = ApiConfig(store, (TOKEN, "second-token"), REGION, max_import_bytes=max_import_bytes)
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_app(ConsoleHub(NoCallers()), backend, config))
+    )
+    await client.start_server()
+    try:
+        yield Api(client, store, url)
+    finally:
+        await client.close()
+        await store.close()
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    async for served in serve(database_url):
+        yield served
+
+
+@pytest.fixture
+async def sqlite_api(sqlite_url: str) -> AsyncIterator[Api]:
+    async for served in serve(sqlite_url):
+        yield served
+
+
+MakeCall = Callable[..., Awaitable[CallRecord]]
+
+
+@pytest.fixture
+def record_call(api: Api) -> MakeCall:
+    """Logs a call (fields as keyword overrides) through the store, as the call recorder would."""
+
+    async def record(customer_id: int | None = None, **changes: Any) -> CallRecord:
+        fields: dict[str, Any] = {
+            "call": CallId(f"1700000000.{uuid.uuid4().int % 10_000}"),
+            "did": "+18005550100", "source": "radio", "line": LineId("sales"), "line_name": "Sales line",
+            "queue": QueueId("sales-q"), "caller_number": "+14155550123", "caller_name": "Ann Caller",
+            "agent": AgentId("agent-7"), "arrived_at": 1_700_000_000.25, "answered_at": 1_700_000_012.5,
+            "ended_at": 1_700_000_100.75, "outcome": Outcome.ANSWERED, "hung_up_by": Party.CALLER,
+            "offers": 1,
+        }  # fmt: skip
+        fields.update(changes)
+        record = CallRecord(**fields)
+        await api.store.record(record, customer_id)
+        return record
+
+    return record
