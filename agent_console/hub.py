@@ -26,6 +26,10 @@ log = structlog.get_logger("console")
 class CallerLookup(Protocol):
     async def customer(self, call: CallId, number: str | None) -> CustomerCard | None: ...
 
+    def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
+        """(True, record) when the lookup for ``call`` has finished, else (False, None); never waits."""
+        ...
+
 
 class Connection:
     def __init__(self, ws: web.WebSocketResponse) -> None:
@@ -110,10 +114,23 @@ class ConsoleHub:
             self.acked.pop(offer, None)
 
     async def _pop(self, pop: cmd.PopScreen) -> None:
+        """Send the pop the moment the phone rings; never hold it for the customer store.
+
+        The caller's record is looked up from the call's arrival on, so it is normally there already.
+        When it is not (a busy database), the pop goes out with ``customer_pending`` and the record
+        follows in an ``offer-customer`` message.
+        """
+        known, customer = self._lookup.peek(pop.call)
+        self._show(pop, protocol.offer(pop, customer, customer_pending=not known))
+        if known:
+            return
         customer = await _safely(self._lookup.customer(pop.call, pop.caller_number))
         if self._ringing.get(pop.agent) != pop.offer:
-            return  # withdrawn while we looked the caller up
-        message = protocol.offer(pop, customer)
+            return  # withdrawn or over while we looked the caller up
+        self._pending_pop[pop.agent] = protocol.offer(pop, customer)  # what a reconnecting console gets
+        self.send(pop.agent, protocol.offer_customer(pop, customer))
+
+    def _show(self, pop: cmd.PopScreen, message: protocol.Message) -> None:
         self._pending_pop[pop.agent] = message
         self.send(pop.agent, message)
         for listener in self.pop_listeners:

@@ -1,7 +1,7 @@
 """Websocket protocol v1: JSON objects with a ``type``. Parsing is strict; building is pure.
 
 Client -> server: ``login {agent, pin}``, ``ready``, ``pause {reason}``, ``logout``, ``ack {offer}``.
-Server -> client: ``hello``, ``state``, ``offer`` (the screen pop), ``offer-withdrawn``,
+Server -> client: ``hello``, ``state``, ``offer`` (the screen pop), ``offer-customer``, ``offer-withdrawn``,
 ``call-connected``, ``call-ended``, ``error``. See docs/console-protocol.md.
 """
 
@@ -111,9 +111,10 @@ def state_changed(change: cmd.AgentStateChanged) -> Message:
             "since": change.at}  # fmt: skip
 
 
-def offer(pop: cmd.PopScreen, customer: CustomerCard | None) -> Message:
+def offer(pop: cmd.PopScreen, customer: CustomerCard | None, customer_pending: bool = False) -> Message:
     return {
         "type": "offer",
+        "customer_pending": customer_pending,
         "offer": pop.offer,
         "call": pop.call,
         "caller": {"number": pop.caller_number, "name": pop.caller_name},
@@ -137,6 +138,12 @@ def _account(a: Account) -> Message:
     return {"status": str(a.status), "balance": str(a.balance), "currency": a.currency,
             "credit_limit": str(a.credit_limit), "on_credit_hold": a.on_credit_hold,
             "last_payment_on": a.last_payment_on and a.last_payment_on.isoformat()}  # fmt: skip
+
+
+def offer_customer(pop: cmd.PopScreen, customer: CustomerCard | None) -> Message:
+    """The caller's record for a pop that went out before the store answered."""
+    return {"type": "offer-customer", "offer": pop.offer, "call": pop.call,
+            "customer": None if customer is None else _customer(customer)}  # fmt: skip
 
 
 def offer_withdrawn(w: cmd.WithdrawOffer) -> Message:

@@ -26,6 +26,12 @@ class CallerCache:
         self.prefetch(call, number)
         return await asyncio.shield(self._lookups[call])
 
+    def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
+        task = self._lookups.get(call)
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return False, None
+        return True, task.result()
+
     def forget(self, call: CallId) -> None:
         task = self._lookups.pop(call, None)
         if task is not None and not task.done():

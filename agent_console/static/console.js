@@ -4,6 +4,7 @@ const $ = (id) => document.getElementById(id);
 let ws;
 let credentials = null;
 let backoff = 500;
+let current = null; // the pop on screen
 
 function send(message) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
@@ -25,7 +26,8 @@ function showState(m) {
 
 function showPop(m) {
   const c = m.customer;
-  $("pop-title").textContent = c ? `${c.name}${c.tier === "vip" ? " ★ VIP" : ""}` : "Unknown caller";
+  const title = m.customer_pending ? "Looking up the caller…" : "Unknown caller";
+  $("pop-title").textContent = c ? `${c.name}${c.tier === "vip" ? " ★ VIP" : ""}` : title;
   $("pop-caller").textContent = [m.caller.name, m.caller.number ?? "withheld"].filter(Boolean).join(" · ");
   $("pop-customer").textContent = c ? [c.name, c.company].filter(Boolean).join(", ") : "not in the customer store";
   const a = c?.account;
@@ -44,7 +46,13 @@ function showPop(m) {
 const handlers = {
   hello: () => { if (credentials) send({ type: "login", ...credentials }); },
   state: showState,
-  offer: (m) => { showPop(m); log(`ringing: ${m.caller.number ?? "withheld"} on ${m.line.name} (${m.source})`); },
+  offer: (m) => {
+    current = m;
+    showPop(m);
+    log(`ringing: ${m.caller.number ?? "withheld"} on ${m.line.name} (${m.source})`);
+  },
+  // The pop went out before the customer store answered; here is the caller's record.
+  "offer-customer": (m) => { if (current?.offer === m.offer) showPop({ ...current, customer: m.customer, customer_pending: false }); },
   "offer-withdrawn": (m) => { $("pop").hidden = true; log(`offer withdrawn: ${m.reason}`); },
   "call-connected": () => { $("pop").className = "connected"; log("connected"); },
   "call-ended": (m) => { $("pop").hidden = true; log(`call ended (${m.outcome}, ${m.hung_up_by} hung up)`); },

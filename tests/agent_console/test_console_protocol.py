@@ -39,14 +39,25 @@ JANE = CustomerCard(
 
 
 class FixedDirectory:
-    """Knows one customer, by number."""
+    """Knows one customer, by number; ``slow`` makes it answer only when ``release`` is set."""
 
     def __init__(self) -> None:
-        self.asked: list[str | None] = []
+        self.slow = False
+        self.release = asyncio.Event()
+        self.found: dict[CallId, CustomerCard | None] = {}
+        self.number_of: dict[CallId, str] = {}
 
     async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
-        self.asked.append(number)
-        return JANE if number == "+14155550123" else None
+        if self.slow:
+            await self.release.wait()
+        self.found[call] = JANE if number == "+14155550123" else None
+        return self.found[call]
+
+    def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
+        if self.slow:
+            return False, None
+        # As the real cache: the lookup started at the call's arrival and has finished by ringing time.
+        return True, JANE if self.number_of.get(call) == "+14155550123" else None
 
 
 @dataclass
@@ -55,6 +66,7 @@ class Console:
     loop: RouterLoop
     hub: ConsoleHub
     now: list[float]
+    directory: FixedDirectory
 
     async def ws(self, login: bool = True) -> Any:
         ws = await self.client.ws_connect("/ws")
@@ -65,6 +77,7 @@ class Console:
         return ws
 
     def ring(self, caller: str = "+14155550123") -> None:
+        self.directory.number_of[CallId("c1")] = caller
         self.loop.submit(ev.CallArrived(CallId("c1"), "+18005550101", caller, None, self.now[0]))
         self.loop.submit(ev.OfferRinging(OfferId("sb-c1-1"), self.now[0] + 0.01))
 
@@ -75,14 +88,15 @@ async def console() -> AsyncIterator[Console]:
     router = Router(PLAN)
     bus = LocalBus()
     loop = RouterLoop(router, lambda: now[0], bus, tick_s=3600)
-    hub = ConsoleHub(FixedDirectory())
+    directory = FixedDirectory()
+    hub = ConsoleHub(directory)
     bus.subscribe(hub.notice)
     backend = ConsoleBackend(loop.ask, router.agent_view, lambda: now[0], {AgentId("a1"): "1234"},
                              lambda: {"ok": True})  # fmt: skip
     task = asyncio.create_task(loop.run())
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()
-    yield Console(client, loop, hub, now)
+    yield Console(client, loop, hub, now, directory)
     await client.close()
     task.cancel()
 
@@ -228,3 +242,22 @@ async def test_given_the_page_when_fetched_then_html_and_module_are_served(conso
     assert page.status == 200 and "console.js" in await page.text()
     script = await console.client.get("/static/console.js")
     assert script.status == 200
+
+
+async def test_given_a_slow_customer_store_when_the_phone_rings_then_pop_now_and_record_follows(
+    console: Console,
+) -> None:
+    console.directory.slow = True
+    ws = await console.ws()
+    await ready(ws)
+    console.ring()
+    offer = await next_of(ws, "offer")
+    assert offer["customer_pending"] is True and offer["customer"] is None
+    assert offer["caller"]["number"] == "+14155550123" and offer["source"] == "radio"
+    console.directory.release.set()
+    follow_up = await next_of(ws, "offer-customer")
+    assert follow_up["offer"] == offer["offer"] and follow_up["customer"]["name"] == "Jane Doe"
+    # A console that reconnects now gets the whole pop at once.
+    again = await console.ws()
+    resent = await next_of(again, "offer")
+    assert resent["customer_pending"] is False and resent["customer"]["name"] == "Jane Doe"
