@@ -89,9 +89,7 @@ class ConsoleHub:
         match command:
             case cmd.PopScreen(agent, _, offer):
                 self._ringing[agent] = offer
-                task = asyncio.create_task(self._pop(command))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._pop(command)
             case cmd.WithdrawOffer(agent):
                 self._forget(agent)
                 self.send(agent, protocol.offer_withdrawn(command))
@@ -113,7 +111,7 @@ class ConsoleHub:
         if offer is not None:
             self.acked.pop(offer, None)
 
-    async def _pop(self, pop: cmd.PopScreen) -> None:
+    def _pop(self, pop: cmd.PopScreen) -> None:
         """Send the pop the moment the phone rings; never hold it for the customer store.
 
         The caller's record is looked up from the call's arrival on, so it is normally there already.
@@ -122,8 +120,12 @@ class ConsoleHub:
         """
         known, customer = self._lookup.peek(pop.call)
         self._show(pop, protocol.offer(pop, customer, customer_pending=not known))
-        if known:
-            return
+        if not known:
+            task = asyncio.create_task(self._follow_up(pop))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _follow_up(self, pop: cmd.PopScreen) -> None:
         customer = await _safely(self._lookup.customer(pop.call, pop.caller_number))
         if self._ringing.get(pop.agent) != pop.offer:
             return  # withdrawn or over while we looked the caller up
