@@ -32,7 +32,11 @@ DEFAULT_CONFIG = "config/switchboard.toml"
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    # Logs go to stderr: stdout carries the commands' results (JSON lines, CSV).
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     try:
         settings = load(Path(args.config), normaliser)
         return int(asyncio.run(args.func(settings, args)))
@@ -109,10 +113,15 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
     # The DID goes to the inbound context without '+', as a carrier would usually deliver it.
     endpoint = f"Local/{did.lstrip('+')}@{settings.inbound_context}/n"
     async with AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app) as ari:
+        # SB_APP (inherited by the Local channel's other half) lets a dialplan that honours it, like the
+        # sandbox's, send the test call to the Stasis app this config names.
         channel = await ari.originate(
-            endpoint, settings.caller_context, "s", caller, f"test-{uuid.uuid4().hex[:12]}"
-        )
-    print(json.dumps({"channel": channel["id"], "from": args.caller, "to": did}))
+            endpoint, settings.caller_context, "s", caller, f"test-{uuid.uuid4().hex[:12]}",
+            variables={"_SB_APP": settings.ari.app},
+        )  # fmt: skip
+    print(
+        json.dumps({"channel": channel["id"], "call": f"{channel['id']};2", "from": args.caller, "to": did})
+    )
     return 0
 
 

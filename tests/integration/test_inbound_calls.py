@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+
 import pytest
 
 from crm_core.model import LoggedCall
 from routing.ids import AgentId, CallId, QueueId
 from routing.records import Outcome, Party
 from routing.states import AgentState
-from tests.integration.conftest import Sandbox, SandboxFactory, phone, wait_until, wait_until_async
+from switchboard.cli import main
+from tests.integration.conftest import (
+    ARI_PASSWORD,
+    ARI_URL,
+    ARI_USER,
+    Sandbox,
+    SandboxFactory,
+    phone,
+    wait_until,
+    wait_until_async,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -195,3 +209,24 @@ async def wait_until_gone(box: Sandbox, channel: str) -> None:
         return channel not in await box.channels()
 
     await wait_until_async(gone, what=f"channel {channel} to hang up")
+
+
+async def test_given_the_command_line_when_a_test_call_is_placed_then_it_reaches_an_agent(
+    sandbox: SandboxFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box = await sandbox({"alice": phone("101")})
+    alice = await box.console("alice")
+    config = tmp_path / "switchboard.toml"
+    config.write_text(
+        f'[ari]\nurl = "{ARI_URL}"\nuser = "{ARI_USER}"\npassword = "{ARI_PASSWORD}"\napp = "{box.app}"\n'
+        '[queues.q]\n[lines.l]\nqueue = "q"\n[lines.l.dids]\nweb = "+1 800 555 0103"\n'
+    )
+    # main() runs its own event loop, so it goes to a worker thread while this loop serves the call.
+    code = await asyncio.to_thread(
+        main, ["--config", str(config), "call", "--from", CALLER, "--to", "8005550103"]
+    )
+    assert code == 0
+    placed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    box.callers.append(placed["channel"])
+    offer = await alice.expect("offer", call=placed["call"])
+    assert (offer["caller"]["number"], offer["did"], offer["source"]) == (CALLER, "+18005550103", "web")
