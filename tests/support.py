@@ -7,8 +7,13 @@ so a broken sandbox can never turn the suite green.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import asyncpg
 import pytest
+from sqlalchemy import URL, make_url
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -18,3 +23,36 @@ def unavailable(what: str, how_to_fix: str) -> None:
     if IN_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432"
+
+
+def pg_server() -> URL:
+    """The PostgreSQL server for tests; ``SWITCHBOARD_TEST_PG_DSN`` overrides (its database is ignored)."""
+    return make_url(os.environ.get("SWITCHBOARD_TEST_PG_DSN", DEFAULT_PG_DSN))
+
+
+async def _admin_connection(server: URL) -> asyncpg.Connection:
+    dsn = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    try:
+        return await asyncpg.connect(dsn, timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        where = server.render_as_string(hide_password=True)
+        unavailable(f"PostgreSQL at {where} ({error!r})", "set SWITCHBOARD_TEST_PG_DSN or run scripts/setup")
+        raise  # unreachable: unavailable() always fails or skips
+
+
+@asynccontextmanager
+async def postgres_database(prefix: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards; yields its SQLAlchemy URL."""
+    server = pg_server()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = await _admin_connection(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE (PostgreSQL 13+) ends any connection a failed test left behind, so the drop always works.
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

@@ -1,25 +1,21 @@
 """Fixtures for the customer API: the console app with the API mounted, on a real ``SqlStore`` over
 SQLite and over the real PostgreSQL server.
 
-The database fixtures are copied from tests/crm_core/conftest.py (not imported, so each test directory
-stands alone): PostgreSQL tests get a fresh database each; ``SWITCHBOARD_TEST_PG_DSN`` overrides the
-server; an unreachable server skips locally and fails in CI (``CI=true``).
+PostgreSQL tests get a fresh database each (``tests.support.postgres_database``);
+``SWITCHBOARD_TEST_PG_DSN`` overrides the server; an unreachable server skips locally and fails in CI.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import URL, func, make_url, select
+from sqlalchemy import func, select
 
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
@@ -33,43 +29,11 @@ from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.plan import Plan
 from routing.records import CallRecord, Outcome, Party
 from routing.router import Router
+from tests.support import postgres_database
 
-DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432"
 REGION = "US"
 TOKEN = "test-token-\N{SNOWMAN}-not-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def _pg_server() -> URL:
-    return make_url(os.environ.get("SWITCHBOARD_TEST_PG_DSN", DEFAULT_PG_DSN))
-
-
-def _admin_dsn(server: URL) -> str:
-    return server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-
-async def _admin_connection(server: URL) -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(_admin_dsn(server), timeout=5)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        where = server.render_as_string(hide_password=True)
-        message = f"PostgreSQL at {where} is unreachable ({error!r}); set SWITCHBOARD_TEST_PG_DSN"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@asynccontextmanager
-async def _postgres_database() -> AsyncIterator[str]:
-    server = _pg_server()
-    name = f"sb_api_test_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connection(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -80,7 +44,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await upgrade_async(url)
         yield url
         return
-    async with _postgres_database() as url:
+    async with postgres_database("sb_api_test") as url:
         await upgrade_async(url)
         yield url
 

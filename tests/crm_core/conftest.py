@@ -8,15 +8,11 @@ server skips those tests locally but fails them in CI (``CI=true``), so CI never
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy import URL, func, make_url, select
+from sqlalchemy import func, select
 
 from crm_core.engine import open_engine
 from crm_core.migrate import upgrade_async
@@ -24,42 +20,9 @@ from crm_core.orm import Base
 from crm_core.sql_store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome, Party
+from tests.support import postgres_database
 
-DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432"
 REGION = "US"
-
-
-def _pg_server() -> URL:
-    return make_url(os.environ.get("SWITCHBOARD_TEST_PG_DSN", DEFAULT_PG_DSN))
-
-
-def _admin_dsn(server: URL) -> str:
-    return server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-
-async def _admin_connection(server: URL) -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(_admin_dsn(server), timeout=5)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        where = server.render_as_string(hide_password=True)
-        message = f"PostgreSQL at {where} is unreachable ({error!r}); set SWITCHBOARD_TEST_PG_DSN"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@asynccontextmanager
-async def _postgres_database() -> AsyncIterator[str]:
-    server = _pg_server()
-    name = f"sb_crm_test_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connection(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    finally:
-        # FORCE (PostgreSQL 13+) ends any connection a failed test left behind, so the drop always works.
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -68,7 +31,7 @@ async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/crm.db"
         return
-    async with _postgres_database() as url:
+    async with postgres_database("sb_crm_test") as url:
         yield url
 
 
