@@ -92,8 +92,14 @@ class AriPbx:
             return
         if not isinstance(message, dict) or message.get("type") == "ChannelVarset":
             return  # a dozen of those per call, none of them useful
-        self._track(message)
-        for event in translate(message, self._clock(), self._normalise):
+        try:
+            self._track(message)
+            events = translate(message, self._clock(), self._normalise)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # A message of a shape we do not expect must not end the events loop for every other call.
+            log.warning("ari.bad-event", error=repr(exc), raw=str(raw)[:200])
+            return
+        for event in events:
             self._submit(event)
 
     def _track(self, message: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ import pytest
 from crm_core.phones import to_e164
 from routing import events as ev
 from routing.ids import CallId, OfferId
+from telephony.ari_client import AriClient
+from telephony.pbx import AriPbx
 from telephony.translate import reconcile, translate
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -113,3 +115,34 @@ def test_given_a_reconnect_when_reconciling_then_gone_channels_end_and_unseen_ca
         ev.CallArrived(CallId("arrived-meanwhile"), "+18005550102", "+14155550199", None, 9.0),
     ]
     assert orphans == ["sb-old-run-1"]
+
+
+class RecordingPbx(AriPbx):
+    """The real adapter with its events captured instead of routed."""
+
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+        super().__init__(
+            AriClient("http://127.0.0.1:1", "u", "p", "app"), self.events.append, lambda: 5.0, NORMALISE
+        )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "[]",
+        json.dumps({"type": "StasisStart", "channel": "not-an-object", "args": ["inbound", "1"]}),
+        json.dumps({"type": "StasisEnd", "channel": ["x"]}),
+        json.dumps({"type": "Dial", "peer": 7, "dialstatus": "RINGING"}),
+        json.dumps({"type": "StasisStart", "args": "inbound", "channel": {"id": "c", "caller": "x"}}),
+    ],
+)
+async def test_given_malformed_ari_messages_when_received_then_skipped_and_the_next_one_still_counts(
+    raw: str,
+) -> None:
+    pbx = RecordingPbx()
+    pbx.on_message(raw)
+    good = {"type": "StasisStart", "args": ["inbound", "8005550101"], "channel": {"id": "c9", "caller": {}}}
+    pbx.on_message(json.dumps(good))
+    assert pbx.events == [ev.CallArrived(CallId("c9"), "+18005550101", None, None, 5.0)]
