@@ -13,7 +13,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TextIO, cast
 
 import structlog
 
@@ -30,12 +30,23 @@ from telephony.errors import TelephonyError
 DEFAULT_CONFIG = "config/switchboard.toml"
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at each write: structlog keeps its file, and a caller (a test runner, an
+    embedding program) may replace or close the stream it had when ``main`` configured logging."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Logs go to stderr: stdout carries the commands' results (JSON lines, CSV).
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
     )
     try:
         settings = load(Path(args.config), normaliser)
