@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Protocol
 
 import structlog
@@ -62,7 +62,6 @@ class ConsoleHub:
         self._ringing: dict[AgentId, str] = {}  # the offer each agent's phone is ringing with now
         self.acked: dict[str, AgentId] = {}  # offers a console confirmed it displayed
         self._tasks: set[asyncio.Task[None]] = set()
-        self.pop_listeners: list[Callable[[AgentId, protocol.Message], None]] = []
 
     # --- connections ----------------------------------------------------------------------------
     def attach(self, agent: AgentId, conn: Connection) -> None:
@@ -75,9 +74,6 @@ class ConsoleHub:
     def detach(self, conn: Connection) -> None:
         if conn.agent is not None:
             self._by_agent.get(conn.agent, set()).discard(conn)
-
-    def connections(self, agent: AgentId) -> int:
-        return len(self._by_agent.get(agent, ()))
 
     def send(self, agent: AgentId, message: protocol.Message) -> None:
         for conn in self._by_agent.get(agent, ()):
@@ -135,8 +131,6 @@ class ConsoleHub:
     def _show(self, pop: cmd.PopScreen, message: protocol.Message) -> None:
         self._pending_pop[pop.agent] = message
         self.send(pop.agent, message)
-        for listener in self.pop_listeners:
-            listener(pop.agent, message)
 
 
 async def _safely(lookup: Awaitable[CustomerCard | None]) -> CustomerCard | None:

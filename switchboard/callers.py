@@ -19,7 +19,9 @@ class CallerCache:
         self._lookups: dict[CallId, asyncio.Task[CustomerCard | None]] = {}
 
     def prefetch(self, call: CallId, number: str | None) -> None:
-        if call not in self._lookups:
+        task = self._lookups.get(call)
+        # A lookup that failed (store down) is started again rather than its failure served forever.
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             self._lookups[call] = asyncio.create_task(self._find(number))
 
     async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:

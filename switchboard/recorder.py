@@ -45,12 +45,12 @@ class CallRecorder:
             try:
                 customer = await self._callers.customer(record.call, record.caller_number)
                 await self._log.record(record, None if customer is None else customer.id)
-                self._callers.forget(record.call)
-                log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)
-                return
+                break
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("call.log-failed", call=record.call, retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+        self._callers.forget(record.call)
+        log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)

@@ -1,0 +1,65 @@
+"""The call-log writer: a store that fails for a while loses no call, and the caller is still matched."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crm_core.model import CustomerCard, LoggedCall
+from routing import commands as cmd
+from routing.ids import CallId
+from routing.records import CallRecord, Outcome, Party
+from switchboard.callers import CallerCache
+from switchboard.recorder import CallRecorder
+
+JANE = CustomerCard(7, "Jane Doe", None, None)
+
+
+class FlakyStore:
+    """Fails the first ``failures`` lookups and writes, then works; records what was written."""
+
+    def __init__(self, failures: int) -> None:
+        self.lookup_failures = failures
+        self.write_failures = failures
+        self.written: list[tuple[CallRecord, int | None]] = []
+
+    async def find_by_number(self, e164: str) -> CustomerCard | None:
+        if self.lookup_failures:
+            self.lookup_failures -= 1
+            raise ConnectionError("database restarting")
+        return JANE if e164 == "+14155550123" else None
+
+    async def record(self, record: CallRecord, customer_id: int | None) -> None:
+        if self.write_failures:
+            self.write_failures -= 1
+            raise ConnectionError("database restarting")
+        self.written.append((record, customer_id))
+
+    async def add_customer(self, *args: object, **kwargs: object) -> CustomerCard:
+        raise NotImplementedError
+
+    async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
+        raise NotImplementedError
+
+    async def get_call(self, call_id: str) -> LoggedCall | None:
+        raise NotImplementedError
+
+
+def record(call: str) -> CallRecord:
+    return CallRecord(CallId(call), "+18005550101", "radio", None, None, None, "+14155550123", None, None,
+                      0.0, None, 5.0, Outcome.ABANDONED, Party.CALLER, 0)  # fmt: skip
+
+
+async def test_given_a_failing_store_when_calls_are_logged_then_each_is_written_once_with_its_customer() -> (
+    None
+):
+    store = FlakyStore(failures=2)
+    callers = CallerCache(store)  # type: ignore[arg-type]
+    recorder = CallRecorder(store, callers, retry_s=0.001)  # type: ignore[arg-type]
+    callers.prefetch(CallId("c1"), "+14155550123")  # as at the call's arrival: this lookup fails
+    runner = asyncio.create_task(recorder.run())
+    recorder.notice(cmd.LogCall(record("c1")))
+    recorder.notice(cmd.LogCall(record("c2")))
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    assert [(r.call, customer) for r, customer in store.written] == [("c1", 7), ("c2", 7)]
+    assert callers.peek(CallId("c1")) == (False, None)  # forgotten once logged
