@@ -25,11 +25,12 @@ class RejectCall:
 
 @dataclass(frozen=True, slots=True)
 class OfferCall:
-    """Ring the agent's endpoint on a new leg whose channel id is ``offer``."""
+    """Ring an endpoint on a new leg whose channel id is ``offer``: an agent's phone, or (``agent`` None)
+    an on-call person's number."""
 
     offer: OfferId
     call: CallId
-    agent: AgentId
+    agent: AgentId | None
     endpoint: str
     timeout_s: float
     caller_number: str | None
@@ -50,11 +51,59 @@ class BridgeCall:
 
 @dataclass(frozen=True, slots=True)
 class EndCall:
-    """Hang up what is left of a call (the other side already hung up) and remove its bridge."""
+    """Hang up what is left of a call (the other side already hung up) and remove its bridge.
+
+    With ``farewell`` (a sound name), the caller hears it before the hangup."""
 
     call: CallId
     channels: tuple[str, ...]
     bridge: BridgeId | None
+    farewell: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncePosition:
+    """Tell the waiting caller their place in line and the expected wait, then back to hold music."""
+
+    call: CallId
+    position: int
+    expected_wait_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCallbackChoice:
+    """Tell the waiting caller they can press 1 to be called back; the key comes back as an event."""
+
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class TakeMessage:
+    """Stop hold music, prompt for a message and record it as ``recording`` (at most ``max_s``)."""
+
+    call: CallId
+    recording: str
+    max_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class DialCustomer:
+    """Place the callback: dial ``number`` on a new leg whose channel id is ``call``; the agent, already
+    on ``offer``, waits for it."""
+
+    call: CallId
+    offer: OfferId
+    number: str
+    timeout_s: float
+
+
+# --- for the customer store ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IdentifyCaller:
+    """Look the caller up (tier, last agent, last call) and answer with ``CallerIdentified``."""
+
+    call: CallId
+    caller_number: str
 
 
 # --- for consoles and the store -----------------------------------------------------------------
@@ -73,6 +122,9 @@ class PopScreen:
     line_name: str
     queue: QueueId
     waited_s: float
+    priority: int = 0
+    callback: bool = False  # the agent is calling the customer back
+    after_hours: bool = False  # taken for a closed line: the answering service's script applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +150,7 @@ class AgentStateChanged:
     state: AgentState
     reason: str | None
     at: float
+    until: float | None = None  # when wrap-up or a timed pause ends by itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +158,17 @@ class LogCall:
     record: CallRecord
 
 
-PbxCommand = AnswerCall | RejectCall | OfferCall | CancelOffer | BridgeCall | EndCall
-NoticeCommand = PopScreen | WithdrawOffer | CallConnected | AgentStateChanged | LogCall
+PbxCommand = (
+    AnswerCall
+    | RejectCall
+    | OfferCall
+    | CancelOffer
+    | BridgeCall
+    | EndCall
+    | AnnouncePosition
+    | OfferCallbackChoice
+    | TakeMessage
+    | DialCustomer
+)
+NoticeCommand = PopScreen | WithdrawOffer | CallConnected | AgentStateChanged | LogCall | IdentifyCaller
 Command = PbxCommand | NoticeCommand

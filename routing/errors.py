@@ -2,7 +2,8 @@
 
 RoutingError
 ├── IllegalTransition      an event that the state table does not allow in the current state
-└── UnknownAgent           an agent id that is not in the plan
+├── UnknownAgent           an agent id that is not in the plan
+└── UnknownReason          a not-ready reason code that is not in the plan
 """
 
 from __future__ import annotations
@@ -24,3 +25,9 @@ class UnknownAgent(RoutingError):
     def __init__(self, agent: str) -> None:
         super().__init__(f"unknown agent {agent!r}")
         self.agent = agent
+
+
+class UnknownReason(RoutingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"unknown not-ready reason {reason!r}")
+        self.reason = reason

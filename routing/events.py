@@ -59,6 +59,36 @@ class BridgeFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerIdentified:
+    """The customer store's answer about the caller, for priority and sticky routing.
+
+    ``last_agent`` served the caller's last answered call, which ended at ``last_call_at``.
+    """
+
+    call: CallId
+    tier: str | None
+    last_agent: AgentId | None
+    last_call_at: float | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """The waiting caller pressed the key to be called back instead of waiting."""
+
+    call: CallId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAnswered:
+    """The customer picked up the callback the system dialed (``call`` is that leg's id)."""
+
+    call: CallId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class AgentLoggedIn:
     agent: AgentId
     at: float
@@ -84,6 +114,13 @@ class AgentLoggedOut:
 
 
 @dataclass(frozen=True, slots=True)
+class WrapUpExtended:
+    agent: AgentId
+    by_s: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     at: float
 
@@ -96,9 +133,13 @@ Event = (
     | OfferEnded
     | OfferFailed
     | BridgeFailed
+    | CallerIdentified
+    | CallbackRequested
+    | CustomerAnswered
     | AgentLoggedIn
     | AgentBecameReady
     | AgentPaused
     | AgentLoggedOut
+    | WrapUpExtended
     | Tick
 )

@@ -21,3 +21,16 @@ def bridge_id(call: CallId) -> BridgeId:
 
 def is_offer_channel(channel_id: str) -> bool:
     return channel_id.startswith("sb-")
+
+
+def callback_id(call: CallId) -> CallId:
+    """The callback for ``call`` is a call of its own; its id is the customer leg's channel id."""
+    return CallId(f"sb-cb-{call}")
+
+
+def is_callback_leg(channel_id: str) -> bool:
+    return channel_id.startswith("sb-cb-")
+
+
+def recording_name(call: CallId) -> str:
+    return f"sb-vm-{call}"

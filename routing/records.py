@@ -12,6 +12,9 @@ class Outcome(enum.StrEnum):
     ANSWERED = "answered"
     ABANDONED = "abandoned"  # the caller hung up while waiting or while an agent's phone rang
     NO_AGENT = "no-agent"  # the call left without an agent: unknown number, max wait reached, failure
+    VOICEMAIL = "voicemail"  # the caller was sent to leave a message
+    CALLBACK = "callback"  # the caller chose to be called back; the callback is a call of its own
+    UNREACHED = "unreached"  # a callback the customer did not pick up
 
 
 class Party(enum.StrEnum):
@@ -37,6 +40,11 @@ class CallRecord:
     outcome: Outcome
     hung_up_by: Party
     offers: int  # how many agent phones were rung for this call
+    priority: int = 0
+    after_hours: bool = False
+    on_call: str | None = None  # the on-call person who took an after-hours call
+    recording: str | None = None  # the message left, for voicemail
+    callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
 
     @property
     def wait_s(self) -> float:

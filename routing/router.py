@@ -1,21 +1,39 @@
-"""The router: feed it events, it answers with commands. Pure and synchronous.
+"""The router: feed it events, it answers with commands. Pure, synchronous and deterministic.
 
-Skeleton policy: one queue per service line, FIFO callers, the longest-idle ready agent (ready the
-longest) gets the next call. An agent whose phone rings out goes not-ready (``ring-no-answer``) so the
-call is not bounced back to an empty desk; the call keeps its place in the queue.
+The policy, in the order a call meets it:
+
+- A call to a closed line (hours, holiday, closure) follows the line's after-hours policy: the
+  answering-service queue, the on-call chain (each person rung in turn, a message if nobody answers),
+  voicemail, or a closed message.
+- In a queue that uses the caller's profile (tier priority, repeat callers, sticky agent), the call first
+  waits up to ``identify_timeout_s`` for the customer store's answer.
+- A waiting call is matched with the best ready agent of its pools (``routing/pools.py``): lowest
+  penalty, then best skill match, then the queue's strategy (``routing/strategies.py``). A ready agent
+  takes the best waiting call of their preferred queues: lowest penalty first, then priority, then the
+  longest wait. So nothing waits while a matching agent is ready.
+- Overflow rules fire as the call waits: widen skills, add another queue's agents, move, offer a
+  callback, voicemail, hang up; a full queue sends new calls where ``when_full`` says.
+- An agent who lets an offer ring out is paused (``ring-no-answer``) once the queue's ``no_answer``
+  policy says so, and the call goes back to its place. After a call, the agent is in wrap-up for the
+  queue's ``wrap_up_s``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from routing import commands as cmd
 from routing import events as ev
-from routing.errors import UnknownAgent
-from routing.ids import AgentId, CallId, LineId, OfferId, QueueId, bridge_id, offer_id
-from routing.plan import Plan
+from routing.book import AgentEntry, CallEntry, OfferEntry
+from routing.errors import UnknownAgent, UnknownReason
+from routing.ids import AgentId, CallId, OfferId, QueueId, bridge_id, callback_id, offer_id
+from routing.ids import recording_name as recording_for
+from routing.plan import Action, AfterHoursKind, Plan, Queue, Rule, Strategy
+from routing.pools import LazyHeap, Pool
 from routing.records import CallRecord, Outcome, Party
 from routing.states import (
     AgentState,
@@ -25,47 +43,18 @@ from routing.states import (
     next_agent_state,
     next_call_state,
 )
+from routing.strategies import Standing, meets, ready_key, skill_score
 
 RING_NO_ANSWER = "ring-no-answer"
 ENDED_MEMORY = 10_000  # far more calls than can end between an ARI disconnect and the reconnect
+DIAL_TIMEOUT_S = 30.0  # how long a callback rings the customer
+HANDLE_SMOOTHING = 0.2  # weight of the newest call in a queue's running handle time
 
+# Symbolic prompts; telephony/ maps them to sound files.
+GOODBYE, CLOSED, CALLBACK_CONFIRMED = "goodbye", "closed", "callback-confirmed"
 
-@dataclass(slots=True)
-class _Call:
-    id: CallId
-    seq: int  # arrival order: the place in the queue, kept when an offer fails
-    did: str
-    source: str
-    line: LineId
-    line_name: str
-    queue: QueueId
-    caller_number: str | None
-    caller_name: str | None
-    arrived_at: float
-    state: CallState = CallState.WAITING
-    offer: OfferId | None = None
-    agent: AgentId | None = None
-    answered_at: float | None = None
-    offers: int = 0
-
-
-@dataclass(slots=True)
-class _Offer:
-    id: OfferId
-    call: CallId
-    agent: AgentId
-    deadline: float
-    ringing: bool = False
-    answered: bool = False  # kept after the answer: its leg ending means the agent hung up
-
-
-@dataclass(slots=True)
-class _Agent:
-    id: AgentId
-    state: AgentState = AgentState.LOGGED_OUT
-    reason: str | None = None
-    since: float = 0.0
-    call: CallId | None = None
+_S, _AT, _CT = CallState, AgentTrigger, CallTrigger
+_QUEUED = (_S.IDENTIFYING, _S.WAITING, _S.OFFERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,33 +66,48 @@ class AgentView:
     reason: str | None
     since: float
     call: CallId | None
+    until: float | None = None
 
 
 @dataclass(order=True, slots=True)
 class _Timer:
     at: float
     seq: int
-    kind: str = field(compare=False)  # "offer" or "max-wait"
+    kind: str = field(compare=False)
     key: str = field(compare=False)
+    token: int = field(compare=False, default=0)
 
 
 class Router:
     def __init__(self, plan: Plan) -> None:
         self._plan = plan
-        self._calls: dict[CallId, _Call] = {}
-        self._offers: dict[OfferId, _Offer] = {}
-        self._agents = {a: _Agent(a) for a in plan.agents}
-        self._waiting: dict[QueueId, list[tuple[int, CallId]]] = {q: [] for q in plan.queues}
-        # Insertion order is readiness order, so the first key is the longest-idle agent: O(1) to pick.
-        self._ready: dict[QueueId, dict[AgentId, None]] = {q: {} for q in plan.queues}
+        self._tz = ZoneInfo(plan.timezone)
+        self._calls: dict[CallId, CallEntry] = {}
+        self._offers: dict[OfferId, OfferEntry] = {}
+        self._agents = {a: AgentEntry(a) for a in plan.agents}
         self._timers: list[_Timer] = []
         # Ids of calls already over, oldest first, so a replayed arrival (a StasisStart seen again after
         # an ARI reconnect, before our hangup took effect) is not taken for a new call. Bounded.
         self._ended: dict[CallId, None] = {}
         self._seq = 0
+        self._steps = {q: _requirement_steps(queue) for q, queue in plan.queues.items()}
+        self._ready: dict[Pool, LazyHeap[AgentId]] = {}
+        self._waiting: dict[Pool, LazyHeap[CallId]] = {}
+        for q, steps in self._steps.items():
+            for k in range(len(steps)):
+                self._ready[(q, k)] = LazyHeap(self._agent_live)
+                self._waiting[(q, k)] = LazyHeap(self._call_live)
+        self._agent_pools = {a: self._pools_of(a) for a in plan.agents}
+        self._queued: dict[QueueId, dict[CallId, None]] = {q: {} for q in plan.queues}
+        self._held: dict[AgentId, list[CallId]] = {}
+        self._last_offer: dict[tuple[QueueId, AgentId], int] = {}
+        self._handle_s = {q: queue.expected_handle_s for q, queue in plan.queues.items()}
         self._handlers: dict[type, Callable[[ev.Event], list[cmd.Command]]] = {
             ev.CallArrived: self._on_call_arrived,  # type: ignore[dict-item]
             ev.CallerHungUp: self._on_caller_hung_up,  # type: ignore[dict-item]
+            ev.CallerIdentified: self._on_caller_identified,  # type: ignore[dict-item]
+            ev.CallbackRequested: self._on_callback_requested,  # type: ignore[dict-item]
+            ev.CustomerAnswered: self._on_customer_answered,  # type: ignore[dict-item]
             ev.OfferRinging: self._on_offer_ringing,  # type: ignore[dict-item]
             ev.OfferAnswered: self._on_offer_answered,  # type: ignore[dict-item]
             ev.OfferEnded: self._on_offer_ended,  # type: ignore[dict-item]
@@ -113,21 +117,27 @@ class Router:
             ev.AgentBecameReady: self._on_agent_ready,  # type: ignore[dict-item]
             ev.AgentPaused: self._on_agent_paused,  # type: ignore[dict-item]
             ev.AgentLoggedOut: self._on_agent_logged_out,  # type: ignore[dict-item]
+            ev.WrapUpExtended: self._on_wrap_up_extended,  # type: ignore[dict-item]
             ev.Tick: self._on_tick,  # type: ignore[dict-item]
         }
 
     # --- reading --------------------------------------------------------------------------------
     def agent_view(self, agent: AgentId) -> AgentView:
         a = self._agent(agent)
-        return AgentView(a.id, a.state, a.reason, a.since, a.call)
+        return AgentView(a.id, a.state, a.reason, a.since, a.call, a.until)
 
     def call_state(self, call: CallId) -> CallState:
         c = self._calls.get(call)
         return CallState.ENDED if c is None else c.state
 
     def waiting(self, queue: QueueId) -> list[CallId]:
-        """Calls waiting in ``queue``, first in line first."""
-        return [cid for _, cid in sorted(self._waiting[queue]) if self._is_waiting(cid)]
+        """Calls waiting in ``queue`` (not ringing anyone), first in line first."""
+        calls = [self._calls[c] for c in self._queued[queue]]
+        waiting = [c for c in calls if c.state in (_S.WAITING, _S.IDENTIFYING)]
+        return [c.id for c in sorted(waiting, key=CallEntry.order)]
+
+    def priority(self, call: CallId) -> int:
+        return self._calls[call].priority
 
     @property
     def active_calls(self) -> int:
@@ -137,7 +147,7 @@ class Router:
     def handle(self, event: ev.Event) -> list[cmd.Command]:
         return self._handlers[type(event)](event)
 
-    # --- calls ----------------------------------------------------------------------------------
+    # --- arrival --------------------------------------------------------------------------------
     def _on_call_arrived(self, e: ev.CallArrived) -> list[cmd.Command]:
         if e.call in self._calls or e.call in self._ended:
             return []  # a replayed StasisStart after a reconnect: already ours, or already over
@@ -150,54 +160,218 @@ class Router:
             ]
         line = self._plan.lines[did.line]
         self._seq += 1
-        call = _Call(
-            e.call, self._seq, e.did, did.source, line.id, line.name, line.queue,
+        call = CallEntry(
+            e.call, self._seq, e.did, did.source, line.id, line.name, None,
             e.caller_number, e.caller_name, e.at,
         )  # fmt: skip
         self._calls[call.id] = call
-        self._push_waiting(call)
-        self._add_timer(e.at + self._plan.queues[line.queue].max_wait_s, "max-wait", call.id)
-        return [cmd.AnswerCall(call.id), *self._dispatch(call.queue, e.at)]
+        out: list[cmd.Command] = [cmd.AnswerCall(call.id)]
+        if line.hours is not None and not line.hours.is_open(e.at):
+            call.after_hours = True
+            return out + self._after_hours(call, e.at)
+        return out + self._arrive_in(call, line.queue, e.at)
 
-    def _on_caller_hung_up(self, e: ev.CallerHungUp) -> list[cmd.Command]:
-        call = self._calls.get(e.call)
-        if call is None:
-            return []  # we ended it ourselves; the PBX is confirming
-        next_call_state(call.id, call.state, CallTrigger.HANG_UP)
-        out: list[cmd.Command] = []
-        if call.state is CallState.OFFERED:
-            out += self._withdraw_offer(call, "caller-hung-up", e.at)
-        elif call.state is CallState.CONNECTED:
-            assert call.offer is not None and call.agent is not None
-            out.append(cmd.EndCall(call.id, (call.offer,), bridge_id(call.id)))
-            out += self._free_agent(call.agent, AgentTrigger.CALL_END, e.at)
-        outcome = Outcome.ANSWERED if call.answered_at is not None else Outcome.ABANDONED
-        out.append(self._finish(call, outcome, Party.CALLER, e.at))
-        out += self._dispatch(call.queue, e.at)
-        return out
+    def _arrive_in(self, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
+        """First entry into a queue: the max-wait clock starts, and the caller may be looked up."""
+        self._add_timer(at + self._plan.queues[queue].max_wait_s, "max-wait", call.id)
+        if call.caller_number is None or not self._plan.queues[queue].needs_caller_profile:
+            return self._enter(call, queue, at)
+        call.state = _S.IDENTIFYING  # not offered to anyone until the store answers or time runs out
+        out = self._enter(call, queue, at)
+        if call.state is not _S.IDENTIFYING:
+            return out  # the queue was full: the call went to voicemail or was ended
+        self._add_timer(at + self._plan.identify_timeout_s, "identify", call.id)
+        return [cmd.IdentifyCaller(call.id, call.caller_number), *out]
 
-    def _on_bridge_failed(self, e: ev.BridgeFailed) -> list[cmd.Command]:
+    def _after_hours(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        policy = self._plan.lines[call.line].after_hours
+        if policy.kind is AfterHoursKind.QUEUE and policy.queue is not None:
+            return self._arrive_in(call, policy.queue, at)
+        if policy.kind is AfterHoursKind.ON_CALL and policy.chain:
+            return self._ring_on_call(call, at)
+        if policy.kind is AfterHoursKind.HANG_UP:
+            return self._end_unserved(call, at, CLOSED)
+        return self._voicemail(call, at)
+
+    def _enter(self, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
+        """Put the call in ``queue`` (on arrival or a move) unless it is full; keeps its place in line."""
+        q = self._plan.queues[queue]
+        if q.max_length and len(self._queued[queue]) >= q.max_length:
+            call.visited += (queue,)
+            if q.when_full is Action.MOVE and q.full_queue and q.full_queue not in call.visited:
+                return self._enter(call, q.full_queue, at)
+            if q.when_full is Action.HANG_UP or call.is_callback:
+                return self._end_unserved(call, at, GOODBYE)
+            return self._voicemail(call, at)
+        if call.queue is not None:
+            self._queued[call.queue].pop(call.id, None)
+        call.queue, call.step, call.extra, call.held_for = queue, 0, (), None
+        call.visited += (queue,)
+        call.entry += 1
+        call.entered_at, call.rule_index, call.rule_due, call.announced = at, 0, False, None
+        self._queued[queue][call.id] = None
+        if q.rules:
+            self._add_timer(at + q.rules[0].after_s, "rule", call.id, call.entry)
+        if q.announce_every_s > 0 and not call.is_callback:
+            self._add_timer(at + q.announce_every_s, "announce", call.id, call.entry)
+        if call.state is _S.WAITING:
+            return self._try_call(call, at)
+        return []
+
+    # --- the caller's profile -------------------------------------------------------------------
+    def _on_caller_identified(self, e: ev.CallerIdentified) -> list[cmd.Command]:
         call = self._calls.get(e.call)
-        if call is None:
+        if call is None or call.identified or call.queue is None:
             return []
-        next_call_state(call.id, call.state, CallTrigger.BRIDGE_FAILED)
-        assert call.offer is not None and call.agent is not None
-        out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id, call.offer), bridge_id(call.id))]
-        out += self._free_agent(call.agent, AgentTrigger.CALL_END, e.at)
-        out.append(self._finish(call, Outcome.ANSWERED, Party.SYSTEM, e.at))
-        return out + self._dispatch(call.queue, e.at)
+        call.identified = True
+        queue = self._plan.queues[call.queue]
+        p = queue.priorities
+        repeat = e.last_call_at is not None and 0 <= e.at - e.last_call_at <= p.repeat_within_s
+        call.priority = max(call.priority, p.tiers.get(e.tier or "", 0), p.repeat if repeat else 0)
+        if call.state is _S.IDENTIFYING:
+            return self._identified(call, queue, e.last_agent, e.at)
+        if call.state is _S.WAITING:
+            return self._try_call(call, e.at)  # its place in line changed: re-file it
+        return []
+
+    def _identified(
+        self, call: CallEntry, queue: Queue, last_agent: AgentId | None, at: float
+    ) -> list[cmd.Command]:
+        call.state = next_call_state(call.id, call.state, _CT.IDENTIFIED)
+        agent = self._agents.get(last_agent) if last_agent is not None else None
+        sticky = (
+            queue.sticky_s > 0
+            and agent is not None
+            and queue.id in self._plan.agents[agent.id].queues
+            and agent.state is not AgentState.LOGGED_OUT
+        )
+        if sticky and agent is not None:
+            if agent.state is AgentState.READY:
+                return self._offer(call, [agent], at)
+            call.held_for = agent.id
+            self._held.setdefault(agent.id, []).append(call.id)
+            self._add_timer(at + queue.sticky_s, "sticky", call.id, call.entry)
+        return self._due_rules(call, at)
+
+    # --- matching -------------------------------------------------------------------------------
+    def _try_call(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        """Offer a waiting call to the best ready agent of its pools, or file it in their waiting heaps."""
+        if call.state is not _S.WAITING or call.held_for is not None or call.queue is None:
+            return []
+        call.version += 1  # entries filed before lapse: this call is filed afresh below, or offered
+        pools = self._call_pools(call)
+        if self._plan.queues[call.queue].strategy is Strategy.RING_ALL:
+            everyone = [self._agents[a] for pool in pools for a in self._ready[pool].drain()]
+            if everyone:
+                return self._offer(call, list({a.id: a for a in everyone}.values()), at)
+        else:
+            for pool in pools:
+                top = self._ready[pool].peek()
+                if top is not None:
+                    return self._offer(call, [self._agents[top[1]]], at)
+        for pool in pools:
+            self._waiting[pool].push(call.order(), call.version, call.id)
+        return []
+
+    def _try_agent(self, agent_id: AgentId, at: float) -> list[cmd.Command]:
+        """Give a ready agent the best waiting call of their most preferred queues."""
+        agent = self._agents[agent_id]
+        if agent.state is not AgentState.READY:
+            return []
+        held = self._take_held(agent_id)
+        if held is not None:
+            return self._offer(held, [agent], at)
+        best: tuple[int, tuple[float | int | str, ...], CallId] | None = None
+        for penalty, pool in self._agent_pools[agent_id]:
+            if best is not None and penalty > best[0]:
+                break
+            top = self._waiting[pool].peek()
+            if top is not None and (best is None or top[0] < best[1]):
+                best = (penalty, top[0], top[1])
+        if best is None:
+            return []
+        return self._offer(self._calls[best[2]], [agent], at)
+
+    def _take_held(self, agent_id: AgentId) -> CallEntry | None:
+        """The first-in-line call held for this agent (sticky routing), if any is still held."""
+        calls = [self._calls[c] for c in self._held.pop(agent_id, ()) if c in self._calls]
+        held = sorted((c for c in calls if c.held_for == agent_id), key=CallEntry.order)
+        if not held:
+            return None
+        if len(held) > 1:
+            self._held[agent_id] = [c.id for c in held[1:]]
+        held[0].held_for = None
+        return held[0]
+
+    def _call_pools(self, call: CallEntry) -> list[Pool]:
+        assert call.queue is not None
+        return [(call.queue, call.step), *((q, 0) for q in call.extra)]
+
+    def _pools_of(self, agent_id: AgentId) -> list[tuple[int, Pool]]:
+        agent = self._plan.agents[agent_id]
+        pools = [
+            (agent.penalty(q), (q, k))
+            for q in agent.queues
+            for k, required in enumerate(self._steps[q])
+            if meets(required, agent.skills)
+        ]
+        return sorted(pools, key=lambda p: p[0])
+
+    def _agent_live(self, agent: AgentId, version: int) -> bool:
+        a = self._agents[agent]
+        return a.state is AgentState.READY and a.version == version
+
+    def _call_live(self, call: CallId, version: int) -> bool:
+        c = self._calls.get(call)
+        return c is not None and c.version == version and c.state is _S.WAITING and c.held_for is None
 
     # --- offers ---------------------------------------------------------------------------------
+    def _offer(self, call: CallEntry, agents: list[AgentEntry], at: float) -> list[cmd.Command]:
+        assert call.queue is not None
+        queue = self._plan.queues[call.queue]
+        call.state = next_call_state(call.id, call.state, _CT.OFFER)
+        call.version += 1
+        out: list[cmd.Command] = []
+        for agent in agents:
+            offer = self._new_offer(call, agent.id, agent.id, queue.ring_timeout_s, at)
+            endpoint = self._plan.agents[agent.id].endpoint
+            timeout = queue.ring_timeout_s
+            out.append(cmd.OfferCall(offer, call.id, agent.id, endpoint, timeout, call.caller_number))
+            self._seq += 1
+            self._last_offer[(queue.id, agent.id)] = self._seq
+            agent.call = call.id
+            out += self._set_agent(agent, next_agent_state(agent.id, agent.state, _AT.OFFER), None, at)
+        return out
+
+    def _new_offer(
+        self, call: CallEntry, agent: AgentId | None, label: str, timeout_s: float, at: float
+    ) -> OfferId:
+        call.attempts += 1
+        offer = OfferEntry(offer_id(call.id, call.attempts), call.id, agent, label, 0.0)
+        offer.deadline = at + timeout_s + self._plan.offer_grace_s
+        self._offers[offer.id] = offer
+        call.offers[offer.id] = None
+        self._add_timer(offer.deadline, "offer", offer.id)
+        return offer.id
+
+    def _ring_on_call(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        step = self._plan.lines[call.line].after_hours.chain[call.chain_step]
+        call.state = next_call_state(call.id, call.state, _CT.OFFER)
+        offer = self._new_offer(call, None, step.name, step.ring_timeout_s, at)
+        return [cmd.OfferCall(offer, call.id, None, step.endpoint, step.ring_timeout_s, call.caller_number)]
+
     def _on_offer_ringing(self, e: ev.OfferRinging) -> list[cmd.Command]:
         offer = self._offers.get(e.offer)
-        if offer is None or offer.ringing or offer.answered:
+        if offer is None or offer.ringing or offer.answered or offer.agent is None:
             return []  # Dial RINGING and the Ringing state change both report it; pop once
         offer.ringing = True
         call = self._calls[offer.call]
+        assert call.queue is not None
         return [
             cmd.PopScreen(
                 offer.agent, call.id, offer.id, call.caller_number, call.caller_name, call.did,
                 call.source, call.line, call.line_name, call.queue, e.at - call.arrived_at,
+                call.priority, call.is_callback, call.after_hours,
             )
         ]  # fmt: skip
 
@@ -205,16 +379,47 @@ class Router:
         offer = self._offers.get(e.offer)
         if offer is None or offer.answered:
             return []  # withdrawn (its leg is being hung up), or the answer reported twice
-        call, agent = self._calls[offer.call], self._agents[offer.agent]
-        call_next = next_call_state(call.id, call.state, CallTrigger.ANSWER)
-        agent_next = next_agent_state(agent.id, agent.state, AgentTrigger.ANSWER)
+        call = self._calls[offer.call]
+        trigger = _CT.AGENT_TOOK_CALLBACK if call.is_callback else _CT.ANSWER
+        call_next = next_call_state(call.id, call.state, trigger)
+        out: list[cmd.Command] = []
+        others = [self._offers[o].agent for o in call.offers if o != offer.id]
+        for other_offer in [o for o in call.offers if o != offer.id]:
+            out += self._withdraw(self._offers[other_offer], "answered-elsewhere", e.at)
         offer.answered = True
-        call.state, call.answered_at = call_next, e.at
-        out: list[cmd.Command] = [
-            cmd.BridgeCall(call.id, offer.id, bridge_id(call.id)),
-            cmd.CallConnected(agent.id, call.id, e.at),
+        call.state, call.offer, call.agent = call_next, offer.id, offer.agent
+        if call.queue is not None:
+            self._queued[call.queue].pop(call.id, None)
+        for other in [
+            a for a in others if a is not None
+        ]:  # ring-all: the ones who did not win are free for the next caller
+            out += self._try_agent(other, e.at)
+        if offer.agent is None:
+            call.on_call, call.answered_at = offer.label, e.at
+            return [*out, cmd.BridgeCall(call.id, offer.id, bridge_id(call.id))]
+        agent = self._agents[offer.agent]
+        agent.misses = 0
+        if call.is_callback:
+            assert call.caller_number is not None
+            self._add_timer(e.at + DIAL_TIMEOUT_S + self._plan.offer_grace_s, "dial", call.id)
+            out.append(cmd.DialCustomer(call.id, offer.id, call.caller_number, DIAL_TIMEOUT_S))
+        else:
+            call.answered_at = e.at
+            out.append(cmd.BridgeCall(call.id, offer.id, bridge_id(call.id)))
+            out.append(cmd.CallConnected(agent.id, call.id, e.at))
+        return out + self._set_agent(agent, next_agent_state(agent.id, agent.state, _AT.ANSWER), None, e.at)
+
+    def _on_customer_answered(self, e: ev.CustomerAnswered) -> list[cmd.Command]:
+        call = self._calls.get(e.call)
+        if call is None or call.state is not _S.DIALING:
+            return []
+        assert call.offer is not None and call.agent is not None
+        call.state = next_call_state(call.id, call.state, _CT.CUSTOMER_ANSWER)
+        call.answered_at = e.at
+        return [
+            cmd.BridgeCall(call.id, call.offer, bridge_id(call.id)),
+            cmd.CallConnected(call.agent, call.id, e.at),
         ]
-        return out + self._set_agent(agent, agent_next, None, e.at)
 
     def _on_offer_ended(self, e: ev.OfferEnded) -> list[cmd.Command]:
         offer = self._offers.get(e.offer)
@@ -223,11 +428,9 @@ class Router:
         if not offer.answered:
             return self._offer_unanswered(offer, "no-answer", e.at)
         call = self._calls[offer.call]
-        assert call.agent is not None
+        outcome = Outcome.UNREACHED if call.state is _S.DIALING else Outcome.ANSWERED
         out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id,), bridge_id(call.id))]
-        out += self._free_agent(call.agent, AgentTrigger.CALL_END, e.at)
-        out.append(self._finish(call, Outcome.ANSWERED, Party.AGENT, e.at))
-        return out + self._dispatch(call.queue, e.at)
+        return out + self._close(call, outcome, Party.AGENT, e.at)
 
     def _on_offer_failed(self, e: ev.OfferFailed) -> list[cmd.Command]:
         offer = self._offers.get(e.offer)
@@ -235,168 +438,404 @@ class Router:
             return []
         return self._offer_unanswered(offer, f"failed: {e.reason}", e.at)
 
-    def _offer_unanswered(self, offer: _Offer, reason: str, at: float) -> list[cmd.Command]:
-        """The agent did not take it: the agent pauses, the call goes back to its place in line."""
-        call, agent = self._calls[offer.call], self._agents[offer.agent]
-        call_next = next_call_state(call.id, call.state, CallTrigger.OFFER_LOST)
-        agent_next = next_agent_state(agent.id, agent.state, AgentTrigger.NO_ANSWER)
-        del self._offers[offer.id]
-        call.state, call.offer, call.agent = call_next, None, None
-        agent.call = None
-        self._push_waiting(call)
-        out: list[cmd.Command] = [
-            cmd.CancelOffer(offer.id, call.id),
-            cmd.WithdrawOffer(agent.id, call.id, offer.id, reason),
-        ]
-        out += self._set_agent(agent, agent_next, RING_NO_ANSWER, at)
-        return out + self._dispatch(call.queue, at)
+    def _offer_unanswered(self, offer: OfferEntry, reason: str, at: float) -> list[cmd.Command]:
+        """Nobody took this leg: the agent may be paused, the call goes back to its place in line."""
+        call = self._calls[offer.call]
+        out = self._drop_offer(offer, reason)
+        if offer.agent is not None:
+            agent = self._agents[offer.agent]
+            assert call.queue is not None
+            policy = self._plan.queues[call.queue].no_answer
+            agent.misses += 1
+            agent.call = None
+            if agent.misses >= policy.misses:
+                until = at + policy.pause_s if policy.pause_s > 0 else None
+                new = next_agent_state(agent.id, agent.state, _AT.NO_ANSWER)
+                out += self._set_agent(agent, new, RING_NO_ANSWER, at, until)
+                if until is not None:
+                    self._add_timer(until, "pause", agent.id, agent.version)
+            else:
+                new = next_agent_state(agent.id, agent.state, _AT.MISSED)
+                out += self._set_agent(agent, new, None, at)
+        if not call.offers:
+            out += self._call_lost_offers(call, at)
+        if offer.agent is not None:
+            out += self._try_agent(offer.agent, at)
+        return out
 
-    def _withdraw_offer(self, call: _Call, reason: str, at: float) -> list[cmd.Command]:
-        """Stop the agent's phone for a reason that is not the agent's fault; the agent stays ready."""
-        assert call.offer is not None and call.agent is not None
-        offer = self._offers.pop(call.offer)
+    def _call_lost_offers(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        call.state = next_call_state(call.id, call.state, _CT.OFFER_LOST)
+        call.version += 1
+        if call.queue is None:  # the on-call chain: the next person, or a message
+            call.chain_step += 1
+            if call.chain_step < len(self._plan.lines[call.line].after_hours.chain):
+                return self._ring_on_call(call, at)
+            return self._voicemail(call, at)
+        if call.rule_due:
+            return self._due_rules(call, at)
+        return self._try_call(call, at)
+
+    def _withdraw(self, offer: OfferEntry, reason: str, at: float) -> list[cmd.Command]:
+        """Stop a ringing leg for a reason that is not the agent's fault; the agent keeps their place."""
+        out = self._drop_offer(offer, reason)
+        if offer.agent is not None:
+            agent = self._agents[offer.agent]
+            agent.call = None
+            new = next_agent_state(agent.id, agent.state, _AT.OFFER_WITHDRAWN)
+            out += self._set_agent(agent, new, None, at, keep=True)
+        return out
+
+    def _drop_offer(self, offer: OfferEntry, reason: str) -> list[cmd.Command]:
+        del self._offers[offer.id]
+        call = self._calls[offer.call]
+        call.offers.pop(offer.id, None)
+        out: list[cmd.Command] = [cmd.CancelOffer(offer.id, call.id)]
+        if offer.agent is not None:
+            out.append(cmd.WithdrawOffer(offer.agent, call.id, offer.id, reason))
+        return out
+
+    def _withdraw_all(self, call: CallEntry, reason: str, at: float) -> list[cmd.Command]:
+        out: list[cmd.Command] = []
+        agents = [self._offers[o].agent for o in call.offers]
+        for o in list(call.offers):
+            out += self._withdraw(self._offers[o], reason, at)
+        for agent in agents:
+            if agent is not None:
+                out += self._try_agent(agent, at)
+        return out
+
+    # --- the caller's side ----------------------------------------------------------------------
+    def _on_caller_hung_up(self, e: ev.CallerHungUp) -> list[cmd.Command]:
+        call = self._calls.get(e.call)
+        if call is None:
+            return []  # we ended it ourselves; the PBX is confirming
+        out: list[cmd.Command]
+        if call.state is _S.OFFERED:
+            # Stop the ringing first, so the freed agents are offered other calls (not this one).
+            call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
+            out = self._withdraw_all(call, "caller-hung-up", e.at)
+            return [*out, self._finish(call, Outcome.ABANDONED, Party.CALLER, e.at)]
+        if call.state is _S.CONNECTED:
+            assert call.offer is not None
+            out = [cmd.EndCall(call.id, (call.offer,), bridge_id(call.id))]
+            return out + self._close(call, Outcome.ANSWERED, Party.CALLER, e.at)
+        if call.state is _S.DIALING:
+            assert call.offer is not None
+            out = [cmd.EndCall(call.id, (call.offer,), bridge_id(call.id))]
+            return out + self._close(call, Outcome.UNREACHED, Party.CALLER, e.at)
+        outcome = Outcome.VOICEMAIL if call.state is _S.MESSAGE else Outcome.ABANDONED
+        call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
+        return [self._finish(call, outcome, Party.CALLER, e.at)]
+
+    def _on_bridge_failed(self, e: ev.BridgeFailed) -> list[cmd.Command]:
+        call = self._calls.get(e.call)
+        if call is None:
+            return []
+        next_call_state(call.id, call.state, _CT.BRIDGE_FAILED)  # refused unless connected
+        assert call.offer is not None
+        out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id, call.offer), bridge_id(call.id))]
+        return out + self._close(call, Outcome.ANSWERED, Party.SYSTEM, e.at, _CT.BRIDGE_FAILED)
+
+    def _close(
+        self, call: CallEntry, outcome: Outcome, by: Party, at: float, trigger: CallTrigger = _CT.HANG_UP
+    ) -> list[cmd.Command]:
+        """End an answered call (or a callback being dialed): log it and send the agent to wrap-up."""
+        call.state = next_call_state(call.id, call.state, trigger)
+        out: list[cmd.Command] = []
+        if call.agent is not None:
+            out += self._after_call(self._agents[call.agent], call, at)
+        return [*out, self._finish(call, outcome, by, at)]
+
+    def _on_callback_requested(self, e: ev.CallbackRequested) -> list[cmd.Command]:
+        call = self._calls.get(e.call)
+        if call is None or not call.callback_offered or call.state is not _S.WAITING:
+            return []  # a stray key press, or the caller is already being put through
+        assert call.queue is not None and call.caller_number is not None
+        call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
         out: list[cmd.Command] = [
-            cmd.CancelOffer(offer.id, call.id),
-            cmd.WithdrawOffer(offer.agent, call.id, offer.id, reason),
+            cmd.EndCall(call.id, (call.id,), None, CALLBACK_CONFIRMED),
+            self._finish(call, Outcome.CALLBACK, Party.CALLER, e.at),
         ]
-        call.offer, call.agent = None, None
-        return out + self._free_agent(offer.agent, AgentTrigger.OFFER_WITHDRAWN, at)
+        bonus = self._plan.queues[call.queue].priorities.callback
+        back = CallEntry(
+            callback_id(call.id), call.seq, call.did, call.source, call.line, call.line_name, None,
+            call.caller_number, call.caller_name, e.at, priority=max(call.priority, bonus),
+            identified=True, callback_of=call.id, after_hours=call.after_hours,
+        )  # fmt: skip
+        self._calls[back.id] = back
+        return out + self._enter(back, call.queue, e.at)
+
+    # --- rules, voicemail, the end of unserved calls --------------------------------------------
+    def _due_rules(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        """Apply the rule that came due while the call could not take it, then schedule the next."""
+        if not call.rule_due:
+            return self._try_call(call, at)
+        call.rule_due = False
+        return self._fire_rule(call, at)
+
+    def _fire_rule(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        assert call.queue is not None
+        queue = self._plan.queues[call.queue]
+        rule = queue.rules[call.rule_index]
+        call.rule_index += 1
+        if call.rule_index < len(queue.rules):
+            after = queue.rules[call.rule_index].after_s
+            self._add_timer(call.entered_at + after, "rule", call.id, call.entry)
+        return self._apply(call, rule, at)
+
+    def _apply(self, call: CallEntry, rule: Rule, at: float) -> list[cmd.Command]:
+        assert call.queue is not None
+        if rule.action is Action.WIDEN:
+            call.step = min(call.step + 1, len(self._steps[call.queue]) - 1)
+        elif rule.action is Action.ADD_QUEUE and rule.queue is not None:
+            call.extra = (*call.extra, rule.queue)
+        elif rule.action is Action.MOVE and rule.queue is not None:
+            return self._enter(call, rule.queue, at)
+        elif call.is_callback:
+            return self._try_call(call, at)  # nobody is on the line to hear a prompt or leave a message
+        elif rule.action is Action.CALLBACK:
+            if call.caller_number is None:
+                return self._try_call(call, at)
+            call.callback_offered = True
+            return [cmd.OfferCallbackChoice(call.id), *self._try_call(call, at)]
+        elif rule.action is Action.VOICEMAIL:
+            return self._voicemail(call, at)
+        elif rule.action is Action.HANG_UP:
+            return self._end_unserved(call, at, GOODBYE)
+        call.held_for = None
+        return self._try_call(call, at)
+
+    def _voicemail(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        out: list[cmd.Command] = []
+        if call.state is _S.OFFERED:
+            call.state = next_call_state(call.id, call.state, _CT.VOICEMAIL)
+            out += self._withdraw_all(call, "voicemail", at)
+        else:
+            call.state = next_call_state(call.id, call.state, _CT.VOICEMAIL)
+        if call.queue is not None:
+            self._queued[call.queue].pop(call.id, None)
+        call.version += 1
+        call.recording = recording_for(call.id)
+        limit = self._plan.queues[call.queue].voicemail_max_s if call.queue else 180.0
+        self._add_timer(at + limit + self._plan.offer_grace_s, "message", call.id)
+        return [*out, cmd.TakeMessage(call.id, call.recording, limit)]
+
+    def _end_unserved(
+        self, call: CallEntry, at: float, farewell: str | None, reason: str = "gave-up"
+    ) -> list[cmd.Command]:
+        """The system gives up on a call no agent took: goodbye, and it is logged no-agent."""
+        out: list[cmd.Command] = []
+        was_offered = call.state is _S.OFFERED
+        call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
+        if was_offered:
+            out += self._withdraw_all(call, reason, at)
+        if not call.is_callback:
+            out.append(cmd.EndCall(call.id, (call.id,), None, farewell))
+        return [*out, self._finish(call, Outcome.NO_AGENT, Party.SYSTEM, at)]
 
     # --- agents ---------------------------------------------------------------------------------
     def _on_agent_logged_in(self, e: ev.AgentLoggedIn) -> list[cmd.Command]:
         agent = self._agent(e.agent)
-        new = next_agent_state(agent.id, agent.state, AgentTrigger.LOG_IN)
+        new = next_agent_state(agent.id, agent.state, _AT.LOG_IN)
         if new is agent.state:
             return []
         return self._set_agent(agent, new, "logged-in", e.at)
 
     def _on_agent_ready(self, e: ev.AgentBecameReady) -> list[cmd.Command]:
         agent = self._agent(e.agent)
-        new = next_agent_state(agent.id, agent.state, AgentTrigger.READY)
+        new = next_agent_state(agent.id, agent.state, _AT.READY)
         if new is agent.state:
             return []  # already ready: keep the place in the idle order
-        return self._set_agent(agent, new, None, e.at) + self._dispatch_for(agent.id, e.at)
+        agent.misses = 0
+        return self._set_agent(agent, new, None, e.at) + self._try_agent(agent.id, e.at)
 
     def _on_agent_paused(self, e: ev.AgentPaused) -> list[cmd.Command]:
         agent = self._agent(e.agent)
-        new = next_agent_state(agent.id, agent.state, AgentTrigger.PAUSE)
-        return self._set_agent(agent, new, e.reason, e.at)
+        if e.reason not in self._plan.pause_reasons:
+            raise UnknownReason(e.reason)
+        return self._leave(agent, _AT.PAUSE, e.reason, e.at)
 
     def _on_agent_logged_out(self, e: ev.AgentLoggedOut) -> list[cmd.Command]:
         agent = self._agent(e.agent)
-        new = next_agent_state(agent.id, agent.state, AgentTrigger.LOG_OUT)
-        if new is agent.state:
+        if next_agent_state(agent.id, agent.state, _AT.LOG_OUT) is agent.state:
             return []
-        return self._set_agent(agent, new, None, e.at)
+        return self._leave(agent, _AT.LOG_OUT, None, e.at)
 
-    def _free_agent(self, agent_id: AgentId, trigger: AgentTrigger, at: float) -> list[cmd.Command]:
-        agent = self._agents[agent_id]
+    def _leave(
+        self, agent: AgentEntry, trigger: AgentTrigger, reason: str | None, at: float
+    ) -> list[cmd.Command]:
+        """Pause or log out; from a ringing phone, the call goes back to its place in line."""
         new = next_agent_state(agent.id, agent.state, trigger)
+        if agent.state is not AgentState.RINGING:
+            return self._set_agent(agent, new, reason, at)
+        assert agent.call is not None
+        call = self._calls[agent.call]
+        offer = next(o for o in call.offers if self._offers[o].agent == agent.id)
+        out = self._drop_offer(self._offers[offer], "declined")
         agent.call = None
-        return self._set_agent(agent, new, None, at) + self._dispatch_for(agent.id, at)
+        out += self._set_agent(agent, new, reason, at)
+        if not call.offers:
+            out += self._call_lost_offers(call, at)
+        return out
+
+    def _on_wrap_up_extended(self, e: ev.WrapUpExtended) -> list[cmd.Command]:
+        agent = self._agent(e.agent)
+        new = next_agent_state(agent.id, agent.state, _AT.EXTEND_WRAP_UP)
+        # The same wrap-up interval, only longer: ``since`` stays, the old timer lapses.
+        agent.until = max(agent.until or e.at, e.at) + max(e.by_s, 0.0)
+        agent.version += 1
+        self._add_timer(agent.until, "wrap", agent.id, agent.version)
+        return [cmd.AgentStateChanged(agent.id, new, agent.reason, agent.since, agent.until)]
+
+    def _after_call(self, agent: AgentEntry, call: CallEntry, at: float) -> list[cmd.Command]:
+        agent.call = None
+        self._count(agent, call, at)
+        wrap = self._plan.queues[call.queue].wrap_up_s if call.queue is not None else 0.0
+        if wrap <= 0:
+            new = next_agent_state(agent.id, agent.state, _AT.CALL_END_READY)
+            return self._set_agent(agent, new, None, at) + self._try_agent(agent.id, at)
+        new = next_agent_state(agent.id, agent.state, _AT.CALL_END)
+        out = self._set_agent(agent, new, None, at, at + wrap)
+        self._add_timer(at + wrap, "wrap", agent.id, agent.version)
+        return out
+
+    def _count(self, agent: AgentEntry, call: CallEntry, at: float) -> None:
+        """Calls and talk time today (the center's day), and the queue's running handle time."""
+        day = dt.datetime.fromtimestamp(at, self._tz).toordinal()
+        if day != agent.day:
+            agent.day, agent.calls_today, agent.talk_today_s = day, 0, 0.0
+        talk = 0.0 if call.answered_at is None else at - call.answered_at
+        agent.calls_today += 1
+        agent.talk_today_s += talk
+        if call.queue is not None:
+            handle = talk + self._plan.queues[call.queue].wrap_up_s
+            old = self._handle_s[call.queue]
+            self._handle_s[call.queue] = old + HANDLE_SMOOTHING * (handle - old)
 
     def _set_agent(
-        self, agent: _Agent, state: AgentState, reason: str | None, at: float
+        self,
+        agent: AgentEntry,
+        state: AgentState,
+        reason: str | None,
+        at: float,
+        until: float | None = None,
+        *,
+        keep: bool = False,
     ) -> list[cmd.Command]:
-        was_ready = agent.state is AgentState.READY
-        agent.state, agent.reason, agent.since = state, reason, at
-        if state is AgentState.READY and not was_ready:
-            for q in self._plan.agents[agent.id].queues:
-                self._ready[q][agent.id] = None
-        elif state is not AgentState.READY and was_ready:
-            for q in self._plan.agents[agent.id].queues:
-                self._ready[q].pop(agent.id, None)
-        return [cmd.AgentStateChanged(agent.id, state, reason, at)]
+        agent.state, agent.reason, agent.since, agent.until = state, reason, at, until
+        agent.version += 1
+        if state is AgentState.READY:
+            self._file_ready(agent, keep)
+        return [cmd.AgentStateChanged(agent.id, state, reason, at, until)]
+
+    def _file_ready(self, agent: AgentEntry, keep_place: bool) -> None:
+        """Put a ready agent in the ready heap of each of their pools, keyed by each queue's strategy."""
+        if not keep_place or agent.ready_seq == 0:
+            self._seq += 1
+            agent.ready_seq = self._seq
+        skills = self._plan.agents[agent.id].skills
+        for penalty, (q, k) in self._agent_pools[agent.id]:
+            queue = self._plan.queues[q]
+            standing = Standing(
+                agent.id, agent.ready_seq, agent.calls_today, agent.talk_today_s,
+                self._last_offer.get((q, agent.id), 0),
+            )  # fmt: skip
+            key = ready_key(queue.strategy, penalty, skill_score(queue.skills, skills), standing)
+            self._ready[(q, k)].push(key, agent.version, agent.id)
 
     # --- time -----------------------------------------------------------------------------------
     def _on_tick(self, e: ev.Tick) -> list[cmd.Command]:
         out: list[cmd.Command] = []
         while self._timers and self._timers[0].at <= e.at:
             timer = heapq.heappop(self._timers)
-            if timer.kind == "offer":
-                offer = self._offers.get(OfferId(timer.key))
-                # The PBX never told us the ring ended: do not leave the agent ringing forever.
-                if offer is not None and not offer.answered:
-                    out += self._offer_unanswered(offer, "ring-timeout", e.at)
-            else:
-                out += self._max_wait(CallId(timer.key), e.at)
+            out += self._timer_fired(timer, e.at)
         return out
 
-    def _max_wait(self, call_id: CallId, at: float) -> list[cmd.Command]:
-        call = self._calls.get(call_id)
-        if call is None or call.state is CallState.CONNECTED:
+    def _timer_fired(self, timer: _Timer, at: float) -> list[cmd.Command]:
+        if timer.kind == "offer":
+            offer = self._offers.get(OfferId(timer.key))
+            # The PBX never told us the ring ended: do not leave the agent ringing forever.
+            if offer is not None and not offer.answered:
+                return self._offer_unanswered(offer, "ring-timeout", at)
             return []
-        next_call_state(call.id, call.state, CallTrigger.MAX_WAIT)
-        out: list[cmd.Command] = []
-        if call.state is CallState.OFFERED:
-            out += self._withdraw_offer(call, "max-wait", at)
-        out.append(cmd.EndCall(call.id, (call.id,), None))
-        out.append(self._finish(call, Outcome.NO_AGENT, Party.SYSTEM, at))
-        return out
+        if timer.kind in ("wrap", "pause"):
+            agent = self._agents[AgentId(timer.key)]
+            if agent.version != timer.token:
+                return []  # the agent moved on (or extended) since this timer was set
+            trigger = _AT.WRAP_UP_DONE if timer.kind == "wrap" else _AT.PAUSE_OVER
+            new = next_agent_state(agent.id, agent.state, trigger)
+            return self._set_agent(agent, new, None, at) + self._try_agent(agent.id, at)
+        call = self._calls.get(CallId(timer.key))
+        if call is None:
+            return []
+        return self._call_timer(call, timer, at)
 
-    def _add_timer(self, at: float, kind: str, key: str) -> None:
+    def _call_timer(self, call: CallEntry, timer: _Timer, at: float) -> list[cmd.Command]:
+        kind = timer.kind
+        if kind in ("rule", "announce", "sticky") and timer.token != call.entry:
+            return []  # set for a queue the call has since left
+        if kind == "max-wait":
+            if call.state not in _QUEUED:
+                return []
+            return self._end_unserved(call, at, GOODBYE, "max-wait")
+        if kind == "identify":
+            if call.state is not _S.IDENTIFYING or call.queue is None:
+                return []
+            return self._identified(call, self._plan.queues[call.queue], None, at)
+        if kind == "sticky":
+            if call.held_for is None:
+                return []
+            call.held_for = None
+            return self._try_call(call, at)
+        if kind == "rule":
+            if call.state is not _S.WAITING:
+                call.rule_due = call.state in _QUEUED
+                return []
+            return self._fire_rule(call, at)
+        if kind == "announce":
+            return self._announce(call, at)
+        if kind == "message" and call.state is _S.MESSAGE:
+            call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
+            return [
+                cmd.EndCall(call.id, (call.id,), None),
+                self._finish(call, Outcome.VOICEMAIL, Party.SYSTEM, at),
+            ]
+        if kind == "dial" and call.state is _S.DIALING:
+            assert call.offer is not None
+            out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id, call.offer), bridge_id(call.id))]
+            return out + self._close(call, Outcome.UNREACHED, Party.SYSTEM, at)
+        return []
+
+    def _announce(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        assert call.queue is not None
+        queue = self._plan.queues[call.queue]
+        self._add_timer(at + queue.announce_every_s, "announce", call.id, call.entry)
+        if call.state not in (_S.WAITING, _S.IDENTIFYING):
+            return []
+        ahead = sum(1 for c in self._queued[call.queue] if self._calls[c].order() < call.order())
+        position = ahead + 1 if call.announced is None else min(ahead + 1, call.announced)
+        call.announced = position
+        members = [a for a, spec in self._plan.agents.items() if call.queue in spec.queues]
+        staffed = sum(1 for a in members if self._agents[a].state is not AgentState.LOGGED_OUT)
+        expected = position * self._handle_s[call.queue] / max(staffed, 1)
+        return [cmd.AnnouncePosition(call.id, position, round(expected, 1))]
+
+    def _add_timer(self, at: float, kind: str, key: str, token: int = 0) -> None:
         self._seq += 1
-        heapq.heappush(self._timers, _Timer(at, self._seq, kind, key))
-
-    # --- matching -------------------------------------------------------------------------------
-    def _dispatch_for(self, agent: AgentId, at: float) -> list[cmd.Command]:
-        out: list[cmd.Command] = []
-        for q in self._plan.agents[agent].queues:
-            out += self._dispatch(q, at)
-        return out
-
-    def _dispatch(self, queue: QueueId, at: float) -> list[cmd.Command]:
-        """Pair the first waiting caller with the longest-idle ready agent until one side runs out."""
-        out: list[cmd.Command] = []
-        waiting, ready = self._waiting[queue], self._ready[queue]
-        while ready:
-            call = self._pop_waiting(waiting)
-            if call is None:
-                break
-            out += self._offer(call, self._agents[next(iter(ready))], at)
-        return out
-
-    def _offer(self, call: _Call, agent: _Agent, at: float) -> list[cmd.Command]:
-        call.offers += 1
-        offer = _Offer(offer_id(call.id, call.offers), call.id, agent.id, at)
-        timeout = self._plan.queues[call.queue].ring_timeout_s
-        offer.deadline = at + timeout + self._plan.offer_grace_s
-        call.state = next_call_state(call.id, call.state, CallTrigger.OFFER)
-        call.offer, call.agent = offer.id, agent.id
-        agent.call = call.id
-        self._offers[offer.id] = offer
-        self._add_timer(offer.deadline, "offer", offer.id)
-        endpoint = self._plan.agents[agent.id].endpoint
-        out: list[cmd.Command] = [
-            cmd.OfferCall(offer.id, call.id, agent.id, endpoint, timeout, call.caller_number)
-        ]
-        new = next_agent_state(agent.id, agent.state, AgentTrigger.OFFER)
-        return out + self._set_agent(agent, new, None, at)
-
-    def _push_waiting(self, call: _Call) -> None:
-        heapq.heappush(self._waiting[call.queue], (call.seq, call.id))
-
-    def _pop_waiting(self, waiting: list[tuple[int, CallId]]) -> _Call | None:
-        while waiting:
-            _, cid = heapq.heappop(waiting)
-            if self._is_waiting(cid):
-                return self._calls[cid]
-        return None
-
-    def _is_waiting(self, call: CallId) -> bool:
-        c = self._calls.get(call)
-        return c is not None and c.state is CallState.WAITING
+        heapq.heappush(self._timers, _Timer(at, self._seq, kind, key, token))
 
     # --- helpers --------------------------------------------------------------------------------
-    def _agent(self, agent: AgentId) -> _Agent:
+    def _agent(self, agent: AgentId) -> AgentEntry:
         try:
             return self._agents[agent]
         except KeyError:
             raise UnknownAgent(agent) from None
 
-    def _finish(self, call: _Call, outcome: Outcome, by: Party, at: float) -> cmd.LogCall:
+    def _finish(self, call: CallEntry, outcome: Outcome, by: Party, at: float) -> cmd.LogCall:
         del self._calls[call.id]
         self._remember_ended(call.id)
+        if call.queue is not None:
+            self._queued[call.queue].pop(call.id, None)
         if call.offer is not None:
             self._offers.pop(call.offer, None)
         call.state = CallState.ENDED
@@ -404,7 +843,8 @@ class Router:
             CallRecord(
                 call.id, call.did, call.source, call.line, call.line_name, call.queue,
                 call.caller_number, call.caller_name, call.agent, call.arrived_at, call.answered_at,
-                at, outcome, by, call.offers,
+                at, outcome, by, call.attempts, call.priority, call.after_hours, call.on_call,
+                call.recording, call.callback_of,
             )
         )  # fmt: skip
 
@@ -419,3 +859,13 @@ class Router:
             e.call, e.did, None, None, None, None, e.caller_number, e.caller_name, None,
             e.at, None, e.at, Outcome.NO_AGENT, Party.SYSTEM, 0,
         )  # fmt: skip
+
+
+def _requirement_steps(queue: Queue) -> list[dict[str, int]]:
+    """The queue's skill requirement, then as each widening rule leaves it, in rule order."""
+    steps = [dict(queue.skills)]
+    for rule in queue.rules:
+        if rule.action is Action.WIDEN:
+            widened = {**steps[-1], **rule.skills}
+            steps.append({name: level for name, level in widened.items() if level > 0})
+    return steps

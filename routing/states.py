@@ -16,6 +16,7 @@ class AgentState(enum.StrEnum):
     READY = "ready"
     RINGING = "ringing"  # reserved: a call is being offered to this agent's phone
     ON_CALL = "on-call"
+    WRAP_UP = "wrap-up"  # after-call work: not offered calls, back to ready when it is over
     NOT_READY = "not-ready"  # always with a reason: break, lunch, ring-no-answer, ...
 
 
@@ -26,9 +27,14 @@ class AgentTrigger(enum.StrEnum):
     LOG_OUT = "log-out"
     OFFER = "offer"
     ANSWER = "answer"
-    OFFER_WITHDRAWN = "offer-withdrawn"  # the caller left or the system gave up; not the agent's doing
-    NO_ANSWER = "no-answer"  # the phone rang out, was busy or rejected
-    CALL_END = "call-end"
+    OFFER_WITHDRAWN = "offer-withdrawn"  # the caller left or another agent answered; not this agent's doing
+    MISSED = "missed"  # an offer rang out, but the queue tolerates more misses before a pause
+    NO_ANSWER = "no-answer"  # the phone rang out, was busy or rejected once too often: pause
+    CALL_END = "call-end"  # the call is over and the queue has after-call work
+    CALL_END_READY = "call-end-ready"  # the call is over and the queue has no after-call work
+    EXTEND_WRAP_UP = "extend-wrap-up"
+    WRAP_UP_DONE = "wrap-up-done"
+    PAUSE_OVER = "pause-over"  # a timed ring-no-answer pause ran out
 
 
 _A, _AT = AgentState, AgentTrigger
@@ -39,6 +45,7 @@ AGENT_TRANSITIONS: Mapping[tuple[AgentState, AgentTrigger], AgentState] = {
     (_A.NOT_READY, _AT.READY): _A.READY,
     (_A.NOT_READY, _AT.PAUSE): _A.NOT_READY,  # a new reason starts a new interval
     (_A.NOT_READY, _AT.LOG_OUT): _A.LOGGED_OUT,
+    (_A.NOT_READY, _AT.PAUSE_OVER): _A.READY,
     (_A.READY, _AT.LOG_IN): _A.READY,
     (_A.READY, _AT.READY): _A.READY,
     (_A.READY, _AT.PAUSE): _A.NOT_READY,
@@ -47,41 +54,63 @@ AGENT_TRANSITIONS: Mapping[tuple[AgentState, AgentTrigger], AgentState] = {
     (_A.RINGING, _AT.LOG_IN): _A.RINGING,
     (_A.RINGING, _AT.ANSWER): _A.ON_CALL,
     (_A.RINGING, _AT.OFFER_WITHDRAWN): _A.READY,
+    (_A.RINGING, _AT.MISSED): _A.READY,
     (_A.RINGING, _AT.NO_ANSWER): _A.NOT_READY,
+    # Declining by going not-ready or logging out while the phone rings: the call keeps its place.
+    (_A.RINGING, _AT.PAUSE): _A.NOT_READY,
+    (_A.RINGING, _AT.LOG_OUT): _A.LOGGED_OUT,
     (_A.ON_CALL, _AT.LOG_IN): _A.ON_CALL,
-    (_A.ON_CALL, _AT.CALL_END): _A.READY,
+    (_A.ON_CALL, _AT.CALL_END): _A.WRAP_UP,
+    (_A.ON_CALL, _AT.CALL_END_READY): _A.READY,
+    (_A.WRAP_UP, _AT.LOG_IN): _A.WRAP_UP,
+    (_A.WRAP_UP, _AT.EXTEND_WRAP_UP): _A.WRAP_UP,
+    (_A.WRAP_UP, _AT.WRAP_UP_DONE): _A.READY,
+    (_A.WRAP_UP, _AT.READY): _A.READY,  # done early
+    (_A.WRAP_UP, _AT.PAUSE): _A.NOT_READY,
+    (_A.WRAP_UP, _AT.LOG_OUT): _A.LOGGED_OUT,
 }
 
 
 class CallState(enum.StrEnum):
+    IDENTIFYING = "identifying"  # waiting (briefly) for the customer store's word on the caller
     WAITING = "waiting"
-    OFFERED = "offered"
+    OFFERED = "offered"  # ringing one agent, every agent of a ring-all queue, or an on-call person
+    DIALING = "dialing"  # a callback: the agent took it, the customer's phone is being dialed
     CONNECTED = "connected"
+    MESSAGE = "message"  # leaving a voicemail
     ENDED = "ended"
 
 
 class CallTrigger(enum.StrEnum):
+    IDENTIFIED = "identified"
     OFFER = "offer"
-    RING = "ring"
     OFFER_LOST = "offer-lost"
     ANSWER = "answer"
-    HANG_UP = "hang-up"
-    MAX_WAIT = "max-wait"
+    AGENT_TOOK_CALLBACK = "agent-took-callback"
+    CUSTOMER_ANSWER = "customer-answer"
+    VOICEMAIL = "voicemail"
+    HANG_UP = "hang-up"  # whoever hangs up, or the system ends it
     BRIDGE_FAILED = "bridge-failed"
 
 
 _C, _CT = CallState, CallTrigger
 CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
+    (_C.IDENTIFYING, _CT.IDENTIFIED): _C.WAITING,
+    (_C.IDENTIFYING, _CT.VOICEMAIL): _C.MESSAGE,
+    (_C.IDENTIFYING, _CT.HANG_UP): _C.ENDED,
     (_C.WAITING, _CT.OFFER): _C.OFFERED,
+    (_C.WAITING, _CT.VOICEMAIL): _C.MESSAGE,
     (_C.WAITING, _CT.HANG_UP): _C.ENDED,
-    (_C.WAITING, _CT.MAX_WAIT): _C.ENDED,
-    (_C.OFFERED, _CT.RING): _C.OFFERED,
     (_C.OFFERED, _CT.OFFER_LOST): _C.WAITING,
     (_C.OFFERED, _CT.ANSWER): _C.CONNECTED,
+    (_C.OFFERED, _CT.AGENT_TOOK_CALLBACK): _C.DIALING,
+    (_C.OFFERED, _CT.VOICEMAIL): _C.MESSAGE,  # the on-call chain ran out
     (_C.OFFERED, _CT.HANG_UP): _C.ENDED,
-    (_C.OFFERED, _CT.MAX_WAIT): _C.ENDED,
+    (_C.DIALING, _CT.CUSTOMER_ANSWER): _C.CONNECTED,
+    (_C.DIALING, _CT.HANG_UP): _C.ENDED,
     (_C.CONNECTED, _CT.HANG_UP): _C.ENDED,
     (_C.CONNECTED, _CT.BRIDGE_FAILED): _C.ENDED,
+    (_C.MESSAGE, _CT.HANG_UP): _C.ENDED,
 }
 
 

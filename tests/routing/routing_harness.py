@@ -39,6 +39,8 @@ def make_plan(
     ring_timeout_s: float = RING_TIMEOUT_S,
     max_wait_s: float = MAX_WAIT_S,
     offer_grace_s: float = OFFER_GRACE_S,
+    sales_line: Mapping[str, Any] | None = None,
+    **queue_options: Any,
 ) -> Plan:
     """Two lines (sales with two numbers, support with one), one queue each, and some agents.
 
@@ -52,9 +54,15 @@ def make_plan(
         Did(SALES_RADIO_DID, "radio", SALES_LINE),
         Did(SUPPORT_DID, "website", SUPPORT_LINE),
     ]
-    lines = [Line(SALES_LINE, "Acme sales", SALES), Line(SUPPORT_LINE, "Acme support", SUPPORT)]
+    lines = [
+        Line(SALES_LINE, "Acme sales", SALES, **(sales_line or {})),
+        Line(SUPPORT_LINE, "Acme support", SUPPORT),
+    ]
+    # No position announcements unless a test asks: they would interleave with every other command.
+    options = {"announce_every_s": 0.0, **queue_options}
     queues = [
-        Queue(q, q.title(), ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s) for q in (SALES, SUPPORT)
+        Queue(q, q.title(), ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s, **options)
+        for q in (SALES, SUPPORT)
     ]
     plan_agents = [
         Agent(AgentId(a), a.upper(), f"PJSIP/{1001 + i}", qs) for i, (a, qs) in enumerate(agents.items())
@@ -145,6 +153,26 @@ class Scenario:
     def log_out(self, agent: str, at: float | None = None) -> list[cmd.Command]:
         return self.feed(ev.AgentLoggedOut(AgentId(agent), self._at(at)))
 
+    def identified(
+        self,
+        call: str,
+        tier: str | None = None,
+        last_agent: str | None = None,
+        last_call_at: float | None = None,
+        at: float | None = None,
+    ) -> list[cmd.Command]:
+        agent = None if last_agent is None else AgentId(last_agent)
+        return self.feed(ev.CallerIdentified(CallId(call), tier, agent, last_call_at, self._at(at)))
+
+    def press_callback(self, call: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.CallbackRequested(CallId(call), self._at(at)))
+
+    def customer_answers(self, call: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.CustomerAnswered(CallId(call), self._at(at)))
+
+    def extend(self, agent: str, by_s: float, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.WrapUpExtended(AgentId(agent), by_s, self._at(at)))
+
     def tick(self, at: float) -> list[cmd.Command]:
         return self.feed(ev.Tick(self._at(at)))
 
@@ -160,7 +188,7 @@ class Scenario:
         return [o for o in of_type(self.emitted, cmd.OfferCall) if o.call == call][-1]
 
     def agent_of(self, call: str) -> str:
-        return self.offer_of(call).agent
+        return str(self.offer_of(call).agent)
 
     def state(self, agent: str) -> str:
         return self.router.agent_view(AgentId(agent)).state

@@ -4,21 +4,47 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from routing_harness import MAX_WAIT_S, Scenario, make_plan
 
 from routing.errors import IllegalTransition
+from routing.hours import Hours
 from routing.ids import CallId
+from routing.plan import Action, AfterHours, AfterHoursKind, OnCallStep, Priorities, Rule
 from routing.states import CALL_TRANSITIONS, CallState, CallTrigger, next_call_state
 
 S, T = CallState, CallTrigger
 _Feed = Callable[[Scenario], object]
 _SHORT_WAIT = {"max_wait_s": 10.0}  # so the caller's max wait comes before the router's ring timer
+_VOICEMAIL = {"rules": (Rule(30, Action.VOICEMAIL),)}
+ON_CALL = OnCallStep("Dr. Who", "PJSIP/oncall", 15)
 
 
-def _reach(state: CallState, **plan_options: float) -> Scenario:
-    """Call c1 in ``state``, with a1 the only agent; c1 arrives at 12 and is answered at 15."""
+def _reach(state: CallState, **plan_options: Any) -> Scenario:
+    """Call c1 in ``state``, with a1 the only agent; c1 arrives at 12 and is answered at 15.
+
+    The states only some queues reach: identifying (a queue that ranks callers by tier), message (a
+    voicemail rule at 30 s) and dialing (c1 asked for a callback, whose call is ``sb-cb-c1``; a1 took it).
+    """
+    if state is S.IDENTIFYING:
+        sc = Scenario(make_plan(1, priorities=Priorities(tiers={"vip": 5}), **plan_options))
+        sc.arrive("c1", at=12)
+        return sc
+    if state is S.MESSAGE:
+        sc = Scenario(make_plan(1, rules=(Rule(30, Action.VOICEMAIL),), **plan_options))
+        sc.arrive("c1", at=12)
+        sc.tick(42)
+        return sc
+    if state is S.DIALING:
+        sc = Scenario(make_plan(1, rules=(Rule(30, Action.CALLBACK),), **plan_options))
+        sc.arrive("c1", at=12)
+        sc.tick(42)
+        sc.press_callback("c1", at=43)
+        sc.staff("a1", at=50)
+        sc.answer("sb-sb-cb-c1-1", at=52)
+        return sc
     sc = Scenario(make_plan(1, **plan_options))
     sc.log_in("a1", at=10)
     if state is S.WAITING:
@@ -36,9 +62,13 @@ def _reach(state: CallState, **plan_options: float) -> Scenario:
     return sc
 
 
+def _subject(state: CallState) -> CallId:
+    return CallId("sb-cb-c1" if state is S.DIALING else "c1")
+
+
 @pytest.mark.parametrize("state", list(S))
 def test_given_each_state_when_reached_then_router_reports_it(state: CallState) -> None:
-    assert _reach(state).router.call_state(CallId("c1")) is state
+    assert _reach(state).router.call_state(_subject(state)) is state
 
 
 def test_given_call_never_seen_when_asked_then_reported_ended() -> None:
@@ -64,21 +94,67 @@ def test_given_ended_call_then_no_trigger_leaves_ended() -> None:
 
 
 # --- the table as the router applies it -------------------------------------------------------------
-_LEGAL: list[tuple[CallState, CallTrigger, str, _Feed, dict[str, float]]] = [
+_CLOSED = {"hours": Hours("UTC", {}), "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, (ON_CALL,))}
+_FULL = {"max_length": 1, "when_full": Action.VOICEMAIL, "priorities": Priorities(tiers={"vip": 5})}
+
+
+def _full_then(sc: Scenario) -> object:
+    """c1 already waits in a queue of one; c2 arrives and goes to voicemail while being identified."""
+    sc.arrive("c2", at=20)
+    return sc.router.call_state(CallId("c2"))
+
+
+_LEGAL: list[tuple[CallState, CallTrigger, str, _Feed, dict[str, Any]]] = [
+    (S.IDENTIFYING, T.IDENTIFIED, "store answers", lambda sc: sc.identified("c1", "vip", at=13), {}),
+    (S.IDENTIFYING, T.IDENTIFIED, "store too slow", lambda sc: sc.tick(12 + 1), {}),
+    (S.IDENTIFYING, T.HANG_UP, "caller abandons", lambda sc: sc.hang_up("c1", at=12.5), {}),
     (S.WAITING, T.OFFER, "agent becomes ready", lambda sc: sc.ready("a1", at=20), {}),
     (S.WAITING, T.HANG_UP, "caller abandons", lambda sc: sc.hang_up("c1", at=20), {}),
-    (S.WAITING, T.MAX_WAIT, "max wait", lambda sc: sc.tick(12 + MAX_WAIT_S), {}),
-    (S.OFFERED, T.RING, "agent's phone rings", lambda sc: sc.ring("sb-c1-1", at=13), {}),
+    (S.WAITING, T.HANG_UP, "max wait", lambda sc: sc.tick(12 + MAX_WAIT_S), {}),
+    (S.WAITING, T.VOICEMAIL, "voicemail rule", lambda sc: sc.tick(12 + 30), _VOICEMAIL),
     (S.OFFERED, T.OFFER_LOST, "leg rings out", lambda sc: sc.leg_ended("sb-c1-1", at=27), {}),
     (S.OFFERED, T.OFFER_LOST, "leg cannot be placed", lambda sc: sc.leg_failed("sb-c1-1", at=12), {}),
     (S.OFFERED, T.OFFER_LOST, "router's ring timer", lambda sc: sc.tick(12 + 15 + 5), {}),
+    (S.OFFERED, T.OFFER_LOST, "agent declines", lambda sc: sc.pause("a1", "break", at=13), {}),
     (S.OFFERED, T.ANSWER, "agent answers", lambda sc: sc.answer("sb-c1-1", at=15), {}),
     (S.OFFERED, T.HANG_UP, "caller abandons while ringing", lambda sc: sc.hang_up("c1", at=14), {}),
-    (S.OFFERED, T.MAX_WAIT, "max wait while ringing", lambda sc: sc.tick(12 + 10), _SHORT_WAIT),
+    (S.OFFERED, T.HANG_UP, "max wait while ringing", lambda sc: sc.tick(12 + 10), _SHORT_WAIT),
     (S.CONNECTED, T.HANG_UP, "caller hangs up", lambda sc: sc.hang_up("c1", at=60), {}),
     (S.CONNECTED, T.HANG_UP, "agent hangs up", lambda sc: sc.leg_ended("sb-c1-1", at=60), {}),
     (S.CONNECTED, T.BRIDGE_FAILED, "bridge fails", lambda sc: sc.bridge_failed("c1", at=16), {}),
+    (S.MESSAGE, T.HANG_UP, "caller done", lambda sc: sc.hang_up("c1", at=80), {}),
+    (S.MESSAGE, T.HANG_UP, "message too long", lambda sc: sc.tick(42 + 180 + 5), {}),
 ]
+_CALLBACK_LEGAL: list[tuple[CallState, CallTrigger, str, _Feed]] = [
+    (S.OFFERED, T.AGENT_TOOK_CALLBACK, "agent takes it", lambda sc: sc.answer("sb-sb-cb-c1-1", at=52)),
+    (S.DIALING, T.CUSTOMER_ANSWER, "customer answers", lambda sc: sc.customer_answers("sb-cb-c1", at=55)),
+    (S.DIALING, T.HANG_UP, "customer unreachable", lambda sc: sc.hang_up("sb-cb-c1", at=60)),
+    (S.DIALING, T.HANG_UP, "agent gives up", lambda sc: sc.leg_ended("sb-sb-cb-c1-1", at=60)),
+    (S.DIALING, T.HANG_UP, "nobody picks up", lambda sc: sc.tick(52 + 30 + 5)),
+]
+_ELSEWHERE: list[tuple[CallState, CallTrigger, str, Callable[[], Scenario], _Feed]] = [
+    (S.IDENTIFYING, T.VOICEMAIL, "queue full", lambda: _arrived(**_FULL), _full_then),
+    (
+        S.OFFERED,
+        T.VOICEMAIL,
+        "on-call chain exhausted",
+        lambda: _after_hours(),
+        lambda sc: sc.leg_ended("sb-c1-1", at=30),
+    ),
+]
+
+
+def _arrived(**plan_options: Any) -> Scenario:
+    sc = Scenario(make_plan(1, **plan_options))
+    sc.arrive("c1", at=12)
+    sc.tick(13)  # the store did not answer: c1 waits
+    return sc
+
+
+def _after_hours() -> Scenario:
+    sc = Scenario(make_plan(1, sales_line=_CLOSED))
+    sc.arrive("c1", at=12)
+    return sc
 
 
 @pytest.mark.parametrize(
@@ -86,15 +162,52 @@ _LEGAL: list[tuple[CallState, CallTrigger, str, _Feed, dict[str, float]]] = [
     [pytest.param(s, t, f, o, id=name) for s, t, name, f, o in _LEGAL],
 )
 def test_given_call_state_when_event_then_router_follows_the_table(
-    state: CallState, trigger: CallTrigger, feed: _Feed, plan_options: dict[str, float]
+    state: CallState, trigger: CallTrigger, feed: _Feed, plan_options: dict[str, Any]
 ) -> None:
     sc = _reach(state, **plan_options)
+    assert sc.router.call_state(CallId("c1")) is state
     feed(sc)
     assert sc.router.call_state(CallId("c1")) is CALL_TRANSITIONS[(state, trigger)]
 
 
+@pytest.mark.parametrize(
+    ("state", "trigger", "feed"), [pytest.param(s, t, f, id=name) for s, t, name, f in _CALLBACK_LEGAL]
+)
+def test_given_callback_state_when_event_then_router_follows_the_table(
+    state: CallState, trigger: CallTrigger, feed: _Feed
+) -> None:
+    sc = _reach(S.DIALING) if state is S.DIALING else _reach_callback_offered()
+    assert sc.router.call_state(CallId("sb-cb-c1")) is state
+    feed(sc)
+    assert sc.router.call_state(CallId("sb-cb-c1")) is CALL_TRANSITIONS[(state, trigger)]
+
+
+def _reach_callback_offered() -> Scenario:
+    sc = Scenario(make_plan(1, rules=(Rule(30, Action.CALLBACK),)))
+    sc.arrive("c1", at=12)
+    sc.tick(42)
+    sc.press_callback("c1", at=43)
+    sc.staff("a1", at=50)
+    return sc
+
+
+@pytest.mark.parametrize(
+    ("state", "trigger", "setup", "feed"),
+    [pytest.param(s, t, setup, f, id=name) for s, t, name, setup, f in _ELSEWHERE],
+)
+def test_given_call_state_reached_in_passing_when_event_then_router_follows_the_table(
+    state: CallState, trigger: CallTrigger, setup: Callable[[], Scenario], feed: _Feed
+) -> None:
+    """States a call passes through within one event (identifying a call that meets a full queue)."""
+    sc = setup()
+    result = feed(sc)
+    final = result if isinstance(result, CallState) else sc.router.call_state(CallId("c1"))
+    assert final is CALL_TRANSITIONS[(state, trigger)]
+
+
 def test_every_legal_pair_is_exercised_through_the_router() -> None:
-    assert {(s, t) for s, t, *_ in _LEGAL} == set(CALL_TRANSITIONS)
+    pairs = {(s, t) for s, t, *_ in _LEGAL} | {(s, t) for s, t, *_ in _CALLBACK_LEGAL}
+    assert pairs | {(s, t) for s, t, *_ in _ELSEWHERE} == set(CALL_TRANSITIONS)
 
 
 @pytest.mark.parametrize("state", [S.WAITING, S.OFFERED])

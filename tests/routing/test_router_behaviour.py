@@ -24,7 +24,7 @@ from routing import commands as cmd
 from routing.errors import IllegalTransition
 from routing.ids import AgentId, BridgeId, CallId, OfferId
 from routing.records import CallRecord, Outcome, Party
-from routing.router import ENDED_MEMORY, RING_NO_ANSWER, AgentView
+from routing.router import ENDED_MEMORY, GOODBYE, RING_NO_ANSWER, AgentView
 from routing.states import AgentState, CallState
 
 A = AgentState
@@ -124,7 +124,7 @@ def test_given_agents_back_from_calls_when_calls_arrive_then_idle_order_is_readi
 def test_given_agent_paused_and_back_when_call_arrives_then_agent_idle_longer_goes_first() -> None:
     sc = Scenario(agents=2)
     sc.staff("a1", "a2", at=0)
-    sc.pause("a1", "coffee", at=5)
+    sc.pause("a1", "lunch", at=5)
     sc.ready("a1", at=6)
     sc.arrive("c1", at=10)
     assert sc.agent_of("c1") == "a2"
@@ -449,7 +449,7 @@ def test_given_call_waiting_when_max_wait_passes_on_tick_then_ended_and_logged_n
     sc.arrive("c1", at=10)
     assert sc.tick(10 + MAX_WAIT_S - 0.1) == []
     out = sc.tick(10 + MAX_WAIT_S)
-    assert out[0] == cmd.EndCall(C1, (C1,), None)
+    assert out[0] == cmd.EndCall(C1, (C1,), None, GOODBYE)
     (record,) = records(out)
     assert (record.outcome, record.hung_up_by, record.wait_s, record.offers) == (
         Outcome.NO_AGENT, Party.SYSTEM, MAX_WAIT_S, 0,
@@ -468,7 +468,7 @@ def test_given_call_ringing_when_max_wait_passes_then_offer_cancelled_agent_read
         cmd.CancelOffer(O1, C1),
         cmd.WithdrawOffer(A1, C1, O1, "max-wait"),
         cmd.AgentStateChanged(A1, A.READY, None, MAX_WAIT_S),
-        cmd.EndCall(C1, (C1,), None),
+        cmd.EndCall(C1, (C1,), None, GOODBYE),
         cmd.LogCall(
             CallRecord(
                 C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, None,

@@ -95,6 +95,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.logs: Counter[CallId] = Counter()
         self.agent_state = dict.fromkeys(AGENTS, AgentState.LOGGED_OUT)
         self.ready_since: dict[AgentId, int] = {}  # readiness order, for longest idle
+        self.keeps_place: dict[AgentId, bool] = {}  # the last offer was withdrawn through no fault of theirs
         self.readiness = itertools.count()
 
     # --- feeding ----------------------------------------------------------------------------------------
@@ -244,8 +245,12 @@ class RouterMachine(RuleBasedStateMachine):
                     assert self.live.pop(offer).call == call and offer not in self.answered
                     self.past.append(offer)
                     self.calls[call].status = LEAVING if _ends_next(out[i + 1 :], call) else WAITING
-                case cmd.WithdrawOffer(offer=offer, call=call, reason=reason):
+                case cmd.WithdrawOffer(offer=offer, call=call, reason=reason, agent=agent):
                     assert out[i - 1] == cmd.CancelOffer(offer, call)
+                    # Not the agent's doing (the caller left, or the agent declined): they keep their
+                    # place in the idle order if they are ready again.
+                    blameless = reason in ("caller-hung-up", "max-wait")
+                    self.keeps_place[agent] = blameless
                     if reason == "ring-timeout":  # and no earlier
                         assert self.now >= self.offered_at[offer] + RING_TIMEOUT_S + OFFER_GRACE_S
                 case cmd.PopScreen(offer=offer, call=call, agent=agent):
@@ -263,8 +268,14 @@ class RouterMachine(RuleBasedStateMachine):
                     self._over(call)  # its agent is free from here on, before the call is logged
                     self.calls[call].status = LEAVING
                 case cmd.AgentStateChanged(agent=agent, state=state):
-                    if state is AgentState.READY and self.agent_state[agent] is not AgentState.READY:
+                    fresh = not self.keeps_place.get(agent, False) or agent not in self.ready_since
+                    if (
+                        state is AgentState.READY
+                        and self.agent_state[agent] is not AgentState.READY
+                        and fresh
+                    ):
                         self.ready_since[agent] = next(self.readiness)
+                    self.keeps_place[agent] = False
                     self.agent_state[agent] = state
                 case cmd.LogCall(record=record):
                     self._logged(record)

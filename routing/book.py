@@ -1,0 +1,82 @@
+"""The router's own records of calls, offers and agents: mutable, private to the routing core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
+from routing.states import AgentState, CallState
+
+
+@dataclass(slots=True)
+class CallEntry:
+    id: CallId
+    seq: int  # arrival order: the place in line, kept through failed offers, moves and callbacks
+    did: str
+    source: str
+    line: LineId
+    line_name: str
+    queue: QueueId | None  # None for calls that never queue (on-call chain, voicemail after hours)
+    caller_number: str | None
+    caller_name: str | None
+    arrived_at: float
+    state: CallState = CallState.WAITING
+    priority: int = 0
+    identified: bool = False
+    # Where in its queue the call stands: which skill step, which other queues' agents may take it.
+    step: int = 0
+    extra: tuple[QueueId, ...] = ()
+    version: int = 0  # bumped whenever its pools change or it stops waiting; stale heap entries lapse
+    entry: int = 0  # bumped on each entry into a queue; stale rule and announcement timers lapse
+    entered_at: float = 0.0
+    rule_index: int = 0
+    rule_due: bool = False  # a rule came due while the call was ringing someone
+    visited: tuple[QueueId, ...] = ()
+    held_for: AgentId | None = None  # sticky: waiting for this agent alone
+    announced: int | None = None  # last position announced, which must never go up
+    callback_offered: bool = False
+    callback_of: CallId | None = None
+    after_hours: bool = False
+    chain_step: int = 0
+    offers: dict[OfferId, None] = field(default_factory=dict)  # ringing now (several in ring-all)
+    offer: OfferId | None = None  # the answered offer
+    agent: AgentId | None = None
+    on_call: str | None = None
+    recording: str | None = None
+    answered_at: float | None = None
+    attempts: int = 0
+
+    @property
+    def is_callback(self) -> bool:
+        return self.callback_of is not None
+
+    def order(self) -> tuple[int, int]:
+        """Place in line: higher priority first, then earlier arrival."""
+        return (-self.priority, self.seq)
+
+
+@dataclass(slots=True)
+class OfferEntry:
+    id: OfferId
+    call: CallId
+    agent: AgentId | None  # None: an on-call person's number
+    label: str  # the agent id or the on-call person's name
+    deadline: float
+    ringing: bool = False
+    answered: bool = False  # kept after the answer: its leg ending means the agent hung up
+
+
+@dataclass(slots=True)
+class AgentEntry:
+    id: AgentId
+    state: AgentState = AgentState.LOGGED_OUT
+    reason: str | None = None
+    since: float = 0.0
+    until: float | None = None  # end of wrap-up or of a timed pause
+    call: CallId | None = None
+    version: int = 0  # bumped on every state change; stale ready-heap entries and timers lapse
+    ready_seq: int = 0
+    misses: int = 0  # consecutive unanswered offers
+    day: int = -1  # the ordinal of the day the counters below are for
+    calls_today: int = 0
+    talk_today_s: float = 0.0

@@ -1,0 +1,63 @@
+"""How a queue orders its ready agents: one sort key per (agent, queue), smallest first.
+
+The key is computed when the agent becomes ready and stays valid while they are ready, because what it
+depends on (calls and talk time today, the last offer) only changes while they are not. So picking an
+agent is a heap peek, whatever the number of agents.
+
+Every key starts with the agent's penalty for the queue (a lower penalty is preferred, as in app_queue)
+and the skill score negated (the best-matching agent wins), then the strategy's own order, then the
+readiness order so that ties are broken the same way on every replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from routing.ids import AgentId
+from routing.plan import Strategy
+
+_MASK = (1 << 64) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the strategies know of an agent at the moment they became ready."""
+
+    agent: AgentId
+    ready_seq: int  # readiness order: smaller became ready (idle) earlier
+    calls_today: int
+    talk_today_s: float
+    last_offer_seq: int  # when this queue last offered them a call; 0 = never
+
+
+def skill_score(required: Mapping[str, int], skills: Mapping[str, int]) -> int:
+    """Sum of the agent's levels in the skills the queue asks for."""
+    return sum(skills.get(name, 0) for name in required)
+
+
+def meets(required: Mapping[str, int], skills: Mapping[str, int]) -> bool:
+    return all(skills.get(name, 0) >= level for name, level in required.items() if level > 0)
+
+
+def ready_key(strategy: Strategy, penalty: int, score: int, s: Standing) -> tuple[float | int | str, ...]:
+    head: tuple[float | int, ...] = (penalty, -score)
+    if strategy is Strategy.ROUND_ROBIN:
+        own: tuple[float | int, ...] = (s.last_offer_seq,)
+    elif strategy is Strategy.FEWEST_CALLS:
+        own = (s.calls_today,)
+    elif strategy is Strategy.LEAST_TALK_TIME:
+        own = (s.talk_today_s,)
+    elif strategy is Strategy.RANDOM:
+        own = (shuffle(s.ready_seq),)
+    else:  # longest-idle, ring-all and skills-based order equals by readiness
+        own = ()
+    return (*head, *own, s.ready_seq, s.agent)
+
+
+def shuffle(n: int) -> int:
+    """A fixed, well-mixed permutation of integers (splitmix64's finaliser): random-looking, replayable."""
+    z = (n + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
