@@ -47,6 +47,10 @@ class Rule:
     queue: QueueId | None = None  # for add-queue and move
     skills: Mapping[str, int] = field(default_factory=dict)  # for widen: new minimum levels, 0 = drop
 
+    def __post_init__(self) -> None:
+        if self.action in (Action.ADD_QUEUE, Action.MOVE) and self.queue is None:
+            raise ValueError(f"a {self.action} rule needs a queue")
+
 
 @dataclass(frozen=True, slots=True)
 class Priorities:

@@ -54,10 +54,6 @@ class LazyHeap(Generic[T]):
             heapq.heappop(self._entries)
         return out
 
-    def items(self) -> list[tuple[Key, T]]:
-        """Live entries, unordered; for readers (positions), not for the hot path."""
-        return [(k, i) for k, v, i in self._entries if self._is_live(i, v)]
-
     def __len__(self) -> int:
         return len(self._entries)
 

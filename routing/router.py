@@ -196,11 +196,12 @@ class Router:
     def _enter(self, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
         """Put the call in ``queue`` (on arrival or a move) unless it is full; keeps its place in line."""
         q = self._plan.queues[queue]
-        if q.max_length and len(self._queued[queue]) >= q.max_length:
+        # A callback is never turned away: it keeps the place its caller already had.
+        if q.max_length and not call.is_callback and len(self._queued[queue]) >= q.max_length:
             call.visited += (queue,)
             if q.when_full is Action.MOVE and q.full_queue and q.full_queue not in call.visited:
                 return self._enter(call, q.full_queue, at)
-            if q.when_full is Action.HANG_UP or call.is_callback:
+            if q.when_full is Action.HANG_UP:
                 return self._end_unserved(call, at, GOODBYE)
             return self._voicemail(call, at)
         if call.queue is not None:
@@ -587,9 +588,11 @@ class Router:
         assert call.queue is not None
         if rule.action is Action.WIDEN:
             call.step = min(call.step + 1, len(self._steps[call.queue]) - 1)
-        elif rule.action is Action.ADD_QUEUE and rule.queue is not None:
+        elif rule.action is Action.ADD_QUEUE:
+            assert rule.queue is not None  # Rule checks it
             call.extra = (*call.extra, rule.queue)
-        elif rule.action is Action.MOVE and rule.queue is not None:
+        elif rule.action is Action.MOVE:
+            assert rule.queue is not None
             return self._enter(call, rule.queue, at)
         elif call.is_callback:
             return self._try_call(call, at)  # nobody is on the line to hear a prompt or leave a message
@@ -600,25 +603,20 @@ class Router:
             return [cmd.OfferCallbackChoice(call.id), *self._try_call(call, at)]
         elif rule.action is Action.VOICEMAIL:
             return self._voicemail(call, at)
-        elif rule.action is Action.HANG_UP:
-            return self._end_unserved(call, at, GOODBYE)
+        else:
+            return self._end_unserved(call, at, GOODBYE)  # hang-up
         call.held_for = None
         return self._try_call(call, at)
 
     def _voicemail(self, call: CallEntry, at: float) -> list[cmd.Command]:
-        out: list[cmd.Command] = []
-        if call.state is _S.OFFERED:
-            call.state = next_call_state(call.id, call.state, _CT.VOICEMAIL)
-            out += self._withdraw_all(call, "voicemail", at)
-        else:
-            call.state = next_call_state(call.id, call.state, _CT.VOICEMAIL)
+        call.state = next_call_state(call.id, call.state, _CT.VOICEMAIL)  # never while ringing someone
         if call.queue is not None:
             self._queued[call.queue].pop(call.id, None)
         call.version += 1
         call.recording = recording_for(call.id)
         limit = self._plan.queues[call.queue].voicemail_max_s if call.queue else 180.0
         self._add_timer(at + limit + self._plan.offer_grace_s, "message", call.id)
-        return [*out, cmd.TakeMessage(call.id, call.recording, limit)]
+        return [cmd.TakeMessage(call.id, call.recording, limit)]
 
     def _end_unserved(
         self, call: CallEntry, at: float, farewell: str | None, reason: str = "gave-up"
@@ -629,8 +627,7 @@ class Router:
         call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
         if was_offered:
             out += self._withdraw_all(call, reason, at)
-        if not call.is_callback:
-            out.append(cmd.EndCall(call.id, (call.id,), None, farewell))
+        out.append(cmd.EndCall(call.id, (call.id,), None, farewell))
         return [*out, self._finish(call, Outcome.NO_AGENT, Party.SYSTEM, at)]
 
     # --- agents ---------------------------------------------------------------------------------
@@ -707,10 +704,10 @@ class Router:
         talk = 0.0 if call.answered_at is None else at - call.answered_at
         agent.calls_today += 1
         agent.talk_today_s += talk
-        if call.queue is not None:
-            handle = talk + self._plan.queues[call.queue].wrap_up_s
-            old = self._handle_s[call.queue]
-            self._handle_s[call.queue] = old + HANDLE_SMOOTHING * (handle - old)
+        assert call.queue is not None  # agents only take calls from queues
+        handle = talk + self._plan.queues[call.queue].wrap_up_s
+        old = self._handle_s[call.queue]
+        self._handle_s[call.queue] = old + HANDLE_SMOOTHING * (handle - old)
 
     def _set_agent(
         self,
@@ -734,11 +731,13 @@ class Router:
             self._seq += 1
             agent.ready_seq = self._seq
         skills = self._plan.agents[agent.id].skills
+        self._seq += 1
+        draw = self._seq
         for penalty, (q, k) in self._agent_pools[agent.id]:
             queue = self._plan.queues[q]
             standing = Standing(
                 agent.id, agent.ready_seq, agent.calls_today, agent.talk_today_s,
-                self._last_offer.get((q, agent.id), 0),
+                self._last_offer.get((q, agent.id), 0), draw,
             )  # fmt: skip
             key = ready_key(queue.strategy, penalty, skill_score(queue.skills, skills), standing)
             self._ready[(q, k)].push(key, agent.version, agent.id)
@@ -779,8 +778,9 @@ class Router:
                 return []
             return self._end_unserved(call, at, GOODBYE, "max-wait")
         if kind == "identify":
-            if call.state is not _S.IDENTIFYING or call.queue is None:
+            if call.state is not _S.IDENTIFYING:
                 return []
+            assert call.queue is not None
             return self._identified(call, self._plan.queues[call.queue], None, at)
         if kind == "sticky":
             if call.held_for is None:

@@ -104,7 +104,6 @@ CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
     (_C.OFFERED, _CT.OFFER_LOST): _C.WAITING,
     (_C.OFFERED, _CT.ANSWER): _C.CONNECTED,
     (_C.OFFERED, _CT.AGENT_TOOK_CALLBACK): _C.DIALING,
-    (_C.OFFERED, _CT.VOICEMAIL): _C.MESSAGE,  # the on-call chain ran out
     (_C.OFFERED, _CT.HANG_UP): _C.ENDED,
     (_C.DIALING, _CT.CUSTOMER_ANSWER): _C.CONNECTED,
     (_C.DIALING, _CT.HANG_UP): _C.ENDED,

@@ -29,6 +29,7 @@ class Standing:
     calls_today: int
     talk_today_s: float
     last_offer_seq: int  # when this queue last offered them a call; 0 = never
+    draw: int  # a fresh number at each filing, for the random strategy
 
 
 def skill_score(required: Mapping[str, int], skills: Mapping[str, int]) -> int:
@@ -49,7 +50,7 @@ def ready_key(strategy: Strategy, penalty: int, score: int, s: Standing) -> tupl
     elif strategy is Strategy.LEAST_TALK_TIME:
         own = (s.talk_today_s,)
     elif strategy is Strategy.RANDOM:
-        own = (shuffle(s.ready_seq),)
+        own = (shuffle(s.draw),)
     else:  # longest-idle, ring-all and skills-based order equals by readiness
         own = ()
     return (*head, *own, s.ready_seq, s.agent)

@@ -143,7 +143,7 @@ def _pause_runs_out(sc: Scenario) -> object:
     return sc.tick(90)
 
 
-_CALL_DRIVEN: list[tuple[AgentState, AgentTrigger, str, _Feed, dict[str, object]]] = [
+_CALL_DRIVEN: list[tuple[AgentState, AgentTrigger, str, _Feed, dict[str, Any]]] = [
     (A.READY, T.OFFER, "call arrives", lambda sc: sc.arrive("c1", at=12), {}),
     (A.RINGING, T.ANSWER, "agent answers", lambda sc: sc.answer("sb-c1-1", at=15), {}),
     (A.RINGING, T.OFFER_WITHDRAWN, "caller hangs up", lambda sc: sc.hang_up("c1", at=15), {}),

@@ -135,7 +135,7 @@ _CALLBACK_LEGAL: list[tuple[CallState, CallTrigger, str, _Feed]] = [
 _ELSEWHERE: list[tuple[CallState, CallTrigger, str, Callable[[], Scenario], _Feed]] = [
     (S.IDENTIFYING, T.VOICEMAIL, "queue full", lambda: _arrived(**_FULL), _full_then),
     (
-        S.OFFERED,
+        S.WAITING,  # in passing: the last on-call leg lost, then off to voicemail
         T.VOICEMAIL,
         "on-call chain exhausted",
         lambda: _after_hours(),

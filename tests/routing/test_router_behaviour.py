@@ -32,7 +32,7 @@ C1, O1, B1 = CallId("c1"), OfferId("sb-c1-1"), BridgeId("sb-bridge-c1")
 A1, A2 = AgentId("a1"), AgentId("a2")
 
 
-def _offered(commands: list[cmd.Command]) -> list[tuple[str, str]]:
+def _offered(commands: list[cmd.Command]) -> list[tuple[str, str | None]]:
     return [(o.call, o.agent) for o in of_type(commands, cmd.OfferCall)]
 
 

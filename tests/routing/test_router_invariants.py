@@ -286,7 +286,7 @@ class RouterMachine(RuleBasedStateMachine):
         assert call.status == WAITING, "only a waiting call is offered"
         assert not [o for o in self.live.values() if o.call == offer.call], "a call offered twice at once"
         assert not [o for o in self.live.values() if o.agent == offer.agent], "an agent given two calls"
-        assert call.queue in PLAN.agents[offer.agent].queues
+        assert offer.agent is not None and call.queue in PLAN.agents[offer.agent].queues
         earlier = [c for c, m in self.calls.items() if m.queue == call.queue and m.status == WAITING]
         assert min(earlier, key=lambda c: self.calls[c].seq) == offer.call, "FIFO"
         ready = [a for a in AGENTS if self.agent_state[a] is AgentState.READY and call.queue in _queues(a)]

@@ -1,6 +1,14 @@
 """Identifier helpers: the router names the agent legs and bridges it asks the PBX to create."""
 
-from routing.ids import CallId, bridge_id, is_offer_channel, offer_id
+from routing.ids import (
+    CallId,
+    bridge_id,
+    callback_id,
+    is_callback_leg,
+    is_offer_channel,
+    offer_id,
+    recording_name,
+)
 
 
 def test_given_call_and_attempt_when_offer_id_made_then_prefixed_and_unique_per_attempt() -> None:
@@ -16,3 +24,10 @@ def test_given_channel_ids_when_classified_then_only_router_made_legs_are_offers
     assert is_offer_channel(offer_id(CallId("1700000000.42"), 1))
     assert not is_offer_channel("1700000000.42")
     assert not is_offer_channel("PJSIP/1001-00000001")
+
+
+def test_given_a_callback_then_its_leg_id_is_an_offer_like_channel_told_apart_as_a_callback_leg() -> None:
+    leg = callback_id(CallId("1700000000.42"))
+    assert (leg, is_callback_leg(leg), is_offer_channel(leg)) == ("sb-cb-1700000000.42", True, True)
+    assert not is_callback_leg(offer_id(CallId("1700000000.42"), 1))
+    assert recording_name(CallId("1700000000.42")) == "sb-vm-1700000000.42"
