@@ -23,7 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from routing import commands as cmd
@@ -69,13 +70,14 @@ class AgentView:
     until: float | None = None
 
 
-@dataclass(order=True, slots=True)
-class _Timer:
+class _Timer(NamedTuple):
+    """Ordered by ``(at, seq)``: ``seq`` is unique, so the rest is never compared."""
+
     at: float
     seq: int
-    kind: str = field(compare=False)
-    key: str = field(compare=False)
-    token: int = field(compare=False, default=0)
+    kind: str
+    key: str
+    token: int
 
 
 class Router:
@@ -98,6 +100,15 @@ class Router:
                 self._ready[(q, k)] = LazyHeap(self._agent_live)
                 self._waiting[(q, k)] = LazyHeap(self._call_live)
         self._agent_pools = {a: self._pools_of(a) for a in plan.agents}
+        # What filing a ready agent needs per pool, worked out once: (pool, penalty, score, strategy).
+        self._filing = {
+            a: [
+                (pool, penalty, skill_score(plan.queues[pool[0]].skills, plan.agents[a].skills),
+                 plan.queues[pool[0]].strategy)
+                for penalty, pool in pools
+            ]
+            for a, pools in self._agent_pools.items()
+        }  # fmt: skip
         self._queued: dict[QueueId, dict[CallId, None]] = {q: {} for q in plan.queues}
         self._held: dict[AgentId, list[CallId]] = {}
         self._last_offer: dict[tuple[QueueId, AgentId], int] = {}
@@ -730,17 +741,12 @@ class Router:
         if not keep_place or agent.ready_seq == 0:
             self._seq += 1
             agent.ready_seq = self._seq
-        skills = self._plan.agents[agent.id].skills
         self._seq += 1
-        draw = self._seq
-        for penalty, (q, k) in self._agent_pools[agent.id]:
-            queue = self._plan.queues[q]
-            standing = Standing(
-                agent.id, agent.ready_seq, agent.calls_today, agent.talk_today_s,
-                self._last_offer.get((q, agent.id), 0), draw,
-            )  # fmt: skip
-            key = ready_key(queue.strategy, penalty, skill_score(queue.skills, skills), standing)
-            self._ready[(q, k)].push(key, agent.version, agent.id)
+        standing = Standing(agent.id, agent.ready_seq, agent.calls_today, agent.talk_today_s, self._seq)
+        for pool, penalty, score, strategy in self._filing[agent.id]:
+            last_offer = self._last_offer.get((pool[0], agent.id), 0)
+            key = ready_key(strategy, penalty, score, standing, last_offer)
+            self._ready[pool].push(key, agent.version, agent.id)
 
     # --- time -----------------------------------------------------------------------------------
     def _on_tick(self, e: ev.Tick) -> list[cmd.Command]:

@@ -28,7 +28,6 @@ class Standing:
     ready_seq: int  # readiness order: smaller became ready (idle) earlier
     calls_today: int
     talk_today_s: float
-    last_offer_seq: int  # when this queue last offered them a call; 0 = never
     draw: int  # a fresh number at each filing, for the random strategy
 
 
@@ -41,10 +40,13 @@ def meets(required: Mapping[str, int], skills: Mapping[str, int]) -> bool:
     return all(skills.get(name, 0) >= level for name, level in required.items() if level > 0)
 
 
-def ready_key(strategy: Strategy, penalty: int, score: int, s: Standing) -> tuple[float | int | str, ...]:
+def ready_key(
+    strategy: Strategy, penalty: int, score: int, s: Standing, last_offer_seq: int
+) -> tuple[float | int | str, ...]:
+    """``last_offer_seq``: when this queue last offered the agent a call (0: never)."""
     head: tuple[float | int, ...] = (penalty, -score)
     if strategy is Strategy.ROUND_ROBIN:
-        own: tuple[float | int, ...] = (s.last_offer_seq,)
+        own: tuple[float | int, ...] = (last_offer_seq,)
     elif strategy is Strategy.FEWEST_CALLS:
         own = (s.calls_today,)
     elif strategy is Strategy.LEAST_TALK_TIME:
