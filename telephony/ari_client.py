@@ -119,6 +119,29 @@ class AriClient:
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{_seg(bridge_id)}")
 
+    async def play(self, channel: str, playback_id: str, media: list[str]) -> None:
+        """Queue ``media`` (``sound:...`` URIs, played in order) on the channel as one playback."""
+        await self.request(
+            "POST", f"/channels/{_seg(channel)}/play/{_seg(playback_id)}", {"media": ",".join(media)}
+        )
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{_seg(playback_id)}")
+
+    async def record(self, channel: str, name: str, max_s: float) -> None:
+        params = {
+            "name": name,
+            "format": "wav",
+            "maxDurationSeconds": str(max(1, round(max_s))),
+            "beep": "true",
+            "terminateOn": "#",
+            "ifExists": "overwrite",
+        }
+        await self.request("POST", f"/channels/{_seg(channel)}/record", params)
+
+    async def send_dtmf(self, channel: str, digits: str) -> None:
+        await self.request("POST", f"/channels/{_seg(channel)}/dtmf", {"dtmf": digits})
+
     async def originate(
         self,
         endpoint: str,

@@ -5,6 +5,10 @@ for the router, and carries out the router's PBX commands. Commands for one call
 offer must not be cancelled before it is created), except the answer, which runs beside them so it
 never delays ringing the agent; different calls run concurrently. A failed REST call
 comes back to the router as an event, never as an exception.
+
+Prompts (position, callback offer) are started in the call's chain but waited for beside it, so an agent
+who frees up during an announcement is rung at once; hold music resumes when the prompt finishes, unless
+the caller has been bridged, is leaving a message or is being let go meanwhile. Sounds: telephony/prompts.py.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
@@ -22,14 +27,17 @@ from websockets.exceptions import WebSocketException
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId
+from telephony import prompts
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, TelephonyError
-from telephony.translate import AGENT, Normalise, reconcile, translate
+from telephony.translate import AGENT, CALLBACK, Normalise, reconcile, translate
 
 log = structlog.get_logger("telephony")
 
 LEG_ENTRY_TIMEOUT_S = 5.0
 RETRY_FATAL_S = 5.0
+PROMPT_LIMIT_S = 60.0  # a PlaybackFinished that never comes must not hold a call's chain for ever
+OUTBOUND_ENDPOINT = "Local/{number}@switchboard-outbound"
 
 Submit = Callable[[ev.Event], None]
 Clock = Callable[[], float]
@@ -44,8 +52,16 @@ class Pbx(Protocol):
 
 
 class AriPbx:
-    def __init__(self, client: AriClient, submit: Submit, clock: Clock, normalise: Normalise) -> None:
+    def __init__(
+        self,
+        client: AriClient,
+        submit: Submit,
+        clock: Clock,
+        normalise: Normalise,
+        outbound_endpoint: str = OUTBOUND_ENDPOINT,
+    ) -> None:
         self._ari = client
+        self._outbound = outbound_endpoint  # a callback's customer leg: ``{number}`` is filled in
         self._submit = submit
         self._clock = clock
         self._normalise = normalise
@@ -55,6 +71,10 @@ class AriPbx:
         # /channels/create returns before the new leg has entered our app, and /dial refuses (409) a
         # leg that has not: each offer waits for its leg's StasisStart here.
         self._entered: dict[str, asyncio.Event] = {}
+        self._playbacks: dict[str, tuple[str, asyncio.Event]] = {}  # playback id -> (channel, finished)
+        self._playing: dict[str, str] = {}  # channel -> its current prompt's playback id
+        self._unheld: set[str] = set()  # callers whose hold music must not come back after a prompt
+        self._agent_moh: set[str] = set()  # agent legs hearing hold music while a customer is dialed
         self.connected = asyncio.Event()
 
     # --- events in ------------------------------------------------------------------------------
@@ -103,6 +123,9 @@ class AriPbx:
             self._submit(event)
 
     def _track(self, message: dict[str, Any]) -> None:
+        if message["type"] == "PlaybackFinished":
+            self._finished((message.get("playback") or {}).get("id"))
+            return
         channel = (message.get("channel") or {}).get("id")
         if not isinstance(channel, str):
             return
@@ -113,6 +136,18 @@ class AriPbx:
                 entered.set()
         elif message["type"] == "StasisEnd":
             self._live.discard(channel)
+            self._unheld.discard(channel)
+            self._agent_moh.discard(channel)
+            for playback, (target, _) in list(self._playbacks.items()):
+                if target == channel:  # no PlaybackFinished comes for a channel that left
+                    self._finished(playback)
+
+    def _finished(self, playback: object) -> None:
+        if isinstance(playback, str) and playback in self._playbacks:
+            channel, done = self._playbacks.pop(playback)
+            done.set()
+            if self._playing.get(channel) == playback:
+                del self._playing[channel]
 
     async def _reconcile(self) -> None:
         channels = await self._ari.channels()
@@ -172,39 +207,142 @@ class AriPbx:
                 await self._offer(command)
             case cmd.CancelOffer(offer):
                 await self._quietly(ari.hangup(offer))
-            case cmd.BridgeCall(call, offer, bridge):
-                try:
-                    await ari.create_bridge(bridge)
-                    await self._quietly(ari.stop_moh(call))
-                    await ari.add_to_bridge(bridge, [call, offer])
-                except TelephonyError as exc:
-                    self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
-            case cmd.EndCall(_, channels, bridge):
-                for channel in channels:
-                    await self._quietly(ari.hangup(channel))
-                if bridge is not None:
-                    await self._quietly(ari.destroy_bridge(bridge))
+            case cmd.BridgeCall():
+                await self._bridge(command)
+            case cmd.EndCall():
+                await self._end(command)
+            case cmd.AnnouncePosition(call, place, expected_wait_s):
+                await self._prompt(call, prompts.position(place, expected_wait_s))
+            case cmd.OfferCallbackChoice(call):
+                await self._prompt(call, prompts.sounds(prompts.CALLBACK_CHOICE))
+            case cmd.TakeMessage(call, recording, max_s):
+                await self._let_go(call)
+                await self._play_through(call, prompts.sounds(prompts.MESSAGE_INTRO))
+                await ari.record(call, recording, max_s)
+            case cmd.DialCustomer():
+                await self._dial_customer(command)
 
-    async def _offer(self, offer: cmd.OfferCall) -> None:
-        entered = self._entered[offer.offer] = asyncio.Event()
+    async def _bridge(self, command: cmd.BridgeCall) -> None:
+        call, offer, bridge = command.call, command.offer, command.bridge
         try:
-            await self._ari.create_channel(offer.offer, offer.endpoint, f"{AGENT},{offer.call},{offer.agent}",
-                                           originator=offer.call)  # fmt: skip
+            await self._ari.create_bridge(bridge)
+            await self._let_go(call)
+            if offer in self._agent_moh:  # the agent waited for a callback's customer to pick up
+                self._agent_moh.discard(offer)
+                await self._quietly(self._ari.stop_moh(offer))
+            await self._ari.add_to_bridge(bridge, [call, offer])
         except TelephonyError as exc:
-            del self._entered[offer.offer]
-            self._submit(ev.OfferFailed(offer.offer, str(exc), self._clock()))
+            self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
+
+    async def _end(self, command: cmd.EndCall) -> None:
+        if command.farewell is not None:
+            await self._let_go(command.call)
+            await self._play_through(command.call, prompts.farewell(command.farewell))
+        for channel in command.channels:
+            await self._quietly(self._ari.hangup(channel))
+        if command.bridge is not None:
+            await self._quietly(self._ari.destroy_bridge(command.bridge))
+
+    # --- prompts ----------------------------------------------------------------------------------
+    async def _prompt(self, call: CallId, media: prompts.Media) -> None:
+        """Interrupt the hold music with ``media``; the music comes back when it is over."""
+        if call in self._unheld:
+            return  # already bridged, recording or ending: the prompt is out of date
+        await self._quietly(self._ari.stop_moh(call))
+        playback = await self._play(call, media)
+        if playback is not None:
+            task = asyncio.create_task(self._resume_hold(call, playback))
+            self._side.add(task)
+            task.add_done_callback(self._side.discard)
+
+    async def _resume_hold(self, call: CallId, playback: str) -> None:
+        await self._played(playback)
+        # Another prompt queued behind this one resumes the music itself when it ends.
+        if call not in self._unheld and call in self._live and call not in self._playing:
+            try:
+                await self._quietly(self._ari.start_moh(call))
+            except TelephonyError as exc:
+                log.warning("ari.moh-failed", call=call, error=str(exc))
+
+    async def _let_go(self, call: CallId) -> None:
+        """The caller leaves the hold: no more music, and no prompt that is still playing."""
+        self._unheld.add(call)
+        playback = self._playing.get(call)
+        if playback is not None:
+            await self._quietly(self._ari.stop_playback(playback))
+            self._finished(playback)
+        await self._quietly(self._ari.stop_moh(call))
+
+    async def _play_through(self, channel: str, media: prompts.Media) -> None:
+        playback = await self._play(channel, media)
+        if playback is not None:
+            await self._played(playback)
+
+    async def _play(self, channel: str, media: prompts.Media) -> str | None:
+        """Start ``media`` on the channel; None when it cannot play (most often: the caller is gone)."""
+        playback = f"sb-pb-{uuid.uuid4().hex[:16]}"
+        self._playbacks[playback] = (channel, asyncio.Event())
+        self._playing[channel] = playback
+        try:
+            await self._ari.play(channel, playback, media)
+        except TelephonyError as exc:
+            log.info("ari.prompt-not-played", channel=channel, error=str(exc))
+            self._finished(playback)
+            return None
+        return playback
+
+    async def _played(self, playback: str) -> None:
+        entry = self._playbacks.get(playback)
+        if entry is None:
             return
         try:
+            await asyncio.wait_for(entry[1].wait(), PROMPT_LIMIT_S)
+        except TimeoutError:
+            log.warning("ari.prompt-unfinished", playback=playback)
+            self._finished(playback)
+
+    # --- new legs ---------------------------------------------------------------------------------
+    async def _offer(self, offer: cmd.OfferCall) -> None:
+        # An on-call person's number (no agent) is rung exactly like an agent's phone.
+        args = f"{AGENT},{offer.call},{offer.agent or ''}"
+        failed = await self._place_leg(
+            offer.offer, offer.endpoint, args, offer.call, offer.timeout_s, offer.call
+        )
+        if failed is not None:
+            self._submit(ev.OfferFailed(offer.offer, failed, self._clock()))
+
+    async def _dial_customer(self, dial: cmd.DialCustomer) -> None:
+        """A callback: the agent (on ``dial.offer``) hears hold music while the customer's phone rings."""
+        self._agent_moh.add(dial.offer)
+        await self._quietly(self._ari.start_moh(dial.offer))
+        endpoint = self._outbound.format(number=dial.number)
+        args = f"{CALLBACK},{dial.offer}"
+        failed = await self._place_leg(dial.call, endpoint, args, dial.offer, dial.timeout_s, None)
+        if failed is not None:  # the customer cannot be reached: for the router, the callee hung up
+            self._submit(ev.CallerHungUp(dial.call, self._clock()))
+
+    async def _place_leg(
+        self, leg: str, endpoint: str, args: str, originator: str, timeout_s: float, caller: str | None
+    ) -> str | None:
+        """Create a leg, wait for it to enter the app, dial it; the reason it failed, or None."""
+        entered = self._entered[leg] = asyncio.Event()
+        try:
+            await self._ari.create_channel(leg, endpoint, args, originator=originator)
+        except TelephonyError as exc:
+            del self._entered[leg]
+            return str(exc)
+        try:
             await asyncio.wait_for(entered.wait(), LEG_ENTRY_TIMEOUT_S)
-            await self._ari.dial(offer.offer, offer.timeout_s, caller=offer.call)
+            await self._ari.dial(leg, timeout_s, caller=caller)
         except (TelephonyError, TimeoutError) as exc:
-            # The leg exists but will never ring: give the call to someone else now, and hang the leg up.
+            # The leg exists but will never ring: report it now, and hang the leg up.
             reason = str(exc) or type(exc).__name__
-            log.warning("ari.dial-failed", offer=offer.offer, error=reason)
-            self._submit(ev.OfferFailed(offer.offer, reason, self._clock()))
-            await self._quietly(self._ari.hangup(offer.offer))
+            log.warning("ari.dial-failed", leg=leg, error=reason)
+            await self._quietly(self._ari.hangup(leg))
+            return reason
         finally:
-            self._entered.pop(offer.offer, None)
+            self._entered.pop(leg, None)
+        return None
 
     @staticmethod
     async def _quietly(request: Coroutine[Any, Any, Any]) -> None:

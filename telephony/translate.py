@@ -4,7 +4,10 @@ Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
 - the caller's ``StasisStart`` (args ``inbound,<DID>``) is the arrival; its ``StasisEnd`` the hangup;
 - an agent leg (a channel id we chose, ``sb-...``) reports ringing and answer twice, as a
   ``ChannelStateChange`` and as a ``Dial`` event; the router deduplicates;
-- a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over.
+- a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over;
+- a callback's customer leg (``sb-cb-...``) is a call of its own: its answer is ``CustomerAnswered``
+  and its end ``CallerHungUp`` (``sb-cb-`` ids also look like offer legs, so they are told apart first);
+- the caller's key 1 (``ChannelDtmfReceived``) asks for a callback; the router ignores it unless offered.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from routing import events as ev
-from routing.ids import CallId, OfferId, is_offer_channel
+from routing.ids import CallId, OfferId, is_callback_leg, is_offer_channel
 
 Normalise = Callable[[str], str | None]
 Json = Mapping[str, Any]
 
 INBOUND = "inbound"
 AGENT = "agent"
+CALLBACK = "callback"
+CALLBACK_KEY = "1"
 
 
 def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
@@ -28,17 +33,27 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
         return _stasis_start(message, at, normalise)
     if kind == "StasisEnd":
         channel = _channel_id(message, "channel")
-        if channel is None:
-            return []
-        if is_offer_channel(channel):
-            return [ev.OfferEnded(OfferId(channel), at)]
-        return [ev.CallerHungUp(CallId(channel), at)]
+        return [] if channel is None else [_ended(channel, at)]
     if kind == "ChannelStateChange":
         return _leg_progress(_channel_id(message, "channel"), _state(message, "channel"), at)
     if kind == "Dial":
         status = {"RINGING": "Ringing", "ANSWER": "Up"}.get(str(message.get("dialstatus", "")))
         return _leg_progress(_channel_id(message, "peer"), status, at)
+    if kind == "ChannelDtmfReceived":
+        return _key(_channel_id(message, "channel"), message.get("digit"), at)
     return []
+
+
+def _ended(channel: str, at: float) -> ev.Event:
+    if is_offer_channel(channel) and not is_callback_leg(channel):
+        return ev.OfferEnded(OfferId(channel), at)
+    return ev.CallerHungUp(CallId(channel), at)
+
+
+def _key(channel: str | None, digit: object, at: float) -> list[ev.Event]:
+    if channel is None or is_offer_channel(channel) or digit != CALLBACK_KEY:
+        return []
+    return [ev.CallbackRequested(CallId(channel), at)]
 
 
 def _stasis_start(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
@@ -65,6 +80,8 @@ def _arrival(channel: Json, dialed: str, at: float, normalise: Normalise) -> ev.
 def _leg_progress(channel: str | None, state: str | None, at: float) -> list[ev.Event]:
     if channel is None or not is_offer_channel(channel):
         return []
+    if is_callback_leg(channel):
+        return [ev.CustomerAnswered(CallId(channel), at)] if state == "Up" else []
     if state == "Ringing":
         return [ev.OfferRinging(OfferId(channel), at)]
     if state == "Up":
@@ -92,10 +109,7 @@ def reconcile(
     and agent legs nobody owns (left by an earlier run) must be hung up. Returns (events, orphan legs).
     """
     present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
-    out: list[ev.Event] = []
-    for gone in sorted(set(known) - present.keys()):
-        out.append(ev.OfferEnded(OfferId(gone), at) if is_offer_channel(gone)
-                   else ev.CallerHungUp(CallId(gone), at))  # fmt: skip
+    out: list[ev.Event] = [_ended(gone, at) for gone in sorted(set(known) - present.keys())]
     orphans: list[str] = []
     for channel_id, channel in present.items():
         if channel_id in known:

@@ -1,0 +1,121 @@
+"""``AriPbx`` carrying out the ACD's commands against a hand-written ARI that records the REST calls.
+
+The same commands against the real Asterisk: tests/integration/test_acd_on_the_phone.py."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from crm_core.phones import to_e164
+from routing import commands as cmd
+from routing import events as ev
+from routing.ids import AgentId, BridgeId, CallId, OfferId
+from telephony.ari_client import AriClient
+from telephony.errors import AriRequestError
+from telephony.pbx import AriPbx
+
+CALL = CallId("c1")
+NORMALISE = functools.partial(to_e164, region="US")
+
+
+class RecordingAri(AriClient):
+    """Answers every request with success, except the paths listed in ``gone`` (404, as for a hung-up
+    channel); PlaybackFinished is sent back at once through the adapter, as Asterisk would."""
+
+    def __init__(self, gone: frozenset[str] = frozenset()) -> None:
+        super().__init__("http://127.0.0.1:1", "u", "p", "app")
+        self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self.gone = gone
+        self.pbx: AriPbx | None = None
+
+    async def request(
+        self, method: str, path: str, params: Mapping[str, str] | None = None, body: Any = None
+    ) -> Any:
+        self.calls.append((method, path, dict(params or {})))
+        if any(path.startswith(g) for g in self.gone):
+            raise AriRequestError(method, path, 404, '{"message":"Channel not found"}')
+        if "/play/" in path and self.pbx is not None:
+            playback = path.rsplit("/", 1)[1]
+            self.pbx.on_message(json.dumps({"type": "PlaybackFinished", "playback": {"id": playback}}))
+        return None
+
+
+def pbx_with(ari: RecordingAri) -> tuple[AriPbx, list[ev.Event]]:
+    events: list[ev.Event] = []
+    pbx = AriPbx(ari, events.append, lambda: 7.0, NORMALISE, outbound_endpoint="PJSIP/{number}@trunk")
+    ari.pbx = pbx
+    pbx.on_message(json.dumps({"type": "StasisStart", "args": ["inbound", "1"], "channel": {"id": CALL}}))
+    events.clear()
+    return pbx, events
+
+
+def steps(ari: RecordingAri) -> list[tuple[str, str]]:
+    return [
+        (method, path.split("/")[-1] if "/play/" not in path else "play") for method, path, _ in ari.calls
+    ]
+
+
+async def test_given_a_waiting_caller_when_the_position_is_announced_then_music_stops_plays_resumes() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.AnnouncePosition(CALL, 2, 30.0))
+    await pbx.idle()
+    assert steps(ari) == [("DELETE", "moh"), ("POST", "play"), ("POST", "moh")]
+    assert ari.calls[1][2]["media"] == "sound:queue-thereare,number:2,sound:queue-callswaiting"
+
+
+async def test_given_a_bridged_caller_when_an_announcement_comes_late_then_nothing_plays() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.BridgeCall(CALL, OfferId("sb-c1-1"), BridgeId("sb-bridge-c1")))
+    pbx.execute(cmd.OfferCallbackChoice(CALL))
+    await pbx.idle()
+    assert "play" not in [s for _, s in steps(ari)]
+
+
+async def test_given_a_caller_already_gone_when_ended_with_a_farewell_then_no_error_and_clean_up() -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/c1"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.EndCall(CALL, (CALL,), BridgeId("sb-bridge-c1"), "closed"))
+    await pbx.idle()
+    assert ("DELETE", "/channels/c1", {"reason": "normal"}) in ari.calls
+    assert ari.calls[-1][:2] == ("DELETE", "/bridges/sb-bridge-c1")
+    assert events == []
+
+
+async def test_given_a_waiting_caller_when_a_message_is_taken_then_intro_then_record() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.TakeMessage(CALL, "sb-vm-c1", 120.0))
+    await pbx.idle()
+    method, path, params = ari.calls[-1]
+    assert (method, path) == ("POST", "/channels/c1/record")
+    assert params == {"name": "sb-vm-c1", "format": "wav", "maxDurationSeconds": "120", "beep": "true",
+                      "terminateOn": "#", "ifExists": "overwrite"}  # fmt: skip
+    assert any(p.get("media") == "sound:vm-intro" for _, _, p in ari.calls)
+
+
+async def test_given_an_unreachable_customer_when_dialed_then_the_callback_call_hangs_up() -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/create"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.DialCustomer(CallId("sb-cb-c1"), OfferId("sb-sb-cb-c1-1"), "+14155550123", 30))
+    await pbx.idle()
+    created = next(p for _, path, p in ari.calls if path == "/channels/create")
+    assert (created["endpoint"], created["channelId"]) == ("PJSIP/+14155550123@trunk", "sb-cb-c1")
+    assert events == [ev.CallerHungUp(CallId("sb-cb-c1"), 7.0)]
+
+
+async def test_given_an_on_call_offer_when_it_cannot_be_created_then_offer_failed() -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/create"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.OfferCall(OfferId("sb-c1-1"), CALL, None, "PJSIP/oncall", 20, None))
+    pbx.execute(cmd.OfferCall(OfferId("sb-c1-2"), CALL, AgentId("a"), "PJSIP/a", 20, None))
+    await pbx.idle()
+    assert [type(e).__name__ for e in events] == ["OfferFailed", "OfferFailed"]
+    assert [p["appArgs"] for _, path, p in ari.calls if path == "/channels/create"] == [
+        "agent,c1,",
+        "agent,c1,a",
+    ]

@@ -1,0 +1,89 @@
+"""Recorded ARI JSON of the ACD's prompts, keys, recordings and callbacks in, domain events out."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crm_core.phones import to_e164
+from routing import events as ev
+from routing.ids import CallId, OfferId
+from telephony.translate import reconcile, translate
+
+RECORDED = Path(__file__).parent / "recorded"  # tests/integration/test_acd_on_the_phone.py records them
+NORMALISE = functools.partial(to_e164, region="US")
+
+
+def replay(name: str) -> list[ev.Event]:
+    messages: list[dict[str, Any]] = json.loads((RECORDED / f"{name}.json").read_text())
+    return [e for i, m in enumerate(messages) for e in translate(m, float(i), NORMALISE)]
+
+
+def kinds(events: list[ev.Event]) -> list[tuple[str, object]]:
+    return [(type(e).__name__, getattr(e, "call", None) or getattr(e, "offer", "")) for e in events]
+
+
+CALL, KEYPAD = CallId("rec-caller;2"), CallId("rec-caller")
+CUSTOMER, AGENT_LEG = CallId("sb-cb-rec"), OfferId("sb-sb-cb-rec-1")
+
+
+def test_given_the_callback_choice_when_the_caller_presses_1_then_callback_requested() -> None:
+    events = replay("callback_choice_and_key_1")
+    assert ev.CallbackRequested(CALL, events[1].at) in events
+    # The test's keypad half (a channel of our app with args "keypad") counts as nothing but a hangup.
+    assert kinds(events) == [("CallArrived", CALL), ("CallbackRequested", CALL), ("CallerHungUp", KEYPAD),
+                             ("CallerHungUp", CALL)]  # fmt: skip
+
+
+def test_given_prompts_and_a_recording_when_replayed_then_only_the_hangups_count() -> None:
+    assert kinds(replay("position_announced")) == [("CallArrived", CALL), ("CallerHungUp", CALL)]
+    assert kinds(replay("message_taken")) == [("CallArrived", CALL), ("CallerHungUp", CALL)]
+
+
+def test_given_a_callback_when_replayed_then_agent_answers_then_customer_answers_then_hangs_up() -> None:
+    assert kinds(replay("callback_customer_leg")) == [
+        ("OfferRinging", AGENT_LEG), ("OfferRinging", AGENT_LEG),
+        ("OfferAnswered", AGENT_LEG), ("OfferAnswered", AGENT_LEG),
+        ("CustomerAnswered", CUSTOMER), ("CustomerAnswered", CUSTOMER),  # state change and Dial ANSWER
+        ("CallerHungUp", CUSTOMER),  # an sb-cb- leg is a caller, not an offer, though it starts with sb-
+        ("OfferEnded", AGENT_LEG),
+    ]  # fmt: skip
+
+
+def test_given_two_phones_rung_when_one_answers_and_the_other_is_cancelled_then_it_ends() -> None:
+    first, second = OfferId("sb-rec-caller;2-1"), OfferId("sb-rec-caller;2-2")
+    assert kinds(replay("ring_all_one_answers")) == [
+        ("CallArrived", CALL),
+        ("OfferRinging", first), ("OfferRinging", first),
+        ("OfferRinging", second), ("OfferRinging", second),
+        ("OfferAnswered", first), ("OfferAnswered", first),
+        ("OfferEnded", second),
+        ("CallerHungUp", CALL), ("OfferEnded", first),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "ChannelDtmfReceived", "digit": "2", "channel": {"id": "c1"}},
+        {"type": "ChannelDtmfReceived", "digit": "1", "channel": {"id": "sb-c1-1"}},  # an agent's key
+        {"type": "ChannelDtmfReceived", "digit": "1", "channel": {"id": "sb-cb-c1"}},  # the customer's
+        {"type": "ChannelDtmfReceived", "digit": "1"},
+        {"type": "ChannelStateChange", "channel": {"id": "sb-cb-c1", "state": "Ringing"}},
+        {"type": "PlaybackFinished", "playback": {"id": "sb-pb-1", "target_uri": "channel:c1"}},
+        {"type": "RecordingFinished", "recording": {"name": "sb-vm-c1"}},
+    ],
+)
+def test_given_acd_messages_that_mean_nothing_to_routing_when_translated_then_no_events(
+    message: dict[str, object],
+) -> None:
+    assert translate(message, 1.0, NORMALISE) == []
+
+
+def test_given_a_reconnect_when_a_callback_leg_is_gone_then_the_customer_hung_up() -> None:
+    events, orphans = reconcile({"sb-cb-c1"}, [], "sb", 3.0, NORMALISE)
+    assert (events, orphans) == ([ev.CallerHungUp(CallId("sb-cb-c1"), 3.0)], [])
