@@ -2,10 +2,11 @@
 
 Callers (the screen pop, the call logger, the HTTP API and the command line) depend on these, never on
 ``SqlStore``, so a hand-written fake stands in for the database in their tests. ``SqlStore`` implements
-``CustomerDirectory`` and ``CallLog``; its parts implement the rest (``store.customers`` is
-``Customers``, ``store.accounts`` is ``Accounts``, ``store.cases`` is ``Cases``, ``store.calls`` is
-``CallHistory``, ``store.customer_csv`` is ``CustomerTransfer``). Every method raises only the
-``CrmError`` subclasses its docstring in the ``sql_*`` module names, and never writes part of a request.
+``CustomerDirectory``, ``CallLog`` and ``CallerHistory``; its parts implement the rest
+(``store.customers`` is ``Customers``, ``store.accounts`` is ``Accounts``, ``store.cases`` is ``Cases``,
+``store.calls`` is ``CallHistory``, ``store.customer_csv`` is ``CustomerTransfer``). Every method raises
+only the ``CrmError`` subclasses its docstring in the ``sql_*`` module names, and never writes part of a
+request.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ class CallLog(Protocol):
         ...
 
     async def get_call(self, call_id: str) -> LoggedCall | None: ...
+
+
+class CallerHistory(Protocol):
+    async def last_answered_call(self, e164: str | None, customer_id: int | None = None) -> LoggedCall | None:
+        """The latest answered call (by end time) from this number or this customer, or None."""
+        ...
 
 
 class Customers(Protocol):

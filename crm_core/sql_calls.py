@@ -25,7 +25,7 @@ from crm_core.orm import CallRow, CaseRow, CustomerRow
 from crm_core.pagination import DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, page
 from crm_core.rows import CALL_COLUMNS, call_columns, logged_call
 from crm_core.sql_database import Database, first_or_none
-from routing.records import CallRecord
+from routing.records import CallRecord, Outcome
 
 CALL_LIST = "calls"
 EXPORT_CHUNK = 1_000
@@ -72,6 +72,23 @@ class SqlCalls:
             query = query.where(CallRow.customer_id == customer_id)
         async with self._db.engine.connect() as connection:
             return [logged_call(row) for row in await connection.execute(query)]
+
+    async def last_answered(self, number: str | None, customer_id: int | None = None) -> LoggedCall | None:
+        """The caller's latest answered call (by end time), matched by caller number or by customer."""
+        matches = [CallRow.caller_number == number] if number else []
+        if customer_id is not None:
+            matches.append(CallRow.customer_id == customer_id)
+        if not matches:
+            return None
+        query = (
+            select(*CALL_COLUMNS)
+            .where(or_(*matches), CallRow.outcome == Outcome.ANSWERED.value)
+            .order_by(CallRow.ended_at.desc(), self._db.bytewise(CallRow.call_id).desc())
+            .limit(1)
+        )
+        async with self._db.engine.connect() as connection:
+            row = first_or_none(await connection.execute(query))
+        return None if row is None else logged_call(row)
 
     async def wrap_up(self, call_id: str, wrap_up: WrapUp) -> LoggedCall:
         """Set the call's disposition, agent notes or linked case (``KEEP`` leaves one as it is).

@@ -1,7 +1,7 @@
 """``SqlStore``: the customer store on SQLite or PostgreSQL (SQLAlchemy asyncio), one object per process.
 
-It implements the skeleton's ports itself (``CustomerDirectory``, ``CallLog``) and hands out one part
-per concept, each implementing its own port:
+It implements the skeleton's ports itself (``CustomerDirectory``, ``CallLog``, ``CallerHistory``) and
+hands out one part per concept, each implementing its own port:
 
     store.customers   SqlCustomers    create / get / update / delete / anonymise / search / overview
     store.accounts    SqlAccounts     the account, orders
@@ -36,7 +36,7 @@ from routing.records import CallRecord
 
 
 class SqlStore:
-    """Implements ``CustomerDirectory`` and ``CallLog``; its parts implement the other ports.
+    """Implements ``CustomerDirectory``, ``CallLog``, ``CallerHistory``; its parts implement the rest.
 
     ``region`` (ISO 3166 alpha-2) is how numbers typed without a country code are read. ``clock`` stamps
     every ``created_at``/``updated_at`` and case event; tests pass their own.
@@ -94,15 +94,19 @@ class SqlStore:
     async def get_call(self, call_id: str) -> LoggedCall | None:
         return await self.calls.get(call_id)
 
+    async def last_answered_call(self, e164: str | None, customer_id: int | None = None) -> LoggedCall | None:
+        return await self.calls.last_answered(e164, customer_id)
+
 
 def _implements_the_ports(store: SqlStore) -> tuple[object, ...]:
     """Never called: mypy checks here that the store and its parts satisfy the Protocols in ``ports``."""
     directory: ports.CustomerDirectory = store
     log: ports.CallLog = store
+    callers: ports.CallerHistory = store
     view: ports.CustomerView = store
     customers: ports.Customers = store.customers
     accounts: ports.Accounts = store.accounts
     cases: ports.Cases = store.cases
     history: ports.CallHistory = store.calls
     transfer: ports.CustomerTransfer = store.customer_csv
-    return directory, log, view, customers, accounts, cases, history, transfer
+    return directory, log, callers, view, customers, accounts, cases, history, transfer

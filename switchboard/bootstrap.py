@@ -26,6 +26,7 @@ from routing import events as ev
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
+from switchboard.identifier import CallerIdentifier
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
 from telephony.ari_client import AriClient
@@ -52,7 +53,9 @@ class Service:
         self.callers = CallerCache(store)
         self.hub = ConsoleHub(self.callers)
         self.recorder = CallRecorder(store, self.callers)
+        self.identifier = CallerIdentifier(self.callers, store, self.loop.submit, clock)
         self.bus.subscribe(self._to_pbx)
+        self.bus.subscribe(self.identifier.notice)
         self.bus.subscribe(self.hub.notice)
         self.bus.subscribe(self.recorder.notice)
         self.loop.observers.append(self._prefetch_caller)
@@ -94,6 +97,7 @@ class Service:
         """Finish what was handed over (PBX commands, call-log writes), then close everything."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.pbx.idle(), 5)
+            await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
         for task in self._tasks:
             task.cancel()

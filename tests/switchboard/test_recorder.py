@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 
+import pytest
+
+from crm_core.migrate import upgrade_async
 from crm_core.model import CustomerCard, LoggedCall
+from crm_core.sql_store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome, Party
@@ -63,3 +69,25 @@ async def test_given_a_failing_store_when_calls_are_logged_then_each_is_written_
     runner.cancel()
     assert [(r.call, customer) for r, customer in store.written] == [("c1", 7), ("c2", 7)]
     assert callers.peek(CallId("c1")) == (False, None)  # forgotten once logged
+
+
+@pytest.mark.parametrize("outcome", [Outcome.VOICEMAIL, Outcome.CALLBACK, Outcome.UNREACHED])
+async def test_given_the_new_outcomes_when_logged_then_the_real_store_keeps_them(
+    tmp_path: Path, outcome: Outcome
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/switchboard.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    try:
+        jane = await store.add_customer("Jane Doe", [("+14155550123", "mobile")])
+        recorder = CallRecorder(store, CallerCache(store))
+        runner = asyncio.create_task(recorder.run())
+        finished = replace(record("c1"), outcome=outcome, after_hours=True, callback_of=CallId("c0"))
+        recorder.notice(cmd.LogCall(finished))
+        await asyncio.wait_for(recorder.flush(), 5)
+        runner.cancel()
+        logged = await store.get_call("c1")
+        assert logged is not None
+        assert (logged.outcome, logged.customer_id) == (outcome, jane.id)
+    finally:
+        await store.close()
