@@ -173,7 +173,7 @@ async def test_given_a_waiting_caller_when_a_message_is_taken_then_intro_then_a_
 ) -> None:
     box = on_the_phone
     call = await box.call()
-    name = recording_name(call).replace(";", "-")
+    name = recording_name(call)  # holds the ";2" of the Local channel: must work as a file name too
     await box.run(cmd.AnswerCall(call), cmd.TakeMessage(call, name, 5))
     assert box.pbx.seen("PlaybackFinished", playback__media_uri="sound:vm-intro")
     await wait_until(lambda: box.pbx.seen("RecordingStarted", recording__name=name), what="RecordingStarted")
