@@ -70,6 +70,23 @@ class AgentView:
     until: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CallView:
+    """A read-only snapshot of one call in progress, for supervisors and tests."""
+
+    call: CallId
+    state: CallState
+    queue: QueueId | None
+    priority: int
+    seq: int  # place in line: arrival order, kept through moves and callbacks
+    held_for: AgentId | None  # sticky routing: waiting for this agent alone
+    agent: AgentId | None
+    offers: tuple[OfferId, ...]
+    callback: bool
+    after_hours: bool
+    arrived_at: float
+
+
 class _Timer(NamedTuple):
     """Ordered by ``(at, seq)``: ``seq`` is unique, so the rest is never compared."""
 
@@ -149,6 +166,47 @@ class Router:
 
     def priority(self, call: CallId) -> int:
         return self._calls[call].priority
+
+    def call_view(self, call: CallId) -> CallView | None:
+        """A read-only snapshot of a call in progress; None once it is over."""
+        c = self._calls.get(call)
+        if c is None:
+            return None
+        return CallView(
+            c.id, c.state, c.queue, c.priority, c.seq, c.held_for, c.agent, tuple(c.offers),
+            c.is_callback, c.after_hours, c.arrived_at,
+        )  # fmt: skip
+
+    def may_take(self, agent: AgentId, call: CallId) -> bool:
+        """Whether ``agent`` meets what ``call`` asks for now (queue, skill step, added queues)."""
+        c = self._calls[call]
+        if c.queue is None:
+            return False
+        return any(pool in self._call_pools(c) for _, pool in self._agent_pools[agent])
+
+    def audit(self) -> list[str]:
+        """What breaks the router's promises right now, found the slow way; empty when all is well.
+
+        Checked by brute force over every call and agent rather than through the heaps, so it catches
+        a heap that has lost track: for the invariant tests, and cheap enough for a health check.
+        """
+        problems: list[str] = []
+        holders: dict[AgentId, list[OfferId]] = {}
+        for offer in self._offers.values():
+            if offer.agent is not None and not offer.answered:
+                holders.setdefault(offer.agent, []).append(offer.id)
+        problems += [f"{a} rings for {len(o)} offers" for a, o in holders.items() if len(o) > 1]
+        ready = [a.id for a in self._agents.values() if a.state is AgentState.READY]
+        for c in self._calls.values():
+            if c.state is _S.OFFERED and c.queue is not None:
+                ring_all = self._plan.queues[c.queue].strategy is Strategy.RING_ALL
+                if len(c.offers) > 1 and not ring_all:
+                    problems.append(f"{c.id} rings {len(c.offers)} agents outside ring-all")
+            if c.state is _S.WAITING and c.held_for is None and c.queue is not None:
+                idle = [a for a in ready if self.may_take(a, c.id)]
+                if idle:
+                    problems.append(f"{c.id} waits while {idle[0]} is ready for it")
+        return problems
 
     @property
     def active_calls(self) -> int:
@@ -451,28 +509,31 @@ class Router:
         return self._offer_unanswered(offer, f"failed: {e.reason}", e.at)
 
     def _offer_unanswered(self, offer: OfferEntry, reason: str, at: float) -> list[cmd.Command]:
-        """Nobody took this leg: the agent may be paused, the call goes back to its place in line."""
+        """Nobody took this leg: the call goes back to its place in line, the agent may be paused.
+
+        The call is placed before the agent is ready again, so it goes to another ready agent if there
+        is one, and the agent, once ready, takes whichever call is first in line (not this one by rote).
+        """
         call = self._calls[offer.call]
         out = self._drop_offer(offer, reason)
         if offer.agent is not None:
-            agent = self._agents[offer.agent]
-            assert call.queue is not None
-            policy = self._plan.queues[call.queue].no_answer
-            agent.misses += 1
-            agent.call = None
-            if agent.misses >= policy.misses:
-                until = at + policy.pause_s if policy.pause_s > 0 else None
-                new = next_agent_state(agent.id, agent.state, _AT.NO_ANSWER)
-                out += self._set_agent(agent, new, RING_NO_ANSWER, at, until)
-                if until is not None:
-                    self._add_timer(until, "pause", agent.id, agent.version)
-            else:
-                new = next_agent_state(agent.id, agent.state, _AT.MISSED)
-                out += self._set_agent(agent, new, None, at)
+            self._agents[offer.agent].call = None
         if not call.offers:
             out += self._call_lost_offers(call, at)
-        if offer.agent is not None:
-            out += self._try_agent(offer.agent, at)
+        if offer.agent is None:
+            return out
+        agent = self._agents[offer.agent]
+        assert call.queue is not None
+        policy = self._plan.queues[call.queue].no_answer
+        agent.misses += 1
+        if agent.misses < policy.misses:
+            out += self._set_agent(agent, next_agent_state(agent.id, agent.state, _AT.MISSED), None, at)
+            return out + self._try_agent(agent.id, at)
+        until = at + policy.pause_s if policy.pause_s > 0 else None
+        new = next_agent_state(agent.id, agent.state, _AT.NO_ANSWER)
+        out += self._set_agent(agent, new, RING_NO_ANSWER, at, until)
+        if until is not None:
+            self._add_timer(until, "pause", agent.id, agent.version)
         return out
 
     def _call_lost_offers(self, call: CallEntry, at: float) -> list[cmd.Command]:

@@ -241,11 +241,8 @@ def test_given_call_ringing_when_leg_cannot_be_placed_then_next_agent_rung_at_on
     sc.staff("a1", "a2", at=0)
     sc.arrive("c1", at=10)
     out = sc.leg_failed("sb-c1-1", at=10.5)
-    assert out[:3] == [
-        cmd.CancelOffer(O1, C1),
-        cmd.WithdrawOffer(A1, C1, O1, "failed: endpoint offline"),
-        cmd.AgentStateChanged(A1, A.NOT_READY, RING_NO_ANSWER, 10.5),
-    ]
+    assert out[:2] == [cmd.CancelOffer(O1, C1), cmd.WithdrawOffer(A1, C1, O1, "failed: endpoint offline")]
+    assert cmd.AgentStateChanged(A1, A.NOT_READY, RING_NO_ANSWER, 10.5) in out
     assert _offered(out) == [("c1", "a2")]
 
 

@@ -1,0 +1,266 @@
+"""Hypothesis invariants of the full ACD over random event sequences.
+
+The plan exercises everything at once: skills with a widening rule, penalties, agents in two queues,
+ring-all on one queue (its strategy drawn per run), caller tiers and sticky agents, a callback offer,
+an added queue, a voicemail rule, a full queue moving calls on, wrap-up, a ring-no-answer policy with a
+timed pause, and a closed line with an on-call chain. Whatever the order of events:
+
+- an agent never rings for two calls, and a call rings two agents only in a ring-all queue;
+- nothing waits while a ready agent may take it (checked by brute force in ``Router.audit``);
+- an offer goes to a call first in line among those of at least its priority that the agent may take;
+- every call ends exactly once with one outcome, and illegal events change nothing;
+- the announced position never goes up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from routing import commands as cmd
+from routing import events as ev
+from routing.errors import RoutingError
+from routing.hours import Hours, Span
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
+from routing.plan import (
+    Action,
+    AfterHours,
+    AfterHoursKind,
+    Agent,
+    Did,
+    Line,
+    NoAnswerPolicy,
+    OnCallStep,
+    Plan,
+    Priorities,
+    Queue,
+    Rule,
+    Strategy,
+)
+from routing.router import Router
+from routing.states import CallState
+
+SALES, SUPPORT = QueueId("sales"), QueueId("support")
+DIDS = {"+15550100001": LineId("sales"), "+15550100002": LineId("support"), "+15550100003": LineId("night")}
+AGENTS = [AgentId(a) for a in ("a1", "a2", "a3", "a4")]
+REASONS = ("break", "lunch")
+
+
+def make_plan(sales_strategy: Strategy) -> Plan:
+    sales = Queue(
+        SALES, "Sales", strategy=sales_strategy, skills={"spanish": 2},
+        rules=(Rule(20, Action.WIDEN, skills={"spanish": 0}), Rule(90, Action.VOICEMAIL)),
+        max_length=3, when_full=Action.MOVE, full_queue=SUPPORT, wrap_up_s=5,
+        no_answer=NoAnswerPolicy(misses=2, pause_s=30), announce_every_s=15, ring_timeout_s=10,
+    )  # fmt: skip
+    support = Queue(
+        SUPPORT, "Support", priorities=Priorities(tiers={"vip": 5}, callback=3), sticky_s=8,
+        rules=(Rule(15, Action.CALLBACK), Rule(25, Action.ADD_QUEUE, SALES)),
+        max_length=3, when_full=Action.VOICEMAIL, announce_every_s=15, ring_timeout_s=10,
+    )  # fmt: skip
+    night = AfterHours(AfterHoursKind.ON_CALL, None, (OnCallStep("Dr. A", "PJSIP/a", 10),))
+    lines = [
+        Line(LineId("sales"), "Sales", SALES),
+        Line(LineId("support"), "Support", SUPPORT),
+        Line(LineId("night"), "Night", SUPPORT, hours=Hours("UTC", {0: (_span(),)}), after_hours=night),
+    ]
+    agents = [
+        Agent(AGENTS[0], "A1", "PJSIP/1", (SALES,), skills={"spanish": 3}),
+        Agent(AGENTS[1], "A2", "PJSIP/2", (SALES, SUPPORT), {SALES: 1, SUPPORT: 0}, {"spanish": 1}),
+        Agent(AGENTS[2], "A3", "PJSIP/3", (SUPPORT,)),
+        Agent(AGENTS[3], "A4", "PJSIP/4", (SALES, SUPPORT), skills={"spanish": 2}),
+    ]
+    return Plan(
+        dids={n: Did(n, "ad", line) for n, line in DIDS.items()},
+        lines={li.id: li for li in lines},
+        queues={SALES: sales, SUPPORT: support},
+        agents={a.id: a for a in agents},
+        pause_reasons=REASONS,
+    )
+
+
+def _span() -> Span:
+    return Span(dt.time(0), dt.time(0, 0, 1))  # open one second a week: closed in practice
+
+
+class AcdMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.calls = 0
+        self.logged: Counter[CallId] = Counter()
+        self.seen: set[CallId] = set()
+        self.live: dict[OfferId, cmd.OfferCall] = {}
+        self.answered: set[OfferId] = set()
+        self.announced: dict[CallId, int] = {}
+        self.router = Router(make_plan(Strategy.LONGEST_IDLE))
+        self.ring_all = False
+
+    @initialize(
+        strategy=st.sampled_from(list(Strategy)), staff=st.lists(st.sampled_from(AGENTS), unique=True)
+    )
+    def open_the_center(self, strategy: Strategy, staff: list[AgentId]) -> None:
+        self.router = Router(make_plan(strategy))
+        self.ring_all = strategy is Strategy.RING_ALL
+        for agent in staff:
+            self._feed(ev.AgentLoggedIn(agent, self.now))
+            self._feed(ev.AgentBecameReady(agent, self.now))
+
+    # --- feeding and following ----------------------------------------------------------------------
+    def _feed(self, event: ev.Event) -> list[cmd.Command]:
+        before = self._line_up()
+        try:
+            out = self.router.handle(event)
+        except RoutingError:
+            assert self._line_up() == before, "a refused event changed the router"
+            return []
+        self._follow(out, before)
+        return out
+
+    def _line_up(self) -> dict[CallId, Any]:
+        views = {c: self.router.call_view(c) for c in self.seen}
+        return {c: v for c, v in views.items() if v is not None}
+
+    def _follow(self, out: list[cmd.Command], before: dict[CallId, Any]) -> None:
+        for command in out:
+            if isinstance(command, cmd.OfferCall):
+                self._offered(command, before)
+                self.live[command.offer] = command
+            elif isinstance(command, cmd.CancelOffer):
+                assert command.offer in self.live and command.offer not in self.answered
+                del self.live[command.offer]
+            elif isinstance(command, cmd.BridgeCall | cmd.DialCustomer):
+                self.answered.add(command.offer)  # a callback's agent answered before the customer
+            elif isinstance(command, cmd.EndCall):
+                for offer in [o for o, c in self.live.items() if c.call == command.call]:
+                    del self.live[offer]  # the agent is free from here on, before the call is logged
+            elif isinstance(command, cmd.LogCall):
+                call = command.record.call
+                self.logged[call] += 1
+                assert self.logged[call] == 1, f"{call} logged twice"
+                for offer in [o for o, c in self.live.items() if c.call == call]:
+                    del self.live[offer]
+            elif isinstance(command, cmd.AnnouncePosition):
+                last = self.announced.get(command.call)
+                assert last is None or command.position <= last, "the announced position went up"
+                self.announced[command.call] = command.position
+            elif isinstance(command, cmd.IdentifyCaller | cmd.OfferCallbackChoice | cmd.TakeMessage):
+                assert command.call in self.seen
+        for view in self._line_up().values():
+            self.seen.add(view.call)
+
+    def _offered(self, offer: cmd.OfferCall, before: dict[CallId, Any]) -> None:
+        ringing = [o for o in self.live.values() if o.agent is not None and o.agent == offer.agent]
+        assert offer.agent is None or not [o for o in ringing if o.offer not in self.answered], "two offers"
+        if offer.agent is None or offer.call not in before:
+            return  # an on-call leg, or a call that arrived with this very event
+        mine = before[offer.call]
+        for other in before.values():
+            if other.call == offer.call or other.state is not CallState.WAITING or other.held_for is not None:
+                continue
+            if other.queue != mine.queue or mine.held_for == offer.agent:
+                continue
+            ahead = (other.priority, -other.seq) > (mine.priority, -mine.seq)
+            still = self.router.call_view(other.call)
+            if ahead and still is not None and still.state is CallState.WAITING:
+                assert not self.router.may_take(offer.agent, other.call), "FIFO within a priority broken"
+
+    # --- the world ----------------------------------------------------------------------------------
+    @rule(did=st.sampled_from(list(DIDS)), number=st.sampled_from(["+15557654321", None]))
+    def call_arrives(self, did: str, number: str | None) -> None:
+        self.calls += 1
+        call = CallId(f"c{self.calls}")
+        self.seen.add(call)
+        out = self._feed(ev.CallArrived(call, did, number, None, self.now))
+        assert out and out[0] == cmd.AnswerCall(call)
+
+    @precondition(lambda self: self._active())
+    @rule(data=st.data())
+    def caller_hangs_up(self, data: st.DataObject) -> None:
+        self._feed(ev.CallerHungUp(data.draw(st.sampled_from(self._active())), self.now))
+
+    @precondition(lambda self: self._active())
+    @rule(data=st.data(), tier=st.sampled_from(["vip", None]), last=st.sampled_from([*AGENTS, None]))
+    def store_answers(self, data: st.DataObject, tier: str | None, last: AgentId | None) -> None:
+        call = data.draw(st.sampled_from(self._active()))
+        self._feed(ev.CallerIdentified(call, tier, last, None, self.now))
+
+    @precondition(lambda self: self._active())
+    @rule(data=st.data())
+    def caller_presses_one(self, data: st.DataObject) -> None:
+        self._feed(ev.CallbackRequested(data.draw(st.sampled_from(self._active())), self.now))
+
+    @precondition(lambda self: self.live)
+    @rule(data=st.data(), report=st.sampled_from(["ringing", "answered", "answered", "ended", "failed"]))
+    def pbx_reports_on_a_leg(self, data: st.DataObject, report: str) -> None:
+        offer = data.draw(st.sampled_from(sorted(self.live)))
+        events: dict[str, ev.Event] = {
+            "ringing": ev.OfferRinging(offer, self.now),
+            "answered": ev.OfferAnswered(offer, self.now),
+            "ended": ev.OfferEnded(offer, self.now),
+            "failed": ev.OfferFailed(offer, "busy", self.now),
+        }
+        self._feed(events[report])
+
+    @precondition(lambda self: self._dialing())
+    @rule(data=st.data())
+    def customer_picks_up(self, data: st.DataObject) -> None:
+        self._feed(ev.CustomerAnswered(data.draw(st.sampled_from(self._dialing())), self.now))
+
+    @rule(agent=st.sampled_from(AGENTS), act=st.sampled_from(["in", "ready", "pause", "out", "extend"]))
+    def agent_acts(self, agent: AgentId, act: str) -> None:
+        events: dict[str, ev.Event] = {
+            "in": ev.AgentLoggedIn(agent, self.now),
+            "ready": ev.AgentBecameReady(agent, self.now),
+            "pause": ev.AgentPaused(agent, REASONS[self.calls % 2], self.now),
+            "out": ev.AgentLoggedOut(agent, self.now),
+            "extend": ev.WrapUpExtended(agent, 10, self.now),
+        }
+        self._feed(events[act])
+
+    @rule(step=st.sampled_from([0.0, 0.5, 3.0, 8.0, 16.0, 40.0]))
+    def time_passes(self, step: float) -> None:
+        self.now += step
+        self._feed(ev.Tick(self.now))
+
+    def _active(self) -> list[CallId]:
+        """Calls with someone on the line: callers, and callbacks once the customer is being dialed."""
+        on_line = (CallState.DIALING, CallState.CONNECTED)
+        return sorted(c for c, v in self._line_up().items() if not v.callback or v.state in on_line)
+
+    def _dialing(self) -> list[CallId]:
+        return sorted(c for c, v in self._line_up().items() if v.state is CallState.DIALING)
+
+    # --- what must always hold ----------------------------------------------------------------------
+    @invariant()
+    def the_router_keeps_its_promises(self) -> None:
+        assert self.router.audit() == []
+        for view in self._line_up().values():
+            assert self.logged[view.call] == 0, "a call logged while still in progress"
+            if len(view.offers) > 1:
+                assert self.ring_all and view.queue == SALES
+
+    def teardown(self) -> None:
+        """Every caller hangs up and the day runs out: every call is then logged exactly once, except
+        callbacks still waiting for an agent (they have no caller on the line to hang up)."""
+        for call in self._active():
+            self._feed(ev.CallerHungUp(call, self.now))
+        for view in self._line_up().values():
+            assert view.callback and view.state in (CallState.WAITING, CallState.OFFERED)
+        assert all(self.logged[c] == 1 for c in self.seen if self.router.call_view(c) is None)
+
+
+AcdMachine.TestCase.settings = settings(
+    max_examples=300,
+    stateful_step_count=60,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestAcdInvariants = AcdMachine.TestCase
