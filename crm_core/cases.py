@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_core import validation
-from crm_core.customers import KEEP, Keep
 from crm_core.errors import CaseClosed, IllegalCaseTransition, ValidationFailed
+from crm_core.keep import KEEP, Keep
 from routing.ids import CallId
 
 

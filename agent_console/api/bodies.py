@@ -10,9 +10,12 @@ from typing import Any
 
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Fields
+from crm_core.accounts import AccountChanges, AccountStatus
 from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority
-from crm_core.customers import KEEP, CustomerChanges, CustomerDraft
+from crm_core.customers import CustomerChanges, CustomerDraft
 from crm_core.interactions import WrapUp
+from crm_core.keep import KEEP
+from crm_core.orders import NewOrder
 
 PHONE_FIELDS = frozenset({"number", "kind"})
 
@@ -117,6 +120,38 @@ def wrap_up(body: Fields) -> WrapUp:
     )
     body.done()
     return result
+
+
+def account_changes(body: Fields) -> AccountChanges:
+    status = body.required_change("status")
+    changes = AccountChanges(
+        balance=body.money("balance") if "balance" in body else KEEP,
+        currency=body.required_change("currency"),
+        credit_limit=body.money("credit_limit") if "credit_limit" in body else KEEP,
+        status=KEEP if status is KEEP else _account_status(status),
+        last_payment_on=body.optional_day("last_payment_on") if "last_payment_on" in body else KEEP,
+    )
+    body.done()
+    return changes
+
+
+def new_order(body: Fields) -> NewOrder:
+    order = NewOrder(
+        ordered_on=body.day("ordered_on"),
+        item=body.text("item"),
+        quantity=body.integer("quantity"),
+        amount=body.money("amount"),
+        special_price=body.optional_money("special_price"),
+    )
+    body.done()
+    return order
+
+
+def _account_status(value: str) -> AccountStatus:
+    try:
+        return AccountStatus(value)
+    except ValueError:
+        raise invalid("status", "must be ok, overdue or on-hold") from None
 
 
 def _status(value: str) -> CaseStatus:
