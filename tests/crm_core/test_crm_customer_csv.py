@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -212,3 +214,21 @@ async def test_given_store_when_exported_and_imported_elsewhere_then_same_export
     assert (summary, rejected) == (ImportSummary(inserted=4), [])
     assert next(csv.reader(io.StringIO(exported))) == list(COLUMNS)
     assert await _export(store) == exported
+
+
+async def test_given_a_file_when_imported_then_it_is_read_and_validated_off_the_event_loop_thread(
+    store: SqlStore,
+) -> None:
+    loop_thread = threading.get_ident()
+    readers: set[int] = set()
+    lines = [f"{HEADER}\r\n", *(f"ERP-{n},Row {n},,,,,,,,,,,,\r\n" for n in range(1_200))]
+
+    def read() -> Iterator[str]:
+        for line in lines:
+            readers.add(threading.get_ident())
+            yield line
+
+    summary = await store.customer_csv.import_csv(read(), batch_size=300)
+
+    assert summary == ImportSummary(inserted=1_200)
+    assert readers and loop_thread not in readers
