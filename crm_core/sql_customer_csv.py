@@ -7,11 +7,15 @@ batch is rolled back and written again row by row, each in its own transaction, 
 is lost. A batch never holds two rows with the same key, so rows apply in file order. Only rows that
 change something are written, so importing the same file twice changes nothing the second time.
 
-Reading and validating (phone parsing is most of an import's CPU) run in a worker thread, one chunk of
-``PARSE_CHUNK`` records at a time, never on the event loop: while the loop writes one batch, the thread
-validates the next. The interpreter hands the GIL to the loop within its switch interval
-(``sys.getswitchinterval``, 5 ms), so a screen pop or a routing event waits that long at most, not the
-whole chunk's validation. Only one chunk is parsed ahead, so memory stays flat in the file's size.
+Reading and validating (phone parsing is most of an import's CPU) go one chunk of ``PARSE_CHUNK`` records
+at a time. By default each chunk is validated in a worker thread, never on the event loop, while the loop
+writes the previous batch: the interpreter hands the GIL back to the loop within its switch interval
+(``sys.getswitchinterval``, 5 ms), so a screen pop or a routing event sharing the loop waits that long at
+most, not a whole chunk's validation. The price is throughput: the two threads take turns on the GIL and
+the loop waits for it at every database round trip, about a quarter slower on two cores (bench/CRM.md).
+A caller that owns its loop and has nothing else on it (the command line) passes
+``validate_in_thread=False`` and validates on the loop. Only one chunk is parsed ahead, so memory stays
+flat in the file's size.
 """
 
 from __future__ import annotations
@@ -80,11 +84,17 @@ class SqlCustomerCsv:
         self._db = db
 
     async def import_csv(
-        self, lines: Iterable[str], *, on_rejected: OnRejected | None = None, batch_size: int = BATCH
+        self,
+        lines: Iterable[str],
+        *,
+        on_rejected: OnRejected | None = None,
+        batch_size: int = BATCH,
+        validate_in_thread: bool = True,
     ) -> ImportSummary:
         """Upsert the customers in ``lines`` (an open text file, ``newline=""``, or any iterable of lines).
 
         ``on_rejected`` hears about each rejected line as it happens; the summary counts every line.
+        ``validate_in_thread=False`` validates on the event loop: faster, for a loop nothing else uses.
         Raises ``InvalidCsvHeader`` (before writing anything) when the header is unusable.
         """
         counts = _Counts()
@@ -97,10 +107,10 @@ class SqlCustomerCsv:
         parser = await asyncio.to_thread(_Parser, lines, self._db.region)
         batch: list[ImportRow] = []
         keys: set[str] = set()
-        ahead = asyncio.ensure_future(asyncio.to_thread(parser.chunk, PARSE_CHUNK))
+        ahead = parser.ahead(validate_in_thread)
         try:
             while chunk := await ahead:
-                ahead = asyncio.ensure_future(asyncio.to_thread(parser.chunk, PARSE_CHUNK))
+                ahead = parser.ahead(validate_in_thread)
                 for parsed in chunk:
                     if isinstance(parsed, RejectedLine):
                         reject(parsed)
@@ -204,6 +214,14 @@ class _Parser:
             raise InvalidCsvHeader(("name",), (), ())
         self._columns = header_columns(header)
         self._region = region
+
+    def ahead(self, in_thread: bool) -> asyncio.Future[list[ImportRow | RejectedLine]]:
+        """The next chunk: being validated in a worker thread, or already validated here."""
+        if in_thread:
+            return asyncio.ensure_future(asyncio.to_thread(self.chunk, PARSE_CHUNK))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(self.chunk(PARSE_CHUNK))
+        return done
 
     def chunk(self, size: int) -> list[ImportRow | RejectedLine]:
         """Up to ``size`` parsed records (blank ones skipped); an empty list at the end of the file."""
