@@ -6,7 +6,8 @@ the case lifecycle) is the store's to check, so the rules live in one place.
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Fields
@@ -18,6 +19,7 @@ from crm_core.keep import KEEP
 from crm_core.orders import NewOrder
 
 PHONE_FIELDS = frozenset({"number", "kind"})
+E = TypeVar("E", bound=StrEnum)
 
 
 def customer_draft(body: Fields) -> CustomerDraft:
@@ -147,22 +149,21 @@ def new_order(body: Fields) -> NewOrder:
     return order
 
 
-def _account_status(value: str) -> AccountStatus:
+def _member(kind: type[E], field: str, value: str) -> E:
     try:
-        return AccountStatus(value)
+        return kind(value)
     except ValueError:
-        raise invalid("status", "must be ok, overdue or on-hold") from None
+        *most, last = (member.value for member in kind)
+        raise invalid(field, f"must be {', '.join(most)} or {last}") from None
+
+
+def _account_status(value: str) -> AccountStatus:
+    return _member(AccountStatus, "status", value)
 
 
 def _status(value: str) -> CaseStatus:
-    try:
-        return CaseStatus(value)
-    except ValueError:
-        raise invalid("status", "must be open, pending, escalated or closed") from None
+    return _member(CaseStatus, "status", value)
 
 
 def _priority(value: str) -> Priority:
-    try:
-        return Priority(value)
-    except ValueError:
-        raise invalid("priority", "must be low, normal, high or urgent") from None
+    return _member(Priority, "priority", value)
