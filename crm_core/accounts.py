@@ -6,12 +6,13 @@ Money is ``Decimal`` with two places, stored as ``Numeric(14, 2)``, never a floa
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from crm_core import validation
 from crm_core.errors import ValidationFailed
+from crm_core.keep import KEEP, Keep
 
 
 class AccountStatus(enum.StrEnum):
@@ -51,3 +52,31 @@ def checked_account(account: Account) -> Account:
         status=status,
         last_payment_on=account.last_payment_on,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanges:
+    """A partial change of an account: ``KEEP`` leaves a field as it is; ``last_payment_on`` may be erased."""
+
+    balance: Decimal | Keep = KEEP
+    currency: str | Keep = KEEP
+    credit_limit: Decimal | Keep = KEEP
+    status: AccountStatus | Keep = KEEP
+    last_payment_on: date | Keep | None = KEEP
+
+
+def changed_account(current: Account | None, changes: AccountChanges) -> Account:
+    """``current`` with ``changes`` applied and checked. A customer without an account gets one only when
+    the changes say what it holds: a balance and a currency are never guessed.
+    """
+    if current is None:
+        for field in ("balance", "currency"):
+            if getattr(changes, field) is KEEP:
+                raise ValidationFailed(field, "is required to open an account")
+        current = Account(balance=Decimal(0), currency="XXX")
+    wanted = {
+        field: value
+        for field in AccountChanges.__dataclass_fields__
+        if (value := getattr(changes, field)) is not KEEP
+    }
+    return checked_account(replace(current, **wanted))

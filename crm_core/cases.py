@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_core import validation
-from crm_core.customers import KEEP, Keep
 from crm_core.errors import CaseClosed, IllegalCaseTransition, ValidationFailed
+from crm_core.keep import KEEP, Keep
 from routing.ids import CallId
 
 
@@ -105,6 +105,22 @@ class CaseEvent:
     kind: CaseEventKind
     changes: tuple[FieldChange, ...] = ()
     comment: str | None = None
+
+
+ERASED = "[erased]"
+# The case fields whose text a customer may have dictated; anonymising replaces them with ERASED.
+PERSONAL_FIELDS = frozenset({"subject", "description"})
+
+
+def erased_changes(changes: tuple[FieldChange, ...]) -> tuple[FieldChange, ...]:
+    """The history entries with every personal text replaced, so old subjects do not survive in the log.
+
+    A value that was empty stays empty: erasing must not invent text that never existed.
+    """
+    return tuple(
+        FieldChange(c.field, c.old and ERASED, c.new and ERASED) if c.field in PERSONAL_FIELDS else c
+        for c in changes
+    )
 
 
 def checked_new_case(case: NewCase) -> NewCase:

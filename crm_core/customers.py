@@ -8,13 +8,13 @@ it directly, and ``None`` means "erase" for the optional fields.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from crm_core import validation
 from crm_core.errors import ValidationFailed
+from crm_core.keep import KEEP, Keep
 from crm_core.model import PhoneKind, PhoneNumber
 from crm_core.phones import phone_numbers
 
@@ -23,13 +23,6 @@ TAG_LENGTH = 100
 TAG_SEPARATOR = ";"  # tags are written joined by it in CSV files, so no tag may contain it
 
 
-class Keep(enum.Enum):
-    """The marker for "leave this field as it is" in a change set."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
 RawPhones = Sequence[tuple[str, str | PhoneKind]]  # (number as typed, kind)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_core import validation
-from crm_core.customers import KEEP, Keep
 from crm_core.errors import ValidationFailed
+from crm_core.keep import KEEP, Keep
 from crm_core.model import LoggedCall
 from routing.records import Outcome
 

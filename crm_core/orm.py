@@ -188,7 +188,8 @@ class CaseRow(Base):
 
 
 class CaseEventRow(Base):
-    """Append-only: the store inserts these rows and never updates or deletes one."""
+    """Append-only: the store inserts these rows and never deletes one; it updates one only to erase
+    personal text when the customer is anonymised (``sql_cases.erase_case_texts``)."""
 
     __tablename__ = "case_events"
 

@@ -1,10 +1,11 @@
 """Reading phone numbers as the store keeps them: E.164, with a kind.
 
-``normalise`` gives exactly what ``to_e164`` gives, faster for the common case of a
-number already written in E.164: a full ``phonenumbers.parse`` costs about 20 µs, which alone would cap a
-CSV import below 20,000 rows a second. The fast path builds the parsed number directly and takes it only
-where ``parse`` could not have produced anything else (no national prefix to strip, no leading zero,
-a geographic country code); every other input goes through ``to_e164``. The property tests in
+``normalise`` gives exactly what ``to_e164`` gives, faster for the common cases of a
+number already written in E.164 and of a plain national number (``(415) 555-0123`` read in "US"): a full
+``phonenumbers.parse`` costs about 20 µs, which alone would cap a CSV import below 20,000 rows a second.
+The fast paths build the E.164 form directly and take it only where ``parse`` could not have produced
+anything else (no national or international prefix to strip, no country code to find, no leading zero,
+no extension, a geographic country code); every other input goes through ``to_e164``. The property tests in
 ``tests/crm_core/test_crm_phone_properties.py`` hold the two to the same answers.
 """
 
@@ -21,6 +22,10 @@ from crm_core.errors import InvalidPhoneKind, InvalidPhoneNumber
 from crm_core.model import PhoneKind, PhoneNumber
 
 _E164_SHAPE = re.compile(r"\+[1-9][0-9]{2,16}")
+# Digits and the punctuation people type between them; anything else (letters, #, +) may be an extension
+# or a prefix, so ``parse`` decides.
+_NATIONAL_SHAPE = re.compile(r"[0-9 ().\-]{3,40}")
+_PUNCTUATION = str.maketrans("", "", " ().-")
 _NON_GEOGRAPHIC = "001"
 
 
@@ -44,11 +49,29 @@ def to_e164(raw: str | None, region: str) -> str | None:
 
 def normalise(raw: str | None, region: str) -> str | None:
     """``raw`` in E.164, or None when it is empty or not a possible phone number."""
-    if raw is not None and _E164_SHAPE.fullmatch(raw):
-        fast = _canonical_e164(raw)
+    if raw is not None:
+        fast = None
+        if _E164_SHAPE.fullmatch(raw):
+            fast = _canonical_e164(raw)
+        elif _NATIONAL_SHAPE.fullmatch(raw):
+            fast = _canonical_national(raw.translate(_PUNCTUATION), region)
         if fast is not None:
             return fast
     return to_e164(raw, region)
+
+
+def _canonical_national(digits: str, region: str) -> str | None:
+    """``+<region's country code><digits>`` when ``parse`` would read ``digits`` as exactly that national
+    number, else None."""
+    rules = _region_rules(region)
+    if rules is None or len(digits) < 3:
+        return None  # under three digits parse may call the text not viable; let it decide
+    country_code, international, national = rules
+    if digits[0] == "0" or digits.startswith(str(country_code)):
+        return None  # a leading zero, or a country code parse might find and remove
+    if international.match(digits) or (national is not _NO_PREFIX and national.match(digits)):
+        return None
+    return f"+{country_code}{digits}" if _possible_length(country_code, len(digits)) else None
 
 
 def _canonical_e164(raw: str) -> str | None:
@@ -81,6 +104,19 @@ def _national_prefix(country_code: int) -> re.Pattern[str] | None:
         return None
     prefix = metadata.national_prefix_for_parsing
     return re.compile(prefix) if prefix else _NO_PREFIX
+
+
+@functools.cache
+def _region_rules(region: str) -> tuple[int, re.Pattern[str], re.Pattern[str]] | None:
+    """A region's country code, international dialling prefix and national prefix patterns, or None
+    when the region has no metadata or its country code has no national fast path."""
+    metadata = PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None or metadata.country_code is None or not metadata.international_prefix:
+        return None
+    national = _national_prefix(metadata.country_code)
+    if national is None or phonenumbers.region_code_for_country_code(metadata.country_code) != region:
+        return None  # a region sharing its country code with a main one (CA with US): parse's choice
+    return metadata.country_code, re.compile(metadata.international_prefix), national
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Protocol
 
-from crm_core.accounts import Account
+from crm_core.accounts import Account, AccountChanges
 from crm_core.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
 from crm_core.customer_csv import ImportSummary, RejectedLine
 from crm_core.customers import Customer, CustomerChanges, CustomerDraft
@@ -89,6 +89,7 @@ class CustomerView(Protocol):
 class Accounts(Protocol):
     async def get(self, customer_id: int) -> Account | None: ...
     async def set(self, customer_id: int, value: Account) -> Account: ...
+    async def update(self, customer_id: int, changes: AccountChanges) -> Account: ...
     async def remove(self, customer_id: int) -> None: ...
     async def add_order(self, customer_id: int, new: NewOrder) -> Order: ...
 
@@ -134,6 +135,7 @@ class CustomerTransfer(Protocol):
         *,
         on_rejected: Callable[[RejectedLine], object] | None = None,
         batch_size: int = 1_000,
+        validate_in_thread: bool = True,
     ) -> ImportSummary: ...
 
     def export_csv(self, *, chunk: int = 1_000) -> AsyncIterator[str]: ...

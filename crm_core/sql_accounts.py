@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core import validation
-from crm_core.accounts import Account, checked_account
+from crm_core.accounts import Account, AccountChanges, changed_account, checked_account
 from crm_core.errors import CustomerNotFound, InvalidCursor
 from crm_core.orders import NewOrder, Order, checked_order
 from crm_core.orm import AccountRow, CustomerRow, OrderRow
@@ -25,29 +25,37 @@ class SqlAccounts:
 
     async def get(self, customer_id: int) -> Account | None:
         """The customer's account, or None when the business keeps none. Raises ``CustomerNotFound``."""
-        query = (
-            select(CustomerRow.id, *ACCOUNT_COLUMNS)
-            .outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id)
-            .where(CustomerRow.id == customer_id)
-        )
         async with self._db.engine.connect() as connection:
-            row = first_or_none(await connection.execute(query))
-        if row is None:
-            raise CustomerNotFound(customer_id)
-        return account(row)
+            return await _load_account(connection, customer_id)
 
     async def set(self, customer_id: int, value: Account) -> Account:
         """Create or replace the customer's account. Raises ``CustomerNotFound`` or ``ValidationFailed``."""
         checked = checked_account(value)
+        async with self._db.engine.begin() as connection:
+            await _require_customer(connection, customer_id)
+            await self._write(connection, customer_id, checked)
+        return checked
+
+    async def update(self, customer_id: int, changes: AccountChanges) -> Account:
+        """Apply ``changes`` to the account (opening one if the customer has none and the changes give a
+        balance and a currency); changing nothing writes nothing.
+
+        Raises ``CustomerNotFound`` or ``ValidationFailed`` before writing anything.
+        """
+        async with self._db.engine.begin() as connection:
+            current = await _load_account(connection, customer_id, lock=True)
+            changed = changed_account(current, changes)
+            if changed != current:
+                await self._write(connection, customer_id, changed)
+        return changed
+
+    async def _write(self, connection: AsyncConnection, customer_id: int, checked: Account) -> None:
         columns = account_columns(checked) | {"updated_at": self._db.clock()}
         statement = self._db.insert(AccountRow).values(customer_id=customer_id, **columns)
         upsert = statement.on_conflict_do_update(
             index_elements=[AccountRow.customer_id], set_={name: statement.excluded[name] for name in columns}
         )
-        async with self._db.engine.begin() as connection:
-            await _require_customer(connection, customer_id)
-            await connection.execute(upsert)
-        return checked
+        await connection.execute(upsert)
 
     async def remove(self, customer_id: int) -> None:
         """Forget the customer's account (a no-op when there is none). Raises ``CustomerNotFound``."""
@@ -99,6 +107,24 @@ class SqlAccounts:
             await _require_customer(connection, customer_id)
             rows = [order(row) for row in await connection.execute(query)]
         return page(rows, limit, ORDER_LIST, lambda o: (o.ordered_on.isoformat(), o.id))
+
+
+async def _load_account(
+    connection: AsyncConnection, customer_id: int, *, lock: bool = False
+) -> Account | None:
+    query = (
+        select(CustomerRow.id, *ACCOUNT_COLUMNS)
+        .outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id)
+        .where(CustomerRow.id == customer_id)
+    )
+    if lock:
+        # The customer row, not the account: PostgreSQL cannot lock the nullable side of an outer join,
+        # and locking the customer also queues two writers opening the same account.
+        query = query.with_for_update(of=CustomerRow)
+    row = first_or_none(await connection.execute(query))
+    if row is None:
+        raise CustomerNotFound(customer_id)
+    return account(row)
 
 
 async def _require_customer(connection: AsyncConnection, customer_id: int) -> None:

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core import validation
 from crm_core.cases import (
+    ERASED,
     Case,
     CaseChanges,
     CaseEvent,
@@ -23,6 +24,7 @@ from crm_core.cases import (
     checked_author,
     checked_comment,
     checked_new_case,
+    erased_changes,
     planned_changes,
 )
 from crm_core.errors import CallNotFound, CaseNotFound, CustomerNotFound, IllegalCaseTransition
@@ -186,6 +188,35 @@ class SqlCases:
             values["closed_at"] = now if plan.values["status"] is CaseStatus.CLOSED else None
         await connection.execute(update(CaseRow).where(CaseRow.id == case_id).values(values))
         await _append(connection, case_id, now, author, CaseEventKind.CHANGED, plan.diff, comment)
+
+
+async def erase_case_texts(connection: AsyncConnection, customer_id: int) -> None:
+    """Replace the personal text of the customer's cases (subject, description, comments, and the same
+    fields in the history) with ``ERASED``; statuses, priorities, owners and every timestamp stay, so case
+    statistics are unchanged. Anonymisation is the one writer allowed to touch history events.
+    """
+    case_ids = select(CaseRow.id).where(CaseRow.customer_id == customer_id).scalar_subquery()
+    await connection.execute(
+        update(CaseRow).where(CaseRow.customer_id == customer_id).values(subject=ERASED, description=ERASED)
+    )
+    await connection.execute(
+        update(CaseEventRow)
+        .where(CaseEventRow.case_id.in_(case_ids), CaseEventRow.comment.is_not(None))
+        .values(comment=ERASED)
+    )
+    query = select(*EVENT_COLUMNS).where(
+        CaseEventRow.case_id.in_(case_ids), CaseEventRow.changes.is_not(None)
+    )
+    rewritten = []
+    for row in await connection.execute(query):
+        changes = case_event(row).changes
+        erased = erased_changes(changes)
+        if erased != changes:
+            rewritten.append({"event_id": row.id, "changes": changes_json(erased)})
+    if rewritten:
+        await connection.execute(
+            update(CaseEventRow).where(CaseEventRow.id == bindparam("event_id")), rewritten
+        )
 
 
 async def calls_of_cases(

@@ -7,9 +7,15 @@ batch is rolled back and written again row by row, each in its own transaction, 
 is lost. A batch never holds two rows with the same key, so rows apply in file order. Only rows that
 change something are written, so importing the same file twice changes nothing the second time.
 
-Validation runs on the event loop in slices of ``PARSE_SLICE`` records with a yield between them, so a
-screen pop waits a few milliseconds at most. (A worker thread was tried: the GIL hand-offs between it
-and the loop cost more than the overlap with SQLite's own work gained.)
+Reading and validating (phone parsing is most of an import's CPU) go one chunk of ``PARSE_CHUNK`` records
+at a time. By default each chunk is validated in a worker thread, never on the event loop, while the loop
+writes the previous batch: the interpreter hands the GIL back to the loop within its switch interval
+(``sys.getswitchinterval``, 5 ms), so a screen pop or a routing event sharing the loop waits that long at
+most, not a whole chunk's validation. The price is throughput: the two threads take turns on the GIL and
+the loop waits for it at every database round trip, about a quarter slower on two cores (bench/CRM.md).
+A caller that owns its loop and has nothing else on it (the command line) passes
+``validate_in_thread=False`` and validates on the loop. Only one chunk is parsed ahead, so memory stays
+flat in the file's size.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from crm_core.rows import (
 from crm_core.sql_database import Database, phones_of
 
 BATCH = 1_000
-PARSE_SLICE = 200  # records validated between two turns of the event loop
+PARSE_CHUNK = 1_000  # records read and validated per hand-off to the worker thread
 OnRejected = Callable[[RejectedLine], object]
 _CUSTOMERS: Any = CustomerRow.__table__
 _by_target = update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("target"))
@@ -78,11 +84,17 @@ class SqlCustomerCsv:
         self._db = db
 
     async def import_csv(
-        self, lines: Iterable[str], *, on_rejected: OnRejected | None = None, batch_size: int = BATCH
+        self,
+        lines: Iterable[str],
+        *,
+        on_rejected: OnRejected | None = None,
+        batch_size: int = BATCH,
+        validate_in_thread: bool = True,
     ) -> ImportSummary:
         """Upsert the customers in ``lines`` (an open text file, ``newline=""``, or any iterable of lines).
 
         ``on_rejected`` hears about each rejected line as it happens; the summary counts every line.
+        ``validate_in_thread=False`` validates on the event loop: faster, for a loop nothing else uses.
         Raises ``InvalidCsvHeader`` (before writing anything) when the header is unusable.
         """
         counts = _Counts()
@@ -92,22 +104,27 @@ class SqlCustomerCsv:
             if on_rejected is not None:
                 on_rejected(rejected)
 
-        parser = _Parser(lines, self._db.region)
+        parser = await asyncio.to_thread(_Parser, lines, self._db.region)
         batch: list[ImportRow] = []
         keys: set[str] = set()
-        while chunk := parser.chunk(PARSE_SLICE):
-            for parsed in chunk:
-                if isinstance(parsed, RejectedLine):
-                    reject(parsed)
-                    continue
-                row_keys = _keys(parsed)
-                if row_keys & keys or len(batch) >= batch_size:
-                    await self._write_batch(batch, counts, reject)
-                    batch, keys = [], set()
-                batch.append(parsed)
-                keys |= row_keys
-            await asyncio.sleep(0)  # a slice is a few milliseconds of CPU: let a screen pop through
-        await self._write_batch(batch, counts, reject)
+        ahead = parser.ahead(validate_in_thread)
+        try:
+            while chunk := await ahead:
+                ahead = parser.ahead(validate_in_thread)
+                for parsed in chunk:
+                    if isinstance(parsed, RejectedLine):
+                        reject(parsed)
+                        continue
+                    row_keys = _keys(parsed)
+                    if row_keys & keys or len(batch) >= batch_size:
+                        await self._write_batch(batch, counts, reject)
+                        batch, keys = [], set()
+                    batch.append(parsed)
+                    keys |= row_keys
+            await self._write_batch(batch, counts, reject)
+        finally:
+            # A failed write must not leave the thread reading a file the caller is about to close.
+            await asyncio.gather(ahead, return_exceptions=True)
         return counts.summary()
 
     async def export_csv(self, *, chunk: int = BATCH) -> AsyncIterator[str]:
@@ -197,6 +214,14 @@ class _Parser:
             raise InvalidCsvHeader(("name",), (), ())
         self._columns = header_columns(header)
         self._region = region
+
+    def ahead(self, in_thread: bool) -> asyncio.Future[list[ImportRow | RejectedLine]]:
+        """The next chunk: being validated in a worker thread, or already validated here."""
+        if in_thread:
+            return asyncio.ensure_future(asyncio.to_thread(self.chunk, PARSE_CHUNK))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(self.chunk(PARSE_CHUNK))
+        return done
 
     def chunk(self, size: int) -> list[ImportRow | RejectedLine]:
         """Up to ``size`` parsed records (blank ones skipped); an empty list at the end of the file."""

@@ -24,6 +24,7 @@ from crm_core.model import PhoneNumber
 from crm_core.orm import AccountRow, CallRow, CustomerRow, PhoneNumberRow
 from crm_core.pagination import DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, page
 from crm_core.rows import CUSTOMER_COLUMNS, account_columns, customer, profile_columns
+from crm_core.sql_cases import erase_case_texts
 from crm_core.sql_database import Database, first_or_none, phones_of
 
 SEARCH_LIST = "customers"
@@ -91,8 +92,9 @@ class SqlCustomers:
 
     async def anonymise(self, customer_id: int) -> Customer:
         """Erase the personal fields (name, company, email, notes, tags, external id, phone numbers, and the
-        caller name, number and agent notes of the customer's calls), keeping every count and amount: the
-        calls, orders, cases and account stay linked. Anonymising twice is the same as once.
+        caller name, number and agent notes of the customer's calls, the subject, description and comments
+        of their cases), keeping every count, status, timestamp and amount: the calls, orders, cases and
+        account stay linked. Anonymising twice is the same as once.
 
         Raises ``CustomerNotFound``.
         """
@@ -111,6 +113,7 @@ class SqlCustomers:
                 .where(CallRow.customer_id == customer_id)
                 .values(caller_number=None, caller_name=None, agent_notes=None)
             )
+            await erase_case_texts(connection, customer_id)
         return Customer.of(customer_id, erased, current.created_at, now, now)
 
     async def search(

@@ -126,13 +126,11 @@ class Database:
 
     def _converter(self, kind: object) -> Callable[[Any], object] | None:
         if isinstance(kind, TagList):
-            return lambda tags: None if tags is None else json.dumps(list(tags), ensure_ascii=False)
+            return lambda tags: None if tags is None else _tags_json(tuple(tags))
         if self.backend == "postgresql":
             return None
         if isinstance(kind, UtcDateTime):  # naive UTC text, as SQLAlchemy writes it on SQLite
-            return lambda at: (
-                None if at is None else at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
+            return _sqlite_instant
         if isinstance(kind, Date):
             return lambda day: None if day is None else day.isoformat()
         if isinstance(kind, Numeric):
@@ -144,6 +142,18 @@ class Database:
         if self.backend == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _tags_json(tags: tuple[str, ...]) -> str:
+    # Cached: an import's rows mostly share a few tag sets, and json.dumps costs more than the row's SQL.
+    return json.dumps(list(tags), ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _sqlite_instant(at: datetime | None) -> str | None:
+    # Cached: every row of an import batch carries the same "now", three times.
+    return None if at is None else at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 async def phones_of(connection: AsyncConnection, ids: Iterable[int]) -> dict[int, tuple[PhoneNumber, ...]]:

@@ -6,15 +6,20 @@ the case lifecycle) is the store's to check, so the rules live in one place.
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Fields
+from crm_core.accounts import AccountChanges, AccountStatus
 from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority
-from crm_core.customers import KEEP, CustomerChanges, CustomerDraft
+from crm_core.customers import CustomerChanges, CustomerDraft
 from crm_core.interactions import WrapUp
+from crm_core.keep import KEEP
+from crm_core.orders import NewOrder
 
 PHONE_FIELDS = frozenset({"number", "kind"})
+E = TypeVar("E", bound=StrEnum)
 
 
 def customer_draft(body: Fields) -> CustomerDraft:
@@ -119,15 +124,46 @@ def wrap_up(body: Fields) -> WrapUp:
     return result
 
 
-def _status(value: str) -> CaseStatus:
+def account_changes(body: Fields) -> AccountChanges:
+    status = body.required_change("status")
+    changes = AccountChanges(
+        balance=body.money("balance") if "balance" in body else KEEP,
+        currency=body.required_change("currency"),
+        credit_limit=body.money("credit_limit") if "credit_limit" in body else KEEP,
+        status=KEEP if status is KEEP else _account_status(status),
+        last_payment_on=body.optional_day("last_payment_on") if "last_payment_on" in body else KEEP,
+    )
+    body.done()
+    return changes
+
+
+def new_order(body: Fields) -> NewOrder:
+    order = NewOrder(
+        ordered_on=body.day("ordered_on"),
+        item=body.text("item"),
+        quantity=body.integer("quantity"),
+        amount=body.money("amount"),
+        special_price=body.optional_money("special_price"),
+    )
+    body.done()
+    return order
+
+
+def _member(kind: type[E], field: str, value: str) -> E:
     try:
-        return CaseStatus(value)
+        return kind(value)
     except ValueError:
-        raise invalid("status", "must be open, pending, escalated or closed") from None
+        *most, last = (member.value for member in kind)
+        raise invalid(field, f"must be {', '.join(most)} or {last}") from None
+
+
+def _account_status(value: str) -> AccountStatus:
+    return _member(AccountStatus, "status", value)
+
+
+def _status(value: str) -> CaseStatus:
+    return _member(CaseStatus, "status", value)
 
 
 def _priority(value: str) -> Priority:
-    try:
-        return Priority(value)
-    except ValueError:
-        raise invalid("priority", "must be low, normal, high or urgent") from None
+    return _member(Priority, "priority", value)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from agent_console.api.errors import ApiError, invalid
-from crm_core.customers import KEEP, Keep
+from crm_core import validation
+from crm_core.keep import KEEP, Keep
 
 MAX_JSON_BYTES = 64 * 1024
 CHUNK = 64 * 1024
@@ -121,6 +123,31 @@ class Fields:
     def instant(self, name: str) -> datetime | None:
         raw = self.optional_text(name)
         return None if raw is None else parse_instant(name, raw)
+
+    def money(self, name: str) -> Decimal:
+        """Money is a decimal string (``"12.50"``): a JSON number would pass through a float."""
+        return validation.parse_money(name, self.text(name))
+
+    def optional_money(self, name: str) -> Decimal | None:
+        raw = self.optional_text(name)
+        return None if raw is None else validation.parse_money(name, raw)
+
+    def day(self, name: str) -> date:
+        return parse_day(name, self.text(name))
+
+    def optional_day(self, name: str) -> date | None:
+        raw = self.optional_text(name)
+        return None if raw is None else parse_day(name, raw)
+
+
+def parse_day(name: str, raw: str) -> date:
+    # fromisoformat also takes 20260131 and week dates; the API promises one spelling only.
+    try:
+        if len(raw) == 10:
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise invalid(name, "must be a date as YYYY-MM-DD")
 
 
 def parse_instant(name: str, raw: str) -> datetime:

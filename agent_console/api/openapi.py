@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-Json = dict[str, Any]
-
-
-def _ref(name: str) -> Json:
-    return {"$ref": f"#/components/schemas/{name}"}
+from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
+from agent_console.api.schemas import ref as _ref
 
 
 def _json(schema: Json, description: str = "OK") -> Json:
@@ -29,16 +24,6 @@ def _op(
     if params:
         operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
     return operation
-
-
-def _page(item: str) -> Json:
-    return {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": _ref(item)},
-            "next_cursor": {"type": ["string", "null"]},
-        },
-    }
 
 
 def _query(name: str, kind: str = "string", description: str = "") -> Json:
@@ -83,7 +68,9 @@ DOCUMENT: Json = {
                 "Create a customer", _json(_ref("Customer"), "Created"), body="NewCustomer", status="201"
             ),
             "get": _op(
-                "Search by name, company or e-mail", _json(_page("Customer")), params=("q", "limit", "cursor")
+                "Search by name, company or e-mail",
+                _json(_ref("CustomerPage")),
+                params=("q", "limit", "cursor"),
             ),
         },
         "/customers/import": {
@@ -115,11 +102,29 @@ DOCUMENT: Json = {
             "parameters": [_path("id")],
             "get": _op("The customer 360", _json(_ref("Overview"))),
         },
+        "/customers/{id}/account": {
+            "parameters": [_path("id")],
+            "get": _op("Read a customer's account (404 when they have none)", _json(_ref("Account"))),
+            "patch": _op(
+                "Change the account (absent fields kept); opens one given balance and currency",
+                _json(_ref("Account")),
+                body="AccountChanges",
+            ),
+        },
+        "/customers/{id}/orders": {
+            "parameters": [_path("id")],
+            "get": _op(
+                "A customer's orders, newest order date first",
+                _json(_ref("OrderPage")),
+                params=("limit", "cursor"),
+            ),
+            "post": _op("Add an order", _json(_ref("Order"), "Created"), body="NewOrder", status="201"),
+        },
         "/cases": {
             "post": _op("Open a case", _json(_ref("Case"), "Created"), body="NewCase", status="201"),
             "get": _op(
                 "List cases",
-                _json(_page("Case")),
+                _json(_ref("CasePage")),
                 params=("customer_id", "status", "owner", "limit", "cursor"),
             ),
         },
@@ -141,7 +146,7 @@ DOCUMENT: Json = {
         "/calls": {
             "get": _op(
                 "Query the call log, newest first",
-                _json(_page("Call")),
+                _json(_ref("CallPage")),
                 params=(*CALL_FILTERS, "limit", "cursor"),
             ),
         },
@@ -165,16 +170,7 @@ DOCUMENT: Json = {
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "responses": {
-            "Error": _json(
-                {
-                    "type": "object",
-                    "required": ["error", "message"],
-                    "properties": {"error": _TEXT, "message": _TEXT, "field": _TEXT},
-                },
-                "Refused: `error` is a stable code (docs/api.md)",
-            )
-        },
+        "responses": {"Error": _json(_ref("Error"), "Refused: `error` is a stable code (docs/api.md)")},
         "parameters": {
             "q": _query("q", description="text found in name, company or e-mail"),
             "limit": _query("limit", "integer", "page size, 1 to 500 (default 50)"),
@@ -189,6 +185,31 @@ DOCUMENT: Json = {
             **{name: _query(name) for name in ("line", "did", "source", "queue", "agent")},
         },
         "schemas": {
+            **RESPONSES,
+            "AccountChanges": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "Money as decimal strings; opening an account needs balance and currency",
+                "properties": {
+                    "balance": MONEY,
+                    "currency": {"type": "string", "description": "ISO 4217, any case"},
+                    "credit_limit": MONEY,
+                    "status": {"enum": ["ok", "overdue", "on-hold"]},
+                    "last_payment_on": {**DAY, "type": ["string", "null"]},
+                },
+            },
+            "NewOrder": {
+                "type": "object",
+                "required": ["ordered_on", "item", "quantity", "amount"],
+                "additionalProperties": False,
+                "properties": {
+                    "ordered_on": DAY,
+                    "item": _TEXT,
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "amount": MONEY,
+                    "special_price": NULLABLE_MONEY,
+                },
+            },
             "Phone": {
                 "type": "object",
                 "required": ["number"],
@@ -213,10 +234,6 @@ DOCUMENT: Json = {
                 "description": "NewCustomer's fields, all optional; null erases an optional one",
                 "properties": {"name": _TEXT, "tier": _TEXT, "tags": {"type": "array", "items": _TEXT}},
             },
-            "Customer": _OBJECT,
-            "CustomerCard": _OBJECT,
-            "Overview": _OBJECT,
-            "ImportResult": _OBJECT,
             "NewCase": {
                 "type": "object",
                 "required": ["customer_id", "subject"],
@@ -232,8 +249,6 @@ DOCUMENT: Json = {
                 },
             },
             "CaseChanges": _OBJECT,
-            "Case": _OBJECT,
-            "CaseEvent": _OBJECT,
             "Comment": {"type": "object", "required": ["text"], "properties": {"text": _TEXT}},
             "WrapUp": {
                 "type": "object",
@@ -244,7 +259,6 @@ DOCUMENT: Json = {
                     "case_id": {"type": ["integer", "null"]},
                 },
             },
-            "Call": _OBJECT,
         },
     },
 }

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from agent_console.api import calls, cases, customers, imports, openapi
+from agent_console.api import accounts, calls, cases, customers, imports, openapi
 from agent_console.api.auth import PRINCIPAL, authenticate
 from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.api.errors import ApiError, from_crm, from_http, response
@@ -34,6 +34,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("DELETE", "/customers/{id}", customers.delete),
     ("POST", "/customers/{id}/anonymise", customers.anonymise),
     ("GET", "/customers/{id}/overview", customers.overview),
+    ("GET", "/customers/{id}/account", accounts.read),
+    ("PATCH", "/customers/{id}/account", accounts.change),
+    ("GET", "/customers/{id}/orders", accounts.list_orders),
+    ("POST", "/customers/{id}/orders", accounts.add_order),
     ("POST", "/cases", cases.open_case),
     ("GET", "/cases", cases.list_cases),
     ("GET", "/cases/{id}", cases.read),

@@ -17,6 +17,7 @@ DOMAIN_MODULES = {
     "accounts.py",
     "orders.py",
     "cases.py",
+    "keep.py",
     "interactions.py",
     "overview.py",
     "pagination.py",

@@ -237,3 +237,38 @@ async def test_given_cases_when_listed_by_filters_then_matching_newest_first_and
     assert [c.id for c in open_a1.items] == [made[1].id, made[0].id]
     assert [c.id for c in first.items + rest.items] == [c.id for c in reversed(made)]
     assert rest.next_cursor is None
+
+
+async def test_given_customer_with_cases_when_anonymised_then_case_texts_erased_and_statistics_kept(
+    store: SqlStore, answered_call: CallRecord, row_counts: RowCounts
+) -> None:
+    ann = await store.customers.create(CustomerDraft("Ann"))
+    bob = await store.customers.create(CustomerDraft("Bob"))
+    await store.record(answered_call, ann.id)
+    kept = await store.cases.open(NewCase(bob.id, "Bob's router", "Serial 77"))
+    opened = await store.cases.open(
+        NewCase(ann.id, "Ann's card 4242", "Lives at 1 Main St", calls=[answered_call.call])
+    )
+    await store.cases.update(opened.id, CaseChanges(subject="Ann's card 4243", status=CaseStatus.PENDING))
+    await store.cases.comment(opened.id, "Ann phoned from her mother's")
+    closed = await store.cases.close(opened.id, "agent-7", "Refunded Ann")
+    before_history = await store.cases.history(opened.id)
+    before_counts = await row_counts()
+
+    await store.customers.anonymise(ann.id)
+
+    erased = await store.cases.get(opened.id)
+    assert (erased.subject, erased.description) == ("[erased]", "[erased]")
+    assert replace(erased, subject=closed.subject, description=closed.description) == closed
+    history = await store.cases.history(opened.id)
+    assert [(e.id, e.at, e.author, e.kind) for e in history] == [
+        (e.id, e.at, e.author, e.kind) for e in before_history
+    ]
+    assert [e.comment for e in history] == [None, None, "[erased]", "[erased]"]
+    changes = [c for e in history for c in e.changes]
+    assert FieldChange("subject", "[erased]", "[erased]") in changes
+    assert FieldChange("status", "open", "pending") in changes
+    assert FieldChange("status", "pending", "closed") in changes
+    assert not any("Ann" in (c.old or "") + (c.new or "") for c in changes)
+    assert await row_counts() == before_counts
+    assert await store.cases.get(kept.id) == kept

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -30,11 +32,14 @@ def _file(*lines: str) -> io.StringIO:
 
 
 async def _import(
-    store: SqlStore, *lines: str, batch_size: int = 1_000
+    store: SqlStore, *lines: str, batch_size: int = 1_000, validate_in_thread: bool = True
 ) -> tuple[ImportSummary, list[RejectedLine]]:
     rejected: list[RejectedLine] = []
     summary = await store.customer_csv.import_csv(
-        _file(*lines), on_rejected=rejected.append, batch_size=batch_size
+        _file(*lines),
+        on_rejected=rejected.append,
+        batch_size=batch_size,
+        validate_in_thread=validate_in_thread,
     )
     return summary, rejected
 
@@ -93,8 +98,9 @@ async def test_given_changed_rows_when_reimported_then_only_they_count_as_update
     assert bo is not None and bo.name == "Bo Acker-Smith"
 
 
+@pytest.mark.parametrize("validate_in_thread", [True, False], ids=["in-thread", "on-loop"])
 async def test_given_bad_rows_when_imported_then_each_rejected_with_line_and_field_and_good_rows_kept(
-    store: SqlStore,
+    store: SqlStore, validate_in_thread: bool
 ) -> None:
     lines = [
         HEADER,
@@ -110,7 +116,7 @@ async def test_given_bad_rows_when_imported_then_each_rejected_with_line_and_fie
         GOOD[2],  # 12
     ]
 
-    summary, rejected = await _import(store, *lines, batch_size=2)
+    summary, rejected = await _import(store, *lines, batch_size=2, validate_in_thread=validate_in_thread)
 
     assert summary == ImportSummary(inserted=2, rejected=8)
     assert [(r.line, r.field) for r in rejected] == [
@@ -212,3 +218,21 @@ async def test_given_store_when_exported_and_imported_elsewhere_then_same_export
     assert (summary, rejected) == (ImportSummary(inserted=4), [])
     assert next(csv.reader(io.StringIO(exported))) == list(COLUMNS)
     assert await _export(store) == exported
+
+
+async def test_given_a_file_when_imported_then_it_is_read_and_validated_off_the_event_loop_thread(
+    store: SqlStore,
+) -> None:
+    loop_thread = threading.get_ident()
+    readers: set[int] = set()
+    lines = [f"{HEADER}\r\n", *(f"ERP-{n},Row {n},,,,,,,,,,,,\r\n" for n in range(1_200))]
+
+    def read() -> Iterator[str]:
+        for line in lines:
+            readers.add(threading.get_ident())
+            yield line
+
+    summary = await store.customer_csv.import_csv(read(), batch_size=300)
+
+    assert summary == ImportSummary(inserted=1_200)
+    assert readers and loop_thread not in readers

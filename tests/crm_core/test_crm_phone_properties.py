@@ -34,6 +34,29 @@ def test_given_e164_shaped_text_when_normalised_then_same_as_phonenumbers(raw: s
     assert normalise(raw, region) == to_e164(raw, region)
 
 
+national_like = st.lists(
+    st.tuples(
+        st.sampled_from(["", " ", "-", ".", "(", ")", ") ", " - "]),
+        st.text("0123456789", min_size=1, max_size=5),
+    ),
+    min_size=1,
+    max_size=6,
+).map(lambda parts: "".join(gap + digits for gap, digits in parts))
+
+
+@settings(max_examples=3_000, deadline=None)
+@given(raw=national_like, region=st.sampled_from([*REGIONS, "CA", "GG", "us", "ZZ", ""]))
+@example(raw="(415) 555-0123", region="US")
+@example(raw="1 415 555 0123", region="US")  # the national prefix
+@example(raw="011 44 20 7946 0018", region="US")  # the international prefix
+@example(raw="020 7946 0018", region="GB")  # a leading zero
+@example(raw="(613) 555-0123", region="CA")  # a region sharing its country code
+def test_given_nationally_typed_digits_when_normalised_then_same_as_phonenumbers(
+    raw: str, region: str
+) -> None:
+    assert normalise(raw, region) == to_e164(raw, region)
+
+
 @settings(max_examples=1_000, deadline=None)
 @given(raw=st.text(alphabet="+0123456789 ()-.x#*abc", max_size=24), region=st.sampled_from(REGIONS))
 def test_given_any_typed_text_when_normalised_then_same_as_phonenumbers(raw: str, region: str) -> None:

@@ -1,0 +1,138 @@
+"""The JSON Schemas of the API's response bodies, for the OpenAPI document's ``components.schemas``.
+
+Each mirrors one function of ``views``; a test validates real responses against them, so a field added
+to a view without its schema (or the other way round) fails. Response objects are closed
+(``additionalProperties: false``) for that reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Json = dict[str, Any]
+
+TEXT: Json = {"type": "string"}
+NULLABLE: Json = {"type": ["string", "null"]}
+INTEGER: Json = {"type": "integer"}
+NULLABLE_INTEGER: Json = {"type": ["integer", "null"]}
+INSTANT: Json = {"type": "string", "format": "date-time"}
+NULLABLE_INSTANT: Json = {"type": ["string", "null"], "format": "date-time"}
+DAY: Json = {"type": "string", "format": "date"}
+MONEY: Json = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "decimal, 2 places"}
+NULLABLE_MONEY: Json = {**MONEY, "type": ["string", "null"]}
+SECONDS: Json = {"type": "number", "minimum": 0}
+
+
+def ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(name: str) -> Json:
+    return {"oneOf": [ref(name), {"type": "null"}]}
+
+
+def array(item: Json) -> Json:
+    return {"type": "array", "items": item}
+
+
+def closed(properties: Json, *, optional: tuple[str, ...] = ()) -> Json:
+    """An object with exactly these properties (all required but ``optional``)."""
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def page(item: str) -> Json:
+    return closed({"items": array(ref(item)), "next_cursor": NULLABLE})
+
+
+PHONES = array(ref("Phone"))
+CASE_STATUS: Json = {"enum": ["open", "pending", "escalated", "closed"]}
+PRIORITY: Json = {"enum": ["low", "normal", "high", "urgent"]}
+ACCOUNT_STATUS: Json = {"enum": ["ok", "overdue", "on-hold"]}
+
+RESPONSES: Json = {
+    "Customer": closed(
+        {
+            "id": INTEGER, "name": TEXT, "company": NULLABLE, "email": NULLABLE, "language": NULLABLE,
+            "tier": TEXT, "tags": array(TEXT), "notes": NULLABLE, "external_id": NULLABLE,
+            "phones": PHONES, "created_at": INSTANT, "updated_at": INSTANT,
+            "anonymised_at": NULLABLE_INSTANT,
+        }
+    ),
+    "CustomerPage": page("Customer"),
+    "CustomerCard": closed(
+        {
+            "id": INTEGER, "name": TEXT, "company": NULLABLE, "email": NULLABLE, "tier": TEXT,
+            "language": NULLABLE, "phones": PHONES, "account": nullable("Account"),
+        }
+    ),
+    "Account": closed(
+        {
+            "balance": MONEY, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "credit_limit": MONEY, "status": ACCOUNT_STATUS,
+            "last_payment_on": {"type": ["string", "null"], "format": "date"},
+            "on_credit_hold": {"type": "boolean"},
+        }
+    ),
+    "Order": closed(
+        {
+            "id": INTEGER, "customer_id": INTEGER, "ordered_on": DAY, "item": TEXT,
+            "quantity": {"type": "integer", "minimum": 1}, "amount": MONEY,
+            "special_price": NULLABLE_MONEY, "created_at": INSTANT,
+        }
+    ),
+    "OrderPage": page("Order"),
+    "Case": closed(
+        {
+            "id": INTEGER, "customer_id": INTEGER, "subject": TEXT, "description": TEXT,
+            "status": CASE_STATUS, "priority": PRIORITY, "owner": NULLABLE, "due_at": NULLABLE_INSTANT,
+            "created_at": INSTANT, "updated_at": INSTANT, "closed_at": NULLABLE_INSTANT,
+            "calls": array(TEXT), "history": array(ref("CaseEvent")),
+        },
+        optional=("history",),  # only reading one case returns its history
+    ),
+    "CasePage": page("Case"),
+    "CaseEvent": closed(
+        {
+            "id": INTEGER, "case_id": INTEGER, "at": INSTANT, "author": NULLABLE,
+            "kind": {"enum": ["opened", "changed", "commented", "call-linked"]},
+            "changes": array(closed({"field": TEXT, "old": NULLABLE, "new": NULLABLE})),
+            "comment": NULLABLE,
+        }
+    ),
+    "Call": closed(
+        {
+            "call_id": TEXT, "did": TEXT, "source": NULLABLE, "line": NULLABLE, "line_name": NULLABLE,
+            "queue": NULLABLE, "caller_number": NULLABLE, "caller_name": NULLABLE, "agent": NULLABLE,
+            "arrived_at": INSTANT, "answered_at": NULLABLE_INSTANT, "ended_at": INSTANT,
+            "outcome": {"enum": ["answered", "abandoned", "no-agent"]},
+            "hung_up_by": {"enum": ["caller", "agent", "system"]},
+            "offers": {"type": "integer", "minimum": 0}, "wait_s": SECONDS, "talk_s": SECONDS,
+            "customer_id": NULLABLE_INTEGER, "disposition": NULLABLE, "agent_notes": NULLABLE,
+            "case_id": NULLABLE_INTEGER,
+        }
+    ),
+    "CallPage": page("Call"),
+    "Overview": closed(
+        {
+            "customer": ref("Customer"), "account": nullable("Account"),
+            "recent_calls": array(ref("Call")), "open_cases": array(ref("Case")),
+            "recent_orders": array(ref("Order")),
+        }
+    ),
+    "ImportResult": closed(
+        {
+            "summary": closed(
+                {name: {"type": "integer", "minimum": 0}
+                 for name in ("lines", "inserted", "updated", "unchanged", "rejected")}
+            ),
+            "rejected": array(closed({"line": INTEGER, "field": NULLABLE, "reason": TEXT})),
+            "rejected_truncated": {"type": "boolean"},
+        }
+    ),
+    "Error": closed({"error": TEXT, "message": TEXT, "field": TEXT}, optional=("field",)),
+}  # fmt: skip
