@@ -11,7 +11,7 @@ kebab-case ``error`` code: those strings are public API.
 
 from __future__ import annotations
 
-from routing.errors import IllegalTransition, RoutingError, UnknownAgent
+from routing.errors import IllegalTransition, RoutingError, UnknownAgent, UnknownReason
 
 
 class ConsoleError(Exception):
@@ -34,9 +34,11 @@ def error_code(exc: Exception) -> str:
     if isinstance(exc, ConsoleError):
         return exc.code
     if isinstance(exc, IllegalTransition):
-        return "not-allowed-now"  # e.g. pausing while the phone rings or during a call
+        return "not-allowed-now"  # e.g. pausing during a call
     if isinstance(exc, UnknownAgent):
         return "unknown-agent"
+    if isinstance(exc, UnknownReason):
+        return "unknown-reason"
     if isinstance(exc, RoutingError):
         return "routing-refused"
     return "internal-error"

@@ -192,7 +192,7 @@ async def test_given_bad_credentials_when_logging_in_then_refused(
         json.dumps({"kind": "ready"}),
         json.dumps({"type": "dance"}),
         json.dumps({"type": "ready", "extra": 1}),
-        json.dumps({"type": "pause", "reason": "nap"}),
+        json.dumps({"type": "pause", "reason": "x" * 41}),
         json.dumps({"type": "pause", "reason": 5}),
         json.dumps({"type": "login", "agent": "a1"}),
         json.dumps({"type": "login", "agent": "a1", "pin": "x" * 5000}),
@@ -220,16 +220,26 @@ async def test_given_a_binary_frame_when_sent_then_error_and_the_connection_surv
     assert (await next_of(ws, "state"))["state"] == "ready"
 
 
-async def test_given_a_ringing_phone_when_the_agent_pauses_then_refused_and_still_ringing(
+async def test_given_a_ringing_phone_when_the_agent_pauses_then_the_call_is_declined_and_the_agent_paused(
     console: Console,
 ) -> None:
     ws = await console.ws()
     await ready(ws)
     console.ring()
-    await next_of(ws, "offer")
+    offer = await next_of(ws, "offer")
     await ws.send_json({"type": "pause", "reason": "break"})
-    assert (await next_of(ws, "error"))["error"] == "not-allowed-now"
-    assert console.loop.router.agent_view(AgentId("a1")).state == "ringing"
+    withdrawn = await next_of(ws, "offer-withdrawn")
+    assert (withdrawn["offer"], withdrawn["reason"]) == (offer["offer"], "declined")
+    assert (await next_of(ws, "state"))["state"] == "not-ready"
+    assert console.loop.router.agent_view(AgentId("a1")).state == "not-ready"
+
+
+async def test_given_a_ready_agent_when_pausing_with_an_unknown_reason_then_refused(console: Console) -> None:
+    ws = await console.ws()
+    await ready(ws)
+    await ws.send_json({"type": "pause", "reason": "nap"})
+    assert (await next_of(ws, "error"))["error"] == "unknown-reason"
+    assert console.loop.router.agent_view(AgentId("a1")).state == "ready"
 
 
 async def test_given_the_service_when_health_is_asked_then_json(console: Console) -> None:
