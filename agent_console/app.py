@@ -122,6 +122,8 @@ class _Sessions:
                 await b.ask(ev.AgentBecameReady(conn.agent, b.clock()))
             case protocol.Pause(reason):
                 await b.ask(ev.AgentPaused(conn.agent, reason, b.clock()))
+            case protocol.ExtendWrapUp(seconds):
+                await b.ask(ev.WrapUpExtended(conn.agent, float(seconds), b.clock()))
             case protocol.Logout():
                 await b.ask(ev.AgentLoggedOut(conn.agent, b.clock()))
             case protocol.Ack(offer):

@@ -1,6 +1,7 @@
 """Websocket protocol v1: JSON objects with a ``type``. Parsing is strict; building is pure.
 
-Client -> server: ``login {agent, pin}``, ``ready``, ``pause {reason}``, ``logout``, ``ack {offer}``.
+Client -> server: ``login {agent, pin}``, ``ready``, ``pause {reason}``, ``logout``, ``ack {offer}``,
+``extend-wrap-up {seconds}``.
 Server -> client: ``hello``, ``state``, ``offer`` (the screen pop), ``offer-customer``, ``offer-withdrawn``,
 ``call-connected``, ``call-ended``, ``error``. See docs/console-protocol.md.
 """
@@ -50,7 +51,13 @@ class Ack:
     offer: str
 
 
-ClientMessage = Login | Ready | Pause | Logout | Ack
+@dataclass(frozen=True, slots=True)
+class ExtendWrapUp:
+    seconds: int
+
+
+ClientMessage = Login | Ready | Pause | Logout | Ack | ExtendWrapUp
+MAX_EXTENSION_S = 3600
 
 _FIELDS: dict[str, tuple[str, ...]] = {
     "login": ("agent", "pin"),
@@ -58,7 +65,9 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "pause": ("reason",),
     "logout": (),
     "ack": ("offer",),
+    "extend-wrap-up": ("seconds",),
 }
+_NUMBERS = frozenset({"seconds"})
 
 
 def parse(raw: str) -> ClientMessage:
@@ -77,7 +86,7 @@ def parse(raw: str) -> ClientMessage:
     extra = set(data) - expected - {"type"}
     if extra:
         raise BadMessage(f"unknown fields for {kind!r}: {sorted(extra)}")
-    for name in expected:
+    for name in expected - _NUMBERS:
         value = data.get(name)
         if not isinstance(value, str) or not value or len(value) > 200:
             raise BadMessage(f"{kind!r} needs {name!r}: a non-empty string up to 200 characters")
@@ -93,6 +102,11 @@ def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
         return Pause(data["reason"])
     if kind == "ack":
         return Ack(data["offer"])
+    if kind == "extend-wrap-up":
+        seconds = data.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 < seconds <= MAX_EXTENSION_S:
+            raise BadMessage(f"'extend-wrap-up' needs 'seconds': a whole number from 1 to {MAX_EXTENSION_S}")
+        return ExtendWrapUp(seconds)
     return Ready() if kind == "ready" else Logout()
 
 
@@ -103,12 +117,12 @@ def hello() -> Message:
 
 def state(view: AgentView) -> Message:
     return {"type": "state", "agent": view.agent, "state": str(view.state), "reason": view.reason,
-            "since": view.since, "call": view.call}  # fmt: skip
+            "since": view.since, "until": view.until, "call": view.call}  # fmt: skip
 
 
 def state_changed(change: cmd.AgentStateChanged) -> Message:
     return {"type": "state", "agent": change.agent, "state": str(change.state), "reason": change.reason,
-            "since": change.at}  # fmt: skip
+            "since": change.at, "until": change.until}  # fmt: skip
 
 
 def offer(pop: cmd.PopScreen, customer: CustomerCard | None, customer_pending: bool = False) -> Message:
@@ -124,6 +138,9 @@ def offer(pop: cmd.PopScreen, customer: CustomerCard | None, customer_pending: b
         "source": pop.source,
         "queue": pop.queue,
         "waited_s": round(pop.waited_s, 3),
+        "priority": pop.priority,
+        "callback": pop.callback,
+        "after_hours": pop.after_hours,
     }
 
 

@@ -30,6 +30,8 @@ class AriSettings:
     user: str
     password: str
     app: str
+    # What a callback dials: ``{number}`` is the customer's E.164 number (e.g. "PJSIP/{number}@trunk").
+    outbound_endpoint: str = "Local/{number}@switchboard-outbound"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ def parse(
             user=env.get("SWITCHBOARD_ARI_USER") or string(ari, "user", "switchboard"),
             password=env.get("SWITCHBOARD_ARI_PASSWORD") or string(ari, "password", None, "ari."),
             app=env.get("SWITCHBOARD_ARI_APP") or string(ari, "app", "switchboard"),
+            outbound_endpoint=_outbound(ari),
         ),
         database_url=database_url,
         http_host=env.get("SWITCHBOARD_HTTP_HOST") or string(http, "host", "127.0.0.1"),
@@ -97,3 +100,10 @@ def _api_tokens(api: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, ..
         raise ConfigError("api.tokens: a list of non-empty strings is required")
     extra = env.get("SWITCHBOARD_API_TOKEN", "").strip()
     return tuple(dict.fromkeys([*(t.strip() for t in tokens), *([extra] if extra else [])]))
+
+
+def _outbound(ari: Mapping[str, Any]) -> str:
+    endpoint = string(ari, "outbound_endpoint", "Local/{number}@switchboard-outbound", "ari.")
+    if "{number}" not in endpoint:
+        raise ConfigError("ari.outbound_endpoint: must contain {number}, where the customer's number goes")
+    return endpoint

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import functools
 import time
+import typing
 from collections.abc import Callable
 
 import structlog
@@ -34,7 +35,12 @@ from telephony.pbx import AriPbx
 
 log = structlog.get_logger("bootstrap")
 
-PBX_COMMANDS = (cmd.AnswerCall, cmd.RejectCall, cmd.OfferCall, cmd.CancelOffer, cmd.BridgeCall, cmd.EndCall)
+# Every command of the PbxCommand union, read from the union itself so a new one cannot be forgotten.
+PBX_COMMANDS: tuple[type, ...] = typing.get_args(cmd.PbxCommand)
+
+
+def _for_the_pbx(command: cmd.Command) -> typing.TypeGuard[cmd.PbxCommand]:
+    return isinstance(command, PBX_COMMANDS)
 
 
 def normaliser(region: str) -> Callable[[str], str | None]:
@@ -49,7 +55,10 @@ class Service:
         self.bus = LocalBus()
         self.loop = RouterLoop(self.router, clock, self.bus)
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
-        self.pbx = AriPbx(self.ari, self.loop.submit, clock, normaliser(settings.region))
+        self.pbx = AriPbx(
+            self.ari, self.loop.submit, clock, normaliser(settings.region),
+            outbound_endpoint=settings.ari.outbound_endpoint,
+        )  # fmt: skip
         self.callers = CallerCache(store)
         self.hub = ConsoleHub(self.callers)
         self.recorder = CallRecorder(store, self.callers)
@@ -73,7 +82,7 @@ class Service:
         return cls(settings, SqlStore.open(settings.database_url, settings.region), clock)
 
     def _to_pbx(self, command: cmd.Command) -> None:
-        if isinstance(command, PBX_COMMANDS):
+        if _for_the_pbx(command):
             self.pbx.execute(command)
 
     def _prefetch_caller(self, event: ev.Event) -> None:

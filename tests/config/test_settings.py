@@ -72,6 +72,10 @@ def broken(**changes: object) -> dict[str, object]:
         (broken(queues={"q": {"max_wait_s": "long"}}), "queues.q.max_wait_s"),
         (broken(queues=["q"]), "queues must be a table"),
         (broken(ari={}), "ari.password"),
+        (
+            broken(ari={"password": "x", "outbound_endpoint": "PJSIP/trunk"}),
+            "ari.outbound_endpoint: must contain",
+        ),
         (broken(http={"port": "eighty"}), "http.port"),
     ],
 )
@@ -105,3 +109,9 @@ def test_given_api_tokens_in_file_and_environment_when_parsed_then_both_accepted
 def test_given_malformed_api_tokens_when_parsed_then_the_key_is_named(tokens: object) -> None:
     with pytest.raises(ConfigError, match=r"api\.tokens"):
         parse(broken(api={"tokens": tokens}), normaliser, env={})
+
+
+def test_given_an_outbound_trunk_when_parsed_then_callbacks_dial_through_it() -> None:
+    raw = broken(ari={"password": "x", "outbound_endpoint": "PJSIP/{number}@carrier"})
+    assert parse(raw, normaliser, env={}).ari.outbound_endpoint == "PJSIP/{number}@carrier"
+    assert parse(MINIMAL, normaliser, env={}).ari.outbound_endpoint == "Local/{number}@switchboard-outbound"

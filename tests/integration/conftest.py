@@ -114,13 +114,21 @@ class Sandbox:
             await console.expect("state", state="ready")
         return console
 
-    async def call(self, caller: str, did: str) -> str:
-        """Place a call as a carrier would deliver it; returns the id the router knows the call by."""
+    async def call(self, caller: str, did: str, keypad: bool = False) -> str:
+        """Place a call as a carrier would deliver it; returns the id the router knows the call by.
+
+        With ``keypad`` the caller's own half is parked in the app (args ``keypad``, which the service
+        ignores) so the test can press keys on it: ARI sends DTMF only from a channel in Stasis."""
         channel = f"test-{uuid.uuid4().hex[:12]}"
-        await self.ari.originate(
-            f"Local/{did.lstrip('+')}@switchboard-inbound/n", "switchboard-caller", "s", caller, channel,
-            variables={"_SB_APP": self.app},
-        )  # fmt: skip
+        endpoint = f"Local/{did.lstrip('+')}@switchboard-inbound/n"
+        if keypad:
+            params = {"endpoint": endpoint, "callerId": caller, "channelId": channel, "app": self.app,
+                      "appArgs": "keypad"}  # fmt: skip
+            await self.ari.request("POST", "/channels", params, {"variables": {"_SB_APP": self.app}})
+        else:
+            await self.ari.originate(
+                endpoint, "switchboard-caller", "s", caller, channel, variables={"_SB_APP": self.app}
+            )
         self.callers.append(channel)
         return f"{channel};2"  # the Local channel's second half is the one that enters Stasis
 
@@ -129,6 +137,14 @@ class Sandbox:
 
     async def channels(self) -> set[str]:
         return {c["id"] for c in await self.ari.channels()}
+
+    async def gone(self, channel: str, timeout: float = 5.0) -> None:
+        """Wait until ``channel`` is hung up in Asterisk (hangups are carried out asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while channel in await self.channels():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"channel {channel} still up after {timeout} s")
+            await asyncio.sleep(0.05)
 
     async def logged(self, call: str) -> Any:
         await self.service.recorder.flush()
@@ -162,11 +178,17 @@ async def ari_reachable() -> AriClient:
 SandboxFactory = Callable[..., Awaitable[Sandbox]]
 
 
+def _in_app(channel: dict[str, Any], app: str) -> bool:
+    dialplan = channel.get("dialplan") or {}
+    return str(dialplan.get("app_data", "")).startswith(f"{app},")
+
+
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
     started: list[Sandbox] = []
 
-    async def start(agents: dict[str, str], **queue: float) -> Sandbox:
+    async def start(agents: dict[str, str], plan: Plan | None = None, **queue: float) -> Sandbox:
+        """A service whose agents are ``agents`` (id -> phone); ``plan`` replaces the default one."""
         probe = await ari_reachable()
         await probe.close()
         app = f"sbtest-{uuid.uuid4().hex[:8]}"
@@ -178,7 +200,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
             region="US",
             caller_context="switchboard-caller",
             inbound_context="switchboard-inbound",
-            plan=make_plan(agents, **queue),
+            plan=plan if plan is not None else make_plan(agents, **queue),
             agent_pins={AgentId(a): f"pin-{a}" for a in agents},
         )
         service = await Service.open(settings)
@@ -193,7 +215,10 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
 
     yield start
     for box in started:
-        for channel in box.callers:  # leave nothing ringing or parked in the shared sandbox
+        # Leave nothing ringing or parked in the shared sandbox: the test's callers, and every channel
+        # still in (or sent to) this test's app — agent legs, callbacks, on-call legs.
+        ours = [c["id"] for c in await box.ari.channels() if _in_app(c, box.app)]
+        for channel in [*box.callers, *ours]:
             with contextlib.suppress(TelephonyError):
                 await box.ari.hangup(channel)
         await box.client.close()
