@@ -30,6 +30,7 @@ class CallEntry:
     entry: int = 0  # bumped on each entry into a queue; stale rule and announcement timers lapse
     entered_at: float = 0.0
     rule_index: int = 0
+    armed: int = 0  # the entry whose rule and announcement clocks run; they start when the call waits
     rule_due: bool = False  # a rule came due while the call was ringing someone
     visited: tuple[QueueId, ...] = ()
     held_for: AgentId | None = None  # sticky: waiting for this agent alone

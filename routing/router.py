@@ -117,15 +117,8 @@ class Router:
                 self._ready[(q, k)] = LazyHeap(self._agent_live)
                 self._waiting[(q, k)] = LazyHeap(self._call_live)
         self._agent_pools = {a: self._pools_of(a) for a in plan.agents}
-        # What filing a ready agent needs per pool, worked out once: (pool, penalty, score, strategy).
-        self._filing = {
-            a: [
-                (pool, penalty, skill_score(plan.queues[pool[0]].skills, plan.agents[a].skills),
-                 plan.queues[pool[0]].strategy)
-                for penalty, pool in pools
-            ]
-            for a, pools in self._agent_pools.items()
-        }  # fmt: skip
+        # What filing a ready agent needs, worked out once per queue: one key serves all its pools.
+        self._filing = {a: self._filing_of(a) for a in plan.agents}
         self._queued: dict[QueueId, dict[CallId, None]] = {q: {} for q in plan.queues}
         self._held: dict[AgentId, list[CallId]] = {}
         self._last_offer: dict[tuple[QueueId, AgentId], int] = {}
@@ -280,10 +273,6 @@ class Router:
         call.entry += 1
         call.entered_at, call.rule_index, call.rule_due, call.announced = at, 0, False, None
         self._queued[queue][call.id] = None
-        if q.rules:
-            self._add_timer(at + q.rules[0].after_s, "rule", call.id, call.entry)
-        if q.announce_every_s > 0 and not call.is_callback:
-            self._add_timer(at + q.announce_every_s, "announce", call.id, call.entry)
         if call.state is _S.WAITING:
             return self._try_call(call, at)
         return []
@@ -321,13 +310,15 @@ class Router:
             call.held_for = agent.id
             self._held.setdefault(agent.id, []).append(call.id)
             self._add_timer(at + queue.sticky_s, "sticky", call.id, call.entry)
-        return self._due_rules(call, at)
+            return self._arm(call, at)  # it waits, only not for just anyone
+        return self._try_call(call, at)
 
     # --- matching -------------------------------------------------------------------------------
     def _try_call(self, call: CallEntry, at: float) -> list[cmd.Command]:
         """Offer a waiting call to the best ready agent of its pools, or file it in their waiting heaps."""
-        if call.state is not _S.WAITING or call.held_for is not None or call.queue is None:
+        if call.state is not _S.WAITING or call.held_for is not None:
             return []
+        assert call.queue is not None  # calls that never queue are not matched with agents
         call.version += 1  # entries filed before lapse: this call is filed afresh below, or offered
         pools = self._call_pools(call)
         if self._plan.queues[call.queue].strategy is Strategy.RING_ALL:
@@ -341,13 +332,34 @@ class Router:
                     return self._offer(call, [self._agents[top[1]]], at)
         for pool in pools:
             self._waiting[pool].push(call.order(), call.version, call.id)
+        return self._arm(call, at)
+
+    def _arm(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        """The call has to wait: start its rule and announcement clocks for this queue entry.
+
+        Started only once a call waits, not when it arrives: most calls meet a ready agent at once and
+        never need them. A rule already due (the call rang an agent past it) applies now. (Max wait is
+        the caller's total wait, so its clock starts on arrival.)
+        """
+        if call.armed == call.entry:
+            return []
+        call.armed = call.entry
+        assert call.queue is not None
+        queue = self._plan.queues[call.queue]
+        if queue.announce_every_s > 0 and not call.is_callback:
+            self._add_timer(call.entered_at + queue.announce_every_s, "announce", call.id, call.entry)
+        if call.rule_index >= len(queue.rules):
+            return []
+        due = call.entered_at + queue.rules[call.rule_index].after_s
+        if due <= at:
+            return self._fire_rule(call, at)
+        self._add_timer(due, "rule", call.id, call.entry)
         return []
 
     def _try_agent(self, agent_id: AgentId, at: float) -> list[cmd.Command]:
         """Give a ready agent the best waiting call of their most preferred queues."""
         agent = self._agents[agent_id]
-        if agent.state is not AgentState.READY:
-            return []
+        assert agent.state is AgentState.READY  # called only for an agent who has just become ready
         held = self._take_held(agent_id)
         if held is not None:
             return self._offer(held, [agent], at)
@@ -386,6 +398,18 @@ class Router:
             if meets(required, agent.skills)
         ]
         return sorted(pools, key=lambda p: p[0])
+
+    def _filing_of(
+        self, agent_id: AgentId
+    ) -> list[tuple[QueueId, list[LazyHeap[AgentId]], int, int, Strategy]]:
+        """Per queue of the agent: its ready heaps (one per skill step met), penalty, score, strategy."""
+        agent = self._plan.agents[agent_id]
+        out = []
+        for q in dict.fromkeys(pool[0] for _, pool in self._agent_pools[agent_id]):
+            heaps = [self._ready[pool] for _, pool in self._agent_pools[agent_id] if pool[0] == q]
+            queue = self._plan.queues[q]
+            out.append((q, heaps, agent.penalty(q), skill_score(queue.skills, agent.skills), queue.strategy))
+        return out
 
     def _agent_live(self, agent: AgentId, version: int) -> bool:
         a = self._agents[agent]
@@ -545,7 +569,8 @@ class Router:
                 return self._ring_on_call(call, at)
             return self._voicemail(call, at)
         if call.rule_due:
-            return self._due_rules(call, at)
+            call.rule_due = False
+            return self._fire_rule(call, at)
         return self._try_call(call, at)
 
     def _withdraw(self, offer: OfferEntry, reason: str, at: float) -> list[cmd.Command]:
@@ -639,13 +664,6 @@ class Router:
         return out + self._enter(back, call.queue, e.at)
 
     # --- rules, voicemail, the end of unserved calls --------------------------------------------
-    def _due_rules(self, call: CallEntry, at: float) -> list[cmd.Command]:
-        """Apply the rule that came due while the call could not take it, then schedule the next."""
-        if not call.rule_due:
-            return self._try_call(call, at)
-        call.rule_due = False
-        return self._fire_rule(call, at)
-
     def _fire_rule(self, call: CallEntry, at: float) -> list[cmd.Command]:
         assert call.queue is not None
         queue = self._plan.queues[call.queue]
@@ -804,10 +822,11 @@ class Router:
             agent.ready_seq = self._seq
         self._seq += 1
         standing = Standing(agent.id, agent.ready_seq, agent.calls_today, agent.talk_today_s, self._seq)
-        for pool, penalty, score, strategy in self._filing[agent.id]:
-            last_offer = self._last_offer.get((pool[0], agent.id), 0)
+        for queue, heaps, penalty, score, strategy in self._filing[agent.id]:
+            last_offer = self._last_offer.get((queue, agent.id), 0) if strategy is Strategy.ROUND_ROBIN else 0
             key = ready_key(strategy, penalty, score, standing, last_offer)
-            self._ready[pool].push(key, agent.version, agent.id)
+            for heap in heaps:
+                heap.push(key, agent.version, agent.id)
 
     # --- time -----------------------------------------------------------------------------------
     def _on_tick(self, e: ev.Tick) -> list[cmd.Command]:

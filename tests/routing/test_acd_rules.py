@@ -799,3 +799,36 @@ def test_given_callback_waiting_then_a_full_queue_does_not_turn_it_away() -> Non
 def test_a_move_or_add_queue_rule_needs_a_queue() -> None:
     with pytest.raises(ValueError, match="needs a queue"):
         Rule(10, Action.MOVE)
+
+
+def test_given_a_call_held_for_its_agent_when_a_callback_rule_fires_then_offered_and_still_held() -> None:
+    sc = Scenario(plan({"a1": {}, "a2": {}}, {"sticky_s": 30.0, "rules": (Rule(10, Action.CALLBACK),)}))
+    sc.staff("a1", at=1)
+    sc.log_in("a2", at=1)
+    sc.arrive("c1", at=5)
+    sc.identified("c1", last_agent="a2", at=5.1)
+    assert sc.tick(15.1) == [cmd.OfferCallbackChoice(CallId("c1"))]
+    assert offered_to(sc.ready("a2", at=20)) == ["a2"]
+
+
+def test_given_an_on_call_chain_call_then_no_agent_may_take_it() -> None:
+    sc = _night(AfterHoursKind.ON_CALL)
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=5, did=NIGHT_DID)
+    assert not sc.router.may_take(AgentId("a1"), CallId("c1"))
+    assert sc.router.call_view(CallId("nobody")) is None
+
+
+def test_given_a_router_whose_books_were_tampered_with_then_the_audit_says_what_is_wrong() -> None:
+    """The audit's own test: it must find what the heaps would hide (it reads the books directly)."""
+    sc = Scenario(plan({"a1": {}, "a2": {}}))
+    sc.log_in("a1", at=1)
+    sc.log_in("a2", at=1)
+    sc.arrive("c1", at=2)
+    assert sc.router.audit() == []
+    sc.router._agents[AgentId("a1")].state = A.READY  # ready without being filed: a lost wake-up
+    assert sc.router.audit() == ["c1 waits while a1 is ready for it"]
+    sc.ready("a2", at=3)  # a2 takes c1; now give c1 a second ringing leg outside ring-all
+    call = sc.router._calls[CallId("c1")]
+    call.offers[OfferId("sb-c1-9")] = None
+    assert "c1 rings 2 agents outside ring-all" in sc.router.audit()
