@@ -101,6 +101,7 @@ class Router:
     def __init__(self, plan: Plan) -> None:
         self._plan = plan
         self._tz = ZoneInfo(plan.timezone)
+        self._day = (0.0, 0.0, 0)  # the center's current day: start, end (Unix s) and ordinal
         self._calls: dict[CallId, CallEntry] = {}
         self._offers: dict[OfferId, OfferEntry] = {}
         self._agents = {a: AgentEntry(a) for a in plan.agents}
@@ -387,6 +388,8 @@ class Router:
 
     def _call_pools(self, call: CallEntry) -> list[Pool]:
         assert call.queue is not None
+        if not call.extra:
+            return [(call.queue, call.step)]
         return [(call.queue, call.step), *((q, 0) for q in call.extra)]
 
     def _pools_of(self, agent_id: AgentId) -> list[tuple[int, Pool]]:
@@ -477,17 +480,12 @@ class Router:
         trigger = _CT.AGENT_TOOK_CALLBACK if call.is_callback else _CT.ANSWER
         call_next = next_call_state(call.id, call.state, trigger)
         out: list[cmd.Command] = []
-        others = [self._offers[o].agent for o in call.offers if o != offer.id]
-        for other_offer in [o for o in call.offers if o != offer.id]:
-            out += self._withdraw(self._offers[other_offer], "answered-elsewhere", e.at)
+        if len(call.offers) > 1:  # ring-all: first answer wins, every other phone stops at once
+            out += self._withdraw_all(call, "answered-elsewhere", e.at, but=offer.id)
         offer.answered = True
         call.state, call.offer, call.agent = call_next, offer.id, offer.agent
         if call.queue is not None:
             self._queued[call.queue].pop(call.id, None)
-        for other in [
-            a for a in others if a is not None
-        ]:  # ring-all: the ones who did not win are free for the next caller
-            out += self._try_agent(other, e.at)
         if offer.agent is None:
             call.on_call, call.answered_at = offer.label, e.at
             return [*out, cmd.BridgeCall(call.id, offer.id, bridge_id(call.id))]
@@ -592,10 +590,14 @@ class Router:
             out.append(cmd.WithdrawOffer(offer.agent, call.id, offer.id, reason))
         return out
 
-    def _withdraw_all(self, call: CallEntry, reason: str, at: float) -> list[cmd.Command]:
+    def _withdraw_all(
+        self, call: CallEntry, reason: str, at: float, but: OfferId | None = None
+    ) -> list[cmd.Command]:
+        """Stop every ringing leg of the call (``but`` the answered one); the agents take other calls."""
         out: list[cmd.Command] = []
-        agents = [self._offers[o].agent for o in call.offers]
-        for o in list(call.offers):
+        legs = [o for o in call.offers if o != but]
+        agents = [self._offers[o].agent for o in legs]
+        for o in legs:
             out += self._withdraw(self._offers[o], reason, at)
         for agent in agents:
             if agent is not None:
@@ -788,7 +790,7 @@ class Router:
 
     def _count(self, agent: AgentEntry, call: CallEntry, at: float) -> None:
         """Calls and talk time today (the center's day), and the queue's running handle time."""
-        day = dt.datetime.fromtimestamp(at, self._tz).toordinal()
+        day = self._day_of(at)
         if day != agent.day:
             agent.day, agent.calls_today, agent.talk_today_s = day, 0, 0.0
         talk = 0.0 if call.answered_at is None else at - call.answered_at
@@ -798,6 +800,18 @@ class Router:
         handle = talk + self._plan.queues[call.queue].wrap_up_s
         old = self._handle_s[call.queue]
         self._handle_s[call.queue] = old + HANDLE_SMOOTHING * (handle - old)
+
+    def _day_of(self, at: float) -> int:
+        """The center's calendar day at ``at`` (an ordinal); the day's bounds are kept, as most calls
+        of a day end within it and converting every time through the time zone is not free."""
+        start, end, day = self._day
+        if start <= at < end:
+            return day
+        local = dt.datetime.fromtimestamp(at, self._tz).date()
+        start = dt.datetime.combine(local, dt.time(0), self._tz).timestamp()
+        end = dt.datetime.combine(local + dt.timedelta(days=1), dt.time(0), self._tz).timestamp()
+        self._day = (start, end, local.toordinal())
+        return self._day[2]
 
     def _set_agent(
         self,
@@ -812,16 +826,20 @@ class Router:
         agent.state, agent.reason, agent.since, agent.until = state, reason, at, until
         agent.version += 1
         if state is AgentState.READY:
-            self._file_ready(agent, keep)
+            self._file_ready(agent, at, keep)
         return [cmd.AgentStateChanged(agent.id, state, reason, at, until)]
 
-    def _file_ready(self, agent: AgentEntry, keep_place: bool) -> None:
+    def _file_ready(self, agent: AgentEntry, at: float, keep_place: bool) -> None:
         """Put a ready agent in the ready heap of each of their pools, keyed by each queue's strategy."""
         if not keep_place or agent.ready_seq == 0:
             self._seq += 1
             agent.ready_seq = self._seq
         self._seq += 1
-        standing = Standing(agent.id, agent.ready_seq, agent.calls_today, agent.talk_today_s, self._seq)
+        # Counters of an earlier day are today's zero; the key's day puts them ahead of today's.
+        today = self._day_of(at)
+        fresh = agent.day == today
+        calls, talk = (agent.calls_today, agent.talk_today_s) if fresh else (0, 0.0)
+        standing = Standing(agent.id, agent.ready_seq, today, calls, talk, self._seq)
         for queue, heaps, penalty, score, strategy in self._filing[agent.id]:
             last_offer = self._last_offer.get((queue, agent.id), 0) if strategy is Strategy.ROUND_ROBIN else 0
             key = ready_key(strategy, penalty, score, standing, last_offer)

@@ -26,6 +26,7 @@ class Standing:
 
     agent: AgentId
     ready_seq: int  # readiness order: smaller became ready (idle) earlier
+    day: int  # the center's day when they became ready; their counters below are of that day
     calls_today: int
     talk_today_s: float
     draw: int  # a fresh number at each filing, for the random strategy
@@ -48,9 +49,9 @@ def ready_key(
     if strategy is Strategy.ROUND_ROBIN:
         own: tuple[float | int, ...] = (last_offer_seq,)
     elif strategy is Strategy.FEWEST_CALLS:
-        own = (s.calls_today,)
+        own = (s.day, s.calls_today)  # ready since an earlier day: no calls today, so first
     elif strategy is Strategy.LEAST_TALK_TIME:
-        own = (s.talk_today_s,)
+        own = (s.day, s.talk_today_s)
     elif strategy is Strategy.RANDOM:
         own = (shuffle(s.draw),)
     else:  # longest-idle, ring-all and skills-based order equals by readiness

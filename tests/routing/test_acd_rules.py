@@ -3,6 +3,7 @@ voicemail, after-hours, wrap-up, ring-no-answer and position announcements."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -832,3 +833,25 @@ def test_given_a_router_whose_books_were_tampered_with_then_the_audit_says_what_
     call = sc.router._calls[CallId("c1")]
     call.offers[OfferId("sb-c1-9")] = None
     assert "c1 rings 2 agents outside ring-all" in sc.router.audit()
+
+
+def test_given_a_new_day_in_the_centers_time_zone_then_calls_today_start_again() -> None:
+    """fewest-calls counts the center's own day: a1's calls of yesterday do not count against a1."""
+    base = Scenario(plan({"a1": {}, "a2": {}}, {"strategy": Strategy.FEWEST_CALLS}))
+    sc = Scenario(dataclasses.replace(base.plan, timezone="America/New_York"))
+    late = dt.datetime(2026, 11, 24, 4, 30, tzinfo=dt.UTC).timestamp()  # 23:30 in New York
+    sc.staff("a1", at=late)
+    for n in range(2):
+        sc.arrive(f"x{n}", at=late + n)
+        serve(sc, f"x{n}", f"sb-x{n}-1", at=late + n, talk_s=0.5)
+    sc.log_in("a2", at=late + 10)
+    sc.ready("a2", at=late + 10)
+    sc.arrive("x2", at=late + 20)
+    serve(sc, "x2", "sb-x2-1", at=late + 20, talk_s=0.5)  # a2: one call, a1: two, all on the 23rd
+    assert sc.offer_of("x2").agent == "a2"
+    after_midnight = late + 3600  # 00:30 on the 24th: a1's next call is the first of a new day
+    sc.arrive("y1", at=after_midnight)
+    serve(sc, "y1", sc.offer_of("y1").offer, at=after_midnight, talk_s=0.5)
+    first = sc.offer_of("y1").agent
+    sc.arrive("y2", at=after_midnight + 5)
+    assert sc.offer_of("y2").agent != first  # one call each today: the other agent is next
