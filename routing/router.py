@@ -361,7 +361,7 @@ class Router:
         """Give a ready agent the best waiting call of their most preferred queues."""
         agent = self._agents[agent_id]
         assert agent.state is AgentState.READY  # called only for an agent who has just become ready
-        held = self._take_held(agent_id)
+        held = self._take_held(agent_id) if agent_id in self._held else None
         if held is not None:
             return self._offer(held, [agent], at)
         best: tuple[int, tuple[float | int | str, ...], CallId] | None = None
