@@ -17,6 +17,8 @@ from crm_core.keep import KEEP, Keep
 from crm_core.model import LoggedCall
 from routing.records import Outcome
 
+OUTCOME_CHOICES = "must be one of " + ", ".join(outcome.value for outcome in Outcome)
+
 
 @dataclass(frozen=True, slots=True)
 class CallFilter:
@@ -33,6 +35,7 @@ class CallFilter:
     outcome: Outcome | None = None
     customer_id: int | None = None
     case_id: int | None = None
+    after_hours: bool | None = None  # True: only calls that came in while their line was closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ def checked_filter(query: CallFilter) -> CallFilter:
         try:
             Outcome(query.outcome)
         except ValueError:
-            raise ValidationFailed("outcome", "must be answered, abandoned or no-agent") from None
+            raise ValidationFailed("outcome", OUTCOME_CHOICES) from None
     return query
 
 
@@ -91,6 +94,12 @@ CALL_CSV_COLUMNS = (
     "disposition",
     "agent_notes",
     "case_id",
+    # Added after the first release, at the end so readers that take columns by position keep working.
+    "priority",
+    "after_hours",
+    "on_call",
+    "recording",
+    "callback_of",
 )
 
 
@@ -120,6 +129,11 @@ def call_csv_fields(call: LoggedCall) -> list[str]:
         opt(call.disposition),
         opt(call.agent_notes),
         opt(call.case_id),
+        str(call.priority),
+        "true" if call.after_hours else "false",
+        opt(call.on_call),
+        opt(call.recording),
+        opt(call.callback_of),
     ]
 
 

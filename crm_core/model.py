@@ -70,6 +70,11 @@ class LoggedCall:
     disposition: str | None = None  # the wrap-up code the agent chose
     agent_notes: str | None = None
     case_id: int | None = None
+    priority: int = 0  # the queue priority the call had (higher went first)
+    after_hours: bool = False  # arrived while its line was closed
+    on_call: str | None = None  # the on-call person who took an after-hours call
+    recording: str | None = None  # the message left, for voicemail
+    callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
 
     @classmethod
     def from_record(cls, record: CallRecord, customer_id: int | None) -> LoggedCall:
@@ -93,6 +98,11 @@ class LoggedCall:
             wait_s=record.wait_s,
             talk_s=record.talk_s,
             customer_id=customer_id,
+            priority=record.priority,
+            after_hours=record.after_hours,
+            on_call=record.on_call,
+            recording=record.recording,
+            callback_of=record.callback_of,
         )
 
 

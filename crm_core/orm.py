@@ -12,7 +12,20 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, Dialect, Float, ForeignKey, Index, Integer, MetaData, Numeric, String
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -140,6 +153,12 @@ class CallRow(Base):
     disposition: Mapped[str | None] = mapped_column(String)
     agent_notes: Mapped[str | None] = mapped_column(String)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    # Since 0003; the server defaults are what calls logged before it read as.
+    priority: Mapped[int] = mapped_column(Integer, server_default="0")
+    after_hours: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    on_call: Mapped[str | None] = mapped_column(String)  # who of the on-call chain took the call
+    recording: Mapped[str | None] = mapped_column(String)  # the message left, for voicemail
+    callback_of: Mapped[str | None] = mapped_column(String)  # for a callback: the call that asked for it
 
 
 class AccountRow(Base):

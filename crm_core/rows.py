@@ -216,6 +216,11 @@ def call_columns(call: LoggedCall) -> dict[str, object]:
         "outcome": call.outcome.value,
         "hung_up_by": call.hung_up_by.value,
         "offers": call.offers,
+        "priority": call.priority,
+        "after_hours": call.after_hours,
+        "on_call": call.on_call,
+        "recording": call.recording,
+        "callback_of": call.callback_of,
     }
 
 
@@ -242,4 +247,9 @@ def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
         disposition=row.disposition,
         agent_notes=row.agent_notes,
         case_id=row.case_id,
+        priority=row.priority,
+        after_hours=bool(row.after_hours),
+        on_call=row.on_call,
+        recording=row.recording,
+        callback_of=None if row.callback_of is None else CallId(row.callback_of),
     )

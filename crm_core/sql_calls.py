@@ -172,6 +172,7 @@ class SqlCalls:
             (CallRow.outcome, None if where.outcome is None else where.outcome.value),
             (CallRow.customer_id, where.customer_id),
             (CallRow.case_id, where.case_id),
+            (CallRow.after_hours, where.after_hours),
         ]
         for column, value in equal:
             if value is not None:

@@ -8,18 +8,30 @@ from agent_console.api import bodies, views
 from agent_console.api.context import store
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Query, json_object
-from crm_core.interactions import CallFilter
+from crm_core.interactions import OUTCOME_CHOICES, CallFilter
 from crm_core.pagination import DEFAULT_PAGE
 from routing.records import Outcome
 
 WRITE_CHUNK = 64 * 1024  # characters gathered per write: fewer, larger writes to the socket
-FILTERS = ("since", "until", "line", "did", "source", "queue", "agent", "outcome", "customer_id", "case_id")
+FILTERS = (
+    "since",
+    "until",
+    "line",
+    "did",
+    "source",
+    "queue",
+    "agent",
+    "outcome",
+    "customer_id",
+    "case_id",
+    "after_hours",
+)
 
 
 def call_filter(query: Query) -> CallFilter:
     outcome = query.text("outcome")
     if outcome is not None and outcome not in {o.value for o in Outcome}:
-        raise invalid("outcome", "must be answered, abandoned or no-agent")
+        raise invalid("outcome", OUTCOME_CHOICES)
     return CallFilter(
         since=query.instant("since"),
         until=query.instant("until"),
@@ -31,6 +43,7 @@ def call_filter(query: Query) -> CallFilter:
         outcome=None if outcome is None else Outcome(outcome),
         customer_id=query.integer("customer_id"),
         case_id=query.integer("case_id"),
+        after_hours=query.boolean("after_hours"),
     )
 
 

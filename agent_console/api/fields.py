@@ -188,3 +188,11 @@ class Query:
     def instant(self, name: str) -> datetime | None:
         value = self.text(name)
         return None if value is None else parse_instant(name, value)
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if value not in ("true", "false"):
+            raise invalid(name, "must be true or false")
+        return value == "true"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
 from agent_console.api.schemas import ref as _ref
+from routing.records import Outcome
 
 
 def _json(schema: Json, description: str = "OK") -> Json:
@@ -51,6 +52,7 @@ CALL_FILTERS = (
     "outcome",
     "customer_id",
     "case_id",
+    "after_hours",
 )
 _TEXT = {"type": "string"}
 _NULLABLE = {"type": ["string", "null"]}
@@ -179,7 +181,8 @@ DOCUMENT: Json = {
             "owner": _query("owner"),
             "since": _query("since", description="ISO 8601 with offset, inclusive (arrival time)"),
             "until": _query("until", description="ISO 8601 with offset, exclusive"),
-            "outcome": _query("outcome", description="answered, abandoned or no-agent"),
+            "outcome": _query("outcome", description=", ".join(outcome.value for outcome in Outcome)),
+            "after_hours": _query("after_hours", "boolean", "true: only calls that came in after hours"),
             "customer_id": _query("customer_id", "integer"),
             "case_id": _query("case_id", "integer"),
             **{name: _query(name) for name in ("line", "did", "source", "queue", "agent")},

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from routing.records import Outcome
+
 Json = dict[str, Any]
 
 TEXT: Json = {"type": "string"}
@@ -109,11 +111,12 @@ RESPONSES: Json = {
             "call_id": TEXT, "did": TEXT, "source": NULLABLE, "line": NULLABLE, "line_name": NULLABLE,
             "queue": NULLABLE, "caller_number": NULLABLE, "caller_name": NULLABLE, "agent": NULLABLE,
             "arrived_at": INSTANT, "answered_at": NULLABLE_INSTANT, "ended_at": INSTANT,
-            "outcome": {"enum": ["answered", "abandoned", "no-agent"]},
+            "outcome": {"enum": [outcome.value for outcome in Outcome]},
             "hung_up_by": {"enum": ["caller", "agent", "system"]},
             "offers": {"type": "integer", "minimum": 0}, "wait_s": SECONDS, "talk_s": SECONDS,
             "customer_id": NULLABLE_INTEGER, "disposition": NULLABLE, "agent_notes": NULLABLE,
-            "case_id": NULLABLE_INTEGER,
+            "case_id": NULLABLE_INTEGER, "priority": INTEGER, "after_hours": {"type": "boolean"},
+            "on_call": NULLABLE, "recording": NULLABLE, "callback_of": NULLABLE,
         }
     ),
     "CallPage": page("Call"),

@@ -89,7 +89,8 @@ def call(c: LoggedCall) -> Json:
         "ended_at": _iso(c.ended_at), "outcome": c.outcome.value, "hung_up_by": c.hung_up_by.value,
         "offers": c.offers, "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
         "customer_id": c.customer_id, "disposition": c.disposition, "agent_notes": c.agent_notes,
-        "case_id": c.case_id,
+        "case_id": c.case_id, "priority": c.priority, "after_hours": c.after_hours, "on_call": c.on_call,
+        "recording": c.recording, "callback_of": c.callback_of,
     }  # fmt: skip
 
 

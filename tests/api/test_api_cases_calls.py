@@ -102,6 +102,42 @@ async def test_given_logged_calls_when_queried_by_filters_then_newest_first_in_p
     assert status == 200 and len(page["items"]) == 2
 
 
+async def test_given_after_hours_calls_when_queried_then_acd_fields_shown_and_filterable(
+    api: Api, record_call: MakeCall
+) -> None:
+    day = await record_call(None, arrived_at=1_700_000_000.0)
+    night = await record_call(
+        None,
+        arrived_at=1_700_000_010.0,
+        outcome=Outcome.VOICEMAIL,
+        priority=10,
+        after_hours=True,
+        on_call="Dr. Jones (backup)",
+        recording="vm-1",
+    )
+    back = await record_call(
+        None, arrived_at=1_700_000_020.0, outcome=Outcome.CALLBACK, callback_of=night.call
+    )
+
+    status, page = await api.call("GET", "/calls", params={"after_hours": "true"})
+    assert status == 200 and [item["call_id"] for item in page["items"]] == [night.call]
+    acd = ("priority", "after_hours", "on_call", "recording", "callback_of")
+    assert [page["items"][0][name] for name in acd] == [10, True, "Dr. Jones (backup)", "vm-1", None]
+    status, page = await api.call("GET", "/calls", params={"after_hours": "false"})
+    assert [item["call_id"] for item in page["items"]] == [back.call, day.call]
+    assert [page["items"][0][name] for name in acd] == [0, False, None, None, night.call]
+
+
+async def test_given_a_bad_outcome_or_after_hours_filter_when_queried_then_422_naming_every_choice(
+    api: Api,
+) -> None:
+    status, body = await api.call("GET", "/calls", params={"outcome": "lost"})
+    assert (status, body["field"]) == (422, "outcome")
+    assert all(outcome.value in body["message"] for outcome in Outcome)
+    status, body = await api.call("GET", "/calls", params={"after_hours": "yes"})
+    assert (status, body["field"]) == (422, "after_hours")
+
+
 async def test_given_calls_when_exported_then_csv_streams_oldest_first_with_header(
     api: Api, record_call: MakeCall
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from routing.records import Outcome
 from tests.api.conftest import Api, MakeCall
 
 Json = dict[str, Any]
@@ -72,6 +73,9 @@ async def test_given_every_kind_of_response_when_served_then_each_matches_its_do
     await d.call("GET", "/customers/{id}/orders?limit=1", ids=ids)
     await d.call("GET", "/customers/by-number/{number}", ids={"number": "+14155550123"})
     call = await record_call(jane["id"])
+    await record_call(None, outcome=Outcome.VOICEMAIL, priority=10, after_hours=True, on_call="Dr. Smith",
+                      recording="vm-1")  # fmt: skip
+    await record_call(None, outcome=Outcome.UNREACHED, callback_of=call.call)
     case = await d.call("POST", "/cases", {"customer_id": jane["id"], "subject": "S", "calls": [call.call]})
     await d.call("PATCH", "/calls/{id}", {"disposition": "sale"}, ids={"id": call.call})
     await d.call("POST", "/cases/{id}/comments", {"text": "noted"}, ids=case)

@@ -72,6 +72,41 @@ async def test_given_call_with_every_optional_field_empty_when_recorded_then_rea
     assert await store.get_call(bare.call) == LoggedCall.from_record(bare, None)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"priority": 10},
+        {"after_hours": True},
+        {"after_hours": True, "on_call": "Dr. Jones (backup)"},
+        {"outcome": Outcome.VOICEMAIL, "recording": "vm-1700000000.42"},
+        {"outcome": Outcome.CALLBACK},
+        {"outcome": Outcome.UNREACHED, "callback_of": CallId("1699999000.1")},
+    ],
+)
+async def test_given_call_with_an_acd_field_when_recorded_then_read_back_with_it(
+    store: SqlStore, answered_call: CallRecord, changes: dict[str, object]
+) -> None:
+    call = replace(answered_call, **changes)  # type: ignore[arg-type]
+
+    await store.record(call, None)
+    logged = await store.get_call(call.call)
+
+    assert logged == LoggedCall.from_record(call, None)
+    assert logged is not None
+    for name, value in changes.items():
+        assert getattr(logged, name) == value
+
+
+async def test_given_acd_fields_when_recorded_again_without_them_then_they_are_replaced(
+    store: SqlStore, answered_call: CallRecord
+) -> None:
+    await store.record(replace(answered_call, priority=5, after_hours=True, on_call="Dr. Smith"), None)
+
+    await store.record(answered_call, None)
+
+    assert await store.get_call(answered_call.call) == LoggedCall.from_record(answered_call, None)
+
+
 async def test_given_sub_second_durations_when_recorded_then_floats_kept_exactly(
     store: SqlStore, answered_call: CallRecord
 ) -> None:

@@ -47,7 +47,7 @@ async def day(store: SqlStore, answered_call: CallRecord) -> tuple[int, list[Cal
         _call(answered_call, 4, 4, did="+18005550111", source="other-trunk"),
         _call(answered_call, 5, 5),
         _call(answered_call, 6, 5),  # same arrival as c05: the call id breaks the tie
-        _call(answered_call, 7, 7),
+        _call(answered_call, 7, 7, after_hours=True, on_call="Dr. Smith", priority=3),
     ]
     for n, call in enumerate(calls):
         await store.record(call, ann if n in (2, 5) else None)
@@ -68,6 +68,8 @@ async def day(store: SqlStore, answered_call: CallRecord) -> tuple[int, list[Cal
             ["c04", "c03", "c02"],
         ),
         (CallFilter(line="nope"), []),
+        (CallFilter(after_hours=True), ["c07"]),
+        (CallFilter(after_hours=False), ["c06", "c05", "c04", "c03", "c02", "c01", "c00"]),
     ],
 )
 async def test_given_a_day_of_calls_when_filtered_then_matching_calls_newest_first(
@@ -115,6 +117,16 @@ async def test_given_naive_time_when_querying_then_validation_failed(store: SqlS
         await store.calls.query(CallFilter(since=datetime(2026, 1, 1)))
 
     assert raised.value.field == "since"
+
+
+async def test_given_unknown_outcome_when_querying_then_message_lists_every_outcome(store: SqlStore) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        await store.calls.query(CallFilter(outcome="lost"))  # type: ignore[arg-type]
+
+    assert raised.value.field == "outcome"
+    assert (
+        raised.value.reason == "must be one of answered, abandoned, no-agent, voicemail, callback, unreached"
+    )
 
 
 async def test_given_call_when_wrapped_up_then_kept_through_a_rerecord_and_erasable(
@@ -167,6 +179,11 @@ async def test_given_calls_when_exported_then_header_and_one_line_each_oldest_fi
     )
     assert c02["arrived_at"] == (START + timedelta(minutes=2, seconds=0.25)).isoformat()
     assert all(line.endswith("\r\n") for line in lines)
+    c07 = dict(zip(CALL_CSV_COLUMNS, rows[8], strict=True))
+    acd = ("priority", "after_hours", "on_call", "recording", "callback_of")
+    assert CALL_CSV_COLUMNS[-5:] == acd  # added at the end: readers of the old columns keep working
+    assert [c07[name] for name in acd] == ["3", "true", "Dr. Smith", "", ""]
+    assert [c02[name] for name in acd] == ["0", "false", "", "", ""]
 
 
 async def test_given_filter_when_exporting_then_only_matching_calls(

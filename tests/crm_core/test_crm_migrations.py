@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, insert, inspect, text
 
 from crm_core.engine import open_engine
 from crm_core.migrate import alembic_config, downgrade, upgrade_async
-from crm_core.orm import Base
+from crm_core.model import LoggedCall
+from crm_core.orm import Base, CallRow
+from crm_core.rows import call_columns
 from crm_core.sql_store import SqlStore
+from routing.ids import CallId
+from routing.records import CallRecord
 
 CRM_TABLES = {"customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events"}
 
@@ -141,3 +146,65 @@ async def test_given_0002_database_when_downgraded_to_0001_then_skeleton_schema_
     finally:
         await engine.dispose()
     assert names == [added.name]
+
+
+async def test_given_a_call_logged_at_0002_when_upgraded_then_it_reads_with_the_acd_defaults(
+    empty_database_url: str, answered_call: CallRecord
+) -> None:
+    await asyncio.to_thread(command.upgrade, alembic_config(empty_database_url), "0002")
+    old = LoggedCall.from_record(answered_call, None)
+    columns = {
+        name: value
+        for name, value in call_columns(old).items()
+        if name not in {"priority", "after_hours", "on_call", "recording", "callback_of"}
+    }
+    engine = open_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(CallRow.__table__).values(columns))
+    finally:
+        await engine.dispose()
+
+    await upgrade_async(empty_database_url)
+
+    store = SqlStore.open(empty_database_url, "US")
+    try:
+        logged = await store.get_call(answered_call.call)
+        await store.record(replace(answered_call, call=CallId("new"), after_hours=True, priority=3), None)
+        night = await store.get_call("new")
+    finally:
+        await store.close()
+    assert logged == old
+    assert logged is not None
+    assert (logged.priority, logged.after_hours, logged.on_call, logged.recording, logged.callback_of) == (
+        0,
+        False,
+        None,
+        None,
+        None,
+    )
+    assert night is not None and (night.priority, night.after_hours) == (3, True)
+
+
+async def test_given_0003_database_when_downgraded_to_0002_then_the_acd_columns_go_and_calls_remain(
+    database_url: str, answered_call: CallRecord
+) -> None:
+    store = SqlStore.open(database_url, "US")
+    try:
+        await store.record(replace(answered_call, after_hours=True, on_call="Dr. Smith"), None)
+    finally:
+        await store.close()
+
+    await asyncio.to_thread(downgrade, database_url, "0002")
+
+    engine = open_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {column["name"] for column in inspect(sync).get_columns("calls")}
+            )
+            ids = (await connection.execute(text("SELECT call_id FROM calls"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert columns.isdisjoint({"priority", "after_hours", "on_call", "recording", "callback_of"})
+    assert ids == [answered_call.call]

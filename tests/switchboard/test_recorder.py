@@ -91,3 +91,34 @@ async def test_given_the_new_outcomes_when_logged_then_the_real_store_keeps_them
         assert (logged.outcome, logged.customer_id) == (outcome, jane.id)
     finally:
         await store.close()
+
+
+async def test_given_an_after_hours_voicemail_and_a_callback_when_logged_then_every_acd_field_is_stored(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/switchboard.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    try:
+        recorder = CallRecorder(store, CallerCache(store))
+        runner = asyncio.create_task(recorder.run())
+        voicemail = replace(
+            record("c1"),
+            outcome=Outcome.VOICEMAIL,
+            priority=10,
+            after_hours=True,
+            on_call="Dr. Jones (backup)",
+            recording="vm-c1",
+        )
+        callback = replace(record("c2"), outcome=Outcome.UNREACHED, priority=5, callback_of=CallId("c1"))
+        recorder.notice(cmd.LogCall(voicemail))
+        recorder.notice(cmd.LogCall(callback))
+        await asyncio.wait_for(recorder.flush(), 5)
+        runner.cancel()
+        stored = [await store.get_call("c1"), await store.get_call("c2")]
+    finally:
+        await store.close()
+    assert [
+        None if c is None else (c.priority, c.after_hours, c.on_call, c.recording, c.callback_of)
+        for c in stored
+    ] == [(10, True, "Dr. Jones (backup)", "vm-c1", None), (5, False, None, None, "c1")]
