@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent_console.api.calls import FILTERS as CALL_FILTERS  # the handler's own list: one truth
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
 from agent_console.api.schemas import ref as _ref
 from routing.records import Outcome
@@ -41,19 +42,6 @@ def _path(name: str) -> Json:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-CALL_FILTERS = (
-    "since",
-    "until",
-    "line",
-    "did",
-    "source",
-    "queue",
-    "agent",
-    "outcome",
-    "customer_id",
-    "case_id",
-    "after_hours",
-)
 _TEXT = {"type": "string"}
 _NULLABLE = {"type": ["string", "null"]}
 _OBJECT = {"type": "object"}
