@@ -219,3 +219,19 @@ class CaseEventRow(Base):
     kind: Mapped[str] = mapped_column(String)
     changes: Mapped[str | None] = mapped_column(String)  # JSON: [[field, old, new], ...]
     comment: Mapped[str | None] = mapped_column(String)
+
+
+class UserRow(Base):
+    """A person who signs in: the console's agents and supervisors, and the API's people (crm_core.users)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String, index=True, unique=True)
+    name: Mapped[str] = mapped_column(String)
+    role: Mapped[str] = mapped_column(String)
+    password_hash: Mapped[str] = mapped_column(String)  # argon2id, in its own encoded form
+    agent_id: Mapped[str | None] = mapped_column(String)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

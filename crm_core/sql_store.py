@@ -8,6 +8,7 @@ hands out one part per concept, each implementing its own port:
     store.cases       SqlCases        open / update / comment / close / link_call / history / list
     store.calls       SqlCalls        record / wrap_up / query / export_csv
     store.customer_csv SqlCustomerCsv import_csv / export_csv
+    store.users       SqlUsers        add / get / list / set_password / disable / check (sign-in)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.migrate`` first, once, at startup.
@@ -32,6 +33,7 @@ from crm_core.sql_cases import SqlCases
 from crm_core.sql_customer_csv import SqlCustomerCsv
 from crm_core.sql_customers import SqlCustomers, insert_customer
 from crm_core.sql_database import Database, utc_now
+from crm_core.sql_users import SqlUsers
 from routing.records import CallRecord
 
 
@@ -49,6 +51,7 @@ class SqlStore:
         self.cases = SqlCases(self._db)
         self.calls = SqlCalls(self._db)
         self.customer_csv = SqlCustomerCsv(self._db)
+        self.users = SqlUsers(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:

@@ -24,6 +24,8 @@ DOMAIN_MODULES = {
     "customer_csv.py",
     "phones.py",
     "validation.py",
+    "users.py",
+    "passwords.py",
 }
 ALLOWED_FROM_ROUTING = {"routing.records", "routing.ids"}
 FORBIDDEN_PACKAGES = {"telephony", "agent_console", "switchboard"}

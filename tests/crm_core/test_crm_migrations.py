@@ -20,7 +20,7 @@ from crm_core.sql_store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 
-CRM_TABLES = {"customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events"}
+CRM_TABLES = {"customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users"}
 
 
 async def _inspect(url: str) -> tuple[set[str], dict[str, set[str]], list[object]]:
@@ -65,6 +65,7 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "orders": {"ix_orders_customer_id"},
         "cases": {"ix_cases_customer_id", "ix_cases_status", "ix_cases_owner"},
         "case_events": {"ix_case_events_case_id"},
+        "users": {"ix_users_username"},
     }
     assert differences == []
 
