@@ -31,6 +31,7 @@ class CallEntry:
     entered_at: float = 0.0
     rule_index: int = 0
     armed: int = 0  # the entry whose rule and announcement clocks run; they start when the call waits
+    max_wait_at: float | None = None  # when max wait ends, until its timer is set (Router._arm_max_wait)
     rule_due: bool = False  # a rule came due while the call was ringing someone
     visited: tuple[QueueId, ...] = ()
     held_for: AgentId | None = None  # sticky: waiting for this agent alone

@@ -85,6 +85,8 @@ class CallView:
     callback: bool
     after_hours: bool
     arrived_at: float
+    step: int = 0  # how many widening rules have applied
+    extra_queues: tuple[QueueId, ...] = ()  # queues whose agents may take it too (add-queue rules)
 
 
 class _Timer(NamedTuple):
@@ -168,7 +170,7 @@ class Router:
             return None
         return CallView(
             c.id, c.state, c.queue, c.priority, c.seq, c.held_for, c.agent, tuple(c.offers),
-            c.is_callback, c.after_hours, c.arrived_at,
+            c.is_callback, c.after_hours, c.arrived_at, c.step, c.extra,
         )  # fmt: skip
 
     def may_take(self, agent: AgentId, call: CallId) -> bool:
@@ -236,10 +238,11 @@ class Router:
 
     def _arrive_in(self, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
         """First entry into a queue: the max-wait clock starts, and the caller may be looked up."""
-        self._add_timer(at + self._plan.queues[queue].max_wait_s, "max-wait", call.id)
+        call.max_wait_at = at + self._plan.queues[queue].max_wait_s
         if call.caller_number is None or not self._plan.queues[queue].needs_caller_profile:
             return self._enter(call, queue, at)
         call.state = _S.IDENTIFYING  # not offered to anyone until the store answers or time runs out
+        self._arm_max_wait(call)
         out = self._enter(call, queue, at)
         if call.state is not _S.IDENTIFYING:
             return out  # the queue was full: the call went to voicemail or was ended
@@ -339,9 +342,9 @@ class Router:
         """The call has to wait: start its rule and announcement clocks for this queue entry.
 
         Started only once a call waits, not when it arrives: most calls meet a ready agent at once and
-        never need them. A rule already due (the call rang an agent past it) applies now. (Max wait is
-        the caller's total wait, so its clock starts on arrival.)
+        never need them. A rule already due (the call rang an agent past it) applies now.
         """
+        self._arm_max_wait(call)
         if call.armed == call.entry:
             return []
         call.armed = call.entry
@@ -356,6 +359,13 @@ class Router:
             return self._fire_rule(call, at)
         self._add_timer(due, "rule", call.id, call.entry)
         return []
+
+    def _arm_max_wait(self, call: CallEntry) -> None:
+        """Max wait counts from arrival, but its timer is only set once it could matter: when the call
+        waits, or rings someone past it. Most calls are answered first and never need it."""
+        if call.max_wait_at is not None:
+            self._add_timer(call.max_wait_at, "max-wait", call.id)
+            call.max_wait_at = None
 
     def _try_agent(self, agent_id: AgentId, at: float) -> list[cmd.Command]:
         """Give a ready agent the best waiting call of their most preferred queues."""
@@ -446,6 +456,8 @@ class Router:
         call.attempts += 1
         offer = OfferEntry(offer_id(call.id, call.attempts), call.id, agent, label, 0.0)
         offer.deadline = at + timeout_s + self._plan.offer_grace_s
+        if call.max_wait_at is not None and call.max_wait_at <= offer.deadline:
+            self._arm_max_wait(call)
         self._offers[offer.id] = offer
         call.offers[offer.id] = None
         self._add_timer(offer.deadline, "offer", offer.id)

@@ -167,7 +167,9 @@ class AcdMachine(RuleBasedStateMachine):
                 continue
             ahead = (other.priority, -other.seq) > (mine.priority, -mine.seq)
             still = self.router.call_view(other.call)
-            if ahead and still is not None and still.state is CallState.WAITING:
+            if still is None or (still.step, still.extra_queues) != (other.step, other.extra_queues):
+                continue  # a rule widened it within this event: it may not have been takeable yet
+            if ahead and still.state is CallState.WAITING:
                 assert not self.router.may_take(offer.agent, other.call), "FIFO within a priority broken"
 
     # --- the world ----------------------------------------------------------------------------------

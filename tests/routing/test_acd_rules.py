@@ -855,3 +855,22 @@ def test_given_a_new_day_in_the_centers_time_zone_then_calls_today_start_again()
     first = sc.offer_of("y1").agent
     sc.arrive("y2", at=after_midnight + 5)
     assert sc.offer_of("y2").agent != first  # one call each today: the other agent is next
+
+
+def test_given_a_call_that_waited_and_was_answered_when_max_wait_passes_then_nothing_happens() -> None:
+    sc = Scenario(plan({"a1": {}}, {"max_wait_s": 100.0}))
+    sc.log_in("a1", at=1)
+    sc.arrive("c1", at=5)  # waits: its max-wait clock is set
+    sc.ready("a1", at=10)
+    sc.answer("sb-c1-1", at=12)
+    assert sc.tick(200) == []
+    assert sc.router.call_state(CallId("c1")) is CallState.CONNECTED
+
+
+def test_given_a_call_rung_at_once_when_max_wait_is_shorter_than_the_ring_then_it_still_ends_on_time() -> (
+    None
+):
+    sc = Scenario(plan({"a1": {}}, {"max_wait_s": 10.0, "ring_timeout_s": 30.0}))
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=5)  # offered at once: the max-wait clock is set because the ring outlasts it
+    assert of_type(sc.tick(15), cmd.EndCall) == [cmd.EndCall(CallId("c1"), (CallId("c1"),), None, GOODBYE)]
