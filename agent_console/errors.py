@@ -2,8 +2,9 @@
 
     ConsoleError
     ├── BadMessage        the browser sent something that is not a valid protocol message
-    ├── NotLoggedIn       an action before a successful login on this connection
-    └── LoginFailed       unknown agent or wrong PIN
+    ├── NotLoggedIn       no session, or an ACD action before ``login`` on this connection
+    ├── Forbidden         the user's role may not send this message (``access.PERMISSIONS``)
+    └── NoAgent           the user acts as no agent id (a supervisor or admin without one)
 
 Router refusals (``routing.errors``) are mapped here too, so every error a console sees has a stable
 kebab-case ``error`` code: those strings are public API.
@@ -26,8 +27,12 @@ class NotLoggedIn(ConsoleError):
     code = "not-logged-in"
 
 
-class LoginFailed(ConsoleError):
-    code = "login-failed"
+class Forbidden(ConsoleError):
+    code = "forbidden"
+
+
+class NoAgent(ConsoleError):
+    code = "no-agent"
 
 
 def error_code(exc: Exception) -> str:

@@ -1,7 +1,7 @@
 """Websocket protocol v1: JSON objects with a ``type``. Parsing is strict; building is pure.
 
-Client -> server: ``login {agent, pin}``, ``ready``, ``pause {reason}``, ``logout``, ``ack {offer}``,
-``extend-wrap-up {seconds}``.
+Client -> server: ``login`` (join the ACD as the session's agent), ``ready``, ``pause {reason}``,
+``logout``, ``ack {offer}``, ``extend-wrap-up {seconds}``.
 Server -> client: ``hello``, ``state``, ``offer`` (the screen pop), ``offer-customer``, ``offer-withdrawn``,
 ``call-connected``, ``call-ended``, ``error``. See docs/console-protocol.md.
 """
@@ -27,8 +27,7 @@ Message = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    agent: str
-    pin: str
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,7 @@ ClientMessage = Login | Ready | Pause | Logout | Ack | ExtendWrapUp
 MAX_EXTENSION_S = 3600
 
 _FIELDS: dict[str, tuple[str, ...]] = {
-    "login": ("agent", "pin"),
+    "login": (),
     "ready": (),
     "pause": ("reason",),
     "logout": (),
@@ -95,7 +94,7 @@ def parse(raw: str) -> ClientMessage:
 
 def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
     if kind == "login":
-        return Login(data["agent"], data["pin"])
+        return Login()
     if kind == "pause":
         if not 0 < len(data["reason"]) <= MAX_REASON:
             raise BadMessage(f"pause reason must be 1 to {MAX_REASON} characters")
@@ -108,6 +107,15 @@ def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
             raise BadMessage(f"'extend-wrap-up' needs 'seconds': a whole number from 1 to {MAX_EXTENSION_S}")
         return ExtendWrapUp(seconds)
     return Ready() if kind == "ready" else Logout()
+
+
+_KINDS: dict[type, str] = {Login: "login", Ready: "ready", Pause: "pause", Logout: "logout", Ack: "ack",
+                           ExtendWrapUp: "extend-wrap-up"}  # fmt: skip
+
+
+def kind(message: ClientMessage) -> str:
+    """The wire ``type`` of a parsed message (what ``access.CONSOLE_ACTIONS`` is keyed by)."""
+    return _KINDS[type(message)]
 
 
 # --- server -> client ---------------------------------------------------------------------------

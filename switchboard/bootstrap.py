@@ -68,9 +68,7 @@ class Service:
         self.bus.subscribe(self.hub.notice)
         self.bus.subscribe(self.recorder.notice)
         self.loop.observers.append(self._prefetch_caller)
-        backend = ConsoleBackend(
-            self.loop.ask, self.router.agent_view, clock, settings.agent_pins, self.health
-        )
+        backend = ConsoleBackend(self.loop.ask, self.router.agent_view, clock, store.users, self.health)
         api = ApiConfig(store, settings.api_tokens, settings.region)
         self.web = create_app(self.hub, backend, api)
         self._tasks: list[asyncio.Task[None]] = []

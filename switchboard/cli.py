@@ -1,17 +1,18 @@
-"""``switchboard``: run the service, place a test call, manage customers, read the call log."""
+"""``switchboard``: run the service, place a test call, manage customers and users, read the call log."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
 import logging
 import os
 import signal
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, TextIO, cast
 
@@ -19,10 +20,11 @@ import structlog
 
 from config.settings import ConfigError, Settings, load
 from crm_core.customer_csv import RejectedLine
-from crm_core.errors import CrmError
+from crm_core.errors import CrmError, ValidationFailed
 from crm_core.migrate import upgrade_async
 from crm_core.phones import to_e164
 from crm_core.sql_store import SqlStore
+from crm_core.users import Role, User
 from switchboard.bootstrap import Service, normaliser
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -91,10 +93,33 @@ def _parser() -> argparse.ArgumentParser:
     dump_csv.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump_csv.set_defaults(func=_customers_export)
 
+    _users_parser(sub)
+
     calls = sub.add_parser("calls", help="print the newest calls of the call log as JSON lines")
     calls.add_argument("--limit", type=int, default=20)
     calls.set_defaults(func=_calls)
     return p
+
+
+def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = sub.add_parser("users", help="people who sign in to the console and the API (docs/access.md)")
+    cmds = users.add_subparsers(required=True)
+    stdin_help = "read the password from the first line of standard input instead of prompting"
+    add = cmds.add_parser("add", help="add a user; the password is prompted for")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[str(r) for r in Role])
+    add.add_argument("--agent", help="the ACD agent id the user acts as (required for agent, answering)")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    add.set_defaults(func=_users_add)
+    passwd = cmds.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    passwd.set_defaults(func=_users_passwd)
+    disable = cmds.add_parser("disable", help="stop a user from signing in (their sessions end too)")
+    disable.add_argument("username")
+    disable.set_defaults(func=_users_disable)
+    cmds.add_parser("list", help="print every user as JSON lines").set_defaults(func=_users_list)
 
 
 async def _serve(settings: Settings, _: argparse.Namespace) -> int:
@@ -205,6 +230,69 @@ async def _customers_export(settings: Settings, args: argparse.Namespace) -> int
         if target is not sys.stdout:
             target.close()
     return 0
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    """The new password, never echoed; None when the two prompts differ or stdin is empty."""
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        return line or None
+    first = getpass.getpass("New password: ")
+    return first if first == getpass.getpass("Repeat it: ") else None
+
+
+async def _with_users(settings: Settings, change: Callable[[SqlStore], Awaitable[object]]) -> int:
+    await upgrade_async(settings.database_url)
+    store = SqlStore.open(settings.database_url, settings.region)
+    try:
+        await change(store)
+    except ValidationFailed as exc:
+        print(f"switchboard: {exc.field}: {exc.reason}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    return 0
+
+
+def _user_json(user: User) -> str:
+    return json.dumps({
+        "username": user.username, "name": user.name, "role": str(user.role), "agent": user.agent,
+        "disabled": user.disabled, "created": user.created_at.isoformat(),
+        "updated": user.updated_at.isoformat(),
+    })  # fmt: skip
+
+
+async def _users_add(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    if password is None:
+        print("switchboard: no password given (or the two did not match)", file=sys.stderr)
+        return 2
+
+    async def add(store: SqlStore) -> None:
+        user = await store.users.add(args.username, password, args.role, agent=args.agent, name=args.name)
+        print(_user_json(user))
+
+    return await _with_users(settings, add)
+
+
+async def _users_passwd(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    if password is None:
+        print("switchboard: no password given (or the two did not match)", file=sys.stderr)
+        return 2
+    return await _with_users(settings, lambda store: store.users.set_password(args.username, password))
+
+
+async def _users_disable(settings: Settings, args: argparse.Namespace) -> int:
+    return await _with_users(settings, lambda store: store.users.disable(args.username))
+
+
+async def _users_list(settings: Settings, _: argparse.Namespace) -> int:
+    async def show(store: SqlStore) -> None:
+        for user in await store.users.list():
+            print(_user_json(user))
+
+    return await _with_users(settings, show)
 
 
 async def _calls(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@
 
 Codes are stable kebab-case strings and part of the public API (docs/api.md lists them):
 bad-json, invalid-input, invalid-phone-number, invalid-phone-kind, invalid-cursor, invalid-csv-header,
-invalid-encoding, too-large, unauthorized, not-found, method-not-allowed, conflict, internal-error.
+invalid-encoding, too-large, unauthorized, forbidden, bad-origin, not-found, method-not-allowed, conflict,
+internal-error.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The API's route table, its one middleware (authenticate, then map refusals) and ``create_api``."""
+"""The API's route table, its one middleware (authenticate, then map refusals) and ``create_api``;
+each route's action (who may call it) is in ``agent_console.access.API_ACTIONS``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from agent_console.access import API_ACTIONS
 from agent_console.api import accounts, calls, cases, customers, imports, openapi
-from agent_console.api.auth import PRINCIPAL, authenticate
+from agent_console.api.auth import PRINCIPAL, authenticate, guarded
 from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.api.errors import ApiError, from_crm, from_http, response
+from agent_console.login import UserOf
 from crm_core.errors import CrmError
 
 log = structlog.get_logger("api")
@@ -50,10 +53,13 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
+USER_OF: web.AppKey[UserOf] = web.AppKey("user_of")
+
+
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        request[PRINCIPAL] = authenticate(request, request.app[CONFIG].tokens)
+        request[PRINCIPAL] = await authenticate(request, request.app[CONFIG].tokens, request.app.get(USER_OF))
         return await handler(request)
     except ApiError as error:
         return response(error)
@@ -68,10 +74,13 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response(from_http(error))
 
 
-def create_api(api: ApiConfig) -> web.Application:
-    """The API as an aiohttp sub-application, to be mounted at ``PREFIX``."""
+def create_api(api: ApiConfig, user_of: UserOf | None = None) -> web.Application:
+    """The API as an aiohttp sub-application, to be mounted at ``PREFIX``; with ``user_of``, the console's
+    session cookie is accepted as well as the bearer tokens."""
     app = web.Application(middlewares=[_guard])
     app[CONFIG] = api
+    if user_of is not None:
+        app[USER_OF] = user_of
     for method, path, handler in ROUTES:
-        app.router.add_route(method, path, handler)
+        app.router.add_route(method, path, guarded(API_ACTIONS[method, path], handler))
     return app

@@ -1,8 +1,8 @@
-// The minimal agent console: log in, go ready, see the screen pop when the phone rings.
-// Plain ES module, no build step. Protocol: docs/console-protocol.md.
+// The minimal agent console: sign in, go ready, see the screen pop when the phone rings.
+// Plain ES module, no build step. Protocol: docs/console-protocol.md; sign-in: docs/access.md.
 const $ = (id) => document.getElementById(id);
 let ws;
-let credentials = null;
+let me = null; // who the session cookie says we are (GET /session, POST /login)
 let backoff = 500;
 let current = null; // the pop on screen
 
@@ -20,7 +20,7 @@ function showState(m) {
   const badge = $("state");
   badge.dataset.state = m.state;
   badge.textContent = m.reason ? `${m.state} (${m.reason})` : m.state;
-  $("login").hidden = m.state !== "logged-out" && credentials !== null;
+  $("login").hidden = me !== null;
   $("controls").hidden = m.state === "logged-out";
 }
 
@@ -44,7 +44,8 @@ function showPop(m) {
 }
 
 const handlers = {
-  hello: () => { if (credentials) send({ type: "login", ...credentials }); },
+  // The session says who we are; "login" only joins the ACD as our agent.
+  hello: () => { if (me?.agent) send({ type: "login" }); },
   state: showState,
   offer: (m) => {
     current = m;
@@ -69,20 +70,51 @@ function connect() {
     (handlers[m.type] ?? (() => log(`unknown message ${m.type}`)))(m);
   };
   ws.onclose = () => {
+    if (me === null) { $("connection").textContent = "signed out"; return; }
     $("connection").textContent = "reconnecting…";
-    setTimeout(connect, backoff);
+    setTimeout(resume, backoff);
     backoff = Math.min(backoff * 2, 10000);
   };
 }
 
-$("login").addEventListener("submit", (e) => {
+function signedIn(user) {
+  me = user;
+  $("who").textContent = user.agent ? `${user.name} (agent ${user.agent})` : `${user.name} (${user.role})`;
+  $("login").hidden = true;
+  connect();
+}
+
+function signedOut() {
+  me = null;
+  $("who").textContent = "";
+  $("login").hidden = false;
+  $("controls").hidden = true;
+  $("connection").textContent = "signed out";
+}
+
+// On load and after a dropped connection: still signed in? (The session may have expired.)
+async function resume() {
+  const r = await fetch("/session", { credentials: "same-origin" });
+  if (r.ok) signedIn(await r.json()); else signedOut();
+}
+
+$("login").addEventListener("submit", async (e) => {
   e.preventDefault();
   const form = new FormData(e.target);
-  credentials = { agent: form.get("agent"), pin: form.get("pin") };
-  $("who").textContent = `agent ${credentials.agent}`;
-  send({ type: "login", ...credentials });
+  const r = await fetch("/login", {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
+  });
+  const body = await r.json();
+  e.target.reset();
+  if (r.ok) { $("error").textContent = ""; signedIn(body); } else $("error").textContent = `${body.error}: ${body.message}`;
 });
 $("ready").addEventListener("click", () => send({ type: "ready" }));
 $("pause").addEventListener("click", () => send({ type: "pause", reason: $("reason").value }));
-$("logout").addEventListener("click", () => send({ type: "logout" }));
-connect();
+$("logout").addEventListener("click", async () => {
+  send({ type: "logout" });
+  await fetch("/logout", { method: "POST", credentials: "same-origin" });
+  signedOut();
+  ws?.close();
+});
+resume();

@@ -1,117 +1,15 @@
-"""The console's websocket with aiohttp's test client, over a real router (no PBX): login, actions,
-pops, hostile input."""
+"""The console's websocket with aiohttp's test client, over a real router (no PBX): sessions, origin,
+login, actions, pops, hostile input."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from agent_console.app import ConsoleBackend, create_app
-from agent_console.hub import ConsoleHub
-from crm_core.accounts import Account, AccountStatus
-from crm_core.model import CustomerCard
 from routing import events as ev
-from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
-from routing.plan import Agent, Did, Line, Plan, Queue
-from routing.router import Router
-from switchboard.bus import LocalBus
-from switchboard.runtime import RouterLoop
-
-Q = QueueId("q")
-PLAN = Plan(
-    dids={"+18005550101": Did("+18005550101", "radio", LineId("acme"))},
-    lines={LineId("acme"): Line(LineId("acme"), "Acme Service", Q)},
-    queues={Q: Queue(Q, "Acme")},
-    agents={AgentId("a1"): Agent(AgentId("a1"), "Alice", "Local/101@x", (Q,))},
-)
-JANE = CustomerCard(
-    7, "Jane Doe", "Doe Plumbing", None, "vip",
-    account=Account(Decimal("1250.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1)),
-)  # fmt: skip
-
-
-class FixedDirectory:
-    """Knows one customer, by number; ``slow`` makes it answer only when ``release`` is set."""
-
-    def __init__(self) -> None:
-        self.slow = False
-        self.release = asyncio.Event()
-        self.found: dict[CallId, CustomerCard | None] = {}
-        self.number_of: dict[CallId, str] = {}
-
-    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
-        if self.slow:
-            await self.release.wait()
-        self.found[call] = JANE if number == "+14155550123" else None
-        return self.found[call]
-
-    def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
-        if self.slow:
-            return False, None
-        # As the real cache: the lookup started at the call's arrival and has finished by ringing time.
-        return True, JANE if self.number_of.get(call) == "+14155550123" else None
-
-
-@dataclass
-class Console:
-    client: TestClient[Any, Any]
-    loop: RouterLoop
-    hub: ConsoleHub
-    now: list[float]
-    directory: FixedDirectory
-
-    async def ws(self, login: bool = True) -> Any:
-        ws = await self.client.ws_connect("/ws")
-        assert (await ws.receive_json())["type"] == "hello"
-        if login:
-            await ws.send_json({"type": "login", "agent": "a1", "pin": "1234"})
-            assert (await ws.receive_json())["type"] == "state"
-        return ws
-
-    def ring(self, caller: str = "+14155550123") -> None:
-        self.directory.number_of[CallId("c1")] = caller
-        self.loop.submit(ev.CallArrived(CallId("c1"), "+18005550101", caller, None, self.now[0]))
-        self.loop.submit(ev.OfferRinging(OfferId("sb-c1-1"), self.now[0] + 0.01))
-
-
-@pytest.fixture
-async def console() -> AsyncIterator[Console]:
-    now = [1000.0]
-    router = Router(PLAN)
-    bus = LocalBus()
-    loop = RouterLoop(router, lambda: now[0], bus, tick_s=3600)
-    directory = FixedDirectory()
-    hub = ConsoleHub(directory)
-    bus.subscribe(hub.notice)
-    backend = ConsoleBackend(loop.ask, router.agent_view, lambda: now[0], {AgentId("a1"): "1234"},
-                             lambda: {"ok": True})  # fmt: skip
-    task = asyncio.create_task(loop.run())
-    client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
-    await client.start_server()
-    yield Console(client, loop, hub, now, directory)
-    await client.close()
-    task.cancel()
-
-
-async def ready(ws: Any) -> None:
-    await ws.send_json({"type": "ready"})
-    assert (await next_of(ws, "state"))["state"] == "ready"
-
-
-async def next_of(ws: Any, kind: str) -> dict[str, Any]:
-    for _ in range(20):
-        message: dict[str, Any] = await ws.receive_json(timeout=2)
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind} message")
+from routing.ids import AgentId, CallId
+from tests.agent_console.harness import Console, next_of, ready
 
 
 async def test_given_a_ready_agent_when_the_phone_rings_then_the_pop_carries_customer_line_and_source(
@@ -170,16 +68,10 @@ async def test_given_a_withdrawn_pop_when_the_console_reconnects_then_it_is_not_
     assert (await again.receive_json(timeout=2))["type"] == "error"
 
 
-@pytest.mark.parametrize(
-    ("login", "code"),
-    [({"agent": "a1", "pin": "wrong"}, "login-failed"), ({"agent": "nobody", "pin": "1234"}, "login-failed")],
-)
-async def test_given_bad_credentials_when_logging_in_then_refused(
-    console: Console, login: dict[str, str], code: str
+async def test_given_a_session_when_acting_before_the_login_message_then_not_logged_in(
+    console: Console,
 ) -> None:
     ws = await console.ws(login=False)
-    await ws.send_json({"type": "login", **login})
-    assert (await ws.receive_json())["error"] == code
     await ws.send_json({"type": "ready"})
     assert (await ws.receive_json())["error"] == "not-logged-in"
 
@@ -194,8 +86,8 @@ async def test_given_bad_credentials_when_logging_in_then_refused(
         json.dumps({"type": "ready", "extra": 1}),
         json.dumps({"type": "pause", "reason": "x" * 41}),
         json.dumps({"type": "pause", "reason": 5}),
-        json.dumps({"type": "login", "agent": "a1"}),
-        json.dumps({"type": "login", "agent": "a1", "pin": "x" * 5000}),
+        json.dumps({"type": "login", "agent": "a1", "pin": "1234"}),  # the old login: the session says who
+        json.dumps({"type": "login", "agent": "a1" * 5000}),
         "\"'; DROP TABLE customers; --",
     ],
 )

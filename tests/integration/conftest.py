@@ -34,6 +34,7 @@ ARI_URL = os.environ.get("SWITCHBOARD_ARI_URL", "http://127.0.0.1:8088")
 ARI_USER = os.environ.get("SWITCHBOARD_ARI_USER", "switchboard")
 ARI_PASSWORD = os.environ.get("SWITCHBOARD_ARI_PASSWORD", "switchboard-test")
 AGENTS_CONTEXT = "switchboard-agents"
+PASSWORD = "integration-password"  # every test user's; the console signs in with it
 
 DIDS = {
     "+18005550101": "radio",
@@ -104,10 +105,25 @@ class Sandbox:
     app: str
     callers: list[str] = field(default_factory=list)
 
+    async def sign_in(self, agent: str) -> str:
+        """The session cookie of user ``agent`` (created on first use, acting as agent ``agent``).
+
+        The cookie is taken out of the shared client's jar, so each console holds its own session."""
+        if await self.service.store.users.get(agent) is None:
+            await self.service.store.users.add(agent, PASSWORD, "agent", agent=agent)
+        async with self.client.post("/login", json={"username": agent, "password": PASSWORD}) as r:
+            assert r.status == 200, await r.text()
+            session = r.cookies["sb_session"].value
+        self.client.session.cookie_jar.clear()
+        return session
+
     async def console(self, agent: str, ready: bool = True) -> Console:
-        console = Console(await self.client.ws_connect("/ws"))
+        session = await self.sign_in(agent)
+        origin = str(self.client.make_url("/")).rstrip("/")
+        ws = await self.client.ws_connect("/ws", origin=origin, headers={"Cookie": f"sb_session={session}"})
+        console = Console(ws)
         await console.expect("hello")
-        await console.send(type="login", agent=agent, pin=f"pin-{agent}")
+        await console.send(type="login")
         await console.expect("state", agent=agent)
         if ready:
             await console.send(type="ready")
@@ -201,7 +217,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
             caller_context="switchboard-caller",
             inbound_context="switchboard-inbound",
             plan=plan if plan is not None else make_plan(agents, **queue),
-            agent_pins={AgentId(a): f"pin-{a}" for a in agents},
+            agent_pins={},  # agents sign in as users of the store (Sandbox.sign_in)
         )
         service = await Service.open(settings)
         await service.start(http=False)

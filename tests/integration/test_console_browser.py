@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from tests.integration.conftest import SandboxFactory, phone
+from tests.integration.conftest import PASSWORD, SandboxFactory, phone
 from tests.support import unavailable
 
 pytestmark = pytest.mark.asterisk
@@ -38,12 +38,18 @@ async def test_given_an_agent_in_the_browser_when_a_customer_calls_then_the_pop_
     box = await sandbox({"alice": phone("101")})
     await box.service.store.add_customer("Jane Doe", [("415-555-0123", "mobile")], "Doe Plumbing", tier="vip")
     page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await box.service.store.users.add("alice", PASSWORD, "agent", agent="alice", name="Alice")
     await page.goto(str(box.client.make_url("/")))
-    await expect(page.locator("#connection")).to_have_text("connected")
-
-    await page.fill("input[name=agent]", "alice")
-    await page.fill("input[name=pin]", "pin-alice")
+    await expect(page.locator("#connection")).to_have_text("signed out")
+    await page.fill("input[name=username]", "alice")
+    await page.fill("input[name=password]", "not her password")
     await page.click("#login button[type=submit]")
+    await expect(page.locator("#error")).to_have_text("login-failed: wrong username or password")
+
+    await page.fill("input[name=username]", "alice")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login button[type=submit]")
+    await expect(page.locator("#connection")).to_have_text("connected")
     await expect(page.locator("#state")).to_have_text("not-ready (logged-in)")
     await page.click("#ready")
     await expect(page.locator("#state")).to_have_text("ready")

@@ -1,0 +1,86 @@
+"""Who may do what: the one table of actions and the roles allowed each, for the API and the console.
+
+Roles are the store's (``crm_core.users.Role``) plus ``api-token``, the role of a bearer token from the
+config (a machine integration, trusted with everything the API offers). ``docs/access.md`` prints this
+table; ``tests/agent_console/test_access_matrix.py`` proves every route and message type against it.
+"""
+
+from __future__ import annotations
+
+from crm_core.users import Role
+
+API_TOKEN = "api-token"
+PEOPLE = frozenset(str(r) for r in Role)
+STAFF = frozenset({str(Role.SUPERVISOR), str(Role.ADMIN), API_TOKEN})
+EVERYONE = PEOPLE | {API_TOKEN}
+
+# action -> the roles allowed it
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "api.schema": EVERYONE,
+    "customers.read": EVERYONE,
+    "customers.write": EVERYONE,  # create, edit contact details: an agent takes down a new caller
+    "customers.delete": STAFF,
+    "customers.anonymise": STAFF,
+    "customers.import": STAFF,
+    "accounts.read": EVERYONE,
+    "accounts.write": STAFF,  # balances, credit limits and orders are not the phone's to change
+    "cases.read": EVERYONE,
+    "cases.write": EVERYONE,
+    "calls.read": EVERYONE,
+    "calls.wrap-up": EVERYONE,  # the interaction: outcome notes, disposition, linked case
+    "calls.export": STAFF,
+    # The console acts as the user's agent id; a user without one is refused with ``no-agent``.
+    "console.acd": PEOPLE,
+}
+
+# (method, path under /api/v1) -> action
+API_ACTIONS: dict[tuple[str, str], str] = {
+    ("GET", "/openapi.json"): "api.schema",
+    ("POST", "/customers"): "customers.write",
+    ("GET", "/customers"): "customers.read",
+    ("POST", "/customers/import"): "customers.import",
+    ("GET", "/customers/by-number/{number}"): "customers.read",
+    ("GET", "/customers/{id}"): "customers.read",
+    ("PATCH", "/customers/{id}"): "customers.write",
+    ("DELETE", "/customers/{id}"): "customers.delete",
+    ("POST", "/customers/{id}/anonymise"): "customers.anonymise",
+    ("GET", "/customers/{id}/overview"): "customers.read",
+    ("GET", "/customers/{id}/account"): "accounts.read",
+    ("PATCH", "/customers/{id}/account"): "accounts.write",
+    ("GET", "/customers/{id}/orders"): "accounts.read",
+    ("POST", "/customers/{id}/orders"): "accounts.write",
+    ("POST", "/cases"): "cases.write",
+    ("GET", "/cases"): "cases.read",
+    ("GET", "/cases/{id}"): "cases.read",
+    ("PATCH", "/cases/{id}"): "cases.write",
+    ("POST", "/cases/{id}/comments"): "cases.write",
+    ("POST", "/cases/{id}/close"): "cases.write",
+    ("GET", "/calls"): "calls.read",
+    ("GET", "/calls/export.csv"): "calls.export",
+    ("PATCH", "/calls/{id}"): "calls.wrap-up",
+}
+
+# console message type -> action
+CONSOLE_ACTIONS: dict[str, str] = {
+    kind: "console.acd" for kind in ("login", "ready", "pause", "logout", "ack", "extend-wrap-up")
+}
+
+
+def authorize(role: str, action: str) -> bool:
+    """True when ``role`` may do ``action``; an unknown action is nobody's (a typo must not open a door)."""
+    return role in PERMISSIONS.get(action, frozenset())
+
+
+def markdown() -> str:
+    """The table as docs/access.md prints it (a test keeps the two identical)."""
+    roles = [*(str(r) for r in Role), API_TOKEN]
+    lines = [
+        "| action | " + " | ".join(roles) + " | routes / messages |",
+        "|---|" + "---|" * len(roles) + "---|",
+    ]
+    for action, allowed in PERMISSIONS.items():
+        where = [f"`{m} {p}`" for (m, p), a in API_ACTIONS.items() if a == action]
+        where += [f"`{kind}`" for kind, a in CONSOLE_ACTIONS.items() if a == action]
+        marks = " | ".join("yes" if r in allowed else "—" for r in roles)
+        lines.append(f"| `{action}` | {marks} | {', '.join(where)} |")
+    return "\n".join(lines) + "\n"

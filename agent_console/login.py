@@ -1,0 +1,116 @@
+"""Signing in over HTTP: ``POST /login``, ``POST /logout``, ``GET /session``, and who a request is.
+
+The cookie carries only the session id (``sessions``); every use looks the user up again, so a user
+disabled (or given another role) with ``switchboard users`` loses access on their next request without a
+restart. A failed login never says whether the username exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import web
+
+from agent_console.sessions import LoginThrottle, Sessions
+from crm_core.users import User
+
+log = structlog.get_logger("console")
+COOKIE = "sb_session"
+MAX_FIELD = 1024
+
+
+class UserCheck(Protocol):
+    """The parts of ``SqlUsers`` sign-in needs."""
+
+    async def check(self, username: str, password: str) -> User | None: ...
+
+    async def get(self, username: str) -> User | None: ...
+
+
+class Gate:
+    def __init__(self, users: UserCheck, sessions: Sessions, throttle: LoginThrottle) -> None:
+        self.users = users
+        self.sessions = sessions
+        self.throttle = throttle
+
+    async def user(self, request: web.Request) -> User | None:
+        """The signed-in, enabled user of ``request``'s session cookie, or None."""
+        session = self.sessions.get(request.cookies.get(COOKIE))
+        if session is None:
+            return None
+        user = await self.users.get(session.username)
+        if user is None or user.disabled:
+            self.sessions.end(session.id)
+            return None
+        return user
+
+    async def login(self, request: web.Request) -> web.Response:
+        username, password = await _credentials(request)
+        address = request.remote or "unknown"
+        if self.throttle.blocked(username, address):
+            log.warning("console.login-throttled", username=username, address=address)
+            return _refuse(429, "login-throttled", "too many failed logins; try again later")
+        user = await self.users.check(username, password)
+        if user is None:
+            self.throttle.failed(username, address)
+            log.info("console.login-failed", username=username, address=address)
+            return _refuse(401, "login-failed", "wrong username or password")
+        session = self.sessions.start(user.username)
+        response = web.json_response(_who(user))
+        response.set_cookie(COOKIE, session.id, httponly=True, samesite="Strict", secure=request.secure,
+                            path="/")  # fmt: skip
+        log.info("console.signed-in", username=user.username, role=str(user.role))
+        return response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        self.sessions.end(request.cookies.get(COOKIE))
+        response = web.json_response({"logged_out": True})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    async def whoami(self, request: web.Request) -> web.Response:
+        user = await self.user(request)
+        if user is None:
+            return _refuse(401, "not-logged-in", "log in first")
+        return web.json_response(_who(user))
+
+
+def same_origin(request: web.Request) -> bool:
+    """The browser's ``Origin`` names this server (scheme and host as the request arrived)."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    return parts.netloc.lower() == request.host.lower() and parts.scheme == request.scheme
+
+
+def _who(user: User) -> dict[str, object]:
+    return {"username": user.username, "name": user.name, "role": str(user.role), "agent": user.agent}
+
+
+def _refuse(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+async def _credentials(request: web.Request) -> tuple[str, str]:
+    try:
+        data = json.loads(await request.text())
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "bad-json", "message": "a JSON object is expected"}),
+            content_type="application/json",
+        ) from None
+    values = [data.get(k) if isinstance(data, dict) else None for k in ("username", "password")]
+    if not all(isinstance(v, str) and 0 < len(v) <= MAX_FIELD for v in values):
+        raise web.HTTPUnprocessableEntity(
+            text=json.dumps({"error": "invalid-input", "message": "username and password are required"}),
+            content_type="application/json",
+        )
+    return str(values[0]), str(values[1])
+
+
+UserOf = Callable[[web.Request], Awaitable[User | None]]

@@ -1,0 +1,161 @@
+"""Who may do what, proved end to end: every API route and every console message type, for every role.
+
+``EXPECTED`` is written out by hand (it is the specification); the tests check the one table in
+``agent_console.access`` against it, and then the running app against it, through a real store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from agent_console.access import API_ACTIONS, API_TOKEN, CONSOLE_ACTIONS, authorize, markdown
+from agent_console.api.context import ApiConfig
+from agent_console.api.routes import ROUTES
+from agent_console.app import ConsoleBackend, create_app
+from agent_console.hub import ConsoleHub
+from agent_console.protocol import _FIELDS
+from crm_core.migrate import upgrade_async
+from crm_core.sql_store import SqlStore
+from crm_core.users import Role
+from routing.router import Router
+from tests.agent_console.fakes import PASSWORD, FakeUsers, user
+from tests.agent_console.harness import PLAN, FixedDirectory, make_console
+
+TOKEN = "matrix-token"
+ALL = {"agent", "answering", "supervisor", "admin", API_TOKEN}
+STAFF = {"supervisor", "admin", API_TOKEN}
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("GET", "/openapi.json"): ALL,
+    ("POST", "/customers"): ALL,
+    ("GET", "/customers"): ALL,
+    ("POST", "/customers/import"): STAFF,
+    ("GET", "/customers/by-number/{number}"): ALL,
+    ("GET", "/customers/{id}"): ALL,
+    ("PATCH", "/customers/{id}"): ALL,
+    ("DELETE", "/customers/{id}"): STAFF,
+    ("POST", "/customers/{id}/anonymise"): STAFF,
+    ("GET", "/customers/{id}/overview"): ALL,
+    ("GET", "/customers/{id}/account"): ALL,
+    ("PATCH", "/customers/{id}/account"): STAFF,
+    ("GET", "/customers/{id}/orders"): ALL,
+    ("POST", "/customers/{id}/orders"): STAFF,
+    ("POST", "/cases"): ALL,
+    ("GET", "/cases"): ALL,
+    ("GET", "/cases/{id}"): ALL,
+    ("PATCH", "/cases/{id}"): ALL,
+    ("POST", "/cases/{id}/comments"): ALL,
+    ("POST", "/cases/{id}/close"): ALL,
+    ("GET", "/calls"): ALL,
+    ("GET", "/calls/export.csv"): STAFF,
+    ("PATCH", "/calls/{id}"): ALL,
+}
+CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in _FIELDS}
+ROLES = sorted(ALL)
+
+
+def test_every_route_and_message_type_has_an_action_and_an_expectation() -> None:
+    assert set(API_ACTIONS) == {(m, p) for m, p, _ in ROUTES} == set(EXPECTED)
+    assert set(CONSOLE_ACTIONS) == set(_FIELDS) == set(CONSOLE_EXPECTED)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_given_a_role_then_the_table_allows_exactly_the_expected_routes_and_messages(role: str) -> None:
+    assert {r for r, action in API_ACTIONS.items() if authorize(role, action)} == {
+        r for r, roles in EXPECTED.items() if role in roles
+    }
+    assert {k for k, action in CONSOLE_ACTIONS.items() if authorize(role, action)} == {
+        k for k, roles in CONSOLE_EXPECTED.items() if role in roles
+    }
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+    url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    for role in Role:
+        await store.users.add(f"{role}-user", PASSWORD, str(role), agent="a1")
+    router = Router(PLAN)
+
+    async def ask(_: object) -> list[Any]:
+        return []
+
+    backend = ConsoleBackend(ask, router.agent_view, lambda: 0.0, store.users, lambda: {})
+    app = create_app(ConsoleHub(FixedDirectory()), backend, ApiConfig(store, (TOKEN,), "US"))
+    test_client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await test_client.start_server()
+    yield test_client
+    await test_client.close()
+    await store.close()
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{number}", "4155550123").replace("{id}", "1")
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_given_a_role_when_calling_every_api_route_then_forbidden_exactly_where_expected(
+    client: TestClient[Any, Any], role: str
+) -> None:
+    origin = str(client.make_url("/")).rstrip("/")
+    headers = {"Origin": origin}
+    if role == API_TOKEN:
+        headers["Authorization"] = f"Bearer {TOKEN}"
+    else:
+        async with client.post("/login", json={"username": f"{role}-user", "password": PASSWORD}) as r:
+            assert r.status == 200
+    refused = set()
+    for method, path in EXPECTED:
+        async with client.request(method, f"/api/v1{_concrete(path)}", json={}, headers=headers) as r:
+            assert r.status != 401, (method, path)
+            if r.status == 403:
+                assert (await r.json())["error"] == "forbidden"
+                refused.add((method, path))
+    assert refused == {route for route, roles in EXPECTED.items() if role not in roles}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != API_TOKEN])
+@pytest.mark.parametrize("kind", sorted(_FIELDS))
+async def test_given_a_role_when_sending_a_console_message_then_allowed_as_expected(
+    role: str, kind: str
+) -> None:
+    async with make_console(FakeUsers(user("u", Role(role), "a1"))) as console:
+        assert (await console.sign_in("u"))[0] == 200
+        ws = await console.client.ws_connect("/ws", origin=console.origin)
+        await ws.receive_json()  # hello
+        message = {"type": kind, **{f: ("x" if f != "seconds" else 5) for f in _FIELDS[kind]}}
+        await ws.send_json(message)
+        await ws.send_json({"type": "end-of-test"})  # its bad-message reply marks the end of the replies
+        replies = []
+        while not replies or replies[-1].get("error") != "bad-message":
+            replies.append(await ws.receive_json(timeout=2))
+        forbidden = any(r.get("error") == "forbidden" for r in replies)
+        assert forbidden == (role not in CONSOLE_EXPECTED[kind]), replies
+
+
+def test_the_docs_print_the_table_the_code_uses() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "access.md").read_text(encoding="utf-8")
+    assert markdown() in docs
+
+
+async def test_given_a_session_when_changing_through_the_api_from_another_origin_then_bad_origin(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.post("/login", json={"username": "admin-user", "password": PASSWORD}) as r:
+        assert r.status == 200
+    async with client.post("/api/v1/cases", json={}, headers={"Origin": "http://evil.example"}) as r:
+        assert (r.status, (await r.json())["error"]) == (403, "bad-origin")
+    async with client.get("/api/v1/cases", headers={"Origin": "http://evil.example"}) as r:
+        assert r.status == 200  # reading is safe: SameSite=Strict keeps the cookie off cross-site requests
+
+
+async def test_given_no_token_and_no_session_when_calling_the_api_then_unauthorized(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.get("/api/v1/customers") as r:
+        assert (r.status, (await r.json())["error"]) == (401, "unauthorized")
