@@ -12,9 +12,8 @@ def _json(schema: Json, description: str = "OK") -> Json:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-ERRORS = {
-    code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "404", "409", "413", "422")
-}
+_REFUSALS = ("400", "401", "403", "404", "409", "413", "422")
+ERRORS = {code: {"$ref": "#/components/responses/Error"} for code in _REFUSALS}
 
 
 def _op(
@@ -50,7 +49,7 @@ DOCUMENT: Json = {
     "openapi": "3.1.0",
     "info": {"title": "Switchboard customer API", "version": "1"},
     "servers": [{"url": "/api/v1"}],
-    "security": [{"bearer": []}],
+    "security": [{"bearer": []}, {"session": []}],  # who may call what: docs/access.md
     "paths": {
         "/openapi.json": {"get": _op("This document", _json(_OBJECT))},
         "/customers": {
@@ -159,7 +158,10 @@ DOCUMENT: Json = {
         },
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "sb_session"},  # POST /login
+        },
         "responses": {"Error": _json(_ref("Error"), "Refused: `error` is a stable code (docs/api.md)")},
         "parameters": {
             "q": _query("q", description="text found in name, company or e-mail"),
