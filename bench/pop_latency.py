@@ -59,6 +59,7 @@ ARI_PASSWORD = os.environ.get("SWITCHBOARD_ARI_PASSWORD", "switchboard-test")
 AUTH = {"Authorization": aiohttp.encode_basic_auth(ARI_USER, ARI_PASSWORD)}
 
 DIDS = ("+18005550101", "+18005550102", "+18005550103", "+18005550104")
+PASSWORD = "bench-only-password"  # the consoles' users, in a throwaway store
 KNOWN_CALLERS = 100  # customers in the store; caller numbers cycle over twice as many, so half are known
 RING_TIMEOUT_S = 15
 QUEUE_TIMEOUT_S = 60  # Queue(bench,,,,60) in the sandbox's switchboard-appqueue context
@@ -390,7 +391,7 @@ async def hang_up_leftovers(http: aiohttp.ClientSession, tag: str, limit_s: floa
 def service_config(app: str, db: Path, port: int, agents: Sequence[str]) -> str:
     dids = "".join(f'd{n[-3:]} = "{n}"\n' for n in DIDS)
     tables = "".join(f'\n[agents.{a}]\nname = "Agent {a}"\nendpoint = "Local/{a}@switchboard-agents/n"\n'
-                     f'queues = ["bench"]\npin = "pin-{a}"\n' for a in agents)  # fmt: skip
+                     f'queues = ["bench"]\n' for a in agents)  # fmt: skip
     return (f'region = "US"\n\n[ari]\nurl = "{ARI_URL}"\nuser = "{ARI_USER}"\npassword = "{ARI_PASSWORD}"\n'
             f'app = "{app}"\n\n[database]\nurl = "sqlite+aiosqlite:///{db}"\n\n'
             f'[http]\nhost = "127.0.0.1"\nport = {port}\n\n'
@@ -399,14 +400,17 @@ def service_config(app: str, db: Path, port: int, agents: Sequence[str]) -> str:
             f'[lines.bench.dids]\n{dids}{tables}')  # fmt: skip
 
 
-async def seed_customers(db_url: str) -> str:
-    """Half the callers are known customers, so pops carry a record as they would in production."""
+async def seed_customers(db_url: str, agents: Sequence[str]) -> str:
+    """A user per agent (the consoles sign in), and half the callers known customers, so pops carry a
+    record as they would in production."""
     sys.path.insert(0, str(ROOT))
     from crm_core.migrate import upgrade_async
     from crm_core.sql_store import SqlStore
 
     await upgrade_async(db_url)
     store = SqlStore.open(db_url, "US")
+    for agent in agents:
+        await store.users.add(agent, PASSWORD, "agent", agent=agent)
     try:
         for i in range(KNOWN_CALLERS):
             phones = [(f"+1415555{2 * i:04d}", "mobile")]
@@ -434,13 +438,14 @@ class Service:
         self.log = workdir / "service.log"
         self.proc: asyncio.subprocess.Process | None = None
         self.customers = ""
+        self.agents = agents
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, http: aiohttp.ClientSession) -> None:
-        self.customers = await seed_customers(f"sqlite+aiosqlite:///{self.db}")
+        self.customers = await seed_customers(f"sqlite+aiosqlite:///{self.db}", self.agents)
         with self.log.open("wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command, "--config", str(self.config), "serve", cwd=ROOT, stdout=log, stderr=log
@@ -480,9 +485,13 @@ class Consoles:
         await asyncio.gather(*(self._login(self.http, url, a) for a in agents))
 
     async def _login(self, http: aiohttp.ClientSession, url: str, agent: str) -> None:
-        ws = await http.ws_connect(f"{url}/ws")
+        async with http.post(f"{url}/login", json={"username": agent, "password": PASSWORD}) as resp:
+            resp.raise_for_status()
+            session = resp.cookies["sb_session"].value
+        http.cookie_jar.clear()  # one shared client: each console sends its own session explicitly
+        ws = await http.ws_connect(f"{url}/ws", origin=url, headers={"Cookie": f"sb_session={session}"})
         self.sockets.append(ws)
-        await ws.send_json({"type": "login", "agent": agent, "pin": f"pin-{agent}"})
+        await ws.send_json({"type": "login"})
         await self._until(ws, lambda m: m["type"] == "state" and m.get("agent") == agent)
         await ws.send_json({"type": "ready"})
         await self._until(ws, lambda m: m["type"] == "state" and m.get("state") == "ready")

@@ -45,22 +45,25 @@ QUEUE_KEYS = (
     "no_answer", "voicemail_max_s",
 )  # fmt: skip
 LINE_KEYS = ("name", "queue", "dids", "hours", "after_hours")
-AGENT_KEYS = ("name", "endpoint", "queues", "penalties", "skills", "pin")
+AGENT_KEYS = ("name", "endpoint", "queues", "penalties", "skills")
 ROUTING_KEYS = ("identify_timeout_s", "offer_grace_s", "pause_reasons", "timezone")
 WHEN_FULL = (Action.VOICEMAIL, Action.HANG_UP, Action.MOVE)
 NEEDS_QUEUE = (Action.MOVE, Action.ADD_QUEUE)
 
 
-def plan(raw: Mapping[str, Any], normalise: Normalise) -> tuple[Plan, dict[AgentId, str]]:
+def plan(raw: Mapping[str, Any], normalise: Normalise) -> Plan:
     found = tables(raw, "queues")
     names = {QueueId(key) for key in found}
     queues = {QueueId(key): _queue(key, q, names) for key, q in found.items()}
     lines, dids = _lines(tables(raw, "lines"), queues, normalise)
     agents: dict[AgentId, Agent] = {}
-    pins: dict[AgentId, str] = {}
     for key, a in tables(raw, "agents").items():
+        if "pin" in a:  # said plainly, rather than as an unknown key: older configs had one
+            raise ConfigError(
+                f"agents.{key}.pin: console PINs were replaced by user accounts; remove it and run "
+                f"`switchboard users add <name> --role agent --agent {key}`"
+            )
         agents[AgentId(key)] = _agent(key, a, names)
-        pins[AgentId(key)] = string(a, "pin", None, f"agents.{key}.")
     routing = table(raw, "routing")
     known_keys(routing, ROUTING_KEYS, "routing.")
     return Plan(
@@ -72,7 +75,7 @@ def plan(raw: Mapping[str, Any], normalise: Normalise) -> tuple[Plan, dict[Agent
         identify_timeout_s=positive(routing.get("identify_timeout_s", 1), "routing.identify_timeout_s"),
         pause_reasons=strings(routing, "pause_reasons", DEFAULT_PAUSE_REASONS, "routing."),
         timezone=zone(routing.get("timezone", "UTC"), "routing.timezone"),
-    ), pins
+    )
 
 
 def _queue(key: str, q: Mapping[str, Any], names: Collection[QueueId]) -> Queue:

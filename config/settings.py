@@ -18,7 +18,6 @@ from typing import Any
 
 from config.plan import Normalise, plan
 from config.values import ConfigError, string, table, whole
-from routing.ids import AgentId
 from routing.plan import Plan
 
 __all__ = ["AriSettings", "ConfigError", "Normalise", "Settings", "load", "parse"]
@@ -44,7 +43,6 @@ class Settings:
     caller_context: str  # dialplan context the caller's side of `switchboard call` waits in
     inbound_context: str  # dialplan context whose extensions are the DIDs
     plan: Plan
-    agent_pins: Mapping[AgentId, str]
     api_tokens: tuple[str, ...] = ()  # bearer tokens the customer API accepts; none: the API refuses all
     source: Path | None = None
 
@@ -73,7 +71,7 @@ def parse(
     database_url = env.get("SWITCHBOARD_DATABASE_URL") or string(
         db, "url", "sqlite+aiosqlite:///switchboard.db"
     )
-    plan_, pins = plan(raw, normalise_for(region))
+    plan_ = plan(raw, normalise_for(region))
     return Settings(
         ari=AriSettings(
             url=env.get("SWITCHBOARD_ARI_URL") or string(ari, "url", "http://127.0.0.1:8088", "ari."),
@@ -89,7 +87,6 @@ def parse(
         caller_context=string(ari, "caller_context", "switchboard-caller"),
         inbound_context=string(ari, "inbound_context", "switchboard-inbound"),
         plan=plan_,
-        agent_pins=pins,
         api_tokens=_api_tokens(table(raw, "api"), env),
     )
 

@@ -40,7 +40,7 @@ def plan_of(
         "ari": {"password": "secret"},
         "queues": {"q": {"name": "Q", **(queue or {})}, "other": {}},
         "lines": {"acme": {"queue": "q", "dids": {"radio": "8005550101"}, **(line or {})}},
-        "agents": {"1001": {"endpoint": "PJSIP/1001", "queues": ["q"], "pin": "1", **(agent or {})}},
+        "agents": {"1001": {"endpoint": "PJSIP/1001", "queues": ["q"], **(agent or {})}},
     }
     if routing is not None:
         raw["routing"] = routing

@@ -16,7 +16,7 @@ MINIMAL = {
     "ari": {"password": "secret"},
     "queues": {"q": {"name": "Q"}},
     "lines": {"acme": {"name": "Acme", "queue": "q", "dids": {"radio": "(800) 555-0101"}}},
-    "agents": {"1001": {"endpoint": "PJSIP/1001", "queues": ["q"], "pin": "1"}},
+    "agents": {"1001": {"endpoint": "PJSIP/1001", "queues": ["q"]}},
 }
 
 
@@ -65,13 +65,16 @@ def broken(**changes: object) -> dict[str, object]:
             ),
             "already on line 'a'",
         ),
-        (broken(agents={"1": {"endpoint": "PJSIP/1", "queues": ["zz"], "pin": "1"}}), "agents.1.queues"),
-        (broken(agents={"1": {"queues": ["q"], "pin": "1"}}), "agents.1.endpoint"),
-        (broken(agents={"1": {"endpoint": "PJSIP/1", "queues": ["q"]}}), "agents.1.pin"),
+        (broken(agents={"1": {"endpoint": "PJSIP/1", "queues": ["zz"]}}), "agents.1.queues"),
+        (broken(agents={"1": {"queues": ["q"]}}), "agents.1.endpoint"),
         (broken(queues={"q": {"ring_timeout_s": 0}}), "queues.q.ring_timeout_s"),
         (broken(queues={"q": {"max_wait_s": "long"}}), "queues.q.max_wait_s"),
         (broken(queues=["q"]), "queues must be a table"),
         (broken(ari={}), "ari.password"),
+        (
+            broken(agents={"1": {"endpoint": "PJSIP/1", "queues": ["q"], "pin": "1"}}),
+            "agents.1.pin: console PINs",
+        ),
         (
             broken(ari={"password": "x", "outbound_endpoint": "PJSIP/trunk"}),
             "ari.outbound_endpoint: must contain",

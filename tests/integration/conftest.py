@@ -217,7 +217,6 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
             caller_context="switchboard-caller",
             inbound_context="switchboard-inbound",
             plan=plan if plan is not None else make_plan(agents, **queue),
-            agent_pins={},  # agents sign in as users of the store (Sandbox.sign_in)
         )
         service = await Service.open(settings)
         await service.start(http=False)
