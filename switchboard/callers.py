@@ -25,7 +25,11 @@ class CallerCache:
             self._lookups[call] = asyncio.create_task(self._find(number))
 
     async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
-        self.prefetch(call, number)
+        if call not in self._lookups:
+            # Never prefetched (a callback's leg), or the call is over and forgotten: look up without
+            # keeping it, or a late question (a pop, an identification) would leave an entry for good.
+            return await self._find(number)
+        self.prefetch(call, number)  # starts a failed lookup again
         return await asyncio.shield(self._lookups[call])
 
     def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
