@@ -160,9 +160,6 @@ class Router:
         waiting = [c for c in calls if c.state in (_S.WAITING, _S.IDENTIFYING)]
         return [c.id for c in sorted(waiting, key=CallEntry.order)]
 
-    def priority(self, call: CallId) -> int:
-        return self._calls[call].priority
-
     def call_view(self, call: CallId) -> CallView | None:
         """A read-only snapshot of a call in progress; None once it is over."""
         c = self._calls.get(call)
