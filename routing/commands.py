@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from routing.ids import AgentId, BridgeId, CallId, LineId, OfferId, QueueId
@@ -154,6 +155,37 @@ class AgentStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class CallHeld:
+    """The caller was put on hold (``held``) or taken off it; the console shows which."""
+
+    agent: AgentId
+    call: CallId
+    held: bool
+    at: float
+
+
+class EscalationStatus(enum.StrEnum):
+    RINGING = "ringing"  # ``person`` is being rung now; the caller is on hold
+    ANSWERED = "answered"  # ``person`` took the caller; the agent is out of the call
+    FAILED = "failed"  # nobody answered; the caller is back with the agent
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationUpdate:
+    """How an escalation to the line's on-call chain is going, for the agent who started it.
+
+    ``attempts``: (person, what happened) for everyone rung so far, e.g. ("Dr. Smith", "no-answer").
+    """
+
+    agent: AgentId
+    call: CallId
+    status: EscalationStatus
+    person: str | None
+    attempts: tuple[tuple[str, str], ...]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class LogCall:
     record: CallRecord
 
@@ -170,5 +202,14 @@ PbxCommand = (
     | TakeMessage
     | DialCustomer
 )
-NoticeCommand = PopScreen | WithdrawOffer | CallConnected | AgentStateChanged | LogCall | IdentifyCaller
+NoticeCommand = (
+    PopScreen
+    | WithdrawOffer
+    | CallConnected
+    | AgentStateChanged
+    | LogCall
+    | IdentifyCaller
+    | CallHeld
+    | EscalationUpdate
+)
 Command = PbxCommand | NoticeCommand

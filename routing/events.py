@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from routing.ids import AgentId, CallId, OfferId
@@ -120,6 +121,51 @@ class WrapUpExtended:
     at: float
 
 
+# --- from the agent's console, during a call ------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AgentHungUp:
+    """The agent ends their call from the console (the phone's own hang-up arrives as ``OfferEnded``)."""
+
+    agent: AgentId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequested:
+    agent: AgentId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeRequested:
+    agent: AgentId
+    at: float
+
+
+class TransferKind(enum.StrEnum):
+    QUEUE = "queue"  # target: a queue id; the caller waits there like a new arrival of that queue
+    AGENT = "agent"  # target: an agent id, who must be ready
+    NUMBER = "number"  # target: an outside number (E.164 once the shell has normalised it)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """A blind transfer: the agent lets go of the caller, who goes to ``target``."""
+
+    agent: AgentId
+    kind: TransferKind
+    target: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRequested:
+    """The answering service escalates the caller to the line's on-call chain."""
+
+    agent: AgentId
+    at: float
+
+
 @dataclass(frozen=True, slots=True)
 class Tick:
     at: float
@@ -141,5 +187,10 @@ Event = (
     | AgentPaused
     | AgentLoggedOut
     | WrapUpExtended
+    | AgentHungUp
+    | HoldRequested
+    | ResumeRequested
+    | TransferRequested
+    | EscalationRequested
     | Tick
 )

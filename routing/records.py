@@ -15,6 +15,7 @@ class Outcome(enum.StrEnum):
     VOICEMAIL = "voicemail"  # the caller was sent to leave a message
     CALLBACK = "callback"  # the caller chose to be called back; the callback is a call of its own
     UNREACHED = "unreached"  # a callback the customer did not pick up
+    TRANSFERRED = "transferred"  # the agent passed the caller on (a queue, an agent, a number, on-call)
 
 
 class Party(enum.StrEnum):
