@@ -34,3 +34,12 @@ def is_callback_leg(channel_id: str) -> bool:
 
 def recording_name(call: CallId) -> str:
     return f"sb-vm-{call}"
+
+
+def segment_id(call: CallId, part: int) -> CallId:
+    """The call-log id of the ``part``-th stretch of ``call`` an agent handed on (a transfer, an escalation).
+
+    The caller's channel keeps ``call``; each agent who let go of the caller gets a record of their own,
+    so every agent's talk time is counted, and the record of the call as a whole stays under ``call``.
+    """
+    return CallId(f"{call}~{part}")

@@ -46,6 +46,7 @@ class CallRecord:
     on_call: str | None = None  # the on-call person who took an after-hours call
     recording: str | None = None  # the message left, for voicemail
     callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
+    part_of: CallId | None = None  # for an agent's stretch of a transferred call: that call (ids.segment_id)
 
     @property
     def wait_s(self) -> float:
