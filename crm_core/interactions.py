@@ -100,6 +100,7 @@ CALL_CSV_COLUMNS = (
     "on_call",
     "recording",
     "callback_of",
+    "part_of",
 )
 
 
@@ -134,6 +135,7 @@ def call_csv_fields(call: LoggedCall) -> list[str]:
         opt(call.on_call),
         opt(call.recording),
         opt(call.callback_of),
+        opt(call.part_of),
     ]
 
 

@@ -75,6 +75,7 @@ class LoggedCall:
     on_call: str | None = None  # the on-call person who took an after-hours call
     recording: str | None = None  # the message left, for voicemail
     callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
+    part_of: CallId | None = None  # for one agent's stretch of a call they handed on: that call
 
     @classmethod
     def from_record(cls, record: CallRecord, customer_id: int | None) -> LoggedCall:
@@ -103,6 +104,7 @@ class LoggedCall:
             on_call=record.on_call,
             recording=record.recording,
             callback_of=record.callback_of,
+            part_of=record.part_of,
         )
 
 

@@ -159,6 +159,8 @@ class CallRow(Base):
     on_call: Mapped[str | None] = mapped_column(String)  # who of the on-call chain took the call
     recording: Mapped[str | None] = mapped_column(String)  # the message left, for voicemail
     callback_of: Mapped[str | None] = mapped_column(String)  # for a callback: the call that asked for it
+    # Since 0005: for one agent's stretch of a call they handed on, the call it was part of.
+    part_of: Mapped[str | None] = mapped_column(String, index=True)
 
 
 class AccountRow(Base):
@@ -235,3 +237,16 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AgentStateRow(Base):
+    """One interval an agent spent in one state (since 0005); ``ended_at`` is None while it runs."""
+
+    __tablename__ = "agent_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String, index=True)
+    state: Mapped[str] = mapped_column(String)
+    reason: Mapped[str | None] = mapped_column(String)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -4,7 +4,8 @@ Callers (the screen pop, the call logger, the HTTP API and the command line) dep
 ``SqlStore``, so a hand-written fake stands in for the database in their tests. ``SqlStore`` implements
 ``CustomerDirectory``, ``CallLog`` and ``CallerHistory``; its parts implement the rest
 (``store.customers`` is ``Customers``, ``store.accounts`` is ``Accounts``, ``store.cases`` is ``Cases``,
-``store.calls`` is ``CallHistory``, ``store.customer_csv`` is ``CustomerTransfer``). Every method raises
+``store.calls`` is ``CallHistory``, ``store.customer_csv`` is ``CustomerTransfer``,
+``store.agent_states`` is ``AgentStateLog``). Every method raises
 only the ``CrmError`` subclasses its docstring in the ``sql_*`` module names, and never writes part of a
 request.
 """
@@ -12,9 +13,11 @@ request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from crm_core.accounts import Account, AccountChanges
+from crm_core.agent_states import AgentInterval
 from crm_core.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
 from crm_core.customer_csv import ImportSummary, RejectedLine
 from crm_core.customers import Customer, CustomerChanges, CustomerDraft
@@ -139,3 +142,13 @@ class CustomerTransfer(Protocol):
     ) -> ImportSummary: ...
 
     def export_csv(self, *, chunk: int = 1_000) -> AsyncIterator[str]: ...
+
+
+class AgentStateLog(Protocol):
+    async def change(self, agent: str, state: str, reason: str | None, at: datetime) -> None: ...
+
+    async def close_all(self, at: datetime) -> int: ...
+
+    async def between(
+        self, since: datetime, until: datetime, agents: Sequence[str] | None = None
+    ) -> list[AgentInterval]: ...

@@ -221,6 +221,7 @@ def call_columns(call: LoggedCall) -> dict[str, object]:
         "on_call": call.on_call,
         "recording": call.recording,
         "callback_of": call.callback_of,
+        "part_of": call.part_of,
     }
 
 
@@ -252,4 +253,5 @@ def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
         on_call=row.on_call,
         recording=row.recording,
         callback_of=None if row.callback_of is None else CallId(row.callback_of),
+        part_of=None if row.part_of is None else CallId(row.part_of),
     )

@@ -9,6 +9,7 @@ hands out one part per concept, each implementing its own port:
     store.calls       SqlCalls        record / wrap_up / query / export_csv
     store.customer_csv SqlCustomerCsv import_csv / export_csv
     store.users       SqlUsers        add / get / list / set_password / disable / check (sign-in)
+    store.agent_states SqlAgentStates change / close_all / between (agent state intervals)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.migrate`` first, once, at startup.
@@ -28,6 +29,7 @@ from crm_core.model import CustomerCard, LoggedCall
 from crm_core.overview import CustomerOverview
 from crm_core.phones import phone_numbers
 from crm_core.sql_accounts import SqlAccounts
+from crm_core.sql_agent_states import SqlAgentStates
 from crm_core.sql_calls import SqlCalls
 from crm_core.sql_cases import SqlCases
 from crm_core.sql_customer_csv import SqlCustomerCsv
@@ -52,6 +54,7 @@ class SqlStore:
         self.calls = SqlCalls(self._db)
         self.customer_csv = SqlCustomerCsv(self._db)
         self.users = SqlUsers(self._db)
+        self.agent_states = SqlAgentStates(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:
@@ -112,4 +115,5 @@ def _implements_the_ports(store: SqlStore) -> tuple[object, ...]:
     cases: ports.Cases = store.cases
     history: ports.CallHistory = store.calls
     transfer: ports.CustomerTransfer = store.customer_csv
-    return directory, log, callers, view, customers, accounts, cases, history, transfer
+    states: ports.AgentStateLog = store.agent_states
+    return directory, log, callers, view, customers, accounts, cases, history, transfer, states

@@ -116,7 +116,7 @@ RESPONSES: Json = {
             "offers": {"type": "integer", "minimum": 0}, "wait_s": SECONDS, "talk_s": SECONDS,
             "customer_id": NULLABLE_INTEGER, "disposition": NULLABLE, "agent_notes": NULLABLE,
             "case_id": NULLABLE_INTEGER, "priority": INTEGER, "after_hours": {"type": "boolean"},
-            "on_call": NULLABLE, "recording": NULLABLE, "callback_of": NULLABLE,
+            "on_call": NULLABLE, "recording": NULLABLE, "callback_of": NULLABLE, "part_of": NULLABLE,
         }
     ),
     "CallPage": page("Call"),

@@ -90,7 +90,7 @@ def call(c: LoggedCall) -> Json:
         "offers": c.offers, "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
         "customer_id": c.customer_id, "disposition": c.disposition, "agent_notes": c.agent_notes,
         "case_id": c.case_id, "priority": c.priority, "after_hours": c.after_hours, "on_call": c.on_call,
-        "recording": c.recording, "callback_of": c.callback_of,
+        "recording": c.recording, "callback_of": c.callback_of, "part_of": c.part_of,
     }  # fmt: skip
 
 

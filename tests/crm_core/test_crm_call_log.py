@@ -81,6 +81,7 @@ async def test_given_call_with_every_optional_field_empty_when_recorded_then_rea
         {"outcome": Outcome.VOICEMAIL, "recording": "vm-1700000000.42"},
         {"outcome": Outcome.CALLBACK},
         {"outcome": Outcome.UNREACHED, "callback_of": CallId("1699999000.1")},
+        {"call": CallId("1.5~1"), "outcome": Outcome.TRANSFERRED, "part_of": CallId("1.5")},
     ],
 )
 async def test_given_call_with_an_acd_field_when_recorded_then_read_back_with_it(

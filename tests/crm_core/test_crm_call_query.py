@@ -125,7 +125,8 @@ async def test_given_unknown_outcome_when_querying_then_message_lists_every_outc
 
     assert raised.value.field == "outcome"
     assert (
-        raised.value.reason == "must be one of answered, abandoned, no-agent, voicemail, callback, unreached"
+        raised.value.reason
+        == "must be one of answered, abandoned, no-agent, voicemail, callback, unreached, transferred"
     )
 
 

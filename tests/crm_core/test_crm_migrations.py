@@ -20,7 +20,10 @@ from crm_core.sql_store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 
-CRM_TABLES = {"customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users"}
+CRM_TABLES = {
+    "customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users",
+    "agent_states",
+}  # fmt: skip
 
 
 async def _inspect(url: str) -> tuple[set[str], dict[str, set[str]], list[object]]:
@@ -60,12 +63,14 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
             "ix_calls_agent_id",
             "ix_calls_arrived_at",
             "ix_calls_case_id",
+            "ix_calls_part_of",
         },
         "accounts": set(),
         "orders": {"ix_orders_customer_id"},
         "cases": {"ix_cases_customer_id", "ix_cases_status", "ix_cases_owner"},
         "case_events": {"ix_case_events_case_id"},
         "users": {"ix_users_username"},
+        "agent_states": {"ix_agent_states_agent_id", "ix_agent_states_started_at"},
     }
     assert differences == []
 
@@ -157,7 +162,7 @@ async def test_given_a_call_logged_at_0002_when_upgraded_then_it_reads_with_the_
     columns = {
         name: value
         for name, value in call_columns(old).items()
-        if name not in {"priority", "after_hours", "on_call", "recording", "callback_of"}
+        if name not in {"priority", "after_hours", "on_call", "recording", "callback_of", "part_of"}
     }
     engine = open_engine(empty_database_url)
     try:

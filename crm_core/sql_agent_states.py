@@ -1,0 +1,73 @@
+"""``SqlAgentStates``: the ``agent_states`` table, one row per interval an agent spent in a state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, update
+
+from crm_core import validation
+from crm_core.agent_states import AgentInterval
+from crm_core.orm import AgentStateRow
+from crm_core.sql_database import Database
+from routing.ids import AgentId
+
+LOGGED_OUT = "logged-out"
+_COLUMNS = (AgentStateRow.agent_id, AgentStateRow.state, AgentStateRow.reason, AgentStateRow.started_at,
+            AgentStateRow.ended_at)  # fmt: skip
+
+
+class SqlAgentStates:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def change(self, agent: str, state: str, reason: str | None, at: datetime) -> None:
+        """The agent entered ``state`` at ``at``: their running interval ends there and, unless they
+        logged out, a new one starts, in one transaction."""
+        validation.aware("at", at)
+        async with self._db.engine.begin() as connection:
+            await connection.execute(
+                update(AgentStateRow)
+                .where(AgentStateRow.agent_id == agent, AgentStateRow.ended_at.is_(None))
+                .values(ended_at=at)
+            )
+            if state != LOGGED_OUT:
+                row = {
+                    "agent_id": agent,
+                    "state": state,
+                    "reason": reason,
+                    "started_at": at,
+                    "ended_at": None,
+                }
+                await connection.execute(insert(AgentStateRow).values(row))
+
+    async def close_all(self, at: datetime) -> int:
+        """End every running interval at ``at`` (the service starts with every agent logged out, so
+        intervals a stopped process left running end when it came back); how many were ended."""
+        validation.aware("at", at)
+        async with self._db.engine.begin() as connection:
+            result = await connection.execute(
+                update(AgentStateRow).where(AgentStateRow.ended_at.is_(None)).values(ended_at=at)
+            )
+        return int(result.rowcount)
+
+    async def between(
+        self, since: datetime, until: datetime, agents: Sequence[str] | None = None
+    ) -> list[AgentInterval]:
+        """Every interval that overlaps [since, until), oldest first, running ones included."""
+        validation.aware("since", since)
+        validation.aware("until", until)
+        query = (
+            select(*_COLUMNS)
+            .where(
+                AgentStateRow.started_at < until,
+                or_(AgentStateRow.ended_at.is_(None), AgentStateRow.ended_at > since),
+            )
+            .order_by(AgentStateRow.started_at, AgentStateRow.id)
+        )
+        if agents is not None:
+            query = query.where(AgentStateRow.agent_id.in_(list(agents)))
+        async with self._db.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [AgentInterval(AgentId(r.agent_id), r.state, r.reason, r.started_at, r.ended_at) for r in rows]
