@@ -1,0 +1,58 @@
+"""Writes every agent state change to the store's agent state intervals, in order, never dropping one.
+
+Like the call recorder: the router publishes ``AgentStateChanged`` and moves on; this writer stores the
+changes one by one, retrying with backoff while the store is down, so occupancy and state times survive a
+restart and can be recomputed for any day (crm_core.figures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from crm_core.model import utc
+from crm_core.ports import AgentStateLog
+from routing import commands as cmd
+
+log = structlog.get_logger("state_log")
+
+
+class StateLog:
+    def __init__(self, store: AgentStateLog, retry_s: float = 0.5) -> None:
+        self._store = store
+        self._retry_s = retry_s
+        self._queue: asyncio.Queue[cmd.AgentStateChanged] = asyncio.Queue()
+
+    def notice(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.AgentStateChanged):
+            self._queue.put_nowait(command)
+
+    async def start(self, at: float) -> None:
+        """Intervals a stopped process left running end now: the router starts with everyone logged out."""
+        ended = await self._store.close_all(utc(at))
+        if ended:
+            log.info("agent-states.closed-after-restart", intervals=ended)
+
+    async def run(self) -> None:
+        while True:
+            change = await self._queue.get()
+            await self._write(change)
+            self._queue.task_done()
+
+    async def flush(self) -> None:
+        """Wait until every change handed over so far is stored."""
+        await self._queue.join()
+
+    async def _write(self, change: cmd.AgentStateChanged) -> None:
+        delay = self._retry_s
+        while True:
+            try:
+                await self._store.change(change.agent, str(change.state), change.reason, utc(change.at))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("agent-state.log-failed", agent=change.agent, retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)

@@ -1,0 +1,85 @@
+"""The agent state writer: every change reaches the store in order, even through a store outage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from crm_core.agent_states import AgentInterval
+from crm_core.migrate import upgrade_async
+from crm_core.sql_store import SqlStore
+from routing import commands as cmd
+from routing.ids import AgentId, CallId
+from routing.states import AgentState
+from switchboard.state_log import StateLog
+
+
+class FlakyStates:
+    """Fails the first ``failures`` writes, then records them."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.written: list[tuple[str, str, str | None, datetime]] = []
+
+    async def change(self, agent: str, state: str, reason: str | None, at: datetime) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database restarting")
+        self.written.append((agent, state, reason, at))
+
+    async def close_all(self, at: datetime) -> int:
+        return 0
+
+    async def between(
+        self, since: datetime, until: datetime, agents: Sequence[str] | None = None
+    ) -> list[AgentInterval]:
+        return []
+
+
+def changed(state: AgentState, at: float, reason: str | None = None) -> cmd.AgentStateChanged:
+    return cmd.AgentStateChanged(AgentId("a1"), state, reason, at)
+
+
+async def test_given_a_failing_store_when_states_change_then_each_is_written_once_in_order() -> None:
+    store = FlakyStates(failures=2)
+    writer = StateLog(store, retry_s=0.001)
+    task = asyncio.create_task(writer.run())
+    for command in (
+        changed(AgentState.READY, 10.0),
+        cmd.CallConnected(AgentId("a1"), CallId("c1"), 11.0),  # not a state change: ignored
+        changed(AgentState.NOT_READY, 20.0, "lunch"),
+    ):
+        writer.notice(command)
+
+    await asyncio.wait_for(writer.flush(), 5)
+    task.cancel()
+
+    assert store.written == [
+        ("a1", "ready", None, datetime.fromtimestamp(10.0, UTC)),
+        ("a1", "not-ready", "lunch", datetime.fromtimestamp(20.0, UTC)),
+    ]
+
+
+async def test_given_intervals_left_running_when_the_service_starts_then_they_end_at_start(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/states.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    try:
+        writer = StateLog(store.agent_states)
+        task = asyncio.create_task(writer.run())
+        writer.notice(changed(AgentState.ON_CALL, 100.0))
+        await asyncio.wait_for(writer.flush(), 5)
+        task.cancel()
+
+        await StateLog(store.agent_states).start(500.0)  # the next process
+
+        found = await store.agent_states.between(
+            datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1e4, UTC)
+        )
+        assert [(i.state, i.ended_at) for i in found] == [("on-call", datetime.fromtimestamp(500.0, UTC))]
+    finally:
+        await store.close()
