@@ -10,6 +10,7 @@ hands out one part per concept, each implementing its own port:
     store.customer_csv SqlCustomerCsv import_csv / export_csv
     store.users       SqlUsers        add / get / list / set_password / disable / check (sign-in)
     store.agent_states SqlAgentStates change / close_all / between (agent state intervals)
+    store.reports     SqlReports      call and agent figures for a range of days (crm_core.figures)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.migrate`` first, once, at startup.
@@ -35,6 +36,7 @@ from crm_core.sql_cases import SqlCases
 from crm_core.sql_customer_csv import SqlCustomerCsv
 from crm_core.sql_customers import SqlCustomers, insert_customer
 from crm_core.sql_database import Database, utc_now
+from crm_core.sql_reports import SqlReports
 from crm_core.sql_users import SqlUsers
 from routing.records import CallRecord
 
@@ -55,6 +57,7 @@ class SqlStore:
         self.customer_csv = SqlCustomerCsv(self._db)
         self.users = SqlUsers(self._db)
         self.agent_states = SqlAgentStates(self._db)
+        self.reports = SqlReports(self._db, self.agent_states)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:
