@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from crm_core.agent_states import AgentInterval
+from crm_core.agent_states import AgentInterval, is_missed_ring
 from crm_core.model import LoggedCall
 from routing.ids import AgentId
 from routing.records import Outcome
@@ -218,7 +218,7 @@ class AgentFigures:
     talk_s: float = 0.0
     seconds_in: dict[str, float] = field(default_factory=dict)  # state -> seconds in the window
     not_ready_by_reason: dict[str, float] = field(default_factory=dict)
-    rings_unanswered: int = 0  # rings that ended neither answered by them nor by the caller hanging up
+    rings_unanswered: int = 0  # rings the agent let go: no answer, ring timeout, declined, phone failed
 
     @property
     def logged_in_s(self) -> float:
@@ -251,38 +251,25 @@ def agent_figures(
     """Per agent over [since, until): ``calls`` are the records of calls that arrived in the window (each
     agent's stretches included), ``intervals`` the state intervals overlapping it, oldest first."""
     figures: dict[AgentId, AgentFigures] = {}
-    excused: set[datetime] = set()  # instants a ring stopped for a reason that is not the agent's
     for call in calls:
-        if call.answered_at is None:
-            excused.add(call.ended_at)  # the caller hung up, or the call left for voicemail or a callback
-        else:
-            excused.add(call.answered_at)  # ring-all: answered elsewhere
         if call.agent is not None and call.answered_at is not None:
             f = figures.setdefault(call.agent, AgentFigures())
             f.handled += 1
             f.talk_s += call.talk_s
-    by_agent: dict[AgentId, list[AgentInterval]] = {}
     for interval in intervals:
-        by_agent.setdefault(interval.agent, []).append(interval)
-    for agent, own in by_agent.items():
-        f = figures.setdefault(agent, AgentFigures())
-        for i, interval in enumerate(own):
-            seconds = interval.seconds_within(since, until)
-            f.seconds_in[interval.state] = f.seconds_in.get(interval.state, 0.0) + seconds
-            if interval.state == "not-ready":
-                reason = interval.reason or "unknown"
-                f.not_ready_by_reason[reason] = f.not_ready_by_reason.get(reason, 0.0) + seconds
-            if interval.state == "ringing" and _unanswered(interval, own[i + 1 : i + 2], excused):
-                f.rings_unanswered += 1
+        add_interval(figures.setdefault(interval.agent, AgentFigures()), interval, since, until)
     return figures
 
 
-def _unanswered(ring: AgentInterval, following: list[AgentInterval], excused: set[datetime]) -> bool:
-    """A ring the agent let go unanswered: it ended, not into a call of theirs, and not at the instant
-    the caller hung up or someone else answered (the router stamps both with the same instant)."""
-    if ring.ended_at is None or ring.ended_at in excused:
-        return False
-    return not following or following[0].state != "on-call" or following[0].started_at != ring.ended_at
+def add_interval(f: AgentFigures, interval: AgentInterval, since: datetime, until: datetime) -> None:
+    """Count the part of ``interval`` inside [since, until) into ``f``."""
+    seconds = interval.seconds_within(since, until)
+    f.seconds_in[interval.state] = f.seconds_in.get(interval.state, 0.0) + seconds
+    if interval.state == "not-ready":
+        reason = interval.reason or "unknown"
+        f.not_ready_by_reason[reason] = f.not_ready_by_reason.get(reason, 0.0) + seconds
+    if is_missed_ring(interval) and interval.ended_at is not None and since <= interval.ended_at < until:
+        f.rings_unanswered += 1
 
 
 def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -145,7 +145,9 @@ class CustomerTransfer(Protocol):
 
 
 class AgentStateLog(Protocol):
-    async def change(self, agent: str, state: str, reason: str | None, at: datetime) -> None: ...
+    async def change(
+        self, agent: str, state: str, reason: str | None, at: datetime, ring_ended: str | None = None
+    ) -> None: ...
 
     async def close_all(self, at: datetime) -> int: ...
 

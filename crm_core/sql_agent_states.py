@@ -14,6 +14,7 @@ from crm_core.sql_database import Database
 from routing.ids import AgentId
 
 LOGGED_OUT = "logged-out"
+RINGING = "ringing"
 _COLUMNS = (AgentStateRow.agent_id, AgentStateRow.state, AgentStateRow.reason, AgentStateRow.started_at,
             AgentStateRow.ended_at)  # fmt: skip
 
@@ -22,16 +23,25 @@ class SqlAgentStates:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def change(self, agent: str, state: str, reason: str | None, at: datetime) -> None:
+    async def change(
+        self, agent: str, state: str, reason: str | None, at: datetime, ring_ended: str | None = None
+    ) -> None:
         """The agent entered ``state`` at ``at``: their running interval ends there and, unless they
-        logged out, a new one starts, in one transaction."""
+        logged out, a new one starts, in one transaction.
+
+        ``ring_ended``: when the running interval is a ring that stopped unanswered, why (the router's
+        withdrawal reason: ``no-answer``, ``caller-hung-up``, ...); it is kept as that interval's reason.
+        """
         validation.aware("at", at)
         async with self._db.engine.begin() as connection:
-            await connection.execute(
-                update(AgentStateRow)
-                .where(AgentStateRow.agent_id == agent, AgentStateRow.ended_at.is_(None))
-                .values(ended_at=at)
-            )
+            running = (AgentStateRow.agent_id == agent, AgentStateRow.ended_at.is_(None))
+            if ring_ended is not None:
+                await connection.execute(
+                    update(AgentStateRow)
+                    .where(*running, AgentStateRow.state == RINGING)
+                    .values(reason=validation.optional_text("ring_ended", ring_ended, 200))
+                )
+            await connection.execute(update(AgentStateRow).where(*running).values(ended_at=at))
             if state != LOGGED_OUT:
                 row = {
                     "agent_id": agent,

@@ -22,11 +22,15 @@ class StateLog:
     def __init__(self, store: AgentStateLog, retry_s: float = 0.5) -> None:
         self._store = store
         self._retry_s = retry_s
-        self._queue: asyncio.Queue[cmd.AgentStateChanged] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[cmd.AgentStateChanged, str | None]] = asyncio.Queue()
+        self._withdrawn: dict[str, str] = {}  # agent -> why their ring stopped, until their next change
 
     def notice(self, command: cmd.Command) -> None:
-        if isinstance(command, cmd.AgentStateChanged):
-            self._queue.put_nowait(command)
+        # The router withdraws an offer (with its reason) just before it moves the agent on.
+        if isinstance(command, cmd.WithdrawOffer):
+            self._withdrawn[command.agent] = command.reason
+        elif isinstance(command, cmd.AgentStateChanged):
+            self._queue.put_nowait((command, self._withdrawn.pop(command.agent, None)))
 
     async def start(self, at: float) -> None:
         """Intervals a stopped process left running end now: the router starts with everyone logged out."""
@@ -36,19 +40,20 @@ class StateLog:
 
     async def run(self) -> None:
         while True:
-            change = await self._queue.get()
-            await self._write(change)
+            change, ring_ended = await self._queue.get()
+            await self._write(change, ring_ended)
             self._queue.task_done()
 
     async def flush(self) -> None:
         """Wait until every change handed over so far is stored."""
         await self._queue.join()
 
-    async def _write(self, change: cmd.AgentStateChanged) -> None:
+    async def _write(self, change: cmd.AgentStateChanged, ring_ended: str | None) -> None:
         delay = self._retry_s
         while True:
             try:
-                await self._store.change(change.agent, str(change.state), change.reason, utc(change.at))
+                at = utc(change.at)
+                await self._store.change(change.agent, str(change.state), change.reason, at, ring_ended)
                 return
             except asyncio.CancelledError:
                 raise

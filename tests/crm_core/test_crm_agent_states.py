@@ -86,3 +86,21 @@ async def test_given_intervals_left_running_by_a_stopped_process_when_it_restart
 async def test_given_a_naive_timestamp_when_changing_state_then_it_is_refused(store: SqlStore) -> None:
     with pytest.raises(ValidationFailed):
         await store.agent_states.change("a1", "ready", None, datetime(2026, 11, 30, 9, 0))
+
+
+async def test_given_a_ring_that_stopped_unanswered_when_stored_then_it_keeps_why(store: SqlStore) -> None:
+    await store.agent_states.change("a1", "ringing", None, at(0))
+    await store.agent_states.change("a1", "ready", None, at(15), ring_ended="ring-timeout")
+    await store.agent_states.change("a1", "ringing", None, at(20))
+    await store.agent_states.change("a1", "on-call", None, at(22))  # answered: no reason
+    await store.agent_states.change("a1", "wrap-up", None, at(80), ring_ended="caller-hung-up")  # not ringing
+
+    found = await store.agent_states.between(at(0), at(100))
+
+    assert [(i.state, i.reason) for i in found] == [
+        ("ringing", "ring-timeout"),
+        ("ready", None),
+        ("ringing", None),
+        ("on-call", None),
+        ("wrap-up", None),
+    ]

@@ -139,11 +139,11 @@ def test_given_an_agents_day_when_counted_then_state_times_occupancy_and_missed_
         AgentInterval(a1, "on-call", None, at(15), at(75)),
         AgentInterval(a1, "wrap-up", None, at(75), at(90)),
         AgentInterval(a1, "ready", None, at(90), at(100)),
-        AgentInterval(a1, "ringing", None, at(100), at(110)),  # rang out: a miss
+        AgentInterval(a1, "ringing", "ring-timeout", at(100), at(110)),  # rang out: a miss
         AgentInterval(a1, "not-ready", "ring-no-answer", at(110), at(200)),
         AgentInterval(a1, "not-ready", "lunch", at(200), at(400)),
         AgentInterval(a1, "ready", None, at(400), at(410)),
-        AgentInterval(a1, "ringing", None, at(410), at(415)),  # the caller hung up as it rang: no miss
+        AgentInterval(a1, "ringing", "caller-hung-up", at(410), at(415)),  # not the agent's miss
         AgentInterval(a1, "ready", None, at(415), None),  # still ready when the window closes
     ]
     calls = [
@@ -162,19 +162,21 @@ def test_given_an_agents_day_when_counted_then_state_times_occupancy_and_missed_
     assert f.rings_unanswered == 1
 
 
-def test_given_ring_all_answered_elsewhere_when_counted_then_the_other_agents_did_not_miss() -> None:
+def test_given_ring_all_answered_elsewhere_when_counted_then_only_a_failed_ring_is_a_miss() -> None:
     a1, a2 = AgentId("a1"), AgentId("a2")
     intervals = [
         AgentInterval(a1, "ringing", None, at(0), at(4)),
         AgentInterval(a1, "on-call", None, at(4), at(20)),
-        AgentInterval(a2, "ringing", None, at(0), at(4)),
-        AgentInterval(a2, "ready", None, at(4), None),
+        AgentInterval(a2, "ringing", "answered-elsewhere", at(0), at(4)),
+        AgentInterval(a2, "ready", None, at(4), at(30)),
+        AgentInterval(a2, "ringing", "failed: busy", at(30), at(31)),  # the phone could not ring: a miss
+        AgentInterval(a2, "ready", None, at(31), None),
     ]
     calls = [call("r", Outcome.ANSWERED, 4, 16, agent="a1")]
 
     figures = agent_figures(calls, intervals, at(0), at(60))
 
-    assert (figures[a1].rings_unanswered, figures[a2].rings_unanswered) == (0, 0)
+    assert (figures[a1].rings_unanswered, figures[a2].rings_unanswered) == (0, 1)
     assert figures[a2].handled == 0 and figures[a2].occupancy == 0.0
 
 

@@ -11,7 +11,7 @@ from crm_core.agent_states import AgentInterval
 from crm_core.migrate import upgrade_async
 from crm_core.sql_store import SqlStore
 from routing import commands as cmd
-from routing.ids import AgentId, CallId
+from routing.ids import AgentId, CallId, OfferId
 from routing.states import AgentState
 from switchboard.state_log import StateLog
 
@@ -21,13 +21,15 @@ class FlakyStates:
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
-        self.written: list[tuple[str, str, str | None, datetime]] = []
+        self.written: list[tuple[str, str, str | None, datetime, str | None]] = []
 
-    async def change(self, agent: str, state: str, reason: str | None, at: datetime) -> None:
+    async def change(
+        self, agent: str, state: str, reason: str | None, at: datetime, ring_ended: str | None = None
+    ) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("database restarting")
-        self.written.append((agent, state, reason, at))
+        self.written.append((agent, state, reason, at, ring_ended))
 
     async def close_all(self, at: datetime) -> int:
         return 0
@@ -49,6 +51,8 @@ async def test_given_a_failing_store_when_states_change_then_each_is_written_onc
     for command in (
         changed(AgentState.READY, 10.0),
         cmd.CallConnected(AgentId("a1"), CallId("c1"), 11.0),  # not a state change: ignored
+        changed(AgentState.RINGING, 15.0),
+        cmd.WithdrawOffer(AgentId("a1"), CallId("c2"), OfferId("o2"), "ring-timeout"),
         changed(AgentState.NOT_READY, 20.0, "lunch"),
     ):
         writer.notice(command)
@@ -57,8 +61,9 @@ async def test_given_a_failing_store_when_states_change_then_each_is_written_onc
     task.cancel()
 
     assert store.written == [
-        ("a1", "ready", None, datetime.fromtimestamp(10.0, UTC)),
-        ("a1", "not-ready", "lunch", datetime.fromtimestamp(20.0, UTC)),
+        ("a1", "ready", None, datetime.fromtimestamp(10.0, UTC), None),
+        ("a1", "ringing", None, datetime.fromtimestamp(15.0, UTC), None),
+        ("a1", "not-ready", "lunch", datetime.fromtimestamp(20.0, UTC), "ring-timeout"),
     ]
 
 
