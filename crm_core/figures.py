@@ -134,25 +134,33 @@ def _count(
     talk_of: Mapping[str, float] | None,
     wrap_up_of: Mapping[str, float] | None,
 ) -> None:
+    talk = call.talk_s if talk_of is None else talk_of.get(call.call, call.talk_s)
+    count_call(f, call, target, talk, 0.0 if wrap_up_of is None else wrap_up_of.get(call.call, 0.0))
+
+
+def count_call(
+    f: CallFigures, call: LoggedCall, target: ServiceTarget, talk_s: float, wrap_up_s: float
+) -> bool:
+    """Count one record into ``f``; ``talk_s``/``wrap_up_s`` are the whole call's (every stretch).
+    False for records that are not counted as calls of their own (an agent's stretch)."""
     if call.part_of is not None:
-        return  # an agent's stretch: the whole call is counted under its own id
+        return False  # an agent's stretch: the whole call is counted under its own id
     if call.callback_of is not None:
         f.callbacks_placed += 1
-        return
+        return True
+    f.entered += 1
     wait = call.wait_s
     if call.outcome is Outcome.ABANDONED and wait < target.short_abandon_s:
-        f.entered += 1
         f.short_abandons += 1
-        return
-    f.entered += 1
+        return True
     f.longest_wait_s = max(f.longest_wait_s, wait)
     within = wait <= target.answer_within_s
     if call.answered_at is not None:
         f.answered += 1
         f.answered_within += within
         f.wait_answered_s += wait
-        f.talk_s += call.talk_s if talk_of is None else talk_of.get(call.call, call.talk_s)
-        f.wrap_up_s += 0.0 if wrap_up_of is None else wrap_up_of.get(call.call, 0.0)
+        f.talk_s += talk_s
+        f.wrap_up_s += wrap_up_s
     elif call.outcome is Outcome.ABANDONED:
         f.abandoned += 1
         f.abandoned_within += within
@@ -162,6 +170,7 @@ def _count(
         f.voicemail += 1
     else:
         f.no_agent += 1
+    return True
 
 
 def grouped(

@@ -80,7 +80,7 @@ class SqlReports:
         Raises ``ValidationFailed`` for a range that ends before it starts or spans more than a year.
         """
         since, until = _window(first_day, last_day, zone)
-        calls = await self._calls_between(since, until)
+        calls = await self.calls_between(since, until)
         states = await self._states.between(since, until)
         h = handling(calls, states)
         rows = grouped(calls, _key(grouping, zone), target, h.talk_s, h.wrap_up_s)
@@ -90,12 +90,13 @@ class SqlReports:
 
     async def agents(self, first_day: date, last_day: date, zone: ZoneInfo) -> AgentReport:
         since, until = _window(first_day, last_day, zone)
-        calls = await self._calls_between(since, until)
+        calls = await self.calls_between(since, until)
         states: list[AgentInterval] = await self._states.between(since, until)
         figures = agent_figures(calls, states, since, until)
         return AgentReport(first_day, last_day, zone.key, dict(sorted(figures.items())))
 
-    async def _calls_between(self, since: datetime, until: datetime) -> list[LoggedCall]:
+    async def calls_between(self, since: datetime, until: datetime) -> list[LoggedCall]:
+        """Every record of a call that arrived in [since, until), stretches included, by arrival."""
         query = (
             select(*CALL_COLUMNS)
             .where(CallRow.arrived_at >= since, CallRow.arrived_at < until)
