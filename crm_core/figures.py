@@ -26,15 +26,64 @@ import enum
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from crm_core.agent_states import AgentInterval, is_missed_ring
-from crm_core.model import LoggedCall
 from routing.ids import AgentId
 from routing.records import Outcome
 
 K = TypeVar("K", bound=Hashable)
+
+
+class CallFact(Protocol):
+    """What the figures read of a call-log record; ``crm_core.model.LoggedCall`` is one, and so is the
+    leaner ``CallRow`` the reports read."""
+
+    @property
+    def call(self) -> str: ...
+    @property
+    def queue(self) -> str | None: ...
+    @property
+    def line(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def agent(self) -> AgentId | None: ...
+    @property
+    def arrived_at(self) -> datetime: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def wait_s(self) -> float: ...
+    @property
+    def talk_s(self) -> float: ...
+    @property
+    def part_of(self) -> str | None: ...
+    @property
+    def callback_of(self) -> str | None: ...
+
+
+class PlainCall(NamedTuple):
+    """A call-log record as the reports read it: only what the figures need, cheap to build."""
+
+    call: str
+    queue: str | None
+    line: str | None
+    source: str | None
+    agent: AgentId | None
+    arrived_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    outcome: str
+    wait_s: float
+    talk_s: float
+    part_of: str | None
+    callback_of: str | None
 
 
 class ServiceLevelFormula(enum.StrEnum):
@@ -111,7 +160,7 @@ class CallFigures:
 
 
 def call_figures(
-    calls: Iterable[LoggedCall],
+    calls: Iterable[CallFact],
     target: ServiceTarget,
     talk_of: Mapping[str, float] | None = None,
     wrap_up_of: Mapping[str, float] | None = None,
@@ -129,7 +178,7 @@ def call_figures(
 
 def _count(
     f: CallFigures,
-    call: LoggedCall,
+    call: CallFact,
     target: ServiceTarget,
     talk_of: Mapping[str, float] | None,
     wrap_up_of: Mapping[str, float] | None,
@@ -139,7 +188,7 @@ def _count(
 
 
 def count_call(
-    f: CallFigures, call: LoggedCall, target: ServiceTarget, talk_s: float, wrap_up_s: float
+    f: CallFigures, call: CallFact, target: ServiceTarget, talk_s: float, wrap_up_s: float
 ) -> bool:
     """Count one record into ``f``; ``talk_s``/``wrap_up_s`` are the whole call's (every stretch).
     False for records that are not counted as calls of their own (an agent's stretch)."""
@@ -150,7 +199,7 @@ def count_call(
         return True
     f.entered += 1
     wait = call.wait_s
-    if call.outcome is Outcome.ABANDONED and wait < target.short_abandon_s:
+    if call.outcome == Outcome.ABANDONED and wait < target.short_abandon_s:
         f.short_abandons += 1
         return True
     f.longest_wait_s = max(f.longest_wait_s, wait)
@@ -161,12 +210,12 @@ def count_call(
         f.wait_answered_s += wait
         f.talk_s += talk_s
         f.wrap_up_s += wrap_up_s
-    elif call.outcome is Outcome.ABANDONED:
+    elif call.outcome == Outcome.ABANDONED:
         f.abandoned += 1
         f.abandoned_within += within
-    elif call.outcome is Outcome.CALLBACK:
+    elif call.outcome == Outcome.CALLBACK:
         f.callbacks_chosen += 1
-    elif call.outcome is Outcome.VOICEMAIL:
+    elif call.outcome == Outcome.VOICEMAIL:
         f.voicemail += 1
     else:
         f.no_agent += 1
@@ -174,8 +223,8 @@ def count_call(
 
 
 def grouped(
-    calls: Iterable[LoggedCall],
-    key: Callable[[LoggedCall], K | None],
+    calls: Iterable[CallFact],
+    key: Callable[[CallFact], K | None],
     target: ServiceTarget,
     talk_of: Mapping[str, float] | None = None,
     wrap_up_of: Mapping[str, float] | None = None,
@@ -197,7 +246,7 @@ class Handling:
     wrap_up_s: dict[str, float]
 
 
-def handling(calls: Iterable[LoggedCall], intervals: Iterable[AgentInterval]) -> Handling:
+def handling(calls: Iterable[CallFact], intervals: Iterable[AgentInterval]) -> Handling:
     """Talk and after-call work per whole call id.
 
     A wrap-up interval belongs to the call (or stretch) whose agent it is and that ended the moment it
@@ -255,7 +304,7 @@ class AgentFigures:
 
 
 def agent_figures(
-    calls: Iterable[LoggedCall], intervals: Iterable[AgentInterval], since: datetime, until: datetime
+    calls: Iterable[CallFact], intervals: Iterable[AgentInterval], since: datetime, until: datetime
 ) -> dict[AgentId, AgentFigures]:
     """Per agent over [since, until): ``calls`` are the records of calls that arrived in the window (each
     agent's stretches included), ``intervals`` the state intervals overlapping it, oldest first."""

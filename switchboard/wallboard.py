@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from crm_core.agent_states import AgentInterval
 from crm_core.figures import (
     AgentFigures,
+    CallFact,
     CallFigures,
     ServiceTarget,
     add_interval,
@@ -91,7 +92,7 @@ class Wallboard:
         return self._targets.get(QueueId(queue), self._default) if queue else self._default
 
     # --- from the store ---------------------------------------------------------------------------
-    def load(self, calls: Iterable[LoggedCall], intervals: Iterable[AgentInterval], now: float) -> None:
+    def load(self, calls: Iterable[CallFact], intervals: Iterable[AgentInterval], now: float) -> None:
         """Today's figures from what the store holds: calls that arrived today, intervals overlapping it.
 
         Uses the reports' own ``handling`` for talk and after-call work, then follows live from there.
@@ -134,7 +135,7 @@ class Wallboard:
         if day != self.day:
             self._start_day(day)
 
-    def _logged(self, call: LoggedCall) -> None:
+    def _logged(self, call: CallFact) -> None:
         if call.arrived_at < self._since:
             return  # arrived before midnight: yesterday's figures
         self._agent_call(call)
@@ -145,7 +146,7 @@ class Wallboard:
         talk = call.talk_s + self._pending_talk.pop(whole, 0.0)
         self._count(call, talk, self._pending_wrap.pop(whole, 0.0))
 
-    def _agent_call(self, call: LoggedCall) -> None:
+    def _agent_call(self, call: CallFact) -> None:
         if call.agent is None or call.answered_at is None:
             return
         figures = self._agents.setdefault(call.agent, AgentFigures())
@@ -154,7 +155,7 @@ class Wallboard:
         # The wrap-up that starts the instant this ends is this call's after-call work.
         self._last_end[call.agent] = (call.ended_at, call.part_of or call.call)
 
-    def _count(self, call: LoggedCall, talk_s: float, wrap_up_s: float) -> None:
+    def _count(self, call: CallFact, talk_s: float, wrap_up_s: float) -> None:
         tiles = [groups.setdefault(key, CallFigures())
                  for groups, key in ((self._queues, call.queue), (self._lines, call.line),
                                      (self._sources, call.source)) if key is not None]  # fmt: skip
