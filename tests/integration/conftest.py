@@ -124,7 +124,7 @@ class Sandbox:
         console = Console(ws)
         await console.expect("hello")
         await console.send(type="login")
-        await console.expect("state", agent=agent)
+        await console.expect("snapshot", agent=agent)
         if ready:
             await console.send(type="ready")
             await console.expect("state", state="ready")
