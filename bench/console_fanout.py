@@ -69,6 +69,7 @@ class Options:
     http_logins: int
     keep: bool
     profile: bool
+    ack: bool = True
 
 
 # --- the load client ------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ class Consoles:
     """One websocket per agent, signed in, logged in and ready; notes when each offer is read."""
 
     url: str
+    ack: bool = True  # as the page does; off, no console sends anything once ready
     read: dict[str, float] = field(default_factory=dict)  # offer -> time.monotonic() once parsed
     messages: int = 0
     refused: list[str] = field(default_factory=list)
@@ -127,7 +129,8 @@ class Consoles:
             self.messages += 1
             if message.get("type") == "offer":
                 self.read.setdefault(message["offer"], time.monotonic())
-                await ws.send_str(json.dumps({"type": "ack", "offer": message["offer"]}))
+                if self.ack:
+                    await ws.send_str(json.dumps({"type": "ack", "offer": message["offer"]}))
 
     async def close(self) -> None:
         for task in self.readers:
@@ -210,7 +213,7 @@ async def measure(opts: Options, workdir: Path) -> Results:
     consoles: Consoles | None = None
     try:
         hello = await service.hear()
-        consoles = Consoles(f"http://127.0.0.1:{hello['port']}")
+        consoles = Consoles(f"http://127.0.0.1:{hello['port']}", opts.ack)
         t0 = time.monotonic()
         await consoles.open(hello)
         connect_s = time.monotonic() - t0
@@ -257,6 +260,7 @@ def spread(values: Sequence[float]) -> str:
 
 
 def report(opts: Options, r: Results, limit: tuple[int, int], workdir: Path) -> Json:
+    """Print the figures as text, then one JSON line; returns what the JSON line says."""
     load = os.getloadavg()
     before, idle, end = r.hello["rss_before_kb"], r.idle["rss_idle_kb"], r.done["rss_end_kb"]
     per_kb = (idle - before) / opts.consoles
@@ -265,47 +269,60 @@ def report(opts: Options, r: Results, limit: tuple[int, int], workdir: Path) -> 
         figures[f"p{q}_ms"] = round(percentile(r.ms, q), 2) if r.ms else None
     figures["max_ms"] = round(max(r.ms), 2) if r.ms else None
     met = bool(r.ms) and figures["p99_ms"] < TARGET_P99_MS and r.lost == 0 and per_kb < TARGET_KB
-    print(f"console_fanout  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  consoles={opts.consoles} "
-          f"R={opts.rate:g}/s  {opts.seconds:g} s counted (+{opts.warmup:g} s warm-up)  "
-          f"{os.cpu_count()} CPUs  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}  "
-          f"code {code_version()}")  # fmt: skip
-    print("PBX: an in-process stand-in (no Asterisk): ring 10 ms after the offer, answer 300 ms later, "
-          "the caller hangs up 1 s after ringing")  # fmt: skip
-    print(f"sessions: {opts.http_logins} signed in with POST /login (argon2), "
-          f"{opts.consoles - opts.http_logins} minted by the app's Sessions; users made in "
-          f"{r.hello['seed_s']:.1f} s; {opts.consoles} consoles connected, logged in and ready in "
-          f"{r.connect_s:.1f} s; RLIMIT_NOFILE {limit[0]} (hard {limit[1]})")  # fmt: skip
-    row = " ".join(f"{figures[k]:>8}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms"))
+    for line in conditions(opts, r, limit, load):
+        print(line)
     print(f"{'pop delivery (ms)':<44} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'count':>6} {'lost':>5}")
-    print(f"{'  PopScreen on the bus -> offer parsed':<44} {row} {len(r.ms):>6} {r.lost:>5}")
+    cells = [f"{figures[k]:8.1f}" if r.ms else f"{'-':>8}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")]
+    print(f"{'  PopScreen on the bus -> offer parsed':<44} {' '.join(cells)} {len(r.ms):>6} {r.lost:>5}")
     print(
         f"memory (service VmRSS): before {before / 1024:.1f} MiB, {opts.consoles} connected and idle "
         f"{idle / 1024:.1f} MiB, at the end {end / 1024:.1f} MiB -> {per_kb:.1f} KB per console"
     )
-    d = r.done
     print(f"target: p99 < {TARGET_P99_MS:.0f} ms, nothing lost, < {TARGET_KB:.0f} KB per console: "
           f"{'met' if met else 'NOT MET'}")  # fmt: skip
-    print(
-        f"calls: {d['calls']} placed, {d['offers']} offers, {len(d['decided'])} pops decided, "
-        f"{d['active_calls_left']} calls up at the end; the client read {r.messages} messages"
-    )
-    print(f"service CPU in the counted window: {d['cpu_s']:.2f} s over {d['window_s']:.1f} s "
-          f"({100 * d['cpu_s'] / max(d['window_s'], 1e-9):.0f} % of one core)")  # fmt: skip
-    print(r.cpu_line)
-    print(f"  service event-loop lag: {spread(d['loop_lag_ms'])}")
-    print(f"  load client event-loop lag (adds to pop times): {spread(r.client_lag_ms)}")
-    if opts.profile:
-        print(f"  service profile of the counted window: {workdir / 'service-profile.txt'}")
-    if opts.keep or opts.profile:
-        print(f"  service store, log and profile kept in {workdir}")
+    for line in activity(opts, r, workdir):
+        print(line)
     summary = {
         "bench": "console_fanout", "consoles": opts.consoles, "rate": opts.rate, "seconds": opts.seconds,
-        "warmup": opts.warmup, **figures, "rss_before_kb": before, "rss_idle_kb": idle, "rss_end_kb": end,
-        "kb_per_console": round(per_kb, 1), "service_cpu_s": round(d["cpu_s"], 2),
-        "window_s": round(d["window_s"], 2), "loadavg": [round(x, 2) for x in load], "target_met": met,
+        "warmup": opts.warmup, "ack": opts.ack, **figures, "rss_before_kb": before, "rss_idle_kb": idle,
+        "rss_end_kb": end, "kb_per_console": round(per_kb, 1), "service_cpu_s": round(r.done["cpu_s"], 2),
+        "window_s": round(r.done["window_s"], 2), "loadavg": [round(x, 2) for x in load], "target_met": met,
     }  # fmt: skip
     print(json.dumps(summary))
     return summary
+
+
+def conditions(opts: Options, r: Results, limit: tuple[int, int], load: tuple[float, ...]) -> list[str]:
+    acks = "every console acks each offer, as the page does" if opts.ack else "consoles send no acks"
+    return [
+        f"console_fanout  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  consoles={opts.consoles} "
+        f"R={opts.rate:g}/s  {opts.seconds:g} s counted (+{opts.warmup:g} s warm-up)  {os.cpu_count()} CPUs  "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}  code {code_version()}",
+        "PBX: an in-process stand-in (no Asterisk): ring 10 ms after the offer, answer 300 ms later, "
+        f"the caller hangs up 1 s after ringing; {acks}",
+        f"sessions: {opts.http_logins} signed in with POST /login (argon2), "
+        f"{opts.consoles - opts.http_logins} minted by the app's Sessions; users made in "
+        f"{r.hello['seed_s']:.1f} s; {opts.consoles} consoles connected, logged in and ready in "
+        f"{r.connect_s:.1f} s; RLIMIT_NOFILE {limit[0]} (hard {limit[1]})",
+    ]  # fmt: skip
+
+
+def activity(opts: Options, r: Results, workdir: Path) -> list[str]:
+    d = r.done
+    lines = [
+        f"calls: {d['calls']} placed, {d['offers']} offers, {len(d['decided'])} pops decided, "
+        f"{d['active_calls_left']} calls up at the end; the client read {r.messages} messages",
+        f"service CPU in the counted window: {d['cpu_s']:.2f} s over {d['window_s']:.1f} s "
+        f"({100 * d['cpu_s'] / max(d['window_s'], 1e-9):.0f} % of one core)",
+        r.cpu_line,
+        f"  service event-loop lag: {spread(d['loop_lag_ms'])}",
+        f"  load client event-loop lag (adds to pop times): {spread(r.client_lag_ms)}",
+    ]  # fmt: skip
+    if opts.profile:
+        lines.append(f"  service profile of the counted window: {workdir / 'service-profile.txt'}")
+    if opts.keep or opts.profile:
+        lines.append(f"  service store, log and profile kept in {workdir}")
+    return lines
 
 
 async def main_async(opts: Options) -> int:
@@ -329,6 +346,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     p.add_argument("--http-logins", type=int, default=1, help="consoles signed in over POST /login (1)")
     p.add_argument("--keep", action="store_true", help="keep the service's store and log")
     p.add_argument("--profile", action="store_true", help="cProfile the service in the counted window")
+    p.add_argument("--no-ack", action="store_true", help="consoles do not ack offers (the page does)")
     a = p.parse_args(argv)
     if (
         a.consoles < 1
@@ -340,7 +358,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         p.error(
             "need --consoles >= 1, --rate > 0, --seconds > 0, --warmup >= 0, 0 <= --http-logins <= consoles"
         )
-    return Options(a.consoles, a.rate, a.seconds, a.warmup, a.http_logins, a.keep, a.profile)
+    return Options(a.consoles, a.rate, a.seconds, a.warmup, a.http_logins, a.keep, a.profile, not a.no_ack)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
