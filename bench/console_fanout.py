@@ -224,13 +224,13 @@ async def measure(opts: Options, workdir: Path) -> Results:
         idle = await service.hear()
         lag: list[float] = []
         service.tell("calls")
-        meter = CpuMeter({"service": service.proc.pid, "load client": os.getpid()})
         lag_task = asyncio.create_task(watch_loop_lag(lag))
         await asyncio.sleep(opts.warmup)
         lag.clear()
+        meter = CpuMeter({"service": service.proc.pid, "load client": os.getpid()})
         done = await service.hear(opts.seconds + 120)
         lag_task.cancel()
-        cpu_line = meter.usage().replace("while the calls ran", "from the end of warm-up to the last pop")
+        cpu_line = meter.usage().replace("while the calls ran", "from the end of warm-up to the calls' end")
         counted = [o for o, t in done["decided"].items() if t >= done["counted_from"]]
         ms = [(consoles.read[o] - done["decided"][o]) * 1000 for o in counted if o in consoles.read]
         return Results(ms, len(counted) - len(ms), hello, idle, done, connect_s, lag, cpu_line,
