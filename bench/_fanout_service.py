@@ -1,0 +1,284 @@
+"""The service process of ``console_fanout.py``: the real Switchboard service with a stand-in PBX.
+
+Run by ``console_fanout.py`` (never by hand): the real ``switchboard.bootstrap.Service`` (router,
+``RouterLoop``, ``LocalBus``, ``ConsoleHub``, call recorder, caller cache, the aiohttp console app) on a
+real SQLite store in ``WORKDIR``, with ``StandInPbx`` in place of Asterisk. It talks to the load client
+over stdin/stdout, one JSON object per line; its logs go to stderr, as ``switchboard serve``'s do.
+
+Users are made through the real store (``SqlUsers.add``) but with one argon2 hash of the shared password
+reused for all of them (2,000 hashes would take minutes); sessions for all but the first
+``--http-logins`` agents are minted by the app's own ``Sessions``; the client signs those first ones in
+with ``POST /login``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import json
+import logging
+import pstats
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this work tree's packages, not whichever one the venv has installed
+
+from pop_latency import watch_loop_lag  # noqa: E402
+
+from agent_console.app import GATE  # noqa: E402
+from config.settings import AriSettings, Settings  # noqa: E402
+from crm_core import passwords  # noqa: E402
+from crm_core.sql_store import SqlStore  # noqa: E402
+from routing import commands as cmd  # noqa: E402
+from routing import events as ev  # noqa: E402
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId  # noqa: E402
+from routing.plan import Agent, Did, Line, Plan, Queue  # noqa: E402
+from switchboard.bootstrap import Service, normaliser  # noqa: E402
+from telephony.pbx import AriPbx  # noqa: E402
+
+PASSWORD = "bench-only-password"  # the consoles' users, in a throwaway store
+DID = "+18005550101"
+KNOWN_CALLERS = 100  # customers in the store; callers cycle over twice as many numbers, half known
+RING_AFTER_S = 0.010  # offer -> the agent's phone rings
+ANSWER_AFTER_S = 0.300  # ringing -> answered
+HANG_UP_AFTER_S = 1.0  # ringing -> the caller hangs up
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Load:
+    consoles: int
+    rate: float
+    seconds: float
+    warmup: float
+    http_logins: int
+    profile: bool
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def agent_ids(consoles: int) -> list[str]:
+    return [f"a{n:05d}" for n in range(consoles)]
+
+
+def bench_plan(agents: Sequence[str]) -> Plan:
+    q, line = QueueId("bench"), LineId("bench")
+    return Plan(
+        dids={DID: Did(DID, "bench", line)},
+        lines={line: Line(line, "Bench Line", q)},
+        queues={q: Queue(q, "Bench", ring_timeout_s=15, max_wait_s=600, announce_every_s=0.0)},
+        agents={AgentId(a): Agent(AgentId(a), f"Agent {a}", f"Local/{a}@bench/n", (q,)) for a in agents},
+    )
+
+
+class StandInPbx(AriPbx):
+    """Asterisk's part, played in-process: calls arrive at a steady rate; every offered agent rings,
+    answers, and is hung up on by the caller. It never connects to ARI."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service.ari, service.loop.submit, service.loop.clock, normaliser("US"))
+        self._to_router = service.loop.submit
+        self._now = service.loop.clock
+        self.offers = 0
+
+    def execute(self, command: cmd.PbxCommand) -> None:
+        later = asyncio.get_running_loop().call_later
+        match command:
+            case cmd.OfferCall(offer=offer, call=call):
+                self.offers += 1
+                later(RING_AFTER_S, self._offer_event, ev.OfferRinging, offer)
+                later(RING_AFTER_S + ANSWER_AFTER_S, self._offer_event, ev.OfferAnswered, offer)
+                later(RING_AFTER_S + HANG_UP_AFTER_S, self._hang_up, call)
+            case cmd.CancelOffer(offer=offer):
+                later(0, self._offer_event, ev.OfferEnded, offer)
+
+    def _offer_event(
+        self, kind: type[ev.OfferRinging | ev.OfferAnswered | ev.OfferEnded], offer: OfferId
+    ) -> None:
+        self._to_router(kind(offer, self._now()))
+
+    def _hang_up(self, call: CallId) -> None:
+        self._to_router(ev.CallerHungUp(call, self._now()))
+
+    async def run(self) -> None:
+        self.connected.set()
+        await asyncio.Event().wait()
+
+    async def idle(self) -> None:
+        return
+
+    async def place_calls(self, rate: float, count: int, started: list[float]) -> None:
+        t0 = time.monotonic()
+        started.append(t0)
+        for i in range(count):
+            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+            number = f"+1415555{i % (2 * KNOWN_CALLERS):04d}"
+            self._to_router(ev.CallArrived(CallId(f"c{i:06d}"), DID, number, None, self._now()))
+
+
+async def seed(store: SqlStore, agents: Sequence[str]) -> float:
+    """A user per agent, through the real store, with one argon2 hash reused (see the module docstring)."""
+    started = time.monotonic()
+    one_hash = passwords.hash_password(PASSWORD)
+    real = passwords.hash_password
+    passwords.hash_password = lambda password: one_hash  # bench only: 2,000 hashes would take minutes
+    try:
+        for agent in agents:
+            await store.users.add(agent, PASSWORD, "agent", agent=agent)
+    finally:
+        passwords.hash_password = real
+    for i in range(KNOWN_CALLERS):
+        await store.add_customer(f"Customer {i}", [(f"+1415555{2 * i:04d}", "mobile")], f"Company {i}")
+    return time.monotonic() - started
+
+
+class Control:
+    """The service's side of the pipe to the load client: one JSON object per line each way."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def say(self, message: Json) -> None:
+        self._out.write(json.dumps(message) + "\n")
+        self._out.flush()
+
+    @staticmethod
+    async def expect(word: str) -> None:
+        line = (await asyncio.to_thread(sys.stdin.readline)).strip()
+        if line != word:
+            raise RuntimeError(f"console_fanout service: expected {word!r}, got {line!r}")
+
+
+def configure_logging() -> None:
+    """As ``switchboard serve`` logs (INFO, to stderr, which the bench sends to a file)."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+class FanoutService:
+    """The real service with a stand-in PBX, the consoles' users and sessions, and a pop recorder."""
+
+    def __init__(self, opts: Load, workdir: Path, service: Service) -> None:
+        self.opts, self.workdir, self.service = opts, workdir, service
+        self.pbx = StandInPbx(service)
+        service.pbx = self.pbx  # before start(): the bus hands PBX commands to ``service.pbx``
+        self.agents = agent_ids(opts.consoles)
+        self.decided: dict[str, float] = {}  # offer -> time.monotonic() when its PopScreen was published
+        self.runner = web.AppRunner(service.web)
+
+    @classmethod
+    async def open(cls, opts: Load, workdir: Path) -> FanoutService:
+        settings = Settings(
+            ari=AriSettings("http://127.0.0.1:1", "bench", "bench", "bench-fanout"),
+            database_url=f"sqlite+aiosqlite:///{workdir / 'store.db'}", http_host="127.0.0.1", http_port=0,
+            region="US", caller_context="bench", inbound_context="bench",
+            plan=bench_plan(agent_ids(opts.consoles)),
+        )  # fmt: skip
+        return cls(opts, workdir, await Service.open(settings))
+
+    async def start(self) -> Json:
+        seed_s = await seed(self.service.store, self.agents)
+        await self.service.start(http=False)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0, backlog=1024).start()
+        self.service.bus.subscribe(self._record)  # after the hub's: see console_fanout's docstring
+        gc.collect()
+        rss_before = rss_kb()
+        gate = self.service.web[GATE]
+        signed_in = self.opts.http_logins
+        sessions = {a: gate.sessions.start(a).id for a in self.agents[signed_in:]}
+        return {"port": self.runner.addresses[0][1], "sessions": sessions, "sign_in": self.agents[:signed_in],
+                "password": PASSWORD, "rss_before_kb": rss_before, "seed_s": seed_s}  # fmt: skip
+
+    def _record(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.PopScreen):
+            self.decided.setdefault(command.offer, time.monotonic())
+
+    async def calls(self) -> Json:
+        """Place the calls; CPU, loop lag (and the profile) cover the counted window only."""
+        opts, started, lag = self.opts, list[float](), list[float]()
+        profile = cProfile.Profile() if opts.profile else None
+        lag_task = asyncio.create_task(watch_loop_lag(lag))
+        count = round(opts.rate * (opts.warmup + opts.seconds))
+        placing = asyncio.create_task(self.pbx.place_calls(opts.rate, count, started))
+        await asyncio.sleep(opts.warmup)
+        lag.clear()
+        cpu0, window0 = time.process_time(), time.monotonic()
+        if profile is not None:
+            profile.enable()
+        await placing
+        cpu_s, window_s = time.process_time() - cpu0, time.monotonic() - window0
+        if profile is not None:
+            profile.disable()
+            dump_profile(profile, self.workdir)
+        lag_task.cancel()
+        await self._drain()
+        return {"decided": self.decided, "counted_from": started[0] + opts.warmup, "calls": count,
+                "offers": self.pbx.offers, "cpu_s": cpu_s, "window_s": window_s, "loop_lag_ms": lag,
+                "rss_end_kb": rss_kb(), "active_calls_left": self.service.router.active_calls}  # fmt: skip
+
+    async def _drain(self, limit_s: float = 10) -> None:
+        deadline = time.monotonic() + limit_s
+        # The router's state has no event to wait on; a poll every 100 ms is plenty here.
+        while self.service.router.active_calls and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)  # the last pops' writes
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await self.service.stop()
+
+
+async def serve(opts: Load, workdir: Path) -> None:
+    configure_logging()
+    control = Control(sys.stdout)
+    sys.stdout = sys.stderr  # nothing else may write on the control pipe
+    bench = await FanoutService.open(opts, workdir)
+    control.say(await bench.start())
+    await control.expect("idle")
+    control.say({"rss_idle_kb": rss_kb()})
+    await control.expect("calls")
+    control.say(await bench.calls())
+    await control.expect("stop")
+    await bench.stop()
+
+
+def dump_profile(profile: cProfile.Profile, workdir: Path) -> None:
+    profile.dump_stats(workdir / "service.prof")
+    with (workdir / "service-profile.txt").open("w", encoding="utf-8") as out:
+        stats = pstats.Stats(profile, stream=out)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(40)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="the service side of console_fanout.py")
+    p.add_argument("workdir", type=Path)
+    for name, kind in (("consoles", int), ("rate", float), ("seconds", float), ("warmup", float),
+                       ("http-logins", int)):  # fmt: skip
+        p.add_argument(f"--{name}", type=kind, required=True)
+    p.add_argument("--profile", action="store_true")
+    a = p.parse_args(argv)
+    asyncio.run(serve(Load(a.consoles, a.rate, a.seconds, a.warmup, a.http_logins, a.profile), a.workdir))
+
+
+if __name__ == "__main__":
+    main()
