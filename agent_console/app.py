@@ -39,6 +39,7 @@ from routing.router import AgentView
 
 log = structlog.get_logger("console")
 STATIC = Path(__file__).parent / "static"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 
 Ask = Callable[[ev.Event], Awaitable[list[cmd.Command]]]
 Clock = Callable[[], float]
@@ -71,8 +72,14 @@ class ConsoleBackend:
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
 
 
-def create_app(hub: ConsoleHub, backend: ConsoleBackend, api: ApiConfig | None = None) -> web.Application:
-    """The console; with ``api``, the customer store's HTTP API under ``/api/v1`` too."""
+def create_app(
+    hub: ConsoleHub,
+    backend: ConsoleBackend,
+    api: ApiConfig | None = None,
+    metrics: Callable[[], bytes] | None = None,
+) -> web.Application:
+    """The console; with ``api``, the customer store's HTTP API under ``/api/v1`` too; with ``metrics``,
+    Prometheus figures at ``/metrics`` (no login, like ``/healthz``: counts and times, no customer data)."""
     app = web.Application(client_max_size=64 * 1024)
     app[HUB] = hub
     gate = Gate(backend.users, Sessions(backend.clock), LoginThrottle(backend.clock))
@@ -86,6 +93,8 @@ def create_app(hub: ConsoleHub, backend: ConsoleBackend, api: ApiConfig | None =
     app.router.add_get("/healthz", functools.partial(_health, backend))
     app.router.add_get("/protocol/schemas.json", _schemas)
     app.router.add_static("/static/", STATIC)
+    if metrics is not None:
+        app.router.add_get("/metrics", functools.partial(_metrics, metrics))
     if api is not None:
         app.add_subapp(PREFIX, create_api(api, gate.user))
     return app
@@ -98,6 +107,10 @@ async def _index(_: web.Request) -> web.FileResponse:
 async def _schemas(_: web.Request) -> web.Response:
     """The protocol's JSON Schemas; no login needed, they hold no data."""
     return web.json_response(contract.bundle())
+
+
+async def _metrics(render: Callable[[], bytes], _: web.Request) -> web.Response:
+    return web.Response(body=render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
 async def _health(backend: ConsoleBackend, _: web.Request) -> web.Response:

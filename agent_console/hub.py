@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -98,6 +98,7 @@ class ConsoleHub:
         self._seen: OrderedDict[CallId, Seen] = OrderedDict()
         self._ringing: dict[AgentId, str] = {}  # the offer each agent's phone is ringing with now
         self.acked: dict[str, AgentId] = {}  # offers a console confirmed it displayed
+        self.ack_observers: list[Callable[[str], None]] = []  # told of each offer's first ack
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- connections ----------------------------------------------------------------------------
@@ -190,8 +191,10 @@ class ConsoleHub:
                 self.send(record.agent, messages.call_ended(command))
 
     def ack(self, agent: AgentId, offer: str) -> None:
-        if self._ringing.get(agent) == offer:
+        if self._ringing.get(agent) == offer and offer not in self.acked:
             self.acked[offer] = agent
+            for observer in self.ack_observers:
+                observer(offer)  # the pop latency metric
 
     def _desk(self, agent: AgentId) -> _Desk:
         return self._desks.setdefault(agent, _Desk())

@@ -31,8 +31,10 @@ from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.identifier import CallerIdentifier
+from switchboard.metrics import Metrics
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
+from switchboard.state_log import StateLog
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
@@ -66,6 +68,7 @@ class Service:
     def __init__(self, settings: Settings, store: SqlStore, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.store = store
+        self._clock = clock
         self.router = Router(settings.plan)
         self.bus = LocalBus()
         self.loop = RouterLoop(self.router, clock, self.bus)
@@ -83,16 +86,21 @@ class Service:
             self.recorder, self.callers, LineWebhooks(self.webhooks, endpoints(settings)), clock,
         )  # fmt: skip
         self.identifier = CallerIdentifier(self.callers, store, self.loop.submit, clock)
+        self.state_log = StateLog(store.agent_states)
+        self.metrics = Metrics(self.router, settings.plan, self.pbx.connected.is_set, clock)
+        self.hub.ack_observers.append(self.metrics.pop_acknowledged)
         self.bus.subscribe(self._to_pbx)
         self.bus.subscribe(self.identifier.notice)
         self.bus.subscribe(self.hub.notice)
         self.bus.subscribe(self.recorder.notice)
+        self.bus.subscribe(self.state_log.notice)
+        self.bus.subscribe(self.metrics.notice)
         self.loop.observers.append(self._prefetch_caller)
         backend = ConsoleBackend(
             self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk
         )
         api = ApiConfig(store, settings.api_tokens, settings.region)
-        self.web = create_app(self.hub, backend, api)
+        self.web = create_app(self.hub, backend, api, self.metrics.render)
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
 
@@ -113,7 +121,8 @@ class Service:
         return {"ari_connected": self.pbx.connected.is_set(), "active_calls": self.router.active_calls}
 
     async def start(self, http: bool = True) -> None:
-        for run in (self.loop.run, self.recorder.run, self.pbx.run):
+        await self.state_log.start(self._clock())
+        for run in (self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run):
             self._tasks.append(asyncio.create_task(run()))
         if http:
             self._runner = web.AppRunner(self.web)
@@ -128,6 +137,7 @@ class Service:
             await asyncio.wait_for(self.pbx.idle(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
+            await asyncio.wait_for(self.state_log.flush(), 10)
             await asyncio.wait_for(self.desk.idle(), 20)  # webhooks under way: three 5 s attempts at most
         for task in self._tasks:
             task.cancel()

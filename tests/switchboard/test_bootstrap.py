@@ -55,3 +55,19 @@ def test_given_a_line_with_a_webhook_then_its_endpoint_carries_the_secret() -> N
     with_hook = dataclasses.replace(settings, answering={LineId("smith"): smith})
     found = endpoints(with_hook)
     assert (found[LineId("smith")].url, found[LineId("smith")].secret) == ("https://x.example/h", "k")
+
+
+async def test_given_the_service_when_prometheus_scrapes_then_metrics_are_served_without_login(
+    service: Service,
+) -> None:
+    client: TestClient[Any, Any] = TestClient(TestServer(service.web))
+    await client.start_server()
+    try:
+        async with client.get("/metrics") as r:
+            body = await r.text()
+            assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    finally:
+        await client.close()
+    assert 'switchboard_queue_waiting_calls{queue="acme"} 0.0' in body
+    assert "switchboard_ari_connected 0.0" in body
+    assert service.metrics.pop_acknowledged in service.hub.ack_observers
