@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, or_, select, update
+from sqlalchemy import Select, or_, select, update
 
 from crm_core import validation
 from crm_core.errors import CallNotFound, CaseNotFound, CustomerNotFound, InvalidCursor
@@ -47,14 +47,8 @@ class SqlCalls:
                 found = await connection.scalar(select(CustomerRow.id).where(CustomerRow.id == customer_id))
                 if found is None:
                     raise CustomerNotFound(customer_id)
-            await connection.execute(self._upsert(columns))
-
-    def _upsert(self, columns: dict[str, object]) -> Insert:
-        """INSERT ... ON CONFLICT (call_id) DO UPDATE: one statement, so two writers cannot race."""
-        statement: Any = self._db.insert(CallRow).values(columns)
-        changed = {name: statement.excluded[name] for name in columns if name != "call_id"}
-        upsert: Insert = statement.on_conflict_do_update(index_elements=[CallRow.call_id], set_=changed)
-        return upsert
+            # INSERT ... ON CONFLICT (call_id) DO UPDATE: one statement, so two writers cannot race.
+            await self._db.upsert(connection, CallRow, columns, "call_id")
 
     async def get(self, call_id: str) -> LoggedCall | None:
         async with self._db.engine.connect() as connection:
