@@ -39,6 +39,7 @@ from routing.router import AgentView
 
 log = structlog.get_logger("console")
 STATIC = Path(__file__).parent / "static"
+WS_RECHECK_S = 5.0  # how old a lookup of the user a websocket message may trust (see login.Gate.user)
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 
 Ask = Callable[[ev.Event], Awaitable[list[cmd.Command]]]
@@ -82,7 +83,7 @@ def create_app(
     Prometheus figures at ``/metrics`` (no login, like ``/healthz``: counts and times, no customer data)."""
     app = web.Application(client_max_size=64 * 1024)
     app[HUB] = hub
-    gate = Gate(backend.users, Sessions(backend.clock), LoginThrottle(backend.clock))
+    gate = Gate(backend.users, Sessions(backend.clock), LoginThrottle(backend.clock), backend.clock)
     app[GATE] = gate
     session = _Sessions(hub, backend, gate)
     app.router.add_get("/", _index)
@@ -153,7 +154,8 @@ class _Sessions:
 
     async def _on_text(self, request: web.Request, conn: Connection, text: str) -> bool:
         """Handle one message; False when the session has ended and the socket must close."""
-        user = await self._gate.user(request)  # again: a disabled user or ended session stops here
+        # Again: an ended session stops here at once, a disabled user within WS_RECHECK_S.
+        user = await self._gate.user(request, max_age_s=WS_RECHECK_S)
         if user is None:
             await conn.ws.send_json(messages.error("not-logged-in", "the session has ended; log in again"))
             return False

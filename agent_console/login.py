@@ -1,8 +1,10 @@
 """Signing in over HTTP: ``POST /login``, ``POST /logout``, ``GET /session``, and who a request is.
 
-The cookie carries only the session id (``sessions``); every use looks the user up again, so a user
-disabled (or given another role) with ``switchboard users`` loses access on their next request without a
-restart. A failed login never says whether the username exists.
+The cookie carries only the session id (``sessions``); every HTTP request looks the user up again, so a
+user disabled (or given another role) with ``switchboard users`` loses access on their next request without
+a restart. Websocket messages come far more often (every pop is acknowledged), so they accept a lookup up
+to ``max_age_s`` old (the console uses 5 s): a disabled user's open console stops within that. A failed
+login never says whether the username exists.
 """
 
 from __future__ import annotations
@@ -32,17 +34,26 @@ class UserCheck(Protocol):
 
 
 class Gate:
-    def __init__(self, users: UserCheck, sessions: Sessions, throttle: LoginThrottle) -> None:
+    def __init__(
+        self, users: UserCheck, sessions: Sessions, throttle: LoginThrottle, clock: Callable[[], float]
+    ) -> None:
         self.users = users
         self.sessions = sessions
         self.throttle = throttle
+        self._clock = clock
+        self._looked_up: dict[str, tuple[float, User | None]] = {}  # username -> (when, what the store said)
 
-    async def user(self, request: web.Request) -> User | None:
-        """The signed-in, enabled user of ``request``'s session cookie, or None."""
+    async def user(self, request: web.Request, max_age_s: float = 0.0) -> User | None:
+        """The signed-in, enabled user of ``request``'s session cookie, or None; with ``max_age_s``, a
+        lookup of the user that recent is trusted instead of asking the store again."""
         session = self.sessions.get(request.cookies.get(COOKIE))
         if session is None:
             return None
-        user = await self.users.get(session.username)
+        now = self._clock()
+        when, user = self._looked_up.get(session.username, (float("-inf"), None))
+        if now - when > max_age_s or max_age_s <= 0:
+            user = await self.users.get(session.username)
+            self._looked_up[session.username] = (now, user)
         if user is None or user.disabled:
             self.sessions.end(session.id)
             return None

@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from agent_console.app import WS_RECHECK_S
 from tests.agent_console.fakes import PASSWORD
 from tests.agent_console.harness import Console, next_of
 
@@ -103,12 +104,15 @@ async def test_given_an_idle_session_when_it_expires_then_the_websocket_is_refus
     assert status == 401
 
 
-async def test_given_a_connected_agent_when_disabled_then_the_next_message_ends_the_connection(
+async def test_given_a_connected_agent_when_disabled_then_a_message_after_the_recheck_ends_the_connection(
     console: Console,
 ) -> None:
     ws = await console.ws()
     console.users.disable("alice")
-    await ws.send_json({"type": "ready"})
+    await ws.send_json({"type": "ready"})  # the lookup from login is under 5 s old: trusted
+    assert (await next_of(ws, "state"))["state"] == "ready"
+    console.now[0] += WS_RECHECK_S + 0.1
+    await ws.send_json({"type": "pause", "reason": "break"})
     assert (await next_of(ws, "error"))["error"] == "not-logged-in"
     assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
 
