@@ -26,6 +26,8 @@ DOMAIN_MODULES = {
     "validation.py",
     "users.py",
     "passwords.py",
+    "agent_states.py",
+    "figures.py",
 }
 ALLOWED_FROM_ROUTING = {"routing.records", "routing.ids"}
 FORBIDDEN_PACKAGES = {"telephony", "agent_console", "switchboard"}
