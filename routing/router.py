@@ -16,6 +16,10 @@ The policy, in the order a call meets it:
 - An agent who lets an offer ring out is paused (``ring-no-answer``) once the queue's ``no_answer``
   policy says so, and the call goes back to its place. After a call, the agent is in wrap-up for the
   queue's ``wrap_up_s``.
+- From the console, during a call: hang up (a decline while the phone rings), hold and resume, blind
+  transfers to a queue (keeping the caller's place by arrival), an agent or an outside number, and
+  escalation to the line's on-call chain. An agent who lets go of a caller has their stretch logged at
+  once as ``<call>~<n>``; the call keeps its id and is logged when it ends. See docs/acd.md section 7.
 """
 
 from __future__ import annotations
