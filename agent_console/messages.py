@@ -103,8 +103,9 @@ def business(line: LineId, floor: Floor) -> Message | None:
     known = floor.plan.lines.get(line)
     if profile is None or known is None:
         return None
-    # The on-call chain is the routing plan's; today the line's after-hours chain.
-    on_call = [step.name for step in known.after_hours.chain]
+    # Who an escalation rings, in order: the line's on-call chain, else its after-hours chain (as the
+    # router does for EscalationRequested).
+    on_call = [step.name for step in known.on_call or known.after_hours.chain]
     return {"line": line, "name": known.name, "greeting": profile.greeting, "script": profile.script,
             "instructions": profile.instructions, "on_call": on_call}  # fmt: skip
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from agent_console import messages
 from config.settings import load
 from crm_core.migrate import upgrade_async
 from crm_core.sql_store import SqlStore
@@ -71,3 +72,14 @@ async def test_given_the_service_when_prometheus_scrapes_then_metrics_are_served
     assert 'switchboard_queue_waiting_calls{queue="acme"} 0.0' in body
     assert "switchboard_ari_connected 0.0" in body
     assert service.metrics.pop_acknowledged in service.hub.ack_observers
+
+
+def test_given_the_shipped_config_then_the_answering_pop_lists_who_an_escalation_rings(
+    service: Service,
+) -> None:
+    business = messages.business(LineId("smith"), service.hub.floor)
+
+    assert business is not None and business["on_call"] == [
+        "Dr. Smith",
+        "Nurse Patel",
+    ]  # [[lines.smith.on_call]]
