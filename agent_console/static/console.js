@@ -225,7 +225,7 @@ bindShortcuts({
 });
 setInterval(() => {
   tick(st);
-  if (st.shown) $("call-status").textContent = callStatus(st.shown);
+  if (st.shown) $("call-status").textContent = callStatus(st);
 }, 1000);
 $("desk").hidden = true;
 start();

@@ -43,11 +43,12 @@ function orders(list) {
     `${when(o.ordered_on)} ${o.item} × ${o.quantity}: ${o.amount} ${o.currency ?? ""}`));
 }
 
-export function callStatus(shown) {
+export function callStatus(st) {
+  const shown = st.shown;
   if (shown.ended) return `call ended (${shown.ended.outcome})`;
   if (shown.held) return "on hold";
   if (shown.connectedAt !== null) return `connected ${clock(now() - shown.connectedAt)}`;
-  return "ringing…";
+  return st.state === "on-call" ? "connected" : "ringing…"; // a v1 server does not say since when
 }
 
 export function renderPop(st) {
@@ -57,14 +58,14 @@ export function renderPop(st) {
   const m = shown.offer;
   const c = m.customer;
   const pop = $("pop");
-  pop.classList.toggle("connected", shown.connectedAt !== null && !shown.ended);
+  pop.classList.toggle("connected", (shown.connectedAt !== null || st.state === "on-call") && !shown.ended);
   pop.classList.toggle("held", shown.held && !shown.ended);
   pop.classList.toggle("ended", Boolean(shown.ended));
   pop.classList.toggle("vip", c?.tier === "vip");
   const pending = m.customer_pending ? "Looking up the caller…" : "Unknown caller";
   $("pop-title").textContent = c ? `${c.name}${c.tier === "vip" ? " ★ VIP" : ""}` : pending;
   $("pop-tier").textContent = c?.tier && c.tier !== "vip" ? c.tier : "";
-  $("call-status").textContent = callStatus(shown);
+  $("call-status").textContent = callStatus(st);
   $("pop-caller").textContent = callerText(m.caller);
   $("pop-customer").textContent = c ? [c.name, c.company].filter(Boolean).join(", ") : "not in the customer store";
   fill($("pop-account"), account(c?.account));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from routing.ids import AgentId
 from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, phone
 from tests.support import unavailable
 
@@ -32,8 +34,51 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
-async def sign_in(page: Page, box: Sandbox, username: str) -> None:
-    await page.goto(str(box.client.make_url("/")))
+class Cable:
+    """A TCP proxy between the browser and the service: ``cut()`` drops every connection and refuses
+    new ones (the agent's network is down), ``mend()`` listens again on the same port."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def mend(self) -> None:
+        self._server = await asyncio.start_server(self._connect, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()  # a reset, as when a link goes down; no closing handshake
+        await self._server.wait_closed()
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.transport.abort()
+
+
+async def sign_in(
+    page: Page, box: Sandbox, username: str, role: str = "agent", url: str | None = None
+) -> None:
+    """Open the console and sign in as ``username`` (created on first use, acting as agent ``username``)."""
+    if await box.service.store.users.get(username) is None:
+        await box.service.store.users.add(username, PASSWORD, role, agent=username, name=username.title())
+    await page.goto(url or str(box.client.make_url("/")))
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", PASSWORD)
     await page.click("#login button[type=submit]")
@@ -79,6 +124,71 @@ async def test_given_an_agent_in_the_browser_when_a_customer_calls_then_the_pop_
     await expect(page.locator("#call-status")).to_have_text("call ended (answered)")
     await expect(page.locator("#state")).to_have_text("ready")
     await expect(page.locator("#log li").first).to_contain_text("call ended (answered, caller hung up)")
+
+
+async def test_given_a_call_up_when_the_network_drops_and_comes_back_then_the_page_restores_it(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    box = await sandbox({"alice": phone("101")})
+    await box.service.store.add_customer("Jane Doe", [("415-555-0123", "mobile")], "Doe Plumbing", tier="vip")
+    cable = Cable(box.client.port)
+    await cable.mend()
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, box, "alice", url=f"http://127.0.0.1:{cable.port}/")
+    await page.click("#ready")
+    await expect(page.locator("#state")).to_have_text("ready")
+    call = await box.call("+14155550123", "18005550104")
+    await expect(page.locator("#state")).to_have_text("on-call")
+    await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+
+    await cable.cut()
+    await expect(page.locator("#connection")).to_have_text("reconnecting…")
+    # What the page shows now must come back from the server, not from before the drop.
+    await page.evaluate("document.getElementById('pop-title').textContent = ''")
+    await page.evaluate("document.getElementById('state').textContent = ''")
+    await cable.mend()
+    await expect(page.locator("#connection")).to_have_text("connected", timeout=15_000)
+    await expect(page.locator("#state")).to_have_text("on-call")
+    await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+    assert call in await box.channels()  # the caller is still on the line
+    assert str(box.service.router.agent_view(AgentId("alice")).state) == "on-call"
+
+    await box.hang_up_caller(call)
+    await expect(page.locator("#call-status")).to_have_text("call ended (answered)")
+    await cable.cut()
+
+
+async def test_given_two_tabs_of_one_agent_then_both_show_the_same_state_and_pop(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    box = await sandbox({"alice": phone("101")})
+    await box.service.store.add_customer("Jane Doe", [("415-555-0123", "mobile")], "Doe Plumbing", tier="vip")
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    first = await context.new_page()
+    await sign_in(first, box, "alice")
+    second = await context.new_page()  # the same browser, so the same session cookie
+    await second.goto(str(box.client.make_url("/")))
+    for tab in (first, second):
+        await expect(tab.locator("#connection")).to_have_text("connected")
+        await expect(tab.locator("#state")).to_have_text("not-ready (logged-in)")
+
+    await second.click("#ready")
+    call = await box.call("+14155550123", "18005550104")
+    for tab in (first, second):
+        await expect(tab.locator("#state")).to_have_text("on-call")
+        await expect(tab.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+        await expect(tab.locator("#pop-source")).to_have_text("google-ads")
+
+    await first.select_option("#reason", "lunch")
+    await box.hang_up_caller(call)
+    for tab in (first, second):
+        await expect(tab.locator("#call-status")).to_have_text("call ended (answered)")
+        await expect(tab.locator("#state")).to_have_text("ready")
+    await first.click("#pause")
+    for tab in (first, second):
+        await expect(tab.locator("#state")).to_have_text("not-ready (lunch)")
+    await context.close()
 
 
 SCHEMA_CASES = """
