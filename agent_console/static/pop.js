@@ -24,9 +24,9 @@ function account(a) {
 }
 
 function history(calls) {
-  if (!calls.length) return [el("tr", {}, el("td", { colSpan: 6 }, "no calls yet"))];
+  if (!calls.length) return [el("tr", {}, el("td", { colSpan: 7 }, "no calls yet"))];
   return calls.map((c) => el("tr", { "data-call": c.call },
-    el("td", {}, when(c.arrived_at)), el("td", {}, c.line ?? ""), el("td", {}, c.outcome ?? ""),
+    el("td", {}, when(c.arrived_at)), el("td", {}, c.line ?? ""), el("td", {}, c.source ?? ""), el("td", {}, c.outcome ?? ""),
     el("td", {}, c.agent ?? ""), el("td", { class: "disposition" }, c.disposition ?? "—"),
     el("td", { class: "notes" }, c.notes ?? "")));
 }

@@ -173,7 +173,7 @@ async def test_given_two_tabs_of_one_agent_then_both_show_the_same_state_and_pop
         await expect(tab.locator("#connection")).to_have_text("connected")
         await expect(tab.locator("#state")).to_have_text("not-ready (logged-in)")
 
-    await second.click("#ready")
+    await second.keyboard.press("Alt+r")  # the page's shortcut for ready
     call = await box.call("+14155550123", "18005550104")
     for tab in (first, second):
         await expect(tab.locator("#state")).to_have_text("on-call")
@@ -181,11 +181,14 @@ async def test_given_two_tabs_of_one_agent_then_both_show_the_same_state_and_pop
         await expect(tab.locator("#pop-source")).to_have_text("google-ads")
 
     await first.select_option("#reason", "lunch")
+    await first.keyboard.press("Alt+n")  # not now: the server's refusal shows in the tab that asked
+    await expect(first.get_by_role("alert")).to_contain_text("not-allowed-now")
+    await expect(second.locator("#error")).to_be_empty()
     await box.hang_up_caller(call)
     for tab in (first, second):
         await expect(tab.locator("#call-status")).to_have_text("call ended (answered)")
         await expect(tab.locator("#state")).to_have_text("ready")
-    await first.click("#pause")
+    await first.keyboard.press("Alt+n")
     for tab in (first, second):
         await expect(tab.locator("#state")).to_have_text("not-ready (lunch)")
     await context.close()
