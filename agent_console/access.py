@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calls.export": STAFF,
     # The console acts as the user's agent id; a user without one is refused with ``no-agent``.
     "console.acd": PEOPLE,
+    "console.call": PEOPLE,  # call control: hang up, hold, resume, transfer, escalate
+    # after-call work; only the agent who took the call may do it (``not-your-call``)
+    "console.desk": PEOPLE,
 }
 
 # (method, path under /api/v1) -> action
@@ -62,7 +65,9 @@ API_ACTIONS: dict[tuple[str, str], str] = {
 
 # console message type -> action
 CONSOLE_ACTIONS: dict[str, str] = {
-    kind: "console.acd" for kind in ("login", "ready", "pause", "logout", "ack", "extend-wrap-up")
+    **{kind: "console.acd" for kind in ("login", "ready", "pause", "logout", "ack", "extend-wrap-up")},
+    **{kind: "console.call" for kind in ("hang-up", "hold", "resume", "transfer", "escalate")},
+    **{kind: "console.desk" for kind in ("wrap-up", "take-message", "attach-customer")},
 }
 
 

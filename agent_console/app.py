@@ -13,14 +13,24 @@ from pathlib import Path
 import structlog
 from aiohttp import WSMsgType, web
 
-from agent_console import protocol
+from agent_console import contract, messages, protocol
 from agent_console.access import CONSOLE_ACTIONS, authorize
 from agent_console.api.context import ApiConfig
 from agent_console.api.routes import PREFIX, create_api
-from agent_console.errors import ConsoleError, Forbidden, NoAgent, NotLoggedIn, error_code
+from agent_console.desk import Desk
+from agent_console.errors import (
+    BadNumber,
+    ConsoleError,
+    Forbidden,
+    NoAgent,
+    NotLoggedIn,
+    StoreUnavailable,
+    error_code,
+)
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import Gate, UserCheck, same_origin
 from agent_console.sessions import LoginThrottle, Sessions
+from crm_core.phones import normalise
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError
@@ -51,12 +61,14 @@ class ConsoleBackend:
         clock: Clock,
         users: UserCheck,
         health: Callable[[], Mapping[str, object]],
+        desk: Desk | None = None,
     ) -> None:
         self.ask = ask
         self.view = view
         self.clock = clock
         self.users = users
         self.health = health
+        self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
 
 
 def create_app(hub: ConsoleHub, backend: ConsoleBackend, api: ApiConfig | None = None) -> web.Application:
@@ -72,6 +84,7 @@ def create_app(hub: ConsoleHub, backend: ConsoleBackend, api: ApiConfig | None =
     app.router.add_get("/session", gate.whoami)
     app.router.add_get("/ws", session.handle)
     app.router.add_get("/healthz", functools.partial(_health, backend))
+    app.router.add_get("/protocol/schemas.json", _schemas)
     app.router.add_static("/static/", STATIC)
     if api is not None:
         app.add_subapp(PREFIX, create_api(api, gate.user))
@@ -80,6 +93,11 @@ def create_app(hub: ConsoleHub, backend: ConsoleBackend, api: ApiConfig | None =
 
 async def _index(_: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
+
+
+async def _schemas(_: web.Request) -> web.Response:
+    """The protocol's JSON Schemas; no login needed, they hold no data."""
+    return web.json_response(contract.bundle())
 
 
 async def _health(backend: ConsoleBackend, _: web.Request) -> web.Response:
@@ -106,14 +124,14 @@ class _Sessions:
         ws = web.WebSocketResponse(heartbeat=20, max_msg_size=protocol.MAX_MESSAGE_BYTES * 4)
         await ws.prepare(request)
         conn = Connection(ws)
-        conn.send(protocol.hello())
+        conn.send(messages.hello())
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
                     if not await self._on_text(request, conn, msg.data):
                         break
                 elif msg.type is WSMsgType.BINARY:
-                    conn.send(protocol.error("bad-message", "binary frames are not part of the protocol"))
+                    conn.send(messages.error("bad-message", "binary frames are not part of the protocol"))
         finally:
             self._hub.detach(conn)
             await conn.close()
@@ -124,7 +142,7 @@ class _Sessions:
         """Handle one message; False when the session has ended and the socket must close."""
         user = await self._gate.user(request)  # again: a disabled user or ended session stops here
         if user is None:
-            await conn.ws.send_json(protocol.error("not-logged-in", "the session has ended; log in again"))
+            await conn.ws.send_json(messages.error("not-logged-in", "the session has ended; log in again"))
             return False
         try:
             message = protocol.parse(text)
@@ -132,30 +150,71 @@ class _Sessions:
                 raise Forbidden(f"role {user.role} may not do that")
             if user.agent is None:
                 raise NoAgent(f"user {user.username} acts as no agent")
-            await self._dispatch(conn, AgentId(user.agent), message)
+            await self._dispatch(conn, AgentId(user.agent), str(user.role), message)
         except (ConsoleError, RoutingError) as exc:
-            conn.send(protocol.error(error_code(exc), str(exc)))
+            conn.send(messages.error(error_code(exc), str(exc)))
+        except Exception:
+            # A bug must not end the agent's session (or the call): say so, keep the socket open.
+            log.exception("console.message-failed", user=user.username)
+            conn.send(messages.error("internal-error", "the server could not handle that message"))
         return True
 
-    async def _dispatch(self, conn: Connection, agent: AgentId, message: protocol.ClientMessage) -> None:
+    async def _dispatch(
+        self, conn: Connection, agent: AgentId, role: str, message: protocol.ClientMessage
+    ) -> None:
         b = self._backend
         if isinstance(message, protocol.Login):
             await b.ask(ev.AgentLoggedIn(agent, b.clock()))
-            self._hub.detach(conn)
-            conn.send(protocol.state(b.view(agent)))
-            self._hub.attach(agent, conn)
+            self._hub.join(conn, b.view(agent), role)
             log.info("console.login", agent=agent)
             return
         if conn.agent is None:
             raise NotLoggedIn("send login first")
+        agent = conn.agent
         match message:
             case protocol.Ready():
-                await b.ask(ev.AgentBecameReady(conn.agent, b.clock()))
+                await b.ask(ev.AgentBecameReady(agent, b.clock()))
             case protocol.Pause(reason):
-                await b.ask(ev.AgentPaused(conn.agent, reason, b.clock()))
+                await b.ask(ev.AgentPaused(agent, reason, b.clock()))
             case protocol.ExtendWrapUp(seconds):
-                await b.ask(ev.WrapUpExtended(conn.agent, float(seconds), b.clock()))
+                await b.ask(ev.WrapUpExtended(agent, float(seconds), b.clock()))
             case protocol.Logout():
-                await b.ask(ev.AgentLoggedOut(conn.agent, b.clock()))
+                await b.ask(ev.AgentLoggedOut(agent, b.clock()))
             case protocol.Ack(offer):
-                self._hub.ack(conn.agent, offer)
+                self._hub.ack(agent, offer)
+            case _:
+                await self._call_control(agent, message)
+
+    async def _call_control(self, agent: AgentId, message: protocol.ClientMessage) -> None:
+        b = self._backend
+        match message:
+            case protocol.HangUp():
+                await b.ask(ev.AgentHungUp(agent, b.clock()))
+            case protocol.Hold():
+                await b.ask(ev.HoldRequested(agent, b.clock()))
+            case protocol.Resume():
+                await b.ask(ev.ResumeRequested(agent, b.clock()))
+            case protocol.Transfer(to, target):
+                kind = ev.TransferKind(to)
+                if kind is ev.TransferKind.NUMBER:
+                    number = normalise(target, self._hub.floor.region)
+                    if number is None:
+                        raise BadNumber(f"{target!r} is not a phone number")
+                    target = number
+                await b.ask(ev.TransferRequested(agent, kind, target, b.clock()))
+            case protocol.Escalate():
+                await b.ask(ev.EscalationRequested(agent, b.clock()))
+            case _:
+                await self._desk_work(agent, message)
+
+    async def _desk_work(self, agent: AgentId, message: protocol.ClientMessage) -> None:
+        desk = self._backend.desk
+        if desk is None:
+            raise StoreUnavailable("this console has no customer store")
+        match message:
+            case protocol.WrapUp():
+                await desk.wrap_up(self._hub, agent, message)
+            case protocol.TakeMessage():
+                await desk.take_message(self._hub, agent, message)
+            case protocol.AttachCustomer():
+                await desk.attach_customer(self._hub, agent, message)

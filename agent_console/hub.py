@@ -1,32 +1,41 @@
 """Who is connected, and what each agent's console must show.
 
 Each websocket gets its own outbox and writer task, so messages reach a console in the order the
-router produced them and one slow browser never holds up another. The pop an agent has not finished
-with is kept, so a console that reconnects (or a second tab) gets it again.
+router produced them and one slow browser never holds up another. Every tab of one agent gets the same
+messages. The hub keeps what an agent's console shows — the call (its pop, when it connected, whether
+it is held, how an escalation goes) and the call waiting for its wrap-up — from the router's notices
+alone, so a console that (re)connects gets all of it in one ``snapshot``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
 from aiohttp import web
 
-from agent_console import protocol
-from crm_core.model import CustomerCard
+from agent_console import messages
+from agent_console.messages import Floor, Message
+from crm_core.overview import CustomerOverview
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
+from routing.records import CallRecord
+from routing.router import AgentView
+from routing.states import AgentState
 
 log = structlog.get_logger("console")
+REMEMBER = 2000  # recent calls kept for their agent's wrap-up, message and attachment
 
 
 class CallerLookup(Protocol):
-    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None: ...
+    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None: ...
 
-    def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
+    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
         """(True, record) when the lookup for ``call`` has finished, else (False, None); never waits."""
         ...
 
@@ -35,10 +44,11 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self.agent: AgentId | None = None
+        self.role = "agent"
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write())
 
-    def send(self, message: protocol.Message) -> None:
+    def send(self, message: Message) -> None:
         self._outbox.put_nowait(json.dumps(message))
 
     async def _write(self) -> None:
@@ -54,30 +64,86 @@ class Connection:
         await asyncio.gather(self._writer, return_exceptions=True)
 
 
+@dataclass(slots=True)
+class Seen:
+    """A call an agent had: its pop, and once over, its record (``call`` may be a segment id)."""
+
+    agent: AgentId
+    pop: cmd.PopScreen
+    offer: Message  # the offer message as the console shows it now
+    record: CallRecord | None = None
+
+
+@dataclass(slots=True)
+class _Live:
+    seen: Seen
+    connected_at: float | None = None
+    held: bool = False
+    escalation: Message | None = None
+
+
+@dataclass(slots=True)
+class _Desk:
+    live: _Live | None = None
+    wrap_up: Seen | None = None  # the last call over, until wrapped up or the next pop
+    until: float | None = None  # when wrap-up ends by itself, while in wrap-up
+    tabs: set[Connection] = field(default_factory=set)
+
+
 class ConsoleHub:
-    def __init__(self, lookup: CallerLookup) -> None:
+    def __init__(self, lookup: CallerLookup, floor: Floor | None = None) -> None:
         self._lookup = lookup
-        self._by_agent: dict[AgentId, set[Connection]] = {}
-        self._pending_pop: dict[AgentId, protocol.Message] = {}
+        self.floor = Floor() if floor is None else floor
+        self._desks: dict[AgentId, _Desk] = {}
+        self._seen: OrderedDict[CallId, Seen] = OrderedDict()
         self._ringing: dict[AgentId, str] = {}  # the offer each agent's phone is ringing with now
         self.acked: dict[str, AgentId] = {}  # offers a console confirmed it displayed
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- connections ----------------------------------------------------------------------------
-    def attach(self, agent: AgentId, conn: Connection) -> None:
-        conn.agent = agent
-        self._by_agent.setdefault(agent, set()).add(conn)
-        pending = self._pending_pop.get(agent)
-        if pending is not None:
-            conn.send(pending)
+    def join(self, conn: Connection, view: AgentView, role: str) -> None:
+        """A tab logged in: it gets the snapshot, then the same stream as the agent's other tabs."""
+        self.detach(conn)
+        conn.role = role
+        conn.send(self.snapshot(view, role))
+        conn.agent = view.agent
+        self._desk(view.agent).tabs.add(conn)
 
     def detach(self, conn: Connection) -> None:
         if conn.agent is not None:
-            self._by_agent.get(conn.agent, set()).discard(conn)
+            self._desk(conn.agent).tabs.discard(conn)
 
-    def send(self, agent: AgentId, message: protocol.Message) -> None:
-        for conn in self._by_agent.get(agent, ()):
+    def send(self, agent: AgentId, message: Message) -> None:
+        for conn in self._desk(agent).tabs:
             conn.send(message)
+
+    def snapshot(self, view: AgentView, role: str) -> Message:
+        desk = self._desk(view.agent)
+        call = None
+        if desk.live is not None:
+            live = desk.live
+            call = {"offer": live.seen.offer, "connected_at": live.connected_at, "held": live.held,
+                    "escalation": live.escalation}  # fmt: skip
+        wrap_up = None
+        if desk.wrap_up is not None and desk.wrap_up.record is not None:
+            until = desk.until if view.state is AgentState.WRAP_UP else None
+            wrap_up = {"call": desk.wrap_up.record.call, "until": until, "offer": desk.wrap_up.offer}
+        return messages.snapshot(view, role, self.floor, call, wrap_up)
+
+    # --- what the desk asks about calls ---------------------------------------------------------
+    def seen(self, call: CallId) -> Seen | None:
+        """A live or recent call by its id, or by its logged (segment) id."""
+        return self._seen.get(call)
+
+    def wrapped_up(self, agent: AgentId, call: CallId) -> None:
+        desk = self._desk(agent)
+        if desk.wrap_up is not None and desk.wrap_up.record is not None and desk.wrap_up.record.call == call:
+            desk.wrap_up = None
+
+    def attach_customer(self, seen: Seen, customer: CustomerOverview) -> None:
+        """The agent said who the caller is: every tab gets the record, and reconnecting ones too."""
+        seen.offer = messages.offer(seen.pop, customer, self.floor)
+        self.send(seen.agent, messages.offer_customer(seen.pop, customer, self.floor))
 
     # --- the router's notices -------------------------------------------------------------------
     def notice(self, command: cmd.Command) -> None:
@@ -88,21 +154,65 @@ class ConsoleHub:
                 self._pop(command)
             case cmd.WithdrawOffer(agent):
                 self._forget(agent)
-                self.send(agent, protocol.offer_withdrawn(command))
-            case cmd.CallConnected(agent):
-                self.send(agent, protocol.call_connected(command))
-            case cmd.AgentStateChanged(agent):
-                self.send(agent, protocol.state_changed(command))
+                self._desk(agent).live = None
+                self.send(agent, messages.offer_withdrawn(command))
+            case cmd.CallConnected(agent, call, at):
+                live = self._live(agent, call)
+                if live is not None:
+                    live.connected_at = at
+                self.send(agent, messages.call_connected(command))
+            case cmd.AgentStateChanged(agent, state):
+                self._desk(agent).until = command.until if state is AgentState.WRAP_UP else None
+                self.send(agent, messages.state_changed(command))
+            case cmd.CallHeld(agent, call, held):
+                live = self._live(agent, call)
+                if live is not None:
+                    live.held = held
+                self.send(agent, messages.call_held(command))
+            case cmd.EscalationUpdate(agent, call):
+                message = messages.escalation(command)
+                live = self._live(agent, call)
+                if live is not None:
+                    live.escalation = message
+                self.send(agent, message)
             case cmd.LogCall(record) if record.agent is not None:
-                self._forget(record.agent)
-                self.send(record.agent, protocol.call_ended(command))
+                self._ended(record.agent, record)
+                self.send(record.agent, messages.call_ended(command))
 
     def ack(self, agent: AgentId, offer: str) -> None:
         if self._ringing.get(agent) == offer:
             self.acked[offer] = agent
 
+    def _desk(self, agent: AgentId) -> _Desk:
+        return self._desks.setdefault(agent, _Desk())
+
+    def _live(self, agent: AgentId, call: CallId) -> _Live | None:
+        live = self._desk(agent).live
+        return live if live is not None and live.seen.pop.call == call else None
+
+    def _ended(self, agent: AgentId, record: CallRecord) -> None:
+        self._forget(agent)
+        desk = self._desk(agent)
+        caller_call = record.part_of or record.call
+        live = self._live(agent, caller_call)
+        if live is not None:
+            desk.live = None
+        before = live.seen if live is not None else self._seen.get(caller_call)
+        if before is None or before.agent != agent:
+            return  # a call this hub never popped (e.g. before a restart): nothing to show or wrap
+        seen = before if record.call == caller_call else Seen(agent, before.pop, before.offer)
+        seen.record = record
+        self._remember(record.call, seen)
+        if record.answered_at is not None:
+            desk.wrap_up = seen  # an offer that only rang leaves nothing to wrap up
+
+    def _remember(self, call: CallId, seen: Seen) -> None:
+        self._seen[call] = seen
+        self._seen.move_to_end(call)
+        while len(self._seen) > REMEMBER:
+            self._seen.popitem(last=False)
+
     def _forget(self, agent: AgentId) -> None:
-        self._pending_pop.pop(agent, None)
         offer = self._ringing.pop(agent, None)
         if offer is not None:
             self.acked.pop(offer, None)
@@ -114,26 +224,28 @@ class ConsoleHub:
         When it is not (a busy database), the pop goes out with ``customer_pending`` and the record
         follows in an ``offer-customer`` message.
         """
-        known, customer = self._lookup.peek(pop.call)
-        self._show(pop, protocol.offer(pop, customer, customer_pending=not known))
+        known, customer = self._lookup.peek_overview(pop.call)
+        seen = Seen(pop.agent, pop, messages.offer(pop, customer, self.floor, pending=not known))
+        self._remember(pop.call, seen)
+        desk = self._desk(pop.agent)
+        desk.live, desk.wrap_up = _Live(seen), None
+        self.send(pop.agent, seen.offer)
         if not known:
-            task = asyncio.create_task(self._follow_up(pop))
+            task = asyncio.create_task(self._follow_up(seen))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _follow_up(self, pop: cmd.PopScreen) -> None:
-        customer = await _safely(self._lookup.customer(pop.call, pop.caller_number))
-        if self._ringing.get(pop.agent) != pop.offer:
+    async def _follow_up(self, seen: Seen) -> None:
+        pop = seen.pop
+        customer = await _safely(self._lookup.overview(pop.call, pop.caller_number))
+        live = self._desk(pop.agent).live
+        if live is None or live.seen is not seen:
             return  # withdrawn or over while we looked the caller up
-        self._pending_pop[pop.agent] = protocol.offer(pop, customer)  # what a reconnecting console gets
-        self.send(pop.agent, protocol.offer_customer(pop, customer))
-
-    def _show(self, pop: cmd.PopScreen, message: protocol.Message) -> None:
-        self._pending_pop[pop.agent] = message
-        self.send(pop.agent, message)
+        seen.offer = messages.offer(pop, customer, self.floor)  # what a reconnecting console gets
+        self.send(pop.agent, messages.offer_customer(pop, customer, self.floor))
 
 
-async def _safely(lookup: Awaitable[CustomerCard | None]) -> CustomerCard | None:
+async def _safely(lookup: Awaitable[CustomerOverview | None]) -> CustomerOverview | None:
     """A store outage must not stop the pop: the agent still sees the number, line and source."""
     try:
         return await lookup

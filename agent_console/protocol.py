@@ -1,28 +1,22 @@
-"""Websocket protocol v1: JSON objects with a ``type``. Parsing is strict; building is pure.
+"""Websocket protocol v2, the browser's side: JSON objects with a ``type``, read strictly.
 
-Client -> server: ``login`` (join the ACD as the session's agent), ``ready``, ``pause {reason}``,
-``logout``, ``ack {offer}``, ``extend-wrap-up {seconds}``.
-Server -> client: ``hello``, ``state``, ``offer`` (the screen pop), ``offer-customer``, ``offer-withdrawn``,
-``call-connected``, ``call-ended``, ``error``. See docs/console-protocol.md.
+Every client message is checked against its JSON Schema (``contract``) after the size check, then
+turned into one of the frozen dataclasses below. What the server sends is built in ``messages``.
+See docs/console-protocol.md and agent_console/schemas/.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
+from agent_console import contract
 from agent_console.errors import BadMessage
-from crm_core.accounts import Account
-from crm_core.model import CustomerCard
-from routing import commands as cmd
-from routing.router import AgentView
 
-VERSION = 1
-MAX_MESSAGE_BYTES = 4096
-MAX_REASON = 40  # the reason codes themselves are the plan's (config [routing].pause_reasons)
-
-Message = dict[str, Any]
+VERSION = 2
+MAX_MESSAGE_BYTES = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,135 +49,153 @@ class ExtendWrapUp:
     seconds: int
 
 
-ClientMessage = Login | Ready | Pause | Logout | Ack | ExtendWrapUp
-MAX_EXTENSION_S = 3600
+@dataclass(frozen=True, slots=True)
+class HangUp:
+    pass
 
-_FIELDS: dict[str, tuple[str, ...]] = {
-    "login": (),
-    "ready": (),
-    "pause": ("reason",),
-    "logout": (),
-    "ack": ("offer",),
-    "extend-wrap-up": ("seconds",),
-}
-_NUMBERS = frozenset({"seconds"})
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    to: Literal["queue", "agent", "number"]
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NewCaseRequest:
+    subject: str
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseUpdateRequest:
+    id: int
+    status: str
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUp:
+    call: str
+    disposition: str
+    notes: str
+    case: NewCaseRequest | CaseUpdateRequest | None
+    callback_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TakeMessage:
+    call: str
+    urgent: bool
+    message: str
+    caller_name: str | None
+    callback_number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachCustomer:
+    call: str
+    customer_id: int
+
+
+ClientMessage = (
+    Login | Ready | Pause | Logout | Ack | ExtendWrapUp | HangUp | Hold | Resume | Transfer | Escalate
+    | WrapUp | TakeMessage | AttachCustomer
+)  # fmt: skip
+
+_KINDS: dict[type, str] = {
+    Login: "login", Ready: "ready", Pause: "pause", Logout: "logout", Ack: "ack",
+    ExtendWrapUp: "extend-wrap-up",
+    HangUp: "hang-up", Hold: "hold", Resume: "resume", Transfer: "transfer", Escalate: "escalate",
+    WrapUp: "wrap-up", TakeMessage: "take-message", AttachCustomer: "attach-customer",
+}  # fmt: skip
+KINDS = frozenset(_KINDS.values())
 
 
 def parse(raw: str) -> ClientMessage:
-    if len(raw.encode()) > MAX_MESSAGE_BYTES:
+    """One client message, or ``BadMessage`` saying what is wrong with it."""
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
         raise BadMessage(f"message longer than {MAX_MESSAGE_BYTES} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise BadMessage("not JSON") from None
+    data = _decode(raw)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise BadMessage("a JSON object with a string 'type' is expected")
     kind = data["type"]
-    if kind not in _FIELDS:
-        raise BadMessage(f"unknown message type {kind!r}")
-    expected = set(_FIELDS[kind])
-    extra = set(data) - expected - {"type"}
-    if extra:
-        raise BadMessage(f"unknown fields for {kind!r}: {sorted(extra)}")
-    for name in expected - _NUMBERS:
-        value = data.get(name)
-        if not isinstance(value, str) or not value or len(value) > 200:
-            raise BadMessage(f"{kind!r} needs {name!r}: a non-empty string up to 200 characters")
+    if kind not in KINDS:
+        raise BadMessage(f"unknown message type {kind[:40]!r}")
+    problem = contract.client_problem(kind, data)
+    if problem is not None:
+        raise BadMessage(problem)
     return _build(kind, data)
 
 
+def _decode(raw: str) -> Any:
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") is not text
+    except (ValueError, RecursionError, UnicodeError):
+        raise BadMessage("not JSON (or not UTF-8 text, or nested too deeply)") from None
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
-    if kind == "login":
-        return Login()
-    if kind == "pause":
-        if not 0 < len(data["reason"]) <= MAX_REASON:
-            raise BadMessage(f"pause reason must be 1 to {MAX_REASON} characters")
-        return Pause(data["reason"])
-    if kind == "ack":
-        return Ack(data["offer"])
-    if kind == "extend-wrap-up":
-        seconds = data.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 < seconds <= MAX_EXTENSION_S:
-            raise BadMessage(f"'extend-wrap-up' needs 'seconds': a whole number from 1 to {MAX_EXTENSION_S}")
-        return ExtendWrapUp(seconds)
-    return Ready() if kind == "ready" else Logout()
+    simple: dict[str, ClientMessage] = {"login": Login(), "ready": Ready(), "logout": Logout(),
+                                        "hang-up": HangUp(), "hold": Hold(), "resume": Resume(),
+                                        "escalate": Escalate()}  # fmt: skip
+    if kind in simple:
+        return simple[kind]
+    match kind:
+        case "pause":
+            return Pause(data["reason"])
+        case "ack":
+            return Ack(data["offer"])
+        case "extend-wrap-up":
+            return ExtendWrapUp(data["seconds"])
+        case "transfer":
+            return Transfer(data["to"], data["target"])
+        case "wrap-up":
+            return _wrap_up(data)
+        case "take-message":
+            return TakeMessage(data["call"], data["urgent"], data["message"], data["caller_name"],
+                               data["callback_number"])  # fmt: skip
+    return AttachCustomer(data["call"], data["customer_id"])
 
 
-_KINDS: dict[type, str] = {Login: "login", Ready: "ready", Pause: "pause", Logout: "logout", Ack: "ack",
-                           ExtendWrapUp: "extend-wrap-up"}  # fmt: skip
+def _wrap_up(data: dict[str, Any]) -> WrapUp:
+    case = data["case"]
+    request: NewCaseRequest | CaseUpdateRequest | None = None
+    if case is not None and case["action"] == "create":
+        request = NewCaseRequest(case["subject"], case["priority"])
+    elif case is not None:
+        request = CaseUpdateRequest(case["id"], case["status"], case["comment"])
+    callback_at = None
+    if data["callback_at"] is not None:
+        try:
+            callback_at = datetime.fromisoformat(data["callback_at"])
+        except ValueError:
+            raise BadMessage("'wrap-up': callback_at must be an ISO 8601 date and time") from None
+        if callback_at.tzinfo is None:
+            raise BadMessage("'wrap-up': callback_at needs a UTC offset (e.g. +00:00)")
+    return WrapUp(data["call"], data["disposition"], data["notes"], request, callback_at)
 
 
 def kind(message: ClientMessage) -> str:
     """The wire ``type`` of a parsed message (what ``access.CONSOLE_ACTIONS`` is keyed by)."""
     return _KINDS[type(message)]
-
-
-# --- server -> client ---------------------------------------------------------------------------
-def hello() -> Message:
-    return {"type": "hello", "version": VERSION}
-
-
-def state(view: AgentView) -> Message:
-    return {"type": "state", "agent": view.agent, "state": str(view.state), "reason": view.reason,
-            "since": view.since, "until": view.until, "call": view.call}  # fmt: skip
-
-
-def state_changed(change: cmd.AgentStateChanged) -> Message:
-    return {"type": "state", "agent": change.agent, "state": str(change.state), "reason": change.reason,
-            "since": change.at, "until": change.until}  # fmt: skip
-
-
-def offer(pop: cmd.PopScreen, customer: CustomerCard | None, customer_pending: bool = False) -> Message:
-    return {
-        "type": "offer",
-        "customer_pending": customer_pending,
-        "offer": pop.offer,
-        "call": pop.call,
-        "caller": {"number": pop.caller_number, "name": pop.caller_name},
-        "customer": None if customer is None else _customer(customer),
-        "line": {"id": pop.line, "name": pop.line_name},
-        "did": pop.did,
-        "source": pop.source,
-        "queue": pop.queue,
-        "waited_s": round(pop.waited_s, 3),
-        "priority": pop.priority,
-        "callback": pop.callback,
-        "after_hours": pop.after_hours,
-    }
-
-
-def _customer(c: CustomerCard) -> Message:
-    return {"id": c.id, "name": c.name, "company": c.company, "email": c.email, "tier": c.tier,
-            "language": c.language, "phones": [{"number": p.e164, "kind": str(p.kind)} for p in c.phones],
-            "account": None if c.account is None else _account(c.account)}  # fmt: skip
-
-
-def _account(a: Account) -> Message:
-    # Money as strings: JSON numbers would round a balance through binary floating point.
-    return {"status": str(a.status), "balance": str(a.balance), "currency": a.currency,
-            "credit_limit": str(a.credit_limit), "on_credit_hold": a.on_credit_hold,
-            "last_payment_on": a.last_payment_on and a.last_payment_on.isoformat()}  # fmt: skip
-
-
-def offer_customer(pop: cmd.PopScreen, customer: CustomerCard | None) -> Message:
-    """The caller's record for a pop that went out before the store answered."""
-    return {"type": "offer-customer", "offer": pop.offer, "call": pop.call,
-            "customer": None if customer is None else _customer(customer)}  # fmt: skip
-
-
-def offer_withdrawn(w: cmd.WithdrawOffer) -> Message:
-    return {"type": "offer-withdrawn", "offer": w.offer, "call": w.call, "reason": w.reason}
-
-
-def call_connected(c: cmd.CallConnected) -> Message:
-    return {"type": "call-connected", "call": c.call, "at": c.at}
-
-
-def call_ended(log: cmd.LogCall) -> Message:
-    r = log.record
-    return {"type": "call-ended", "call": r.call, "outcome": str(r.outcome), "hung_up_by": str(r.hung_up_by),
-            "talk_s": round(r.talk_s, 3)}  # fmt: skip
-
-
-def error(code: str, message: str) -> Message:
-    return {"type": "error", "error": code, "message": message}

@@ -4,6 +4,7 @@ Environment variables (each overrides the file):
     SWITCHBOARD_ARI_URL, SWITCHBOARD_ARI_USER, SWITCHBOARD_ARI_PASSWORD, SWITCHBOARD_ARI_APP,
     SWITCHBOARD_DATABASE_URL, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTP_PORT
     SWITCHBOARD_API_TOKEN (adds one token to [api].tokens rather than replacing them)
+    SWITCHBOARD_WEBHOOK_SECRET_<LINE> (the answering webhook's secret of line <LINE>, upper case)
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config.answering import (
+    DEFAULT_DISPOSITION_CODES,
+    Answering,
+    answering,
+    disposition_codes,
+    without_answering,
+)
 from config.plan import Normalise, plan
 from config.values import ConfigError, string, table, whole
+from routing.ids import LineId
 from routing.plan import Plan
 
-__all__ = ["AriSettings", "ConfigError", "Normalise", "Settings", "load", "parse"]
+__all__ = ["Answering", "AriSettings", "ConfigError", "Normalise", "Settings", "load", "parse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,8 @@ class Settings:
     inbound_context: str  # dialplan context whose extensions are the DIDs
     plan: Plan
     api_tokens: tuple[str, ...] = ()  # bearer tokens the customer API accepts; none: the API refuses all
+    disposition_codes: tuple[str, ...] = DEFAULT_DISPOSITION_CODES  # [console]
+    answering: Mapping[LineId, Answering] = dataclasses.field(default_factory=dict)
     source: Path | None = None
 
 
@@ -71,7 +82,7 @@ def parse(
     database_url = env.get("SWITCHBOARD_DATABASE_URL") or string(
         db, "url", "sqlite+aiosqlite:///switchboard.db"
     )
-    plan_ = plan(raw, normalise_for(region))
+    plan_ = plan(without_answering(raw), normalise_for(region))
     return Settings(
         ari=AriSettings(
             url=env.get("SWITCHBOARD_ARI_URL") or string(ari, "url", "http://127.0.0.1:8088", "ari."),
@@ -88,6 +99,8 @@ def parse(
         inbound_context=string(ari, "inbound_context", "switchboard-inbound"),
         plan=plan_,
         api_tokens=_api_tokens(table(raw, "api"), env),
+        disposition_codes=disposition_codes(raw),
+        answering=answering(raw, env),
     )
 
 

@@ -17,19 +17,23 @@ from aiohttp import web
 
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
+from agent_console.desk import Desk, DeskStore
 from agent_console.hub import ConsoleHub
+from agent_console.messages import Floor
 from config.settings import Settings
 from crm_core.migrate import upgrade_async
 from crm_core.phones import to_e164
 from crm_core.sql_store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
+from routing.ids import LineId
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.identifier import CallerIdentifier
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
+from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
 
@@ -47,6 +51,17 @@ def normaliser(region: str) -> Callable[[str], str | None]:
     return functools.partial(to_e164, region=region)
 
 
+def floor(settings: Settings) -> Floor:
+    """What the console's messages need from the configuration."""
+    return Floor(settings.plan, settings.region, settings.disposition_codes, settings.answering)
+
+
+def endpoints(settings: Settings) -> dict[LineId, Endpoint]:
+    """The lines whose answering profile names a webhook."""
+    return {line: Endpoint(profile.webhook_url, profile.webhook_secret)
+            for line, profile in settings.answering.items() if profile.webhook_url is not None}  # fmt: skip
+
+
 class Service:
     def __init__(self, settings: Settings, store: SqlStore, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
@@ -59,16 +74,23 @@ class Service:
             self.ari, self.loop.submit, clock, normaliser(settings.region),
             outbound_endpoint=settings.ari.outbound_endpoint,
         )  # fmt: skip
-        self.callers = CallerCache(store)
-        self.hub = ConsoleHub(self.callers)
+        self.callers = CallerCache(store, store)
+        self.hub = ConsoleHub(self.callers, floor(settings))
         self.recorder = CallRecorder(store, self.callers)
+        self.webhooks = Webhooks()
+        self.desk = Desk(
+            DeskStore(store, store.calls, store.cases, store.customers, store),
+            self.recorder, self.callers, LineWebhooks(self.webhooks, endpoints(settings)), clock,
+        )  # fmt: skip
         self.identifier = CallerIdentifier(self.callers, store, self.loop.submit, clock)
         self.bus.subscribe(self._to_pbx)
         self.bus.subscribe(self.identifier.notice)
         self.bus.subscribe(self.hub.notice)
         self.bus.subscribe(self.recorder.notice)
         self.loop.observers.append(self._prefetch_caller)
-        backend = ConsoleBackend(self.loop.ask, self.router.agent_view, clock, store.users, self.health)
+        backend = ConsoleBackend(
+            self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk
+        )
         api = ApiConfig(store, settings.api_tokens, settings.region)
         self.web = create_app(self.hub, backend, api)
         self._tasks: list[asyncio.Task[None]] = []
@@ -106,10 +128,12 @@ class Service:
             await asyncio.wait_for(self.pbx.idle(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
+            await asyncio.wait_for(self.desk.idle(), 20)  # webhooks under way: three 5 s attempts at most
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
         await self.ari.close()
+        await self.webhooks.close()
         await self.store.close()

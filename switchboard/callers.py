@@ -1,28 +1,44 @@
 """Who is calling: the customer record for each live call, looked up once, as early as possible.
 
 The lookup starts when the call arrives, so it is done by the time the agent's phone rings (the pop)
-and is reused when the call is logged.
+and is reused when the call is logged. Two answers are kept per call: the card (who it is: the call
+log, the identifier) and, from it, the customer 360 the pop shows (``CustomerView.overview``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any, TypeVar
 
 from crm_core.model import CustomerCard
-from crm_core.ports import CustomerDirectory
+from crm_core.overview import CustomerOverview
+from crm_core.ports import CustomerDirectory, CustomerView
 from routing.ids import CallId
+
+T = TypeVar("T")
+CALLS, CASES, ORDERS = 5, 20, 5  # what the pop shows of the customer's history
+
+
+def card_of(overview: CustomerOverview) -> CustomerCard:
+    c = overview.customer
+    return CustomerCard(c.id, c.name, c.company, c.email, c.tier, c.phones, c.language, overview.account)
 
 
 class CallerCache:
-    def __init__(self, directory: CustomerDirectory) -> None:
+    def __init__(self, directory: CustomerDirectory, view: CustomerView | None = None) -> None:
         self._directory = directory
-        self._lookups: dict[CallId, asyncio.Task[CustomerCard | None]] = {}
+        self._view = view
+        self._lookups: dict[CallId, asyncio.Future[CustomerCard | None]] = {}
+        self._profiles: dict[CallId, asyncio.Future[CustomerOverview | None]] = {}
 
     def prefetch(self, call: CallId, number: str | None) -> None:
         task = self._lookups.get(call)
         # A lookup that failed (store down) is started again rather than its failure served forever.
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            self._lookups[call] = asyncio.create_task(self._find(number))
+        if task is None or _failed(task):
+            self._lookups[call] = asyncio.ensure_future(self._find(number))
+        profile = self._profiles.get(call)
+        if profile is None or _failed(profile):
+            self._profiles[call] = asyncio.ensure_future(self._overview(self._lookups[call]))
 
     async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
         if call not in self._lookups:
@@ -32,18 +48,61 @@ class CallerCache:
         self.prefetch(call, number)  # starts a failed lookup again
         return await asyncio.shield(self._lookups[call])
 
+    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None:
+        """The customer 360 of the caller (None: unknown caller, or no view to read it from)."""
+        if call not in self._profiles:
+            card = asyncio.ensure_future(self._find(number))
+            return await self._overview(card)
+        self.prefetch(call, number)
+        return await asyncio.shield(self._profiles[call])
+
     def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
-        task = self._lookups.get(call)
-        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
-            return False, None
-        return True, task.result()
+        return _peek(self._lookups.get(call))
+
+    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
+        """(True, 360) when the lookup for ``call`` has finished, else (False, None); never waits."""
+        return _peek(self._profiles.get(call))
+
+    def attach(self, call: CallId, overview: CustomerOverview) -> None:
+        """The agent says who the caller is (``attach-customer``): the pop and the call log use it.
+
+        Only for a live call (one prefetched and not yet logged), so nothing is kept after it ends.
+        """
+        if call not in self._lookups:
+            return
+        self.forget(call)
+        loop = asyncio.get_running_loop()
+        card: asyncio.Future[CustomerCard | None] = loop.create_future()
+        card.set_result(card_of(overview))
+        profile: asyncio.Future[CustomerOverview | None] = loop.create_future()
+        profile.set_result(overview)
+        self._lookups[call], self._profiles[call] = card, profile
+
+    def live(self, call: CallId) -> bool:
+        return call in self._lookups
 
     def forget(self, call: CallId) -> None:
-        task = self._lookups.pop(call, None)
-        if task is not None and not task.done():
-            task.cancel()
+        for found in (self._lookups.pop(call, None), self._profiles.pop(call, None)):
+            if found is not None and not found.done():
+                found.cancel()
 
     async def _find(self, number: str | None) -> CustomerCard | None:
         if number is None or not number.startswith("+"):
             return None  # withheld or not a dialable number: nobody to find
         return await self._directory.find_by_number(number)
+
+    async def _overview(self, card: asyncio.Future[CustomerCard | None]) -> CustomerOverview | None:
+        found = await asyncio.shield(card)
+        if found is None or self._view is None:
+            return None
+        return await self._view.overview(found.id, calls=CALLS, cases=CASES, orders=ORDERS)
+
+
+def _failed(task: asyncio.Future[Any]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+def _peek(task: asyncio.Future[T | None] | None) -> tuple[bool, T | None]:
+    if task is None or _failed(task) or not task.done():
+        return False, None
+    return True, task.result()

@@ -1,21 +1,25 @@
 """Writes finished calls to the call log, in order, without ever dropping one.
 
 A failed write (database restarting, locked SQLite file) is retried with backoff; the router is never
-held up by the store.
+held up by the store. ``written(call)`` lets a wrap-up that arrives before its call's record wait for
+exactly that record, without polling.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter, OrderedDict
 
 import structlog
 
 from crm_core.ports import CallLog
 from routing import commands as cmd
+from routing.ids import CallId
 from routing.records import CallRecord
 from switchboard.callers import CallerCache
 
 log = structlog.get_logger("recorder")
+REMEMBER = 1000  # written call ids kept, so a late wrap-up need not ask the store
 
 
 class CallRecorder:
@@ -24,10 +28,37 @@ class CallRecorder:
         self._callers = callers
         self._retry_s = retry_s
         self._queue: asyncio.Queue[CallRecord] = asyncio.Queue()
+        self._pending: Counter[CallId] = Counter()  # handed over, not yet written
+        self._written: OrderedDict[CallId, None] = OrderedDict()
+        self._waiters: dict[CallId, list[asyncio.Future[None]]] = {}
 
     def notice(self, command: cmd.Command) -> None:
         if isinstance(command, cmd.LogCall):
+            self._pending[command.record.call] += 1
             self._queue.put_nowait(command.record)
+
+    def seen(self, call: CallId) -> bool:
+        """Whether this process was handed ``call``'s record (written or still queued)."""
+        return call in self._pending or call in self._written
+
+    async def written(self, call: CallId, timeout_s: float) -> bool:
+        """True once ``call``'s record is stored; waits up to ``timeout_s`` for one queued or yet to come."""
+        if call in self._written and call not in self._pending:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(call, []).append(waiter)
+        try:
+            async with asyncio.timeout(timeout_s):
+                await waiter
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            waiting = self._waiters.get(call, [])
+            if waiter in waiting:
+                waiting.remove(waiter)
+            if not waiting:
+                self._waiters.pop(call, None)
 
     async def run(self) -> None:
         while True:
@@ -53,4 +84,17 @@ class CallRecorder:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self._callers.forget(record.call)
+        self._stored(record.call)
         log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)
+
+    def _stored(self, call: CallId) -> None:
+        self._pending[call] -= 1
+        if self._pending[call] <= 0:
+            del self._pending[call]
+        self._written[call] = None
+        self._written.move_to_end(call)
+        while len(self._written) > REMEMBER:
+            self._written.popitem(last=False)
+        for waiter in self._waiters.pop(call, []):
+            if not waiter.done():
+                waiter.set_result(None)

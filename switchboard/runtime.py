@@ -66,7 +66,13 @@ class RouterLoop:
             if item.reply is not None:
                 item.reply.set_exception(exc)
             else:
-                log.warning("router.refused", event=repr(item.event), error=str(exc))
+                log.warning("router.refused", what=repr(item.event), error=str(exc))
+            return
+        except Exception as exc:
+            # A router bug (or an event it cannot handle yet) must not end the loop every call needs.
+            log.exception("router.failed", what=repr(item.event))
+            if item.reply is not None:
+                item.reply.set_exception(exc)
             return
         for command in commands:
             self._bus.publish(command)

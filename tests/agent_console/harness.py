@@ -1,11 +1,17 @@
-"""The console under test: a real router and hub behind aiohttp's test client, fake users and customers."""
+"""The console under test: a real router and hub behind aiohttp's test client, fake users and customers.
+
+Every message a test receives through a ``Tab`` is checked against its server schema, so whatever the
+hub and app produce in the tests is held to the contract. ``RecordingAsk`` stands in front of the router:
+it records every event and answers the call-control events (which the router on this branch does not
+handle yet) with no commands, or with the refusal a test sets.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,29 +20,66 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from agent_console.app import ConsoleBackend, create_app
+from agent_console.contract import server_problem
+from agent_console.desk import Desk, DeskStore, Notifier
 from agent_console.hub import ConsoleHub
+from agent_console.messages import Floor
+from config.answering import Answering
 from crm_core.accounts import Account, AccountStatus
-from crm_core.model import CustomerCard
+from crm_core.customers import Customer
+from crm_core.model import PhoneKind, PhoneNumber
+from crm_core.overview import CustomerOverview
+from crm_core.ports import CallLog
+from crm_core.sql_store import SqlStore
 from crm_core.users import Role
+from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
-from routing.plan import Agent, Did, Line, Plan, Queue
+from routing.plan import AfterHours, AfterHoursKind, Agent, Did, Line, OnCallStep, Plan, Queue
 from routing.router import Router
 from switchboard.bus import LocalBus
+from switchboard.callers import CallerCache
+from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
-from tests.agent_console.fakes import PASSWORD, FakeUsers, user
+from tests.agent_console.fakes import EPOCH, PASSWORD, FakeUsers, user
 
 Q = QueueId("q")
+SMITH = LineId("smith")
 PLAN = Plan(
-    dids={"+18005550101": Did("+18005550101", "radio", LineId("acme"))},
-    lines={LineId("acme"): Line(LineId("acme"), "Acme Service", Q)},
+    dids={
+        "+18005550101": Did("+18005550101", "radio", LineId("acme")),
+        "+18005550201": Did("+18005550201", "main", SMITH),
+    },
+    lines={
+        LineId("acme"): Line(LineId("acme"), "Acme Service", Q),
+        SMITH: Line(SMITH, "Dr. Smith's office", Q, after_hours=AfterHours(AfterHoursKind.ON_CALL, chain=(
+            OnCallStep("Dr. Smith", "Local/103"), OnCallStep("Dr. Jones", "Local/104"),
+        ))),
+    },
     queues={Q: Queue(Q, "Acme")},
-    agents={AgentId("a1"): Agent(AgentId("a1"), "Alice", "Local/101@x", (Q,))},
-)
-JANE = CustomerCard(
-    7, "Jane Doe", "Doe Plumbing", None, "vip",
-    account=Account(Decimal("1250.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1)),
+    agents={
+        AgentId("a1"): Agent(AgentId("a1"), "Alice", "Local/101@x", (Q,)),
+        AgentId("a2"): Agent(AgentId("a2"), "Bob", "Local/102@x", (Q,)),
+    },
 )  # fmt: skip
+SMITH_ANSWERING = Answering(
+    "Dr. Smith's office, good evening.", "Ask for name\nAsk for number", "Chest pain: 911"
+)
+FLOOR = Floor(PLAN, "US", ("sale", "support", "no-action"), {SMITH: SMITH_ANSWERING})
+JANE_NUMBER = "+14155550123"
+JANE = CustomerOverview(
+    Customer(7, "Jane Doe", "Doe Plumbing", None, "en", "vip", ("plumber",), None, None,
+             (PhoneNumber(JANE_NUMBER, PhoneKind.MOBILE),), EPOCH, EPOCH),
+    Account(Decimal("1250.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1)),
+    (), (), (),
+)  # fmt: skip
+CALL_CONTROL = (
+    ev.AgentHungUp,
+    ev.HoldRequested,
+    ev.ResumeRequested,
+    ev.TransferRequested,
+    ev.EscalationRequested,
+)
 
 
 class FixedDirectory:
@@ -45,30 +88,68 @@ class FixedDirectory:
     def __init__(self) -> None:
         self.slow = False
         self.release = asyncio.Event()
-        self.found: dict[CallId, CustomerCard | None] = {}
         self.number_of: dict[CallId, str] = {}
 
-    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
+    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None:
         if self.slow:
             await self.release.wait()
-        self.found[call] = JANE if number == "+14155550123" else None
-        return self.found[call]
+        return JANE if number == JANE_NUMBER else None
 
-    def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
+    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
         if self.slow:
             return False, None
         # As the real cache: the lookup started at the call's arrival and has finished by ringing time.
-        return True, JANE if self.number_of.get(call) == "+14155550123" else None
+        return True, JANE if self.number_of.get(call) == JANE_NUMBER else None
+
+
+class RecordingAsk:
+    """The router's ``ask``, recording every event; call control answered with [] or ``refusal``."""
+
+    def __init__(self, loop: RouterLoop) -> None:
+        self._loop = loop
+        self.events: list[ev.Event] = []
+        self.refusal: Exception | None = None
+
+    async def __call__(self, event: ev.Event) -> list[cmd.Command]:
+        self.events.append(event)
+        if isinstance(event, CALL_CONTROL):
+            if self.refusal is not None:
+                raise self.refusal
+            return []
+        return await self._loop.ask(event)
+
+
+class Tab:
+    """One browser tab's websocket; every message received is checked against its schema."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.snapshot: dict[str, Any] = {}
+
+    async def receive_json(self, timeout: float = 2) -> dict[str, Any]:
+        message: dict[str, Any] = await self.ws.receive_json(timeout=timeout)
+        problem = server_problem(message)
+        assert problem is None, (problem, message)
+        return message
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ws, name)
 
 
 @dataclass
 class Console:
     client: TestClient[Any, Any]
     loop: RouterLoop
+    bus: LocalBus
     hub: ConsoleHub
+    ask: RecordingAsk
     now: list[float]
     directory: FixedDirectory
     users: FakeUsers
+    store: SqlStore | None = None
+    recorder: CallRecorder | None = None
+    desk: Desk | None = None
+    tabs: list[Tab] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -78,40 +159,71 @@ class Console:
         async with self.client.post("/login", json={"username": username, "password": password}) as r:
             return r.status, await r.json()
 
-    async def ws(self, login: bool = True) -> Any:
+    async def ws(self, login: bool = True) -> Tab:
         if not self.client.session.cookie_jar.filter_cookies(self.client.make_url("/")):
             assert (await self.sign_in())[0] == 200
-        ws = await self.client.ws_connect("/ws", origin=self.origin)
-        assert (await ws.receive_json())["type"] == "hello"
+        tab = Tab(await self.client.ws_connect("/ws", origin=self.origin))
+        assert (await tab.receive_json())["type"] == "hello"
         if login:
-            await ws.send_json({"type": "login"})
-            assert (await ws.receive_json())["type"] == "state"
-        return ws
+            await tab.send_json({"type": "login"})
+            tab.snapshot = await tab.receive_json()
+            assert tab.snapshot["type"] == "snapshot"
+        return tab
 
-    def ring(self, caller: str = "+14155550123") -> None:
-        self.directory.number_of[CallId("c1")] = caller
-        self.loop.submit(ev.CallArrived(CallId("c1"), "+18005550101", caller, None, self.now[0]))
-        self.loop.submit(ev.OfferRinging(OfferId("sb-c1-1"), self.now[0] + 0.01))
+    def ring(self, caller: str | None = JANE_NUMBER, did: str = "+18005550101", call: str = "c1") -> None:
+        if caller is not None:
+            self.directory.number_of[CallId(call)] = caller
+        self.loop.submit(ev.CallArrived(CallId(call), did, caller, None, self.now[0]))
+        self.loop.submit(ev.OfferRinging(OfferId(f"sb-{call}-1"), self.now[0] + 0.01))
+
+    def answer(self, call: str = "c1") -> None:
+        self.loop.submit(ev.OfferAnswered(OfferId(f"sb-{call}-1"), self.now[0] + 1))
+
+    def hang_up(self, call: str = "c1") -> None:
+        self.loop.submit(ev.CallerHungUp(CallId(call), self.now[0] + 30))
 
 
 @contextlib.asynccontextmanager
-async def make_console(users: FakeUsers) -> AsyncIterator[Console]:
+async def make_console(
+    users: FakeUsers,
+    store: SqlStore | None = None,
+    call_log: CallLog | None = None,
+    notifier: Notifier | None = None,
+    wait_s: float = 2.0,
+) -> AsyncIterator[Console]:
+    """With ``store``, the real caller cache, call-log writer and desk run against it too."""
     now = [1000.0]
     router = Router(PLAN)
     bus = LocalBus()
     loop = RouterLoop(router, lambda: now[0], bus, tick_s=3600)
     directory = FixedDirectory()
-    hub = ConsoleHub(directory)
-    bus.subscribe(hub.notice)
-    backend = ConsoleBackend(loop.ask, router.agent_view, lambda: now[0], users, lambda: {"ok": True})
-    task = asyncio.create_task(loop.run())
+    recorder, desk, tasks = None, None, []
+    if store is None:
+        hub = ConsoleHub(directory, FLOOR)
+        bus.subscribe(hub.notice)
+    else:
+        callers = CallerCache(store, store)
+        hub = ConsoleHub(callers, FLOOR)
+        recorder = CallRecorder(store if call_log is None else call_log, callers, retry_s=0.01)
+        desk = Desk(DeskStore(store, store.calls, store.cases, store.customers, store), recorder, callers,
+                    notifier, lambda: now[0], wait_s=wait_s)  # fmt: skip
+        loop.observers.append(lambda e: callers.prefetch(e.call, e.caller_number)
+                              if isinstance(e, ev.CallArrived) else None)  # fmt: skip
+        bus.subscribe(hub.notice)
+        bus.subscribe(recorder.notice)
+        tasks.append(asyncio.create_task(recorder.run()))
+    ask = RecordingAsk(loop)
+    backend = ConsoleBackend(ask, router.agent_view, lambda: now[0], users, lambda: {"ok": True}, desk)
+    tasks.append(asyncio.create_task(loop.run()))
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()
     try:
-        yield Console(client, loop, hub, now, directory, users)
+        yield Console(client, loop, bus, hub, ask, now, directory, users, store, recorder, desk)
     finally:
         await client.close()
-        task.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from agent_console.access import API_ACTIONS, API_TOKEN, CONSOLE_ACTIONS, author
 from agent_console.api.context import ApiConfig
 from agent_console.api.routes import ROUTES
 from agent_console.app import ConsoleBackend, create_app
+from agent_console.contract import client_types
 from agent_console.hub import ConsoleHub
-from agent_console.protocol import _FIELDS
+from agent_console.protocol import KINDS
 from crm_core.migrate import upgrade_async
 from crm_core.sql_store import SqlStore
 from crm_core.users import Role
@@ -54,13 +55,23 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/calls/export.csv"): STAFF,
     ("PATCH", "/calls/{id}"): ALL,
 }
-CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in _FIELDS}
+CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS}
+# One valid message of every type (the fields after "type").
+SAMPLES: dict[str, dict[str, Any]] = {
+    "login": {}, "ready": {}, "pause": {"reason": "x"}, "logout": {}, "ack": {"offer": "x"},
+    "extend-wrap-up": {"seconds": 5}, "hang-up": {}, "hold": {}, "resume": {}, "escalate": {},
+    "transfer": {"to": "queue", "target": "q"},
+    "wrap-up": {"call": "c9", "disposition": "sale", "notes": "", "case": None, "callback_at": None},
+    "take-message": {"call": "c9", "urgent": False, "message": "hi", "caller_name": None,
+                     "callback_number": None},
+    "attach-customer": {"call": "c9", "customer_id": 1},
+}  # fmt: skip
 ROLES = sorted(ALL)
 
 
 def test_every_route_and_message_type_has_an_action_and_an_expectation() -> None:
     assert set(API_ACTIONS) == {(m, p) for m, p, _ in ROUTES} == set(EXPECTED)
-    assert set(CONSOLE_ACTIONS) == set(_FIELDS) == set(CONSOLE_EXPECTED)
+    assert set(CONSOLE_ACTIONS) == set(KINDS) == set(CONSOLE_EXPECTED) == set(SAMPLES) == client_types()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -120,7 +131,7 @@ async def test_given_a_role_when_calling_every_api_route_then_forbidden_exactly_
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != API_TOKEN])
-@pytest.mark.parametrize("kind", sorted(_FIELDS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
 async def test_given_a_role_when_sending_a_console_message_then_allowed_as_expected(
     role: str, kind: str
 ) -> None:
@@ -128,12 +139,13 @@ async def test_given_a_role_when_sending_a_console_message_then_allowed_as_expec
         assert (await console.sign_in("u"))[0] == 200
         ws = await console.client.ws_connect("/ws", origin=console.origin)
         await ws.receive_json()  # hello
-        message = {"type": kind, **{f: ("x" if f != "seconds" else 5) for f in _FIELDS[kind]}}
+        message = {"type": kind, **SAMPLES[kind]}
         await ws.send_json(message)
         await ws.send_json({"type": "end-of-test"})  # its bad-message reply marks the end of the replies
         replies = []
         while not replies or replies[-1].get("error") != "bad-message":
             replies.append(await ws.receive_json(timeout=2))
+        assert all(r.get("error") != "bad-message" for r in replies[:-1]), replies  # the sample is valid
         forbidden = any(r.get("error") == "forbidden" for r in replies)
         assert forbidden == (role not in CONSOLE_EXPECTED[kind]), replies
 

@@ -50,7 +50,7 @@ async def test_given_a_pending_pop_when_a_second_tab_logs_in_then_it_gets_the_po
     console.ring()
     offer = await next_of(first, "offer")
     second = await console.ws()
-    assert (await next_of(second, "offer"))["offer"] == offer["offer"]
+    assert second.snapshot["call"]["offer"] == offer
 
 
 async def test_given_a_withdrawn_pop_when_the_console_reconnects_then_it_is_not_shown_again(
@@ -89,6 +89,84 @@ async def test_given_a_session_when_acting_before_the_login_message_then_not_log
         json.dumps({"type": "login", "agent": "a1", "pin": "1234"}),  # the old login: the session says who
         json.dumps({"type": "login", "agent": "a1" * 5000}),
         "\"'; DROP TABLE customers; --",
+        # v2: schemas, sizes, nesting, numbers, text
+        json.dumps({"type": "ready", "pad": "x" * 17000}),  # over 16384 bytes
+        json.dumps({"type": "extend-wrap-up", "seconds": "5"}),
+        json.dumps({"type": "extend-wrap-up", "seconds": 5.5}),
+        json.dumps({"type": "extend-wrap-up", "seconds": True}),
+        json.dumps({"type": "extend-wrap-up", "seconds": 10**300}),
+        '{"type": "extend-wrap-up", "seconds": ' + "9" * 5000 + "}",  # past Python's int-from-text limit
+        '{"type": "extend-wrap-up", "seconds": 1e999}',
+        '{"type": "extend-wrap-up", "seconds": NaN}',
+        json.dumps({"type": "attach-customer", "call": "c1", "customer_id": 2**80}),
+        json.dumps({"type": "transfer", "to": "moon", "target": "x"}),
+        json.dumps({"type": "transfer", "to": "queue"}),
+        json.dumps({"type": "hang-up", "call": "c1"}),
+        json.dumps(
+            {
+                "type": "wrap-up",
+                "call": "c1",
+                "disposition": "sale",
+                "notes": "n" * 4001,
+                "case": None,
+                "callback_at": None,
+            }
+        ),
+        json.dumps(
+            {
+                "type": "wrap-up",
+                "call": "c1",
+                "disposition": "sale",
+                "notes": "",
+                "callback_at": None,
+                "case": {"action": "create", "subject": "", "priority": "normal"},
+            }
+        ),
+        json.dumps(
+            {
+                "type": "wrap-up",
+                "call": "c1",
+                "disposition": "sale",
+                "notes": "",
+                "case": None,
+                "callback_at": "tomorrow at ten",
+            }
+        ),
+        json.dumps(
+            {
+                "type": "wrap-up",
+                "call": "c1",
+                "disposition": "sale",
+                "notes": "",
+                "case": None,
+                "callback_at": "2026-12-01T10:00:00",
+            }
+        ),  # no offset: whose ten o'clock?
+        json.dumps(
+            {
+                "type": "take-message",
+                "call": "c1",
+                "urgent": "yes",
+                "message": "m",
+                "caller_name": None,
+                "callback_number": None,
+            }
+        ),
+        json.dumps(
+            {
+                "type": "take-message",
+                "call": {"$ne": 1},
+                "urgent": False,
+                "message": "m",
+                "caller_name": None,
+                "callback_number": None,
+            }
+        ),
+        "[" * 5000 + "]" * 5000,  # nested deeper than the parser recurses
+        json.dumps({"type": "pause", "reason": {"a": {"b": {"c": {"d": [[[[[[1]]]]]]}}}}}),
+        '{"type": "pause", "reason": "\\ud800"}',  # a lone surrogate
+        json.dumps({"type": ["ready"]}),
+        json.dumps({"type": "snapshot"}),  # a server message sent back
     ],
 )
 async def test_given_a_malformed_message_when_sent_then_error_reply_and_connection_survives(
@@ -102,11 +180,14 @@ async def test_given_a_malformed_message_when_sent_then_error_reply_and_connecti
     assert (await next_of(ws, "state"))["state"] == "ready"
 
 
+@pytest.mark.parametrize(
+    "frame", [b"\x00\x01", b"\xff\xfe{not utf-8}", json.dumps({"type": "ready"}).encode()]
+)
 async def test_given_a_binary_frame_when_sent_then_error_and_the_connection_survives(
-    console: Console,
+    console: Console, frame: bytes
 ) -> None:
     ws = await console.ws()
-    await ws.send_bytes(b"\x00\x01")
+    await ws.send_bytes(frame)
     assert (await ws.receive_json())["error"] == "bad-message"
     await ws.send_json({"type": "ready"})
     assert (await next_of(ws, "state"))["state"] == "ready"
@@ -161,5 +242,5 @@ async def test_given_a_slow_customer_store_when_the_phone_rings_then_pop_now_and
     assert follow_up["offer"] == offer["offer"] and follow_up["customer"]["name"] == "Jane Doe"
     # A console that reconnects now gets the whole pop at once.
     again = await console.ws()
-    resent = await next_of(again, "offer")
+    resent = again.snapshot["call"]["offer"]
     assert resent["customer_pending"] is False and resent["customer"]["name"] == "Jane Doe"

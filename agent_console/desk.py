@@ -1,0 +1,296 @@
+"""The agent's work on a call beyond the router: wrap-up, taking a message, saying who the caller is.
+
+Each handler checks everything it can before it writes (the call is this agent's, the disposition and
+the case change are allowed), so a refusal writes nothing. Store failures become ``store-unavailable``.
+The call log is written asynchronously after the router logs a call, so a wrap-up that arrives first
+waits for exactly that call's record (``LogWaiter.written``), up to ``wait_s``, and is otherwise refused
+with ``unknown-call``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+import structlog
+
+from agent_console import messages, protocol
+from agent_console.errors import (
+    BadMessage,
+    BadNumber,
+    CaseRefused,
+    ConsoleError,
+    NotYourCall,
+    StoreUnavailable,
+    UnknownCall,
+    UnknownCase,
+    UnknownCustomer,
+    UnknownDisposition,
+)
+from agent_console.hub import ConsoleHub, Seen
+from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
+from crm_core.customers import CustomerDraft
+from crm_core.errors import CallNotFound, CaseNotFound, Conflict, CustomerNotFound, InvalidInput
+from crm_core.interactions import WrapUp
+from crm_core.model import LoggedCall
+from crm_core.overview import CustomerOverview
+from crm_core.phones import normalise
+from crm_core.ports import CallHistory, CallLog, Cases, Customers, CustomerView
+from routing.ids import AgentId, CallId, LineId
+
+log = structlog.get_logger("console")
+T = TypeVar("T")
+RECENT = 5
+LINK_WAIT_S = 4 * 3600  # a message taken during a call is linked to it once the call is logged
+
+
+class LogWaiter(Protocol):
+    """The call-log writer (``switchboard.recorder.CallRecorder``)."""
+
+    def seen(self, call: CallId) -> bool: ...
+    async def written(self, call: CallId, timeout_s: float) -> bool: ...
+
+
+class LiveCallers(Protocol):
+    """The caller cache (``switchboard.callers.CallerCache``)."""
+
+    def live(self, call: CallId) -> bool: ...
+    def attach(self, call: CallId, overview: CustomerOverview) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Notified:
+    ok: bool
+    attempts: int
+    error: str | None
+
+
+class Notifier(Protocol):
+    """The lines' webhooks (``switchboard.webhooks.LineWebhooks``)."""
+
+    def configured(self, line: LineId) -> bool: ...
+    async def notify(self, line: LineId, payload: dict[str, Any]) -> Notified: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeskStore:
+    call_log: CallLog
+    calls: CallHistory
+    cases: Cases
+    customers: Customers
+    view: CustomerView
+
+
+class Desk:
+    def __init__(
+        self,
+        store: DeskStore,
+        recorder: LogWaiter,
+        callers: LiveCallers,
+        notifier: Notifier | None,
+        clock: Callable[[], float],
+        wait_s: float = 5.0,
+    ) -> None:
+        self._store = store
+        self._recorder = recorder
+        self._callers = callers
+        self._notifier = notifier
+        self._clock = clock
+        self._wait_s = wait_s
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def idle(self) -> None:
+        """Wait until every background job (webhooks, late links) started so far is done."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- wrap-up --------------------------------------------------------------------------------
+    async def wrap_up(self, hub: ConsoleHub, agent: AgentId, m: protocol.WrapUp) -> None:
+        if m.disposition not in hub.floor.disposition_codes:
+            raise UnknownDisposition(f"{m.disposition!r} is not one of the disposition codes")
+        logged = await _store(self._logged(CallId(m.call)))
+        if logged.agent != agent:
+            raise NotYourCall(f"call {m.call} was not yours")
+        needs_customer = m.callback_at is not None or isinstance(m.case, protocol.NewCaseRequest)
+        if needs_customer and logged.customer_id is None:
+            raise UnknownCustomer("a case needs the caller's customer record: attach one first")
+        case_id, callback = await _store(self._cases(agent, logged, m))
+        await _store(self._store.calls.wrap_up(m.call, WrapUp(m.disposition, m.notes or None, case_id)))
+        recent: list[LoggedCall] = []
+        if logged.customer_id is not None:
+            recent = await _store(self._store.call_log.recent_calls(RECENT, logged.customer_id))
+        hub.wrapped_up(agent, CallId(m.call))
+        hub.send(agent, messages.wrap_up_saved(m.call, m.disposition, m.notes, case_id, callback, recent))
+        log.info("console.wrap-up", agent=agent, call=m.call, disposition=m.disposition, case=case_id)
+
+    async def _logged(self, call: CallId) -> LoggedCall:
+        if not self._recorder.seen(call):
+            found = await self._store.call_log.get_call(call)
+            if found is not None:
+                return found  # logged before this process started, or long ago
+        if not await self._recorder.written(call, self._wait_s):
+            raise UnknownCall(f"no call {call} in the call log")
+        found = await self._store.call_log.get_call(call)
+        if found is None:
+            raise UnknownCall(f"no call {call} in the call log")
+        return found
+
+    async def _cases(
+        self, agent: AgentId, logged: LoggedCall, m: protocol.WrapUp
+    ) -> tuple[int | None, messages.Message | None]:
+        cases = self._store.cases
+        case_id: int | None = None
+        if isinstance(m.case, protocol.CaseUpdateRequest):
+            case_id = await self._update(agent, logged.call, m.case)
+        elif m.case is not None and logged.customer_id is not None:
+            new = NewCase(logged.customer_id, m.case.subject, m.notes, Priority(m.case.priority), agent,
+                          calls=(logged.call,))  # fmt: skip
+            case_id = (await cases.open(new, author=agent)).id
+        callback = None
+        if m.callback_at is not None and logged.customer_id is not None:
+            due = m.callback_at
+            new = NewCase(
+                logged.customer_id, "Call back", m.notes, Priority.NORMAL, agent, due, (logged.call,)
+            )
+            opened = await cases.open(new, author=agent)
+            callback = {"case_id": opened.id, "at": due.isoformat()}
+        return case_id, callback
+
+    async def _update(self, agent: AgentId, call: str, m: protocol.CaseUpdateRequest) -> int:
+        cases = self._store.cases
+        current = await cases.get(m.id)
+        status = CaseStatus(m.status)
+        planned_changes(current, CaseChanges(status=status))  # refuses an illegal change before writing
+        if status is CaseStatus.CLOSED:
+            await cases.close(m.id, author=agent, comment=m.comment or None)
+        else:
+            await cases.update(m.id, CaseChanges(status=status), author=agent)
+            if m.comment:
+                await cases.comment(m.id, m.comment, author=agent)
+        if call not in current.calls:
+            await cases.link_call(m.id, call, author=agent)
+        return m.id
+
+    # --- take-message ---------------------------------------------------------------------------
+    async def take_message(self, hub: ConsoleHub, agent: AgentId, m: protocol.TakeMessage) -> None:
+        seen = _yours(hub, agent, m.call)
+        pop = seen.pop
+        callback = None
+        if m.callback_number is not None:
+            callback = normalise(m.callback_number, hub.floor.region)
+            if callback is None:
+                raise BadNumber(f"{m.callback_number!r} is not a phone number")
+        customer_id = await _store(self._customer_for(seen, m, callback))
+        linked = None  # a call not yet in the call log is linked once it is (``_link_later``)
+        if seen.record is not None and await self._recorder.written(seen.record.call, self._wait_s):
+            linked = seen.record.call
+        priority = Priority.URGENT if m.urgent else Priority.NORMAL
+        subject = f"{'URGENT message' if m.urgent else 'Message'} for {pop.line_name}"
+        description = _message_text(m, callback or pop.caller_number)
+        new = NewCase(customer_id, subject, description, priority, f"line:{pop.line}",
+                      calls=() if linked is None else (linked,))  # fmt: skip
+        case = await _store(self._store.cases.open(new, author=agent))
+        if linked is None:
+            self._start(
+                self._link_later(case.id, pop.call if seen.record is None else seen.record.call, agent)
+            )
+        notify = self._notifier is not None and self._notifier.configured(pop.line)
+        hub.send(agent, messages.message_taken(m.call, case.id, m.urgent, notify))
+        log.info("console.message-taken", agent=agent, call=m.call, case=case.id, urgent=m.urgent)
+        if notify:
+            payload = {
+                "line": pop.line, "line_name": pop.line_name, "case_id": case.id, "call": pop.call,
+                "urgent": m.urgent, "caller_name": m.caller_name or pop.caller_name,
+                "callback_number": callback or pop.caller_number, "message": m.message, "taken_by": agent,
+                "taken_at": datetime.fromtimestamp(self._clock(), UTC).isoformat(),
+            }  # fmt: skip
+            self._start(self._notify(hub, agent, m.call, case.id, pop.line, payload))
+
+    async def _customer_for(self, seen: Seen, m: protocol.TakeMessage, callback: str | None) -> int:
+        known = seen.offer.get("customer")
+        if isinstance(known, dict) and isinstance(known.get("id"), int):
+            return int(known["id"])
+        number = callback or seen.pop.caller_number
+        phones = [(number, "other")] if number is not None and number.startswith("+") else []
+        draft = CustomerDraft(m.caller_name or "Unknown caller", phones, tags=[f"line:{seen.pop.line}"])
+        return (await self._store.customers.create(draft)).id
+
+    async def _link_later(self, case_id: int, call: CallId, agent: AgentId) -> None:
+        if await self._recorder.written(call, LINK_WAIT_S):
+            try:
+                await self._store.cases.link_call(case_id, call, author=agent)
+            except Exception:
+                log.exception("console.message-link-failed", case=case_id, call=call)
+
+    async def _notify(
+        self, hub: ConsoleHub, agent: AgentId, call: str, case_id: int, line: LineId, payload: dict[str, Any]
+    ) -> None:
+        assert self._notifier is not None
+        try:
+            result = await self._notifier.notify(line, payload)
+        except Exception as exc:
+            log.exception("console.message-notify-failed", case=case_id)
+            result = Notified(False, 0, type(exc).__name__)
+        hub.send(agent, messages.message_notified(call, case_id, result.ok, result.attempts, result.error))
+
+    # --- attach-customer ------------------------------------------------------------------------
+    async def attach_customer(self, hub: ConsoleHub, agent: AgentId, m: protocol.AttachCustomer) -> None:
+        seen = _yours(hub, agent, m.call)
+        overview = await _store(
+            self._store.view.overview(m.customer_id, calls=RECENT, cases=20, orders=RECENT)
+        )
+        caller_call = seen.pop.call
+        if self._callers.live(caller_call):
+            self._callers.attach(caller_call, overview)  # the record, when written, names the customer
+        if seen.record is not None and self._recorder.seen(seen.record.call):
+            if not await self._recorder.written(seen.record.call, self._wait_s):
+                raise StoreUnavailable("the call log has not stored this call yet; try again")
+            await _store(self._store.call_log.record(seen.record, m.customer_id))  # keeps the wrap-up
+        hub.attach_customer(seen, overview)
+        log.info("console.customer-attached", agent=agent, call=m.call, customer=m.customer_id)
+
+    def _start(self, job: Awaitable[None]) -> None:
+        async def run() -> None:
+            await job
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _yours(hub: ConsoleHub, agent: AgentId, call: str) -> Seen:
+    seen = hub.seen(CallId(call))
+    if seen is None:
+        raise UnknownCall(f"no call {call} on this console")
+    if seen.agent != agent:
+        raise NotYourCall(f"call {call} was not yours")
+    return seen
+
+
+def _message_text(m: protocol.TakeMessage, number: str | None) -> str:
+    who = m.caller_name or "Unknown caller"
+    return f"{m.message}\n\nFrom: {who}\nCall back: {number or 'no number'}"
+
+
+async def _store(work: Awaitable[T]) -> T:
+    """The store's answer; its refusals as console errors, its failures as ``store-unavailable``."""
+    try:
+        return await work
+    except ConsoleError:
+        raise
+    except CustomerNotFound as exc:
+        raise UnknownCustomer(str(exc)) from None
+    except CaseNotFound as exc:
+        raise UnknownCase(str(exc)) from None
+    except CallNotFound as exc:
+        raise UnknownCall(str(exc)) from None
+    except InvalidInput as exc:
+        raise BadMessage(str(exc)) from None
+    except Conflict as exc:
+        raise CaseRefused(str(exc)) from None
+    except Exception as exc:
+        log.exception("console.store-failed")
+        raise StoreUnavailable("the customer store is not answering; nothing was saved") from exc

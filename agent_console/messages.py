@@ -1,0 +1,213 @@
+"""Websocket protocol v2, the server's side: the messages the console sends, built by pure functions.
+
+Each builder's output matches its schema in agent_console/schemas/server/ (the tests check every one).
+``Floor`` is what the messages need from the configuration: the plan, the region phone numbers are
+shown in, the disposition codes and the lines' answering profiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import phonenumbers
+
+from crm_core.accounts import Account
+from crm_core.model import LoggedCall
+from crm_core.overview import CustomerOverview
+from routing import commands as cmd
+from routing.ids import AgentId, LineId
+from routing.plan import Plan
+from routing.router import AgentView
+
+VERSION = 2
+RECENT = 5  # calls and orders the pop shows
+
+Message = dict[str, Any]
+
+
+class Answering(Protocol):
+    """A line's answering profile (``config.answering.Answering`` is one)."""
+
+    @property
+    def greeting(self) -> str: ...
+    @property
+    def script(self) -> str: ...
+    @property
+    def instructions(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    plan: Plan = field(default_factory=Plan)
+    region: str = "US"
+    disposition_codes: tuple[str, ...] = (
+        "sale", "support", "complaint", "wrong-number", "no-action", "message-taken",
+    )  # fmt: skip
+    answering: Mapping[LineId, Answering] = field(default_factory=dict)
+
+
+def hello() -> Message:
+    return {"type": "hello", "version": VERSION}
+
+
+def state_changed(change: cmd.AgentStateChanged) -> Message:
+    return {"type": "state", "agent": change.agent, "state": str(change.state), "reason": change.reason,
+            "since": change.at, "until": change.until}  # fmt: skip
+
+
+def display(number: str | None, region: str) -> str | None:
+    """``number`` for humans: national format in ``region``, else international; as given if unreadable."""
+    if number is None:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == region
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return str(phonenumbers.format_number(parsed, style))
+
+
+def offer(
+    pop: cmd.PopScreen, customer: CustomerOverview | None, floor: Floor, pending: bool = False
+) -> Message:
+    return {
+        "type": "offer",
+        "customer_pending": pending,
+        "offer": pop.offer,
+        "call": pop.call,
+        "caller": {
+            "number": pop.caller_number,
+            "name": pop.caller_name,
+            "display": display(pop.caller_number, floor.region),
+        },
+        "customer": None if customer is None else customer_360(customer, floor.region),
+        "line": {"id": pop.line, "name": pop.line_name},
+        "did": pop.did,
+        "source": pop.source,
+        "queue": pop.queue,
+        "waited_s": round(pop.waited_s, 3),
+        "priority": pop.priority,
+        "callback": pop.callback,
+        "after_hours": pop.after_hours,
+        "business": business(pop.line, floor),
+    }
+
+
+def business(line: LineId, floor: Floor) -> Message | None:
+    profile = floor.answering.get(line)
+    known = floor.plan.lines.get(line)
+    if profile is None or known is None:
+        return None
+    # The on-call chain is the routing plan's; today the line's after-hours chain.
+    on_call = [step.name for step in known.after_hours.chain]
+    return {"line": line, "name": known.name, "greeting": profile.greeting, "script": profile.script,
+            "instructions": profile.instructions, "on_call": on_call}  # fmt: skip
+
+
+def customer_360(o: CustomerOverview, region: str) -> Message:
+    c = o.customer
+    currency = None if o.account is None else o.account.currency
+    return {
+        "id": c.id, "name": c.name, "company": c.company, "email": c.email, "tier": c.tier,
+        "language": c.language, "tags": list(c.tags), "notes": c.notes,
+        "phones": [{"number": p.e164, "display": display(p.e164, region) or p.e164, "kind": str(p.kind)}
+                   for p in c.phones],
+        "account": None if o.account is None else _account(o.account),
+        "recent_calls": [logged_call(call) for call in o.recent_calls[:RECENT]],
+        "open_cases": [{"id": k.id, "subject": k.subject, "status": str(k.status),
+                        "priority": str(k.priority), "due_at": k.due_at and k.due_at.isoformat()}
+                       for k in o.open_cases],
+        "recent_orders": [{"ordered_on": r.ordered_on.isoformat(), "item": r.item, "quantity": r.quantity,
+                           "amount": str(r.amount), "currency": currency} for r in o.recent_orders[:RECENT]],
+    }  # fmt: skip
+
+
+def logged_call(call: LoggedCall) -> Message:
+    return {"call": call.call, "arrived_at": call.arrived_at.isoformat(), "line": call.line,
+            "source": call.source, "outcome": str(call.outcome), "agent": call.agent,
+            "disposition": call.disposition, "notes": call.agent_notes}  # fmt: skip
+
+
+def _account(a: Account) -> Message:
+    # Money as strings: JSON numbers would round a balance through binary floating point.
+    return {"status": str(a.status), "balance": str(a.balance), "currency": a.currency,
+            "credit_limit": str(a.credit_limit), "on_credit_hold": a.on_credit_hold,
+            "last_payment_on": a.last_payment_on and a.last_payment_on.isoformat()}  # fmt: skip
+
+
+def offer_customer(pop: cmd.PopScreen, customer: CustomerOverview | None, floor: Floor) -> Message:
+    """The caller's record for a pop that went out before the store answered (or attached later)."""
+    return {"type": "offer-customer", "offer": pop.offer, "call": pop.call,
+            "customer": None if customer is None else customer_360(customer, floor.region)}  # fmt: skip
+
+
+def offer_withdrawn(w: cmd.WithdrawOffer) -> Message:
+    return {"type": "offer-withdrawn", "offer": w.offer, "call": w.call, "reason": w.reason}
+
+
+def call_connected(c: cmd.CallConnected) -> Message:
+    return {"type": "call-connected", "call": c.call, "at": c.at}
+
+
+def call_ended(log: cmd.LogCall) -> Message:
+    """``call`` is the caller's call; ``logged_as`` the record's own id, the one a wrap-up names."""
+    r = log.record
+    return {"type": "call-ended", "call": r.part_of or r.call, "logged_as": r.call, "outcome": str(r.outcome),
+            "hung_up_by": str(r.hung_up_by), "talk_s": round(r.talk_s, 3)}  # fmt: skip
+
+
+def call_held(h: cmd.CallHeld) -> Message:
+    return {"type": "call-held", "call": h.call, "held": h.held, "at": h.at}
+
+
+def escalation(e: cmd.EscalationUpdate) -> Message:
+    return {"type": "escalation", "call": e.call, "status": str(e.status), "person": e.person,
+            "attempts": [{"person": p, "result": r} for p, r in e.attempts], "at": e.at}  # fmt: skip
+
+
+def snapshot(
+    view: AgentView, role: str, floor: Floor, call: Message | None, wrap_up: Message | None
+) -> Message:
+    plan = floor.plan
+    agent = plan.agents.get(AgentId(view.agent))
+    return {
+        "type": "snapshot", "agent": view.agent, "name": view.agent if agent is None else agent.name,
+        "role": role, "mode": "answering" if role == "answering" else "agent",
+        "state": str(view.state), "reason": view.reason, "since": view.since, "until": view.until,
+        "pause_reasons": list(plan.pause_reasons), "disposition_codes": list(floor.disposition_codes),
+        "queues": [{"id": q.id, "name": q.name} for q in plan.queues.values()],
+        "agents": [{"id": a.id, "name": a.name} for a in plan.agents.values()],
+        "call": call, "wrap_up": wrap_up,
+    }  # fmt: skip
+
+
+def wrap_up_saved(
+    call: str,
+    disposition: str,
+    notes: str,
+    case_id: int | None,
+    callback: Message | None,
+    recent: list[LoggedCall],
+) -> Message:
+    return {"type": "wrap-up-saved", "call": call, "disposition": disposition, "notes": notes,
+            "case_id": case_id, "callback": callback,
+            "recent_calls": [logged_call(c) for c in recent]}  # fmt: skip
+
+
+def message_taken(call: str, case_id: int, urgent: bool, notify: bool) -> Message:
+    return {"type": "message-taken", "call": call, "case_id": case_id, "urgent": urgent,
+            "notify": "pending" if notify else "none"}  # fmt: skip
+
+
+def message_notified(call: str, case_id: int, ok: bool, attempts: int, error: str | None) -> Message:
+    return {"type": "message-notified", "call": call, "case_id": case_id, "ok": ok, "attempts": attempts,
+            "error": error}  # fmt: skip
+
+
+def error(code: str, message: str) -> Message:
+    return {"type": "error", "error": code, "message": message}

@@ -1,0 +1,122 @@
+"""The snapshot a console gets on login and on every reconnect, and what every tab of an agent sees."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crm_core.users import Role
+from routing import commands as cmd
+from routing import events as ev
+from routing.ids import AgentId, CallId
+from routing.records import CallRecord, Outcome, Party
+from tests.agent_console.fakes import FakeUsers, user
+from tests.agent_console.harness import Console, make_console, next_of, ready
+
+A1, C1 = AgentId("a1"), CallId("c1")
+
+
+async def connected_call(console: Console) -> Any:
+    ws = await console.ws()
+    await ready(ws)
+    console.ring()
+    await next_of(ws, "offer")
+    console.answer()
+    await next_of(ws, "call-connected")
+    return ws
+
+
+def segment(call: str, part_of: str | None) -> CallRecord:
+    return CallRecord(CallId(call), "+18005550101", "radio", None, None, None, "+14155550123", None, A1,
+                      1000.0, 1001.0, 1030.0, Outcome.TRANSFERRED, Party.AGENT, 1,
+                      part_of=None if part_of is None else CallId(part_of))  # fmt: skip
+
+
+async def test_given_an_agent_when_logging_in_then_a_snapshot_of_their_desk_and_the_floor(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    s = ws.snapshot
+    assert (s["agent"], s["name"], s["role"], s["mode"]) == ("a1", "Alice", "agent", "agent")
+    assert (s["state"], s["since"], s["until"]) == ("not-ready", 1000.0, None)
+    assert s["pause_reasons"] == ["break", "lunch", "training", "meeting", "other"]
+    assert s["disposition_codes"] == ["sale", "support", "no-action"]
+    assert s["queues"] == [{"id": "q", "name": "Acme"}]
+    assert s["agents"] == [{"id": "a1", "name": "Alice"}, {"id": "a2", "name": "Bob"}]
+    assert (s["call"], s["wrap_up"]) == (None, None)
+
+
+async def test_given_an_answering_service_user_when_logging_in_then_mode_answering() -> None:
+    async with make_console(FakeUsers(user("alice", Role.ANSWERING, "a1"))) as console:
+        ws = await console.ws()
+        assert (ws.snapshot["role"], ws.snapshot["mode"]) == ("answering", "answering")
+
+
+async def test_given_two_tabs_of_one_agent_then_the_same_snapshot_and_the_same_stream(
+    console: Console,
+) -> None:
+    first = await console.ws()
+    second = await console.ws()
+    assert first.snapshot == second.snapshot
+    await console.loop.ask(ev.AgentBecameReady(A1, 1000.0))
+    console.ring()
+    console.answer()
+    await console.loop.ask(ev.Tick(1001.5))  # a round trip: the ring and the answer are handled
+    console.bus.publish(cmd.CallHeld(A1, C1, True, 1002.0))
+    console.hang_up()
+    streams = [await until(tab, "call-ended") for tab in (first, second)]
+    assert streams[0] == streams[1]
+    assert [m["type"] for m in streams[0]][:3] == ["state", "state", "offer"]
+    assert {"call-connected", "call-held"} <= {m["type"] for m in streams[0]}
+
+
+async def until(tab: Any, kind: str) -> list[dict[str, Any]]:
+    seen = [await tab.receive_json()]
+    while seen[-1]["type"] != kind:
+        seen.append(await tab.receive_json())
+    return seen
+
+
+async def test_given_a_call_in_progress_when_the_console_reconnects_then_it_resumes_the_call(
+    console: Console,
+) -> None:
+    ws = await connected_call(console)
+    console.bus.publish(cmd.CallHeld(A1, C1, True, 1002.0))
+    update = cmd.EscalationUpdate(A1, C1, cmd.EscalationStatus.RINGING, "Dr. Smith", (), 1003.0)
+    console.bus.publish(update)
+    escalation = await next_of(ws, "escalation")
+    await ws.close()
+    again = await console.ws()
+    call = again.snapshot["call"]
+    assert call["offer"]["call"] == "c1" and call["offer"]["customer"]["name"] == "Jane Doe"
+    assert (call["connected_at"], call["held"], call["escalation"]) == (1001.0, True, escalation)
+    assert again.snapshot["state"] == "on-call"
+    console.hang_up()  # the resumed console follows the call to its end
+    ended = await next_of(again, "call-ended")
+    assert (ended["call"], ended["logged_as"], ended["outcome"]) == ("c1", "c1", "answered")
+    after = await console.ws()
+    assert after.snapshot["call"] is None
+    assert after.snapshot["wrap_up"]["call"] == "c1" and after.snapshot["wrap_up"]["offer"]["call"] == "c1"
+
+
+async def test_given_a_transferred_stretch_when_logged_then_call_ended_names_the_call_and_the_log_id(
+    console: Console,
+) -> None:
+    ws = await connected_call(console)
+    console.bus.publish(cmd.LogCall(segment("c1~1", "c1")))
+    ended = await next_of(ws, "call-ended")
+    assert (ended["call"], ended["logged_as"], ended["outcome"]) == ("c1", "c1~1", "transferred")
+    again = await console.ws()
+    assert again.snapshot["call"] is None and again.snapshot["wrap_up"]["call"] == "c1~1"
+
+
+async def test_given_hostile_input_during_a_call_then_errors_and_the_call_goes_on(console: Console) -> None:
+    ws = await connected_call(console)
+    for raw in ["[" * 3000, json.dumps({"type": "hold", "x": 1}), "\x00", json.dumps({"type": "ready"})]:
+        await ws.send_str(raw)
+        assert (await next_of(ws, "error"))["error"] in ("bad-message", "not-allowed-now")
+    await ws.send_bytes(b"\xff")
+    assert (await next_of(ws, "error"))["error"] == "bad-message"
+    assert console.loop.router.agent_view(A1).state == "on-call"
+    console.hang_up()
+    assert (await next_of(ws, "call-ended"))["call"] == "c1"

@@ -1,0 +1,54 @@
+"""The router's task: a router that fails on one event answers that event's asker, and goes on routing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from routing import commands as cmd
+from routing import events as ev
+from routing.ids import AgentId
+from routing.plan import Agent, Plan
+from routing.router import Router
+from switchboard.bus import LocalBus
+from switchboard.runtime import RouterLoop
+
+A1 = AgentId("a1")
+
+
+class BrokenOnHold(Router):
+    def handle(self, event: ev.Event) -> list[cmd.Command]:
+        if isinstance(event, ev.HoldRequested):
+            raise KeyError(type(event))  # as today's router does for an event it has no handler for
+        return super().handle(event)
+
+
+async def test_given_a_router_failing_on_an_event_when_asked_then_the_asker_gets_it_and_the_loop_lives() -> (
+    None
+):
+    loop = RouterLoop(
+        BrokenOnHold(Plan(agents={A1: Agent(A1, "Alice", "Local/1", ())})), lambda: 0.0, LocalBus()
+    )
+    task = asyncio.create_task(loop.run())
+    try:
+        with pytest.raises(KeyError):
+            await loop.ask(ev.HoldRequested(A1, 1.0))
+        commands = await asyncio.wait_for(loop.ask(ev.AgentLoggedIn(A1, 2.0)), 2)
+        assert any(isinstance(c, cmd.AgentStateChanged) for c in commands)
+    finally:
+        task.cancel()
+
+
+async def test_given_a_refused_event_nobody_waits_for_then_it_is_logged_and_the_loop_lives() -> None:
+    loop = RouterLoop(
+        BrokenOnHold(Plan(agents={A1: Agent(A1, "Alice", "Local/1", ())})), lambda: 0.0, LocalBus()
+    )
+    task = asyncio.create_task(loop.run())
+    try:
+        loop.submit(ev.AgentBecameReady(AgentId("nobody"), 1.0))  # refused: an unknown agent
+        loop.submit(ev.HoldRequested(A1, 1.0))  # fails
+        commands = await asyncio.wait_for(loop.ask(ev.AgentLoggedIn(A1, 2.0)), 2)
+        assert any(isinstance(c, cmd.AgentStateChanged) for c in commands)
+    finally:
+        task.cancel()
