@@ -8,7 +8,9 @@ import { checkServerMessage, loadBundle } from "./schema.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
 import { bindStatus, renderReasons, renderState, tick } from "./status.js";
-import { bindWrapUp, focusNotes, renderDispositions, renderWrapUp, save as saveWrapUp } from "./wrapup.js";
+import {
+  bindWrapUp, focusNotes, renderDispositions, renderWrapUp, save as saveWrapUp, started as wrapUpStarted,
+} from "./wrapup.js";
 
 const st = {
   me: null, // who the session cookie says we are (GET /session, POST /login)
@@ -53,9 +55,9 @@ function applySnapshot(m) {
     showOffer(m.call.offer, { connectedAt: m.call.connected_at, held: m.call.held, escalation: m.call.escalation });
   } else if (m.wrap_up?.offer && !sameCall(st.shown, m.wrap_up.call)) {
     st.shown = { offer: m.wrap_up.offer, live: false, connectedAt: null, held: false, escalation: null,
-      ended: { outcome: "wrap-up" }, message: null };
+      ended: { outcome: null }, message: null };
   } else if (st.shown?.live) {
-    Object.assign(st.shown, { live: false, ended: { outcome: "over" } }); // it ended while we were away
+    Object.assign(st.shown, { live: false, ended: { outcome: null } }); // it ended while we were away
   }
   st.wrapUp = m.wrap_up ? { ...m.wrap_up } : null;
 }
@@ -70,6 +72,8 @@ const handlers = {
   snapshot: applySnapshot,
   state: (m) => Object.assign(st, { state: m.state, reason: m.reason, since: m.since, until: m.until }),
   offer: (m) => {
+    // The server forgets a wrap-up nobody started once the next call rings; so do we (tabs agree).
+    if (st.wrapUp !== null && !wrapUpStarted()) st.wrapUp = null;
     showOffer(m);
     log(`ringing: ${m.caller.display ?? m.caller.number ?? "withheld"} on ${m.line.name} (${m.source})`);
   },

@@ -45,7 +45,7 @@ function orders(list) {
 
 export function callStatus(st) {
   const shown = st.shown;
-  if (shown.ended) return `call ended (${shown.ended.outcome})`;
+  if (shown.ended) return shown.ended.outcome ? `call ended (${shown.ended.outcome})` : "call ended";
   if (shown.held) return "on hold";
   if (shown.connectedAt !== null) return `connected ${clock(now() - shown.connectedAt)}`;
   return st.state === "on-call" ? "connected" : "ringing…"; // a v1 server does not say since when

@@ -63,6 +63,12 @@ export function bindWrapUp(st, actions) {
   });
 }
 
+/** True once the agent has begun the form (a disposition or notes): it is not dropped for the next call. */
+export function started() {
+  const f = $("wrap-up").elements;
+  return !$("wrap-up").hidden && (f.disposition.value !== "" || f.notes.value.trim() !== "");
+}
+
 export function focusNotes() {
   if (!$("wrap-up").hidden) $("wrap-up").elements.notes.focus();
 }
