@@ -94,7 +94,7 @@ class Desk:
         clock: Callable[[], float],
         wait_s: float = 5.0,
     ) -> None:
-        self._store = store
+        self.store = store
         self._recorder = recorder
         self._callers = callers
         self._notifier = notifier
@@ -118,22 +118,22 @@ class Desk:
         if needs_customer and logged.customer_id is None:
             raise UnknownCustomer("a case needs the caller's customer record: attach one first")
         case_id, callback = await _store(self._cases(agent, logged, m))
-        await _store(self._store.calls.wrap_up(m.call, WrapUp(m.disposition, m.notes or None, case_id)))
+        await _store(self.store.calls.wrap_up(m.call, WrapUp(m.disposition, m.notes or None, case_id)))
         recent: list[LoggedCall] = []
         if logged.customer_id is not None:
-            recent = await _store(self._store.call_log.recent_calls(RECENT, logged.customer_id))
+            recent = await _store(self.store.call_log.recent_calls(RECENT, logged.customer_id))
         hub.wrapped_up(agent, CallId(m.call))
         hub.send(agent, messages.wrap_up_saved(m.call, m.disposition, m.notes, case_id, callback, recent))
         log.info("console.wrap-up", agent=agent, call=m.call, disposition=m.disposition, case=case_id)
 
     async def _logged(self, call: CallId) -> LoggedCall:
         if not self._recorder.seen(call):
-            found = await self._store.call_log.get_call(call)
+            found = await self.store.call_log.get_call(call)
             if found is not None:
                 return found  # logged before this process started, or long ago
         if not await self._recorder.written(call, self._wait_s):
             raise UnknownCall(f"no call {call} in the call log")
-        found = await self._store.call_log.get_call(call)
+        found = await self.store.call_log.get_call(call)
         if found is None:
             raise UnknownCall(f"no call {call} in the call log")
         return found
@@ -141,7 +141,7 @@ class Desk:
     async def _cases(
         self, agent: AgentId, logged: LoggedCall, m: protocol.WrapUp
     ) -> tuple[int | None, messages.Message | None]:
-        cases = self._store.cases
+        cases = self.store.cases
         case_id: int | None = None
         if isinstance(m.case, protocol.CaseUpdateRequest):
             case_id = await self._update(agent, logged.call, m.case)
@@ -160,7 +160,7 @@ class Desk:
         return case_id, callback
 
     async def _update(self, agent: AgentId, call: str, m: protocol.CaseUpdateRequest) -> int:
-        cases = self._store.cases
+        cases = self.store.cases
         current = await cases.get(m.id)
         status = CaseStatus(m.status)
         planned_changes(current, CaseChanges(status=status))  # refuses an illegal change before writing
@@ -183,7 +183,7 @@ class Desk:
             callback = normalise(m.callback_number, hub.floor.region)
             if callback is None:
                 raise BadNumber(f"{m.callback_number!r} is not a phone number")
-        customer_id = await _store(self._customer_for(seen, m, callback))
+        customer_id = await _store(self._customer_for(hub, seen, m, callback))
         linked = None  # a call not yet in the call log is linked once it is (``_link_later``)
         if seen.record is not None and await self._recorder.written(seen.record.call, self._wait_s):
             linked = seen.record.call
@@ -192,7 +192,7 @@ class Desk:
         description = _message_text(m, callback or pop.caller_number)
         new = NewCase(customer_id, subject, description, priority, f"line:{pop.line}",
                       calls=() if linked is None else (linked,))  # fmt: skip
-        case = await _store(self._store.cases.open(new, author=agent))
+        case = await _store(self.store.cases.open(new, author=agent))
         if linked is None:
             self._start(
                 self._link_later(case.id, pop.call if seen.record is None else seen.record.call, agent)
@@ -209,19 +209,21 @@ class Desk:
             }  # fmt: skip
             self._start(self._notify(hub, agent, m.call, case.id, pop.line, payload))
 
-    async def _customer_for(self, seen: Seen, m: protocol.TakeMessage, callback: str | None) -> int:
-        known = seen.offer.get("customer")
-        if isinstance(known, dict) and isinstance(known.get("id"), int):
-            return int(known["id"])
+    async def _customer_for(
+        self, hub: ConsoleHub, seen: Seen, m: protocol.TakeMessage, callback: str | None
+    ) -> int:
+        known = await hub.customer_id(seen)
+        if known is not None:
+            return known
         number = callback or seen.pop.caller_number
         phones = [(number, "other")] if number is not None and number.startswith("+") else []
         draft = CustomerDraft(m.caller_name or "Unknown caller", phones, tags=[f"line:{seen.pop.line}"])
-        return (await self._store.customers.create(draft)).id
+        return (await self.store.customers.create(draft)).id
 
     async def _link_later(self, case_id: int, call: CallId, agent: AgentId) -> None:
         if await self._recorder.written(call, LINK_WAIT_S):
             try:
-                await self._store.cases.link_call(case_id, call, author=agent)
+                await self.store.cases.link_call(case_id, call, author=agent)
             except Exception:
                 log.exception("console.message-link-failed", case=case_id, call=call)
 
@@ -240,7 +242,7 @@ class Desk:
     async def attach_customer(self, hub: ConsoleHub, agent: AgentId, m: protocol.AttachCustomer) -> None:
         seen = _yours(hub, agent, m.call)
         overview = await _store(
-            self._store.view.overview(m.customer_id, calls=RECENT, cases=20, orders=RECENT)
+            self.store.view.overview(m.customer_id, calls=RECENT, cases=20, orders=RECENT)
         )
         caller_call = seen.pop.call
         if self._callers.live(caller_call):
@@ -248,7 +250,7 @@ class Desk:
         if seen.record is not None and self._recorder.seen(seen.record.call):
             if not await self._recorder.written(seen.record.call, self._wait_s):
                 raise StoreUnavailable("the call log has not stored this call yet; try again")
-            await _store(self._store.call_log.record(seen.record, m.customer_id))  # keeps the wrap-up
+            await _store(self.store.call_log.record(seen.record, m.customer_id))  # keeps the wrap-up
         hub.attach_customer(seen, overview)
         log.info("console.customer-attached", agent=agent, call=m.call, customer=m.customer_id)
 

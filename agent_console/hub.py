@@ -135,6 +135,16 @@ class ConsoleHub:
         """A live or recent call by its id, or by its logged (segment) id."""
         return self._seen.get(call)
 
+    async def customer_id(self, seen: Seen) -> int | None:
+        """The caller's customer id as the pop shows it, waiting for the store if the pop is still pending."""
+        known = seen.offer.get("customer")
+        if isinstance(known, dict):
+            return int(known["id"])
+        if not seen.offer.get("customer_pending"):
+            return None
+        found = await self._lookup.overview(seen.pop.call, seen.pop.caller_number)
+        return None if found is None else found.customer.id
+
     def wrapped_up(self, agent: AgentId, call: CallId) -> None:
         desk = self._desk(agent)
         if desk.wrap_up is not None and desk.wrap_up.record is not None and desk.wrap_up.record.call == call:

@@ -22,8 +22,8 @@ from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
 from crm_core.engine import open_engine
 from crm_core.migrate import upgrade_async
-from crm_core.model import CustomerCard
 from crm_core.orm import Base
+from crm_core.overview import CustomerOverview
 from crm_core.sql_store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.plan import Plan
@@ -58,8 +58,11 @@ async def sqlite_url(tmp_path: Path) -> str:
 
 
 class NoCallers:
-    async def customer(self, call: CallId, number: str | None) -> CustomerCard | None:
+    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None:
         return None
+
+    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
+        return True, None
 
 
 @dataclass

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from crm_core.customers import Customer
 from crm_core.model import CustomerCard
+from crm_core.overview import CustomerOverview
 from routing.ids import CallId
 from switchboard.callers import CallerCache
+from tests.agent_console.fakes import EPOCH
 
 JANE = CustomerCard(7, "Jane Doe", None, None)
 NUMBER = "+14155550123"
@@ -42,3 +47,53 @@ async def test_given_a_forgotten_call_when_asked_late_then_answered_but_nothing_
     assert await cache.customer(CallId("c1"), NUMBER) == JANE
     assert cache.peek(CallId("c1")) == (False, None)
     assert directory.lookups == 2
+
+
+class OverviewStore(CountingDirectory):
+    def __init__(self) -> None:
+        super().__init__()
+        self.overviews = 0
+
+    async def overview(self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10) -> Any:
+        self.overviews += 1
+        assert (customer_id, calls, cases, orders) == (7, 5, 20, 5)
+        return OVERVIEW
+
+
+OVERVIEW = CustomerOverview(
+    Customer(7, "Jane Doe", None, None, None, "standard", (), None, None, (), EPOCH, EPOCH), None, (), (), ()
+)
+MARY = CustomerOverview(
+    Customer(8, "Mary Major", None, None, None, "vip", (), None, None, (), EPOCH, EPOCH), None, (), (), ()
+)
+
+
+async def test_given_a_known_caller_when_prefetched_then_the_360_is_read_once_for_the_pop() -> None:
+    store = OverviewStore()
+    cache = CallerCache(store, store)
+    cache.prefetch(CallId("c1"), NUMBER)
+    assert cache.peek_overview(CallId("c1")) == (False, None)  # not yet: never waits
+    assert await cache.overview(CallId("c1"), NUMBER) == OVERVIEW
+    assert cache.peek_overview(CallId("c1")) == (True, OVERVIEW)
+    assert (store.lookups, store.overviews) == (1, 1)
+
+
+async def test_given_an_unknown_caller_then_no_360() -> None:
+    store = OverviewStore()
+    cache = CallerCache(store, store)
+    cache.prefetch(CallId("c1"), "+12125550100")
+    assert await cache.overview(CallId("c1"), "+12125550100") is None
+    assert store.overviews == 0
+
+
+async def test_given_a_live_call_when_a_customer_is_attached_then_the_pop_and_the_log_use_it() -> None:
+    store = OverviewStore()
+    cache = CallerCache(store, store)
+    cache.prefetch(CallId("c1"), "+12125550100")
+    cache.attach(CallId("c1"), MARY)
+    assert cache.peek_overview(CallId("c1")) == (True, MARY)
+    card = await cache.customer(CallId("c1"), "+12125550100")
+    assert card is not None and (card.id, card.tier) == (8, "vip")
+    cache.forget(CallId("c1"))
+    cache.attach(CallId("c1"), MARY)  # over and forgotten: nothing is kept for it
+    assert not cache.live(CallId("c1"))

@@ -122,3 +122,32 @@ async def test_given_an_after_hours_voicemail_and_a_callback_when_logged_then_ev
         None if c is None else (c.priority, c.after_hours, c.on_call, c.recording, c.callback_of)
         for c in stored
     ] == [(10, True, "Dr. Jones (backup)", "vm-c1", None), (5, False, None, None, "c1")]
+
+
+async def test_given_a_record_still_failing_when_waiting_for_it_then_the_wait_ends_when_it_is_written() -> (
+    None
+):
+    store = FlakyStore(failures=3)
+    callers = CallerCache(store)  # type: ignore[arg-type]
+    recorder = CallRecorder(store, callers, retry_s=0.05)  # type: ignore[arg-type]
+    waiting = asyncio.create_task(recorder.written(CallId("c1"), 5))  # asked before the router logs it
+    await asyncio.sleep(0)
+    assert not recorder.seen(CallId("c1"))
+    recorder.notice(cmd.LogCall(record("c1")))
+    assert recorder.seen(CallId("c1"))
+    runner = asyncio.create_task(recorder.run())
+    assert await asyncio.wait_for(waiting, 5) is True
+    assert [r.call for r, _ in store.written] == ["c1"]  # it waited for the write, through the failures
+    assert await recorder.written(CallId("c1"), 0) is True  # once written, at once
+    runner.cancel()
+
+
+async def test_given_a_record_never_written_when_waiting_then_false_after_the_bound_and_no_waiter_kept() -> (
+    None
+):
+    store = FlakyStore(failures=0)
+    recorder = CallRecorder(store, CallerCache(store))  # type: ignore[arg-type]
+    recorder.notice(cmd.LogCall(record("c1")))  # handed over, but nobody runs the writer
+    assert await recorder.written(CallId("c1"), 0.05) is False
+    assert await recorder.written(CallId("c9"), 0.05) is False
+    assert recorder._waiters == {}
