@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from config.hours import _chain as on_call_chain  # the same {name, endpoint, ring_timeout_s} list
 from config.hours import after_hours, hours, zone
 from config.values import (
     ConfigError,
@@ -44,7 +45,7 @@ QUEUE_KEYS = (
     "full_queue", "wrap_up_s", "sticky_s", "priorities", "announce_every_s", "expected_handle_s",
     "no_answer", "voicemail_max_s",
 )  # fmt: skip
-LINE_KEYS = ("name", "queue", "dids", "hours", "after_hours")
+LINE_KEYS = ("name", "queue", "dids", "hours", "after_hours", "on_call")
 AGENT_KEYS = ("name", "endpoint", "queues", "penalties", "skills")
 ROUTING_KEYS = ("identify_timeout_s", "offer_grace_s", "pause_reasons", "timezone")
 WHEN_FULL = (Action.VOICEMAIL, Action.HANG_UP, Action.MOVE)
@@ -167,7 +168,10 @@ def _lines(
         queue = _queue_ref(ln, "queue", queues, where)
         line_hours = hours(table(ln, "hours", where), f"{where}hours.") if "hours" in ln else None
         policy = after_hours(table(ln, "after_hours", where), queues, f"{where}after_hours.")
-        lines[LineId(key)] = Line(LineId(key), string(ln, "name", key, where), queue, line_hours, policy)
+        # Who an agent escalates a caller to ([[lines.<id>.on_call]]); after hours, after_hours.chain rings.
+        chain = on_call_chain(ln.get("on_call", []), f"{where}on_call")
+        name = string(ln, "name", key, where)
+        lines[LineId(key)] = Line(LineId(key), name, queue, line_hours, policy, chain)
         for source, number in table(ln, "dids", where).items():
             e164 = normalise(str(number))
             if e164 is None:

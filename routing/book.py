@@ -45,16 +45,34 @@ class CallEntry:
     agent: AgentId | None = None
     on_call: str | None = None
     recording: str | None = None
-    answered_at: float | None = None
+    answered_at: float | None = None  # the first answer: the call as a whole
+    stretch_at: float | None = None  # when the current agent's stretch began (their talk time)
     attempts: int = 0
+    parts: int = 0  # agents' stretches logged on their own so far (transfers, escalations)
+    escalation: Escalation | None = None
 
     @property
     def is_callback(self) -> bool:
         return self.callback_of is not None
 
+    @property
+    def awaits_customer(self) -> bool:
+        """A callback whose customer has not been reached: the agent who takes it dials them."""
+        return self.is_callback and self.answered_at is None
+
     def order(self) -> tuple[int, int]:
         """Place in line: higher priority first, then earlier arrival."""
         return (-self.priority, self.seq)
+
+
+@dataclass(slots=True)
+class Escalation:
+    """An escalation to the line's on-call chain: who asked, who is rung, how it went so far."""
+
+    agent: AgentId | None  # None once the agent has hung up: it goes on blind
+    step: int = 0
+    attempts: tuple[tuple[str, str], ...] = ()
+    at: float = 0.0  # when the person now rung started ringing
 
 
 @dataclass(slots=True)

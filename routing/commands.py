@@ -98,6 +98,45 @@ class DialCustomer:
     timeout_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class HoldCall:
+    """Take the caller out of ``bridge`` and play them hold music: the agent hears silence.
+
+    For a hold, while an escalation rings, and when an agent lets go of the caller (a transfer)."""
+
+    call: CallId
+    bridge: BridgeId
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeCall:
+    """Stop the caller's hold music and put them back in ``bridge``, with the agent still in it."""
+
+    call: CallId
+    bridge: BridgeId
+
+
+@dataclass(frozen=True, slots=True)
+class DropLeg:
+    """Hang up ``leg`` (the agent who let go of a caller) and remove ``bridge``; the call goes on."""
+
+    call: CallId
+    leg: OfferId
+    bridge: BridgeId
+
+
+@dataclass(frozen=True, slots=True)
+class DialNumber:
+    """A transfer to an outside number: dial ``number`` through the outbound endpoint on a new leg whose
+    channel id is ``offer``; it is reported like an agent leg (ringing, answered, ended, failed)."""
+
+    offer: OfferId
+    call: CallId
+    number: str
+    timeout_s: float
+    caller_number: str | None
+
+
 # --- for the customer store ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class IdentifyCaller:
@@ -201,6 +240,10 @@ PbxCommand = (
     | OfferCallbackChoice
     | TakeMessage
     | DialCustomer
+    | HoldCall
+    | ResumeCall
+    | DropLeg
+    | DialNumber
 )
 NoticeCommand = (
     PopScreen

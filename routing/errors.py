@@ -2,8 +2,11 @@
 
 RoutingError
 ├── IllegalTransition      an event that the state table does not allow in the current state
-├── UnknownAgent           an agent id that is not in the plan
-└── UnknownReason          a not-ready reason code that is not in the plan
+├── UnknownAgent           an agent id that is not in the plan (also a transfer's target)
+├── UnknownReason          a not-ready reason code that is not in the plan
+├── UnknownQueue           a transfer to a queue that is not in the plan
+├── AgentNotReady          a transfer to an agent who is not ready for a call
+└── NoOnCall               an escalation on a line that has no on-call chain
 """
 
 from __future__ import annotations
@@ -31,3 +34,22 @@ class UnknownReason(RoutingError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"unknown not-ready reason {reason!r}")
         self.reason = reason
+
+
+class UnknownQueue(RoutingError):
+    def __init__(self, queue: str) -> None:
+        super().__init__(f"unknown queue {queue!r}")
+        self.queue = queue
+
+
+class AgentNotReady(RoutingError):
+    def __init__(self, agent: str, state: str) -> None:
+        super().__init__(f"agent {agent!r} is {str(state)!r}, not ready for a call")
+        self.agent = agent
+        self.state = state
+
+
+class NoOnCall(RoutingError):
+    def __init__(self, line: str) -> None:
+        super().__init__(f"line {line!r} has no on-call chain")
+        self.line = line

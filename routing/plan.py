@@ -134,6 +134,12 @@ class Line:
     queue: QueueId
     hours: Hours | None = None  # None: always open
     after_hours: AfterHours = field(default_factory=AfterHours)
+    on_call: tuple[OnCallStep, ...] = ()  # who an agent escalates a caller to (answering service)
+
+    @property
+    def escalation_chain(self) -> tuple[OnCallStep, ...]:
+        """The line's own on-call chain, else the after-hours one: the same doctors, as a rule."""
+        return self.on_call or self.after_hours.chain
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,10 @@ The policy, in the order a call meets it:
 - An agent who lets an offer ring out is paused (``ring-no-answer``) once the queue's ``no_answer``
   policy says so, and the call goes back to its place. After a call, the agent is in wrap-up for the
   queue's ``wrap_up_s``.
+- From the console, during a call: hang up (a decline while the phone rings), hold and resume, blind
+  transfers to a queue (keeping the caller's place by arrival), an agent or an outside number, and
+  escalation to the line's on-call chain. An agent who lets go of a caller has their stretch logged at
+  once as ``<call>~<n>``; the call keeps its id and is logged when it ends. See docs/acd.md section 7.
 """
 
 from __future__ import annotations
@@ -29,9 +33,17 @@ from zoneinfo import ZoneInfo
 
 from routing import commands as cmd
 from routing import events as ev
-from routing.book import AgentEntry, CallEntry, OfferEntry
-from routing.errors import UnknownAgent, UnknownReason
-from routing.ids import AgentId, CallId, OfferId, QueueId, bridge_id, callback_id, offer_id
+from routing.book import AgentEntry, CallEntry, Escalation, OfferEntry
+from routing.commands import EscalationStatus
+from routing.errors import (
+    AgentNotReady,
+    NoOnCall,
+    UnknownAgent,
+    UnknownQueue,
+    UnknownReason,
+)
+from routing.events import TransferKind
+from routing.ids import AgentId, CallId, OfferId, QueueId, bridge_id, callback_id, offer_id, segment_id
 from routing.ids import recording_name as recording_for
 from routing.plan import Action, AfterHoursKind, Plan, Queue, Rule, Strategy
 from routing.pools import LazyHeap, Pool
@@ -48,7 +60,7 @@ from routing.strategies import Standing, meets, ready_key, skill_score
 
 RING_NO_ANSWER = "ring-no-answer"
 ENDED_MEMORY = 10_000  # far more calls than can end between an ARI disconnect and the reconnect
-DIAL_TIMEOUT_S = 30.0  # how long a callback rings the customer
+DIAL_TIMEOUT_S = 30.0  # how long a callback rings the customer, and a transfer an outside number
 HANDLE_SMOOTHING = 0.2  # weight of the newest call in a queue's running handle time
 
 # Symbolic prompts; telephony/ maps them to sound files.
@@ -56,6 +68,7 @@ GOODBYE, CLOSED, CALLBACK_CONFIRMED = "goodbye", "closed", "callback-confirmed"
 
 _S, _AT, _CT = CallState, AgentTrigger, CallTrigger
 _QUEUED = (_S.IDENTIFYING, _S.WAITING, _S.OFFERED)
+_TALKING = (_S.CONNECTED, _S.HELD, _S.ESCALATING)  # answered, the caller still on the line
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +81,17 @@ class AgentView:
     since: float
     call: CallId | None
     until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    """An escalation in progress: ``person`` has been ringing since ``at``; who was rung before, how."""
+
+    agent: AgentId | None  # who escalated; None once they hung up (it goes on blind)
+    status: EscalationStatus
+    person: str
+    attempts: tuple[tuple[str, str], ...]
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +111,8 @@ class CallView:
     arrived_at: float
     step: int = 0  # how many widening rules have applied
     extra_queues: tuple[QueueId, ...] = ()  # queues whose agents may take it too (add-queue rules)
+    held: bool = False  # the caller hears hold music while the agent is on the line (hold, escalation)
+    escalation: EscalationView | None = None
 
 
 class _Timer(NamedTuple):
@@ -142,6 +168,11 @@ class Router:
             ev.AgentPaused: self._on_agent_paused,  # type: ignore[dict-item]
             ev.AgentLoggedOut: self._on_agent_logged_out,  # type: ignore[dict-item]
             ev.WrapUpExtended: self._on_wrap_up_extended,  # type: ignore[dict-item]
+            ev.AgentHungUp: self._on_agent_hung_up,  # type: ignore[dict-item]
+            ev.HoldRequested: self._on_hold_requested,  # type: ignore[dict-item]
+            ev.ResumeRequested: self._on_resume_requested,  # type: ignore[dict-item]
+            ev.TransferRequested: self._on_transfer_requested,  # type: ignore[dict-item]
+            ev.EscalationRequested: self._on_escalation_requested,  # type: ignore[dict-item]
             ev.Tick: self._on_tick,  # type: ignore[dict-item]
         }
 
@@ -168,7 +199,15 @@ class Router:
         return CallView(
             c.id, c.state, c.queue, c.priority, c.seq, c.held_for, c.agent, tuple(c.offers),
             c.is_callback, c.after_hours, c.arrived_at, c.step, c.extra,
+            c.state in (_S.HELD, _S.ESCALATING), self._escalation_view(c),
         )  # fmt: skip
+
+    def _escalation_view(self, c: CallEntry) -> EscalationView | None:
+        e = c.escalation
+        if e is None:
+            return None
+        person = self._plan.lines[c.line].escalation_chain[e.step].name
+        return EscalationView(e.agent, EscalationStatus.RINGING, person, e.attempts, e.at)
 
     def may_take(self, agent: AgentId, call: CallId) -> bool:
         """Whether ``agent`` meets what ``call`` asks for now (queue, skill step, added queues)."""
@@ -199,6 +238,24 @@ class Router:
                 idle = [a for a in ready if self.may_take(a, c.id)]
                 if idle:
                     problems.append(f"{c.id} waits while {idle[0]} is ready for it")
+            problems += self._audit_talk(c)
+        for a in self._agents.values():
+            mine = a.call in self._calls and self._calls[a.call].agent == a.id
+            if a.state is AgentState.ON_CALL and not mine:
+                problems.append(f"{a.id} is on a call that is not theirs")
+        return problems
+
+    def _audit_talk(self, c: CallEntry) -> list[str]:
+        """A call on hold or escalating still has its agent on the line; an escalation rings one person."""
+        problems = []
+        if c.state is _S.HELD and c.agent is None:
+            problems.append(f"{c.id} is on hold for no agent")
+        if (c.state is _S.ESCALATING) != (c.escalation is not None):
+            problems.append(f"{c.id} is {c.state} with escalation {c.escalation}")
+        if c.state is _S.ESCALATING:
+            ringing = [o for o in c.offers if o in self._offers and not self._offers[o].answered]
+            if len(ringing) != 1:
+                problems.append(f"{c.id} escalates to {len(ringing)} people at once")
         return problems
 
     @property
@@ -259,8 +316,9 @@ class Router:
     def _enter(self, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
         """Put the call in ``queue`` (on arrival or a move) unless it is full; keeps its place in line."""
         q = self._plan.queues[queue]
-        # A callback is never turned away: it keeps the place its caller already had.
-        if q.max_length and not call.is_callback and len(self._queued[queue]) >= q.max_length:
+        # A callback or a transferred caller is never turned away: they keep the place they already had.
+        turned_away = not call.is_callback and call.parts == 0
+        if q.max_length and turned_away and len(self._queued[queue]) >= q.max_length:
             call.visited += (queue,)
             if q.when_full is Action.MOVE and q.full_queue and q.full_queue not in call.visited:
                 return self._enter(call, q.full_queue, at)
@@ -361,7 +419,7 @@ class Router:
         """Max wait counts from arrival, but its timer is only set once it could matter: when the call
         waits, or rings someone past it. Most calls are answered first and never need it."""
         if call.max_wait_at is not None:
-            self._add_timer(call.max_wait_at, "max-wait", call.id)
+            self._add_timer(call.max_wait_at, "max-wait", call.id, call.parts)  # a transfer restarts it
             call.max_wait_at = None
 
     def _try_agent(self, agent_id: AgentId, at: float) -> list[cmd.Command]:
@@ -486,7 +544,9 @@ class Router:
         if offer is None or offer.answered:
             return []  # withdrawn (its leg is being hung up), or the answer reported twice
         call = self._calls[offer.call]
-        trigger = _CT.AGENT_TOOK_CALLBACK if call.is_callback else _CT.ANSWER
+        if call.state is _S.ESCALATING:
+            return self._escalation_answered(call, offer, e.at)
+        trigger = _CT.AGENT_TOOK_CALLBACK if call.awaits_customer else _CT.ANSWER
         call_next = next_call_state(call.id, call.state, trigger)
         out: list[cmd.Command] = []
         if len(call.offers) > 1:  # ring-all: first answer wins, every other phone stops at once
@@ -496,16 +556,19 @@ class Router:
         if call.queue is not None:
             self._queued[call.queue].pop(call.id, None)
         if offer.agent is None:
-            call.on_call, call.answered_at = offer.label, e.at
+            call.on_call = offer.label
+            call.answered_at = e.at if call.answered_at is None else call.answered_at
             return [*out, cmd.BridgeCall(call.id, offer.id, bridge_id(call.id))]
         agent = self._agents[offer.agent]
         agent.misses = 0
-        if call.is_callback:
+        if call.awaits_customer:
             assert call.caller_number is not None
             self._add_timer(e.at + DIAL_TIMEOUT_S + self._plan.offer_grace_s, "dial", call.id)
             out.append(cmd.DialCustomer(call.id, offer.id, call.caller_number, DIAL_TIMEOUT_S))
         else:
-            call.answered_at = e.at
+            # A transferred call keeps its first answer: the record of the call as a whole.
+            call.answered_at = e.at if call.answered_at is None else call.answered_at
+            call.stretch_at = e.at
             out.append(cmd.BridgeCall(call.id, offer.id, bridge_id(call.id)))
             out.append(cmd.CallConnected(agent.id, call.id, e.at))
         return out + self._set_agent(agent, next_agent_state(agent.id, agent.state, _AT.ANSWER), None, e.at)
@@ -516,7 +579,7 @@ class Router:
             return []
         assert call.offer is not None and call.agent is not None
         call.state = next_call_state(call.id, call.state, _CT.CUSTOMER_ANSWER)
-        call.answered_at = e.at
+        call.answered_at = call.stretch_at = e.at
         return [
             cmd.BridgeCall(call.id, call.offer, bridge_id(call.id)),
             cmd.CallConnected(call.agent, call.id, e.at),
@@ -529,6 +592,8 @@ class Router:
         if not offer.answered:
             return self._offer_unanswered(offer, "no-answer", e.at)
         call = self._calls[offer.call]
+        if call.state is _S.ESCALATING:  # the agent's phone hung up: the escalation goes on blind
+            return self._left_escalation(call, e.at)
         outcome = Outcome.UNREACHED if call.state is _S.DIALING else Outcome.ANSWERED
         out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id,), bridge_id(call.id))]
         return out + self._close(call, outcome, Party.AGENT, e.at)
@@ -546,6 +611,8 @@ class Router:
         is one, and the agent, once ready, takes whichever call is first in line (not this one by rote).
         """
         call = self._calls[offer.call]
+        if call.state is _S.ESCALATING:
+            return self._escalation_missed(call, offer, reason, at)
         out = self._drop_offer(offer, reason)
         if offer.agent is not None:
             self._agents[offer.agent].call = None
@@ -604,7 +671,7 @@ class Router:
     ) -> list[cmd.Command]:
         """Stop every ringing leg of the call (``but`` the answered one); the agents take other calls."""
         out: list[cmd.Command] = []
-        legs = [o for o in call.offers if o != but]
+        legs = [o for o in call.offers if o != but and not self._offers[o].answered]
         agents = [self._offers[o].agent for o in legs]
         for o in legs:
             out += self._withdraw(self._offers[o], reason, at)
@@ -624,9 +691,10 @@ class Router:
             call.state = next_call_state(call.id, call.state, _CT.HANG_UP)
             out = self._withdraw_all(call, "caller-hung-up", e.at)
             return [*out, self._finish(call, Outcome.ABANDONED, Party.CALLER, e.at)]
-        if call.state is _S.CONNECTED:
-            assert call.offer is not None
-            out = [cmd.EndCall(call.id, (call.offer,), bridge_id(call.id))]
+        if call.state in _TALKING:
+            out = self._withdraw_all(call, "caller-hung-up", e.at)  # an on-call person still ringing
+            legs = () if call.offer is None else (call.offer,)  # None: a blind escalation
+            out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
             return out + self._close(call, Outcome.ANSWERED, Party.CALLER, e.at)
         if call.state is _S.DIALING:
             assert call.offer is not None
@@ -641,8 +709,9 @@ class Router:
         if call is None:
             return []
         next_call_state(call.id, call.state, _CT.BRIDGE_FAILED)  # refused unless connected
-        assert call.offer is not None
-        out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id, call.offer), bridge_id(call.id))]
+        out = self._withdraw_all(call, "bridge-failed", e.at)  # an on-call person still ringing
+        legs = (call.id,) if call.offer is None else (call.id, call.offer)
+        out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
         return out + self._close(call, Outcome.ANSWERED, Party.SYSTEM, e.at, _CT.BRIDGE_FAILED)
 
     def _close(
@@ -673,6 +742,156 @@ class Router:
         )  # fmt: skip
         self._calls[back.id] = back
         return out + self._enter(back, call.queue, e.at)
+
+    # --- call control, from the agent's console ---------------------------------------------------
+    def _on_agent_hung_up(self, e: ev.AgentHungUp) -> list[cmd.Command]:
+        """Like the phone's own hang-up; while the phone rings, a decline that counts as a miss."""
+        agent = self._agent(e.agent)
+        if agent.state is AgentState.RINGING:
+            assert agent.call is not None
+            call = self._calls[agent.call]
+            offer = next(o for o in call.offers if self._offers[o].agent == agent.id)
+            return self._offer_unanswered(self._offers[offer], "declined", e.at)
+        agent, call = self._agent_call(e.agent)
+        if call.state is _S.ESCALATING:
+            return self._left_escalation(call, e.at)
+        assert call.offer is not None
+        outcome = Outcome.UNREACHED if call.state is _S.DIALING else Outcome.ANSWERED
+        out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id, call.offer), bridge_id(call.id))]
+        return out + self._close(call, outcome, Party.AGENT, e.at)
+
+    def _on_hold_requested(self, e: ev.HoldRequested) -> list[cmd.Command]:
+        agent, call = self._agent_call(e.agent)
+        call.state = next_call_state(call.id, call.state, _CT.HOLD)
+        return [cmd.HoldCall(call.id, bridge_id(call.id)), cmd.CallHeld(agent.id, call.id, True, e.at)]
+
+    def _on_resume_requested(self, e: ev.ResumeRequested) -> list[cmd.Command]:
+        agent, call = self._agent_call(e.agent)
+        call.state = next_call_state(call.id, call.state, _CT.RESUME)
+        return [cmd.ResumeCall(call.id, bridge_id(call.id)), cmd.CallHeld(agent.id, call.id, False, e.at)]
+
+    def _agent_call(self, agent_id: AgentId) -> tuple[AgentEntry, CallEntry]:
+        """The agent and the call they are on; refused (not allowed now) unless they are on one."""
+        agent = self._agent(agent_id)
+        next_agent_state(agent.id, agent.state, _AT.CALL_CONTROL)  # refused unless on a call
+        assert agent.call is not None
+        return agent, self._calls[agent.call]
+
+    def _on_transfer_requested(self, e: ev.TransferRequested) -> list[cmd.Command]:
+        """A blind transfer: the agent's stretch is logged and they go to wrap-up; the caller waits on."""
+        agent, call = self._agent_call(e.agent)
+        next_call_state(call.id, call.state, _CT.TRANSFER)  # refused unless connected or held
+        target: AgentEntry | None = None
+        if e.kind is TransferKind.QUEUE and e.target not in self._plan.queues:
+            raise UnknownQueue(e.target)
+        if e.kind is TransferKind.AGENT:
+            target = self._agent(AgentId(e.target))
+            if target.state is not AgentState.READY:
+                raise AgentNotReady(target.id, target.state)
+        out: list[cmd.Command] = [cmd.HoldCall(call.id, bridge_id(call.id))]
+        out += self._let_go(agent, call, e.at)
+        assert call.queue is not None
+        self._requeue(call, QueueId(e.target) if e.kind is TransferKind.QUEUE else call.queue, e.at)
+        if target is not None:
+            return out + self._offer(call, [target], e.at)
+        if e.kind is TransferKind.NUMBER:
+            return out + self._dial_number(call, e.target, e.at)
+        return out + self._try_call(call, e.at)
+
+    def _let_go(self, agent: AgentEntry, call: CallEntry, at: float) -> list[cmd.Command]:
+        """The agent hands the caller on: their leg is hung up, their stretch logged, then wrap-up."""
+        assert call.offer is not None
+        leg, call.parts = call.offer, call.parts + 1
+        record = CallRecord(
+            segment_id(call.id, call.parts), call.did, call.source, call.line, call.line_name, call.queue,
+            call.caller_number, call.caller_name, agent.id, call.arrived_at, call.stretch_at, at,
+            Outcome.TRANSFERRED, Party.AGENT, call.attempts, call.priority, call.after_hours,
+            callback_of=call.callback_of, part_of=call.id,
+        )  # fmt: skip
+        del self._offers[leg]  # its leg's end, which follows, is ours
+        call.offers.pop(leg, None)
+        out: list[cmd.Command] = [cmd.DropLeg(call.id, leg, bridge_id(call.id))]
+        out += self._after_call(agent, call, at)
+        call.offer, call.agent, call.stretch_at = None, None, None
+        return [*out, cmd.LogCall(record)]
+
+    def _requeue(self, call: CallEntry, queue: QueueId, at: float) -> None:
+        """A transferred caller waits again: a new entry in ``queue`` with its rules and a fresh maximum
+        wait, but the place in line the call had by arrival, ahead of callers who came after it."""
+        waiting = next_call_state(call.id, call.state, _CT.TRANSFER)
+        call.max_wait_at = at + self._plan.queues[queue].max_wait_s
+        self._enter(call, queue, at)  # not waiting yet: it is filed, not matched
+        call.state = waiting
+
+    def _dial_number(self, call: CallEntry, number: str, at: float) -> list[cmd.Command]:
+        call.state = next_call_state(call.id, call.state, _CT.OFFER)
+        call.version += 1
+        offer = self._new_offer(call, None, number, DIAL_TIMEOUT_S, at)
+        return [cmd.DialNumber(offer, call.id, number, DIAL_TIMEOUT_S, call.caller_number)]
+
+    # --- escalation to the line's on-call chain -----------------------------------------------------
+    def _on_escalation_requested(self, e: ev.EscalationRequested) -> list[cmd.Command]:
+        agent, call = self._agent_call(e.agent)
+        escalating = next_call_state(call.id, call.state, _CT.ESCALATE)
+        if not self._plan.lines[call.line].escalation_chain:
+            raise NoOnCall(call.line)
+        call.state, call.escalation = escalating, Escalation(agent.id)
+        return [cmd.HoldCall(call.id, bridge_id(call.id)), *self._ring_escalation(call, e.at)]
+
+    def _ring_escalation(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        assert call.escalation is not None
+        call.escalation.at = at
+        step = self._plan.lines[call.line].escalation_chain[call.escalation.step]
+        offer = self._new_offer(call, None, step.name, step.ring_timeout_s, at)
+        out: list[cmd.Command] = [
+            cmd.OfferCall(offer, call.id, None, step.endpoint, step.ring_timeout_s, call.caller_number)
+        ]
+        return out + self._escalation_update(call, call.escalation, EscalationStatus.RINGING, step.name, at)
+
+    @staticmethod
+    def _escalation_update(
+        call: CallEntry, esc: Escalation, status: EscalationStatus, person: str | None, at: float
+    ) -> list[cmd.Command]:
+        if esc.agent is None:
+            return []  # the agent hung up: the call is no longer theirs to follow
+        return [cmd.EscalationUpdate(esc.agent, call.id, status, person, esc.attempts, at)]
+
+    def _escalation_answered(self, call: CallEntry, offer: OfferEntry, at: float) -> list[cmd.Command]:
+        """The on-call person takes the caller; the agent, if still on the line, is let go."""
+        assert call.escalation is not None
+        esc, call.escalation = call.escalation, None
+        call.state = next_call_state(call.id, call.state, _CT.ANSWER)
+        offer.answered = True
+        out = self._escalation_update(call, esc, EscalationStatus.ANSWERED, offer.label, at)
+        if esc.agent is not None:
+            out += self._let_go(self._agents[esc.agent], call, at)
+        call.offer, call.on_call = offer.id, offer.label
+        return [*out, cmd.BridgeCall(call.id, offer.id, bridge_id(call.id))]
+
+    def _escalation_missed(
+        self, call: CallEntry, offer: OfferEntry, reason: str, at: float
+    ) -> list[cmd.Command]:
+        """The next person in the chain; after the last, the caller is back with the agent (or, if the
+        agent hung up meanwhile, leaves a message)."""
+        assert call.escalation is not None
+        esc = call.escalation
+        out = self._drop_offer(offer, reason)
+        esc.attempts += ((offer.label, _attempt_result(reason)),)
+        esc.step += 1
+        if esc.step < len(self._plan.lines[call.line].escalation_chain):
+            return out + self._ring_escalation(call, at)
+        call.escalation = None
+        if esc.agent is None:
+            return out + self._voicemail(call, at)
+        call.state = next_call_state(call.id, call.state, _CT.ESCALATION_FAILED)
+        out.append(cmd.ResumeCall(call.id, bridge_id(call.id)))
+        return out + self._escalation_update(call, esc, EscalationStatus.FAILED, None, at)
+
+    def _left_escalation(self, call: CallEntry, at: float) -> list[cmd.Command]:
+        """The agent hangs up while the chain rings: their stretch ends, the escalation goes on blind."""
+        assert call.escalation is not None and call.agent is not None
+        call.escalation.agent = None
+        return self._let_go(self._agents[call.agent], call, at)
 
     # --- rules, voicemail, the end of unserved calls --------------------------------------------
     def _fire_rule(self, call: CallEntry, at: float) -> list[cmd.Command]:
@@ -802,7 +1021,7 @@ class Router:
         day = self._day_of(at)
         if day != agent.day:
             agent.day, agent.calls_today, agent.talk_today_s = day, 0, 0.0
-        talk = 0.0 if call.answered_at is None else at - call.answered_at
+        talk = 0.0 if call.stretch_at is None else at - call.stretch_at
         agent.calls_today += 1
         agent.talk_today_s += talk
         assert call.queue is not None  # agents only take calls from queues
@@ -887,7 +1106,7 @@ class Router:
         if kind in ("rule", "announce", "sticky") and timer.token != call.entry:
             return []  # set for a queue the call has since left
         if kind == "max-wait":
-            if call.state not in _QUEUED:
+            if call.state not in _QUEUED or timer.token != call.parts:
                 return []
             return self._end_unserved(call, at, GOODBYE, "max-wait")
         if kind == "identify":
@@ -972,6 +1191,13 @@ class Router:
             e.call, e.did, None, None, None, None, e.caller_number, e.caller_name, None,
             e.at, None, e.at, Outcome.NO_AGENT, Party.SYSTEM, 0,
         )  # fmt: skip
+
+
+def _attempt_result(reason: str) -> str:
+    """What an escalation attempt came to, for the agent: no-answer, busy, or the failure."""
+    if reason in ("no-answer", "ring-timeout"):
+        return "no-answer"
+    return "busy" if reason == "failed: busy" else reason
 
 
 def _requirement_steps(queue: Queue) -> list[dict[str, int]]:

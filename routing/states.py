@@ -35,6 +35,7 @@ class AgentTrigger(enum.StrEnum):
     EXTEND_WRAP_UP = "extend-wrap-up"
     WRAP_UP_DONE = "wrap-up-done"
     PAUSE_OVER = "pause-over"  # a timed ring-no-answer pause ran out
+    CALL_CONTROL = "call-control"  # hold, resume, transfer, escalate: the agent's own call, from the console
 
 
 _A, _AT = AgentState, AgentTrigger
@@ -62,6 +63,7 @@ AGENT_TRANSITIONS: Mapping[tuple[AgentState, AgentTrigger], AgentState] = {
     (_A.ON_CALL, _AT.LOG_IN): _A.ON_CALL,
     (_A.ON_CALL, _AT.CALL_END): _A.WRAP_UP,
     (_A.ON_CALL, _AT.CALL_END_READY): _A.READY,
+    (_A.ON_CALL, _AT.CALL_CONTROL): _A.ON_CALL,  # a transfer then ends the agent's part like a call end
     (_A.WRAP_UP, _AT.LOG_IN): _A.WRAP_UP,
     (_A.WRAP_UP, _AT.EXTEND_WRAP_UP): _A.WRAP_UP,
     (_A.WRAP_UP, _AT.WRAP_UP_DONE): _A.READY,
@@ -77,6 +79,8 @@ class CallState(enum.StrEnum):
     OFFERED = "offered"  # ringing one agent, every agent of a ring-all queue, or an on-call person
     DIALING = "dialing"  # a callback: the agent took it, the customer's phone is being dialed
     CONNECTED = "connected"
+    HELD = "held"  # connected, but the agent put the caller on hold (music for the caller)
+    ESCALATING = "escalating"  # the caller on hold while the line's on-call people are rung in turn
     MESSAGE = "message"  # leaving a voicemail
     ENDED = "ended"
 
@@ -91,6 +95,11 @@ class CallTrigger(enum.StrEnum):
     VOICEMAIL = "voicemail"
     HANG_UP = "hang-up"  # whoever hangs up, or the system ends it
     BRIDGE_FAILED = "bridge-failed"
+    HOLD = "hold"
+    RESUME = "resume"
+    TRANSFER = "transfer"  # the agent lets go: the caller waits again (a queue, an agent, a number)
+    ESCALATE = "escalate"
+    ESCALATION_FAILED = "escalation-failed"  # nobody on call answered: the caller is back with the agent
 
 
 _C, _CT = CallState, CallTrigger
@@ -109,6 +118,19 @@ CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
     (_C.DIALING, _CT.HANG_UP): _C.ENDED,
     (_C.CONNECTED, _CT.HANG_UP): _C.ENDED,
     (_C.CONNECTED, _CT.BRIDGE_FAILED): _C.ENDED,
+    (_C.CONNECTED, _CT.HOLD): _C.HELD,
+    (_C.CONNECTED, _CT.TRANSFER): _C.WAITING,
+    (_C.CONNECTED, _CT.ESCALATE): _C.ESCALATING,
+    (_C.HELD, _CT.RESUME): _C.CONNECTED,
+    (_C.HELD, _CT.TRANSFER): _C.WAITING,
+    (_C.HELD, _CT.ESCALATE): _C.ESCALATING,
+    (_C.HELD, _CT.HANG_UP): _C.ENDED,
+    (_C.HELD, _CT.BRIDGE_FAILED): _C.ENDED,
+    (_C.ESCALATING, _CT.ANSWER): _C.CONNECTED,  # to the on-call person; the agent is out of the call
+    (_C.ESCALATING, _CT.ESCALATION_FAILED): _C.CONNECTED,
+    (_C.ESCALATING, _CT.VOICEMAIL): _C.MESSAGE,  # nobody answered and the agent had already hung up
+    (_C.ESCALATING, _CT.HANG_UP): _C.ENDED,
+    (_C.ESCALATING, _CT.BRIDGE_FAILED): _C.ENDED,
     (_C.MESSAGE, _CT.HANG_UP): _C.ENDED,
 }
 

@@ -116,6 +116,11 @@ class AriClient:
     async def add_to_bridge(self, bridge_id: str, channels: list[str]) -> None:
         await self.request("POST", f"/bridges/{_seg(bridge_id)}/addChannel", {"channel": ",".join(channels)})
 
+    async def remove_from_bridge(self, bridge_id: str, channels: list[str]) -> None:
+        await self.request(
+            "POST", f"/bridges/{_seg(bridge_id)}/removeChannel", {"channel": ",".join(channels)}
+        )
+
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{_seg(bridge_id)}")
 

@@ -9,6 +9,11 @@ comes back to the router as an event, never as an exception.
 Prompts (position, callback offer) are started in the call's chain but waited for beside it, so an agent
 who frees up during an announcement is rung at once; hold music resumes when the prompt finishes, unless
 the caller has been bridged, is leaving a message or is being let go meanwhile. Sounds: telephony/prompts.py.
+
+Hold (and an escalation, and a transfer) takes the caller out of the call's mixing bridge and plays them
+hold music: the agent, alone in the bridge, hears silence. Music started on a channel that stays in a
+mixing bridge is not what a hold needs (the agent would still hear the caller), and ``/hold`` only sends a
+hold indication to the caller's own device, which a trunk or a Local channel passes on rather than plays.
 """
 
 from __future__ import annotations
@@ -221,6 +226,18 @@ class AriPbx:
                 await ari.record(call, recording, max_s)
             case cmd.DialCustomer():
                 await self._dial_customer(command)
+            case cmd.HoldCall(call, bridge):
+                self._unheld.discard(call)  # waiting again after a transfer: prompts may play
+                await self._quietly(ari.remove_from_bridge(bridge, [call]))
+                await self._quietly(ari.start_moh(call))
+            case cmd.ResumeCall(call, bridge):
+                await self._let_go(call)
+                await self._resume(call, bridge)
+            case cmd.DropLeg(_, leg, bridge):
+                await self._quietly(ari.hangup(leg))
+                await self._quietly(ari.destroy_bridge(bridge))
+            case cmd.DialNumber():
+                await self._dial_number(command)
 
     async def _bridge(self, command: cmd.BridgeCall) -> None:
         call, offer, bridge = command.call, command.offer, command.bridge
@@ -232,6 +249,12 @@ class AriPbx:
                 await self._quietly(self._ari.stop_moh(offer))
             await self._ari.add_to_bridge(bridge, [call, offer])
         except TelephonyError as exc:
+            self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
+
+    async def _resume(self, call: CallId, bridge: str) -> None:
+        try:
+            await self._ari.add_to_bridge(bridge, [call])
+        except TelephonyError as exc:  # the agent's side of the bridge is gone: end like a failed bridge
             self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
 
     async def _end(self, command: cmd.EndCall) -> None:
@@ -310,6 +333,14 @@ class AriPbx:
         )
         if failed is not None:
             self._submit(ev.OfferFailed(offer.offer, failed, self._clock()))
+
+    async def _dial_number(self, dial: cmd.DialNumber) -> None:
+        """A transfer to an outside number: a leg like an agent's, placed through the outbound endpoint."""
+        endpoint = self._outbound.format(number=dial.number)
+        args = f"{AGENT},{dial.call},"
+        failed = await self._place_leg(dial.offer, endpoint, args, dial.call, dial.timeout_s, dial.call)
+        if failed is not None:
+            self._submit(ev.OfferFailed(dial.offer, failed, self._clock()))
 
     async def _dial_customer(self, dial: cmd.DialCustomer) -> None:
         """A callback: the agent (on ``dial.offer``) hears hold music while the customer's phone rings."""

@@ -59,6 +59,7 @@ def test_given_the_shipped_example_when_loaded_then_it_shows_the_new_plan_and_a_
     assert not acme.hours.is_open(dt.datetime(2026, 11, 26, 10, tzinfo=NEW_YORK).timestamp())  # Thanksgiving
     assert smith.after_hours.kind is AfterHoursKind.ON_CALL
     assert [step.endpoint.startswith("Local/") for step in smith.after_hours.chain] == [True, True]
+    assert [step.name for step in smith.on_call] == ["Dr. Smith", "Nurse Patel"]
     assert 1 <= sum(d.line == "smith" for d in plan.dids.values()) <= 2
     q = plan.queues["acme"]
     assert q.priorities.tiers == {"vip": 10} and q.wrap_up_s > 0
@@ -179,6 +180,23 @@ def test_given_an_after_hours_policy_when_parsed_then_the_line_has_it(
     assert plan_of(line={"after_hours": after_hours}).lines["acme"].after_hours == expected
 
 
+def test_given_an_on_call_chain_when_parsed_then_the_line_escalates_to_it_in_order() -> None:
+    chain = [
+        {"name": "Dr. A", "endpoint": "PJSIP/9", "ring_timeout_s": 15},
+        {"name": "Dr. B", "endpoint": "PJSIP/8"},
+    ]
+    line = plan_of(line={"on_call": chain}).lines[LineId("acme")]
+    assert line.on_call == (OnCallStep("Dr. A", "PJSIP/9", 15), OnCallStep("Dr. B", "PJSIP/8", 20))
+    assert line.escalation_chain == line.on_call
+    assert plan_of().lines[LineId("acme")].on_call == ()
+
+
+def test_given_only_an_after_hours_chain_then_escalation_falls_back_to_it() -> None:
+    after = {"kind": "on-call", "chain": [{"name": "Dr. A", "endpoint": "PJSIP/9"}]}
+    line = plan_of(line={"after_hours": after}).lines[LineId("acme")]
+    assert (line.on_call, line.escalation_chain) == ((), (OnCallStep("Dr. A", "PJSIP/9", 20),))
+
+
 def test_given_a_routing_table_when_parsed_then_the_plan_has_it() -> None:
     plan = plan_of(
         routing={"identify_timeout_s": 0.5, "pause_reasons": ["coffee"], "timezone": "Europe/Paris"}
@@ -261,6 +279,9 @@ HOURS = {"timezone": "America/New_York"}
                                   "chain": [{"name": "A", "endpoint": "x", "ring_timeout_s": 0}]}},
          "lines.acme.after_hours.chain[0].ring_timeout_s"),
         ("line", {"after_hours": {"chain": "Dr. A"}}, "lines.acme.after_hours.chain: a list"),
+        ("line", {"on_call": {"name": "Dr. A"}}, "lines.acme.on_call: a list"),
+        ("line", {"on_call": [{"name": "A"}]}, "lines.acme.on_call[0].endpoint"),
+        ("line", {"on_call": [{"name": "A", "endpoint": "x", "rings": 3}]}, "on_call[0].rings: unknown"),
         # agents
         ("agent", {"penalties": {"nope": 1}}, "agents.1001.penalties: no queue named 'nope'"),
         ("agent", {"penalties": {"q": -1}}, "agents.1001.penalties.q"),

@@ -173,6 +173,22 @@ class Scenario:
     def extend(self, agent: str, by_s: float, at: float | None = None) -> list[cmd.Command]:
         return self.feed(ev.WrapUpExtended(AgentId(agent), by_s, self._at(at)))
 
+    # --- the agent's console, during a call -----------------------------------------------------------
+    def agent_hangs_up(self, agent: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.AgentHungUp(AgentId(agent), self._at(at)))
+
+    def hold(self, agent: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.HoldRequested(AgentId(agent), self._at(at)))
+
+    def resume(self, agent: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.ResumeRequested(AgentId(agent), self._at(at)))
+
+    def transfer(self, agent: str, kind: str, target: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.TransferRequested(AgentId(agent), ev.TransferKind(kind), target, self._at(at)))
+
+    def escalate(self, agent: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.EscalationRequested(AgentId(agent), self._at(at)))
+
     def tick(self, at: float) -> list[cmd.Command]:
         return self.feed(ev.Tick(self._at(at)))
 

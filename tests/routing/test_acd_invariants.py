@@ -9,7 +9,9 @@ timed pause, and a closed line with an on-call chain. Whatever the order of even
 - nothing waits while a ready agent may take it (checked by brute force in ``Router.audit``);
 - an offer goes to a call first in line among those of at least its priority that the agent may take;
 - every call ends exactly once with one outcome, and illegal events change nothing;
-- the announced position never goes up.
+- the announced position never goes up;
+- call control (console hang-up, hold, resume, transfers, escalation) keeps all of the above, an agent's
+  stretch of a transferred call is logged once under its own id, and an escalation rings one person.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ SALES, SUPPORT = QueueId("sales"), QueueId("support")
 DIDS = {"+15550100001": LineId("sales"), "+15550100002": LineId("support"), "+15550100003": LineId("night")}
 AGENTS = [AgentId(a) for a in ("a1", "a2", "a3", "a4")]
 REASONS = ("break", "lunch")
+ESCALATION = (OnCallStep("Dr. B", "PJSIP/b", 10), OnCallStep("Dr. C", "PJSIP/c", 10))
+TARGETS = ["sales", "support", "nowhere", *AGENTS, "ghost", "+15550001111"]
 
 
 def make_plan(sales_strategy: Strategy) -> Plan:
@@ -65,7 +69,7 @@ def make_plan(sales_strategy: Strategy) -> Plan:
     )  # fmt: skip
     night = AfterHours(AfterHoursKind.ON_CALL, None, (OnCallStep("Dr. A", "PJSIP/a", 10),))
     lines = [
-        Line(LineId("sales"), "Sales", SALES),
+        Line(LineId("sales"), "Sales", SALES, on_call=ESCALATION),
         Line(LineId("support"), "Support", SUPPORT),
         Line(LineId("night"), "Night", SUPPORT, hours=Hours("UTC", {0: (_span(),)}), after_hours=night),
     ]
@@ -100,6 +104,7 @@ class AcdMachine(RuleBasedStateMachine):
         self.announced: dict[CallId, int] = {}
         self.router = Router(make_plan(Strategy.LONGEST_IDLE))
         self.ring_all = False
+        self.transferred: set[CallId] = set()
 
     @initialize(
         strategy=st.sampled_from(list(Strategy)), staff=st.lists(st.sampled_from(AGENTS), unique=True)
@@ -134,6 +139,13 @@ class AcdMachine(RuleBasedStateMachine):
             elif isinstance(command, cmd.CancelOffer):
                 assert command.offer in self.live and command.offer not in self.answered
                 del self.live[command.offer]
+            elif isinstance(command, cmd.DialNumber):
+                self.live[command.offer] = cmd.OfferCall(
+                    command.offer, command.call, None, command.number, command.timeout_s, None
+                )
+            elif isinstance(command, cmd.DropLeg):
+                assert command.leg in self.answered, "an agent let go of a leg that never answered"
+                self.live.pop(command.leg, None)  # gone already if the agent's phone hung up
             elif isinstance(command, cmd.BridgeCall | cmd.DialCustomer):
                 self.answered.add(command.offer)  # a callback's agent answered before the customer
             elif isinstance(command, cmd.EndCall):
@@ -143,13 +155,23 @@ class AcdMachine(RuleBasedStateMachine):
                 call = command.record.call
                 self.logged[call] += 1
                 assert self.logged[call] == 1, f"{call} logged twice"
+                if command.record.part_of is not None:  # an agent's stretch: the call itself goes on
+                    assert self.router.call_view(command.record.part_of) is not None
+                    assert command.record.agent is not None
                 for offer in [o for o, c in self.live.items() if c.call == call]:
                     del self.live[offer]
             elif isinstance(command, cmd.AnnouncePosition):
                 last = self.announced.get(command.call)
                 assert last is None or command.position <= last, "the announced position went up"
                 self.announced[command.call] = command.position
-            elif isinstance(command, cmd.IdentifyCaller | cmd.OfferCallbackChoice | cmd.TakeMessage):
+            elif isinstance(
+                command,
+                cmd.IdentifyCaller
+                | cmd.OfferCallbackChoice
+                | cmd.TakeMessage
+                | cmd.HoldCall
+                | cmd.ResumeCall,
+            ):
                 assert command.call in self.seen
         for view in self._line_up().values():
             self.seen.add(view.call)
@@ -160,6 +182,8 @@ class AcdMachine(RuleBasedStateMachine):
         if offer.agent is None or offer.call not in before:
             return  # an on-call leg, or a call that arrived with this very event
         mine = before[offer.call]
+        if mine.state in (CallState.CONNECTED, CallState.HELD):
+            return  # a transfer to this very agent skips the line, by design
         for other in before.values():
             if other.call == offer.call or other.state is not CallState.WAITING or other.held_for is not None:
                 continue
@@ -225,6 +249,25 @@ class AcdMachine(RuleBasedStateMachine):
         }
         self._feed(events[act])
 
+    @rule(agent=st.sampled_from(AGENTS), act=st.sampled_from(["hang-up", "hold", "resume", "escalate"]))
+    def agent_controls_the_call(self, agent: AgentId, act: str) -> None:
+        events: dict[str, ev.Event] = {
+            "hang-up": ev.AgentHungUp(agent, self.now),
+            "hold": ev.HoldRequested(agent, self.now),
+            "resume": ev.ResumeRequested(agent, self.now),
+            "escalate": ev.EscalationRequested(agent, self.now),
+        }
+        self._feed(events[act])
+
+    @rule(
+        agent=st.sampled_from(AGENTS),
+        kind=st.sampled_from(list(ev.TransferKind)),
+        to=st.sampled_from(TARGETS),
+    )
+    def agent_transfers(self, agent: AgentId, kind: ev.TransferKind, to: str) -> None:
+        out = self._feed(ev.TransferRequested(agent, kind, to, self.now))
+        self.transferred |= {r.part_of for r in _records(out) if r.part_of is not None}
+
     @rule(step=st.sampled_from([0.0, 0.5, 3.0, 8.0, 16.0, 40.0]))
     def time_passes(self, step: float) -> None:
         self.now += step
@@ -232,8 +275,9 @@ class AcdMachine(RuleBasedStateMachine):
 
     def _active(self) -> list[CallId]:
         """Calls with someone on the line: callers, and callbacks once the customer is being dialed."""
-        on_line = (CallState.DIALING, CallState.CONNECTED)
-        return sorted(c for c, v in self._line_up().items() if not v.callback or v.state in on_line)
+        on_line = (CallState.DIALING, CallState.CONNECTED, CallState.HELD, CallState.ESCALATING)
+        views = self._line_up().items()
+        return sorted(c for c, v in views if not v.callback or v.state in on_line or c in self.transferred)
 
     def _dialing(self) -> list[CallId]:
         return sorted(c for c, v in self._line_up().items() if v.state is CallState.DIALING)
@@ -244,7 +288,8 @@ class AcdMachine(RuleBasedStateMachine):
         assert self.router.audit() == []
         for view in self._line_up().values():
             assert self.logged[view.call] == 0, "a call logged while still in progress"
-            if len(view.offers) > 1:
+            ringing = [o for o in view.offers if o not in self.answered]  # an escalation's agent answered
+            if len(ringing) > 1:
                 assert self.ring_all and view.queue == SALES
 
     def teardown(self) -> None:
@@ -255,6 +300,10 @@ class AcdMachine(RuleBasedStateMachine):
         for view in self._line_up().values():
             assert view.callback and view.state in (CallState.WAITING, CallState.OFFERED)
         assert all(self.logged[c] == 1 for c in self.seen if self.router.call_view(c) is None)
+
+
+def _records(out: list[cmd.Command]) -> list[Any]:
+    return [c.record for c in out if isinstance(c, cmd.LogCall)]
 
 
 AcdMachine.TestCase.settings = settings(

@@ -17,7 +17,7 @@ from routing.states import AGENT_TRANSITIONS, AgentState, AgentTrigger, next_age
 
 A, T = AgentState, AgentTrigger
 # The triggers an agent (or the console on the agent's behalf) fires directly; the rest follow calls.
-AGENT_TRIGGERS = (T.LOG_IN, T.READY, T.PAUSE, T.LOG_OUT, T.EXTEND_WRAP_UP)
+AGENT_TRIGGERS = (T.LOG_IN, T.READY, T.PAUSE, T.LOG_OUT, T.EXTEND_WRAP_UP, T.CALL_CONTROL)
 _WRAP = {"wrap_up_s": 30.0}
 
 
@@ -79,6 +79,7 @@ _EVENTS: dict[AgentTrigger, Callable[[Scenario, str], object]] = {
     T.PAUSE: lambda sc, agent: sc.pause(agent, "lunch", at=20),
     T.LOG_OUT: lambda sc, agent: sc.log_out(agent, at=20),
     T.EXTEND_WRAP_UP: lambda sc, agent: sc.extend(agent, 30, at=70),
+    T.CALL_CONTROL: lambda sc, agent: sc.hold(agent, at=20),  # and resume, transfer, escalate, hang up
 }
 _LEGAL = [(s, t) for s, t in itertools.product(A, AGENT_TRIGGERS) if (s, t) in AGENT_TRANSITIONS]
 _ILLEGAL = [(s, t) for s, t in itertools.product(A, AGENT_TRIGGERS) if (s, t) not in AGENT_TRANSITIONS]

@@ -20,6 +20,7 @@ _Feed = Callable[[Scenario], object]
 _SHORT_WAIT = {"max_wait_s": 10.0}  # so the caller's max wait comes before the router's ring timer
 _VOICEMAIL = {"rules": (Rule(30, Action.VOICEMAIL),)}
 ON_CALL = OnCallStep("Dr. Who", "PJSIP/oncall", 15)
+_ESCALATES = {"sales_line": {"on_call": (ON_CALL,)}}
 
 
 def _reach(state: CallState, **plan_options: Any) -> Scenario:
@@ -27,7 +28,12 @@ def _reach(state: CallState, **plan_options: Any) -> Scenario:
 
     The states only some queues reach: identifying (a queue that ranks callers by tier), message (a
     voicemail rule at 30 s) and dialing (c1 asked for a callback, whose call is ``sb-cb-c1``; a1 took it).
+    Held and escalating: a1 put c1 on hold, or escalated it (Dr. Who rings on ``sb-c1-2``), at 20.
     """
+    if state in (S.HELD, S.ESCALATING):
+        sc = _reach(S.CONNECTED, **{**_ESCALATES, **plan_options})
+        (sc.hold if state is S.HELD else sc.escalate)("a1", at=20)
+        return sc
     if state is S.IDENTIFYING:
         sc = Scenario(make_plan(1, priorities=Priorities(tiers={"vip": 5}), **plan_options))
         sc.arrive("c1", at=12)
@@ -98,6 +104,12 @@ _CLOSED = {"hours": Hours("UTC", {}), "after_hours": AfterHours(AfterHoursKind.O
 _FULL = {"max_length": 1, "when_full": Action.VOICEMAIL, "priorities": Priorities(tiers={"vip": 5})}
 
 
+def _blind_then_missed(sc: Scenario) -> object:
+    """a1 hangs up while Dr. Who rings; Dr. Who does not answer either: the caller leaves a message."""
+    sc.agent_hangs_up("a1", at=25)
+    return sc.leg_ended("sb-c1-2", at=35)
+
+
 def _full_then(sc: Scenario) -> object:
     """c1 already waits in a queue of one; c2 arrives and goes to voicemail while being identified."""
     sc.arrive("c2", at=20)
@@ -122,6 +134,20 @@ _LEGAL: list[tuple[CallState, CallTrigger, str, _Feed, dict[str, Any]]] = [
     (S.CONNECTED, T.HANG_UP, "caller hangs up", lambda sc: sc.hang_up("c1", at=60), {}),
     (S.CONNECTED, T.HANG_UP, "agent hangs up", lambda sc: sc.leg_ended("sb-c1-1", at=60), {}),
     (S.CONNECTED, T.BRIDGE_FAILED, "bridge fails", lambda sc: sc.bridge_failed("c1", at=16), {}),
+    (S.CONNECTED, T.HANG_UP, "agent hangs up on the console", lambda sc: sc.agent_hangs_up("a1"), {}),
+    (S.CONNECTED, T.HOLD, "agent holds", lambda sc: sc.hold("a1", at=20), {}),
+    (S.CONNECTED, T.TRANSFER, "to a queue", lambda sc: sc.transfer("a1", "queue", "support", at=20), {}),
+    (S.CONNECTED, T.ESCALATE, "agent escalates", lambda sc: sc.escalate("a1", at=20), _ESCALATES),
+    (S.HELD, T.RESUME, "agent resumes", lambda sc: sc.resume("a1", at=30), {}),
+    (S.HELD, T.TRANSFER, "held, to a queue", lambda sc: sc.transfer("a1", "queue", "support", at=30), {}),
+    (S.HELD, T.ESCALATE, "held, escalates", lambda sc: sc.escalate("a1", at=30), {}),
+    (S.HELD, T.HANG_UP, "held caller hangs up", lambda sc: sc.hang_up("c1", at=30), {}),
+    (S.HELD, T.BRIDGE_FAILED, "held, bridge fails", lambda sc: sc.bridge_failed("c1", at=30), {}),
+    (S.ESCALATING, T.ANSWER, "on-call answers", lambda sc: sc.answer("sb-c1-2", at=25), {}),
+    (S.ESCALATING, T.ESCALATION_FAILED, "nobody answers", lambda sc: sc.leg_ended("sb-c1-2", at=35), {}),
+    (S.ESCALATING, T.HANG_UP, "escalating caller hangs up", lambda sc: sc.hang_up("c1", at=30), {}),
+    (S.ESCALATING, T.BRIDGE_FAILED, "escalating, bridge fails", lambda sc: sc.bridge_failed("c1"), {}),
+    (S.ESCALATING, T.VOICEMAIL, "agent gone, nobody answers", lambda sc: _blind_then_missed(sc), {}),
     (S.MESSAGE, T.HANG_UP, "caller done", lambda sc: sc.hang_up("c1", at=80), {}),
     (S.MESSAGE, T.HANG_UP, "message too long", lambda sc: sc.tick(42 + 180 + 5), {}),
 ]

@@ -37,6 +37,9 @@ class RecordingAri(AriClient):
         self.calls.append((method, path, dict(params or {})))
         if any(path.startswith(g) for g in self.gone):
             raise AriRequestError(method, path, 404, '{"message":"Channel not found"}')
+        if path == "/channels/create" and self.pbx is not None:  # the new leg enters the app
+            leg = {"id": (params or {})["channelId"]}
+            self.pbx.on_message(json.dumps({"type": "StasisStart", "args": ["agent"], "channel": leg}))
         if "/play/" in path and self.pbx is not None:
             playback = path.rsplit("/", 1)[1]
             self.pbx.on_message(json.dumps({"type": "PlaybackFinished", "playback": {"id": playback}}))
@@ -119,3 +122,84 @@ async def test_given_an_on_call_offer_when_it_cannot_be_created_then_offer_faile
         "agent,c1,",
         "agent,c1,a",
     ]
+
+
+# --- call control ---------------------------------------------------------------------------------
+BRIDGE = BridgeId("sb-bridge-c1")
+
+
+async def test_given_a_bridged_caller_when_held_then_out_of_the_bridge_with_music() -> None:
+    ari = RecordingAri()
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.HoldCall(CALL, BRIDGE))
+    await pbx.idle()
+    assert [(m, p) for m, p, _ in ari.calls] == [
+        ("POST", "/bridges/sb-bridge-c1/removeChannel"),
+        ("POST", "/channels/c1/moh"),
+    ]
+    assert ari.calls[0][2] == {"channel": "c1"}
+    assert events == []
+
+
+async def test_given_a_held_caller_when_resumed_then_music_stops_and_back_in_the_bridge() -> None:
+    ari = RecordingAri()
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.HoldCall(CALL, BRIDGE))
+    pbx.execute(cmd.ResumeCall(CALL, BRIDGE))
+    await pbx.idle()
+    assert [(m, p) for m, p, _ in ari.calls][2:] == [
+        ("DELETE", "/channels/c1/moh"),
+        ("POST", "/bridges/sb-bridge-c1/addChannel"),
+    ]
+    assert events == []
+
+
+async def test_given_the_bridge_gone_when_resumed_then_bridge_failed() -> None:
+    ari = RecordingAri(gone=frozenset({"/bridges/sb-bridge-c1/addChannel"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.ResumeCall(CALL, BRIDGE))
+    await pbx.idle()
+    assert [type(e).__name__ for e in events] == ["BridgeFailed"]
+
+
+async def test_given_a_transferred_caller_when_announced_then_the_prompt_plays_and_music_resumes() -> None:
+    """Bridged once (prompts stop), then let go by the agent (HoldCall): waiting again, prompts play."""
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.BridgeCall(CALL, OfferId("sb-c1-1"), BRIDGE))
+    pbx.execute(cmd.HoldCall(CALL, BRIDGE))
+    pbx.execute(cmd.DropLeg(CALL, OfferId("sb-c1-1"), BRIDGE))
+    pbx.execute(cmd.AnnouncePosition(CALL, 1, 30.0))
+    await pbx.idle()
+    tail = [(m, p.split("/")[-1] if "/play/" not in p else "play") for m, p, _ in ari.calls][-7:]
+    assert tail == [
+        ("POST", "removeChannel"),
+        ("POST", "moh"),
+        ("DELETE", "sb-c1-1"),
+        ("DELETE", "sb-bridge-c1"),
+        ("DELETE", "moh"),
+        ("POST", "play"),
+        ("POST", "moh"),
+    ]
+
+
+async def test_given_a_transfer_to_a_number_then_dialed_through_the_outbound_endpoint_as_an_offer_leg() -> (
+    None
+):
+    ari = RecordingAri()
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.DialNumber(OfferId("sb-c1-2"), CALL, "+15550001111", 30, "+14155550123"))
+    await pbx.idle()
+    (created,) = [p for _, path, p in ari.calls if path == "/channels/create"]
+    assert created == {"endpoint": "PJSIP/+15550001111@trunk", "app": "app", "appArgs": "agent,c1,",
+                       "channelId": "sb-c1-2", "originator": "c1"}  # fmt: skip
+    assert ari.calls[-1] == ("POST", "/channels/sb-c1-2/dial", {"timeout": "30", "caller": "c1"})
+    assert events == []
+
+
+async def test_given_a_number_that_cannot_be_dialed_then_offer_failed() -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/create"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.DialNumber(OfferId("sb-c1-2"), CALL, "+15550001111", 30, None))
+    await pbx.idle()
+    assert [(type(e).__name__, getattr(e, "offer", None)) for e in events] == [("OfferFailed", "sb-c1-2")]
