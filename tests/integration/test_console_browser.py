@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from crm_core.accounts import Account, AccountStatus
+from crm_core.cases import NewCase, Priority
+from crm_core.orders import NewOrder
 from routing.ids import AgentId
 from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, phone
 from tests.support import unavailable
@@ -115,8 +120,6 @@ async def test_given_an_agent_in_the_browser_when_a_customer_calls_then_the_pop_
     await expect(page.locator("#pop-line")).to_have_text("Acme Service")
     await expect(page.locator("#pop-source")).to_have_text("google-ads")
     await expect(page.locator("#state")).to_have_text("on-call")
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / "console-pop.png"))
     # The console acknowledged the pop it displayed.
     assert any(agent == "alice" for agent in box.service.hub.acked.values())
 
@@ -124,6 +127,143 @@ async def test_given_an_agent_in_the_browser_when_a_customer_calls_then_the_pop_
     await expect(page.locator("#call-status")).to_have_text("call ended (answered)")
     await expect(page.locator("#state")).to_have_text("ready")
     await expect(page.locator("#log li").first).to_contain_text("call ended (answered, caller hung up)")
+
+
+async def jane_with_an_account(box: Sandbox) -> int:
+    """Jane Doe, VIP, on credit hold, with an open case and an order."""
+    store = box.service.store
+    jane = await store.add_customer("Jane Doe", [("415-555-0123", "mobile")], "Doe Plumbing", tier="vip")
+    hold = Account(Decimal("1234.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1))
+    await store.accounts.set(jane.id, hold)
+    await store.accounts.add_order(
+        jane.id, NewOrder(date(2026, 11, 2), "Pressure valve", 2, Decimal("80.00"))
+    )
+    await store.cases.open(NewCase(jane.id, "Leaking boiler", priority=Priority.HIGH))
+    return jane.id
+
+
+async def test_given_a_known_caller_when_the_agent_hangs_up_and_wraps_up_then_the_history_shows_it(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    box = await sandbox({"alice": phone("101")})
+    await jane_with_an_account(box)
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, box, "alice")
+    await page.click("#ready")
+    # A first call, which the caller ends: it is in Jane's history when she calls again.
+    first = await box.call("+14155550123", "18005550101")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+    await box.hang_up_caller(first)
+    await expect(page.locator("#call-status")).to_have_text("call ended (answered)")
+    await expect(page.get_by_role("form", name="wrap-up")).to_be_visible()
+    await expect(page.locator("#state")).to_have_text("ready")
+
+    call = await box.call("+14155550123", "18005550104")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+    await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+    await expect(page.locator("#pop-caller")).to_have_text("(415) 555-0123")
+    await expect(page.locator("#pop-account")).to_contain_text("CREDIT HOLD, balance 1234.50 USD")
+    await expect(page.locator("#pop-source")).to_have_text("google-ads")
+    history = page.locator("#pop-history tbody tr")
+    await expect(history).to_have_count(1)
+    await expect(history.first).to_contain_text("radio")
+    await expect(page.locator("#pop-cases")).to_contain_text("Leaking boiler — open, high")
+    await expect(page.locator("#pop-orders")).to_contain_text("Pressure valve")
+    await expect(page.locator("#pop-orders")).to_contain_text("80.00 USD")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "console-pop.png"))
+
+    await page.get_by_role("button", name="Hang up").click()
+    await expect(page.locator("#call-status")).to_have_text("call ended (answered)")
+    await box.gone(call.removesuffix(";2"))  # the caller was hung up in Asterisk
+    await page.reload()  # a pending wrap-up comes back with the snapshot, with the caller's record
+    wrap_up = page.get_by_role("form", name="wrap-up")
+    await expect(wrap_up).to_be_visible()
+    await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+    await expect(page.locator("#call-status")).to_have_text("call ended")
+    await wrap_up.get_by_label("Disposition").select_option("support")
+    await wrap_up.get_by_label("Notes").fill("Valve on order; told her about the credit hold")
+    await page.screenshot(path=str(ARTIFACTS / "console-wrap-up.png"))
+    await wrap_up.get_by_role("button", name="Save wrap-up").click()
+    await expect(wrap_up).to_be_hidden()
+    newest = page.locator("#pop-history tbody tr").first
+    await expect(newest.locator(".disposition")).to_have_text("support")
+    await expect(newest.locator(".notes")).to_have_text("Valve on order; told her about the credit hold")
+    await expect(page.locator("#pop-history tbody tr")).to_have_count(2)
+    logged = await box.logged(call)
+    assert (logged.disposition, logged.agent_notes) == (
+        "support",
+        "Valve on order; told her about the credit hold",
+    )
+    assert str(logged.hung_up_by) == "agent"
+    await expect(page.locator("#log")).not_to_contain_text("invalid")  # every message met its schema
+
+
+async def test_given_unknown_callers_when_the_agent_creates_or_finds_them_then_the_call_is_theirs(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    box = await sandbox({"alice": phone("101")})
+    await jane_with_an_account(box)
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, box, "alice")
+    await page.click("#ready")
+
+    first = await box.call("+14155550199", "18005550101")
+    await expect(page.locator("#pop-title")).to_have_text("Unknown caller")
+    create = page.get_by_role("form", name="new customer")
+    await expect(create.get_by_label("Phone")).to_have_value("+14155550199")
+    await create.get_by_label("Name").fill("Sam Newman")
+    await create.get_by_label("Company").fill("Newman Roofing")
+    await create.get_by_role("button", name="Create and attach").click()
+    await expect(page.locator("#pop-title")).to_have_text("Sam Newman")
+    await expect(page.locator("#pop-customer")).to_have_text("Sam Newman, Newman Roofing")
+    sam = await box.service.store.find_by_number("+14155550199")
+    assert sam is not None and sam.name == "Sam Newman"
+    await page.get_by_role("button", name="Hang up").click()
+    assert (await box.logged(first)).customer_id == sam.id
+
+    second = await box.call("+14155550177", "18005550101")
+    await expect(page.locator("#pop-title")).to_have_text("Unknown caller")
+    search = page.get_by_role("form", name="find customer")
+    await search.get_by_label("search customers").fill("Doe Plumbing")
+    await search.get_by_role("button", name="Search").click()
+    await search.get_by_role("button", name="attach Jane Doe").click()
+    await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+    await expect(page.locator("#pop-cases")).to_contain_text("Leaking boiler")
+    await page.get_by_role("button", name="Hang up").click()
+    jane = await box.service.store.find_by_number("+14155550123")
+    assert jane is not None and (await box.logged(second)).customer_id == jane.id
+
+
+async def test_given_a_call_when_the_agent_holds_resumes_and_transfers_it_then_the_page_follows(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    box = await sandbox({"alice": phone("101"), "bob": phone("102")})
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, box, "alice")
+    await page.click("#ready")
+    call = await box.call("+14155550123", "18005550101")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+
+    await page.keyboard.press("Alt+o")
+    await expect(page.locator("#call-status")).to_have_text("on hold")
+    await page.get_by_role("button", name="Resume").click()
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+
+    bobs = await browser.new_context(viewport={"width": 1366, "height": 768})  # his own session
+    bob = await bobs.new_page()
+    await sign_in(bob, box, "bob")
+    await bob.click("#ready")  # ready now, so the transfer has someone to go to
+    await expect(bob.locator("#state")).to_have_text("ready")
+    transfer = page.get_by_role("form", name="transfer")
+    await transfer.get_by_label("transfer to").select_option("agent")
+    await transfer.get_by_label("transfer agent").select_option("bob")
+    await transfer.get_by_role("button", name="Transfer").click()
+    await expect(page.locator("#call-status")).to_have_text("call ended (transferred)")
+    await expect(bob.locator("#pop-caller")).to_have_text("(415) 555-0123")
+    await expect(bob.locator("#call-status")).to_contain_text("connected")
+    assert call in await box.channels()
+    await bobs.close()
 
 
 async def test_given_a_call_up_when_the_network_drops_and_comes_back_then_the_page_restores_it(
