@@ -22,7 +22,8 @@ export function renderAnswering(st) {
   $("biz-script").textContent = biz.script ?? "";
   $("biz-instructions").textContent = biz.instructions ?? "";
   fill($("biz-on-call"), biz.on_call.length ? biz.on_call.map((n) => el("li", {}, n)) : [el("li", {}, "nobody")]);
-  $("escalate").disabled = !shown.live || biz.on_call.length === 0;
+  const ringing = shown.escalation?.status === "ringing";
+  $("escalate").disabled = !shown.live || ringing || biz.on_call.length === 0;
   renderEscalation(shown.escalation);
   renderMessage(shown.message);
 }

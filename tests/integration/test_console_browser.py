@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 import shutil
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from crm_core.accounts import Account, AccountStatus
 from crm_core.cases import NewCase, Priority
 from crm_core.orders import NewOrder
-from routing.ids import AgentId
-from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, phone
+from routing.ids import AgentId, QueueId
+from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, make_plan, phone
 from tests.support import unavailable
 
 pytestmark = pytest.mark.asterisk
@@ -197,6 +199,57 @@ async def test_given_a_known_caller_when_the_agent_hangs_up_and_wraps_up_then_th
     )
     assert str(logged.hung_up_by) == "agent"
     await expect(page.locator("#log")).not_to_contain_text("invalid")  # every message met its schema
+
+
+async def test_given_wrap_up_time_when_the_agent_extends_it_and_books_a_callback_then_both_are_kept(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    plan = make_plan({"alice": phone("101")})
+    acme = plan.queues[QueueId("acme")]
+    plan = dataclasses.replace(plan, queues={acme.id: dataclasses.replace(acme, wrap_up_s=30)})
+    box = await sandbox({}, plan=plan)
+    jane = await jane_with_an_account(box)
+    # The agent's browser is in New York: the callback time typed there is stored with its offset.
+    context = await browser.new_context(
+        viewport={"width": 1366, "height": 768}, timezone_id="America/New_York"
+    )
+    page = await context.new_page()
+    await sign_in(page, box, "alice")
+    await page.click("#ready")
+    call = await box.call("+14155550123", "18005550104")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+    await page.keyboard.press("Alt+h")
+    await expect(page.locator("#state")).to_have_text("wrap-up")
+    timer = page.get_by_label("time in state")
+    await expect(timer).to_have_text(re.compile(r"^0:[0-3]\d left$"))
+    await page.get_by_role("button", name="extend wrap-up by 60 s").click()
+    await expect(timer).to_have_text(re.compile(r"^1:[0-3]\d left$"))
+
+    wrap_up = page.get_by_role("form", name="wrap-up")
+    await page.keyboard.press("Alt+w")
+    await expect(wrap_up.get_by_label("Notes")).to_be_focused()
+    await page.keyboard.type("Wants the valve fitted next week")
+    await wrap_up.get_by_label("Disposition").select_option("sale")
+    await wrap_up.get_by_label("case action").select_option("update")
+    await wrap_up.get_by_label("Case", exact=True).select_option(label="#1 Leaking boiler")
+    await wrap_up.get_by_label("Status").select_option("pending")
+    await wrap_up.get_by_label("Comment").fill("valve ordered")
+    await wrap_up.get_by_label("Call back at").fill("2026-12-01T10:30")
+    await page.keyboard.press("Alt+s")
+    await expect(wrap_up).to_be_hidden()
+    await expect(page.locator("#log")).to_contain_text("wrap-up saved: sale, case #1, callback case #2")
+
+    logged = await box.logged(call)
+    assert (logged.disposition, logged.case_id, logged.agent_notes) == (
+        "sale",
+        1,
+        "Wants the valve fitted next week",
+    )
+    assert str((await box.service.store.cases.get(1)).status) == "pending"
+    callback = await box.service.store.cases.get(2)
+    assert (callback.customer_id, callback.subject, callback.owner) == (jane, "Call back", "alice")
+    assert callback.due_at == datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 10:30 in New York
+    await context.close()
 
 
 async def test_given_unknown_callers_when_the_agent_creates_or_finds_them_then_the_call_is_theirs(
