@@ -5,27 +5,33 @@ import { $, el, fill } from "./dom.js";
 export function renderAnswering(st) {
   const shown = st.shown;
   const biz = shown?.offer.business ?? null;
+  // An answering desk may take a message or escalate on any call; an agent desk on answering lines.
+  const actions = shown !== null && st.v2 && (biz !== null || st.mode === "answering");
   $("business").hidden = biz === null;
-  $("answering-actions").hidden = biz === null || !st.v2;
+  $("answering-actions").hidden = !actions;
   document.body.classList.toggle("answering-mode", st.mode === "answering");
-  if (biz === null) return;
-  const section = $("business");
-  if (section.dataset.call !== shown.offer.call) {
-    section.dataset.call = shown.offer.call; // a new call: a clean message form
-    const form = $("take-message");
+  if (!actions) return;
+  const form = $("take-message");
+  if (form.dataset.call !== shown.offer.call) {
+    form.dataset.call = shown.offer.call; // a new call: a clean message form
     form.reset();
     form.elements.callback_number.value = shown.offer.caller.number ?? "";
     form.elements.caller_name.value = shown.offer.caller.name ?? "";
   }
+  if (biz !== null) renderBusiness(biz);
+  const ringing = shown.escalation?.status === "ringing";
+  // Without a business we do not know the chain: the server says no-on-call if there is none.
+  $("escalate").disabled = !shown.live || ringing || biz?.on_call.length === 0;
+  renderEscalation(shown.escalation);
+  renderMessage(shown.message);
+}
+
+function renderBusiness(biz) {
   $("biz-name").textContent = biz.name;
   $("biz-greeting").textContent = biz.greeting ?? "";
   $("biz-script").textContent = biz.script ?? "";
   $("biz-instructions").textContent = biz.instructions ?? "";
   fill($("biz-on-call"), biz.on_call.length ? biz.on_call.map((n) => el("li", {}, n)) : [el("li", {}, "nobody")]);
-  const ringing = shown.escalation?.status === "ringing";
-  $("escalate").disabled = !shown.live || ringing || biz.on_call.length === 0;
-  renderEscalation(shown.escalation);
-  renderMessage(shown.message);
 }
 
 function renderEscalation(esc) {

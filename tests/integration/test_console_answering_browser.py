@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from tests.integration.conftest import (
     ARI_URL,
     ARI_USER,
     Sandbox,
+    SandboxFactory,
     ari_reachable,
     phone,
     wait_until_async,
@@ -196,3 +198,30 @@ async def test_given_an_answering_line_when_a_message_is_taken_and_the_call_esca
         return call in (await box.service.store.cases.get(case_id)).calls
 
     await wait_until_async(linked, what="the message's case linked to the call")
+
+
+async def test_given_an_answering_desk_on_a_line_without_a_profile_then_it_may_still_take_a_message(
+    sandbox: SandboxFactory, browser: Browser
+) -> None:
+    box = await sandbox({"olivia": phone("101")})
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, box, "olivia", role="answering")
+    await page.click("#ready")
+    await box.call("+14155550188", "18005550101")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+    await expect(page.get_by_role("region", name="answering service")).to_be_hidden()
+
+    await page.keyboard.press("Alt+e")  # the line has no on-call chain: the server says so
+    await expect(page.get_by_role("alert")).to_contain_text("no-on-call")
+    await page.keyboard.press("Alt+m")
+    form = page.get_by_role("form", name="take a message")
+    await expect(form.get_by_label("Message", exact=True)).to_be_focused()
+    await page.keyboard.type("Please send a brochure")
+    await form.get_by_label("Caller name").fill("Pat Lane")
+    await form.get_by_role("button", name="Take message").click()
+    status = page.get_by_role("status", name="message status")
+    await expect(status).to_have_text(
+        re.compile(r"^Message taken: case #\d+$")
+    )  # no webhook: nothing to notify
+    pat = await box.service.store.find_by_number("+14155550188")
+    assert pat is not None and pat.name == "Pat Lane"
