@@ -46,7 +46,8 @@ class CallerCache:
             # keeping it, or a late question (a pop, an identification) would leave an entry for good.
             return await self._find(number)
         self.prefetch(call, number)  # starts a failed lookup again
-        return await asyncio.shield(self._lookups[call])
+        kept, found = await _outcome(self._lookups[call])
+        return found if kept else await self.customer(call, number)
 
     async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None:
         """The customer 360 of the caller (None: unknown caller, or no view to read it from)."""
@@ -54,7 +55,8 @@ class CallerCache:
             card = asyncio.ensure_future(self._find(number))
             return await self._overview(card)
         self.prefetch(call, number)
-        return await asyncio.shield(self._profiles[call])
+        kept, found = await _outcome(self._profiles[call])
+        return found if kept else await self.overview(call, number)
 
     def peek(self, call: CallId) -> tuple[bool, CustomerCard | None]:
         return _peek(self._lookups.get(call))
@@ -96,6 +98,18 @@ class CallerCache:
         if found is None or self._view is None:
             return None
         return await self._view.overview(found.id, calls=CALLS, cases=CASES, orders=ORDERS)
+
+
+async def _outcome(task: asyncio.Future[T]) -> tuple[bool, T | None]:
+    """(True, ``task``'s result), or (False, None) when ``forget`` cancelled it while we waited (the call
+    was logged meanwhile): the caller then asks again, uncached. Our own cancellation still propagates."""
+    try:
+        return True, await asyncio.shield(task)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if task.cancelled() and (current is None or not current.cancelling()):
+            return False, None
+        raise
 
 
 def _failed(task: asyncio.Future[Any]) -> bool:

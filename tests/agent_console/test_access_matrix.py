@@ -25,7 +25,7 @@ from crm_core.sql_store import SqlStore
 from crm_core.users import Role
 from routing.router import Router
 from tests.agent_console.fakes import PASSWORD, FakeUsers, user
-from tests.agent_console.harness import PLAN, FixedDirectory, make_console
+from tests.agent_console.harness import PLAN, FixedDirectory, Tab, make_console
 
 TOKEN = "matrix-token"
 ALL = {"agent", "answering", "supervisor", "admin", API_TOKEN}
@@ -137,7 +137,7 @@ async def test_given_a_role_when_sending_a_console_message_then_allowed_as_expec
 ) -> None:
     async with make_console(FakeUsers(user("u", Role(role), "a1"))) as console:
         assert (await console.sign_in("u"))[0] == 200
-        ws = await console.client.ws_connect("/ws", origin=console.origin)
+        ws = Tab(await console.client.ws_connect("/ws", origin=console.origin))  # replies checked too
         await ws.receive_json()  # hello
         message = {"type": kind, **SAMPLES[kind]}
         await ws.send_json(message)

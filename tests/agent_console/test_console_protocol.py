@@ -244,3 +244,12 @@ async def test_given_a_slow_customer_store_when_the_phone_rings_then_pop_now_and
     again = await console.ws()
     resent = again.snapshot["call"]["offer"]
     assert resent["customer_pending"] is False and resent["customer"]["name"] == "Jane Doe"
+
+
+async def test_given_a_frame_over_four_times_the_limit_then_the_socket_is_closed_as_too_big(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    await ws.send_str(json.dumps({"type": "ready", "pad": "x" * 70000}))
+    closing = await ws.ws.receive(timeout=2)
+    assert closing.type.name in ("CLOSE", "CLOSED", "CLOSING") and ws.ws.close_code == 1009

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from crm_core.customers import Customer
@@ -96,4 +97,31 @@ async def test_given_a_live_call_when_a_customer_is_attached_then_the_pop_and_th
     assert card is not None and (card.id, card.tier) == (8, "vip")
     cache.forget(CallId("c1"))
     cache.attach(CallId("c1"), MARY)  # over and forgotten: nothing is kept for it
+    assert not cache.live(CallId("c1"))
+
+
+class SlowStore(OverviewStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def find_by_number(self, e164: str) -> CustomerCard | None:
+        await self.release.wait()
+        return await super().find_by_number(e164)
+
+
+async def test_given_a_question_waiting_when_the_call_is_forgotten_then_it_is_answered_not_cancelled() -> (
+    None
+):
+    """The call is logged (and forgotten) while a take-message waits for the caller's record."""
+    store = SlowStore()
+    cache = CallerCache(store, store)
+    cache.prefetch(CallId("c1"), NUMBER)
+    waiting_360 = asyncio.create_task(cache.overview(CallId("c1"), NUMBER))
+    waiting_card = asyncio.create_task(cache.customer(CallId("c1"), NUMBER))
+    await asyncio.sleep(0)
+    cache.forget(CallId("c1"))
+    store.release.set()
+    assert await asyncio.wait_for(waiting_360, 2) == OVERVIEW
+    assert await asyncio.wait_for(waiting_card, 2) == JANE
     assert not cache.live(CallId("c1"))
