@@ -11,7 +11,8 @@ export function renderCallControls(st) {
   const live = st.shown !== null && st.shown.live;
   $("call-controls").hidden = !live || !st.v2;
   if (!live) return;
-  const connected = st.shown.connectedAt !== null;
+  const connected = st.shown.connectedAt !== null || st.state === "on-call";
+  $("hang-up").textContent = connected ? "Hang up" : "Decline"; // hang-up while ringing declines
   $("hold").textContent = st.shown.held ? "Resume" : "Hold";
   $("hold").disabled = !connected;
   $("transfer").querySelector("button").disabled = !connected;

@@ -272,6 +272,7 @@ async def test_given_unknown_callers_when_the_agent_creates_or_finds_them_then_t
     await expect(page.locator("#pop-customer")).to_have_text("Sam Newman, Newman Roofing")
     sam = await box.service.store.find_by_number("+14155550199")
     assert sam is not None and sam.name == "Sam Newman"
+    await expect(page.locator("#call-status")).to_contain_text("connected")  # hang-up while ringing declines
     await page.get_by_role("button", name="Hang up").click()
     assert (await box.logged(first)).customer_id == sam.id
 
@@ -283,6 +284,7 @@ async def test_given_unknown_callers_when_the_agent_creates_or_finds_them_then_t
     await search.get_by_role("button", name="attach Jane Doe").click()
     await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
     await expect(page.locator("#pop-cases")).to_contain_text("Leaking boiler")
+    await expect(page.locator("#call-status")).to_contain_text("connected")
     await page.get_by_role("button", name="Hang up").click()
     jane = await box.service.store.find_by_number("+14155550123")
     assert jane is not None and (await box.logged(second)).customer_id == jane.id
