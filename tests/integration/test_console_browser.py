@@ -349,6 +349,15 @@ async def test_given_a_call_up_when_the_network_drops_and_comes_back_then_the_pa
     assert call in await box.channels()  # the caller is still on the line
     assert str(box.service.router.agent_view(AgentId("alice")).state) == "on-call"
 
+    # A fresh page (nothing kept in memory) gets the call on hold back from the snapshot.
+    await page.get_by_role("button", name="Hold").click()
+    await expect(page.locator("#call-status")).to_have_text("on hold")
+    await page.reload()
+    await expect(page.locator("#pop-title")).to_have_text("Jane Doe ★ VIP")
+    await expect(page.locator("#call-status")).to_have_text("on hold")
+    await page.get_by_role("button", name="Resume").click()
+    await expect(page.locator("#call-status")).to_contain_text("connected")
+
     await box.hang_up_caller(call)
     await expect(page.locator("#call-status")).to_have_text("call ended (answered)")
     await cable.cut()
