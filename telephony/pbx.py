@@ -42,6 +42,9 @@ log = structlog.get_logger("telephony")
 LEG_ENTRY_TIMEOUT_S = 5.0
 RETRY_FATAL_S = 5.0
 PROMPT_LIMIT_S = 60.0  # a PlaybackFinished that never comes must not hold a call's chain for ever
+# A bridge destroyed with a leg still in it (an agent let go of a caller) lingers for a moment: creating
+# it again at once is refused (409, "already exists"), so the next bridge of that call tries again.
+BRIDGE_RETRY_S, BRIDGE_RETRIES = 0.05, 40
 OUTBOUND_ENDPOINT = "Local/{number}@switchboard-outbound"
 
 Submit = Callable[[ev.Event], None]
@@ -242,7 +245,7 @@ class AriPbx:
     async def _bridge(self, command: cmd.BridgeCall) -> None:
         call, offer, bridge = command.call, command.offer, command.bridge
         try:
-            await self._ari.create_bridge(bridge)
+            await self._create_bridge(bridge)
             await self._let_go(call)
             if offer in self._agent_moh:  # the agent waited for a callback's customer to pick up
                 self._agent_moh.discard(offer)
@@ -250,6 +253,17 @@ class AriPbx:
             await self._ari.add_to_bridge(bridge, [call, offer])
         except TelephonyError as exc:
             self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
+
+    async def _create_bridge(self, bridge: str) -> None:
+        for _ in range(BRIDGE_RETRIES):
+            try:
+                await self._ari.create_bridge(bridge)
+                return
+            except AriRequestError as exc:
+                if exc.status != 409:
+                    raise
+                await asyncio.sleep(BRIDGE_RETRY_S)
+        await self._ari.create_bridge(bridge)
 
     async def _resume(self, call: CallId, bridge: str) -> None:
         try:

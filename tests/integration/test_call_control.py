@@ -80,10 +80,16 @@ async def in_bridge(box: Sandbox, call: str) -> set[str]:
 
 
 async def bridged(box: Sandbox, call: str, *channels: str, timeout: float = 10.0) -> None:
-    async def check() -> bool:
-        return await in_bridge(box, call) == {call, *channels}
+    last: list[set[str]] = []
 
-    await wait_until_async(check, timeout, f"{call} bridged with {channels}")
+    async def check() -> bool:
+        last.append(await in_bridge(box, call))
+        return last[-1] == {call, *channels}
+
+    try:
+        await wait_until_async(check, timeout, f"{call} bridged with {channels}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the bridge holds {last[-1] if last else None}") from None
 
 
 def logged(seen: list[cmd.Command], call: str) -> Any:
@@ -245,7 +251,7 @@ async def test_given_an_escalation_nobody_answers_then_the_caller_is_back_with_t
     await bridged(box, call, leg)
     await act(box, ev.EscalationRequested, AgentId("a1"))
     await wait_until(lambda: escalation_started(seen), 1, "the escalation started")
-    assert await in_bridge(box, call) == {leg}  # the caller is on hold meanwhile
+    await wait_until_async(lambda: _alone(box, call, leg), 5, "the caller on hold")  # the agent alone
     await wait_until(lambda: await_status(seen, EscalationStatus.FAILED), 20, "the escalation failed")
     assert updates(seen)[-1].attempts == (("Dr. Away", "no-answer"), ("Dr. Gone", "no-answer"))
     await bridged(box, call, leg)  # back with the agent
@@ -260,3 +266,73 @@ def await_status(seen: list[cmd.Command], status: EscalationStatus) -> bool:
 
 def escalation_started(seen: list[cmd.Command]) -> bool:
     return any(isinstance(c, cmd.HoldCall) for c in seen)
+
+
+async def test_given_a_connected_call_when_transferred_to_a_ready_agent_then_they_take_it(
+    sandbox: SandboxFactory,
+) -> None:
+    agents = {"a1": (phone("101"), ACME), "b1": (phone("102"), SUPPORT)}
+    box = await sandbox(agents, plan(agents))
+    first, second = await box.console("a1"), await box.console("b1")
+    call = await box.call(CALLER, DID)
+    await first.expect("call-connected", call=call)
+    await act(box, ev.TransferRequested, AgentId("a1"), ev.TransferKind.AGENT, "b1")
+    offer = await second.expect("offer", call=call)
+    assert offer["queue"] == "acme"  # offered from the call's own queue
+    await second.expect("call-connected", call=call)
+    await bridged(box, call, f"sb-{call}-2")
+    await box.gone(f"sb-{call}-1")
+    await box.hang_up_caller(call)
+    assert ((await box.logged(f"{call}~1")).agent, (await box.logged(call)).agent) == ("a1", "b1")
+
+
+async def test_given_an_escalation_when_the_caller_hangs_up_then_every_leg_stops(
+    sandbox: SandboxFactory,
+) -> None:
+    chain = (OnCallStep("Dr. Away", phone("201"), 30),)
+    agents = {"a1": (phone("101"), ACME)}
+    box = await sandbox(agents, plan(agents, chain))
+    agent = await box.console("a1")
+    call = await box.call(CALLER, DID)
+    await agent.expect("call-connected", call=call)
+    await act(box, ev.EscalationRequested, AgentId("a1"))
+    ringing = f"sb-{call}-2"
+    await wait_until_async(lambda: _has(box, ringing), 5, "Dr. Away's phone ringing")
+    await box.hang_up_caller(call)
+    await box.gone(ringing)
+    await box.gone(f"sb-{call}-1")
+    row = await box.logged(call)
+    assert (str(row.outcome), str(row.hung_up_by), row.agent, row.on_call) == (
+        "answered",
+        "caller",
+        "a1",
+        None,
+    )
+
+
+async def test_given_an_escalation_when_the_agent_hangs_up_then_it_goes_on_and_the_next_person_takes_it(
+    sandbox: SandboxFactory,
+) -> None:
+    chain = (OnCallStep("Dr. Away", phone("201"), 3), OnCallStep("Dr. Home", phone("103"), 10))
+    agents = {"a1": (phone("101"), ACME)}
+    box = await sandbox(agents, plan(agents, chain))
+    seen = watch(box)
+    agent = await box.console("a1")
+    call = await box.call(CALLER, DID)
+    await agent.expect("call-connected", call=call)
+    await act(box, ev.EscalationRequested, AgentId("a1"))
+    await act(box, ev.AgentHungUp, AgentId("a1"))
+    await box.gone(f"sb-{call}-1")
+    assert str((await box.logged(f"{call}~1")).outcome) == "transferred"
+    await bridged(box, call, f"sb-{call}-3", timeout=15)
+    assert [u.status for u in updates(seen)] == [EscalationStatus.RINGING]  # none after the agent left
+    await box.hang_up_caller(call)
+    assert (await box.logged(call)).on_call == "Dr. Home"
+
+
+async def _has(box: Sandbox, channel: str) -> bool:
+    return channel in await box.channels()
+
+
+async def _alone(box: Sandbox, call: str, leg: str) -> bool:
+    return await in_bridge(box, call) == {leg}

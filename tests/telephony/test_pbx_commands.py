@@ -9,6 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from crm_core.phones import to_e164
 from routing import commands as cmd
 from routing import events as ev
@@ -203,3 +205,42 @@ async def test_given_a_number_that_cannot_be_dialed_then_offer_failed() -> None:
     pbx.execute(cmd.DialNumber(OfferId("sb-c1-2"), CALL, "+15550001111", 30, None))
     await pbx.idle()
     assert [(type(e).__name__, getattr(e, "offer", None)) for e in events] == [("OfferFailed", "sb-c1-2")]
+
+
+class LingeringBridgeAri(RecordingAri):
+    """Refuses to create a bridge ``refusals`` times (409), as Asterisk does just after destroying it."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    async def request(
+        self, method: str, path: str, params: Mapping[str, str] | None = None, body: Any = None
+    ) -> Any:
+        if (method, path) == ("POST", "/bridges/sb-bridge-c1") and self.refusals > 0:
+            self.refusals -= 1
+            self.calls.append((method, path, dict(params or {})))
+            raise AriRequestError(method, path, 409, "Bridge with id 'sb-bridge-c1' already exists")
+        return await super().request(method, path, params, body)
+
+
+async def test_given_the_last_bridge_still_going_when_bridged_again_then_it_tries_until_it_is_gone() -> None:
+    ari = LingeringBridgeAri(refusals=2)
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.DropLeg(CALL, OfferId("sb-c1-1"), BRIDGE))
+    pbx.execute(cmd.BridgeCall(CALL, OfferId("sb-c1-3"), BRIDGE))
+    await pbx.idle()
+    assert [p for m, p, _ in ari.calls].count("/bridges/sb-bridge-c1") == 4  # destroy, 2 refused, created
+    assert ari.calls[-1][:2] == ("POST", "/bridges/sb-bridge-c1/addChannel")
+    assert events == []
+
+
+async def test_given_a_bridge_that_never_goes_when_bridged_then_bridge_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("telephony.pbx.BRIDGE_RETRY_S", 0.0)
+    ari = LingeringBridgeAri(refusals=1000)
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.BridgeCall(CALL, OfferId("sb-c1-3"), BRIDGE))
+    await pbx.idle()
+    assert [type(e).__name__ for e in events] == ["BridgeFailed"]
