@@ -57,7 +57,7 @@ function applySnapshot(m) {
     st.shown = { offer: m.wrap_up.offer, live: false, connectedAt: null, held: false, escalation: null,
       ended: { outcome: null }, message: null };
   } else if (st.shown?.live) {
-    Object.assign(st.shown, { live: false, ended: { outcome: null } }); // it ended while we were away
+    Object.assign(st.shown, { live: false, held: false, ended: { outcome: null } }); // it ended while we were away
   }
   st.wrapUp = m.wrap_up ? { ...m.wrap_up } : null;
 }
@@ -91,7 +91,8 @@ const handlers = {
   escalation: (m) => { onCall(m, (s) => { s.escalation = m; }); log(`escalation: ${m.status} ${m.person ?? ""}`); },
   "call-ended": (m) => {
     onCall(m, (s) => Object.assign(s, { live: false, held: false, ended: { outcome: m.outcome, by: m.hung_up_by } }));
-    if (st.v2) st.wrapUp = { call: m.logged_as ?? m.call, until: null, offer: st.shown?.offer ?? null };
+    const offer = sameCall(st.shown, m.call) ? st.shown.offer : null;
+    if (st.v2) st.wrapUp = { call: m.logged_as ?? m.call, until: null, offer };
     log(`call ended (${m.outcome}, ${m.hung_up_by} hung up)`);
   },
   "wrap-up-saved": (m) => {
@@ -132,7 +133,10 @@ async function receive(raw) {
 
 const socket = new Socket({
   onOpen: () => { $("connection").textContent = "connected"; },
-  onMessage: (raw) => { inbox = inbox.then(() => receive(raw)); },
+  onMessage: (raw) => {
+    // One message that breaks the page must not stop the ones after it.
+    inbox = inbox.then(() => receive(raw)).catch((err) => { log(`a message failed: ${err}`); console.error(err); });
+  },
   onClose: () => { $("connection").textContent = st.me === null ? "signed out" : "reconnecting…"; },
   reconnect: () => { start(); },
 });
