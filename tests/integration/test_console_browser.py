@@ -311,6 +311,11 @@ async def test_given_a_call_when_the_agent_holds_resumes_and_transfers_it_then_t
     await bob.click("#ready")  # ready now, so the transfer has someone to go to
     await expect(bob.locator("#state")).to_have_text("ready")
     transfer = page.get_by_role("form", name="transfer")
+    await transfer.get_by_label("transfer to").select_option("number")
+    await transfer.get_by_label("transfer number").fill("call me maybe")
+    await transfer.get_by_role("button", name="Transfer").click()
+    await expect(page.get_by_role("alert")).to_contain_text("bad-number")
+    await expect(page.locator("#call-status")).to_contain_text("connected")  # refused: still on the call
     await transfer.get_by_label("transfer to").select_option("agent")
     await transfer.get_by_label("transfer agent").select_option("bob")
     await transfer.get_by_role("button", name="Transfer").click()
