@@ -18,7 +18,7 @@ from crm_core.accounts import Account, AccountStatus
 from crm_core.cases import NewCase, Priority
 from crm_core.orders import NewOrder
 from routing.ids import AgentId, QueueId
-from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, make_plan, phone
+from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, make_plan, phone, wait_until
 from tests.support import unavailable
 
 pytestmark = pytest.mark.asterisk
@@ -206,7 +206,8 @@ async def test_given_wrap_up_time_when_the_agent_extends_it_and_books_a_callback
 ) -> None:
     plan = make_plan({"alice": phone("101")})
     acme = plan.queues[QueueId("acme")]
-    plan = dataclasses.replace(plan, queues={acme.id: dataclasses.replace(acme, wrap_up_s=30)})
+    wrap_up_30s = {acme.id: dataclasses.replace(acme, wrap_up_s=30)}
+    plan = dataclasses.replace(plan, queues=wrap_up_30s, pause_reasons=("break", "coaching"))
     box = await sandbox({}, plan=plan)
     jane = await jane_with_an_account(box)
     # The agent's browser is in New York: the callback time typed there is stored with its offset.
@@ -249,6 +250,17 @@ async def test_given_wrap_up_time_when_the_agent_extends_it_and_books_a_callback
     callback = await box.service.store.cases.get(2)
     assert (callback.customer_id, callback.subject, callback.owner) == (jane, "Call back", "alice")
     assert callback.due_at == datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 10:30 in New York
+
+    # The not-ready reasons are the plan's; then the agent signs out.
+    reasons = page.get_by_label("not-ready reason")
+    await expect(reasons.locator("option")).to_have_text(["break", "coaching"])
+    await reasons.select_option("coaching")
+    await page.click("#pause")
+    await expect(page.locator("#state")).to_have_text("not-ready (coaching)")
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page.locator("#connection")).to_have_text("signed out")
+    await expect(page.get_by_role("form", name="sign in")).to_be_visible()
+    await wait_until(lambda: str(box.service.router.agent_view(AgentId("alice")).state) == "logged-out")
     await context.close()
 
 
