@@ -51,6 +51,15 @@ class Connection:
     def send(self, message: Message) -> None:
         self._outbox.put_nowait(json.dumps(message))
 
+    def send_text(self, text: str) -> None:
+        """A message serialised once for many connections (the wallboard feed)."""
+        self._outbox.put_nowait(text)
+
+    @property
+    def backlog(self) -> int:
+        """Messages not yet written to the socket: a slow reader's pile."""
+        return self._outbox.qsize()
+
     async def _write(self) -> None:
         while True:
             text = await self._outbox.get()
