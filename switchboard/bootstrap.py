@@ -108,6 +108,7 @@ class Service:
             self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk, self.wallboard
         )
         api = ApiConfig(store, settings.api_tokens, settings.region)
+        self.backend = backend  # its ``supervision.audit`` lists supervisors' orders
         self.web = create_app(self.hub, backend, api, self.metrics.render)
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
