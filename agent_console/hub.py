@@ -46,6 +46,7 @@ class Connection:
         self.agent: AgentId | None = None
         self.role = "agent"
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._writing = False
         self._writer = asyncio.create_task(self._write())
 
     def send(self, message: Message) -> None:
@@ -57,16 +58,19 @@ class Connection:
 
     @property
     def backlog(self) -> int:
-        """Messages not yet written to the socket: a slow reader's pile."""
-        return self._outbox.qsize()
+        """Messages not yet written to the socket (the one being written included): a slow reader's pile."""
+        return self._outbox.qsize() + self._writing
 
     async def _write(self) -> None:
         while True:
             text = await self._outbox.get()
+            self._writing = True
             try:
                 await self.ws.send_str(text)
             except (ConnectionError, RuntimeError):
                 return  # the socket closed; the reader side cleans up
+            finally:
+                self._writing = False
 
     async def close(self) -> None:
         self._writer.cancel()
