@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +18,10 @@ from agent_console.wallboard_feed import WallboardFeed
 from crm_core.users import Role
 from routing import events as ev
 from routing.ids import AgentId, CallId
+from switchboard.wallboard import Wallboard
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import Console, Tab, make_console, next_of, ready
+from tests.switchboard.test_wallboard import NEW_YORK, _figures, _store_of, a_morning, watched_live
 
 
 @pytest.fixture
@@ -287,3 +291,21 @@ async def test_the_wallboard_page_is_served(floor: Console) -> None:
     for name in ("wallboard.js", "wallboard.css"):
         async with floor.client.get(f"/static/{name}") as r:
             assert r.status == 200
+
+
+async def test_given_a_morning_in_the_store_when_the_feed_loads_late_in_the_centers_evening_then_it_has_it(
+    tmp_path: Path,
+) -> None:
+    """22:00 in New York is already tomorrow in UTC: the window must be the center's day, not UTC's."""
+    sc, splits = a_morning()
+    store = await _store_of(sc.emitted[: splits["after the morning"]], tmp_path)
+    evening = datetime(2026, 12, 1, 3, 0, tzinfo=UTC).timestamp()  # 22:00 on Nov 30 in New York
+    feed = WallboardFeed(Wallboard(sc.plan, sc.router, NEW_YORK), lambda: evening)
+    try:
+        await feed.load(store.reports, store.agent_states, NEW_YORK)
+    finally:
+        await store.close()
+    loaded = feed.board.view(evening)
+    assert loaded["day"] == "2026-11-30"
+    assert next(q for q in loaded["queues"] if q["id"] == "sales")["entered"] == 3
+    assert _figures(loaded) == _figures(watched_live(sc).view(evening))
