@@ -6,8 +6,9 @@ coalesced: one task, once per ``cadence_s``, builds the view once, serialises it
 text to every watcher whose socket has taken the previous one — a slow reader gets fewer pushes, never a
 pile, and never holds up the others (each ``Connection`` has its own outbox and writer). The view is
 rebuilt when the board's ``version`` moved, when the router said anything at all (a caller queued or
-taken off the queue moves no board counter but changes ``waiting``), or while a caller waits (the
-longest wait keeps growing). The message's ``version`` counts both, so it only ever grows.
+taken off the queue moves no board counter but changes ``waiting``), at midnight (the counts start
+again), or while a caller waits (the longest wait keeps growing). The message's ``version`` counts the
+board's changes and the router's commands, so it only ever grows.
 
 ``Supervision`` carries out ``set-agent-state`` for another agent and keeps an audit of who did what.
 The audit is in memory (and in the structured log, ``supervisor.action``) today; a store table is
@@ -20,6 +21,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -39,6 +41,7 @@ from switchboard.wallboard import View, Wallboard
 log = structlog.get_logger("console")
 Clock = Callable[[], float]
 Ask = Callable[[ev.Event], Awaitable[list[cmd.Command]]]
+UTC_ZONE = ZoneInfo("UTC")
 
 
 class CallsBetween(Protocol):
@@ -61,8 +64,11 @@ class WallboardFeed:
         clock: Clock,
         cadence_s: float = 1.0,
         pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS,
+        zone: ZoneInfo = UTC_ZONE,
     ) -> None:
+        """``zone`` is the board's: the center's day (``[routing].timezone``)."""
         self.board = board
+        self._zone = zone
         self._pause_reasons = tuple(pause_reasons)
         self._clock = clock
         self.cadence_s = cadence_s
@@ -72,14 +78,15 @@ class WallboardFeed:
         self._moved = 0  # router commands seen: a call queued or leaving moves no board counter
         self._built_version = -1
         self._built_at = 0.0
+        self._built_day: date | None = None
         self._live = False  # someone is waiting: the longest wait moves without any event
         self.builds = 0  # views built and serialised (the bench and tests read it)
 
     # --- start ------------------------------------------------------------------------------------
-    async def load(self, calls: CallsBetween, intervals: IntervalsBetween, zone: ZoneInfo) -> None:
+    async def load(self, calls: CallsBetween, intervals: IntervalsBetween) -> None:
         """Today's calls and agent intervals from the store; call before the router starts."""
         now = self._clock()
-        since, until = day_window(day_of(utc(now), zone), zone)
+        since, until = day_window(day_of(utc(now), self._zone), self._zone)
         facts: list[CallFact] = await calls.calls_between(since, until)
         self.board.load(facts, await intervals.between(since, until), now)
 
@@ -127,14 +134,21 @@ class WallboardFeed:
     def _refresh(self, waits_count: bool) -> None:
         """Build and serialise the view if it changed; a growing wait counts at most once a cadence."""
         version = self.board.version + self._moved
-        if self._text_id and version == self._built_version and not (self._live and waits_count):
-            return
         now = self._clock()
+        # Midnight starts the counts again without any event (the board rolls over as it is viewed).
+        new_day = day_of(utc(now), self._zone) != self._built_day
+        if (
+            self._text_id
+            and version == self._built_version
+            and not new_day
+            and not (self._live and waits_count)
+        ):
+            return
         view = self.board.view(now)
         self._live = any(q["waiting"] for q in view["queues"])
         self._text = json.dumps(message(view, version, self._pause_reasons), separators=(",", ":"))
         self._text_id += 1
-        self._built_version, self._built_at = version, now
+        self._built_version, self._built_at, self._built_day = version, now, self.board.day
         self.builds += 1
 
 

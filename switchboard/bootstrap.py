@@ -95,7 +95,9 @@ class Service:
         self.zone = ZoneInfo(settings.plan.timezone)
         # Per-queue service targets come from the config later: ``Wallboard(targets=...)`` takes them.
         board = Wallboard(settings.plan, self.router, self.zone, targets=None)
-        self.wallboard = WallboardFeed(board, clock, pause_reasons=settings.plan.pause_reasons)
+        self.wallboard = WallboardFeed(
+            board, clock, pause_reasons=settings.plan.pause_reasons, zone=self.zone
+        )
         self.bus.subscribe(self._to_pbx)
         self.bus.subscribe(self.identifier.notice)
         self.bus.subscribe(self.hub.notice)
@@ -132,7 +134,7 @@ class Service:
     async def start(self, http: bool = True) -> None:
         await self.state_log.start(self._clock())
         # Today so far, before the router runs: nothing can happen between the read and the first event.
-        await self.wallboard.load(self.store.reports, self.store.agent_states, self.zone)
+        await self.wallboard.load(self.store.reports, self.store.agent_states)
         for run in (self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run):
             self._tasks.append(asyncio.create_task(run()))
         if http:

@@ -7,6 +7,7 @@ second would have passed, so a "push" is exactly what one cadence step sends.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -300,12 +301,43 @@ async def test_given_a_morning_in_the_store_when_the_feed_loads_late_in_the_cent
     sc, splits = a_morning()
     store = await _store_of(sc.emitted[: splits["after the morning"]], tmp_path)
     evening = datetime(2026, 12, 1, 3, 0, tzinfo=UTC).timestamp()  # 22:00 on Nov 30 in New York
-    feed = WallboardFeed(Wallboard(sc.plan, sc.router, NEW_YORK), lambda: evening)
+    feed = WallboardFeed(Wallboard(sc.plan, sc.router, NEW_YORK), lambda: evening, zone=NEW_YORK)
     try:
-        await feed.load(store.reports, store.agent_states, NEW_YORK)
+        await feed.load(store.reports, store.agent_states)
     finally:
         await store.close()
     loaded = feed.board.view(evening)
     assert loaded["day"] == "2026-11-30"
     assert next(q for q in loaded["queues"] if q["id"] == "sales")["entered"] == 3
     assert _figures(loaded) == _figures(watched_live(sc).view(evening))
+
+
+def test_given_todays_figures_when_midnight_passes_without_an_event_then_the_next_tick_pushes_zeros() -> None:
+    """The board rolls over when viewed, without a version bump: the feed must notice the new day."""
+    sc, _ = a_morning()
+    now = [datetime(2026, 11, 30, 16, 0, tzinfo=UTC).timestamp()]
+    feed = WallboardFeed(watched_live(sc), lambda: now[0], zone=NEW_YORK)
+    watcher = RecordingConnection()
+    feed.watch(watcher)  # type: ignore[arg-type]
+    assert sales(watcher.sent[-1])["entered"] == 3
+    now[0] = datetime(2026, 12, 1, 5, 0, 30, tzinfo=UTC).timestamp()  # 00:00:30 in New York
+    assert feed.tick() == 1
+    assert sales(watcher.sent[-1])["entered"] == 0
+    assert feed.tick() == 0  # and only once
+
+
+class RecordingConnection:
+    """What the feed needs of a ``hub.Connection``: the texts it was handed, and no backlog."""
+
+    backlog = 0
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_text(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+
+def sales(message: dict[str, Any]) -> dict[str, Any]:
+    tile: dict[str, Any] = next(q for q in message["queues"] if q["id"] == "sales")
+    return tile
