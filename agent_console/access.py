@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "console.call": PEOPLE,  # call control: hang up, hold, resume, transfer, escalate
     # after-call work; only the agent who took the call may do it (``not-your-call``)
     "console.desk": PEOPLE,
+    # the live wallboard, and ordering another agent not-ready or logged out; needs no agent id
+    "console.supervise": frozenset({str(Role.SUPERVISOR), str(Role.ADMIN)}),
 }
 
 # (method, path under /api/v1) -> action
@@ -68,6 +70,7 @@ CONSOLE_ACTIONS: dict[str, str] = {
     **{kind: "console.acd" for kind in ("login", "ready", "pause", "logout", "ack", "extend-wrap-up")},
     **{kind: "console.call" for kind in ("hang-up", "hold", "resume", "transfer", "escalate")},
     **{kind: "console.desk" for kind in ("wrap-up", "take-message", "attach-customer")},
+    **{kind: "console.supervise" for kind in ("watch-wallboard", "unwatch-wallboard", "set-agent-state")},
 }
 
 

@@ -24,12 +24,14 @@ from agent_console.errors import (
     Forbidden,
     NoAgent,
     NotLoggedIn,
+    NoWallboard,
     StoreUnavailable,
     error_code,
 )
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import Gate, UserCheck, same_origin
 from agent_console.sessions import LoginThrottle, Sessions
+from agent_console.wallboard_feed import Supervision, WallboardFeed
 from crm_core.phones import normalise
 from routing import commands as cmd
 from routing import events as ev
@@ -64,6 +66,7 @@ class ConsoleBackend:
         users: UserCheck,
         health: Callable[[], Mapping[str, object]],
         desk: Desk | None = None,
+        feed: WallboardFeed | None = None,
     ) -> None:
         self.ask = ask
         self.view = view
@@ -71,6 +74,8 @@ class ConsoleBackend:
         self.users = users
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
+        self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
+        self.supervision = Supervision(ask, clock)  # set-agent-state, and its audit
 
 
 def create_app(
@@ -87,6 +92,7 @@ def create_app(
     app[GATE] = gate
     session = _Sessions(hub, backend, gate)
     app.router.add_get("/", _index)
+    app.router.add_get("/wallboard", _wallboard)
     app.router.add_post("/login", gate.login)
     app.router.add_post("/logout", gate.logout)
     app.router.add_get("/session", gate.whoami)
@@ -103,6 +109,10 @@ def create_app(
 
 async def _index(_: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
+
+
+async def _wallboard(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "wallboard.html")
 
 
 async def _schemas(_: web.Request) -> web.Response:
@@ -148,6 +158,8 @@ class _Sessions:
                     conn.send(messages.error("bad-message", "binary frames are not part of the protocol"))
         finally:
             self._hub.detach(conn)
+            if self._backend.feed is not None:
+                self._backend.feed.unwatch(conn)
             await conn.close()
             await ws.close()
         return ws
@@ -163,6 +175,9 @@ class _Sessions:
             message = protocol.parse(text)
             if not authorize(str(user.role), CONSOLE_ACTIONS[protocol.kind(message)]):
                 raise Forbidden(f"role {user.role} may not do that")
+            if protocol.kind(message) in protocol.SUPERVISOR_KINDS:
+                await self._supervise(conn, user.username, message)
+                return True
             if user.agent is None:
                 raise NoAgent(f"user {user.username} acts as no agent")
             await self._dispatch(conn, AgentId(user.agent), str(user.role), message)
@@ -173,6 +188,20 @@ class _Sessions:
             log.exception("console.message-failed", user=user.username)
             conn.send(messages.error("internal-error", "the server could not handle that message"))
         return True
+
+    async def _supervise(self, conn: Connection, who: str, message: protocol.ClientMessage) -> None:
+        """The floor's messages: about the wallboard or another agent, so no agent id of one's own."""
+        b = self._backend
+        match message:
+            case protocol.SetAgentState(agent, state, reason):
+                await b.supervision.set_state(who, agent, state, reason)
+            case protocol.WatchWallboard():
+                if b.feed is None:
+                    raise NoWallboard("this service runs no wallboard")
+                b.feed.watch(conn)
+            case protocol.UnwatchWallboard():
+                if b.feed is not None:
+                    b.feed.unwatch(conn)
 
     async def _dispatch(
         self, conn: Connection, agent: AgentId, role: str, message: protocol.ClientMessage

@@ -12,7 +12,8 @@
     ├── UnknownCustomer   a customer id the store does not hold
     ├── UnknownCase       a case id the store does not hold
     ├── CaseRefused       a case change its lifecycle does not allow
-    └── StoreUnavailable  the customer store failed; nothing was written
+    ├── StoreUnavailable  the customer store failed; nothing was written
+    └── NoWallboard       this service runs no wallboard feed
 
 Router refusals (``routing.errors``) are mapped here too, by class name, so every error a console sees
 has a stable kebab-case ``error`` code: those strings are public API. Mapping by name lets a refusal the
@@ -76,6 +77,10 @@ class CaseRefused(ConsoleError):
 
 class StoreUnavailable(ConsoleError):
     code = "store-unavailable"
+
+
+class NoWallboard(ConsoleError):
+    code = "no-wallboard"
 
 
 # routing.errors class name -> code; the first class of an exception's MRO found here wins.

@@ -46,18 +46,31 @@ class Connection:
         self.agent: AgentId | None = None
         self.role = "agent"
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._writing = False
         self._writer = asyncio.create_task(self._write())
 
     def send(self, message: Message) -> None:
         self._outbox.put_nowait(json.dumps(message))
 
+    def send_text(self, text: str) -> None:
+        """A message serialised once for many connections (the wallboard feed)."""
+        self._outbox.put_nowait(text)
+
+    @property
+    def backlog(self) -> int:
+        """Messages not yet written to the socket (the one being written included): a slow reader's pile."""
+        return self._outbox.qsize() + self._writing
+
     async def _write(self) -> None:
         while True:
             text = await self._outbox.get()
+            self._writing = True
             try:
                 await self.ws.send_str(text)
             except (ConnectionError, RuntimeError):
                 return  # the socket closed; the reader side cleans up
+            finally:
+                self._writing = False
 
     async def close(self) -> None:
         self._writer.cancel()

@@ -112,16 +112,39 @@ class AttachCustomer:
     customer_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class WatchWallboard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class UnwatchWallboard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetAgentState:
+    """A supervisor's order for another agent: not-ready (with a pause reason) or logged out."""
+
+    agent: str
+    state: Literal["not-ready", "logged-out"]
+    reason: str | None
+
+
 ClientMessage = (
     Login | Ready | Pause | Logout | Ack | ExtendWrapUp | HangUp | Hold | Resume | Transfer | Escalate
-    | WrapUp | TakeMessage | AttachCustomer
+    | WrapUp | TakeMessage | AttachCustomer | WatchWallboard | UnwatchWallboard | SetAgentState
 )  # fmt: skip
+# Messages about the floor, not the sender's own desk: they need no agent id and no ``login``.
+SUPERVISOR_KINDS = frozenset({"watch-wallboard", "unwatch-wallboard", "set-agent-state"})
 
 _KINDS: dict[type, str] = {
     Login: "login", Ready: "ready", Pause: "pause", Logout: "logout", Ack: "ack",
     ExtendWrapUp: "extend-wrap-up",
     HangUp: "hang-up", Hold: "hold", Resume: "resume", Transfer: "transfer", Escalate: "escalate",
     WrapUp: "wrap-up", TakeMessage: "take-message", AttachCustomer: "attach-customer",
+    WatchWallboard: "watch-wallboard", UnwatchWallboard: "unwatch-wallboard",
+    SetAgentState: "set-agent-state",
 }  # fmt: skip
 KINDS = frozenset(_KINDS.values())
 
@@ -158,7 +181,8 @@ def _no_constant(name: str) -> Any:
 def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
     simple: dict[str, ClientMessage] = {"login": Login(), "ready": Ready(), "logout": Logout(),
                                         "hang-up": HangUp(), "hold": Hold(), "resume": Resume(),
-                                        "escalate": Escalate()}  # fmt: skip
+                                        "escalate": Escalate(), "watch-wallboard": WatchWallboard(),
+                                        "unwatch-wallboard": UnwatchWallboard()}  # fmt: skip
     if kind in simple:
         return simple[kind]
     match kind:
@@ -172,10 +196,20 @@ def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
             return Transfer(data["to"], data["target"])
         case "wrap-up":
             return _wrap_up(data)
+        case "set-agent-state":
+            return _set_agent_state(data)
         case "take-message":
             return TakeMessage(data["call"], data["urgent"], data["message"], data["caller_name"],
                                data["callback_number"])  # fmt: skip
     return AttachCustomer(data["call"], data["customer_id"])
+
+
+def _set_agent_state(data: dict[str, Any]) -> SetAgentState:
+    if data["state"] == "not-ready" and data["reason"] is None:
+        raise BadMessage("'set-agent-state': not-ready needs a reason (one of the plan's pause reasons)")
+    if data["state"] == "logged-out" and data["reason"] is not None:
+        raise BadMessage("'set-agent-state': logged-out takes no reason (send null)")
+    return SetAgentState(data["agent"], data["state"], data["reason"])
 
 
 def _wrap_up(data: dict[str, Any]) -> WrapUp:

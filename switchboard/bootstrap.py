@@ -11,6 +11,7 @@ import functools
 import time
 import typing
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiohttp import web
@@ -20,6 +21,7 @@ from agent_console.app import ConsoleBackend, create_app
 from agent_console.desk import Desk, DeskStore
 from agent_console.hub import ConsoleHub
 from agent_console.messages import Floor
+from agent_console.wallboard_feed import WallboardFeed
 from config.settings import Settings
 from crm_core.migrate import upgrade_async
 from crm_core.phones import to_e164
@@ -35,6 +37,7 @@ from switchboard.metrics import Metrics
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog
+from switchboard.wallboard import Wallboard
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
@@ -89,17 +92,25 @@ class Service:
         self.state_log = StateLog(store.agent_states)
         self.metrics = Metrics(self.router, settings.plan, self.pbx.connected.is_set, clock)
         self.hub.ack_observers.append(self.metrics.pop_acknowledged)
+        self.zone = ZoneInfo(settings.plan.timezone)
+        # Per-queue service targets come from the config later: ``Wallboard(targets=...)`` takes them.
+        board = Wallboard(settings.plan, self.router, self.zone, targets=None)
+        self.wallboard = WallboardFeed(
+            board, clock, pause_reasons=settings.plan.pause_reasons, zone=self.zone
+        )
         self.bus.subscribe(self._to_pbx)
         self.bus.subscribe(self.identifier.notice)
         self.bus.subscribe(self.hub.notice)
         self.bus.subscribe(self.recorder.notice)
         self.bus.subscribe(self.state_log.notice)
         self.bus.subscribe(self.metrics.notice)
+        self.bus.subscribe(self.wallboard.notice)
         self.loop.observers.append(self._prefetch_caller)
         backend = ConsoleBackend(
-            self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk
+            self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk, self.wallboard
         )
         api = ApiConfig(store, settings.api_tokens, settings.region)
+        self.backend = backend  # its ``supervision.audit`` lists supervisors' orders
         self.web = create_app(self.hub, backend, api, self.metrics.render)
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
@@ -122,7 +133,9 @@ class Service:
 
     async def start(self, http: bool = True) -> None:
         await self.state_log.start(self._clock())
-        for run in (self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run):
+        # Today so far, before the router runs: nothing can happen between the read and the first event.
+        await self.wallboard.load(self.store.reports, self.store.agent_states)
+        for run in (self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run):
             self._tasks.append(asyncio.create_task(run()))
         if http:
             self._runner = web.AppRunner(self.web)

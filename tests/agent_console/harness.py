@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,6 +25,7 @@ from agent_console.contract import server_problem
 from agent_console.desk import Desk, DeskStore, Notifier
 from agent_console.hub import ConsoleHub
 from agent_console.messages import Floor
+from agent_console.wallboard_feed import WallboardFeed
 from config.answering import Answering
 from crm_core.accounts import Account, AccountStatus
 from crm_core.customers import Customer
@@ -41,6 +43,7 @@ from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
+from switchboard.wallboard import Wallboard
 from tests.agent_console.fakes import EPOCH, PASSWORD, FakeUsers, user
 
 Q = QueueId("q")
@@ -149,6 +152,8 @@ class Console:
     store: SqlStore | None = None
     recorder: CallRecorder | None = None
     desk: Desk | None = None
+    backend: ConsoleBackend | None = None
+    feed: WallboardFeed | None = None
     tabs: list[Tab] = field(default_factory=list)
 
     @property
@@ -190,8 +195,10 @@ async def make_console(
     call_log: CallLog | None = None,
     notifier: Notifier | None = None,
     wait_s: float = 2.0,
+    wallboard: bool = False,
 ) -> AsyncIterator[Console]:
-    """With ``store``, the real caller cache, call-log writer and desk run against it too."""
+    """With ``store``, the real caller cache, call-log writer and desk run against it too. With
+    ``wallboard``, a feed whose pushes the test drives (``feed.tick()``): its own task never ticks."""
     now = [1000.0]
     router = Router(PLAN)
     bus = LocalBus()
@@ -213,12 +220,21 @@ async def make_console(
         bus.subscribe(recorder.notice)
         tasks.append(asyncio.create_task(recorder.run()))
     ask = RecordingAsk(loop)
-    backend = ConsoleBackend(ask, router.agent_view, lambda: now[0], users, lambda: {"ok": True}, desk)
+    feed = None
+    if wallboard:
+        feed = WallboardFeed(
+            Wallboard(PLAN, router, ZoneInfo("UTC")), lambda: now[0], 3600, PLAN.pause_reasons
+        )
+        feed.board.load([], [], now[0])
+        bus.subscribe(feed.notice)
+    backend = ConsoleBackend(ask, router.agent_view, lambda: now[0], users, lambda: {"ok": True}, desk, feed)
     tasks.append(asyncio.create_task(loop.run()))
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()
     try:
-        yield Console(client, loop, bus, hub, ask, now, directory, users, store, recorder, desk)
+        yield Console(
+            client, loop, bus, hub, ask, now, directory, users, store, recorder, desk, backend, feed
+        )
     finally:
         await client.close()
         for task in tasks:

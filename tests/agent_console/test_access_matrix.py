@@ -55,7 +55,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/calls/export.csv"): STAFF,
     ("PATCH", "/calls/{id}"): ALL,
 }
-CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS}
+SUPERVISING = {"watch-wallboard", "unwatch-wallboard", "set-agent-state"}
+CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS - SUPERVISING} | {
+    kind: {"supervisor", "admin"} for kind in SUPERVISING
+}
 # One valid message of every type (the fields after "type").
 SAMPLES: dict[str, dict[str, Any]] = {
     "login": {}, "ready": {}, "pause": {"reason": "x"}, "logout": {}, "ack": {"offer": "x"},
@@ -65,6 +68,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "take-message": {"call": "c9", "urgent": False, "message": "hi", "caller_name": None,
                      "callback_number": None},
     "attach-customer": {"call": "c9", "customer_id": 1},
+    "watch-wallboard": {}, "unwatch-wallboard": {},
+    "set-agent-state": {"agent": "a2", "state": "not-ready", "reason": "break"},
 }  # fmt: skip
 ROLES = sorted(ALL)
 

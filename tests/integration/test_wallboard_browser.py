@@ -1,0 +1,89 @@
+"""The supervisors' wallboard page in real headless Chromium, fed by real calls on the Asterisk sandbox."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from switchboard.wallboard import Thresholds, Wallboard
+from tests.integration.conftest import PASSWORD, SandboxFactory, phone
+from tests.integration.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.support import unavailable
+
+pytestmark = pytest.mark.asterisk
+WAIT = 10_000  # ms: Playwright's expect retries until then; pushes come at most once a second
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        unavailable("Chromium at /usr/bin/chromium", "apt-get install chromium, or run scripts/setup")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+async def test_given_a_supervisor_on_the_wallboard_when_calls_come_then_figures_alerts_and_orders(
+    sandbox: SandboxFactory,
+    browser: Browser,
+) -> None:
+    box = await sandbox({"alice": phone("101")})  # 101 answers after 300 ms
+    service = box.service
+    # A red tile after 2 s of waiting rather than the default 60 s; set before any call, so nothing is lost.
+    board = Wallboard(service.settings.plan, service.router, ZoneInfo(service.settings.plan.timezone),
+                      thresholds=Thresholds(longest_wait_s=2.0))  # fmt: skip
+    board.load([], [], time.time())
+    service.wallboard.board = board
+    await service.store.users.add("sue", PASSWORD, "supervisor", name="Sue")
+    alice = await box.console("alice")  # signed in, logged in and ready
+
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await page.goto(str(box.client.make_url("/wallboard")))
+    await expect(page.locator("#connection")).to_have_text("signed out")
+    await page.fill("input[name=username]", "sue")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login button[type=submit]")
+    await expect(page.locator("#connection")).to_have_text("connected")
+    await expect(page.locator("#login")).to_be_hidden()
+    tile = page.locator("#queue-acme")
+    row = page.locator("#agent-alice")
+    await expect(tile.locator("h3")).to_contain_text("Acme Service")
+    await expect(row.locator("td.state")).to_have_text("ready")
+    await expect(tile.locator("[data-k=answered]")).to_have_text("0")
+
+    # A real call, answered by Alice's phone and hung up by the caller.
+    call = await box.call("+14155550123", "18005550104")
+    await alice.expect("call-connected")
+    await box.hang_up_caller(call)
+    await alice.expect("call-ended")
+    await expect(tile.locator("[data-k=offered]")).to_have_text("1", timeout=WAIT)
+    await expect(tile.locator("[data-k=answered]")).to_have_text("1", timeout=WAIT)
+    await expect(tile.locator("[data-k=abandoned]")).to_have_text("0")
+    await expect(row.locator("td.handled")).to_have_text("1", timeout=WAIT)
+    await expect(page.locator("#sources tr[data-id=google-ads] td").nth(2)).to_have_text("1")
+    await expect(tile).not_to_have_class(re.compile(r"\balert\b"))
+
+    # The supervisor sets Alice not-ready from the page: her console hears it, and it is audited.
+    await page.select_option("#reason", "meeting")
+    await row.locator("button.not-ready").click()
+    await alice.expect("state", state="not-ready", reason="meeting")
+    await expect(row.locator("td.state")).to_have_text("not-ready (meeting)", timeout=WAIT)
+    (order,) = service.backend.supervision.audit
+    assert (order.who, order.action, order.target, order.outcome) == ("sue", "not-ready", "alice", "done")
+
+    # A caller with no agent free waits; past the threshold the queue's tile turns red.
+    waiting = await box.call("+14155550199", "18005550101")
+    await expect(tile.locator("[data-k=waiting] b")).to_have_text("1", timeout=WAIT)
+    await expect(tile).to_have_class(re.compile(r"\balert\b"), timeout=WAIT)
+    await expect(tile.locator(".alerts")).to_contain_text("longest-wait")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "wallboard.png"))
+    await box.hang_up_caller(waiting)
+    await expect(tile.locator("[data-k=waiting] b")).to_have_text("0", timeout=WAIT)
