@@ -12,6 +12,7 @@ import pytest
 from config.service_levels import FORMULAS, ServiceLevel
 from config.settings import ConfigError, load, parse
 from crm_core.figures import ServiceLevelFormula, ServiceTarget
+from routing.ids import QueueId
 from switchboard.bootstrap import normaliser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +57,8 @@ def test_given_one_key_when_parsed_then_only_that_field_of_that_queue_changes(
 ) -> None:
     settings = parse(with_target(**{key: value}), normaliser, env={})
 
-    assert settings.service_targets["q"] == expected
-    assert settings.service_targets["other"] == ServiceLevel()
+    assert settings.service_targets[QueueId("q")] == expected
+    assert settings.service_targets[QueueId("other")] == ServiceLevel()
 
 
 @pytest.mark.parametrize(
@@ -91,8 +92,8 @@ def test_given_a_service_level_that_is_not_a_table_when_parsed_then_refused() ->
 def test_given_the_shipped_example_when_loaded_then_acme_has_its_target_and_the_plan_ignores_it() -> None:
     settings = load(ROOT / "config" / "switchboard.toml", normaliser, env={})
 
-    assert settings.service_targets["acme"] == ServiceLevel(20.0, 0.80, "offered", 5.0)
-    assert settings.plan.queues["acme"].name == "Acme Service"
+    assert settings.service_targets[QueueId("acme")] == ServiceLevel(20.0, 0.80, "offered", 5.0)
+    assert settings.plan.queues[QueueId("acme")].name == "Acme Service"
     assert settings.report_zone == ZoneInfo("America/New_York")
 
 
