@@ -28,7 +28,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from agent_console.api.context import ApiConfig, Reporting
-from agent_console.api.reports import reporting
+from agent_console.api.reports import label, reporting
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
 from config.service_levels import ServiceLevel
@@ -319,3 +319,22 @@ def test_given_the_config_targets_when_handed_to_the_api_then_they_become_the_fi
 
     assert reporting(configured, ServiceLevel(), NEW_YORK) == Reporting(NEW_YORK, ServiceTarget(),
                                                                         {"support": SUPPORT})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("formula", "short", "words"),
+    [
+        ("answered", 5, "service level = answered within 30 s / answered, goal 90%; callers who hung up "
+                        "within 5 s are not counted"),
+        ("offered", 5, "answered within 30 s / (answered + abandoned), goal 90%"),
+        ("late-abandons", 5, "answered within 30 s / (answered + abandoned after 30 s), goal 90%"),
+        ("within-both", 0, "(answered + abandoned within 30 s) / (answered + abandoned), goal 90%; every "
+                           "abandon is counted; days in Europe/Paris"),
+    ],
+)  # fmt: skip
+def test_given_each_formula_when_labelled_then_the_label_says_what_is_divided_by_what(
+    formula: str, short: float, words: str
+) -> None:
+    used = ServiceTarget(30, 0.9, ServiceLevelFormula(formula), short)
+
+    assert words in label(used, "Europe/Paris")
