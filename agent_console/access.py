@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calls.read": EVERYONE,
     "calls.wrap-up": EVERYONE,  # the interaction: outcome notes, disposition, linked case
     "calls.export": STAFF,
+    "reports.read": STAFF,  # the supervisors' figures: how the floor and each agent did
     # The console acts as the user's agent id; a user without one is refused with ``no-agent``.
     "console.acd": PEOPLE,
     "console.call": PEOPLE,  # call control: hang up, hold, resume, transfer, escalate
@@ -63,6 +64,9 @@ API_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/calls"): "calls.read",
     ("GET", "/calls/export.csv"): "calls.export",
     ("PATCH", "/calls/{id}"): "calls.wrap-up",
+    ("GET", "/reports/calls"): "reports.read",
+    ("GET", "/reports/calls.csv"): "reports.read",
+    ("GET", "/reports/agents"): "reports.read",
 }
 
 # console message type -> action

@@ -93,6 +93,7 @@ def create_app(
     session = _Sessions(hub, backend, gate)
     app.router.add_get("/", _index)
     app.router.add_get("/wallboard", _wallboard)
+    app.router.add_get("/reports", _reports)  # the page loads for anyone; its data calls need a role
     app.router.add_post("/login", gate.login)
     app.router.add_post("/logout", gate.logout)
     app.router.add_get("/session", gate.whoami)
@@ -113,6 +114,10 @@ async def _index(_: web.Request) -> web.FileResponse:
 
 async def _wallboard(_: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "wallboard.html")
+
+
+async def _reports(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "reports.html")
 
 
 async def _schemas(_: web.Request) -> web.Response:

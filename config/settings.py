@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from config.answering import (
     DEFAULT_DISPOSITION_CODES,
@@ -25,11 +26,19 @@ from config.answering import (
     without_answering,
 )
 from config.plan import Normalise, plan
+from config.service_levels import (
+    DEFAULT_SERVICE_LEVEL,
+    ServiceLevel,
+    service_levels,
+    without_service_levels,
+)
 from config.values import ConfigError, string, table, whole
-from routing.ids import LineId
+from routing.ids import LineId, QueueId
 from routing.plan import Plan
 
-__all__ = ["Answering", "AriSettings", "ConfigError", "Normalise", "Settings", "load", "parse"]
+__all__ = [
+    "Answering", "AriSettings", "ConfigError", "Normalise", "ServiceLevel", "Settings", "load", "parse",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +64,15 @@ class Settings:
     api_tokens: tuple[str, ...] = ()  # bearer tokens the customer API accepts; none: the API refuses all
     disposition_codes: tuple[str, ...] = DEFAULT_DISPOSITION_CODES  # [console]
     answering: Mapping[LineId, Answering] = dataclasses.field(default_factory=dict)
+    # [queues.<id>.service_level]: every queue of the plan, the defaults where the table is absent
+    service_targets: Mapping[QueueId, ServiceLevel] = dataclasses.field(default_factory=dict)
+    default_target: ServiceLevel = DEFAULT_SERVICE_LEVEL  # reports not grouped by queue, and totals
     source: Path | None = None
+
+    @property
+    def report_zone(self) -> ZoneInfo:
+        """Where a report's days begin and end: the center's, ``[routing].timezone``."""
+        return ZoneInfo(self.plan.timezone)
 
 
 def load(
@@ -82,7 +99,7 @@ def parse(
     database_url = env.get("SWITCHBOARD_DATABASE_URL") or string(
         db, "url", "sqlite+aiosqlite:///switchboard.db"
     )
-    plan_ = plan(without_answering(raw), normalise_for(region))
+    plan_ = plan(without_service_levels(without_answering(raw)), normalise_for(region))
     return Settings(
         ari=AriSettings(
             url=env.get("SWITCHBOARD_ARI_URL") or string(ari, "url", "http://127.0.0.1:8088", "ari."),
@@ -101,6 +118,7 @@ def parse(
         api_tokens=_api_tokens(table(raw, "api"), env),
         disposition_codes=disposition_codes(raw),
         answering=answering(raw, env),
+        service_targets=service_levels(raw),
     )
 
 

@@ -1,18 +1,35 @@
-"""What the API is handed by the bootstrap: the store (as ports), the tokens and the number region."""
+"""What the API is handed by the bootstrap: the store (as ports), the tokens, the number region, and the
+reports' service targets and time zone."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from crm_core import ports
+from crm_core.figures import ServiceTarget
 from crm_core.model import CustomerCard
 from crm_core.overview import CustomerOverview
+from crm_core.sql_reports import AgentReport, CallReport, Grouping
 
 DEFAULT_IMPORT_BYTES = 50 * 1024 * 1024
+UTC = ZoneInfo("UTC")
+DEFAULT_TARGET = ServiceTarget()
+
+
+class ReportSource(Protocol):
+    """``SqlStore.reports``: the figures for a range of days (crm_core/sql_reports.py)."""
+
+    async def calls(
+        self, first_day: date, last_day: date, zone: ZoneInfo, grouping: Grouping, target: ServiceTarget
+    ) -> CallReport: ...
+
+    async def agents(self, first_day: date, last_day: date, zone: ZoneInfo) -> AgentReport: ...
 
 
 class ApiStore(Protocol):
@@ -28,6 +45,8 @@ class ApiStore(Protocol):
     def calls(self) -> ports.CallHistory: ...
     @property
     def customer_csv(self) -> ports.CustomerTransfer: ...
+    @property
+    def reports(self) -> ReportSource: ...
 
     async def find_by_number(self, e164: str) -> CustomerCard | None: ...
 
@@ -37,11 +56,25 @@ class ApiStore(Protocol):
 
 
 @dataclass(frozen=True)
+class Reporting:
+    """How the reports count: each queue's service target (``[queues.<id>.service_level]``), the default
+    one (reports not grouped by queue, totals, queues without a target), and the center's time zone."""
+
+    zone: ZoneInfo = UTC
+    default_target: ServiceTarget = DEFAULT_TARGET
+    targets: Mapping[str, ServiceTarget] = field(default_factory=dict)
+
+    def target_of(self, queue: str) -> ServiceTarget:
+        return self.targets.get(queue, self.default_target)
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     store: ApiStore
     tokens: Sequence[str]
     region: str  # how numbers without a country code are read (the by-number lookup)
     max_import_bytes: int = DEFAULT_IMPORT_BYTES
+    reporting: Reporting = Reporting()
 
 
 CONFIG = web.AppKey("api_config", ApiConfig)

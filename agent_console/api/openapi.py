@@ -156,6 +156,29 @@ DOCUMENT: Json = {
             "parameters": [_path("id")],
             "patch": _op("Wrap up a call", _json(_ref("Call")), body="WrapUp"),
         },
+        "/reports/calls": {
+            "get": _op(
+                "Call figures for whole days, grouped, with the service-level formula used (docs/figures.md)",
+                _json(_ref("CallReport")),
+                params=("from", "to", "by"),
+            ),
+        },
+        "/reports/calls.csv": {
+            "get": {
+                **_op(
+                    "The call report as CSV: one line per group, then the total",
+                    {"description": "CSV"},
+                    params=("from", "to", "by"),
+                ),
+                "responses": {
+                    "200": {"description": "CSV", "content": {"text/csv": {"schema": _TEXT}}},
+                    **ERRORS,
+                },
+            }
+        },
+        "/reports/agents": {
+            "get": _op("Agent figures for whole days", _json(_ref("AgentReport")), params=("from", "to")),
+        },
     },
     "components": {
         "securitySchemes": {
@@ -174,6 +197,15 @@ DOCUMENT: Json = {
             "outcome": _query("outcome", description=", ".join(outcome.value for outcome in Outcome)),
             "after_hours": _query("after_hours", "boolean", "true: only calls that came in after hours"),
             "customer_id": _query("customer_id", "integer"),
+            "from": {
+                **_query("from", description="first day, YYYY-MM-DD, in the center's time zone"),
+                "required": True,
+            },
+            "to": {
+                **_query("to", description="last day, inclusive; at most 366 days from `from`"),
+                "required": True,
+            },
+            "by": _query("by", description="day (default), hour, queue, line or source"),
             "case_id": _query("case_id", "integer"),
             **{name: _query(name) for name in ("line", "did", "source", "queue", "agent")},
         },

@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from agent_console.access import API_ACTIONS
-from agent_console.api import accounts, calls, cases, customers, imports, openapi
+from agent_console.api import accounts, calls, cases, customers, imports, openapi, reports
 from agent_console.api.auth import PRINCIPAL, authenticate, guarded
 from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.api.errors import ApiError, from_crm, from_http, response
@@ -50,6 +50,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/calls", calls.list_calls),
     ("GET", "/calls/export.csv", calls.export_csv),
     ("PATCH", "/calls/{id}", calls.wrap_up),
+    ("GET", "/reports/calls", reports.calls),
+    ("GET", "/reports/calls.csv", reports.calls_csv),
+    ("GET", "/reports/agents", reports.agents),
 )
 
 

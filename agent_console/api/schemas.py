@@ -23,6 +23,14 @@ DAY: Json = {"type": "string", "format": "date"}
 MONEY: Json = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "decimal, 2 places"}
 NULLABLE_MONEY: Json = {**MONEY, "type": ["string", "null"]}
 SECONDS: Json = {"type": "number", "minimum": 0}
+NULLABLE_SECONDS: Json = {"type": ["number", "null"], "minimum": 0}
+SHARE: Json = {
+    "type": ["number", "null"],
+    "minimum": 0,
+    "maximum": 1,
+    "description": "0 to 1; null: undefined",
+}
+COUNT: Json = {"type": "integer", "minimum": 0}
 
 
 def ref(name: str) -> Json:
@@ -137,5 +145,47 @@ RESPONSES: Json = {
             "rejected_truncated": {"type": "boolean"},
         }
     ),
+    "ServiceTargetUsed": closed(
+        {
+            "formula": {"enum": ["answered", "offered", "late-abandons", "within-both"]},
+            "answer_within_s": SECONDS, "goal": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "short_abandon_s": SECONDS,
+        }
+    ),
+    "CallFigures": closed(
+        {
+            "group": {"type": ["string", "null"], "description": "null on the total"},
+            **{name: COUNT for name in (
+                "entered", "offered", "short_abandons", "answered", "answered_within", "abandoned",
+                "abandoned_within", "callbacks_chosen", "voicemail", "no_agent", "callbacks_placed")},
+            "service_level": SHARE, "asa_s": NULLABLE_SECONDS, "aht_s": NULLABLE_SECONDS,
+            "abandonment_rate": SHARE, "longest_wait_s": SECONDS, "target": ref("ServiceTargetUsed"),
+        }
+    ),
+    "CallReport": closed(
+        {
+            "from": DAY, "to": DAY, "by": {"enum": ["day", "hour", "queue", "line", "source"]},
+            "formula": closed(
+                {
+                    "formula": {"enum": ["answered", "offered", "late-abandons", "within-both"]},
+                    "answer_within_s": SECONDS, "goal": {"type": "number"}, "short_abandon_s": SECONDS,
+                    "zone": TEXT,
+                    "applies_to": {"enum": ["every row", "total and queues without their own target"]},
+                    "label": TEXT,
+                }
+            ),
+            "rows": array(ref("CallFigures")), "total": ref("CallFigures"),
+        }
+    ),
+    "AgentFigures": closed(
+        {
+            "agent": TEXT, "handled": COUNT, "talk_s": SECONDS, "average_talk_s": NULLABLE_SECONDS,
+            "average_wrap_up_s": NULLABLE_SECONDS, "occupancy": {"type": ["number", "null"], "minimum": 0},
+            "rings_unanswered": COUNT,
+            "seconds_in": {"type": "object", "additionalProperties": SECONDS},
+            "not_ready_by_reason": {"type": "object", "additionalProperties": SECONDS},
+        }
+    ),
+    "AgentReport": closed({"from": DAY, "to": DAY, "zone": TEXT, "agents": array(ref("AgentFigures"))}),
     "Error": closed({"error": TEXT, "message": TEXT, "field": TEXT}, optional=("field",)),
 }  # fmt: skip

@@ -54,6 +54,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/calls"): ALL,
     ("GET", "/calls/export.csv"): STAFF,
     ("PATCH", "/calls/{id}"): ALL,
+    ("GET", "/reports/calls"): STAFF,
+    ("GET", "/reports/calls.csv"): STAFF,
+    ("GET", "/reports/agents"): STAFF,
 }
 SUPERVISING = {"watch-wallboard", "unwatch-wallboard", "set-agent-state"}
 CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS - SUPERVISING} | {
