@@ -145,6 +145,7 @@ class WallboardFeed:
         ):
             return
         view = self.board.view(now)
+        version = self.board.version + self._moved  # viewing past midnight starts a new day (a new version)
         self._live = any(q["waiting"] for q in view["queues"])
         self._text = json.dumps(message(view, version, self._pause_reasons), separators=(",", ":"))
         self._text_id += 1

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from aiohttp import web
 
+from agent_console.api import reports
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.desk import Desk, DeskStore
@@ -93,8 +94,11 @@ class Service:
         self.metrics = Metrics(self.router, settings.plan, self.pbx.connected.is_set, clock)
         self.hub.ack_observers.append(self.metrics.pop_acknowledged)
         self.zone = ZoneInfo(settings.plan.timezone)
-        # Per-queue service targets come from the config later: ``Wallboard(targets=...)`` takes them.
-        board = Wallboard(settings.plan, self.router, self.zone, targets=None)
+        # One reading of the per-queue service targets for the wallboard and the reports alike.
+        targets = {str(queue): level for queue, level in settings.service_targets.items()}
+        self.reporting = reports.reporting(targets, settings.default_target, self.zone)
+        board = Wallboard(settings.plan, self.router, self.zone, targets=self.reporting.targets,
+                          default_target=self.reporting.default_target)  # fmt: skip
         self.wallboard = WallboardFeed(
             board, clock, pause_reasons=settings.plan.pause_reasons, zone=self.zone
         )
@@ -109,7 +113,7 @@ class Service:
         backend = ConsoleBackend(
             self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk, self.wallboard
         )
-        api = ApiConfig(store, settings.api_tokens, settings.region)
+        api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
         self.backend = backend  # its ``supervision.audit`` lists supervisors' orders
         self.web = create_app(self.hub, backend, api, self.metrics.render)
         self._tasks: list[asyncio.Task[None]] = []

@@ -61,7 +61,7 @@ class Wallboard:
         plan: Plan,
         router: Router,
         zone: ZoneInfo,
-        targets: Mapping[QueueId, ServiceTarget] | None = None,
+        targets: Mapping[str, ServiceTarget] | None = None,
         default_target: ServiceTarget = DEFAULT_TARGET,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
     ) -> None:
@@ -89,7 +89,7 @@ class Wallboard:
         self._pending_wrap: dict[str, float] = {}  # whole call -> wrap-up after those stretches
 
     def target(self, queue: str | None) -> ServiceTarget:
-        return self._targets.get(QueueId(queue), self._default) if queue else self._default
+        return self._targets.get(queue, self._default) if queue else self._default
 
     # --- from the store ---------------------------------------------------------------------------
     def load(self, calls: Iterable[CallFact], intervals: Iterable[AgentInterval], now: float) -> None:
@@ -134,6 +134,7 @@ class Wallboard:
         day = day_of(utc(at), self._zone)
         if day != self.day:
             self._start_day(day)
+            self.version += 1  # midnight: the counts start again, and watchers must be told
 
     def _logged(self, call: CallFact) -> None:
         if call.arrived_at < self._since:
@@ -230,9 +231,9 @@ class Wallboard:
         return {"id": key, "entered": f.entered, "offered": f.offered, "answered": f.answered,
                 "abandoned": f.abandoned, "short_abandons": f.short_abandons,
                 "callbacks": f.callbacks_chosen, "voicemail": f.voicemail, "no_agent": f.no_agent,
-                "service_level": level, "asa_s": f.average_speed_of_answer_s, "aht_s": f.average_handle_s,
-                "abandonment_rate": f.abandonment_rate, "longest_wait_today_s": f.longest_wait_s,
-                "alerts": alerts}  # fmt: skip
+                "service_level": _share(level), "asa_s": _seconds(f.average_speed_of_answer_s),
+                "aht_s": _seconds(f.average_handle_s), "abandonment_rate": _share(f.abandonment_rate),
+                "longest_wait_today_s": _seconds(f.longest_wait_s), "alerts": alerts}  # fmt: skip
 
     def _agent_row(self, agent: AgentId, now: float) -> View:
         f = _copy(self._agents.get(agent, AgentFigures()))
@@ -243,9 +244,20 @@ class Wallboard:
         live = self._router.agent_view(agent)
         return {"id": agent, "name": self._plan.agents[agent].name, "state": str(live.state),
                 "reason": live.reason, "since": live.since, "handled": f.handled,
-                "average_talk_s": f.average_talk_s, "average_wrap_up_s": f.average_wrap_up_s,
-                "occupancy": f.occupancy, "rings_unanswered": f.rings_unanswered,
-                "seconds_in": f.seconds_in}  # fmt: skip
+                "average_talk_s": _seconds(f.average_talk_s),
+                "average_wrap_up_s": _seconds(f.average_wrap_up_s), "occupancy": _share(f.occupancy),
+                "rings_unanswered": f.rings_unanswered,
+                "seconds_in": {state: round(s, 1) for state, s in f.seconds_in.items()}}  # fmt: skip
+
+
+# Rounded for the wire: a tenth of a second and a hundredth of a percent are all a wallboard shows, and
+# full floats doubled the size of a view pushed every second to every supervisor.
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _copy(f: AgentFigures) -> AgentFigures:
