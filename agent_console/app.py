@@ -31,7 +31,7 @@ from agent_console.errors import (
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import Gate, UserCheck, same_origin
 from agent_console.sessions import LoginThrottle, Sessions
-from agent_console.wallboard_feed import Supervision, WallboardFeed
+from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
 from crm_core.phones import normalise
 from routing import commands as cmd
 from routing import events as ev
@@ -67,6 +67,7 @@ class ConsoleBackend:
         health: Callable[[], Mapping[str, object]],
         desk: Desk | None = None,
         feed: WallboardFeed | None = None,
+        audit_trail: AuditTrail | None = None,
     ) -> None:
         self.ask = ask
         self.view = view
@@ -75,7 +76,7 @@ class ConsoleBackend:
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
         self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
-        self.supervision = Supervision(ask, clock)  # set-agent-state, and its audit
+        self.supervision = Supervision(ask, clock, audit_trail)  # set-agent-state, and its audit
 
 
 def create_app(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +32,7 @@ from agent_console.errors import error_code
 from agent_console.hub import Connection
 from crm_core.agent_states import AgentInterval
 from crm_core.figures import CallFact, day_of, day_window
-from crm_core.model import utc
+from crm_core.model import SupervisorAction, utc
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId
@@ -153,6 +154,9 @@ class WallboardFeed:
         self.builds += 1
 
 
+AUDIT_KEPT = 1_000  # orders kept in memory for the page and tests; the store keeps them all
+
+
 @dataclass(frozen=True, slots=True)
 class Audited:
     at: float
@@ -163,13 +167,24 @@ class Audited:
     outcome: str  # "done", or the error code the supervisor got
 
 
-class Supervision:
-    """Supervisors' orders for other agents, through the router like the agents' own."""
+class AuditTrail(Protocol):
+    """Where supervisors' orders are kept for good (``SqlStore.supervisor_actions``)."""
 
-    def __init__(self, ask: Ask, clock: Clock) -> None:
+    async def record(self, entry: SupervisorAction) -> None: ...
+
+
+class Supervision:
+    """Supervisors' orders for other agents, through the router like the agents' own.
+
+    Each order, done or refused, is logged, kept in ``audit`` (the last ``AUDIT_KEPT``) and written to
+    the ``trail`` in the store; a store that fails loses no order from the log.
+    """
+
+    def __init__(self, ask: Ask, clock: Clock, trail: AuditTrail | None = None) -> None:
         self._ask = ask
         self._clock = clock
-        self.audit: list[Audited] = []
+        self._trail = trail
+        self.audit: deque[Audited] = deque(maxlen=AUDIT_KEPT)
 
     async def set_state(self, who: str, agent: str, state: str, reason: str | None) -> None:
         """Raises what the router raises (unknown agent, illegal transition, unknown reason)."""
@@ -189,3 +204,14 @@ class Supervision:
         finally:
             self.audit.append(Audited(at, who, state, agent, reason, outcome))
             log.info("supervisor.action", who=who, what=state, target=agent, reason=reason, outcome=outcome)
+            await self._keep(SupervisorAction(utc(at), who, state, agent, reason, outcome))
+
+    async def _keep(self, entry: SupervisorAction) -> None:
+        if self._trail is None:
+            return
+        try:
+            await self._trail.record(entry)
+        except Exception:
+            log.exception(
+                "supervisor.action-not-stored", who=entry.who, what=entry.action, target=entry.target
+            )

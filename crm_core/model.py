@@ -111,3 +111,15 @@ class LoggedCall:
 def utc(unix_seconds: float) -> datetime:
     """Unix seconds as an aware UTC datetime, to the microsecond (what both databases keep)."""
     return datetime.fromtimestamp(unix_seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorAction:
+    """A supervisor's order and how it ended, as the audit trail keeps it."""
+
+    at: datetime
+    who: str  # the supervisor's username
+    action: str  # e.g. not-ready, logged-out, listen
+    target: str  # the agent id (or the call id)
+    detail: str | None  # e.g. the pause reason
+    outcome: str  # "done", or the error code the supervisor got

@@ -250,3 +250,17 @@ class AgentStateRow(Base):
     reason: Mapped[str | None] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SupervisorActionRow(Base):
+    """One supervisor's order and how it ended (since 0006)."""
+
+    __tablename__ = "supervisor_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    who: Mapped[str] = mapped_column(String)  # the supervisor's username
+    action: Mapped[str] = mapped_column(String)  # e.g. not-ready, logged-out, listen
+    target: Mapped[str] = mapped_column(String)  # the agent id (or call id)
+    detail: Mapped[str | None] = mapped_column(String)  # e.g. the pause reason
+    outcome: Mapped[str] = mapped_column(String)  # "done", or the error code the supervisor got

@@ -11,6 +11,7 @@ hands out one part per concept, each implementing its own port:
     store.users       SqlUsers        add / get / list / set_password / disable / check (sign-in)
     store.agent_states SqlAgentStates change / close_all / between (agent state intervals)
     store.reports     SqlReports      call and agent figures for a range of days (crm_core.figures)
+    store.supervisor_actions SqlSupervisorActions  record / recent (the supervisors' audit trail)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.migrate`` first, once, at startup.
@@ -37,6 +38,7 @@ from crm_core.sql_customer_csv import SqlCustomerCsv
 from crm_core.sql_customers import SqlCustomers, insert_customer
 from crm_core.sql_database import Database, utc_now
 from crm_core.sql_reports import SqlReports
+from crm_core.sql_supervisor_actions import SqlSupervisorActions
 from crm_core.sql_users import SqlUsers
 from routing.records import CallRecord
 
@@ -58,6 +60,7 @@ class SqlStore:
         self.users = SqlUsers(self._db)
         self.agent_states = SqlAgentStates(self._db)
         self.reports = SqlReports(self._db, self.agent_states)
+        self.supervisor_actions = SqlSupervisorActions(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:

@@ -111,7 +111,14 @@ class Service:
         self.bus.subscribe(self.wallboard.notice)
         self.loop.observers.append(self._prefetch_caller)
         backend = ConsoleBackend(
-            self.loop.ask, self.router.agent_view, clock, store.users, self.health, self.desk, self.wallboard
+            self.loop.ask,
+            self.router.agent_view,
+            clock,
+            store.users,
+            self.health,
+            self.desk,
+            self.wallboard,
+            store.supervisor_actions,
         )
         api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
         self.backend = backend  # its ``supervision.audit`` lists supervisors' orders

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from agent_console.wallboard_feed import WallboardFeed
+from agent_console.wallboard_feed import Supervision, WallboardFeed
+from crm_core.model import SupervisorAction, utc
 from crm_core.users import Role
 from routing import events as ev
 from routing.ids import AgentId, CallId
@@ -189,7 +190,7 @@ async def test_given_an_agent_or_answering_when_supervising_then_forbidden(
     reply = await tab.receive_json()
     assert (reply["type"], reply["error"]) == ("error", "forbidden")
     assert feed_of(floor).watchers == 0
-    assert floor.backend is not None and floor.backend.supervision.audit == []
+    assert floor.backend is not None and list(floor.backend.supervision.audit) == []
 
 
 async def test_given_a_ready_agent_when_a_supervisor_sets_them_not_ready_then_paused_and_audited(
@@ -274,7 +275,7 @@ async def test_given_hostile_supervisor_messages_then_bad_message_and_nothing_ha
     reply = await sue.receive_json()
     assert (reply["type"], reply["error"]) == ("error", "bad-message"), reply
     assert feed_of(floor).watchers == 0
-    assert floor.backend is not None and floor.backend.supervision.audit == []
+    assert floor.backend is not None and list(floor.backend.supervision.audit) == []
     assert floor.loop.router.agent_view(AgentId("a2")).state == "ready"
 
 
@@ -341,3 +342,40 @@ class RecordingConnection:
 def sales(message: dict[str, Any]) -> dict[str, Any]:
     tile: dict[str, Any] = next(q for q in message["queues"] if q["id"] == "sales")
     return tile
+
+
+class Trail:
+    """An audit trail that keeps what it is given, or fails like a store that is down."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.kept: list[SupervisorAction] = []
+
+    async def record(self, entry: SupervisorAction) -> None:
+        if self.fails:
+            raise ConnectionError("database restarting")
+        self.kept.append(entry)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_given_an_order_when_audited_then_the_store_keeps_it_and_a_failing_store_loses_no_order(
+    fails: bool,
+) -> None:
+    asked: list[object] = []
+
+    async def ask(event: object) -> list[object]:
+        asked.append(event)
+        return []
+
+    trail = Trail(fails)
+    supervision = Supervision(ask, lambda: 1_764_522_000.0, trail)  # type: ignore[arg-type]
+
+    await supervision.set_state("sue", "a2", "not-ready", "meeting")
+
+    assert len(asked) == 1 and [(e.who, e.action, e.outcome) for e in supervision.audit] == [
+        ("sue", "not-ready", "done")
+    ]
+    expected = (
+        [] if fails else [SupervisorAction(utc(1_764_522_000.0), "sue", "not-ready", "a2", "meeting", "done")]
+    )
+    assert trail.kept == expected

@@ -22,7 +22,7 @@ from routing.records import CallRecord
 
 CRM_TABLES = {
     "customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users",
-    "agent_states",
+    "agent_states", "supervisor_actions",
 }  # fmt: skip
 
 
@@ -71,6 +71,7 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "case_events": {"ix_case_events_case_id"},
         "users": {"ix_users_username"},
         "agent_states": {"ix_agent_states_agent_id", "ix_agent_states_started_at"},
+        "supervisor_actions": {"ix_supervisor_actions_at"},
     }
     assert differences == []
 
