@@ -1,6 +1,6 @@
 """The supervisors' live wallboard over the console websocket, and what supervisors order from it.
 
-``WallboardFeed`` owns the service's one ``switchboard.wallboard.Wallboard``: loaded from the store at
+``WallboardFeed`` owns the service's one ``agent_console.wallboard.Wallboard``: loaded from the store at
 start, then following the bus. Watchers are console connections (``watch-wallboard``). Pushes are
 coalesced: one task, once per ``cadence_s``, builds the view once, serialises it once and hands the same
 text to every watcher whose socket has taken the previous one — a slow reader gets fewer pushes, never a
@@ -30,6 +30,7 @@ import structlog
 
 from agent_console.errors import error_code
 from agent_console.hub import Connection
+from agent_console.wallboard import View, Wallboard
 from crm_core.agent_states import AgentInterval
 from crm_core.figures import CallFact, day_of, day_window
 from crm_core.model import SupervisorAction, utc
@@ -37,7 +38,6 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId
 from routing.plan import DEFAULT_PAUSE_REASONS
-from switchboard.wallboard import View, Wallboard
 
 log = structlog.get_logger("console")
 Clock = Callable[[], float]

@@ -22,6 +22,7 @@ from agent_console.app import ConsoleBackend, create_app
 from agent_console.desk import Desk, DeskStore
 from agent_console.hub import ConsoleHub
 from agent_console.messages import Floor
+from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import WallboardFeed
 from config.settings import Settings
 from crm_core.migrate import upgrade_async
@@ -38,7 +39,6 @@ from switchboard.metrics import Metrics
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog
-from switchboard.wallboard import Wallboard
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx

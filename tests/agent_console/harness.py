@@ -25,6 +25,7 @@ from agent_console.contract import server_problem
 from agent_console.desk import Desk, DeskStore, Notifier
 from agent_console.hub import ConsoleHub
 from agent_console.messages import Floor
+from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import WallboardFeed
 from config.answering import Answering
 from crm_core.accounts import Account, AccountStatus
@@ -43,7 +44,6 @@ from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
-from switchboard.wallboard import Wallboard
 from tests.agent_console.fakes import EPOCH, PASSWORD, FakeUsers, user
 
 Q = QueueId("q")

@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
+from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import Supervision, WallboardFeed
 from crm_core.model import SupervisorAction, utc
 from crm_core.users import Role
 from routing import events as ev
 from routing.ids import AgentId, CallId
-from switchboard.wallboard import Wallboard
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import Console, Tab, make_console, next_of, ready
-from tests.switchboard.test_wallboard import NEW_YORK, _figures, _store_of, a_morning, watched_live
+from tests.agent_console.test_wallboard import NEW_YORK, _figures, _store_of, a_morning, watched_live
 
 
 @pytest.fixture

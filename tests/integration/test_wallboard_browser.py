@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from switchboard.wallboard import Thresholds, Wallboard
+from agent_console.wallboard import Thresholds, Wallboard
 from tests.integration.conftest import PASSWORD, SandboxFactory, phone
 from tests.integration.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support import unavailable

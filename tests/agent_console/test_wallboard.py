@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent_console.wallboard import Wallboard
 from crm_core.migrate import upgrade_async
 from crm_core.model import utc
 from crm_core.sql_store import SqlStore
 from routing import commands as cmd
 from switchboard.state_log import StateLog
-from switchboard.wallboard import Wallboard
 from tests.routing.routing_harness import SALES_DID, SALES_RADIO_DID, Scenario
 
 NEW_YORK = ZoneInfo("America/New_York")
