@@ -30,6 +30,17 @@ class AgentInterval:
         return max(0.0, (end - start).total_seconds())
 
 
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """The router's report that ``agent`` entered ``state`` at ``at``, as the store takes it."""
+
+    agent: str
+    state: str
+    reason: str | None
+    at: datetime
+    ring_ended: str | None = None  # why the ring this change ends stopped unanswered (see AgentInterval)
+
+
 # Why a ring stopped, when it was the agent who did not take the call (routing's withdrawal reasons;
 # "failed: ..." too: the agent's phone could not be rung). Every other reason (the caller hung up,
 # someone else answered, the call went to voicemail or reached its maximum wait) is not the agent's miss.

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from crm_core.accounts import Account, AccountChanges
-from crm_core.agent_states import AgentInterval
+from crm_core.agent_states import AgentInterval, StateChange
 from crm_core.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
 from crm_core.customer_csv import ImportSummary, RejectedLine
 from crm_core.customers import Customer, CustomerChanges, CustomerDraft
@@ -148,6 +148,8 @@ class AgentStateLog(Protocol):
     async def change(
         self, agent: str, state: str, reason: str | None, at: datetime, ring_ended: str | None = None
     ) -> None: ...
+
+    async def change_many(self, changes: Sequence[StateChange]) -> None: ...
 
     async def close_all(self, at: datetime) -> int: ...
 

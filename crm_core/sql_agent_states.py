@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from crm_core import validation
-from crm_core.agent_states import AgentInterval
+from crm_core.agent_states import AgentInterval, StateChange
 from crm_core.orm import AgentStateRow
 from crm_core.sql_database import Database
 from routing.ids import AgentId
@@ -24,6 +24,21 @@ _BETWEEN = (
 )  # fmt: skip
 
 
+def _intervals(changes: Sequence[StateChange]) -> list[dict[str, object]]:
+    """One agent's changes, in order, as the intervals they start: each ends at the next change."""
+    rows: list[dict[str, object]] = []
+    for change, following in zip(changes, [*changes[1:], None], strict=True):
+        if change.state == LOGGED_OUT:
+            continue
+        reason = change.reason
+        if following is not None and following.ring_ended is not None and change.state == RINGING:
+            reason = following.ring_ended
+        ended = None if following is None else following.at
+        rows.append({"agent_id": change.agent, "state": change.state, "reason": reason,
+                     "started_at": change.at, "ended_at": ended})  # fmt: skip
+    return rows
+
+
 class SqlAgentStates:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -37,25 +52,29 @@ class SqlAgentStates:
         ``ring_ended``: when the running interval is a ring that stopped unanswered, why (the router's
         withdrawal reason: ``no-answer``, ``caller-hung-up``, ...); it is kept as that interval's reason.
         """
-        validation.aware("at", at)
+        await self.change_many([StateChange(agent, state, reason, at, ring_ended)])
+
+    async def change_many(self, changes: Sequence[StateChange]) -> None:
+        """``change`` for each of ``changes`` in order, in one transaction: each agent's running interval
+        is ended once, and the intervals between their changes are written whole, in one executemany."""
+        for change in changes:
+            validation.aware("at", change.at)
+            validation.optional_text("ring_ended", change.ring_ended, 200)
+        by_agent: dict[str, list[StateChange]] = {}
+        for change in changes:
+            by_agent.setdefault(change.agent, []).append(change)
+        rows: list[dict[str, object]] = []
         async with self._db.engine.begin() as connection:
-            running = (AgentStateRow.agent_id == agent, AgentStateRow.ended_at.is_(None))
-            if ring_ended is not None:
-                await connection.execute(
-                    update(AgentStateRow)
-                    .where(*running, AgentStateRow.state == RINGING)
-                    .values(reason=validation.optional_text("ring_ended", ring_ended, 200))
-                )
-            await connection.execute(update(AgentStateRow).where(*running).values(ended_at=at))
-            if state != LOGGED_OUT:
-                row = {
-                    "agent_id": agent,
-                    "state": state,
-                    "reason": reason,
-                    "started_at": at,
-                    "ended_at": None,
-                }
-                await connection.execute(insert(AgentStateRow).values(row))
+            for agent, own in by_agent.items():
+                first = own[0]
+                running = (AgentStateRow.agent_id == agent, AgentStateRow.ended_at.is_(None))
+                if first.ring_ended is not None:
+                    ringing = update(AgentStateRow).where(*running, AgentStateRow.state == RINGING)
+                    await connection.execute(ringing.values(reason=first.ring_ended))
+                await connection.execute(update(AgentStateRow).where(*running).values(ended_at=first.at))
+                rows += _intervals(own)
+            if rows:
+                await connection.execute(insert(AgentStateRow), rows)
 
     async def close_all(self, at: datetime) -> int:
         """End every running interval at ``at`` (the service starts with every agent logged out, so

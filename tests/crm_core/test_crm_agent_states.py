@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from crm_core.agent_states import StateChange
 from crm_core.errors import ValidationFailed
 from crm_core.sql_store import SqlStore
 
@@ -104,3 +105,43 @@ async def test_given_a_ring_that_stopped_unanswered_when_stored_then_it_keeps_wh
         ("on-call", None),
         ("wrap-up", None),
     ]
+
+
+async def test_given_a_batch_of_changes_when_written_at_once_then_the_same_intervals_as_one_by_one(
+    store: SqlStore,
+) -> None:
+    changes = [
+        StateChange("a1", "ready", None, at(0)),
+        StateChange("a2", "ready", None, at(1)),
+        StateChange("a1", "ringing", None, at(10)),
+        StateChange("a1", "ready", None, at(25), ring_ended="ring-timeout"),
+        StateChange("a2", "not-ready", "lunch", at(30)),
+        StateChange("a1", "logged-out", None, at(40)),
+        StateChange("a2", "ready", None, at(50)),
+    ]
+    await store.agent_states.change("a2", "not-ready", "logged-in", at(-5))  # running before the batch
+
+    await store.agent_states.change_many(changes)
+
+    found = await store.agent_states.between(at(-10), at(100))
+    assert sorted((i.agent, i.started_at, i.state, i.reason, i.ended_at) for i in found) == [
+        ("a1", at(0), "ready", None, at(10)),
+        ("a1", at(10), "ringing", "ring-timeout", at(25)),
+        ("a1", at(25), "ready", None, at(40)),
+        ("a2", at(-5), "not-ready", "logged-in", at(1)),
+        ("a2", at(1), "ready", None, at(30)),
+        ("a2", at(30), "not-ready", "lunch", at(50)),
+        ("a2", at(50), "ready", None, None),
+    ]
+
+
+async def test_given_a_batch_with_a_naive_time_when_written_then_nothing_is(store: SqlStore) -> None:
+    with pytest.raises(ValidationFailed):
+        await store.agent_states.change_many(
+            [
+                StateChange("a1", "ready", None, at(0)),
+                StateChange("a1", "on-call", None, datetime(2026, 11, 30)),
+            ]
+        )
+
+    assert await store.agent_states.between(at(-10), at(100)) == []

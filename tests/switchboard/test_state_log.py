@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crm_core.agent_states import AgentInterval
+from crm_core.agent_states import AgentInterval, StateChange
 from crm_core.migrate import upgrade_async
 from crm_core.sql_store import SqlStore
 from routing import commands as cmd
@@ -30,6 +30,12 @@ class FlakyStates:
             self.failures -= 1
             raise ConnectionError("database restarting")
         self.written.append((agent, state, reason, at, ring_ended))
+
+    async def change_many(self, changes: Sequence[StateChange]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database restarting")
+        self.written += [(c.agent, c.state, c.reason, c.at, c.ring_ended) for c in changes]
 
     async def close_all(self, at: datetime) -> int:
         return 0
