@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
+from routing.events import SupervisionMode
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId, SupervisorLegId
 from routing.states import AgentState, CallState
 
 
@@ -50,6 +51,8 @@ class CallEntry:
     attempts: int = 0
     parts: int = 0  # agents' stretches logged on their own so far (transfers, escalations)
     escalation: Escalation | None = None
+    supervised: int = 0  # supervisor legs placed on this call so far (their ids count on)
+    wait_round: int = 0  # bumped when the maximum wait restarts (transfer, move); older timers lapse
 
     @property
     def is_callback(self) -> bool:
@@ -73,6 +76,18 @@ class Escalation:
     step: int = 0
     attempts: tuple[tuple[str, str], ...] = ()
     at: float = 0.0  # when the person now rung started ringing
+
+
+@dataclass(slots=True)
+class Supervision:
+    """A supervisor on an agent's call: their phone ``leg`` rings until ``answered``, then hears it."""
+
+    supervisor: AgentId
+    agent: AgentId
+    call: CallId
+    mode: SupervisionMode
+    leg: SupervisorLegId
+    answered: bool = False
 
 
 @dataclass(slots=True)

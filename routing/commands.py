@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from routing.ids import AgentId, BridgeId, CallId, LineId, OfferId, QueueId
+from routing.events import SupervisionMode
+from routing.ids import AgentId, BridgeId, CallId, LineId, OfferId, QueueId, SupervisorLegId
 from routing.records import CallRecord
 from routing.states import AgentState
 
@@ -137,6 +138,43 @@ class DialNumber:
     caller_number: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class RingSupervisor:
+    """Ring the supervisor's phone (``endpoint``) on a new leg whose channel id is ``leg``; it is reported
+    as ``SupervisorAnswered`` / ``SupervisorLegEnded``."""
+
+    leg: SupervisorLegId
+    call: CallId
+    supervisor: AgentId
+    endpoint: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectSupervisor:
+    """The supervisor answered: listen and whisper snoop on ``agent_leg`` (snoop channel id ``snoop``;
+    spy both ways, whisper none or towards the agent) and bridge the snoop with ``leg`` in ``bridge``,
+    the supervisor's own; barge (``snoop`` None) adds ``leg`` to ``bridge``, the call's mixing bridge."""
+
+    leg: SupervisorLegId
+    call: CallId
+    agent_leg: OfferId
+    mode: SupervisionMode
+    bridge: BridgeId
+    snoop: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DropSupervisor:
+    """Hang up the snoop channel (if any) and the supervisor's leg, and remove the supervisor's own
+    bridge (None for barge: the call's bridge is the call's)."""
+
+    leg: SupervisorLegId
+    call: CallId
+    snoop: str | None
+    bridge: BridgeId | None
+
+
 # --- for the customer store ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class IdentifyCaller:
@@ -225,6 +263,18 @@ class EscalationUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class SupervisionChanged:
+    """``supervisor`` now supervises ``agent`` on ``call`` in ``mode`` (their phone is being rung or is
+    connected), or, with ``mode`` None, no longer does."""
+
+    supervisor: AgentId
+    agent: AgentId
+    call: CallId
+    mode: SupervisionMode | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class LogCall:
     record: CallRecord
 
@@ -244,6 +294,9 @@ PbxCommand = (
     | ResumeCall
     | DropLeg
     | DialNumber
+    | RingSupervisor
+    | ConnectSupervisor
+    | DropSupervisor
 )
 NoticeCommand = (
     PopScreen
@@ -254,5 +307,6 @@ NoticeCommand = (
     | IdentifyCaller
     | CallHeld
     | EscalationUpdate
+    | SupervisionChanged
 )
 Command = PbxCommand | NoticeCommand

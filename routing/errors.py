@@ -1,10 +1,11 @@
 """Errors of the routing core.
 
 RoutingError
-├── IllegalTransition      an event that the state table does not allow in the current state
-├── UnknownAgent           an agent id that is not in the plan (also a transfer's target)
+├── IllegalTransition      an event that the state table does not allow in the current state (also a
+│                          supervision, a move or a to-front that is not allowed now)
+├── UnknownAgent           an agent id that is not in the plan (also a transfer's target, a supervisor)
 ├── UnknownReason          a not-ready reason code that is not in the plan
-├── UnknownQueue           a transfer to a queue that is not in the plan
+├── UnknownQueue           a transfer or a move to a queue that is not in the plan
 ├── AgentNotReady          a transfer to an agent who is not ready for a call
 └── NoOnCall               an escalation on a line that has no on-call chain
 """

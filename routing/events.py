@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from routing.ids import AgentId, CallId, OfferId
+from routing.ids import AgentId, CallId, OfferId, SupervisorLegId
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +166,66 @@ class EscalationRequested:
     at: float
 
 
+# --- from a supervisor's console, and their phone -------------------------------------------------
+class SupervisionMode(enum.StrEnum):
+    LISTEN = "listen"  # the supervisor hears the agent and the caller; nobody hears the supervisor
+    WHISPER = "whisper"  # as listen, and the agent (only) hears the supervisor
+    BARGE = "barge"  # the supervisor joins the call: all three hear each other
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionRequested:
+    """A supervisor asks to listen to, whisper to or barge into ``agent``'s call, on their own phone
+    (the endpoint of the agent id ``supervisor`` their user acts as)."""
+
+    supervisor: AgentId
+    agent: AgentId
+    mode: SupervisionMode
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionEnded:
+    """The supervisor stops supervising from the console (their phone's own hang-up is
+    ``SupervisorLegEnded``)."""
+
+    supervisor: AgentId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorAnswered:
+    """The supervisor picked up the phone the router rang for a supervision (``leg``)."""
+
+    leg: SupervisorLegId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorLegEnded:
+    """The supervisor's leg is gone: hung up, rang out, or could not be placed."""
+
+    leg: SupervisorLegId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallMoved:
+    """A supervisor moves a waiting call to ``queue`` (checked against the plan)."""
+
+    call: CallId
+    queue: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallPrioritised:
+    """A supervisor puts a waiting call at the front of its queue."""
+
+    call: CallId
+    at: float
+
+
 @dataclass(frozen=True, slots=True)
 class Tick:
     at: float
@@ -192,5 +252,11 @@ Event = (
     | ResumeRequested
     | TransferRequested
     | EscalationRequested
+    | SupervisionRequested
+    | SupervisionEnded
+    | SupervisorAnswered
+    | SupervisorLegEnded
+    | CallMoved
+    | CallPrioritised
     | Tick
 )

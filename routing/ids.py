@@ -8,6 +8,7 @@ QueueId = NewType("QueueId", str)
 LineId = NewType("LineId", str)
 OfferId = NewType("OfferId", str)  # the agent leg's channel id, chosen by the router
 BridgeId = NewType("BridgeId", str)
+SupervisorLegId = NewType("SupervisorLegId", str)  # a supervisor's phone leg, chosen by the router
 
 
 def offer_id(call: CallId, attempt: int) -> OfferId:
@@ -43,3 +44,26 @@ def segment_id(call: CallId, part: int) -> CallId:
     so every agent's talk time is counted, and the record of the call as a whole stays under ``call``.
     """
     return CallId(f"{call}~{part}")
+
+
+def supervisor_leg_id(call: CallId, n: int) -> SupervisorLegId:
+    """The ``n``-th supervisor leg on ``call``; ``sb-sv-`` tells it from offers (``sb-<call>-<n>``)."""
+    return SupervisorLegId(f"sb-sv-{call}-{n}")
+
+
+def is_supervisor_leg(channel_id: str) -> bool:
+    return channel_id.startswith("sb-sv-")
+
+
+def snoop_id(leg: SupervisorLegId) -> str:
+    """The snoop channel on the agent's leg that a listening or whispering supervisor's leg hears."""
+    return f"sb-snoop-{leg.removeprefix('sb-sv-')}"
+
+
+def is_snoop_channel(channel_id: str) -> bool:
+    return channel_id.startswith("sb-snoop-")
+
+
+def supervision_bridge_id(leg: SupervisorLegId) -> BridgeId:
+    """The supervisor's own bridge: their leg and the snoop channel."""
+    return BridgeId(f"sb-svbridge-{leg.removeprefix('sb-sv-')}")

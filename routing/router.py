@@ -20,6 +20,9 @@ The policy, in the order a call meets it:
   transfers to a queue (keeping the caller's place by arrival), an agent or an outside number, and
   escalation to the line's on-call chain. An agent who lets go of a caller has their stretch logged at
   once as ``<call>~<n>``; the call keeps its id and is logged when it ends. See docs/acd.md section 7.
+- From a supervisor's console: listen to, whisper to or barge into an agent's connected call on the
+  supervisor's own phone, for as long as that agent has the caller; move a waiting call to another
+  queue, or put it at the front of its own. See docs/acd.md section 8.
 """
 
 from __future__ import annotations
@@ -33,17 +36,30 @@ from zoneinfo import ZoneInfo
 
 from routing import commands as cmd
 from routing import events as ev
-from routing.book import AgentEntry, CallEntry, Escalation, OfferEntry
+from routing.book import AgentEntry, CallEntry, Escalation, OfferEntry, Supervision
 from routing.commands import EscalationStatus
 from routing.errors import (
     AgentNotReady,
+    IllegalTransition,
     NoOnCall,
     UnknownAgent,
     UnknownQueue,
     UnknownReason,
 )
-from routing.events import TransferKind
-from routing.ids import AgentId, CallId, OfferId, QueueId, bridge_id, callback_id, offer_id, segment_id
+from routing.events import SupervisionMode, TransferKind
+from routing.ids import (
+    AgentId,
+    CallId,
+    OfferId,
+    QueueId,
+    bridge_id,
+    callback_id,
+    offer_id,
+    segment_id,
+    snoop_id,
+    supervision_bridge_id,
+    supervisor_leg_id,
+)
 from routing.ids import recording_name as recording_for
 from routing.plan import Action, AfterHoursKind, Plan, Queue, Rule, Strategy
 from routing.pools import LazyHeap, Pool
@@ -69,6 +85,8 @@ GOODBYE, CLOSED, CALLBACK_CONFIRMED = "goodbye", "closed", "callback-confirmed"
 _S, _AT, _CT = CallState, AgentTrigger, CallTrigger
 _QUEUED = (_S.IDENTIFYING, _S.WAITING, _S.OFFERED)
 _TALKING = (_S.CONNECTED, _S.HELD, _S.ESCALATING)  # answered, the caller still on the line
+_SUPERVISABLE = (_S.CONNECTED, _S.HELD)  # an agent and a caller on a call, nothing else going on
+_PHONE_BUSY = (AgentState.READY, AgentState.RINGING, AgentState.ON_CALL)  # may not supervise now
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +131,7 @@ class CallView:
     extra_queues: tuple[QueueId, ...] = ()  # queues whose agents may take it too (add-queue rules)
     held: bool = False  # the caller hears hold music while the agent is on the line (hold, escalation)
     escalation: EscalationView | None = None
+    supervisors: tuple[tuple[AgentId, SupervisionMode], ...] = ()  # who supervises the call, how
 
 
 class _Timer(NamedTuple):
@@ -152,6 +171,7 @@ class Router:
         self._held: dict[AgentId, list[CallId]] = {}
         self._last_offer: dict[tuple[QueueId, AgentId], int] = {}
         self._handle_s = {q: queue.expected_handle_s for q, queue in plan.queues.items()}
+        self._supervisions: dict[AgentId, Supervision] = {}  # by supervisor; a handful at most
         self._handlers: dict[type, Callable[[ev.Event], list[cmd.Command]]] = {
             ev.CallArrived: self._on_call_arrived,  # type: ignore[dict-item]
             ev.CallerHungUp: self._on_caller_hung_up,  # type: ignore[dict-item]
@@ -173,6 +193,12 @@ class Router:
             ev.ResumeRequested: self._on_resume_requested,  # type: ignore[dict-item]
             ev.TransferRequested: self._on_transfer_requested,  # type: ignore[dict-item]
             ev.EscalationRequested: self._on_escalation_requested,  # type: ignore[dict-item]
+            ev.SupervisionRequested: self._on_supervision_requested,  # type: ignore[dict-item]
+            ev.SupervisionEnded: self._on_supervision_ended,  # type: ignore[dict-item]
+            ev.SupervisorAnswered: self._on_supervisor_answered,  # type: ignore[dict-item]
+            ev.SupervisorLegEnded: self._on_supervisor_leg_ended,  # type: ignore[dict-item]
+            ev.CallMoved: self._on_call_moved,  # type: ignore[dict-item]
+            ev.CallPrioritised: self._on_call_prioritised,  # type: ignore[dict-item]
             ev.Tick: self._on_tick,  # type: ignore[dict-item]
         }
 
@@ -200,6 +226,7 @@ class Router:
             c.id, c.state, c.queue, c.priority, c.seq, c.held_for, c.agent, tuple(c.offers),
             c.is_callback, c.after_hours, c.arrived_at, c.step, c.extra,
             c.state in (_S.HELD, _S.ESCALATING), self._escalation_view(c),
+            tuple((s.supervisor, s.mode) for s in self._supervisions.values() if s.call == c.id),
         )  # fmt: skip
 
     def _escalation_view(self, c: CallEntry) -> EscalationView | None:
@@ -239,6 +266,7 @@ class Router:
                 if idle:
                     problems.append(f"{c.id} waits while {idle[0]} is ready for it")
             problems += self._audit_talk(c)
+        problems += self._audit_supervision()
         for a in self._agents.values():
             mine = a.call in self._calls and self._calls[a.call].agent == a.id
             if a.state is AgentState.ON_CALL and not mine:
@@ -256,6 +284,17 @@ class Router:
             ringing = [o for o in c.offers if o in self._offers and not self._offers[o].answered]
             if len(ringing) != 1:
                 problems.append(f"{c.id} escalates to {len(ringing)} people at once")
+        return problems
+
+    def _audit_supervision(self) -> list[str]:
+        """A supervision follows its agent's stretch of the call, and takes the supervisor's phone."""
+        problems = []
+        for s in self._supervisions.values():
+            c = self._calls.get(s.call)
+            if c is None or c.agent != s.agent or c.state not in _TALKING:
+                problems.append(f"{s.supervisor} supervises {s.agent} on {s.call}, which they are not on")
+            if self._agents[s.supervisor].state in _PHONE_BUSY:
+                problems.append(f"{s.supervisor} supervises while {self._agents[s.supervisor].state}")
         return problems
 
     @property
@@ -313,11 +352,13 @@ class Router:
             return self._end_unserved(call, at, CLOSED)
         return self._voicemail(call, at)
 
-    def _enter(self, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
-        """Put the call in ``queue`` (on arrival or a move) unless it is full; keeps its place in line."""
+    def _enter(self, call: CallEntry, queue: QueueId, at: float, sent: bool = False) -> list[cmd.Command]:
+        """Put the call in ``queue`` (on arrival or a move) unless it is full; keeps its place in line.
+
+        ``sent``: a supervisor sent it there, so a full queue does not turn it away."""
         q = self._plan.queues[queue]
         # A callback or a transferred caller is never turned away: they keep the place they already had.
-        turned_away = not call.is_callback and call.parts == 0
+        turned_away = not call.is_callback and call.parts == 0 and not sent
         if q.max_length and turned_away and len(self._queued[queue]) >= q.max_length:
             call.visited += (queue,)
             if q.when_full is Action.MOVE and q.full_queue and q.full_queue not in call.visited:
@@ -419,7 +460,7 @@ class Router:
         """Max wait counts from arrival, but its timer is only set once it could matter: when the call
         waits, or rings someone past it. Most calls are answered first and never need it."""
         if call.max_wait_at is not None:
-            self._add_timer(call.max_wait_at, "max-wait", call.id, call.parts)  # a transfer restarts it
+            self._add_timer(call.max_wait_at, "max-wait", call.id, call.wait_round)  # transfers restart it
             call.max_wait_at = None
 
     def _try_agent(self, agent_id: AgentId, at: float) -> list[cmd.Command]:
@@ -719,7 +760,7 @@ class Router:
     ) -> list[cmd.Command]:
         """End an answered call (or a callback being dialed): log it and send the agent to wrap-up."""
         call.state = next_call_state(call.id, call.state, trigger)
-        out: list[cmd.Command] = []
+        out = self._stop_supervisions_of(call.id, at)
         if call.agent is not None:
             out += self._after_call(self._agents[call.agent], call, at)
         return [*out, self._finish(call, outcome, by, at)]
@@ -810,7 +851,8 @@ class Router:
         )  # fmt: skip
         del self._offers[leg]  # its leg's end, which follows, is ours
         call.offers.pop(leg, None)
-        out: list[cmd.Command] = [cmd.DropLeg(call.id, leg, bridge_id(call.id))]
+        out = self._stop_supervisions_of(call.id, at)
+        out.append(cmd.DropLeg(call.id, leg, bridge_id(call.id)))
         out += self._after_call(agent, call, at)
         call.offer, call.agent, call.stretch_at = None, None, None
         return [*out, cmd.LogCall(record)]
@@ -820,6 +862,7 @@ class Router:
         wait, but the place in line the call had by arrival, ahead of callers who came after it."""
         waiting = next_call_state(call.id, call.state, _CT.TRANSFER)
         call.max_wait_at = at + self._plan.queues[queue].max_wait_s
+        call.wait_round += 1
         self._enter(call, queue, at)  # not waiting yet: it is filed, not matched
         call.state = waiting
 
@@ -892,6 +935,99 @@ class Router:
         assert call.escalation is not None and call.agent is not None
         call.escalation.agent = None
         return self._let_go(self._agents[call.agent], call, at)
+
+    # --- supervisors: listen, whisper, barge ------------------------------------------------------
+    def _on_supervision_requested(self, e: ev.SupervisionRequested) -> list[cmd.Command]:
+        """Ring the supervisor's phone; once it answers (``SupervisorAnswered``) it hears the call.
+
+        Refused (not allowed now) while the supervisor already supervises or their phone may be rung
+        for a call (ready, ringing, on a call), and unless the agent is on a connected or held call.
+        """
+        boss, agent = self._agent(e.supervisor), self._agent(e.agent)
+        if boss.id in self._supervisions:
+            raise IllegalTransition(boss.id, "supervising", "supervise")
+        if boss.state in _PHONE_BUSY:
+            raise IllegalTransition(boss.id, boss.state, "supervise")
+        call = self._calls.get(agent.call) if agent.state is AgentState.ON_CALL and agent.call else None
+        if call is None or call.state not in _SUPERVISABLE:
+            raise IllegalTransition(agent.id, agent.state if call is None else call.state, "supervise")
+        call.supervised += 1
+        leg = supervisor_leg_id(call.id, call.supervised)
+        self._supervisions[boss.id] = Supervision(boss.id, agent.id, call.id, e.mode, leg)
+        endpoint = self._plan.agents[boss.id].endpoint
+        return [
+            cmd.RingSupervisor(leg, call.id, boss.id, endpoint, DIAL_TIMEOUT_S),
+            cmd.SupervisionChanged(boss.id, agent.id, call.id, e.mode, e.at),
+        ]
+
+    def _on_supervision_ended(self, e: ev.SupervisionEnded) -> list[cmd.Command]:
+        boss = self._agent(e.supervisor)
+        if boss.id not in self._supervisions:
+            raise IllegalTransition(boss.id, boss.state, "stop-supervising")
+        return self._stop_supervision(self._supervisions[boss.id], e.at)
+
+    def _on_supervisor_answered(self, e: ev.SupervisorAnswered) -> list[cmd.Command]:
+        s = next((s for s in self._supervisions.values() if s.leg == e.leg), None)
+        if s is None or s.answered:
+            return []  # already let go (its leg is being hung up), or the answer reported twice
+        s.answered = True
+        agent_leg = self._calls[s.call].offer
+        assert agent_leg is not None  # a supervision ends with the agent's stretch
+        if s.mode is SupervisionMode.BARGE:
+            return [cmd.ConnectSupervisor(s.leg, s.call, agent_leg, s.mode, bridge_id(s.call), None)]
+        bridge = supervision_bridge_id(s.leg)
+        return [cmd.ConnectSupervisor(s.leg, s.call, agent_leg, s.mode, bridge, snoop_id(s.leg))]
+
+    def _on_supervisor_leg_ended(self, e: ev.SupervisorLegEnded) -> list[cmd.Command]:
+        s = next((s for s in self._supervisions.values() if s.leg == e.leg), None)
+        return [] if s is None else self._stop_supervision(s, e.at)
+
+    def _stop_supervisions_of(self, call: CallId, at: float) -> list[cmd.Command]:
+        """The agent's stretch of ``call`` is over: every supervisor on it is let go."""
+        out: list[cmd.Command] = []
+        for s in [s for s in self._supervisions.values() if s.call == call]:
+            out += self._stop_supervision(s, at)
+        return out
+
+    def _stop_supervision(self, s: Supervision, at: float) -> list[cmd.Command]:
+        del self._supervisions[s.supervisor]
+        barge = s.mode is SupervisionMode.BARGE
+        snoop, bridge = (None, None) if barge else (snoop_id(s.leg), supervision_bridge_id(s.leg))
+        return [
+            cmd.DropSupervisor(s.leg, s.call, snoop, bridge),
+            cmd.SupervisionChanged(s.supervisor, s.agent, s.call, None, at),
+        ]
+
+    # --- supervisors: the queue -------------------------------------------------------------------
+    def _on_call_moved(self, e: ev.CallMoved) -> list[cmd.Command]:
+        """A waiting call to another queue, like a transfer's caller: its place by arrival, that queue's
+        rules and a fresh maximum wait; a full queue does not turn it away."""
+        call = self._waiting_call(e.call, "move")
+        if e.queue not in self._plan.queues:
+            raise UnknownQueue(e.queue)
+        queue = QueueId(e.queue)
+        if not call.is_callback:  # a callback has nobody on the line to wait too long
+            call.max_wait_at = e.at + self._plan.queues[queue].max_wait_s
+            call.wait_round += 1
+        return self._enter(call, queue, e.at, sent=True)
+
+    def _on_call_prioritised(self, e: ev.CallPrioritised) -> list[cmd.Command]:
+        """To the front of its queue: one priority above the highest of the calls waiting there now
+        (unchanged if it is already above them all)."""
+        call = self._waiting_call(e.call, "prioritise")
+        assert call.queue is not None
+        others = [self._calls[c] for c in self._queued[call.queue] if c != call.id]
+        top = max((c.priority for c in others if c.state in (_S.WAITING, _S.IDENTIFYING)), default=None)
+        if top is None or call.priority > top:
+            return []
+        call.priority = top + 1
+        return self._try_call(call, e.at)  # filed again under its new place in line
+
+    def _waiting_call(self, call_id: CallId, trigger: str) -> CallEntry:
+        call = self._calls.get(call_id)
+        if call is None or call.state not in (_S.WAITING, _S.IDENTIFYING) or call.queue is None:
+            raise IllegalTransition(call_id, self.call_state(call_id), trigger)
+        return call
 
     # --- rules, voicemail, the end of unserved calls --------------------------------------------
     def _fire_rule(self, call: CallEntry, at: float) -> list[cmd.Command]:
@@ -1053,9 +1189,12 @@ class Router:
     ) -> list[cmd.Command]:
         agent.state, agent.reason, agent.since, agent.until = state, reason, at, until
         agent.version += 1
+        out: list[cmd.Command] = [cmd.AgentStateChanged(agent.id, state, reason, at, until)]
         if state is AgentState.READY:
             self._file_ready(agent, at, keep)
-        return [cmd.AgentStateChanged(agent.id, state, reason, at, until)]
+            if agent.id in self._supervisions:  # ready for calls again: the phone is theirs
+                out += self._stop_supervision(self._supervisions[agent.id], at)
+        return out
 
     def _file_ready(self, agent: AgentEntry, at: float, keep_place: bool) -> None:
         """Put a ready agent in the ready heap of each of their pools, keyed by each queue's strategy."""
@@ -1106,7 +1245,7 @@ class Router:
         if kind in ("rule", "announce", "sticky") and timer.token != call.entry:
             return []  # set for a queue the call has since left
         if kind == "max-wait":
-            if call.state not in _QUEUED or timer.token != call.parts:
+            if call.state not in _QUEUED or timer.token != call.wait_round:
                 return []
             return self._end_unserved(call, at, GOODBYE, "max-wait")
         if kind == "identify":

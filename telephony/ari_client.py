@@ -107,6 +107,13 @@ class AriClient:
             params["caller"] = caller
         await self.request("POST", f"/channels/{_seg(channel)}/dial", params)
 
+    async def snoop(self, channel: str, snoop_id: str, spy: str, whisper: str, app_args: str) -> Json:
+        """A snoop channel on ``channel``, placed in our app: it hears ``spy`` and speaks ``whisper``
+        (``in`` / ``out`` / ``both`` / ``none``, relative to ``channel``: out = towards its device)."""
+        params = {"spy": spy, "whisper": whisper, "app": self.app, "appArgs": app_args, "snoopId": snoop_id}
+        result: Json = await self.request("POST", f"/channels/{_seg(channel)}/snoop", params)
+        return result
+
     async def hangup(self, channel: str, reason: str = "normal") -> None:
         await self.request("DELETE", f"/channels/{_seg(channel)}", {"reason": reason})
 

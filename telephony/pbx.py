@@ -14,6 +14,11 @@ Hold (and an escalation, and a transfer) takes the caller out of the call's mixi
 hold music: the agent, alone in the bridge, hears silence. Music started on a channel that stays in a
 mixing bridge is not what a hold needs (the agent would still hear the caller), and ``/hold`` only sends a
 hold indication to the caller's own device, which a trunk or a Local channel passes on rather than plays.
+
+A supervisor's phone is rung like an agent's. Listen and whisper put a snoop channel on the agent's leg
+(spy ``both``: what the agent says and what they hear; whisper ``none``, or ``out``: into what the agent's
+phone receives, so the agent hears the supervisor and the caller does not) and bridge it with the
+supervisor's leg in a bridge of their own; barge adds the supervisor's leg to the call's mixing bridge.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from routing.ids import CallId
 from telephony import prompts
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, TelephonyError
-from telephony.translate import AGENT, CALLBACK, Normalise, reconcile, translate
+from telephony.translate import AGENT, CALLBACK, SNOOP, SUPERVISOR, Normalise, reconcile, translate
 
 log = structlog.get_logger("telephony")
 
@@ -46,6 +51,8 @@ PROMPT_LIMIT_S = 60.0  # a PlaybackFinished that never comes must not hold a cal
 # it again at once is refused (409, "already exists"), so the next bridge of that call tries again.
 BRIDGE_RETRY_S, BRIDGE_RETRIES = 0.05, 40
 OUTBOUND_ENDPOINT = "Local/{number}@switchboard-outbound"
+# What a snoop on the agent's leg whispers into: ``out`` is the audio the agent's phone receives.
+WHISPER_DIRECTION = {"listen": "none", "whisper": "out"}
 
 Submit = Callable[[ev.Event], None]
 Clock = Callable[[], float]
@@ -241,6 +248,39 @@ class AriPbx:
                 await self._quietly(ari.destroy_bridge(bridge))
             case cmd.DialNumber():
                 await self._dial_number(command)
+            case cmd.RingSupervisor(leg, call, _, endpoint, timeout_s):
+                failed = await self._place_leg(leg, endpoint, f"{SUPERVISOR},{call}", call, timeout_s, None)
+                if failed is not None:
+                    self._submit(ev.SupervisorLegEnded(leg, self._clock()))
+            case cmd.ConnectSupervisor():
+                await self._supervise(command)
+            case cmd.DropSupervisor(leg, _, snoop, bridge):
+                if snoop is not None:
+                    await self._quietly(ari.hangup(snoop))
+                await self._quietly(ari.hangup(leg))
+                if bridge is not None:
+                    await self._quietly(ari.destroy_bridge(bridge))
+
+    async def _supervise(self, command: cmd.ConnectSupervisor) -> None:
+        """Snoop on the agent's leg and bridge it with the supervisor's (or barge: join the call's bridge).
+        If that fails, the supervisor's leg is hung up: its end tells the router."""
+        leg, snoop, bridge = command.leg, command.snoop, command.bridge
+        try:
+            if snoop is not None:
+                entered = self._entered[snoop] = asyncio.Event()
+                try:
+                    whisper = WHISPER_DIRECTION[command.mode]
+                    await self._ari.snoop(command.agent_leg, snoop, "both", whisper, SNOOP)
+                    await asyncio.wait_for(entered.wait(), LEG_ENTRY_TIMEOUT_S)
+                finally:
+                    self._entered.pop(snoop, None)
+                await self._create_bridge(bridge)
+            await self._ari.add_to_bridge(bridge, [leg] if snoop is None else [leg, snoop])
+        except (TelephonyError, TimeoutError) as exc:
+            log.warning("ari.supervise-failed", leg=leg, error=str(exc) or type(exc).__name__)
+            if snoop is not None:
+                await self._quietly(self._ari.hangup(snoop))
+            await self._quietly(self._ari.hangup(leg))
 
     async def _bridge(self, command: cmd.BridgeCall) -> None:
         call, offer, bridge = command.call, command.offer, command.bridge

@@ -7,7 +7,10 @@ Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
 - a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over;
 - a callback's customer leg (``sb-cb-...``) is a call of its own: its answer is ``CustomerAnswered``
   and its end ``CallerHungUp`` (``sb-cb-`` ids also look like offer legs, so they are told apart first);
-- the caller's key 1 (``ChannelDtmfReceived``) asks for a callback; the router ignores it unless offered.
+- the caller's key 1 (``ChannelDtmfReceived``) asks for a callback; the router ignores it unless offered;
+- a supervisor's phone leg (``sb-sv-...``) reports its answer (``SupervisorAnswered``) and its end
+  (``SupervisorLegEnded``); the snoop channels on agents' legs (``sb-snoop-...``) report nothing: they
+  come and go with the supervisor's leg, which the router follows.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from routing import events as ev
-from routing.ids import CallId, OfferId, is_callback_leg, is_offer_channel
+from routing.ids import (
+    CallId,
+    OfferId,
+    SupervisorLegId,
+    is_callback_leg,
+    is_offer_channel,
+    is_snoop_channel,
+    is_supervisor_leg,
+)
 
 Normalise = Callable[[str], str | None]
 Json = Mapping[str, Any]
@@ -24,6 +35,8 @@ Json = Mapping[str, Any]
 INBOUND = "inbound"
 AGENT = "agent"
 CALLBACK = "callback"
+SUPERVISOR = "supervisor"
+SNOOP = "snoop"
 CALLBACK_KEY = "1"
 
 
@@ -33,7 +46,7 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
         return _stasis_start(message, at, normalise)
     if kind == "StasisEnd":
         channel = _channel_id(message, "channel")
-        return [] if channel is None else [_ended(channel, at)]
+        return [] if channel is None or is_snoop_channel(channel) else [_ended(channel, at)]
     if kind == "ChannelStateChange":
         return _leg_progress(_channel_id(message, "channel"), _state(message, "channel"), at)
     if kind == "Dial":
@@ -45,6 +58,8 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
 
 
 def _ended(channel: str, at: float) -> ev.Event:
+    if is_supervisor_leg(channel):
+        return ev.SupervisorLegEnded(SupervisorLegId(channel), at)
     if is_offer_channel(channel) and not is_callback_leg(channel):
         return ev.OfferEnded(OfferId(channel), at)
     return ev.CallerHungUp(CallId(channel), at)
@@ -78,8 +93,10 @@ def _arrival(channel: Json, dialed: str, at: float, normalise: Normalise) -> ev.
 
 
 def _leg_progress(channel: str | None, state: str | None, at: float) -> list[ev.Event]:
-    if channel is None or not is_offer_channel(channel):
+    if channel is None or not is_offer_channel(channel) or is_snoop_channel(channel):
         return []
+    if is_supervisor_leg(channel):
+        return [ev.SupervisorAnswered(SupervisorLegId(channel), at)] if state == "Up" else []
     if is_callback_leg(channel):
         return [ev.CustomerAnswered(CallId(channel), at)] if state == "Up" else []
     if state == "Ringing":
@@ -109,7 +126,8 @@ def reconcile(
     and agent legs nobody owns (left by an earlier run) must be hung up. Returns (events, orphan legs).
     """
     present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
-    out: list[ev.Event] = [_ended(gone, at) for gone in sorted(set(known) - present.keys())]
+    gone = sorted(c for c in set(known) - present.keys() if not is_snoop_channel(c))
+    out: list[ev.Event] = [_ended(channel, at) for channel in gone]
     orphans: list[str] = []
     for channel_id, channel in present.items():
         if channel_id in known:

@@ -11,7 +11,16 @@ timed pause, and a closed line with an on-call chain. Whatever the order of even
 - every call ends exactly once with one outcome, and illegal events change nothing;
 - the announced position never goes up;
 - call control (console hang-up, hold, resume, transfers, escalation) keeps all of the above, an agent's
-  stretch of a transferred call is logged once under its own id, and an escalation rings one person.
+  stretch of a transferred call is logged once under its own id, and an escalation rings one person;
+- supervisors (``boss``, in no queue, or any agent whose phone is free) listen, whisper and barge: a
+  supervisor has one leg at a time, every leg rung is dropped exactly once, and never later than the
+  agent's stretch it follows (the same batch of commands that ends the stretch drops it); moving a call
+  and putting it first keep FIFO within a priority for everyone else.
+
+Announced positions: the check is per queue entry. A call that enters a queue afresh (a transfer, a
+supervisor's move) has its announcements start again in that queue, as docs/acd.md says, so the machine
+forgets what it was told before. Putting a call first does not make anyone else's announced position go
+up: the router clamps each to the last one announced (their real place may be one further back).
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ from routing.states import CallState
 SALES, SUPPORT = QueueId("sales"), QueueId("support")
 DIDS = {"+15550100001": LineId("sales"), "+15550100002": LineId("support"), "+15550100003": LineId("night")}
 AGENTS = [AgentId(a) for a in ("a1", "a2", "a3", "a4")]
+BOSS = AgentId("boss")  # a supervisor's phone: an agent id in no queue
+QUEUES = ["sales", "support", "nowhere"]
 REASONS = ("break", "lunch")
 ESCALATION = (OnCallStep("Dr. B", "PJSIP/b", 10), OnCallStep("Dr. C", "PJSIP/c", 10))
 TARGETS = ["sales", "support", "nowhere", *AGENTS, "ghost", "+15550001111"]
@@ -78,6 +89,7 @@ def make_plan(sales_strategy: Strategy) -> Plan:
         Agent(AGENTS[1], "A2", "PJSIP/2", (SALES, SUPPORT), {SALES: 1, SUPPORT: 0}, {"spanish": 1}),
         Agent(AGENTS[2], "A3", "PJSIP/3", (SUPPORT,)),
         Agent(AGENTS[3], "A4", "PJSIP/4", (SALES, SUPPORT), skills={"spanish": 2}),
+        Agent(BOSS, "Boss", "PJSIP/9", ()),
     ]
     return Plan(
         dids={n: Did(n, "ad", line) for n, line in DIDS.items()},
@@ -105,6 +117,9 @@ class AcdMachine(RuleBasedStateMachine):
         self.router = Router(make_plan(Strategy.LONGEST_IDLE))
         self.ring_all = False
         self.transferred: set[CallId] = set()
+        self.sv_legs: dict[str, cmd.RingSupervisor] = {}  # supervisor legs rung and not yet dropped
+        self.sv_dropped: set[str] = set()
+        self.refused = False  # whether the router refused the last event fed
 
     @initialize(
         strategy=st.sampled_from(list(Strategy)), staff=st.lists(st.sampled_from(AGENTS), unique=True)
@@ -119,10 +134,12 @@ class AcdMachine(RuleBasedStateMachine):
     # --- feeding and following ----------------------------------------------------------------------
     def _feed(self, event: ev.Event) -> list[cmd.Command]:
         before = self._line_up()
+        self.refused = False
         try:
             out = self.router.handle(event)
         except RoutingError:
             assert self._line_up() == before, "a refused event changed the router"
+            self.refused = True
             return []
         self._follow(out, before)
         return out
@@ -132,6 +149,7 @@ class AcdMachine(RuleBasedStateMachine):
         return {c: v for c, v in views.items() if v is not None}
 
     def _follow(self, out: list[cmd.Command], before: dict[CallId, Any]) -> None:
+        self._follow_supervisors(out)
         for command in out:
             if isinstance(command, cmd.OfferCall):
                 self._offered(command, before)
@@ -175,6 +193,26 @@ class AcdMachine(RuleBasedStateMachine):
                 assert command.call in self.seen
         for view in self._line_up().values():
             self.seen.add(view.call)
+
+    def _follow_supervisors(self, out: list[cmd.Command]) -> None:
+        for command in out:
+            if isinstance(command, cmd.RingSupervisor):
+                assert command.supervisor not in [r.supervisor for r in self.sv_legs.values()], "two legs"
+                assert command.leg not in self.sv_dropped and command.leg not in self.sv_legs
+                self.sv_legs[command.leg] = command
+            elif isinstance(command, cmd.ConnectSupervisor):
+                assert command.leg in self.sv_legs, "a supervisor connected after being dropped"
+                assert command.agent_leg in self.answered
+            elif isinstance(command, cmd.DropSupervisor):
+                assert self.sv_legs.pop(command.leg, None) is not None, "a supervisor leg dropped twice"
+                self.sv_dropped.add(command.leg)
+        # A stretch that ends (the agent's leg let go, or the call logged) takes its supervisors along.
+        ended = {c.call for c in out if isinstance(c, cmd.DropLeg)}
+        ended |= {c.record.call for c in out if isinstance(c, cmd.LogCall) and c.record.part_of is None}
+        assert not [r for r in self.sv_legs.values() if r.call in ended], "a supervisor outlived the stretch"
+        for ring in self.sv_legs.values():
+            view = self.router.call_view(ring.call)
+            assert view is not None and ring.supervisor in dict(view.supervisors)
 
     def _offered(self, offer: cmd.OfferCall, before: dict[CallId, Any]) -> None:
         ringing = [o for o in self.live.values() if o.agent is not None and o.agent == offer.agent]
@@ -266,7 +304,38 @@ class AcdMachine(RuleBasedStateMachine):
     )
     def agent_transfers(self, agent: AgentId, kind: ev.TransferKind, to: str) -> None:
         out = self._feed(ev.TransferRequested(agent, kind, to, self.now))
-        self.transferred |= {r.part_of for r in _records(out) if r.part_of is not None}
+        moved = {r.part_of for r in _records(out) if r.part_of is not None}
+        self.transferred |= moved
+        for call in moved:
+            self.announced.pop(call, None)  # waiting afresh (a queue entry of its own)
+
+    @rule(
+        boss=st.sampled_from([BOSS, BOSS, *AGENTS]),
+        agent=st.sampled_from([*AGENTS, "ghost"]),
+        mode=st.sampled_from(list(ev.SupervisionMode)),
+    )
+    def supervisor_asks(self, boss: AgentId, agent: AgentId, mode: ev.SupervisionMode) -> None:
+        self._feed(ev.SupervisionRequested(boss, agent, mode, self.now))
+
+    @rule(boss=st.sampled_from([BOSS, *AGENTS]))
+    def supervisor_stops(self, boss: AgentId) -> None:
+        self._feed(ev.SupervisionEnded(boss, self.now))
+
+    @precondition(lambda self: self.sv_legs or self.sv_dropped)
+    @rule(data=st.data(), report=st.sampled_from(["answered", "answered", "ended"]))
+    def pbx_reports_on_a_supervisor_leg(self, data: st.DataObject, report: str) -> None:
+        leg = data.draw(st.sampled_from(sorted([*self.sv_legs, *self.sv_dropped])))
+        event = ev.SupervisorAnswered if report == "answered" else ev.SupervisorLegEnded
+        self._feed(event(leg, self.now))  # type: ignore[arg-type]
+
+    @precondition(lambda self: self._line_up())
+    @rule(data=st.data(), queue=st.sampled_from(QUEUES), act=st.sampled_from(["move", "front"]))
+    def supervisor_reorders(self, data: st.DataObject, queue: str, act: str) -> None:
+        call = data.draw(st.sampled_from(sorted(self._line_up())))
+        event = ev.CallMoved(call, queue, self.now) if act == "move" else ev.CallPrioritised(call, self.now)
+        self._feed(event)
+        if act == "move" and not self.refused:
+            self.announced.pop(call, None)  # a new entry in that queue: announcements start again
 
     @rule(step=st.sampled_from([0.0, 0.5, 3.0, 8.0, 16.0, 40.0]))
     def time_passes(self, step: float) -> None:
@@ -299,6 +368,7 @@ class AcdMachine(RuleBasedStateMachine):
             self._feed(ev.CallerHungUp(call, self.now))
         for view in self._line_up().values():
             assert view.callback and view.state in (CallState.WAITING, CallState.OFFERED)
+        assert self.sv_legs == {}, "a supervisor leg left behind"
         assert all(self.logged[c] == 1 for c in self.seen if self.router.call_view(c) is None)
 
 

@@ -880,3 +880,13 @@ def test_given_a_call_rung_at_once_when_max_wait_is_shorter_than_the_ring_then_i
     sc.staff("a1", at=1)
     sc.arrive("c1", at=5)  # offered at once: the max-wait clock is set because the ring outlasts it
     assert of_type(sc.tick(15), cmd.EndCall) == [cmd.EndCall(CallId("c1"), (CallId("c1"),), None, GOODBYE)]
+
+
+def test_given_a_rule_due_while_the_call_rings_when_the_agent_does_not_answer_then_the_rule_applies() -> None:
+    sc = Scenario(plan({"a1": {}}, sales={"rules": (Rule(20, Action.VOICEMAIL),)}))
+    sc.arrive("c1", at=10)  # nobody ready: it waits, and its rule falls due at 30
+    sc.staff("a1", at=25)
+    assert sc.agent_of("c1") == "a1"
+    assert sc.tick(31) == []  # ringing: the rule waits for the call to come back
+    out = sc.leg_ended("sb-c1-1", at=32)
+    assert [type(c) for c in out if isinstance(c, cmd.TakeMessage)] == [cmd.TakeMessage]

@@ -6,8 +6,13 @@ from routing.ids import (
     callback_id,
     is_callback_leg,
     is_offer_channel,
+    is_snoop_channel,
+    is_supervisor_leg,
     offer_id,
     recording_name,
+    snoop_id,
+    supervision_bridge_id,
+    supervisor_leg_id,
 )
 
 
@@ -31,3 +36,15 @@ def test_given_a_callback_then_its_leg_id_is_an_offer_like_channel_told_apart_as
     assert (leg, is_callback_leg(leg), is_offer_channel(leg)) == ("sb-cb-1700000000.42", True, True)
     assert not is_callback_leg(offer_id(CallId("1700000000.42"), 1))
     assert recording_name(CallId("1700000000.42")) == "sb-vm-1700000000.42"
+
+
+def test_given_a_supervisor_leg_then_its_snoop_and_bridge_ids_and_each_is_told_apart() -> None:
+    call = CallId("1700000000.42")
+    leg = supervisor_leg_id(call, 2)
+    snoop = snoop_id(leg)
+    assert (leg, snoop, supervision_bridge_id(leg)) == (
+        "sb-sv-1700000000.42-2", "sb-snoop-1700000000.42-2", "sb-svbridge-1700000000.42-2",
+    )  # fmt: skip
+    assert (is_supervisor_leg(leg), is_snoop_channel(leg), is_offer_channel(leg)) == (True, False, True)
+    assert (is_supervisor_leg(snoop), is_snoop_channel(snoop), is_offer_channel(snoop)) == (False, True, True)
+    assert not is_supervisor_leg(offer_id(call, 1)) and not is_snoop_channel(offer_id(call, 1))

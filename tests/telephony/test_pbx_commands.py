@@ -14,7 +14,8 @@ import pytest
 from crm_core.phones import to_e164
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import AgentId, BridgeId, CallId, OfferId
+from routing.events import SupervisionMode as Mode
+from routing.ids import AgentId, BridgeId, CallId, OfferId, SupervisorLegId
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError
 from telephony.pbx import AriPbx
@@ -244,3 +245,121 @@ async def test_given_a_bridge_that_never_goes_when_bridged_then_bridge_failed(
     pbx.execute(cmd.BridgeCall(CALL, OfferId("sb-c1-3"), BRIDGE))
     await pbx.idle()
     assert [type(e).__name__ for e in events] == ["BridgeFailed"]
+
+
+# --- supervisors ------------------------------------------------------------------------------------
+SV = SupervisorLegId("sb-sv-c1-1")
+SNOOP, SV_BRIDGE = "sb-snoop-c1-1", BridgeId("sb-svbridge-c1-1")
+
+
+class SnoopingAri(RecordingAri):
+    """Like Asterisk, a snoop channel enters the app as it is created (StasisStart, args ``snoop``)."""
+
+    async def request(
+        self, method: str, path: str, params: Mapping[str, str] | None = None, body: Any = None
+    ) -> Any:
+        result = await super().request(method, path, params, body)
+        if (
+            path.endswith("/snoop")
+            and self.pbx is not None
+            and not any(path.startswith(g) for g in self.gone)
+        ):
+            leg = {"id": (params or {})["snoopId"]}
+            self.pbx.on_message(json.dumps({"type": "StasisStart", "args": ["snoop"], "channel": leg}))
+        return result
+
+
+async def test_given_a_supervision_then_the_supervisors_phone_is_rung_like_an_agents() -> None:
+    ari = RecordingAri()
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.RingSupervisor(SV, CALL, AgentId("boss"), "PJSIP/boss", 30))
+    await pbx.idle()
+    (created,) = [p for _, path, p in ari.calls if path == "/channels/create"]
+    assert created == {"endpoint": "PJSIP/boss", "app": "app", "appArgs": "supervisor,c1",
+                       "channelId": "sb-sv-c1-1", "originator": "c1"}  # fmt: skip
+    assert ari.calls[-1] == ("POST", "/channels/sb-sv-c1-1/dial", {"timeout": "30"})
+    assert events == []
+
+
+async def test_given_a_supervisor_phone_that_cannot_be_rung_then_their_leg_ended() -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/create"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.RingSupervisor(SV, CALL, AgentId("boss"), "PJSIP/boss", 30))
+    await pbx.idle()
+    assert events == [ev.SupervisorLegEnded(SV, 7.0)]
+
+
+@pytest.mark.parametrize(("mode", "whisper"), [(Mode.LISTEN, "none"), (Mode.WHISPER, "out")])
+async def test_given_listen_or_whisper_then_a_snoop_on_the_agent_leg_bridged_with_the_supervisor(
+    mode: Mode, whisper: str
+) -> None:
+    ari = SnoopingAri()
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), mode, SV_BRIDGE, SNOOP))
+    await pbx.idle()
+    assert ari.calls == [
+        ("POST", "/channels/sb-c1-1/snoop",
+         {"spy": "both", "whisper": whisper, "app": "app", "appArgs": "snoop", "snoopId": SNOOP}),
+        ("POST", "/bridges/sb-svbridge-c1-1", {"type": "mixing", "name": "sb-svbridge-c1-1"}),
+        ("POST", "/bridges/sb-svbridge-c1-1/addChannel", {"channel": "sb-sv-c1-1,sb-snoop-c1-1"}),
+    ]  # fmt: skip
+    assert events == []
+
+
+async def test_given_barge_then_the_supervisor_joins_the_calls_bridge_and_no_snoop() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.BARGE, BRIDGE, None))
+    await pbx.idle()
+    assert ari.calls == [("POST", "/bridges/sb-bridge-c1/addChannel", {"channel": "sb-sv-c1-1"})]
+
+
+async def test_given_the_agent_leg_gone_when_snooping_then_the_supervisor_leg_is_hung_up() -> None:
+    ari = SnoopingAri(gone=frozenset({"/channels/sb-c1-1/snoop"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.LISTEN, SV_BRIDGE, SNOOP))
+    await pbx.idle()
+    assert [(m, p) for m, p, _ in ari.calls][1:] == [
+        ("DELETE", "/channels/sb-snoop-c1-1"),
+        ("DELETE", "/channels/sb-sv-c1-1"),
+    ]
+    assert events == []  # the leg's own end (StasisEnd) tells the router
+
+
+async def test_given_a_snoop_that_never_enters_the_app_then_the_supervisor_leg_is_hung_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("telephony.pbx.LEG_ENTRY_TIMEOUT_S", 0.01)
+    ari = RecordingAri()  # answers the snoop request but sends no StasisStart
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.WHISPER, SV_BRIDGE, SNOOP))
+    await pbx.idle()
+    assert ("DELETE", "/channels/sb-sv-c1-1") in [(m, p) for m, p, _ in ari.calls]
+
+
+async def test_given_barge_when_the_calls_bridge_is_gone_then_the_supervisor_leg_is_hung_up() -> None:
+    ari = RecordingAri(gone=frozenset({"/bridges/sb-bridge-c1/addChannel"}))
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.BARGE, BRIDGE, None))
+    await pbx.idle()
+    assert [(m, p) for m, p, _ in ari.calls][-1] == ("DELETE", "/channels/sb-sv-c1-1")
+
+
+@pytest.mark.parametrize(
+    ("snoop", "bridge", "expected"),
+    [
+        (SNOOP, SV_BRIDGE, [("DELETE", "/channels/sb-snoop-c1-1"), ("DELETE", "/channels/sb-sv-c1-1"),
+                            ("DELETE", "/bridges/sb-svbridge-c1-1")]),
+        (None, None, [("DELETE", "/channels/sb-sv-c1-1")]),
+    ],
+    ids=["listen-whisper", "barge"],
+)  # fmt: skip
+async def test_given_a_supervisor_dropped_then_their_legs_and_bridge_go_even_if_already_gone(
+    snoop: str | None, bridge: BridgeId | None, expected: list[tuple[str, str]]
+) -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/sb-sv-c1-1"}))  # the supervisor hung up themselves
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.DropSupervisor(SV, CALL, snoop, bridge))
+    await pbx.idle()
+    assert [(m, p) for m, p, _ in ari.calls] == expected
+    assert events == []

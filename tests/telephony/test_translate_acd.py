@@ -11,7 +11,7 @@ import pytest
 
 from crm_core.phones import to_e164
 from routing import events as ev
-from routing.ids import CallId, OfferId
+from routing.ids import CallId, OfferId, SupervisorLegId
 from telephony.translate import reconcile, translate
 
 RECORDED = Path(__file__).parent / "recorded"  # tests/integration/test_acd_on_the_phone.py records them
@@ -87,3 +87,39 @@ def test_given_acd_messages_that_mean_nothing_to_routing_when_translated_then_no
 def test_given_a_reconnect_when_a_callback_leg_is_gone_then_the_customer_hung_up() -> None:
     events, orphans = reconcile({"sb-cb-c1"}, [], "sb", 3.0, NORMALISE)
     assert (events, orphans) == ([ev.CallerHungUp(CallId("sb-cb-c1"), 3.0)], [])
+
+
+# --- supervisors (messages shaped as the sandbox sends them; see tests/integration/test_supervision.py) ---
+SV, SNOOP = "sb-sv-c1;2-1", "sb-snoop-c1;2-1"
+
+
+def one(message: dict[str, Any]) -> list[ev.Event]:
+    return translate(message, 5.0, NORMALISE)
+
+
+def test_given_a_supervisor_leg_then_its_answer_and_its_end_and_nothing_else() -> None:
+    leg = SupervisorLegId(SV)
+    assert one({"type": "StasisStart", "args": ["supervisor", "c1;2"], "channel": {"id": SV}}) == []
+    assert one({"type": "ChannelStateChange", "channel": {"id": SV, "state": "Ringing"}}) == []
+    assert one({"type": "ChannelStateChange", "channel": {"id": SV, "state": "Up"}}) == [
+        ev.SupervisorAnswered(leg, 5.0)
+    ]
+    assert one({"type": "Dial", "dialstatus": "ANSWER", "peer": {"id": SV}}) == [
+        ev.SupervisorAnswered(leg, 5.0)
+    ]
+    assert one({"type": "StasisEnd", "channel": {"id": SV}}) == [ev.SupervisorLegEnded(leg, 5.0)]
+
+
+def test_given_a_snoop_channel_then_nothing_at_all() -> None:
+    assert one({"type": "StasisStart", "args": ["snoop"], "channel": {"id": SNOOP, "state": "Up"}}) == []
+    assert one({"type": "ChannelStateChange", "channel": {"id": SNOOP, "state": "Up"}}) == []
+    assert one({"type": "StasisEnd", "channel": {"id": SNOOP}}) == []
+
+
+def test_given_a_reconnect_then_gone_supervisor_legs_ended_and_unknown_ones_and_snoops_hung_up() -> None:
+    stasis = {"app_name": "Stasis", "app_data": "app,snoop"}
+    present = [{"id": "sb-sv-c2;2-1", "dialplan": {"app_name": "Stasis", "app_data": "app,supervisor,c2;2"}},
+               {"id": "sb-snoop-c2;2-1", "dialplan": stasis}]  # fmt: skip
+    events, orphans = reconcile({SV, SNOOP}, present, "app", 5.0, NORMALISE)
+    assert events == [ev.SupervisorLegEnded(SupervisorLegId(SV), 5.0)]
+    assert sorted(orphans) == ["sb-snoop-c2;2-1", "sb-sv-c2;2-1"]
