@@ -222,6 +222,15 @@ def count_call(
     return True
 
 
+def add_figures(into: CallFigures, other: CallFigures) -> None:
+    """``other``'s calls counted into ``into`` as well (a day's from its quarter hours, a total)."""
+    for name in ("entered", "short_abandons", "answered", "answered_within", "abandoned", "abandoned_within",
+                 "callbacks_chosen", "voicemail", "no_agent", "callbacks_placed", "wait_answered_s", "talk_s",
+                 "wrap_up_s"):  # fmt: skip
+        setattr(into, name, getattr(into, name) + getattr(other, name))
+    into.longest_wait_s = max(into.longest_wait_s, other.longest_wait_s)
+
+
 def grouped(
     calls: Iterable[CallFact],
     key: Callable[[CallFact], K | None],

@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 
-from crm_core.agent_states import AgentInterval
+from crm_core import sql_report_queries as queries
 from crm_core.errors import ValidationFailed
 from crm_core.figures import (
     AgentFigures,
@@ -25,12 +25,9 @@ from crm_core.figures import (
     CallFigures,
     PlainCall,
     ServiceTarget,
-    agent_figures,
-    call_figures,
+    add_figures,
     day_of,
     day_window,
-    grouped,
-    handling,
     hour_of,
 )
 from crm_core.orm import CallRow
@@ -83,24 +80,48 @@ class SqlReports:
     async def calls(
         self, first_day: date, last_day: date, zone: ZoneInfo, grouping: Grouping, target: ServiceTarget
     ) -> CallReport:
-        """Call figures for the days ``first_day`` to ``last_day`` inclusive, grouped.
+        """Call figures for the days ``first_day`` to ``last_day`` inclusive, grouped; counted by the
+        database (``sql_report_queries``) to the definitions of ``crm_core.figures``.
 
         Raises ``ValidationFailed`` for a range that ends before it starts or spans more than a year.
         """
         since, until = _window(first_day, last_day, zone)
-        calls = await self.calls_between(since, until)
-        states = await self._states.between(since, until)
-        h = handling(calls, states)
-        rows = grouped(calls, _key(grouping, zone), target, h.talk_s, h.wrap_up_s)
-        ordered = dict(sorted(rows.items()))
-        return CallReport(first_day, last_day, zone.key, grouping, target, ordered,
-                          call_figures(calls, target, h.talk_s, h.wrap_up_s))  # fmt: skip
+        by_time = grouping in (Grouping.DAY, Grouping.HOUR)
+        key = queries.bucket(self._db) if by_time else _COLUMN[grouping]
+        async with self._db.engine.connect() as connection:
+            found = await connection.execute(
+                queries.call_groups(self._db, key, target), _params(since, until)
+            )
+            rows = [(row.key, _call_figures(row)) for row in found]
+        groups: dict[str, CallFigures] = {}
+        total = CallFigures()
+        for raw, figures in rows:
+            add_figures(total, figures)
+            name = _bucket_key(raw, grouping, zone) if by_time else raw
+            if name is not None:
+                add_figures(groups.setdefault(name, CallFigures()), figures)
+        return CallReport(
+            first_day, last_day, zone.key, grouping, target, dict(sorted(groups.items())), total
+        )
 
     async def agents(self, first_day: date, last_day: date, zone: ZoneInfo) -> AgentReport:
+        """Agent figures for the days ``first_day`` to ``last_day`` inclusive, counted by the database."""
         since, until = _window(first_day, last_day, zone)
-        calls = await self.calls_between(since, until)
-        states: list[AgentInterval] = await self._states.between(since, until)
-        figures = agent_figures(calls, states, since, until)
+        figures: dict[AgentId, AgentFigures] = {}
+        async with self._db.engine.connect() as connection:
+            for agent, handled, talk in await connection.execute(
+                queries.agent_calls(), _params(since, until)
+            ):
+                f = figures.setdefault(AgentId(agent), AgentFigures())
+                f.handled, f.talk_s = int(handled), float(talk)
+            states = await connection.execute(queries.agent_states(self._db), _params(since, until))
+            for agent, state, reason, seconds, missed in states:
+                f = figures.setdefault(AgentId(agent), AgentFigures())
+                f.seconds_in[state] = f.seconds_in.get(state, 0.0) + float(seconds or 0.0)
+                if state == "not-ready":
+                    key = reason or "unknown"
+                    f.not_ready_by_reason[key] = f.not_ready_by_reason.get(key, 0.0) + float(seconds or 0.0)
+                f.rings_unanswered += int(missed)
         return AgentReport(first_day, last_day, zone.key, dict(sorted(figures.items())))
 
     async def calls_between(self, since: datetime, until: datetime) -> list[PlainCall]:
@@ -112,6 +133,29 @@ class SqlReports:
         db = self._db
         params = {"since": db.plain_instant(since), "until": db.plain_instant(until)}
         return [_plain_call(row, db.read_instant) for row in await db.fetch_plain(_CALLS_BETWEEN, params)]
+
+
+_COLUMN: dict[Grouping, Any] = {
+    Grouping.QUEUE: CallRow.queue_id, Grouping.LINE: CallRow.line_id, Grouping.SOURCE: CallRow.source,
+}  # fmt: skip
+
+
+def _params(since: datetime, until: datetime) -> dict[str, datetime]:
+    return {"since": since, "until": until}
+
+
+def _call_figures(row: Any) -> CallFigures:
+    return CallFigures(
+        int(row.entered), int(row.short_abandons), int(row.answered), int(row.answered_within),
+        int(row.abandoned), int(row.abandoned_within), int(row.callbacks_chosen), int(row.voicemail),
+        int(row.no_agent), int(row.callbacks_placed), float(row.wait_answered_s), float(row.longest_wait_s),
+        float(row.talk_s), float(row.wrap_up_s),
+    )  # fmt: skip
+
+
+def _bucket_key(bucket: int, grouping: Grouping, zone: ZoneInfo) -> str:
+    at = datetime.fromtimestamp(int(bucket) * queries.BUCKET_S, UTC)
+    return day_of(at, zone).isoformat() if grouping is Grouping.DAY else f"{hour_of(at, zone):02d}"
 
 
 def _plain_call(row: tuple[Any, ...], instant: Callable[[Any], datetime]) -> PlainCall:
