@@ -328,3 +328,44 @@ async def test_given_two_waiting_calls_when_the_second_is_put_first_then_the_age
     await box.hang_up_caller(second)
     await box.hang_up_caller(first)
     await asyncio.sleep(0)
+
+
+async def test_given_a_listening_supervisor_when_the_agent_transfers_the_caller_then_the_supervisor_goes(
+    sandbox: SandboxFactory,
+) -> None:
+    agents = {**STAFF, "b1": (phone("103"), SUPPORT)}
+    box = await sandbox(agents, plan(agents))
+    second = await box.console("b1")
+    call, leg = await connected_call(box)
+    await act(box, ev.SupervisionRequested, BOSS, A1, Mode.LISTEN)
+    sv, snoop, bridge = f"sb-sv-{call}-1", f"sb-snoop-{call}-1", f"sb-svbridge-{call}-1"
+    await holds(box, bridge, sv, snoop)
+    await act(box, ev.TransferRequested, A1, ev.TransferKind.QUEUE, "support")
+    for gone in (leg, snoop, sv):
+        await box.gone(gone)
+    await second.expect("call-connected", call=call)
+    await holds(box, f"sb-bridge-{call}", call, f"sb-{call}-2")  # the caller goes on with b1, unsupervised
+    assert await members(box, bridge) == set()
+    await box.hang_up_caller(call)
+
+
+async def test_given_a_supervisor_phone_still_ringing_when_the_caller_hangs_up_then_it_stops(
+    sandbox: SandboxFactory,
+) -> None:
+    agents = {"a1": (phone("101"), ACME), "boss": (phone("201"), None)}  # 2xx never answers
+    box = await sandbox(agents, plan(agents))
+    call, leg = await connected_call(box)
+    await act(box, ev.SupervisionRequested, BOSS, A1, Mode.WHISPER)
+    sv = f"sb-sv-{call}-1"
+    await wait_until_async(lambda: _ringing(box, sv), 5, "the supervisor's phone ringing")
+    await box.hang_up_caller(call)
+    await box.gone(sv)
+    await box.gone(leg)
+    assert f"sb-snoop-{call}-1" not in await box.channels()  # never created: the phone never answered
+
+
+async def _ringing(box: Sandbox, channel_id: str) -> bool:
+    try:
+        return bool((await channel(box, channel_id))["state"] == "Ringing")
+    except AriRequestError:
+        return False

@@ -54,7 +54,7 @@ from routing.plan import (
     Strategy,
 )
 from routing.router import Router
-from routing.states import CallState
+from routing.states import AgentState, CallState
 
 SALES, SUPPORT = QueueId("sales"), QueueId("support")
 DIDS = {"+15550100001": LineId("sales"), "+15550100002": LineId("support"), "+15550100003": LineId("night")}
@@ -310,11 +310,13 @@ class AcdMachine(RuleBasedStateMachine):
             self.announced.pop(call, None)  # waiting afresh (a queue entry of its own)
 
     @rule(
+        data=st.data(),
         boss=st.sampled_from([BOSS, BOSS, *AGENTS]),
-        agent=st.sampled_from([*AGENTS, "ghost"]),
         mode=st.sampled_from(list(ev.SupervisionMode)),
     )
-    def supervisor_asks(self, boss: AgentId, agent: AgentId, mode: ev.SupervisionMode) -> None:
+    def supervisor_asks(self, data: st.DataObject, boss: AgentId, mode: ev.SupervisionMode) -> None:
+        talking = [a for a in AGENTS if self.router.agent_view(a).state is AgentState.ON_CALL]
+        agent = data.draw(st.sampled_from([*talking, *talking, *AGENTS, AgentId("ghost")]))
         self._feed(ev.SupervisionRequested(boss, agent, mode, self.now))
 
     @rule(boss=st.sampled_from([BOSS, *AGENTS]))
