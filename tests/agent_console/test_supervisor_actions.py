@@ -191,6 +191,23 @@ async def test_given_waiting_calls_when_the_last_is_put_to_the_front_then_it_is_
     ]
 
 
+async def test_given_a_watcher_when_a_call_is_put_to_the_front_then_the_next_push_lists_it_first(
+    floor: Console,
+) -> None:
+    await callers_waiting(floor, "c1", "c2")
+    sue = await tab_of(floor, "sue")
+    await sue.send_json({"type": "watch-wallboard"})
+    first = await sue.receive_json()
+    tile = next(q for q in first["queues"] if q["id"] == "q")
+    assert [c["call"] for c in tile["calls"]] == ["c1", "c2"]
+    await sue.send_json({"type": "call-to-front", "call": "c2"})
+    assert await replies_until_marker(sue) == []
+    assert floor.feed is not None and floor.feed.tick() == 1
+    (pushed,) = await replies_until_marker(sue)
+    tile = next(q for q in pushed["queues"] if q["id"] == "q")
+    assert [c["call"] for c in tile["calls"]] == ["c2", "c1"]
+
+
 async def test_given_waiting_calls_when_one_is_moved_then_it_waits_in_the_other_queue(floor: Console) -> None:
     await callers_waiting(floor, "c1", "c2")
     sue = await tab_of(floor, "sue")
