@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from agent_console.wallboard import Thresholds, Wallboard
+from routing.ids import CallId, QueueId
 from tests.integration.conftest import PASSWORD, SandboxFactory, phone
 from tests.integration.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support import unavailable
@@ -85,5 +86,21 @@ async def test_given_a_supervisor_on_the_wallboard_when_calls_come_then_figures_
     await expect(tile.locator(".alerts")).to_contain_text("longest-wait")
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "wallboard.png"))
+
+    # A second caller waits behind the first; "Front" on it puts it first in line, in the router too.
+    behind = await box.call("+14155550188", "18005550101")
+    calls = tile.locator(".calls li")
+    await expect(calls).to_have_count(2, timeout=WAIT)
+    first, second = [await calls.nth(n).get_attribute("data-call") for n in (0, 1)]
+    assert first is not None and second is not None
+    await expect(calls.nth(0).locator("button.front")).to_be_disabled()  # already first
+    await calls.nth(1).locator("button.front").click()
+    await expect(calls.nth(0)).to_have_attribute("data-call", second, timeout=WAIT)
+    assert service.router.waiting(QueueId("acme")) == [CallId(second), CallId(first)]
+    last = service.backend.supervision.audit[-1]
+    assert (last.who, last.action, last.target, last.outcome) == ("sue", "call-to-front", second, "done")
+    await box.hang_up_caller(behind)
+    await expect(calls).to_have_count(1, timeout=WAIT)
+
     await box.hang_up_caller(waiting)
     await expect(tile.locator("[data-k=waiting] b")).to_have_text("0", timeout=WAIT)
