@@ -74,7 +74,18 @@ CONSOLE_ACTIONS: dict[str, str] = {
     **{kind: "console.acd" for kind in ("login", "ready", "pause", "logout", "ack", "extend-wrap-up")},
     **{kind: "console.call" for kind in ("hang-up", "hold", "resume", "transfer", "escalate")},
     **{kind: "console.desk" for kind in ("wrap-up", "take-message", "attach-customer")},
-    **{kind: "console.supervise" for kind in ("watch-wallboard", "unwatch-wallboard", "set-agent-state")},
+    **{
+        kind: "console.supervise"
+        for kind in (
+            "watch-wallboard",
+            "unwatch-wallboard",
+            "set-agent-state",
+            "supervise",
+            "stop-supervising",
+            "move-call",
+            "call-to-front",
+        )
+    },
 }
 
 

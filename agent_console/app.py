@@ -76,7 +76,7 @@ class ConsoleBackend:
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
         self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
-        self.supervision = Supervision(ask, clock, audit_trail)  # set-agent-state, and its audit
+        self.supervision = Supervision(ask, clock, audit_trail)  # supervisors' orders, and their audit
 
 
 def create_app(
@@ -134,6 +134,15 @@ async def _health(backend: ConsoleBackend, _: web.Request) -> web.Response:
     return web.json_response(dict(backend.health()))
 
 
+def _phone_of(who: str, agent: str | None) -> AgentId:
+    if agent is None:
+        raise NoAgent(
+            f"user {who} acts as no agent: your phone is the endpoint of the agent id your user acts as:"
+            f" switchboard users add NAME --role supervisor --agent ID"
+        )
+    return AgentId(agent)
+
+
 def _refuse(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
 
@@ -182,7 +191,7 @@ class _Sessions:
             if not authorize(str(user.role), CONSOLE_ACTIONS[protocol.kind(message)]):
                 raise Forbidden(f"role {user.role} may not do that")
             if protocol.kind(message) in protocol.SUPERVISOR_KINDS:
-                await self._supervise(conn, user.username, message)
+                await self._supervise(conn, user.username, user.agent, message)
                 return True
             if user.agent is None:
                 raise NoAgent(f"user {user.username} acts as no agent")
@@ -195,19 +204,40 @@ class _Sessions:
             conn.send(messages.error("internal-error", "the server could not handle that message"))
         return True
 
-    async def _supervise(self, conn: Connection, who: str, message: protocol.ClientMessage) -> None:
-        """The floor's messages: about the wallboard or another agent, so no agent id of one's own."""
-        b = self._backend
+    async def _supervise(
+        self, conn: Connection, who: str, own: str | None, message: protocol.ClientMessage
+    ) -> None:
+        """The floor's messages: about the wallboard, another agent or a waiting call, so no login of
+        one's own; ``supervise`` and ``stop-supervising`` use the phone of the agent id ``own``."""
+        s = self._backend.supervision
         match message:
             case protocol.SetAgentState(agent, state, reason):
-                await b.supervision.set_state(who, agent, state, reason)
+                await s.set_state(who, agent, state, reason)
+            case protocol.Supervise(agent, mode):
+                supervisor = _phone_of(who, own)
+                self._hub.supervise_from(conn, supervisor)  # before asking: the notice comes meanwhile
+                await s.supervise(who, supervisor, agent, mode)
+            case protocol.StopSupervising():
+                supervisor = _phone_of(who, own)
+                self._hub.supervise_from(conn, supervisor)  # another tab of his may stop it
+                await s.stop_supervising(who, supervisor)
+            case protocol.MoveCall(call, queue):
+                await s.move_call(who, call, queue)
+            case protocol.CallToFront(call):
+                await s.call_to_front(who, call)
+            case _:
+                self._wallboard(conn, message)
+
+    def _wallboard(self, conn: Connection, message: protocol.ClientMessage) -> None:
+        feed = self._backend.feed
+        match message:
             case protocol.WatchWallboard():
-                if b.feed is None:
+                if feed is None:
                     raise NoWallboard("this service runs no wallboard")
-                b.feed.watch(conn)
+                feed.watch(conn)
             case protocol.UnwatchWallboard():
-                if b.feed is not None:
-                    b.feed.unwatch(conn)
+                if feed is not None:
+                    feed.unwatch(conn)
 
     async def _dispatch(
         self, conn: Connection, agent: AgentId, role: str, message: protocol.ClientMessage

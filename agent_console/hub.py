@@ -113,6 +113,9 @@ class ConsoleHub:
         self.acked: dict[str, AgentId] = {}  # offers a console confirmed it displayed
         self.ack_observers: list[Callable[[str], None]] = []  # told of each offer's first ack
         self._tasks: set[asyncio.Task[None]] = set()
+        # Supervisors' connections by the agent id whose phone they supervise on (``supervise``): they
+        # get ``supervision`` messages without logging that agent in.
+        self._supervising: dict[AgentId, set[Connection]] = {}
 
     # --- connections ----------------------------------------------------------------------------
     def join(self, conn: Connection, view: AgentView, role: str) -> None:
@@ -126,6 +129,12 @@ class ConsoleHub:
     def detach(self, conn: Connection) -> None:
         if conn.agent is not None:
             self._desk(conn.agent).tabs.discard(conn)
+        for conns in self._supervising.values():
+            conns.discard(conn)
+
+    def supervise_from(self, conn: Connection, supervisor: AgentId) -> None:
+        """``conn`` hears about the supervisions of ``supervisor`` (the agent id its user acts as)."""
+        self._supervising.setdefault(supervisor, set()).add(conn)
 
     def send(self, agent: AgentId, message: Message) -> None:
         for conn in self._desk(agent).tabs:
@@ -199,6 +208,10 @@ class ConsoleHub:
                 if live is not None:
                     live.escalation = message
                 self.send(agent, message)
+            case cmd.SupervisionChanged(supervisor):
+                message = supervision(command)
+                for conn in self._desk(supervisor).tabs | self._supervising.get(supervisor, set()):
+                    conn.send(message)
             case cmd.LogCall(record) if record.agent is not None:
                 self._ended(record.agent, record)
                 self.send(record.agent, messages.call_ended(command))
@@ -269,6 +282,13 @@ class ConsoleHub:
             return  # withdrawn or over while we looked the caller up
         seen.offer = messages.offer(pop, customer, self.floor)  # what a reconnecting console gets
         self.send(pop.agent, messages.offer_customer(pop, customer, self.floor))
+
+
+def supervision(change: cmd.SupervisionChanged) -> Message:
+    """The ``supervision`` server message (built here: only the hub sends it)."""
+    mode = None if change.mode is None else str(change.mode)
+    return {"type": "supervision", "supervisor": change.supervisor, "agent": change.agent,
+            "call": change.call, "mode": mode, "at": change.at}  # fmt: skip
 
 
 async def _safely(lookup: Awaitable[CustomerOverview | None]) -> CustomerOverview | None:

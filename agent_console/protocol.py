@@ -131,12 +131,45 @@ class SetAgentState:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Supervise:
+    """Listen to, whisper to or barge into ``agent``'s call on the supervisor's own phone."""
+
+    agent: str
+    mode: Literal["listen", "whisper", "barge"]
+
+
+@dataclass(frozen=True, slots=True)
+class StopSupervising:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MoveCall:
+    """A waiting call to another queue."""
+
+    call: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallToFront:
+    """A waiting call to the front of its queue."""
+
+    call: str
+
+
 ClientMessage = (
     Login | Ready | Pause | Logout | Ack | ExtendWrapUp | HangUp | Hold | Resume | Transfer | Escalate
     | WrapUp | TakeMessage | AttachCustomer | WatchWallboard | UnwatchWallboard | SetAgentState
+    | Supervise | StopSupervising | MoveCall | CallToFront
 )  # fmt: skip
-# Messages about the floor, not the sender's own desk: they need no agent id and no ``login``.
-SUPERVISOR_KINDS = frozenset({"watch-wallboard", "unwatch-wallboard", "set-agent-state"})
+# Messages about the floor, not the sender's own desk: they need no ``login`` (``supervise`` and
+# ``stop-supervising`` need the agent id whose phone the supervisor uses, not a logged-in desk).
+SUPERVISOR_KINDS = frozenset({
+    "watch-wallboard", "unwatch-wallboard", "set-agent-state", "supervise", "stop-supervising",
+    "move-call", "call-to-front",
+})  # fmt: skip
 
 _KINDS: dict[type, str] = {
     Login: "login", Ready: "ready", Pause: "pause", Logout: "logout", Ack: "ack",
@@ -144,7 +177,8 @@ _KINDS: dict[type, str] = {
     HangUp: "hang-up", Hold: "hold", Resume: "resume", Transfer: "transfer", Escalate: "escalate",
     WrapUp: "wrap-up", TakeMessage: "take-message", AttachCustomer: "attach-customer",
     WatchWallboard: "watch-wallboard", UnwatchWallboard: "unwatch-wallboard",
-    SetAgentState: "set-agent-state",
+    SetAgentState: "set-agent-state", Supervise: "supervise", StopSupervising: "stop-supervising",
+    MoveCall: "move-call", CallToFront: "call-to-front",
 }  # fmt: skip
 KINDS = frozenset(_KINDS.values())
 
@@ -182,7 +216,8 @@ def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
     simple: dict[str, ClientMessage] = {"login": Login(), "ready": Ready(), "logout": Logout(),
                                         "hang-up": HangUp(), "hold": Hold(), "resume": Resume(),
                                         "escalate": Escalate(), "watch-wallboard": WatchWallboard(),
-                                        "unwatch-wallboard": UnwatchWallboard()}  # fmt: skip
+                                        "unwatch-wallboard": UnwatchWallboard(),
+                                        "stop-supervising": StopSupervising()}  # fmt: skip
     if kind in simple:
         return simple[kind]
     match kind:
@@ -198,6 +233,12 @@ def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
             return _wrap_up(data)
         case "set-agent-state":
             return _set_agent_state(data)
+        case "supervise":
+            return Supervise(data["agent"], data["mode"])
+        case "move-call":
+            return MoveCall(data["call"], data["queue"])
+        case "call-to-front":
+            return CallToFront(data["call"])
         case "take-message":
             return TakeMessage(data["call"], data["urgent"], data["message"], data["caller_name"],
                                data["callback_number"])  # fmt: skip

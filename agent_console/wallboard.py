@@ -33,7 +33,7 @@ from crm_core.model import LoggedCall, utc
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan
-from routing.router import Router
+from routing.router import CallView, Router
 from routing.states import AgentState
 
 View = dict[str, Any]
@@ -209,8 +209,8 @@ class Wallboard:
     def _queue_tile(self, queue: QueueId, now: float) -> View:
         target = self.target(queue)
         tile = self._tile(queue, self._queues.get(queue), target)
-        waiting = [self._router.call_view(c) for c in self._router.waiting(queue)]
-        arrived = [v.arrived_at for v in waiting if v is not None]
+        waiting = [v for c in self._router.waiting(queue) if (v := self._router.call_view(c)) is not None]
+        arrived = [v.arrived_at for v in waiting]
         by_state = dict.fromkeys((str(s) for s in AgentState), 0)
         for agent_id, agent in self._plan.agents.items():
             if queue in agent.queues:
@@ -218,7 +218,7 @@ class Wallboard:
         longest = max((now - a for a in arrived), default=0.0)
         tile.update(name=self._plan.queues[queue].name, waiting=len(arrived),
                     oldest_arrived_at=min(arrived, default=None), longest_wait_s=round(longest, 1),
-                    agents=by_state)  # fmt: skip
+                    agents=by_state, calls=[_waiting_call(v) for v in waiting])  # fmt: skip
         if longest > self._thresholds.longest_wait_s:
             tile["alerts"].append("longest-wait")
         return tile
@@ -252,6 +252,12 @@ class Wallboard:
 
 # Rounded for the wire: a tenth of a second and a hundredth of a percent are all a wallboard shows, and
 # full floats doubled the size of a view pushed every second to every supervisor.
+def _waiting_call(v: CallView) -> View:
+    """A waiting call a supervisor may move or put to the front. The router's ``CallView`` carries no
+    caller number, so ``caller`` is null until it does (routing/ owns that)."""
+    return {"call": v.call, "arrived_at": v.arrived_at, "caller": None, "priority": v.priority}
+
+
 def _seconds(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 

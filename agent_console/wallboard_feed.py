@@ -10,9 +10,10 @@ taken off the queue moves no board counter but changes ``waiting``), at midnight
 again), or while a caller waits (the longest wait keeps growing). The message's ``version`` counts the
 board's changes and the router's commands, so it only ever grows.
 
-``Supervision`` carries out ``set-agent-state`` for another agent and keeps an audit of who did what.
-The audit is in memory (and in the structured log, ``supervisor.action``) today; a store table is
-later work.
+``Supervision`` carries out supervisors' orders — ``set-agent-state`` for another agent, ``supervise``
+and ``stop-supervising`` on the supervisor's own phone, ``move-call`` and ``call-to-front`` for a waiting
+call — and keeps an audit of who did what: in memory, in the structured log (``supervisor.action``) and
+in the store (``supervisor_actions``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from agent_console.errors import error_code
+from agent_console.errors import UnknownCall, error_code
 from agent_console.hub import Connection
 from agent_console.wallboard import View, Wallboard
 from crm_core.agent_states import AgentInterval
@@ -36,8 +37,10 @@ from crm_core.figures import CallFact, day_of, day_window
 from crm_core.model import SupervisorAction, utc
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import AgentId
+from routing.errors import IllegalTransition
+from routing.ids import AgentId, CallId
 from routing.plan import DEFAULT_PAUSE_REASONS
+from routing.states import CallState
 
 log = structlog.get_logger("console")
 Clock = Callable[[], float]
@@ -161,9 +164,9 @@ AUDIT_KEPT = 1_000  # orders kept in memory for the page and tests; the store ke
 class Audited:
     at: float
     who: str  # the supervisor's username
-    action: str  # "not-ready" or "logged-out"
-    target: str  # the agent id
-    reason: str | None
+    action: str  # "not-ready", "logged-out", a supervision mode, "stop-supervising", "move-call", ...
+    target: str  # the agent id, or the call id of a move or a to-front
+    reason: str | None  # the pause reason, or the queue a call is moved to
     outcome: str  # "done", or the error code the supervisor got
 
 
@@ -195,16 +198,44 @@ class Supervision:
             if state == "not-ready"
             else ev.AgentLoggedOut(target, at)
         )
+        await self.order(who, state, agent, reason, event)
+
+    async def supervise(self, who: str, supervisor: AgentId, agent: str, mode: str) -> None:
+        """Listen, whisper or barge on ``supervisor``'s phone (the agent id the user acts as)."""
+        event = ev.SupervisionRequested(supervisor, AgentId(agent), ev.SupervisionMode(mode), self._clock())
+        await self.order(who, mode, agent, None, event)
+
+    async def stop_supervising(self, who: str, supervisor: AgentId) -> None:
+        await self.order(
+            who, "stop-supervising", supervisor, None, ev.SupervisionEnded(supervisor, self._clock())
+        )
+
+    async def move_call(self, who: str, call: str, queue: str) -> None:
+        await self.order(who, "move-call", call, queue, ev.CallMoved(CallId(call), queue, self._clock()))
+
+    async def call_to_front(self, who: str, call: str) -> None:
+        await self.order(who, "call-to-front", call, None, ev.CallPrioritised(CallId(call), self._clock()))
+
+    async def order(self, who: str, action: str, target: str, detail: str | None, event: ev.Event) -> None:
+        """Ask the router; log, keep and store the order with its outcome ("done" or the error code).
+
+        Raises what the router raises; a call the router does not hold (never came, or is over) comes
+        out as ``UnknownCall`` rather than the router's "not allowed in state 'ended'".
+        """
+        at = self._clock()
         outcome = "done"
         try:
             await self._ask(event)
         except Exception as exc:
-            outcome = error_code(exc)
+            refusal = _unknown_call(exc, event)
+            outcome = error_code(exc if refusal is None else refusal)
+            if refusal is not None:
+                raise refusal from exc
             raise
         finally:
-            self.audit.append(Audited(at, who, state, agent, reason, outcome))
-            log.info("supervisor.action", who=who, what=state, target=agent, reason=reason, outcome=outcome)
-            await self._keep(SupervisorAction(utc(at), who, state, agent, reason, outcome))
+            self.audit.append(Audited(at, who, action, target, detail, outcome))
+            log.info("supervisor.action", who=who, what=action, target=target, reason=detail, outcome=outcome)
+            await self._keep(SupervisorAction(utc(at), who, action, target, detail, outcome))
 
     async def _keep(self, entry: SupervisorAction) -> None:
         if self._trail is None:
@@ -215,3 +246,12 @@ class Supervision:
             log.exception(
                 "supervisor.action-not-stored", who=entry.who, what=entry.action, target=entry.target
             )
+
+
+def _unknown_call(exc: Exception, event: ev.Event) -> UnknownCall | None:
+    """The router refuses a move or a to-front of a call it does not hold as illegal in state "ended"."""
+    if not isinstance(event, ev.CallMoved | ev.CallPrioritised) or not isinstance(exc, IllegalTransition):
+        return None
+    if exc.state != CallState.ENDED:
+        return None
+    return UnknownCall(f"no call {event.call!r} is waiting (it never came, or it is over)")

@@ -1,11 +1,14 @@
 // The supervisors' wallboard: signs in like the console, sends "watch-wallboard", redraws on each
 // "wallboard" push (at most one a second) and ticks waits and times-in-state locally in between.
+// Supervisors order from it: an agent's state, listen / whisper / barge on an agent's call (their own
+// phone rings), and a waiting call to the front of its queue or to another queue.
 const $ = (id) => document.getElementById(id);
 let ws = null;
 let me = null;
 let board = null; // the last "wallboard" message
 let skew = 0; // server clock minus ours, from the push's "at"
 let backoff = 500;
+let supervising = null; // the last "supervision" message with a mode, or null
 
 const FORMULAS = {
   answered: "answered within T / answered",
@@ -45,6 +48,26 @@ function slLabel(target) {
   return `SL: ${FORMULAS[target.formula] ?? target.formula}, T = ${target.answer_within_s} s, goal ${pct(target.goal)}`;
 }
 
+function order(label, cls, message, disabled = false) {
+  const onclick = () => { $("error").textContent = ""; send(message()); };
+  return el("button", { class: cls, type: "button", disabled, onclick }, label);
+}
+
+function waitingCall(q, c) {
+  const others = board.queues.filter((o) => o.id !== q.id);
+  const move = el("select", { class: "move", title: "Move to another queue" },
+    el("option", { value: "" }, "Move to…"), ...others.map((o) => el("option", { value: o.id }, o.name)));
+  move.addEventListener("change", () => {
+    if (move.value) { $("error").textContent = ""; send({ type: "move-call", call: c.call, queue: move.value }); }
+    move.blur(); // the tiles are redrawn again (they wait while a list is open)
+  });
+  return el("li", { "data-call": c.call },
+    el("span", { class: "caller" }, c.caller ?? c.call),
+    el("span", { class: "wait", "data-arrived": String(c.arrived_at) }, duration(now() - c.arrived_at)),
+    order("Front", "front", () => ({ type: "call-to-front", call: c.call }), c === q.calls[0]),
+    move);
+}
+
 function queueTile(q) {
   const target = targetOf(q.id);
   const figure = (label, key, value) => el("div", { "data-k": key }, el("b", {}, value), label);
@@ -63,6 +86,7 @@ function queueTile(q) {
       el("dt", {}, "ASA"), el("dd", { "data-k": "asa" }, secs(q.asa_s)),
       el("dt", {}, "AHT"), el("dd", { "data-k": "aht" }, secs(q.aht_s))),
     el("div", { class: "states" }, ...states),
+    el("ol", { class: "calls" }, ...q.calls.map((c) => waitingCall(q, c))),
     el("div", { class: "formula", title: slLabel(target) }, slLabel(target)));
 }
 
@@ -77,7 +101,9 @@ function figuresTable(table, tiles, label) {
 
 function agentRow(a) {
   const state = a.reason ? `${a.state} (${a.reason})` : a.state;
-  const order = (label, cls, message) => el("button", { class: cls, type: "button", onclick: () => send(message()) }, label);
+  const onCall = a.state === "on-call";
+  const listening = supervising !== null && supervising.agent === a.id;
+  const supervise = (label, mode) => order(label, mode, () => ({ type: "supervise", agent: a.id, mode }), !onCall || supervising !== null);
   return el("tr", { id: `agent-${a.id}`, "data-agent": a.id },
     el("td", {}, a.name),
     el("td", { class: "state", "data-state": a.state }, state),
@@ -89,7 +115,10 @@ function agentRow(a) {
     el("td", {}, String(a.rings_unanswered)),
     el("td", {},
       order("Not ready", "not-ready", () => ({ type: "set-agent-state", agent: a.id, state: "not-ready", reason: $("reason").value })),
-      order("Log out", "log-out", () => ({ type: "set-agent-state", agent: a.id, state: "logged-out", reason: null }))));
+      order("Log out", "log-out", () => ({ type: "set-agent-state", agent: a.id, state: "logged-out", reason: null }))),
+    el("td", { class: "supervise" },
+      supervise("Listen", "listen"), supervise("Whisper", "whisper"), supervise("Barge", "barge"),
+      order("Stop", "stop", () => ({ type: "stop-supervising" }), !listening)));
 }
 
 function draw(m) {
@@ -100,7 +129,9 @@ function draw(m) {
   if (reasons.options.length !== m.pause_reasons.length) {
     reasons.replaceChildren(...m.pause_reasons.map((r) => el("option", {}, r)));
   }
-  $("queues").replaceChildren(...m.queues.map(queueTile));
+  // A queue's "Move to" list open in the supervisor's hand is not redrawn away under them.
+  const choosing = document.activeElement?.tagName === "SELECT" && $("queues").contains(document.activeElement);
+  if (!choosing) $("queues").replaceChildren(...m.queues.map(queueTile));
   figuresTable($("lines"), m.lines, "line");
   figuresTable($("sources"), m.sources, "dialed number / source");
   $("agents").tBodies[0].replaceChildren(...m.agents.map(agentRow));
@@ -113,11 +144,23 @@ function tick() {
     const cell = document.querySelector(`#queue-${CSS.escape(q.id)} [data-k=longest] b`);
     if (cell && q.oldest_arrived_at !== null) cell.textContent = duration(now() - q.oldest_arrived_at);
   }
+  for (const cell of document.querySelectorAll(".calls .wait")) {
+    cell.textContent = duration(now() - Number(cell.dataset.arrived));
+  }
   for (const cell of document.querySelectorAll("td.in-state")) {
     cell.textContent = duration(now() - Number(cell.dataset.since));
   }
 }
 setInterval(tick, 1000);
+
+function showSupervision(m) {
+  supervising = m.mode === null ? null : m;
+  $("supervision").textContent = supervising === null
+    ? "not supervising"
+    : `${m.mode} on ${m.agent}'s call ${m.call} (your phone ${m.supervisor})`;
+  $("supervision").dataset.mode = m.mode ?? "";
+  if (board !== null) $("agents").tBodies[0].replaceChildren(...board.agents.map(agentRow));
+}
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -126,7 +169,11 @@ function connect() {
   ws.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "hello") send({ type: "watch-wallboard" });
-    else if (m.type === "wallboard") { $("error").textContent = ""; draw(m); $("board").hidden = false; }
+    else if (m.type === "wallboard") {
+      if ($("board").hidden) $("error").textContent = "";
+      draw(m);
+      $("board").hidden = false;
+    } else if (m.type === "supervision") showSupervision(m);
     else if (m.type === "error") $("error").textContent = `${m.error}: ${m.message}`;
   };
   ws.onclose = () => {

@@ -196,11 +196,13 @@ async def make_console(
     notifier: Notifier | None = None,
     wait_s: float = 2.0,
     wallboard: bool = False,
+    plan: Plan = PLAN,
 ) -> AsyncIterator[Console]:
     """With ``store``, the real caller cache, call-log writer and desk run against it too. With
-    ``wallboard``, a feed whose pushes the test drives (``feed.tick()``): its own task never ticks."""
+    ``wallboard``, a feed whose pushes the test drives (``feed.tick()``): its own task never ticks. ``plan``
+    is the router's (the hub's floor keeps ``PLAN``)."""
     now = [1000.0]
-    router = Router(PLAN)
+    router = Router(plan)
     bus = LocalBus()
     loop = RouterLoop(router, lambda: now[0], bus, tick_s=3600)
     directory = FixedDirectory()
@@ -223,7 +225,7 @@ async def make_console(
     feed = None
     if wallboard:
         feed = WallboardFeed(
-            Wallboard(PLAN, router, ZoneInfo("UTC")), lambda: now[0], 3600, PLAN.pause_reasons
+            Wallboard(plan, router, ZoneInfo("UTC")), lambda: now[0], 3600, plan.pause_reasons
         )
         feed.board.load([], [], now[0])
         bus.subscribe(feed.notice)

@@ -58,7 +58,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/reports/calls.csv"): STAFF,
     ("GET", "/reports/agents"): STAFF,
 }
-SUPERVISING = {"watch-wallboard", "unwatch-wallboard", "set-agent-state"}
+SUPERVISING = {
+    "watch-wallboard", "unwatch-wallboard", "set-agent-state", "supervise", "stop-supervising", "move-call",
+    "call-to-front",
+}  # fmt: skip
 CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS - SUPERVISING} | {
     kind: {"supervisor", "admin"} for kind in SUPERVISING
 }
@@ -73,6 +76,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "attach-customer": {"call": "c9", "customer_id": 1},
     "watch-wallboard": {}, "unwatch-wallboard": {},
     "set-agent-state": {"agent": "a2", "state": "not-ready", "reason": "break"},
+    "supervise": {"agent": "a2", "mode": "listen"}, "stop-supervising": {},
+    "move-call": {"call": "c9", "queue": "q"}, "call-to-front": {"call": "c9"},
 }  # fmt: skip
 ROLES = sorted(ALL)
 

@@ -14,7 +14,7 @@ from tests.agent_console.harness import Console
 
 SERVER_TYPES = {"hello", "state", "snapshot", "offer", "offer-customer", "offer-withdrawn", "call-connected",
                 "call-ended", "call-held", "escalation", "wrap-up-saved", "message-taken", "message-notified",
-                "error", "wallboard"}  # fmt: skip
+                "error", "wallboard", "supervision"}  # fmt: skip
 
 
 def objects(schema: Any) -> Iterator[dict[str, Any]]:
@@ -58,6 +58,8 @@ def test_every_schema_is_draft_2020_12_closed_and_named_by_its_type(side: str) -
         {"type": "call-ended", "call": "c1", "outcome": "answered", "hung_up_by": "caller", "talk_s": 1.0},
         {"type": "message-taken", "call": "c1", "case_id": 1, "urgent": True, "notify": "maybe"},
         {"type": "hello", "version": 1},
+        {"type": "supervision", "supervisor": "a2", "agent": "a1", "call": "c1", "mode": "spy", "at": 1.0},
+        {"type": "supervision", "supervisor": "a2", "agent": "a1", "call": "c1", "at": 1.0},
         {"type": "no-such-message"},
     ],
 )

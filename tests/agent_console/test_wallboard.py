@@ -16,6 +16,8 @@ from crm_core.migrate import upgrade_async
 from crm_core.model import utc
 from crm_core.sql_store import SqlStore
 from routing import commands as cmd
+from routing import events as ev
+from routing.ids import CallId
 from switchboard.state_log import StateLog
 from tests.routing.routing_harness import SALES_DID, SALES_RADIO_DID, Scenario
 
@@ -98,6 +100,21 @@ def test_given_a_caller_waiting_too_long_when_viewed_then_the_tile_says_so() -> 
     sales = next(q for q in view["queues"] if q["id"] == "sales")
     assert (sales["waiting"], sales["longest_wait_s"], sales["oldest_arrived_at"]) == (1, 61.0, T)
     assert sales["alerts"] == ["longest-wait"]
+    assert sales["calls"] == [{"call": "c1", "arrived_at": T, "caller": None, "priority": 0}]
+
+
+def test_given_callers_waiting_when_viewed_then_the_tile_lists_them_first_in_line_first() -> None:
+    sc = Scenario(agents=1)
+    for n, call in enumerate(("c1", "c2", "c3")):
+        sc.arrive(call, at=T + n)
+    board = watched_live(sc)
+    sc.feed(ev.CallPrioritised(CallId("c3"), T + 5))
+
+    sales = next(q for q in board.view(T + 10)["queues"] if q["id"] == "sales")
+
+    assert [(c["call"], c["arrived_at"]) for c in sales["calls"]] == [("c3", T + 2), ("c1", T), ("c2", T + 1)]
+    assert sales["calls"][0]["priority"] > sales["calls"][1]["priority"]
+    assert sales["waiting"] == len(sales["calls"])
 
 
 async def _store_of(commands: list[cmd.Command], tmp_path: Path) -> SqlStore:
