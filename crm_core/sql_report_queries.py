@@ -11,6 +11,7 @@ the millisecond, which SQLite's julianday arithmetic keeps exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, cast, func, or_, select
@@ -35,43 +36,24 @@ def _total(value: Any, condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, value), else_=0.0)), 0.0)
 
 
-def call_groups(db: Database, key: Any, target: ServiceTarget) -> Select[Any]:
-    """Per ``key``: the ``CallFigures`` fields of the calls that arrived in [since, until).
+Key = Callable[[Any], Any]  # a grouping: a column of the calls table (or an alias of it) -> the group
 
-    ``key`` is a column of ``CallRow`` (queue, line, source) or ``bucket(db)``.
-    """
+
+def call_groups(key: Key, target: ServiceTarget) -> Select[Any]:
+    """Per ``key``: the counts and sums of ``CallFigures`` over the calls that arrived in [since, until),
+    talk of their own records only (``stretch_talk`` and ``wrap_ups`` add the rest, per group)."""
     c = CallRow
-    window = and_(c.arrived_at >= _SINCE, c.arrived_at < _UNTIL)
-    # Every agent's stretch of a handed-on call adds its talk to the call (figures.handling).
-    stretches = (
-        select(c.part_of.label("whole"), func.sum(c.talk_s).label("talk"))
-        .where(c.part_of.is_not(None), window)
-        .group_by(c.part_of)
-        .subquery()
-    )
-    # After-call work: the wrap-up that began the instant a call (or a stretch) ended, for its agent.
-    wrap = aliased(AgentStateRow)
-    whole_of = func.coalesce(c.part_of, c.call_id)
-    matches = and_(wrap.agent_id == c.agent_id, wrap.state == "wrap-up", wrap.started_at == c.ended_at,
-                   wrap.ended_at.is_not(None))  # fmt: skip
-    wrap_ups = (
-        select(whole_of.label("whole"), func.sum(_seconds(db, wrap.started_at, wrap.ended_at)).label("wrap"))
-        .join(wrap, matches)
-        .where(window, c.answered_at.is_not(None))
-        .group_by(whole_of)
-        .subquery()
-    )
-    whole = and_(c.part_of.is_(None), c.callback_of.is_(None))
+    whole = c.callback_of.is_(None)  # agents' stretches are left out by the WHERE below
     short = and_(whole, c.outcome == "abandoned", c.wait_s < target.short_abandon_s)
     counted = and_(whole, ~short)
     answered = and_(counted, c.answered_at.is_not(None))
     unanswered = and_(counted, c.answered_at.is_(None))
     abandoned = and_(unanswered, c.outcome == "abandoned")
     within = c.wait_s <= target.answer_within_s
-    talk = c.talk_s + func.coalesce(stretches.c.talk, 0.0)
+    group = key(c)  # one expression for SELECT and GROUP BY: PostgreSQL must see them as the same
     return (
         select(
-            key.label("key"),
+            group.label("key"),
             _count(whole).label("entered"),
             _count(short).label("short_abandons"),
             _count(answered).label("answered"),
@@ -80,28 +62,58 @@ def call_groups(db: Database, key: Any, target: ServiceTarget) -> Select[Any]:
             _count(and_(abandoned, within)).label("abandoned_within"),
             _count(and_(unanswered, c.outcome == "callback")).label("callbacks_chosen"),
             _count(and_(unanswered, c.outcome == "voicemail")).label("voicemail"),
-            _count(and_(unanswered, c.outcome.not_in(["abandoned", "callback", "voicemail"]))).label(
-                "no_agent"
-            ),
-            _count(and_(c.part_of.is_(None), c.callback_of.is_not(None))).label("callbacks_placed"),
+            _count(and_(unanswered, c.outcome.not_in(_LEFT_OTHERWISE))).label("no_agent"),
+            _count(c.callback_of.is_not(None)).label("callbacks_placed"),
             _total(c.wait_s, answered).label("wait_answered_s"),
             func.coalesce(func.max(case((counted, c.wait_s))), 0.0).label("longest_wait_s"),
-            _total(talk, answered).label("talk_s"),
-            _total(func.coalesce(wrap_ups.c.wrap, 0.0), answered).label("wrap_up_s"),
+            _total(c.talk_s, answered).label("talk_s"),
         )
-        .select_from(c)
-        .outerjoin(stretches, stretches.c.whole == c.call_id)
-        .outerjoin(wrap_ups, wrap_ups.c.whole == c.call_id)
-        .where(window, c.part_of.is_(None))
-        .group_by(key)
+        .where(c.arrived_at >= _SINCE, c.arrived_at < _UNTIL, c.part_of.is_(None))
+        .group_by(group)
     )
 
 
-def bucket(db: Database) -> Any:
-    """The 15-minute UTC bucket a call arrived in, as a whole number (Unix seconds / 900)."""
+def _answered_whole(w: Any) -> ColumnElement[bool]:
+    """``w`` (an alias of the calls table) is an answered whole inbound call that arrived in the window."""
+    return and_(w.arrived_at >= _SINCE, w.arrived_at < _UNTIL, w.part_of.is_(None), w.callback_of.is_(None),
+                w.answered_at.is_not(None))  # fmt: skip
+
+
+def stretch_talk(key: Key) -> Select[Any]:
+    """Per group of the whole call: the talk of the agents' stretches of answered calls (each stretch
+    finds its call by primary key, so this costs one lookup per stretch)."""
+    s, w = aliased(CallRow), aliased(CallRow)
+    group = key(w)
+    return (
+        select(group.label("key"), func.sum(s.talk_s).label("talk_s"))
+        .join(w, w.call_id == s.part_of)
+        .where(s.part_of.is_not(None), _answered_whole(w))
+        .group_by(group)
+    )
+
+
+def wrap_ups(db: Database, key: Key) -> Select[Any]:
+    """Per group of the whole call: after-call work — the wrap-up that began the instant a record (the
+    call, or an agent's stretch of it) ended, for that record's agent — of answered calls."""
+    r, w, a = aliased(CallRow), aliased(CallRow), aliased(AgentStateRow)
+    ended_then = and_(a.started_at == r.ended_at, a.agent_id == r.agent_id, a.state == "wrap-up",
+                      a.ended_at.is_not(None))  # fmt: skip
+    group = key(w)
+    return (
+        select(group.label("key"), func.sum(_seconds(db, a.started_at, a.ended_at)).label("wrap_up_s"))
+        .select_from(r)
+        .join(a, ended_then)
+        .join(w, w.call_id == func.coalesce(r.part_of, r.call_id))
+        .where(r.answered_at.is_not(None), _answered_whole(w))
+        .group_by(group)
+    )
+
+
+def bucket(db: Database) -> Key:
+    """The 15-minute UTC bucket a call arrived in, as a whole number (Unix seconds // 900)."""
     if db.backend == "sqlite":
-        return cast(func.strftime("%s", CallRow.arrived_at), Integer) // BUCKET_S
-    return cast(func.floor(func.extract("epoch", CallRow.arrived_at) / BUCKET_S), Integer)
+        return lambda calls: cast(func.strftime("%s", calls.arrived_at), Integer) // BUCKET_S
+    return lambda calls: cast(func.floor(func.extract("epoch", calls.arrived_at) / BUCKET_S), Integer)
 
 
 def agent_calls() -> Select[Any]:

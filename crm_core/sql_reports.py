@@ -88,11 +88,16 @@ class SqlReports:
         since, until = _window(first_day, last_day, zone)
         by_time = grouping in (Grouping.DAY, Grouping.HOUR)
         key = queries.bucket(self._db) if by_time else _COLUMN[grouping]
+        params = _params(since, until)
         async with self._db.engine.connect() as connection:
-            found = await connection.execute(
-                queries.call_groups(self._db, key, target), _params(since, until)
-            )
-            rows = [(row.key, _call_figures(row)) for row in found]
+            rows = [
+                (r.key, _call_figures(r))
+                for r in await connection.execute(queries.call_groups(key, target), params)
+            ]
+            for r in await connection.execute(queries.stretch_talk(key), params):
+                rows.append((r.key, CallFigures(talk_s=float(r.talk_s))))
+            for r in await connection.execute(queries.wrap_ups(self._db, key), params):
+                rows.append((r.key, CallFigures(wrap_up_s=float(r.wrap_up_s))))
         groups: dict[str, CallFigures] = {}
         total = CallFigures()
         for raw, figures in rows:
@@ -135,8 +140,9 @@ class SqlReports:
         return [_plain_call(row, db.read_instant) for row in await db.fetch_plain(_CALLS_BETWEEN, params)]
 
 
-_COLUMN: dict[Grouping, Any] = {
-    Grouping.QUEUE: CallRow.queue_id, Grouping.LINE: CallRow.line_id, Grouping.SOURCE: CallRow.source,
+_COLUMN: dict[Grouping, queries.Key] = {
+    Grouping.QUEUE: lambda calls: calls.queue_id, Grouping.LINE: lambda calls: calls.line_id,
+    Grouping.SOURCE: lambda calls: calls.source,
 }  # fmt: skip
 
 
@@ -149,7 +155,7 @@ def _call_figures(row: Any) -> CallFigures:
         int(row.entered), int(row.short_abandons), int(row.answered), int(row.answered_within),
         int(row.abandoned), int(row.abandoned_within), int(row.callbacks_chosen), int(row.voicemail),
         int(row.no_agent), int(row.callbacks_placed), float(row.wait_answered_s), float(row.longest_wait_s),
-        float(row.talk_s), float(row.wrap_up_s),
+        float(row.talk_s),
     )  # fmt: skip
 
 
