@@ -253,9 +253,8 @@ class Wallboard:
 # Rounded for the wire: a tenth of a second and a hundredth of a percent are all a wallboard shows, and
 # full floats doubled the size of a view pushed every second to every supervisor.
 def _waiting_call(v: CallView) -> View:
-    """A waiting call a supervisor may move or put to the front. The router's ``CallView`` carries no
-    caller number, so ``caller`` is null until it does (routing/ owns that)."""
-    return {"call": v.call, "arrived_at": v.arrived_at, "caller": None, "priority": v.priority}
+    """A waiting call a supervisor may move or put to the front (``caller`` is null when withheld)."""
+    return {"call": v.call, "arrived_at": v.arrived_at, "caller": v.caller_number, "priority": v.priority}
 
 
 def _seconds(value: float | None) -> float | None:

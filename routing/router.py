@@ -132,6 +132,7 @@ class CallView:
     held: bool = False  # the caller hears hold music while the agent is on the line (hold, escalation)
     escalation: EscalationView | None = None
     supervisors: tuple[tuple[AgentId, SupervisionMode], ...] = ()  # who supervises the call, how
+    caller_number: str | None = None  # E.164 when it could be parsed; None when withheld
 
 
 class _Timer(NamedTuple):
@@ -227,6 +228,7 @@ class Router:
             c.is_callback, c.after_hours, c.arrived_at, c.step, c.extra,
             c.state in (_S.HELD, _S.ESCALATING), self._escalation_view(c),
             tuple((s.supervisor, s.mode) for s in self._supervisions.values() if s.call == c.id),
+            c.caller_number,
         )  # fmt: skip
 
     def _escalation_view(self, c: CallEntry) -> EscalationView | None:

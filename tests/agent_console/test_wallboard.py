@@ -19,7 +19,7 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId
 from switchboard.state_log import StateLog
-from tests.routing.routing_harness import SALES_DID, SALES_RADIO_DID, Scenario
+from tests.routing.routing_harness import CALLER, SALES_DID, SALES_RADIO_DID, Scenario
 
 NEW_YORK = ZoneInfo("America/New_York")
 T = datetime(2026, 11, 30, 15, 0, tzinfo=UTC).timestamp()  # 10:00 in New York
@@ -94,13 +94,17 @@ def test_given_a_known_morning_when_viewed_then_each_tile_has_the_hand_computed_
 def test_given_a_caller_waiting_too_long_when_viewed_then_the_tile_says_so() -> None:
     sc = Scenario(agents=1)
     sc.arrive("c1", at=T)  # nobody is logged in
+    sc.arrive("c2", at=T + 30, number=None)  # a withheld number
 
     view = watched_live(sc).view(T + 61)
 
     sales = next(q for q in view["queues"] if q["id"] == "sales")
-    assert (sales["waiting"], sales["longest_wait_s"], sales["oldest_arrived_at"]) == (1, 61.0, T)
+    assert (sales["waiting"], sales["longest_wait_s"], sales["oldest_arrived_at"]) == (2, 61.0, T)
     assert sales["alerts"] == ["longest-wait"]
-    assert sales["calls"] == [{"call": "c1", "arrived_at": T, "caller": None, "priority": 0}]
+    assert sales["calls"] == [
+        {"call": "c1", "arrived_at": T, "caller": CALLER, "priority": 0},
+        {"call": "c2", "arrived_at": T + 30, "caller": None, "priority": 0},
+    ]
 
 
 def test_given_callers_waiting_when_viewed_then_the_tile_lists_them_first_in_line_first() -> None:

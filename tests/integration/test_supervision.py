@@ -1,8 +1,9 @@
 """Supervisors on the real Asterisk sandbox: listen, whisper and barge on an agent's call from the
 supervisor's own phone (snoop channels on the agent's leg), and moving waiting calls between queues.
 
-The console's websocket messages for these are not wired yet, so the tests submit the router events
-through the service's own loop, as the console backend will. Phones (conftest): 1xx answer after 300 ms.
+The tests submit the router events through the service's own loop, as the console's websocket messages
+(``supervise``, ``stop-supervising``, ``move-call``, ``call-to-front``: tests/agent_console and the
+wallboard's browser test) do. Phones (conftest): 1xx answer after 300 ms.
 
 What the ear hears is checked too: a caller placed with ``keypad`` has their own half parked in the app,
 so a recording on it is what the caller hears, and a sound played on it is the caller speaking.
