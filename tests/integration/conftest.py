@@ -11,23 +11,28 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, async_playwright
 
+from config.answering import Answering
 from config.settings import AriSettings, Settings
+from routing import commands as cmd
 from routing.ids import AgentId, LineId, QueueId
 from routing.plan import Agent, Did, Line, Plan, Queue
 from switchboard.bootstrap import Service
 from telephony.ari_client import AriClient
-from telephony.errors import TelephonyError
+from telephony.errors import AriRequestError, TelephonyError
 from tests.support import unavailable
 
 ARI_URL = os.environ.get("SWITCHBOARD_ARI_URL", "http://127.0.0.1:8088")
@@ -203,8 +208,14 @@ def _in_app(channel: dict[str, Any], app: str) -> bool:
 async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
     started: list[Sandbox] = []
 
-    async def start(agents: dict[str, str], plan: Plan | None = None, **queue: float) -> Sandbox:
-        """A service whose agents are ``agents`` (id -> phone); ``plan`` replaces the default one."""
+    async def start(
+        agents: dict[str, str],
+        plan: Plan | None = None,
+        answering: Mapping[LineId, Answering] | None = None,
+        **queue: float,
+    ) -> Sandbox:
+        """A service whose agents are ``agents`` (id -> phone); ``plan`` replaces the default one;
+        ``answering`` gives lines the answering service's profile."""
         probe = await ari_reachable()
         await probe.close()
         app = f"sbtest-{uuid.uuid4().hex[:8]}"
@@ -217,6 +228,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
             caller_context="switchboard-caller",
             inbound_context="switchboard-inbound",
             plan=plan if plan is not None else make_plan(agents, **queue),
+            answering=dict(answering or {}),
         )
         service = await Service.open(settings)
         await service.start(http=False)
@@ -239,3 +251,48 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
         await box.client.close()
         await box.service.stop()
         await box.ari.close()
+
+
+# --- driving the service as its console does, and looking at Asterisk's bridges --------------------
+def watch(box: Sandbox) -> list[cmd.Command]:
+    """Every command the router publishes from now on."""
+    seen: list[cmd.Command] = []
+    box.service.bus.subscribe(seen.append)
+    return seen
+
+
+async def act(box: Sandbox, event_of: Any, *args: Any) -> list[cmd.Command]:
+    """Submit a console event through the service's router loop, stamped with its clock."""
+    result: list[cmd.Command] = await box.service.loop.ask(event_of(*args, box.service.loop.clock()))
+    return result
+
+
+async def bridge_members(box: Sandbox, bridge: str) -> set[str]:
+    """The channels in ``bridge`` as Asterisk reports them; empty once it is gone."""
+    try:
+        found = await box.ari.request("GET", f"/bridges/{quote(bridge, safe='')}")
+    except AriRequestError as exc:
+        if exc.status == 404:
+            return set()
+        raise
+    return set(found["channels"])
+
+
+# --- the browser ------------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # screenshots the browser tests keep
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    if shutil.which(CHROMIUM) is None:
+        unavailable("Chromium at /usr/bin/chromium", "apt-get install chromium, or run scripts/setup")
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        await launched.close()

@@ -18,8 +18,17 @@ from routing import events as ev
 from routing.commands import EscalationStatus
 from routing.ids import AgentId, LineId, QueueId
 from routing.plan import Agent, Did, Line, OnCallStep, Plan, Queue
-from telephony.errors import AriRequestError
-from tests.integration.conftest import DIDS, Sandbox, SandboxFactory, phone, wait_until, wait_until_async
+from tests.integration.conftest import (
+    DIDS,
+    Sandbox,
+    SandboxFactory,
+    act,
+    bridge_members,
+    phone,
+    wait_until,
+    wait_until_async,
+    watch,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -42,12 +51,6 @@ def plan(agents: dict[str, tuple[str, QueueId]], on_call: tuple[OnCallStep, ...]
     )
 
 
-def watch(box: Sandbox) -> list[cmd.Command]:
-    seen: list[cmd.Command] = []
-    box.service.bus.subscribe(seen.append)
-    return seen
-
-
 def ari_log(box: Sandbox) -> list[tuple[str, str]]:
     """Every REST call the service's PBX adapter makes from now on that Asterisk accepted."""
     done: list[tuple[str, str]] = []
@@ -63,20 +66,8 @@ def ari_log(box: Sandbox) -> list[tuple[str, str]]:
     return done
 
 
-async def act(box: Sandbox, event_of: Any, *args: Any) -> list[cmd.Command]:
-    """Submit a console event through the service's router loop, stamped with its clock."""
-    result: list[cmd.Command] = await box.service.loop.ask(event_of(*args, box.service.loop.clock()))
-    return result
-
-
 async def in_bridge(box: Sandbox, call: str) -> set[str]:
-    try:
-        bridge = await box.ari.request("GET", f"/bridges/{quote(f'sb-bridge-{call}', safe='')}")
-    except AriRequestError as exc:
-        if exc.status == 404:
-            return set()
-        raise
-    return set(bridge["channels"])
+    return await bridge_members(box, f"sb-bridge-{call}")
 
 
 async def bridged(box: Sandbox, call: str, *channels: str, timeout: float = 10.0) -> None:

@@ -4,44 +4,32 @@ a line with an answering profile (greeting, script, webhook) and an on-call chai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
 from config.answering import Answering
-from config.settings import AriSettings, Settings
 from crm_core.cases import Priority
 from routing.ids import AgentId, LineId, QueueId
 from routing.plan import AfterHours, Agent, Did, Line, OnCallStep, Plan, Queue
-from switchboard.bootstrap import Service
-from telephony.ari_client import AriClient
-from telephony.errors import TelephonyError
 from tests.integration.conftest import (
-    ARI_PASSWORD,
-    ARI_URL,
-    ARI_USER,
+    ARTIFACTS,
     Sandbox,
     SandboxFactory,
-    ari_reachable,
     phone,
     wait_until_async,
 )
-from tests.integration.test_console_browser import ARTIFACTS, browser, sign_in
+from tests.integration.test_console_browser import sign_in
 
 pytestmark = pytest.mark.asterisk
-__all__ = ["browser"]  # the fixture, shared with the agent console's browser tests
 
 DENTIST = LineId("dentist")
 DID = "+18005550103"
@@ -91,14 +79,10 @@ Start = Callable[[str], Awaitable[Sandbox]]
 
 
 @pytest.fixture
-async def answering_sandbox(tmp_path: Path) -> AsyncIterator[Start]:
-    """Like conftest's ``sandbox``, with the line's answering profile in the settings."""
-    started: list[Sandbox] = []
+def answering_sandbox(sandbox: SandboxFactory) -> Start:
+    """conftest's ``sandbox`` with the dentist's plan and the line's answering profile."""
 
     async def start(webhook_url: str) -> Sandbox:
-        probe = await ari_reachable()
-        await probe.close()
-        app = f"sbtest-{uuid.uuid4().hex[:8]}"
         profile = Answering(
             greeting="Smile Dental, this is the answering service. How can I help?",
             script=SCRIPT,
@@ -106,39 +90,9 @@ async def answering_sandbox(tmp_path: Path) -> AsyncIterator[Start]:
             webhook_url=webhook_url,
             webhook_secret=SECRET,
         )
-        settings = Settings(
-            ari=AriSettings(ARI_URL, ARI_USER, ARI_PASSWORD, app),
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'store.db'}",
-            http_host="127.0.0.1",
-            http_port=0,
-            region="US",
-            caller_context="switchboard-caller",
-            inbound_context="switchboard-inbound",
-            plan=dentist_plan(),
-            answering={DENTIST: profile},
-        )
-        service = await Service.open(settings)
-        await service.start(http=False)
-        await asyncio.wait_for(service.pbx.connected.wait(), 10)
-        client: TestClient[Any, Any] = TestClient(TestServer(service.web))
-        await client.start_server()
-        box = Sandbox(service, client, AriClient(ARI_URL, ARI_USER, ARI_PASSWORD, app), app)
-        started.append(box)
-        return box
+        return await sandbox({}, plan=dentist_plan(), answering={DENTIST: profile})
 
-    yield start
-    for box in started:
-        ours = [
-            c["id"]
-            for c in await box.ari.channels()
-            if str((c.get("dialplan") or {}).get("app_data", "")).startswith(f"{box.app},")
-        ]
-        for channel in [*box.callers, *ours]:
-            with contextlib.suppress(TelephonyError):
-                await box.ari.hangup(channel)
-        await box.client.close()
-        await box.service.stop()
-        await box.ari.close()
+    return start
 
 
 async def test_given_an_answering_line_when_a_message_is_taken_and_the_call_escalated_then_the_page_shows_it(

@@ -5,40 +5,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from crm_core.accounts import Account, AccountStatus
 from crm_core.cases import NewCase, Priority
 from crm_core.orders import NewOrder
 from routing.ids import AgentId, QueueId
-from tests.integration.conftest import PASSWORD, Sandbox, SandboxFactory, make_plan, phone, wait_until
-from tests.support import unavailable
+from tests.integration.conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    Sandbox,
+    SandboxFactory,
+    make_plan,
+    phone,
+    wait_until,
+)
 
 pytestmark = pytest.mark.asterisk
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        unavailable("Chromium at /usr/bin/chromium", "apt-get install chromium, or run scripts/setup")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 class Cable:

@@ -3,14 +3,13 @@ straight into a SQLite store: no Asterisk needed, so no ``asterisk`` marker)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
@@ -21,26 +20,10 @@ from routing.plan import Plan
 from routing.router import Router
 from tests.api.conftest import NoCallers
 from tests.api.test_api_reports import REPORTING, load
-from tests.support import unavailable
+from tests.integration.conftest import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PASSWORD = "reports-password"
 RANGE = "from=2026-11-10&to=2026-11-11"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        unavailable("Chromium at /usr/bin/chromium", "apt-get install chromium, or run scripts/setup")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

@@ -34,9 +34,12 @@ from tests.integration.conftest import (
     DIDS,
     Sandbox,
     SandboxFactory,
+    act,
+    bridge_members,
     phone,
     wait_until,
     wait_until_async,
+    watch,
 )
 
 pytestmark = pytest.mark.asterisk
@@ -66,12 +69,6 @@ def plan(agents: dict[str, tuple[str, QueueId | None]]) -> Plan:
 STAFF = {"a1": (phone("101"), ACME), "boss": (phone("102"), None)}
 
 
-def watch(box: Sandbox) -> list[cmd.Command]:
-    seen: list[cmd.Command] = []
-    box.service.bus.subscribe(seen.append)
-    return seen
-
-
 def requests(box: Sandbox) -> list[tuple[str, str, dict[str, str]]]:
     """Every REST call the service's PBX adapter makes from now on that Asterisk accepted, with params."""
     done: list[tuple[str, str, dict[str, str]]] = []
@@ -87,19 +84,7 @@ def requests(box: Sandbox) -> list[tuple[str, str, dict[str, str]]]:
     return done
 
 
-async def act(box: Sandbox, event_of: Any, *args: Any) -> list[cmd.Command]:
-    result: list[cmd.Command] = await box.service.loop.ask(event_of(*args, box.service.loop.clock()))
-    return result
-
-
-async def members(box: Sandbox, bridge: str) -> set[str]:
-    try:
-        found = await box.ari.request("GET", f"/bridges/{quote(bridge, safe='')}")
-    except AriRequestError as exc:
-        if exc.status == 404:
-            return set()
-        raise
-    return set(found["channels"])
+members = bridge_members
 
 
 async def holds(box: Sandbox, bridge: str, *channels: str, timeout: float = 10.0) -> None:

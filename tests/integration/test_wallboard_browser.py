@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
-from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from agent_console.wallboard import Thresholds, Wallboard
 from routing.events import SupervisionMode
 from routing.ids import AgentId, CallId, QueueId
-from tests.integration.conftest import PASSWORD, SandboxFactory, phone
-from tests.integration.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.support import unavailable
+from tests.integration.conftest import ARTIFACTS, PASSWORD, SandboxFactory, phone
 
 pytestmark = pytest.mark.asterisk
 WAIT = 10_000  # ms: Playwright's expect retries until then; pushes come at most once a second
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        unavailable("Chromium at /usr/bin/chromium", "apt-get install chromium, or run scripts/setup")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 async def test_given_a_supervisor_on_the_wallboard_when_calls_come_then_figures_alerts_and_orders(
