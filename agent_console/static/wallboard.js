@@ -99,6 +99,11 @@ function figuresTable(table, tiles, label) {
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
 }
 
+// An agent who has not logged in since the service started has no time in state (since is 0).
+function inState(since) {
+  return since > 0 ? duration(now() - since) : "—";
+}
+
 function agentRow(a) {
   const state = a.reason ? `${a.state} (${a.reason})` : a.state;
   const onCall = a.state === "on-call";
@@ -107,7 +112,7 @@ function agentRow(a) {
   return el("tr", { id: `agent-${a.id}`, "data-agent": a.id },
     el("td", {}, a.name),
     el("td", { class: "state", "data-state": a.state }, state),
-    el("td", { class: "in-state", "data-since": String(a.since) }, duration(now() - a.since)),
+    el("td", { class: "in-state", "data-since": String(a.since) }, inState(a.since)),
     el("td", { class: "handled" }, String(a.handled)),
     el("td", {}, secs(a.average_talk_s)),
     el("td", {}, secs(a.average_wrap_up_s)),
@@ -148,7 +153,7 @@ function tick() {
     cell.textContent = duration(now() - Number(cell.dataset.arrived));
   }
   for (const cell of document.querySelectorAll("td.in-state")) {
-    cell.textContent = duration(now() - Number(cell.dataset.since));
+    cell.textContent = inState(Number(cell.dataset.since));
   }
 }
 setInterval(tick, 1000);

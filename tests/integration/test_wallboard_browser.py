@@ -46,6 +46,7 @@ async def test_given_a_supervisor_on_the_wallboard_when_calls_come_then_figures_
     await expect(tile.locator("h3")).to_contain_text("Acme Service")
     await expect(row.locator("td.state")).to_have_text("ready")
     await expect(tile.locator("[data-k=answered]")).to_have_text("0")
+    await expect(page.locator("#agent-boss td.in-state")).to_have_text("—")  # never logged in: no time
 
     # A real call, answered by Alice's phone and hung up by the caller.
     call = await box.call("+14155550123", "18005550104")
