@@ -23,14 +23,16 @@ row with neither is rejected, since re-importing it could only ever add a duplic
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple, overload
 
 from crm_core import validation
 from crm_core.accounts import Account, AccountStatus
-from crm_core.customers import TAG_SEPARATOR, CustomerDraft, Profile, checked_profile
+from crm_core.customers import TAG_SEPARATOR, Profile, profile_of
 from crm_core.errors import (
     InvalidCsvHeader,
     InvalidInput,
@@ -106,22 +108,21 @@ def parse_record(
     """One record of a file whose header named ``columns``: an ``ImportRow``, or why it is rejected."""
     if len(record) != len(columns):
         return RejectedLine(line, None, f"expected {len(columns)} fields, found {len(record)}")
-    fields = dict(zip(columns, record, strict=True))
-    field = fields.get
+    at = _positions(columns)
     try:
-        draft = CustomerDraft(
-            name=field("name", ""),
-            phones=_phones(field("phones", "")),
-            company=field("company"),
-            email=field("email"),
-            language=field("language"),
-            tier=field("tier", "").strip() or "standard",
-            tags=field("tags", "").split(TAG_SEPARATOR),
-            notes=field("notes"),
-            external_id=field("external_id"),
+        profile = profile_of(
+            name=_field(record, at.name, ""),
+            phones=_phones(_field(record, at.phones, "")),
+            company=_field(record, at.company, None),
+            email=_field(record, at.email, None),
+            language=_field(record, at.language, None),
+            tier=_field(record, at.tier, "").strip() or "standard",
+            tags=_field(record, at.tags, "").split(TAG_SEPARATOR),
+            notes=_field(record, at.notes, None),
+            external_id=_field(record, at.external_id, None),
+            region=region,
         )
-        profile = checked_profile(draft, region)
-        account = _account([field(name, "").strip() for name in ACCOUNT_COLUMNS])
+        account = _account([_field(record, i, "").strip() for i in at.account])
     except InvalidPhoneNumber as error:
         return RejectedLine(line, "phones", f"not a phone number: {error.raw!r}")
     except InvalidPhoneKind as error:
@@ -131,6 +132,38 @@ def parse_record(
     if profile.external_id is None and not profile.phones:
         return RejectedLine(line, None, "needs an external_id or a phone number to match on")
     return ImportRow(line, profile, account)
+
+
+class _Positions(NamedTuple):
+    """Where each column stands in a record of a file (None: the file has no such column)."""
+
+    external_id: int | None
+    name: int | None
+    company: int | None
+    email: int | None
+    language: int | None
+    tier: int | None
+    tags: int | None
+    notes: int | None
+    phones: int | None
+    account: tuple[int | None, ...]  # ACCOUNT_COLUMNS' positions, in that order
+
+
+@functools.lru_cache(maxsize=16)
+def _positions(columns: tuple[str, ...]) -> _Positions:
+    """Worked out once per header, not once per record."""
+    at = {name: i for i, name in enumerate(columns)}
+    return _Positions(at.get("external_id"), at.get("name"), at.get("company"), at.get("email"),
+                      at.get("language"), at.get("tier"), at.get("tags"), at.get("notes"), at.get("phones"),
+                      tuple(at.get(name) for name in ACCOUNT_COLUMNS))  # fmt: skip
+
+
+@overload
+def _field(record: Sequence[str], at: int | None, missing: str) -> str: ...
+@overload
+def _field(record: Sequence[str], at: int | None, missing: None) -> str | None: ...
+def _field(record: Sequence[str], at: int | None, missing: str | None) -> str | None:
+    return missing if at is None else record[at]
 
 
 def _phones(raw: str) -> list[tuple[str, str]]:
