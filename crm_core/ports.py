@@ -138,7 +138,8 @@ class CustomerTransfer(Protocol):
         *,
         on_rejected: Callable[[RejectedLine], object] | None = None,
         batch_size: int = 1_000,
-        validate_in_thread: bool = True,
+        chunk_size: int = 1_000,
+        worker_process: bool = True,
     ) -> ImportSummary: ...
 
     def export_csv(self, *, chunk: int = 1_000) -> AsyncIterator[str]: ...

@@ -16,6 +16,14 @@ from sqlalchemy import Row
 
 from crm_core.accounts import Account, AccountStatus
 from crm_core.cases import Case, CaseEvent, CaseEventKind, CaseStatus, FieldChange, Priority
+from crm_core.customer_csv import (
+    ACCOUNT_FIELDS,
+    CUSTOMER_FIELDS,
+    CustomerValues,
+    PackedRow,
+    account_values,
+    pack,
+)
 from crm_core.customers import Customer, Profile, search_text
 from crm_core.model import CustomerCard, LoggedCall, PhoneKind, PhoneNumber
 from crm_core.orders import Order
@@ -71,18 +79,27 @@ def customer(row: Row[Any], phones: tuple[PhoneNumber, ...]) -> Customer:
 
 
 def profile_columns(profile: Profile) -> dict[str, object]:
-    """Column name -> value for the ``customers`` table (phones live in their own table)."""
-    return {
-        "name": profile.name,
-        "company": profile.company,
-        "email": profile.email,
-        "language": profile.language,
-        "tier": profile.tier,
-        "tags": profile.tags,
-        "notes": profile.notes,
-        "external_id": profile.external_id,
-        "search_text": search_text(profile.name, profile.company, profile.email),
-    }
+    """Column name -> value for the ``customers`` table (phones live in their own table); the same values
+    a CSV import writes."""
+    return dict(zip(CUSTOMER_FIELDS, pack(0, profile, None).customer, strict=True))
+
+
+# A stored customer's columns as ``packed`` reads them.
+PACKED_COLUMNS = (
+    CustomerRow.id, CustomerRow.name, CustomerRow.company, CustomerRow.email, CustomerRow.language,
+    CustomerRow.tier, CustomerRow.tags, CustomerRow.notes, CustomerRow.external_id, *ACCOUNT_COLUMNS,
+)  # fmt: skip
+
+
+def packed(row: Row[Any], phones: tuple[tuple[str, str], ...]) -> PackedRow:
+    """The ``PACKED_COLUMNS`` of a stored customer (account outer-joined) and its (E.164, kind) numbers,
+    as ``customer_csv.pack`` packs its profile and account: what an import row is compared with."""
+    (_, name, company, email, language, tier, tags, notes, external_id, *money) = row
+    values: CustomerValues = (name, company, email, language, tier, tags, notes, external_id,
+                              search_text(name, company, email))  # fmt: skip
+    balance, currency, limit, status, paid = money
+    account = None if currency is None else (balance, currency, limit, status, paid)
+    return PackedRow(0, values, phones, account)
 
 
 def phone(row: Row[Any]) -> PhoneNumber:
@@ -103,13 +120,7 @@ def account(row: Row[Any]) -> Account | None:
 
 
 def account_columns(value: Account) -> dict[str, object]:
-    return {
-        "balance": value.balance,
-        "currency": value.currency,
-        "credit_limit": value.credit_limit,
-        "status": value.status.value,
-        "last_payment_on": value.last_payment_on,
-    }
+    return dict(zip(ACCOUNT_FIELDS, account_values(value), strict=True))
 
 
 def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:

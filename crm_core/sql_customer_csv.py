@@ -1,62 +1,56 @@
 """``SqlCustomerCsv``: importing and exporting customers in the CSV format of ``customer_csv``.
 
-Import streams: records are read, validated one by one (pure, before any write) and written in batches,
-each batch in one transaction. A bad row is reported and skipped, so it never stops or rolls back the
-good ones; if the database still refuses a batch (another writer took an external id meanwhile), the
+Import streams: records are read (in a thread, off the loop), validated one chunk of ``PARSE_CHUNK`` at a
+time (``record_validation``: in a worker process, so on two cores validation runs beside the writes) and
+written in batches, each batch in one transaction. At most ``AHEAD`` chunks are out being validated, so
+memory stays flat in the file's size. A bad row is reported and skipped, so it never stops or rolls back
+the good ones; if the database still refuses a batch (another writer took an external id meanwhile), the
 batch is rolled back and written again row by row, each in its own transaction, so only the refused row
 is lost. A batch never holds two rows with the same key, so rows apply in file order. Only rows that
 change something are written, so importing the same file twice changes nothing the second time.
 
-Reading and validating (phone parsing is most of an import's CPU) go one chunk of ``PARSE_CHUNK`` records
-at a time. By default each chunk is validated in a worker thread, never on the event loop, while the loop
-writes the previous batch: the interpreter hands the GIL back to the loop within its switch interval
-(``sys.getswitchinterval``, 5 ms), so a screen pop or a routing event sharing the loop waits that long at
-most, not a whole chunk's validation. The price is throughput: the two threads take turns on the GIL and
-the loop waits for it at every database round trip, about a quarter slower on two cores (bench/CRM.md).
-A caller that owns its loop and has nothing else on it (the command line) passes
-``validate_in_thread=False`` and validates on the loop. Only one chunk is parsed ahead, so memory stays
-flat in the file's size.
+Rows arrive as ``PackedRow``s, plain tuples in the tables' column order, and are written and compared as
+they are: the loop that writes does no per-field work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import heapq
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.accounts import Account
 from crm_core.customer_csv import (
+    ACCOUNT_FIELDS,
     COLUMNS,
-    ImportRow,
+    CUSTOMER_FIELDS,
     ImportSummary,
+    PackedRow,
     RejectedLine,
     export_fields,
     header_columns,
-    parse_record,
 )
-from crm_core.customers import Customer
 from crm_core.errors import InvalidCsvHeader
 from crm_core.interactions import csv_line
 from crm_core.orm import AccountRow, CustomerRow, PhoneNumberRow
-from crm_core.rows import (
-    ACCOUNT_COLUMNS,
-    CUSTOMER_COLUMNS,
-    account,
-    account_columns,
-    customer,
-    profile_columns,
-)
+from crm_core.record_validation import PendingChunk, Records, RecordValidation
+from crm_core.rows import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, PACKED_COLUMNS, account, customer, packed
 from crm_core.sql_database import Database, phones_of
 
 BATCH = 1_000
-PARSE_CHUNK = 1_000  # records read and validated per hand-off to the worker thread
+PARSE_CHUNK = 1_000  # records read and validated per hand-off to the worker
+AHEAD = 2  # chunks out being validated while the loop writes: enough to keep the worker busy
+_CUSTOMER_INSERT = ("id", *CUSTOMER_FIELDS, "created_at", "updated_at")
+_PHONE_INSERT = ("customer_id", "e164", "kind")
+_ACCOUNT_INSERT = ("customer_id", "updated_at", *ACCOUNT_FIELDS)
 OnRejected = Callable[[RejectedLine], object]
 _CUSTOMERS: Any = CustomerRow.__table__
 _by_target = update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("target"))
@@ -73,12 +67,6 @@ class _Counts:
         return ImportSummary(self.inserted, self.updated, self.unchanged, self.rejected)
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    customer: Customer
-    account: Account | None
-
-
 class SqlCustomerCsv:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -89,12 +77,13 @@ class SqlCustomerCsv:
         *,
         on_rejected: OnRejected | None = None,
         batch_size: int = BATCH,
-        validate_in_thread: bool = True,
+        chunk_size: int = PARSE_CHUNK,
+        worker_process: bool = True,
     ) -> ImportSummary:
         """Upsert the customers in ``lines`` (an open text file, ``newline=""``, or any iterable of lines).
 
         ``on_rejected`` hears about each rejected line as it happens; the summary counts every line.
-        ``validate_in_thread=False`` validates on the event loop: faster, for a loop nothing else uses.
+        ``worker_process=False`` validates in threads only (see ``record_validation``).
         Raises ``InvalidCsvHeader`` (before writing anything) when the header is unusable.
         """
         counts = _Counts()
@@ -104,27 +93,35 @@ class SqlCustomerCsv:
             if on_rejected is not None:
                 on_rejected(rejected)
 
-        parser = await asyncio.to_thread(_Parser, lines, self._db.region)
-        batch: list[ImportRow] = []
+        reader = await asyncio.to_thread(_Reader, lines)
+        batch: list[PackedRow] = []
         keys: set[str] = set()
-        ahead = parser.ahead(validate_in_thread)
-        try:
-            while chunk := await ahead:
-                ahead = parser.ahead(validate_in_thread)
-                for parsed in chunk:
-                    if isinstance(parsed, RejectedLine):
-                        reject(parsed)
-                        continue
-                    row_keys = _keys(parsed)
-                    if row_keys & keys or len(batch) >= batch_size:
-                        await self._write_batch(batch, counts, reject)
-                        batch, keys = [], set()
-                    batch.append(parsed)
-                    keys |= row_keys
-            await self._write_batch(batch, counts, reject)
-        finally:
-            # A failed write must not leave the thread reading a file the caller is about to close.
-            await asyncio.gather(ahead, return_exceptions=True)
+        pending: deque[tuple[PendingChunk, list[RejectedLine]]] = deque()
+        async with RecordValidation(reader.columns, self._db.region, worker_process=worker_process) as check:
+            try:
+                while True:
+                    while len(pending) < AHEAD and not reader.finished:
+                        records, unreadable = await asyncio.to_thread(reader.chunk, chunk_size)
+                        pending.append((check.submit(records), unreadable))
+                    if not pending:
+                        break
+                    chunk, unreadable = pending.popleft()
+                    parsed = await check.result(chunk)
+                    # Unreadable records are reported among the others, so rejections come in file order.
+                    for row in heapq.merge(parsed, unreadable, key=_line) if unreadable else parsed:
+                        if isinstance(row, RejectedLine):
+                            reject(row)
+                            continue
+                        row_keys = _keys(row)
+                        if row_keys & keys or len(batch) >= batch_size:
+                            await self._write_batch(batch, counts, reject)
+                            batch, keys = [], set()
+                        batch.append(row)
+                        keys |= row_keys
+                await self._write_batch(batch, counts, reject)
+            finally:
+                # A failed write must not leave a thread reading a file the caller is about to close.
+                await asyncio.gather(*(chunk.result for chunk, _ in pending), return_exceptions=True)
         return counts.summary()
 
     async def export_csv(self, *, chunk: int = BATCH) -> AsyncIterator[str]:
@@ -151,7 +148,7 @@ class SqlCustomerCsv:
             after = rows[-1].id
 
     async def _write_batch(
-        self, batch: list[ImportRow], counts: _Counts, reject: Callable[[RejectedLine], None]
+        self, batch: list[PackedRow], counts: _Counts, reject: Callable[[RejectedLine], None]
     ) -> None:
         if not batch:
             return
@@ -175,14 +172,16 @@ class SqlCustomerCsv:
         _add(counts, outcome)
 
     async def _apply(
-        self, connection: AsyncConnection, batch: list[ImportRow], reject: Callable[[RejectedLine], None]
+        self, connection: AsyncConnection, batch: list[PackedRow], reject: Callable[[RejectedLine], None]
     ) -> _Counts:
         """Match, compare and write ``batch``; rejections of ambiguous rows go to ``reject`` at once."""
         now = self._db.clock()
-        targets = await _match(connection, batch)
-        stored = await _load(connection, {target for target in targets.values() if isinstance(target, int)})
-        inserts: list[ImportRow] = []
-        changes: list[tuple[int, ImportRow, _Stored]] = []
+        targets, stored = await _match(connection, batch)
+        by_phone = {target for target in targets.values() if isinstance(target, int) and target not in stored}
+        if by_phone:
+            stored |= await _load(connection, CustomerRow.id.in_(by_phone))
+        inserts: list[PackedRow] = []
+        changes: list[tuple[int, PackedRow, PackedRow]] = []
         outcome = _Counts()
         for row in batch:
             target = targets[row.line]
@@ -192,9 +191,9 @@ class SqlCustomerCsv:
                 inserts.append(row)
             else:
                 current = stored[target]
-                if row.profile.external_id is None:  # matched by phone: the row says nothing of the id
-                    row = replace(row, profile=replace(row.profile, external_id=current.customer.external_id))
-                if row.profile == current.customer.profile and row.account in (None, current.account):
+                if row.external_id is None:  # matched by phone: the row says nothing of the id
+                    row = row.with_external_id(current.external_id)
+                if row.same_profile(current) and row.account in (None, current.account):
                     outcome.unchanged += 1
                 else:
                     changes.append((target, row, current))
@@ -204,47 +203,42 @@ class SqlCustomerCsv:
         return outcome
 
 
-class _Parser:
-    """Reads records and validates them into ``ImportRow``s or ``RejectedLine``s."""
+class _Reader:
+    """Reads the header, then records in chunks; a record that cannot be read is rejected, not fatal."""
 
-    def __init__(self, lines: Iterable[str], region: str) -> None:
+    def __init__(self, lines: Iterable[str]) -> None:
         self._reader = csv.reader(lines)
         header = next(self._reader, None)
         if header is None:
             raise InvalidCsvHeader(("name",), (), ())
-        self._columns = header_columns(header)
-        self._region = region
+        self.columns = header_columns(header)
+        self.finished = False
 
-    def ahead(self, in_thread: bool) -> asyncio.Future[list[ImportRow | RejectedLine]]:
-        """The next chunk: being validated in a worker thread, or already validated here."""
-        if in_thread:
-            return asyncio.ensure_future(asyncio.to_thread(self.chunk, PARSE_CHUNK))
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(self.chunk(PARSE_CHUNK))
-        return done
-
-    def chunk(self, size: int) -> list[ImportRow | RejectedLine]:
-        """Up to ``size`` parsed records (blank ones skipped); an empty list at the end of the file."""
-        parsed: list[ImportRow | RejectedLine] = []
+    def chunk(self, size: int) -> tuple[Records, list[RejectedLine]]:
+        """Up to ``size`` records with their first line numbers, and the unreadable ones met on the way."""
+        records: Records = []
+        unreadable: list[RejectedLine] = []
         reader = self._reader
-        while len(parsed) < size:
+        while len(records) < size:
             first = reader.line_num + 1
             try:
-                record = next(reader)
+                records.append((first, next(reader)))
             except StopIteration:
+                self.finished = True
                 break
             except csv.Error as error:
-                parsed.append(RejectedLine(first, None, f"unreadable CSV: {error}"))
-                continue
-            if any(field.strip() for field in record):
-                parsed.append(parse_record(record, self._columns, first, self._region))
-        return parsed
+                unreadable.append(RejectedLine(first, None, f"unreadable CSV: {error}"))
+        return records, unreadable
 
 
-def _keys(row: ImportRow) -> set[str]:
-    keys = {f"p:{phone.e164}" for phone in row.profile.phones}
-    if row.profile.external_id is not None:
-        keys.add(f"x:{row.profile.external_id}")
+def _line(row: PackedRow | RejectedLine) -> int:
+    return row.line
+
+
+def _keys(row: PackedRow) -> set[str]:
+    keys = {f"p:{e164}" for e164, _ in row.phones}
+    if row.external_id is not None:
+        keys.add(f"x:{row.external_id}")
     return keys
 
 
@@ -254,18 +248,19 @@ def _add(counts: _Counts, outcome: _Counts) -> None:
     counts.unchanged += outcome.unchanged
 
 
-async def _match(connection: AsyncConnection, batch: list[ImportRow]) -> dict[int, int | RejectedLine | None]:
-    """Line -> the stored customer it updates, None for a new one, or why it cannot be matched.
+async def _match(
+    connection: AsyncConnection, batch: list[PackedRow]
+) -> tuple[dict[int, int | RejectedLine | None], dict[int, PackedRow]]:
+    """Line -> the stored customer it updates, None for a new one, or why it cannot be matched; and the
+    customers matched by external id, loaded on the way.
 
     By external id when the row has one; else the customer owning its numbers. When several do, the one
     whose numbers are exactly the row's wins, then the one of the same name; any tie left is rejected.
     """
-    ids = [row.profile.external_id for row in batch if row.profile.external_id is not None]
-    by_id: dict[str, int] = {}
-    if ids:
-        holders = select(CustomerRow.external_id, CustomerRow.id).where(CustomerRow.external_id.in_(ids))
-        by_id = {str(held.external_id): held.id for held in await connection.execute(holders)}
-    numbers = [p.e164 for row in batch if row.profile.external_id is None for p in row.profile.phones]
+    ids = [row.external_id for row in batch if row.external_id is not None]
+    holders = await _load(connection, CustomerRow.external_id.in_(ids)) if ids else {}
+    by_id = {str(holder.external_id): customer_id for customer_id, holder in holders.items()}
+    numbers = [e164 for row in batch if row.external_id is None for e164, _ in row.phones]
     owners: dict[str, set[int]] = {}
     names: dict[int, str] = {}
     if numbers:
@@ -278,18 +273,18 @@ async def _match(connection: AsyncConnection, batch: list[ImportRow]) -> dict[in
             owners.setdefault(owner.e164, set()).add(owner.id)
             names[owner.id] = owner.name
     candidates = set().union(*owners.values()) if owners else set()
-    their_numbers = await phones_of(connection, candidates)
+    their_numbers = await _numbers_of(connection, candidates)
     targets: dict[int, int | RejectedLine | None] = {}
     for row in batch:
-        if row.profile.external_id is not None:
-            targets[row.line] = by_id.get(row.profile.external_id)
+        if row.external_id is not None:
+            targets[row.line] = by_id.get(row.external_id)
             continue
-        found = set().union(*(owners.get(p.e164, set()) for p in row.profile.phones))
+        found = set().union(*(owners.get(e164, set()) for e164, _ in row.phones))
         if len(found) > 1:
-            wanted = {p.e164 for p in row.profile.phones}
-            found = {c for c in found if {p.e164 for p in their_numbers.get(c, ())} == wanted} or found
+            wanted = {e164 for e164, _ in row.phones}
+            found = {c for c in found if {e164 for e164, _ in their_numbers.get(c, ())} == wanted} or found
         if len(found) > 1:
-            found = {c for c in found if names[c] == row.profile.name} or found
+            found = {c for c in found if names[c] == row.name} or found
         if len(found) > 1:
             listed = ", ".join(str(c) for c in sorted(found))
             targets[row.line] = RejectedLine(
@@ -297,72 +292,75 @@ async def _match(connection: AsyncConnection, batch: list[ImportRow]) -> dict[in
             )
         else:
             targets[row.line] = next(iter(found), None)
-    return targets
+    return targets, holders
 
 
-async def _load(connection: AsyncConnection, ids: set[int]) -> dict[int, _Stored]:
-    if not ids:
-        return {}
+async def _load(connection: AsyncConnection, where: ColumnElement[bool]) -> dict[int, PackedRow]:
+    """The stored customers ``where`` says, packed as an import row would be, to compare rows with."""
     query = (
-        select(*CUSTOMER_COLUMNS, *ACCOUNT_COLUMNS)
-        .outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id)
-        .where(CustomerRow.id.in_(list(ids)))
+        select(*PACKED_COLUMNS).outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id).where(where)
     )
     rows = list(await connection.execute(query))
-    phones = await phones_of(connection, ids)
-    return {row.id: _Stored(customer(row, phones.get(row.id, ())), account(row)) for row in rows}
+    numbers = await _numbers_of(connection, [row.id for row in rows])
+    return {row.id: packed(row, numbers.get(row.id, ())) for row in rows}
 
 
-async def _insert(db: Database, connection: AsyncConnection, rows: list[ImportRow], now: datetime) -> None:
+async def _numbers_of(
+    connection: AsyncConnection, ids: Iterable[int]
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Each customer's (E.164, kind) numbers in the order they were added, as a ``PackedRow`` has them."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = (
+        select(PhoneNumberRow.customer_id, PhoneNumberRow.e164, PhoneNumberRow.kind)
+        .where(PhoneNumberRow.customer_id.in_(wanted))
+        .order_by(PhoneNumberRow.id)
+    )
+    found: dict[int, list[tuple[str, str]]] = {}
+    for customer_id, e164, kind in await connection.execute(query):
+        found.setdefault(customer_id, []).append((e164, kind))
+    return {customer_id: tuple(numbers) for customer_id, numbers in found.items()}
+
+
+async def _insert(db: Database, connection: AsyncConnection, rows: list[PackedRow], now: datetime) -> None:
     if not rows:
         return
     ids = await db.reserve_ids(connection, "customers", len(rows))
-    values = [
-        profile_columns(row.profile) | {"id": customer_id, "created_at": now, "updated_at": now}
-        for customer_id, row in zip(ids, rows, strict=True)
-    ]
-    await db.bulk_insert(connection, CustomerRow, values)
-    phones = [
-        {"customer_id": customer_id, "e164": p.e164, "kind": p.kind.value}
-        for customer_id, row in zip(ids, rows, strict=True)
-        for p in row.profile.phones
-    ]
-    await db.bulk_insert(connection, PhoneNumberRow, phones)
-    accounts = [
-        {"customer_id": customer_id, "updated_at": now, **account_columns(row.account)}
-        for customer_id, row in zip(ids, rows, strict=True)
-        if row.account is not None
-    ]
-    await db.bulk_insert(connection, AccountRow, accounts)
+    numbered = list(zip(ids, rows, strict=True))
+    customers = [(customer_id, *row.customer, now, now) for customer_id, row in numbered]
+    await db.bulk_insert(connection, CustomerRow, _CUSTOMER_INSERT, customers)
+    phones = [(customer_id, e164, kind) for customer_id, row in numbered for e164, kind in row.phones]
+    await db.bulk_insert(connection, PhoneNumberRow, _PHONE_INSERT, phones)
+    accounts = [(customer_id, now, *row.account) for customer_id, row in numbered if row.account is not None]
+    await db.bulk_insert(connection, AccountRow, _ACCOUNT_INSERT, accounts)
 
 
 async def _update(
-    db: Database, connection: AsyncConnection, changes: list[tuple[int, ImportRow, _Stored]], now: datetime
+    db: Database, connection: AsyncConnection, changes: list[tuple[int, PackedRow, PackedRow]], now: datetime
 ) -> None:
     profiles = [
-        {"target": target, "updated_at": now, **profile_columns(row.profile)}
+        {"target": target, "updated_at": now, **dict(zip(CUSTOMER_FIELDS, row.customer, strict=True))}
         for target, row, current in changes
-        if row.profile != current.customer.profile
+        if not row.same_profile(current)
     ]
     if profiles:
         # No .values(): an executemany UPDATE sets the columns named by the parameter keys.
         await connection.execute(_by_target, profiles)
-    renumbered = [
-        (target, row) for target, row, current in changes if row.profile.phones != current.customer.phones
-    ]
+    renumbered = [(target, row) for target, row, current in changes if row.phones != current.phones]
     if renumbered:
         await connection.execute(
             delete(PhoneNumberRow).where(PhoneNumberRow.customer_id.in_([target for target, _ in renumbered]))
         )
         phones = [
-            {"customer_id": target, "e164": p.e164, "kind": p.kind.value}
+            {"customer_id": target, "e164": e164, "kind": kind}
             for target, row in renumbered
-            for p in row.profile.phones
+            for e164, kind in row.phones
         ]
         if phones:
             await connection.execute(insert(PhoneNumberRow), phones)
     accounts = [
-        {"customer_id": target, "updated_at": now, **account_columns(row.account)}
+        {"customer_id": target, "updated_at": now, **dict(zip(ACCOUNT_FIELDS, row.account, strict=True))}
         for target, row, current in changes
         if row.account is not None and row.account != current.account
     ]
@@ -374,9 +372,7 @@ async def _update(
         )
         await connection.execute(upsert, accounts)
     touched = [
-        {"target": target, "updated_at": now}
-        for target, row, current in changes
-        if row.profile == current.customer.profile
+        {"target": target, "updated_at": now} for target, row, current in changes if row.same_profile(current)
     ]
-    if touched:  # only the account or phones changed: the customer was still updated
+    if touched:  # only the account changed: the customer was still updated
         await connection.execute(_by_target, touched)

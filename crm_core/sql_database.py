@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,8 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 from crm_core.model import PhoneNumber
 from crm_core.orm import PhoneNumberRow, TagList, UtcDateTime
 from crm_core.rows import PHONE_COLUMNS, phone
+
+_Converters = tuple[tuple[int, Callable[[Any], object]], ...]
 
 
 def utc_now() -> datetime:
@@ -93,9 +96,13 @@ class Database:
         return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
 
     async def bulk_insert(
-        self, connection: AsyncConnection, table: type[DeclarativeBase], rows: Sequence[Mapping[str, object]]
+        self,
+        connection: AsyncConnection,
+        table: type[DeclarativeBase],
+        names: tuple[str, ...],
+        rows: Sequence[Sequence[object]],
     ) -> None:
-        """INSERT ``rows`` (all with the same keys) in one driver executemany.
+        """INSERT ``rows`` (each with a value per column of ``names``, in that order) in one executemany.
 
         The statement is compiled by SQLAlchemy, with a bound parameter per column, but the values skip
         its per-row type processing: the few columns that need it are converted here, column by column,
@@ -103,11 +110,16 @@ class Database:
         """
         if not rows:
             return
-        sql, order, converters = self._bulk_statement(table, tuple(rows[0]))
-        values = [list(map(row.__getitem__, order)) for row in rows]
-        for index, convert in converters:
-            for value in values:
-                value[index] = convert(value[index])
+        sql, arrange, converters = self._bulk_statement(table, names)
+        values: Sequence[Sequence[object]] = rows
+        if arrange is not None:
+            values = [list(arrange(row)) for row in rows]
+        elif converters:
+            values = [list(row) for row in rows]
+        if converters:
+            for index, convert in converters:
+                for value in values:
+                    value[index] = convert(value[index])  # type: ignore[index]
         if self.backend == "sqlite":
             # Straight to aiosqlite, on the same connection and so in the same transaction: SQLAlchemy's
             # cursor layer costs as much again as SQLite's own work here.
@@ -162,8 +174,15 @@ class Database:
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one Database per store, a handful of statements
     def _bulk_statement(
         self, table: type[DeclarativeBase], names: tuple[str, ...]
-    ) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], object]], ...]]:
-        return self._positional(insert(table).values({name: bindparam(name) for name in names}), table, names)
+    ) -> tuple[str, Callable[[Sequence[object]], Sequence[object]] | None, _Converters]:
+        """The statement, what puts a row's values (in ``names`` order) in the statement's parameter order
+        (None: they are in it already; SQLAlchemy orders them as the table's columns), and the converters
+        by parameter position."""
+        statement = insert(table).values({name: bindparam(name) for name in names})
+        sql, order, converters = self._positional(statement, table, names)
+        if order == names:
+            return sql, None, converters
+        return sql, operator.itemgetter(*(names.index(name) for name in order)), converters
 
     def _converter(self, kind: object) -> Callable[[Any], object] | None:
         if isinstance(kind, TagList):

@@ -189,11 +189,7 @@ async def _customers_import(settings: Settings, args: argparse.Namespace) -> int
     store = SqlStore.open(settings.database_url, settings.region)
     try:
         with source:
-            # The command owns its event loop and runs nothing else on it: validating on the loop is
-            # faster than in a worker thread (see crm_core/sql_customer_csv.py).
-            summary = await store.customer_csv.import_csv(
-                source, on_rejected=_print_rejected, validate_in_thread=False
-            )
+            summary = await store.customer_csv.import_csv(source, on_rejected=_print_rejected)
     except UnicodeDecodeError:
         print(f"switchboard: {args.file} is not UTF-8 text", file=sys.stderr)
         return 1

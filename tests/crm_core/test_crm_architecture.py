@@ -22,6 +22,7 @@ DOMAIN_MODULES = {
     "overview.py",
     "pagination.py",
     "customer_csv.py",
+    "record_validation.py",
     "phones.py",
     "validation.py",
     "users.py",

@@ -32,14 +32,19 @@ def _file(*lines: str) -> io.StringIO:
 
 
 async def _import(
-    store: SqlStore, *lines: str, batch_size: int = 1_000, validate_in_thread: bool = True
+    store: SqlStore,
+    *lines: str,
+    batch_size: int = 1_000,
+    chunk_size: int = 1_000,
+    worker_process: bool = True,
 ) -> tuple[ImportSummary, list[RejectedLine]]:
     rejected: list[RejectedLine] = []
     summary = await store.customer_csv.import_csv(
         _file(*lines),
         on_rejected=rejected.append,
         batch_size=batch_size,
-        validate_in_thread=validate_in_thread,
+        chunk_size=chunk_size,
+        worker_process=worker_process,
     )
     return summary, rejected
 
@@ -98,9 +103,10 @@ async def test_given_changed_rows_when_reimported_then_only_they_count_as_update
     assert bo is not None and bo.name == "Bo Acker-Smith"
 
 
-@pytest.mark.parametrize("validate_in_thread", [True, False], ids=["in-thread", "on-loop"])
+# Chunks of three records: past the first chunk the worker process validates (once it has started).
+@pytest.mark.parametrize("worker_process", [True, False], ids=["worker-process", "threads-only"])
 async def test_given_bad_rows_when_imported_then_each_rejected_with_line_and_field_and_good_rows_kept(
-    store: SqlStore, validate_in_thread: bool
+    store: SqlStore, worker_process: bool
 ) -> None:
     lines = [
         HEADER,
@@ -116,7 +122,9 @@ async def test_given_bad_rows_when_imported_then_each_rejected_with_line_and_fie
         GOOD[2],  # 12
     ]
 
-    summary, rejected = await _import(store, *lines, batch_size=2, validate_in_thread=validate_in_thread)
+    summary, rejected = await _import(
+        store, *lines, batch_size=2, chunk_size=3, worker_process=worker_process
+    )
 
     assert summary == ImportSummary(inserted=2, rejected=8)
     assert [(r.line, r.field) for r in rejected] == [
