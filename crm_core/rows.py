@@ -17,11 +17,10 @@ from sqlalchemy import Row
 from crm_core.accounts import Account, AccountStatus
 from crm_core.cases import Case, CaseEvent, CaseEventKind, CaseStatus, FieldChange, Priority
 from crm_core.customer_csv import (
-    ACCOUNT_FIELDS,
     CUSTOMER_FIELDS,
     CustomerValues,
     PackedRow,
-    account_values,
+    account_text,
     pack,
 )
 from crm_core.customers import Customer, Profile, search_text
@@ -81,7 +80,8 @@ def customer(row: Row[Any], phones: tuple[PhoneNumber, ...]) -> Customer:
 def profile_columns(profile: Profile) -> dict[str, object]:
     """Column name -> value for the ``customers`` table (phones live in their own table); the same values
     a CSV import writes."""
-    return dict(zip(CUSTOMER_FIELDS, pack(0, profile, None).customer, strict=True))
+    row = pack(0, profile, None)
+    return {"external_id": row.external_id, **dict(zip(CUSTOMER_FIELDS, row.customer, strict=True))}
 
 
 # A stored customer's columns as ``packed`` reads them.
@@ -95,11 +95,11 @@ def packed(row: Row[Any], phones: tuple[tuple[str, str], ...]) -> PackedRow:
     """The ``PACKED_COLUMNS`` of a stored customer (account outer-joined) and its (E.164, kind) numbers,
     as ``customer_csv.pack`` packs its profile and account: what an import row is compared with."""
     (_, name, company, email, language, tier, tags, notes, external_id, *money) = row
-    values: CustomerValues = (name, company, email, language, tier, tags, notes, external_id,
+    values: CustomerValues = (name, company, email, language, tier, tags, notes,
                               search_text(name, company, email))  # fmt: skip
     balance, currency, limit, status, paid = money
-    account = None if currency is None else (balance, currency, limit, status, paid)
-    return PackedRow(0, values, phones, account)
+    account = None if currency is None else account_text(balance, currency, limit, status, paid)
+    return PackedRow(0, external_id, values, phones, account)
 
 
 def phone(row: Row[Any]) -> PhoneNumber:
@@ -120,7 +120,13 @@ def account(row: Row[Any]) -> Account | None:
 
 
 def account_columns(value: Account) -> dict[str, object]:
-    return dict(zip(ACCOUNT_FIELDS, account_values(value), strict=True))
+    return {
+        "balance": value.balance,
+        "currency": value.currency,
+        "credit_limit": value.credit_limit,
+        "status": value.status.value,
+        "last_payment_on": value.last_payment_on,
+    }
 
 
 def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:

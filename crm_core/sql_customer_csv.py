@@ -21,7 +21,8 @@ import heapq
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
@@ -32,6 +33,7 @@ from crm_core.customer_csv import (
     ACCOUNT_FIELDS,
     COLUMNS,
     CUSTOMER_FIELDS,
+    AccountValues,
     ImportSummary,
     PackedRow,
     RejectedLine,
@@ -48,7 +50,7 @@ from crm_core.sql_database import Database, phones_of
 BATCH = 1_000
 PARSE_CHUNK = 1_000  # records read and validated per hand-off to the worker
 AHEAD = 2  # chunks out being validated while the loop writes: enough to keep the worker busy
-_CUSTOMER_INSERT = ("id", *CUSTOMER_FIELDS, "created_at", "updated_at")
+_CUSTOMER_INSERT = ("id", "external_id", *CUSTOMER_FIELDS, "created_at", "updated_at")
 _PHONE_INSERT = ("customer_id", "e164", "kind")
 _ACCOUNT_INSERT = ("customer_id", "updated_at", *ACCOUNT_FIELDS)
 OnRejected = Callable[[RejectedLine], object]
@@ -192,7 +194,7 @@ class SqlCustomerCsv:
             else:
                 current = stored[target]
                 if row.external_id is None:  # matched by phone: the row says nothing of the id
-                    row = row.with_external_id(current.external_id)
+                    row = row._replace(external_id=current.external_id)
                 if row.same_profile(current) and row.account in (None, current.account):
                     outcome.unchanged += 1
                 else:
@@ -328,7 +330,7 @@ async def _insert(db: Database, connection: AsyncConnection, rows: list[PackedRo
         return
     ids = await db.reserve_ids(connection, "customers", len(rows))
     numbered = list(zip(ids, rows, strict=True))
-    customers = [(customer_id, *row.customer, now, now) for customer_id, row in numbered]
+    customers = [(customer_id, row.external_id, *row.customer, now, now) for customer_id, row in numbered]
     await db.bulk_insert(connection, CustomerRow, _CUSTOMER_INSERT, customers)
     phones = [(customer_id, e164, kind) for customer_id, row in numbered for e164, kind in row.phones]
     await db.bulk_insert(connection, PhoneNumberRow, _PHONE_INSERT, phones)
@@ -340,7 +342,12 @@ async def _update(
     db: Database, connection: AsyncConnection, changes: list[tuple[int, PackedRow, PackedRow]], now: datetime
 ) -> None:
     profiles = [
-        {"target": target, "updated_at": now, **dict(zip(CUSTOMER_FIELDS, row.customer, strict=True))}
+        {
+            "target": target,
+            "updated_at": now,
+            "external_id": row.external_id,
+            **dict(zip(CUSTOMER_FIELDS, row.customer, strict=True)),
+        }
         for target, row, current in changes
         if not row.same_profile(current)
     ]
@@ -360,7 +367,7 @@ async def _update(
         if phones:
             await connection.execute(insert(PhoneNumberRow), phones)
     accounts = [
-        {"customer_id": target, "updated_at": now, **dict(zip(ACCOUNT_FIELDS, row.account, strict=True))}
+        {"customer_id": target, "updated_at": now, **_account_columns(row.account)}
         for target, row, current in changes
         if row.account is not None and row.account != current.account
     ]
@@ -376,3 +383,11 @@ async def _update(
     ]
     if touched:  # only the account changed: the customer was still updated
         await connection.execute(_by_target, touched)
+
+
+def _account_columns(values: AccountValues) -> dict[str, object]:
+    """The packed account's text as the values SQLAlchemy binds (the bulk insert takes the text itself)."""
+    balance, currency, credit_limit, status, paid = values
+    paid_on = None if paid is None else date.fromisoformat(paid)
+    return {"balance": Decimal(balance), "currency": currency, "credit_limit": Decimal(credit_limit),
+            "status": status, "last_payment_on": paid_on}  # fmt: skip

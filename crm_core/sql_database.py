@@ -11,7 +11,8 @@ import functools
 import json
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Numeric, Row, Select, bindparam, insert, select, text
@@ -185,16 +186,18 @@ class Database:
         return sql, operator.itemgetter(*(names.index(name) for name in order)), converters
 
     def _converter(self, kind: object) -> Callable[[Any], object] | None:
+        """Money and dates may come as values or as their text (``customer_csv.account_values``)."""
+        postgres = self.backend == "postgresql"
         if isinstance(kind, TagList):
             return lambda tags: None if tags is None else _tags_json(tuple(tags))
-        if self.backend == "postgresql":
-            return None
-        if isinstance(kind, UtcDateTime):  # naive UTC text, as SQLAlchemy writes it on SQLite
-            return _sqlite_instant
         if isinstance(kind, Date):
-            return lambda day: None if day is None else day.isoformat()
+            return _date_value if postgres else _date_text
         if isinstance(kind, Numeric):
-            return lambda amount: None if amount is None else str(amount)
+            return _money_value if postgres else _money_text
+        if (
+            isinstance(kind, UtcDateTime) and not postgres
+        ):  # naive UTC text, as SQLAlchemy writes it on SQLite
+            return _sqlite_instant
         return None
 
     def insert(self, table: type[DeclarativeBase]) -> postgresql.Insert | sqlite.Insert:
@@ -202,6 +205,22 @@ class Database:
         if self.backend == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
+
+
+def _date_text(day: date | str | None) -> str | None:
+    return day.isoformat() if isinstance(day, date) else day
+
+
+def _date_value(day: date | str | None) -> date | None:
+    return date.fromisoformat(day) if isinstance(day, str) else day
+
+
+def _money_text(amount: Decimal | str | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _money_value(amount: Decimal | str | None) -> Decimal | None:
+    return Decimal(amount) if isinstance(amount, str) else amount
 
 
 @functools.lru_cache(maxsize=1_024)

@@ -244,3 +244,32 @@ async def test_given_a_file_when_imported_then_it_is_read_and_validated_off_the_
 
     assert summary == ImportSummary(inserted=1_200)
     assert readers and loop_thread not in readers
+
+
+async def test_given_a_file_of_many_chunks_when_imported_twice_then_every_row_lands_once_and_then_unchanged(
+    store: SqlStore,
+) -> None:
+    # 40 chunks: past the second one the worker process starts and takes the chunks once it answers.
+    rows = [f"ERP-{n},Row {n},,,,,,,mobile:+1415{n:07d},{n}.25,USD,,,\r\n" for n in range(4_000)]
+    rows[1_234] = "ERP-1234,Bad,,,,,,,pager:+14155550100,,,,,\r\n"
+
+    def imported() -> Iterator[str]:
+        return iter([f"{HEADER}\r\n", *rows])
+
+    first = await store.customer_csv.import_csv(imported(), chunk_size=100, batch_size=300)
+    again = await store.customer_csv.import_csv(imported(), chunk_size=100, batch_size=300)
+
+    assert first == ImportSummary(inserted=3_999, rejected=1)
+    assert again == ImportSummary(unchanged=3_999, rejected=1)
+    card = await store.find_by_number("+14150003999")
+    assert card is not None and card.name == "Row 3999" and card.account is not None
+    assert card.account.balance == Decimal("3999.25")
+
+
+async def test_given_a_zero_balance_when_reimported_as_minus_zero_then_unchanged(store: SqlStore) -> None:
+    await _import(store, HEADER, "ERP-1,Ann,,,,,,,,0,USD,0,,")
+
+    summary, _ = await _import(store, HEADER, "ERP-1,Ann,,,,,,,,-0.00,usd,-0,ok,")
+
+    assert summary == ImportSummary(unchanged=1)
+    assert "ERP-1,Ann,,,,standard,,,,0.00,USD,0.00,ok," in await _export(store)
