@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core import validation
@@ -224,13 +224,22 @@ async def calls_of_cases(
 ) -> dict[int, tuple[CallId, ...]]:
     if not case_ids:
         return {}
-    # Sorted here, not by ORDER BY: given one, SQLite's planner prefers walking ix_calls_arrived_at
-    # through the whole call log to a lookup in ix_calls_case_id and a sort of a few rows.
-    query = select(CallRow.case_id, CallRow.call_id, CallRow.arrived_at).where(
+    return linked_calls(await connection.execute(cases_calls_query(case_ids)))
+
+
+def cases_calls_query(case_ids: Sequence[int]) -> Select[Any]:
+    """The calls each of ``case_ids`` came from, for ``linked_calls``."""
+    # Sorted by linked_calls, not by ORDER BY: given one, SQLite's planner prefers walking
+    # ix_calls_arrived_at through the whole call log to a lookup in ix_calls_case_id and a sort of a few rows.
+    return select(CallRow.case_id, CallRow.call_id, CallRow.arrived_at).where(
         CallRow.case_id.in_(list(case_ids))
     )
+
+
+def linked_calls(rows: Iterable[Row[Any]]) -> dict[int, tuple[CallId, ...]]:
+    """Case id -> its calls, oldest first, from the rows of ``cases_calls_query``."""
     linked: dict[int, list[tuple[datetime, str]]] = {}
-    for row in await connection.execute(query):
+    for row in rows:
         linked.setdefault(row.case_id, []).append((row.arrived_at, row.call_id))
     return {case_id: tuple(CallId(call) for _, call in sorted(calls)) for case_id, calls in linked.items()}
 

@@ -7,15 +7,29 @@ phone numbers) sees one snapshot; writes run in ``begin()`` and either all land 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Numeric, Row, Select, bindparam, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Engine,
+    Numeric,
+    Row,
+    Select,
+    bindparam,
+    create_engine,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
@@ -25,6 +39,9 @@ from crm_core.orm import PhoneNumberRow, TagList, UtcDateTime
 from crm_core.rows import PHONE_COLUMNS, phone
 
 _Converters = tuple[tuple[int, Callable[[Any], object]], ...]
+
+
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -37,6 +54,35 @@ class Database:
         self.region = region
         self.clock = clock
         self.backend = engine.dialect.name
+        self._reader = _file_reader(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
+
+    async def read(self, reading: Callable[[Connection], T]) -> T:
+        """``reading`` run with a synchronous connection, in one trip, for the reads of several queries
+        agents wait for (the customer 360). On a SQLite file: in a worker thread, on a pysqlite
+        connection of its own (one hop to a thread and back, where aiosqlite takes about four per query;
+        WAL lets it read beside the writer). Elsewhere: ``run_sync`` on an async connection."""
+        if self._reader is None:
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(reading)
+        return await asyncio.to_thread(self._read_file, self._reader, reading)
+
+    async def read_here(self, reading: Callable[[Connection], T]) -> T:
+        """``reading`` as ``read`` runs it, but on a SQLite file right here on the caller's thread: for one
+        indexed query (the screen pop's lookup, about 0.15 ms), which costs less than a hop to any thread
+        and back (bench/CRM.md). It blocks the loop that long; a read of several queries takes ``read``."""
+        if self._reader is None:
+            return await self.read(reading)
+        return self._read_file(self._reader, reading)
+
+    @staticmethod
+    def _read_file(reader: Engine, reading: Callable[[Connection], T]) -> T:
+        with reader.connect() as connection:
+            return reading(connection)
 
     def bytewise(self, column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
         """``column`` compared and sorted by code point on both backends (SQLite's default; PostgreSQL's
@@ -221,6 +267,19 @@ def _money_text(amount: Decimal | str | None) -> str | None:
 
 def _money_value(amount: Decimal | str | None) -> Decimal | None:
     return Decimal(amount) if isinstance(amount, str) else amount
+
+
+def _file_reader(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file (None for PostgreSQL and in-memory databases, whose
+    second engine would not see the first one's data)."""
+    url = engine.url
+    if (
+        engine.dialect.name != "sqlite"
+        or url.database in (None, "", ":memory:")
+        or url.query.get("mode") == "memory"
+    ):
+        return None
+    return create_engine(url.set(drivername="sqlite"))
 
 
 @functools.lru_cache(maxsize=1_024)

@@ -68,7 +68,7 @@ class SqlStore:
         return cls(open_engine(url), region)
 
     async def close(self) -> None:
-        await self._db.engine.dispose()
+        await self._db.close()
 
     async def find_by_number(self, e164: str) -> CustomerCard | None:
         # Normalising again is idempotent on E.164 and forgives a caller id that arrived as dialled.
