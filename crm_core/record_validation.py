@@ -18,7 +18,6 @@ process loses no row. One process per import, ended with it, so a server keeps n
 from __future__ import annotations
 
 import asyncio
-import os
 import pickle
 import struct
 import sys
@@ -34,7 +33,6 @@ from crm_core.customer_csv import PackedRow, RejectedLine, parse_records
 Records = list[tuple[int, Sequence[str]]]  # (first line, fields) of each record of a chunk
 Parsed = list[PackedRow | RejectedLine]
 _LENGTH = struct.Struct(">I")
-# The worker must import this package from where this process did, installed or not.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _STOP_WAITING_S = 5.0  # for the worker to exit once its input is closed, before it is killed
 
@@ -125,11 +123,12 @@ class _Worker:
     @classmethod
     async def start(cls, columns: tuple[str, ...], region: str) -> _Worker:
         """Raises ``WorkerLost`` when no worker could be started or it did not say it was ready."""
-        path = os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
         try:
+            # ``-m`` puts the working directory first on the worker's path: this package's parent, so the
+            # worker imports this very code, installed or not.
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": path},
+                stdout=asyncio.subprocess.PIPE, cwd=_PACKAGE_ROOT,
             )  # fmt: skip
         except OSError as error:
             raise WorkerLost(f"cannot start: {error}") from error
