@@ -64,8 +64,12 @@ class RecordValidation:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._worker is not None and await self.worker_ready():
-            await self._worker.result().close()
+        worker = self._worker
+        if worker is None:
+            return
+        await asyncio.wait([worker])
+        if not worker.cancelled() and worker.exception() is None:
+            await worker.result().close()  # a lost one too: its pipes and its exit are waited for
 
     async def worker_ready(self) -> bool:
         """Waits for a worker being started: whether chunks submitted now go to it (for tests and bench)."""
