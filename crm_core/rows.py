@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
@@ -51,7 +49,6 @@ ACCOUNT_COLUMNS = (
     AccountRow.status,
     AccountRow.last_payment_on,
 )
-CENT = Decimal("0.01")
 PHONE_COLUMNS = (PhoneNumberRow.customer_id, PhoneNumberRow.e164, PhoneNumberRow.kind)
 ORDER_COLUMNS = tuple(OrderRow.__table__.c)
 CASE_COLUMNS = tuple(CaseRow.__table__.c)
@@ -130,8 +127,8 @@ def account_columns(value: Account) -> dict[str, object]:
 
 
 def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:
-    """The card from the lookup's plain rows (id, name, company, email, tier, language, the account
-    columns, e164, kind; one per phone number), with values as either driver returns them."""
+    """The card from the lookup's rows (id, name, company, email, tier, language, the account columns,
+    e164, kind; one per phone number), with values as SQLAlchemy returns them on either backend."""
     first = rows[0]
     (customer_id, name, company, email, tier, language, balance, currency, limit, status, paid) = first[:11]
     return CustomerCard(
@@ -145,19 +142,13 @@ def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:
         account=None
         if currency is None
         else Account(
-            balance=_cents(balance),
+            balance=balance,
             currency=currency,
-            credit_limit=_cents(limit),
+            credit_limit=limit,
             status=AccountStatus(status),
-            last_payment_on=date.fromisoformat(paid) if isinstance(paid, str) else paid,
+            last_payment_on=paid,
         ),
     )
-
-
-def _cents(value: Decimal | float | int) -> Decimal:
-    """SQLite hands a NUMERIC back as int or float (exact below 10**13 with two places); as SQLAlchemy
-    does, it is read back through its two-place decimal text."""
-    return value.quantize(CENT) if isinstance(value, Decimal) else Decimal(f"{value:.2f}")
 
 
 def order(row: Row[Any]) -> Order:

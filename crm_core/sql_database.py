@@ -39,8 +39,6 @@ from crm_core.orm import PhoneNumberRow, TagList, UtcDateTime
 from crm_core.rows import PHONE_COLUMNS, phone
 
 _Converters = tuple[tuple[int, Callable[[Any], object]], ...]
-
-
 T = TypeVar("T")
 
 
@@ -111,7 +109,7 @@ class Database:
         self, statement: Select[Any], params: Mapping[str, object]
     ) -> list[tuple[Any, ...]]:
         """The rows of ``statement`` as plain tuples, values as the driver returns them (no SQLAlchemy
-        result processing: the caller converts, see ``rows.plain_card``). For the screen pop's lookup.
+        result processing: the caller converts, as ``sql_reports`` does). For reads of many plain rows.
 
         On SQLite the compiled statement goes straight to aiosqlite, in one trip to its thread instead of
         four (cursor, execute, fetch, close); PostgreSQL takes the ordinary path.
@@ -240,10 +238,8 @@ class Database:
             return _date_value if postgres else _date_text
         if isinstance(kind, Numeric):
             return _money_value if postgres else _money_text
-        if (
-            isinstance(kind, UtcDateTime) and not postgres
-        ):  # naive UTC text, as SQLAlchemy writes it on SQLite
-            return _sqlite_instant
+        if isinstance(kind, UtcDateTime) and not postgres:
+            return _sqlite_instant  # naive UTC text, as SQLAlchemy writes it on SQLite
         return None
 
     def insert(self, table: type[DeclarativeBase]) -> postgresql.Insert | sqlite.Insert:
