@@ -7,8 +7,9 @@ never delays ringing the agent; different calls run concurrently. A failed REST 
 comes back to the router as an event, never as an exception.
 
 Prompts (position, callback offer) are started in the call's chain but waited for beside it, so an agent
-who frees up during an announcement is rung at once; hold music resumes when the prompt finishes, unless
-the caller has been bridged, is leaving a message or is being let go meanwhile. Sounds: telephony/prompts.py.
+who frees up during an announcement is rung at once. Whether hold music stops, plays or comes back after a
+prompt is decided by the pure table in telephony/media.py; this adapter only carries its steps out.
+Sounds: telephony/prompts.py.
 
 Hold (and an escalation, and a transfer) takes the caller out of the call's mixing bridge and plays them
 hold music: the agent, alone in the bridge, hears silence. Music started on a channel that stays in a
@@ -36,8 +37,8 @@ from websockets.exceptions import WebSocketException
 
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import CallId
-from telephony import prompts
+from routing.ids import CallId, OfferId
+from telephony import media, prompts
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, TelephonyError
 from telephony.translate import AGENT, CALLBACK, SNOOP, SUPERVISOR, Normalise, reconcile, translate
@@ -59,11 +60,23 @@ Clock = Callable[[], float]
 
 
 class Pbx(Protocol):
+    """The PBX port: router commands in, domain events out (to the ``Submit`` its adapter was given).
+
+    Adapters: ``AriPbx`` (Asterisk) and ``telephony.simulated.SimulatedPbx`` (in-process, no PBX)."""
+
+    @property
+    def connected(self) -> asyncio.Event:
+        """Set while the PBX's events reach us (the health check and ``/metrics`` read it)."""
+        ...
+
     def execute(self, command: cmd.PbxCommand) -> None:
         """Start carrying ``command`` out; outcomes come back as events."""
 
     async def run(self) -> None:
         """Read the PBX's events until cancelled."""
+
+    async def idle(self) -> None:
+        """Wait until every command started so far has been carried out (tests, shutdown)."""
 
 
 class AriPbx:
@@ -87,9 +100,7 @@ class AriPbx:
         # leg that has not: each offer waits for its leg's StasisStart here.
         self._entered: dict[str, asyncio.Event] = {}
         self._playbacks: dict[str, tuple[str, asyncio.Event]] = {}  # playback id -> (channel, finished)
-        self._playing: dict[str, str] = {}  # channel -> its current prompt's playback id
-        self._unheld: set[str] = set()  # callers whose hold music must not come back after a prompt
-        self._agent_moh: set[str] = set()  # agent legs hearing hold music while a customer is dialed
+        self.media = media.Media()  # what each channel hears: the decisions this adapter carries out
         self.connected = asyncio.Event()
 
     # --- events in ------------------------------------------------------------------------------
@@ -151,8 +162,7 @@ class AriPbx:
                 entered.set()
         elif message["type"] == "StasisEnd":
             self._live.discard(channel)
-            self._unheld.discard(channel)
-            self._agent_moh.discard(channel)
+            self.media.left(channel)
             for playback, (target, _) in list(self._playbacks.items()):
                 if target == channel:  # no PlaybackFinished comes for a channel that left
                     self._finished(playback)
@@ -161,8 +171,7 @@ class AriPbx:
         if isinstance(playback, str) and playback in self._playbacks:
             channel, done = self._playbacks.pop(playback)
             done.set()
-            if self._playing.get(channel) == playback:
-                del self._playing[channel]
+            self.media.finished(channel, playback)
 
     async def _reconcile(self) -> None:
         channels = await self._ari.channels()
@@ -181,14 +190,17 @@ class AriPbx:
         if isinstance(command, cmd.AnswerCall):
             # Nothing that follows depends on the answer, so it must not delay ringing the agent: run it
             # beside the call's chain (a later hangup of a half-answered channel is a harmless 404).
-            task = asyncio.create_task(self._after(None, command))
-            self._side.add(task)
-            task.add_done_callback(self._side.discard)
+            self._beside(self._after(None, command))
             return
         previous = self._tails.get(command.call)
         task = asyncio.create_task(self._after(previous, command))
         self._tails[command.call] = task
         task.add_done_callback(functools.partial(self._forget, command.call))
+
+    def _beside(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._side.add(task)  # held, so the task is not collected before it is done
+        task.add_done_callback(self._side.discard)
 
     def _forget(self, call: CallId, task: asyncio.Task[None]) -> None:
         if self._tails.get(call) is task:
@@ -214,7 +226,7 @@ class AriPbx:
         match command:
             case cmd.AnswerCall(call):
                 await self._quietly(ari.answer(call))
-                await self._quietly(ari.start_moh(call))
+                await self._hear(self.media.answered(call))
             case cmd.RejectCall(call, reason):
                 log.info("call.rejected", call=call, reason=reason)
                 await self._quietly(ari.hangup(call))
@@ -237,9 +249,9 @@ class AriPbx:
             case cmd.DialCustomer():
                 await self._dial_customer(command)
             case cmd.HoldCall(call, bridge):
-                self._unheld.discard(call)  # waiting again after a transfer: prompts may play
+                steps = self.media.held(call)
                 await self._quietly(ari.remove_from_bridge(bridge, [call]))
-                await self._quietly(ari.start_moh(call))
+                await self._hear(steps)
             case cmd.ResumeCall(call, bridge):
                 await self._let_go(call)
                 await self._resume(call, bridge)
@@ -287,9 +299,7 @@ class AriPbx:
         try:
             await self._create_bridge(bridge)
             await self._let_go(call)
-            if offer in self._agent_moh:  # the agent waited for a callback's customer to pick up
-                self._agent_moh.discard(offer)
-                await self._quietly(self._ari.stop_moh(offer))
+            await self._hear(self.media.agent_bridged(offer))  # a callback's agent heard music
             await self._ari.add_to_bridge(bridge, [call, offer])
         except TelephonyError as exc:
             self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
@@ -320,48 +330,51 @@ class AriPbx:
         if command.bridge is not None:
             await self._quietly(self._ari.destroy_bridge(command.bridge))
 
-    # --- prompts ----------------------------------------------------------------------------------
-    async def _prompt(self, call: CallId, media: prompts.Media) -> None:
-        """Interrupt the hold music with ``media``; the music comes back when it is over."""
-        if call in self._unheld:
-            return  # already bridged, recording or ending: the prompt is out of date
-        await self._quietly(self._ari.stop_moh(call))
-        playback = await self._play(call, media)
+    # --- what the caller hears --------------------------------------------------------------------
+    async def _hear(self, steps: list[media.Step]) -> None:
+        """Carry out the media table's steps, in order."""
+        for step in steps:
+            match step:
+                case media.StartMusic(channel):
+                    await self._quietly(self._ari.start_moh(channel))
+                case media.StopMusic(channel):
+                    await self._quietly(self._ari.stop_moh(channel))
+                case media.StopPrompt(playback):
+                    await self._quietly(self._ari.stop_playback(playback))
+                    self._finished(playback)
+
+    async def _prompt(self, call: CallId, sounds: prompts.Media) -> None:
+        """Interrupt the hold music with ``sounds``; the music comes back when they are over."""
+        steps = self.media.prompt(call)
+        if steps is None:
+            return
+        await self._hear(steps)
+        playback = await self._play(call, sounds)
         if playback is not None:
-            task = asyncio.create_task(self._resume_hold(call, playback))
-            self._side.add(task)
-            task.add_done_callback(self._side.discard)
+            self._beside(self._resume_hold(call, playback))
 
     async def _resume_hold(self, call: CallId, playback: str) -> None:
         await self._played(playback)
-        # Another prompt queued behind this one resumes the music itself when it ends.
-        if call not in self._unheld and call in self._live and call not in self._playing:
-            try:
-                await self._quietly(self._ari.start_moh(call))
-            except TelephonyError as exc:
-                log.warning("ari.moh-failed", call=call, error=str(exc))
+        try:
+            await self._hear(self.media.prompt_over(call, call in self._live))
+        except TelephonyError as exc:
+            log.warning("ari.moh-failed", call=call, error=str(exc))
 
     async def _let_go(self, call: CallId) -> None:
-        """The caller leaves the hold: no more music, and no prompt that is still playing."""
-        self._unheld.add(call)
-        playback = self._playing.get(call)
-        if playback is not None:
-            await self._quietly(self._ari.stop_playback(playback))
-            self._finished(playback)
-        await self._quietly(self._ari.stop_moh(call))
+        await self._hear(self.media.let_go(call))
 
-    async def _play_through(self, channel: str, media: prompts.Media) -> None:
-        playback = await self._play(channel, media)
+    async def _play_through(self, channel: str, sounds: prompts.Media) -> None:
+        playback = await self._play(channel, sounds)
         if playback is not None:
             await self._played(playback)
 
-    async def _play(self, channel: str, media: prompts.Media) -> str | None:
-        """Start ``media`` on the channel; None when it cannot play (most often: the caller is gone)."""
+    async def _play(self, channel: str, sounds: prompts.Media) -> str | None:
+        """Start ``sounds`` on the channel; None when they cannot play (most often: the caller is gone)."""
         playback = f"sb-pb-{uuid.uuid4().hex[:16]}"
         self._playbacks[playback] = (channel, asyncio.Event())
-        self._playing[channel] = playback
+        self.media.started(channel, playback)
         try:
-            await self._ari.play(channel, playback, media)
+            await self._ari.play(channel, playback, sounds)
         except TelephonyError as exc:
             log.info("ari.prompt-not-played", channel=channel, error=str(exc))
             self._finished(playback)
@@ -381,25 +394,24 @@ class AriPbx:
     # --- new legs ---------------------------------------------------------------------------------
     async def _offer(self, offer: cmd.OfferCall) -> None:
         # An on-call person's number (no agent) is rung exactly like an agent's phone.
-        args = f"{AGENT},{offer.call},{offer.agent or ''}"
-        failed = await self._place_leg(
-            offer.offer, offer.endpoint, args, offer.call, offer.timeout_s, offer.call
-        )
-        if failed is not None:
-            self._submit(ev.OfferFailed(offer.offer, failed, self._clock()))
+        await self._offer_leg(offer.offer, offer.endpoint, offer.call, offer.agent or "", offer.timeout_s)
 
     async def _dial_number(self, dial: cmd.DialNumber) -> None:
         """A transfer to an outside number: a leg like an agent's, placed through the outbound endpoint."""
         endpoint = self._outbound.format(number=dial.number)
-        args = f"{AGENT},{dial.call},"
-        failed = await self._place_leg(dial.offer, endpoint, args, dial.call, dial.timeout_s, dial.call)
+        await self._offer_leg(dial.offer, endpoint, dial.call, "", dial.timeout_s)
+
+    async def _offer_leg(
+        self, offer: OfferId, endpoint: str, call: CallId, agent: str, timeout_s: float
+    ) -> None:
+        args = f"{AGENT},{call},{agent}"
+        failed = await self._place_leg(offer, endpoint, args, call, timeout_s, call)
         if failed is not None:
-            self._submit(ev.OfferFailed(dial.offer, failed, self._clock()))
+            self._submit(ev.OfferFailed(offer, failed, self._clock()))
 
     async def _dial_customer(self, dial: cmd.DialCustomer) -> None:
         """A callback: the agent (on ``dial.offer``) hears hold music while the customer's phone rings."""
-        self._agent_moh.add(dial.offer)
-        await self._quietly(self._ari.start_moh(dial.offer))
+        await self._hear(self.media.dialing_customer(dial.offer))
         endpoint = self._outbound.format(number=dial.number)
         args = f"{CALLBACK},{dial.offer}"
         failed = await self._place_leg(dial.call, endpoint, args, dial.offer, dial.timeout_s, None)

@@ -149,7 +149,7 @@ async def test_given_a_waiting_caller_when_the_position_is_announced_then_it_pla
     # The caller is back on hold music, still in our app.
     channel = await box.ari.request("GET", f"/channels/{call.replace(';', '%3B')}")
     assert channel["state"] == "Up"
-    assert call in box.pbx._live and call not in box.pbx._playing
+    assert call in box.pbx._live and box.pbx.media.playing(call) is None
 
 
 async def test_given_a_waiting_caller_when_offered_a_callback_and_presses_1_then_callback_requested(
