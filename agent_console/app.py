@@ -30,6 +30,7 @@ from agent_console.errors import (
 )
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import Gate, UserCheck, same_origin
+from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
 from crm_core.phones import normalise
@@ -37,7 +38,6 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError
 from routing.ids import AgentId
-from routing.router import AgentView
 
 log = structlog.get_logger("console")
 STATIC = Path(__file__).parent / "static"
@@ -61,7 +61,7 @@ class ConsoleBackend:
     def __init__(
         self,
         ask: Ask,
-        view: Callable[[AgentId], AgentView],
+        router: RouterReader,
         clock: Clock,
         users: UserCheck,
         health: Callable[[], Mapping[str, object]],
@@ -70,7 +70,7 @@ class ConsoleBackend:
         audit_trail: AuditTrail | None = None,
     ) -> None:
         self.ask = ask
-        self.view = view
+        self.router = router  # what the console reads of the live state: each agent's view
         self.clock = clock
         self.users = users
         self.health = health
@@ -245,7 +245,7 @@ class _Sessions:
         b = self._backend
         if isinstance(message, protocol.Login):
             await b.ask(ev.AgentLoggedIn(agent, b.clock()))
-            self._hub.join(conn, b.view(agent), role)
+            self._hub.join(conn, b.router.agent_view(agent), role)
             log.info("console.login", agent=agent)
             return
         if conn.agent is None:

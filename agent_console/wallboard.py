@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent_console.router_reader import RouterReader
 from crm_core.agent_states import AgentInterval
 from crm_core.figures import (
     AgentFigures,
@@ -33,7 +34,7 @@ from crm_core.model import LoggedCall, utc
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan
-from routing.router import CallView, Router
+from routing.router import CallView
 from routing.states import AgentState
 
 View = dict[str, Any]
@@ -59,7 +60,7 @@ class Wallboard:
     def __init__(
         self,
         plan: Plan,
-        router: Router,
+        router: RouterReader,
         zone: ZoneInfo,
         targets: Mapping[str, ServiceTarget] | None = None,
         default_target: ServiceTarget = DEFAULT_TARGET,

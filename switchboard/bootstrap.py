@@ -112,7 +112,7 @@ class Service:
         self.loop.observers.append(self._prefetch_caller)
         backend = ConsoleBackend(
             self.loop.ask,
-            self.router.agent_view,
+            self.router,
             clock,
             store.users,
             self.health,

@@ -17,9 +17,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from agent_console.router_reader import RouterReader
 from routing import commands as cmd
 from routing.plan import Plan
-from routing.router import Router
 from routing.states import AgentState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,7 +30,11 @@ MAX_PENDING_POPS = 10_000  # pops never acknowledged (a console closed) must not
 
 class _Live(Collector):
     def __init__(
-        self, router: Router, plan: Plan, ari_connected: Callable[[], bool], clock: Callable[[], float]
+        self,
+        router: RouterReader,
+        plan: Plan,
+        ari_connected: Callable[[], bool],
+        clock: Callable[[], float],
     ):
         self._router = router
         self._plan = plan
@@ -72,7 +76,7 @@ class _Live(Collector):
 class Metrics:
     def __init__(
         self,
-        router: Router,
+        router: RouterReader,
         plan: Plan,
         ari_connected: Callable[[], bool],
         clock: Callable[[], float] = time.time,

@@ -229,7 +229,7 @@ async def make_console(
         )
         feed.board.load([], [], now[0])
         bus.subscribe(feed.notice)
-    backend = ConsoleBackend(ask, router.agent_view, lambda: now[0], users, lambda: {"ok": True}, desk, feed)
+    backend = ConsoleBackend(ask, router, lambda: now[0], users, lambda: {"ok": True}, desk, feed)
     tasks.append(asyncio.create_task(loop.run()))
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()
