@@ -31,6 +31,18 @@ from routing.states import AgentState
 log = structlog.get_logger("console")
 REMEMBER = 2000  # recent calls kept for their agent's wrap-up, message and attachment
 
+# The router's commands an agent's console shows.
+ConsoleCommand = (
+    cmd.PopScreen
+    | cmd.WithdrawOffer
+    | cmd.CallConnected
+    | cmd.AgentStateChanged
+    | cmd.CallHeld
+    | cmd.EscalationUpdate
+    | cmd.SupervisionChanged
+    | cmd.LogCall
+)
+
 
 class CallerLookup(Protocol):
     async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None: ...
@@ -179,8 +191,8 @@ class ConsoleHub:
         self.send(seen.agent, messages.offer_customer(seen.pop, customer, self.floor))
 
     # --- the router's notices -------------------------------------------------------------------
-    def notice(self, command: cmd.Command) -> None:
-        """The bus subscription for console-facing commands; PBX commands are not ours and are ignored."""
+    def notice(self, command: ConsoleCommand) -> None:
+        """The bus hands it what the agents' consoles show (the wiring's command table)."""
         match command:
             case cmd.PopScreen(agent, _, offer):
                 self._ringing[agent] = offer

@@ -1,6 +1,12 @@
 """The one place that wires everything: config -> store -> router -> runtime -> PBX -> consoles.
 
-``Service`` is what ``switchboard serve`` runs and what the integration tests start in-process.
+``build(settings, *, store=..., pbx=..., clock=...)`` makes the ``Service`` that ``switchboard serve`` runs
+and the integration tests start in-process. Each dependency has a default and may be handed in instead
+(as in cosmicpython's bootstrap): a store already open, another adapter of the ``Pbx`` port (the benches'
+``SimulatedPbx``), a test's clock. ``open_store`` is how the service and the CLI open the store.
+
+The router's commands reach their consumers through one ``CommandTable`` (switchboard/command_table.py),
+built from the consumers' own annotations; ``SHARED`` says which commands several consumers need.
 """
 
 from __future__ import annotations
@@ -9,8 +15,7 @@ import asyncio
 import contextlib
 import functools
 import time
-import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -34,6 +39,7 @@ from routing.ids import LineId
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
+from switchboard.command_table import CommandTable, Handler
 from switchboard.identifier import CallerIdentifier
 from switchboard.metrics import Metrics
 from switchboard.recorder import CallRecorder
@@ -41,16 +47,21 @@ from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
-from telephony.pbx import AriPbx
+from telephony.pbx import AriPbx, Pbx
 
 log = structlog.get_logger("bootstrap")
 
-# Every command of the PbxCommand union, read from the union itself so a new one cannot be forgotten.
-PBX_COMMANDS: tuple[type, ...] = typing.get_args(cmd.PbxCommand)
+Clock = Callable[[], float]
+# A PBX adapter, given where its events go and the service's clock: ``SimulatedPbx`` is one as it stands.
+PbxFactory = Callable[[Callable[[ev.Event], None], Clock], Pbx]
 
-
-def _for_the_pbx(command: cmd.Command) -> typing.TypeGuard[cmd.PbxCommand]:
-    return isinstance(command, PBX_COMMANDS)
+# The commands several consumers need, and which; every other command has exactly one consumer.
+SHARED: Mapping[type, frozenset[str]] = {
+    cmd.PopScreen: frozenset({"console", "metrics"}),  # the pop; the start of its latency
+    cmd.WithdrawOffer: frozenset({"console", "state-log", "metrics"}),  # why the ring stopped
+    cmd.AgentStateChanged: frozenset({"console", "state-log"}),
+    cmd.LogCall: frozenset({"console", "call-log", "metrics"}),  # the wrap-up, the record, the counts
+}
 
 
 def normaliser(region: str) -> Callable[[str], str | None]:
@@ -68,8 +79,28 @@ def endpoints(settings: Settings) -> dict[LineId, Endpoint]:
             for line, profile in settings.answering.items() if profile.webhook_url is not None}  # fmt: skip
 
 
+async def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
+    """The store the settings name; with ``migrate``, its schema brought up to date first."""
+    if migrate:
+        await upgrade_async(settings.database_url)
+    return SqlStore.open(settings.database_url, settings.region)
+
+
+async def build(
+    settings: Settings,
+    *,
+    store: SqlStore | None = None,
+    pbx: PbxFactory | None = None,
+    clock: Clock = time.time,
+) -> Service:
+    """The service; by default on the settings' store (migrated) and on Asterisk (``AriPbx``)."""
+    return Service(settings, await open_store(settings) if store is None else store, pbx=pbx, clock=clock)
+
+
 class Service:
-    def __init__(self, settings: Settings, store: SqlStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: Settings, store: SqlStore, *, pbx: PbxFactory | None = None, clock: Clock = time.time
+    ) -> None:
         self.settings = settings
         self.store = store
         self._clock = clock
@@ -77,10 +108,7 @@ class Service:
         self.bus = LocalBus()
         self.loop = RouterLoop(self.router, clock, self.bus)
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
-        self.pbx = AriPbx(
-            self.ari, self.loop.submit, clock, normaliser(settings.region),
-            outbound_endpoint=settings.ari.outbound_endpoint,
-        )  # fmt: skip
+        self.pbx = self._ari_pbx() if pbx is None else pbx(self.loop.submit, clock)
         self.callers = CallerCache(store, store)
         self.hub = ConsoleHub(self.callers, floor(settings))
         self.recorder = CallRecorder(store, self.callers)
@@ -97,43 +125,42 @@ class Service:
         # One reading of the per-queue service targets for the wallboard and the reports alike.
         targets = {str(queue): level for queue, level in settings.service_targets.items()}
         self.reporting = reports.reporting(targets, settings.default_target, self.zone)
-        board = Wallboard(settings.plan, self.router, self.zone, targets=self.reporting.targets,
-                          default_target=self.reporting.default_target)  # fmt: skip
-        self.wallboard = WallboardFeed(
-            board, clock, pause_reasons=settings.plan.pause_reasons, zone=self.zone
-        )
-        self.bus.subscribe(self._to_pbx)
-        self.bus.subscribe(self.identifier.notice)
-        self.bus.subscribe(self.hub.notice)
-        self.bus.subscribe(self.recorder.notice)
-        self.bus.subscribe(self.state_log.notice)
-        self.bus.subscribe(self.metrics.notice)
-        self.bus.subscribe(self.wallboard.notice)
+        self.wallboard = self._wallboard()
+        self.commands = self._command_table()
+        self.bus.route(self.commands)
         self.loop.observers.append(self._prefetch_caller)
-        backend = ConsoleBackend(
-            self.loop.ask,
-            self.router,
-            clock,
-            store.users,
-            self.health,
-            self.desk,
-            self.wallboard,
+        self.backend = ConsoleBackend(  # its ``supervision.audit`` lists supervisors' orders
+            self.loop.ask, self.router, clock, store.users, self.health, self.desk, self.wallboard,
             store.supervisor_actions,
-        )
+        )  # fmt: skip
         api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
-        self.backend = backend  # its ``supervision.audit`` lists supervisors' orders
-        self.web = create_app(self.hub, backend, api, self.metrics.render)
+        self.web = create_app(self.hub, self.backend, api, self.metrics.render)
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
 
-    @classmethod
-    async def open(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Service:
-        await upgrade_async(settings.database_url)
-        return cls(settings, SqlStore.open(settings.database_url, settings.region), clock)
+    def _ari_pbx(self) -> AriPbx:
+        return AriPbx(
+            self.ari, self.loop.submit, self._clock, normaliser(self.settings.region),
+            outbound_endpoint=self.settings.ari.outbound_endpoint,
+        )  # fmt: skip
 
-    def _to_pbx(self, command: cmd.Command) -> None:
-        if _for_the_pbx(command):
-            self.pbx.execute(command)
+    def _wallboard(self) -> WallboardFeed:
+        plan = self.settings.plan
+        board = Wallboard(plan, self.router, self.zone, targets=self.reporting.targets,
+                          default_target=self.reporting.default_target)  # fmt: skip
+        return WallboardFeed(board, self._clock, pause_reasons=plan.pause_reasons, zone=self.zone)
+
+    def _command_table(self) -> CommandTable:
+        consumers: dict[str, Handler] = {
+            "pbx": self.pbx.execute,
+            "identifier": self.identifier.notice,
+            "console": self.hub.notice,
+            "call-log": self.recorder.notice,
+            "state-log": self.state_log.notice,
+            "metrics": self.metrics.notice,
+        }
+        # The wallboard's view may move with anything the router says (a caller queued, or taken).
+        return CommandTable(consumers, SHARED, watchers=[self.wallboard.notice])
 
     def _prefetch_caller(self, event: ev.Event) -> None:
         if isinstance(event, ev.CallArrived):

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, TextIO, cast
 
@@ -25,7 +25,7 @@ from crm_core.migrate import upgrade_async
 from crm_core.phones import to_e164
 from crm_core.sql_store import SqlStore
 from crm_core.users import Role, User
-from switchboard.bootstrap import Service, normaliser
+from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
 
@@ -123,7 +123,7 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 async def _serve(settings: Settings, _: argparse.Namespace) -> int:
-    service = await Service.open(settings)
+    service = await build(settings)
     await service.start()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -166,14 +166,20 @@ async def _migrate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-async def _customers_add(settings: Settings, args: argparse.Namespace) -> int:
-    await upgrade_async(settings.database_url)
-    store = SqlStore.open(settings.database_url, settings.region)
+@contextlib.asynccontextmanager
+async def _store(settings: Settings, *, migrate: bool = True) -> AsyncIterator[SqlStore]:
+    """The store for one command, closed after it (``bootstrap.open_store``, as the service opens it)."""
+    store = await open_store(settings, migrate=migrate)
     try:
-        phones = [(p, "other") for p in args.phone]
-        card = await store.add_customer(args.name, phones, args.company, args.email, args.tier)
+        yield store
     finally:
         await store.close()
+
+
+async def _customers_add(settings: Settings, args: argparse.Namespace) -> int:
+    async with _store(settings) as store:
+        phones = [(p, "other") for p in args.phone]
+        card = await store.add_customer(args.name, phones, args.company, args.email, args.tier)
     print(json.dumps({"id": card.id, "name": card.name, "phones": [p.e164 for p in card.phones]}))
     return 0
 
@@ -185,16 +191,13 @@ async def _customers_import(settings: Settings, args: argparse.Namespace) -> int
     except OSError as exc:
         print(f"switchboard: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    await upgrade_async(settings.database_url)
-    store = SqlStore.open(settings.database_url, settings.region)
     try:
-        with source:
-            summary = await store.customer_csv.import_csv(source, on_rejected=_print_rejected)
+        async with _store(settings) as store:
+            with source:
+                summary = await store.customer_csv.import_csv(source, on_rejected=_print_rejected)
     except UnicodeDecodeError:
         print(f"switchboard: {args.file} is not UTF-8 text", file=sys.stderr)
         return 1
-    finally:
-        await store.close()
     print(json.dumps({"lines": summary.lines, "inserted": summary.inserted, "updated": summary.updated,
                       "unchanged": summary.unchanged, "rejected": summary.rejected}))  # fmt: skip
     return 0
@@ -211,20 +214,18 @@ def _open_text(path: Path, mode: str = "r") -> IO[str]:
 
 
 async def _customers_export(settings: Settings, args: argparse.Namespace) -> int:
-    await upgrade_async(settings.database_url)
-    try:
-        target = sys.stdout if args.output is None else _open_text(args.output, "w")
-    except OSError as exc:
-        print(f"switchboard: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    store = SqlStore.open(settings.database_url, settings.region)
-    try:
-        async for line in store.customer_csv.export_csv():
-            target.write(line)
-    finally:
-        await store.close()
-        if target is not sys.stdout:
-            target.close()
+    async with _store(settings) as store:
+        try:
+            target = sys.stdout if args.output is None else _open_text(args.output, "w")
+        except OSError as exc:
+            print(f"switchboard: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        try:
+            async for line in store.customer_csv.export_csv():
+                target.write(line)
+        finally:
+            if target is not sys.stdout:
+                target.close()
     return 0
 
 
@@ -238,15 +239,12 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 async def _with_users(settings: Settings, change: Callable[[SqlStore], Awaitable[object]]) -> int:
-    await upgrade_async(settings.database_url)
-    store = SqlStore.open(settings.database_url, settings.region)
     try:
-        await change(store)
+        async with _store(settings) as store:
+            await change(store)
     except ValidationFailed as exc:
         print(f"switchboard: {exc.field}: {exc.reason}", file=sys.stderr)
         return 2
-    finally:
-        await store.close()
     return 0
 
 
@@ -258,10 +256,17 @@ def _user_json(user: User) -> str:
     })  # fmt: skip
 
 
-async def _users_add(settings: Settings, args: argparse.Namespace) -> int:
-    password = _read_password(args.password_stdin)
+def _new_password(from_stdin: bool) -> str | None:
+    """``_read_password``, saying so when there is none."""
+    password = _read_password(from_stdin)
     if password is None:
         print("switchboard: no password given (or the two did not match)", file=sys.stderr)
+    return password
+
+
+async def _users_add(settings: Settings, args: argparse.Namespace) -> int:
+    password = _new_password(args.password_stdin)
+    if password is None:
         return 2
 
     async def add(store: SqlStore) -> None:
@@ -272,9 +277,8 @@ async def _users_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _users_passwd(settings: Settings, args: argparse.Namespace) -> int:
-    password = _read_password(args.password_stdin)
+    password = _new_password(args.password_stdin)
     if password is None:
-        print("switchboard: no password given (or the two did not match)", file=sys.stderr)
         return 2
     return await _with_users(settings, lambda store: store.users.set_password(args.username, password))
 
@@ -292,8 +296,7 @@ async def _users_list(settings: Settings, _: argparse.Namespace) -> int:
 
 
 async def _calls(settings: Settings, args: argparse.Namespace) -> int:
-    store = SqlStore.open(settings.database_url, settings.region)
-    try:
+    async with _store(settings, migrate=False) as store:  # reading only: an old schema is read as it is
         for c in await store.recent_calls(args.limit):
             print(json.dumps({
                 "call": c.call, "did": c.did, "source": c.source, "line": c.line_name, "queue": c.queue,
@@ -302,8 +305,6 @@ async def _calls(settings: Settings, args: argparse.Namespace) -> int:
                 "ended": c.ended_at.isoformat(), "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
                 "outcome": str(c.outcome), "hung_up_by": str(c.hung_up_by),
             }))  # fmt: skip
-    finally:
-        await store.close()
     return 0
 
 

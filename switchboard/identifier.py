@@ -42,11 +42,11 @@ class CallerIdentifier:
         self._timeout_s = timeout_s
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def notice(self, command: cmd.Command) -> None:
-        if isinstance(command, cmd.IdentifyCaller):
-            task = asyncio.create_task(self._answer(command.call, command.caller_number))
-            self._tasks.add(task)  # held, so the task is not collected before it answers
-            task.add_done_callback(self._tasks.discard)
+    def notice(self, command: cmd.IdentifyCaller) -> None:
+        """The bus hands it the router's questions (switchboard/command_table.py)."""
+        task = asyncio.create_task(self._answer(command.call, command.caller_number))
+        self._tasks.add(task)  # held, so the task is not collected before it answers
+        task.add_done_callback(self._tasks.discard)
 
     async def idle(self) -> None:
         """Wait until every question asked so far is answered."""

@@ -27,6 +27,8 @@ WAIT_BUCKETS = (5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0)
 POP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 MAX_PENDING_POPS = 10_000  # pops never acknowledged (a console closed) must not pile up for ever
 
+MetricsCommand = cmd.PopScreen | cmd.WithdrawOffer | cmd.LogCall
+
 
 class _Live(Collector):
     def __init__(
@@ -106,8 +108,8 @@ class Metrics:
         )
         self.registry.register(_Live(router, plan, ari_connected, clock))
 
-    def notice(self, command: cmd.Command) -> None:
-        """The bus subscription."""
+    def notice(self, command: MetricsCommand) -> None:
+        """The bus hands it pops, withdrawn offers and logged calls (switchboard/command_table.py)."""
         match command:
             case cmd.PopScreen(offer=offer):
                 if len(self._popped) >= MAX_PENDING_POPS:

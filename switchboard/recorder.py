@@ -32,10 +32,10 @@ class CallRecorder:
         self._written: OrderedDict[CallId, None] = OrderedDict()
         self._waiters: dict[CallId, list[asyncio.Future[None]]] = {}
 
-    def notice(self, command: cmd.Command) -> None:
-        if isinstance(command, cmd.LogCall):
-            self._pending[command.record.call] += 1
-            self._queue.put_nowait(command.record)
+    def notice(self, command: cmd.LogCall) -> None:
+        """The bus hands it every finished call (switchboard/command_table.py)."""
+        self._pending[command.record.call] += 1
+        self._queue.put_nowait(command.record)
 
     def seen(self, call: CallId) -> bool:
         """Whether this process was handed ``call``'s record (written or still queued)."""

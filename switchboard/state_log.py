@@ -21,6 +21,8 @@ log = structlog.get_logger("state_log")
 # the writer catches up in a few round trips instead of one per change.
 BATCH = 500
 
+StateLogCommand = cmd.WithdrawOffer | cmd.AgentStateChanged
+
 
 class StateLog:
     def __init__(self, store: AgentStateLog, retry_s: float = 0.5) -> None:
@@ -29,12 +31,13 @@ class StateLog:
         self._queue: asyncio.Queue[tuple[cmd.AgentStateChanged, str | None]] = asyncio.Queue()
         self._withdrawn: dict[str, str] = {}  # agent -> why their ring stopped, until their next change
 
-    def notice(self, command: cmd.Command) -> None:
-        # The router withdraws an offer (with its reason) just before it moves the agent on.
-        if isinstance(command, cmd.WithdrawOffer):
-            self._withdrawn[command.agent] = command.reason
-        elif isinstance(command, cmd.AgentStateChanged):
-            self._queue.put_nowait((command, self._withdrawn.pop(command.agent, None)))
+    def notice(self, command: StateLogCommand) -> None:
+        """The bus hands it state changes and, just before the change they cause, withdrawn offers."""
+        match command:
+            case cmd.WithdrawOffer(agent=agent, reason=reason):
+                self._withdrawn[agent] = reason  # why the ring stopped: stored with the next change
+            case cmd.AgentStateChanged(agent=agent):
+                self._queue.put_nowait((command, self._withdrawn.pop(agent, None)))
 
     async def start(self, at: float) -> None:
         """Intervals a stopped process left running end now: the router starts with everyone logged out."""

@@ -42,6 +42,7 @@ from routing.plan import AfterHours, AfterHoursKind, Agent, Did, Line, OnCallSte
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
+from switchboard.command_table import CommandTable, Handler
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
 from tests.agent_console.fakes import EPOCH, PASSWORD, FakeUsers, user
@@ -188,6 +189,10 @@ class Console:
         self.loop.submit(ev.CallerHungUp(CallId(call), self.now[0] + 30))
 
 
+def elsewhere(command: cmd.PbxCommand | cmd.IdentifyCaller) -> None:
+    """The consumers of what no console shows: there is no PBX and no caller identification here."""
+
+
 @contextlib.asynccontextmanager
 async def make_console(
     users: FakeUsers,
@@ -209,7 +214,6 @@ async def make_console(
     recorder, desk, tasks = None, None, []
     if store is None:
         hub = ConsoleHub(directory, FLOOR)
-        bus.subscribe(hub.notice)
     else:
         callers = CallerCache(store, store)
         hub = ConsoleHub(callers, FLOOR)
@@ -218,9 +222,12 @@ async def make_console(
                     notifier, lambda: now[0], wait_s=wait_s)  # fmt: skip
         loop.observers.append(lambda e: callers.prefetch(e.call, e.caller_number)
                               if isinstance(e, ev.CallArrived) else None)  # fmt: skip
-        bus.subscribe(hub.notice)
-        bus.subscribe(recorder.notice)
         tasks.append(asyncio.create_task(recorder.run()))
+    consumers: dict[str, Handler] = {"console": hub.notice, "elsewhere": elsewhere}
+    if recorder is not None:
+        consumers["call-log"] = recorder.notice
+    shared = {cmd.LogCall: ("console", "call-log")} if recorder is not None else {}
+    bus.route(CommandTable(consumers, shared))
     ask = RecordingAsk(loop)
     feed = None
     if wallboard:

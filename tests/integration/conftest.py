@@ -30,7 +30,7 @@ from config.settings import AriSettings, Settings
 from routing import commands as cmd
 from routing.ids import AgentId, LineId, QueueId
 from routing.plan import Agent, Did, Line, Plan, Queue
-from switchboard.bootstrap import Service
+from switchboard.bootstrap import Service, build
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, TelephonyError
 from tests.support import unavailable
@@ -230,7 +230,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
             plan=plan if plan is not None else make_plan(agents, **queue),
             answering=dict(answering or {}),
         )
-        service = await Service.open(settings)
+        service = await build(settings)
         await service.start(http=False)
         await asyncio.wait_for(service.pbx.connected.wait(), 10)
         client: TestClient[Any, Any] = TestClient(TestServer(service.web))

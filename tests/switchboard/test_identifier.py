@@ -19,7 +19,7 @@ from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome, Party
 from routing.states import CallState
-from switchboard.bootstrap import Service, normaliser
+from switchboard.bootstrap import build, normaliser
 from switchboard.callers import CallerCache
 from switchboard.identifier import CallerIdentifier
 
@@ -130,7 +130,8 @@ async def test_given_the_shipped_config_when_a_vip_calls_then_the_service_identi
     settings = load(ROOT / "config" / "switchboard.toml", normaliser, env={})
     monday_10am = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone(dt.timedelta(hours=-5))).timestamp()
     await store.add_customer("Ann", [(ANN, "mobile")], tier="vip")
-    service = Service(dataclasses.replace(settings, database_url="unused"), store, lambda: monday_10am)
+    unused = dataclasses.replace(settings, database_url="unused")
+    service = await build(unused, store=store, clock=lambda: monday_10am)
     seen: list[ev.Event] = []
     service.loop.observers.append(seen.append)
     runner = asyncio.create_task(service.loop.run())
