@@ -1,8 +1,10 @@
-"""The service process of ``console_fanout.py``: the real Switchboard service with a stand-in PBX.
+"""The service process of ``console_fanout.py``: the real Switchboard service on a simulated PBX.
 
 Run by ``console_fanout.py`` (never by hand): the real ``switchboard.bootstrap.Service`` (router,
 ``RouterLoop``, ``LocalBus``, ``ConsoleHub``, call recorder, caller cache, the aiohttp console app) on a
-real SQLite store in ``WORKDIR``, with ``StandInPbx`` in place of Asterisk. It talks to the load client
+real SQLite store in ``WORKDIR``, built with ``telephony.simulated.SimulatedPbx`` in place of Asterisk
+(its default timing: each offered phone rings after 10 ms, is answered 300 ms later, and the caller hangs
+up 1 s after it began to ring); ``place_calls`` makes the callers arrive. It talks to the load client
 over stdin/stdout, one JSON object per line; its logs go to stderr, as ``switchboard serve``'s do.
 
 Users are made through the real store (``SqlUsers.add``) but with one argon2 hash of the shared password
@@ -40,18 +42,14 @@ from config.settings import AriSettings, Settings  # noqa: E402
 from crm_core import passwords  # noqa: E402
 from crm_core.sql_store import SqlStore  # noqa: E402
 from routing import commands as cmd  # noqa: E402
-from routing import events as ev  # noqa: E402
-from routing.ids import AgentId, CallId, LineId, OfferId, QueueId  # noqa: E402
+from routing.ids import AgentId, CallId, LineId, QueueId  # noqa: E402
 from routing.plan import Agent, Did, Line, Plan, Queue  # noqa: E402
-from switchboard.bootstrap import Service, normaliser  # noqa: E402
-from telephony.pbx import AriPbx  # noqa: E402
+from switchboard.bootstrap import Service, build  # noqa: E402
+from telephony.simulated import SimulatedPbx  # noqa: E402
 
 PASSWORD = "bench-only-password"  # the consoles' users, in a throwaway store
 DID = "+18005550101"
 KNOWN_CALLERS = 100  # customers in the store; callers cycle over twice as many numbers, half known
-RING_AFTER_S = 0.010  # offer -> the agent's phone rings
-ANSWER_AFTER_S = 0.300  # ringing -> answered
-HANG_UP_AFTER_S = 1.0  # ringing -> the caller hangs up
 
 Json = dict[str, Any]
 
@@ -87,49 +85,20 @@ def bench_plan(agents: Sequence[str]) -> Plan:
     )
 
 
-class StandInPbx(AriPbx):
-    """Asterisk's part, played in-process: calls arrive at a steady rate; every offered agent rings,
-    answers, and is hung up on by the caller. It never connects to ARI."""
+def simulated_pbx(service: Service) -> SimulatedPbx:
+    """The PBX the service was built with (``build(..., pbx=SimulatedPbx)``)."""
+    pbx = service.pbx
+    assert isinstance(pbx, SimulatedPbx), f"the service runs on {type(pbx).__name__}"
+    return pbx
 
-    def __init__(self, service: Service) -> None:
-        super().__init__(service.ari, service.loop.submit, service.loop.clock, normaliser("US"))
-        self._to_router = service.loop.submit
-        self._now = service.loop.clock
-        self.offers = 0
 
-    def execute(self, command: cmd.PbxCommand) -> None:
-        later = asyncio.get_running_loop().call_later
-        match command:
-            case cmd.OfferCall(offer=offer, call=call):
-                self.offers += 1
-                later(RING_AFTER_S, self._offer_event, ev.OfferRinging, offer)
-                later(RING_AFTER_S + ANSWER_AFTER_S, self._offer_event, ev.OfferAnswered, offer)
-                later(RING_AFTER_S + HANG_UP_AFTER_S, self._hang_up, call)
-            case cmd.CancelOffer(offer=offer):
-                later(0, self._offer_event, ev.OfferEnded, offer)
-
-    def _offer_event(
-        self, kind: type[ev.OfferRinging | ev.OfferAnswered | ev.OfferEnded], offer: OfferId
-    ) -> None:
-        self._to_router(kind(offer, self._now()))
-
-    def _hang_up(self, call: CallId) -> None:
-        self._to_router(ev.CallerHungUp(call, self._now()))
-
-    async def run(self) -> None:
-        self.connected.set()
-        await asyncio.Event().wait()
-
-    async def idle(self) -> None:
-        return
-
-    async def place_calls(self, rate: float, count: int, started: list[float]) -> None:
-        t0 = time.monotonic()
-        started.append(t0)
-        for i in range(count):
-            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
-            number = f"+1415555{i % (2 * KNOWN_CALLERS):04d}"
-            self._to_router(ev.CallArrived(CallId(f"c{i:06d}"), DID, number, None, self._now()))
+async def place_calls(pbx: SimulatedPbx, rate: float, count: int, started: list[float]) -> None:
+    """Callers dial in at a steady ``rate``; half the numbers are known customers."""
+    t0 = time.monotonic()
+    started.append(t0)
+    for i in range(count):
+        await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+        pbx.arrive(CallId(f"c{i:06d}"), DID, f"+1415555{i % (2 * KNOWN_CALLERS):04d}")
 
 
 async def seed(store: SqlStore, agents: Sequence[str]) -> float:
@@ -174,12 +143,11 @@ def configure_logging() -> None:
 
 
 class FanoutService:
-    """The real service with a stand-in PBX, the consoles' users and sessions, and a pop recorder."""
+    """The real service on a simulated PBX, the consoles' users and sessions, and a pop recorder."""
 
     def __init__(self, opts: Load, workdir: Path, service: Service) -> None:
         self.opts, self.workdir, self.service = opts, workdir, service
-        self.pbx = StandInPbx(service)
-        service.pbx = self.pbx  # before start(): the bus hands PBX commands to ``service.pbx``
+        self.pbx = simulated_pbx(service)
         self.agents = agent_ids(opts.consoles)
         self.decided: dict[str, float] = {}  # offer -> time.monotonic() when its PopScreen was published
         self.runner = web.AppRunner(service.web)
@@ -192,7 +160,7 @@ class FanoutService:
             region="US", caller_context="bench", inbound_context="bench",
             plan=bench_plan(agent_ids(opts.consoles)),
         )  # fmt: skip
-        return cls(opts, workdir, await Service.open(settings))
+        return cls(opts, workdir, await build(settings, pbx=SimulatedPbx))
 
     async def start(self) -> Json:
         seed_s = await seed(self.service.store, self.agents)
@@ -218,7 +186,7 @@ class FanoutService:
         profile = cProfile.Profile() if opts.profile else None
         lag_task = asyncio.create_task(watch_loop_lag(lag))
         count = round(opts.rate * (opts.warmup + opts.seconds))
-        placing = asyncio.create_task(self.pbx.place_calls(opts.rate, count, started))
+        placing = asyncio.create_task(place_calls(self.pbx, opts.rate, count, started))
         await asyncio.sleep(opts.warmup)
         lag.clear()
         cpu0, window0 = time.process_time(), time.monotonic()

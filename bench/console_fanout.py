@@ -5,7 +5,7 @@ Two processes on loopback:
 * the **service** (``_fanout_service.py``, started by this script): the real
   ``switchboard.bootstrap.Service`` (router, ``RouterLoop``, ``LocalBus``, ``ConsoleHub``, call recorder,
   caller cache, the aiohttp console app with its real ``/ws`` endpoint and session check) on a real
-  SQLite store in a temporary directory. There is no Asterisk: ``StandInPbx`` plays its part in-process.
+  SQLite store in a temporary directory. There is no Asterisk: ``SimulatedPbx`` plays its part in-process.
   It injects ``CallArrived`` at ``--rate`` calls/s and answers each ``OfferCall`` with ``OfferRinging``
   after 10 ms, ``OfferAnswered`` 300 ms later and the caller's ``CallerHungUp`` 1 s after ringing, so
   agents come free again;

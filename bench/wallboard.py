@@ -5,7 +5,7 @@ Two processes on loopback:
 * the **service** (this script with ``--serve``): the real ``switchboard.bootstrap.Service`` — router,
   ``RouterLoop``, ``LocalBus``, ``ConsoleHub``, the state log and call recorder writing to a real SQLite
   store in a temporary directory, the ``WallboardFeed`` with its one-second cadence, the aiohttp app and
-  its ``/ws``. There is no Asterisk: ``_fanout_service.StandInPbx`` plays its part in-process (calls
+  its ``/ws``. There is no Asterisk: the service is built on ``telephony.simulated.SimulatedPbx`` (calls
   arrive at ``--calls`` per second; each offered agent's phone rings after 10 ms, is answered 300 ms
   later, and the caller hangs up 1 s after ringing). On top, ``--changes`` agent state changes per
   second are injected at a steady rate: a ready agent is paused (``AgentPaused``, reason ``break``), a
@@ -46,14 +46,22 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _fanout_service import StandInPbx, agent_ids, bench_plan, configure_logging, rss_kb  # noqa: E402
+from _fanout_service import (  # noqa: E402
+    agent_ids,
+    bench_plan,
+    configure_logging,
+    place_calls,
+    rss_kb,
+    simulated_pbx,
+)
 
 from agent_console.app import GATE  # noqa: E402
 from config.settings import AriSettings, Settings  # noqa: E402
 from routing import events as ev  # noqa: E402
 from routing.ids import AgentId  # noqa: E402
 from routing.states import AgentState  # noqa: E402
-from switchboard.bootstrap import Service  # noqa: E402
+from switchboard.bootstrap import Service, build  # noqa: E402
+from telephony.simulated import SimulatedPbx  # noqa: E402
 
 SUPERVISOR, PASSWORD = "boss", "bench-only-password"
 Json = dict[str, Any]
@@ -108,9 +116,8 @@ async def serve(opts: argparse.Namespace, workdir: Path) -> None:
         database_url=f"sqlite+aiosqlite:///{workdir / 'store.db'}", http_host="127.0.0.1", http_port=0,
         region="US", caller_context="bench", inbound_context="bench", plan=bench_plan(agents),
     )  # fmt: skip
-    service = await Service.open(settings)
-    pbx = StandInPbx(service)
-    service.pbx = pbx
+    service = await build(settings, pbx=SimulatedPbx)
+    pbx = simulated_pbx(service)
     await service.store.users.add(SUPERVISOR, PASSWORD, "supervisor")
     await service.start(http=False)
     runner = web.AppRunner(service.web)
@@ -126,7 +133,7 @@ async def serve(opts: argparse.Namespace, workdir: Path) -> None:
     stop = asyncio.Event()
     changing = asyncio.create_task(change_states(service, agents, opts.changes, stop))
     calls = round(opts.calls * (opts.warmup + opts.seconds + 1))
-    placing = asyncio.create_task(pbx.place_calls(opts.calls, calls, []))
+    placing = asyncio.create_task(place_calls(pbx, opts.calls, calls, []))
     await asyncio.sleep(opts.warmup)
     say(out, {"window": "start"})
     cpu0, wall0, feed0, pushes0 = time.process_time(), time.monotonic(), timed.seconds, timed.pushes
@@ -243,7 +250,7 @@ def report(opts: argparse.Namespace, r: Json, watchers: list[Watcher], t0: float
         f"wallboard bench: {opts.agents} agents, {opts.supervisors} supervisors, "
         f"permessage-deflate {deflate}, "
         f"{made:.0f} state changes/s made ({opts.changes:.0f} asked), {opts.calls:g} calls/s; "
-        f"{window:.1f} s measured after {opts.warmup:g} s warm-up; no Asterisk (stand-in PBX)",
+        f"{window:.1f} s measured after {opts.warmup:g} s warm-up; no Asterisk (simulated PBX)",
         f"  service CPU: {r['cpu_s'] / r['wall_s']:.2f} of one core (feed ticks "
         f"{r['feed_s'] / r['wall_s']:.3f} of a core; {r['builds']} views built in all)",
         f"  pushes per supervisor per second: mean {sum(counts) / len(counts) / window:.2f}, largest "
