@@ -17,6 +17,7 @@ from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord
 from switchboard.callers import CallerCache
+from switchboard.retry import until_done
 
 log = structlog.get_logger("recorder")
 REMEMBER = 1000  # written call ids kept, so a late wrap-up need not ask the store
@@ -71,18 +72,11 @@ class CallRecorder:
         await self._queue.join()
 
     async def _write(self, record: CallRecord) -> None:
-        delay = self._retry_s
-        while True:
-            try:
-                customer = await self._callers.customer(record.call, record.caller_number)
-                await self._log.record(record, None if customer is None else customer.id)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("call.log-failed", call=record.call, retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        async def attempt() -> None:
+            customer = await self._callers.customer(record.call, record.caller_number)
+            await self._log.record(record, None if customer is None else customer.id)
+
+        await until_done(attempt, self._retry_s, log, "call.log-failed", call=record.call)
         self._callers.forget(record.call)
         self._stored(record.call)
         log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)

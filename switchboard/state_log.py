@@ -8,6 +8,7 @@ restart and can be recomputed for any day (crm_core.figures).
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import structlog
 
@@ -15,6 +16,7 @@ from crm_core.agent_states import StateChange
 from crm_core.model import utc
 from crm_core.ports import AgentStateLog
 from routing import commands as cmd
+from switchboard.retry import until_done
 
 log = structlog.get_logger("state_log")
 # Changes written in one transaction at most: under a burst (a thousand agents changing state at once)
@@ -61,14 +63,5 @@ class StateLog:
         await self._queue.join()
 
     async def _write(self, changes: list[StateChange]) -> None:
-        delay = self._retry_s
-        while True:
-            try:
-                await self._store.change_many(changes)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("agent-state.log-failed", changes=len(changes), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        write = functools.partial(self._store.change_many, changes)
+        await until_done(write, self._retry_s, log, "agent-state.log-failed", changes=len(changes))
