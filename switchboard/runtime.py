@@ -1,7 +1,7 @@
 """The one asyncio task that owns the router.
 
 Every event — from the PBX, from consoles, from the clock — goes through one ``asyncio.Queue`` and is
-handled in order, so the router needs no locks. Commands are published on the bus, whose subscribers
+handled in order, so the router needs no locks. Commands are published on the bus, whose consumers
 (PBX, consoles, call log) start their work and return at once; the router never waits on I/O.
 """
 
