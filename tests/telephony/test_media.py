@@ -3,11 +3,14 @@ input, the steps it returns. How ``AriPbx`` carries them out: test_pbx_commands.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from telephony import media as media_module
 from telephony.media import Media, StartMusic, StopMusic, StopPrompt
+from tests.test_architecture import violations
 
 C, AGENT, PB, LATER = "c1", "sb-c1-1", "sb-pb-1", "sb-pb-2"
 Feed = tuple[str, tuple[Any, ...]]  # a ``Media`` method and its arguments
@@ -67,3 +70,8 @@ def test_given_a_playing_prompt_when_its_channel_left_then_only_finished_clears_
     assert media.playing(C) == PB
     media.finished(C, PB)
     assert media.playing(C) is None
+
+
+def test_given_the_media_table_then_it_imports_no_io_no_clock_and_no_asyncio() -> None:
+    path = Path(media_module.__file__)
+    assert violations(path.read_text(encoding="utf-8"), path.name) == []
