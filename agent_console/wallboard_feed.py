@@ -29,7 +29,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from agent_console.errors import UnknownCall, error_code
+from agent_console.error_codes import error_code
+from agent_console.errors import UnknownCall
 from agent_console.hub import Connection
 from agent_console.wallboard import View, Wallboard
 from crm_core.agent_states import AgentInterval

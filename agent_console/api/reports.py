@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from agent_console.api.context import Reporting, config, store
-from agent_console.api.errors import ApiError
+from agent_console.api.errors import InvalidDate, InvalidGrouping, InvalidRange
 from agent_console.api.fields import Query
 from crm_core.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
 from crm_core.sql_reports import MAX_DAYS, Grouping
@@ -86,28 +86,28 @@ class CallTable:
 def _day(query: Query, name: str) -> date:
     raw = query.text(name)
     if raw is None:
-        raise ApiError(400, "invalid-date", f"{name}: is required, as YYYY-MM-DD", name)
+        raise InvalidDate(f"{name}: is required, as YYYY-MM-DD", name)
     try:
         if len(raw) == 10:  # fromisoformat also takes 20260131 and week dates; one spelling only
             return date.fromisoformat(raw)
     except ValueError:
         pass
-    raise ApiError(400, "invalid-date", f"{name}: {raw!r} is not a date as YYYY-MM-DD", name)
+    raise InvalidDate(f"{name}: {raw!r} is not a date as YYYY-MM-DD", name)
 
 
 def days(query: Query) -> tuple[date, date]:
     first, last = _day(query, "from"), _day(query, "to")
     if last < first:
-        raise ApiError(400, "invalid-range", "to: must not be before from", "to")
+        raise InvalidRange("to: must not be before from", "to")
     if (last - first).days >= MAX_DAYS:
-        raise ApiError(400, "invalid-range", f"to: a report covers at most {MAX_DAYS} days", "to")
+        raise InvalidRange(f"to: a report covers at most {MAX_DAYS} days", "to")
     return first, last
 
 
 def grouping(query: Query) -> Grouping:
     raw = query.text("by") or Grouping.DAY.value
     if raw not in GROUPINGS:
-        raise ApiError(400, "invalid-grouping", f"by: {raw!r} is not one of {', '.join(GROUPINGS)}", "by")
+        raise InvalidGrouping(f"by: {raw!r} is not one of {', '.join(GROUPINGS)}", "by")
     return Grouping(raw)
 
 
