@@ -112,6 +112,24 @@ async def handle(turn: Turn, message: p.ClientMessage) -> None:
     await HANDLERS[type(message)](turn, message)
 
 
+def _one_event(kind: type[M], event: Callable[[AgentId, float], ev.Event]) -> None:
+    """``kind`` is just ``event`` for the sender's own agent, at the message's time."""
+
+    async def handler(t: Turn, _: M) -> None:
+        agent = t.desk_agent()
+        await t.ask(event(agent, t.now()))
+
+    handles(kind)(handler)
+
+
+_one_event(p.Ready, ev.AgentBecameReady)
+_one_event(p.Logout, ev.AgentLoggedOut)
+_one_event(p.HangUp, ev.AgentHungUp)
+_one_event(p.Hold, ev.HoldRequested)
+_one_event(p.Resume, ev.ResumeRequested)
+_one_event(p.Escalate, ev.EscalationRequested)
+
+
 # --- the agent's own state (console.acd) --------------------------------------------------------
 @handles(p.Login)
 async def login(t: Turn, _: p.Login) -> None:
@@ -119,12 +137,6 @@ async def login(t: Turn, _: p.Login) -> None:
     await t.ask(ev.AgentLoggedIn(agent, t.now()))
     t.hub.join(t.conn, t.backend.view(agent), str(t.user.role))
     log.info("console.login", agent=agent)
-
-
-@handles(p.Ready)
-async def ready(t: Turn, _: p.Ready) -> None:
-    agent = t.desk_agent()
-    await t.ask(ev.AgentBecameReady(agent, t.now()))
 
 
 @handles(p.Pause)
@@ -139,36 +151,12 @@ async def extend_wrap_up(t: Turn, m: p.ExtendWrapUp) -> None:
     await t.ask(ev.WrapUpExtended(agent, float(m.seconds), t.now()))
 
 
-@handles(p.Logout)
-async def logout(t: Turn, _: p.Logout) -> None:
-    agent = t.desk_agent()
-    await t.ask(ev.AgentLoggedOut(agent, t.now()))
-
-
 @handles(p.Ack)
 async def ack(t: Turn, m: p.Ack) -> None:
     t.hub.ack(t.desk_agent(), m.offer)
 
 
 # --- call control (console.call) ----------------------------------------------------------------
-@handles(p.HangUp)
-async def hang_up(t: Turn, _: p.HangUp) -> None:
-    agent = t.desk_agent()
-    await t.ask(ev.AgentHungUp(agent, t.now()))
-
-
-@handles(p.Hold)
-async def hold(t: Turn, _: p.Hold) -> None:
-    agent = t.desk_agent()
-    await t.ask(ev.HoldRequested(agent, t.now()))
-
-
-@handles(p.Resume)
-async def resume(t: Turn, _: p.Resume) -> None:
-    agent = t.desk_agent()
-    await t.ask(ev.ResumeRequested(agent, t.now()))
-
-
 @handles(p.Transfer)
 async def transfer(t: Turn, m: p.Transfer) -> None:
     agent = t.desk_agent()
@@ -179,12 +167,6 @@ async def transfer(t: Turn, m: p.Transfer) -> None:
             raise BadNumber(f"{target!r} is not a phone number")
         target = number
     await t.ask(ev.TransferRequested(agent, kind, target, t.now()))
-
-
-@handles(p.Escalate)
-async def escalate(t: Turn, _: p.Escalate) -> None:
-    agent = t.desk_agent()
-    await t.ask(ev.EscalationRequested(agent, t.now()))
 
 
 # --- after-call work (console.desk) -------------------------------------------------------------

@@ -161,7 +161,7 @@ class WallboardFeed:
 AUDIT_KEPT = 1_000  # orders kept in memory for the page and tests; the store keeps them all
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Audited:
     at: float
     who: str  # the supervisor's username
@@ -234,7 +234,9 @@ class Supervision:
                 raise refusal from exc
             raise
         finally:
-            self.audit.append(Audited(at, who, action, target, detail, outcome))
+            self.audit.append(
+                Audited(at=at, who=who, action=action, target=target, reason=detail, outcome=outcome)
+            )
             log.info("supervisor.action", who=who, what=action, target=target, reason=detail, outcome=outcome)
             await self._keep(SupervisorAction(utc(at), who, action, target, detail, outcome))
 

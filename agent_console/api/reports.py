@@ -72,7 +72,7 @@ def reporting(
     return Reporting(zone, target(default_target), {q: target(t) for q, t in targets.items()})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallTable:
     first_day: date
     last_day: date
@@ -127,7 +127,15 @@ async def call_table(request: web.Request) -> CallTable:
             rows = [
                 (q, again.rows[q], own) if settings.target_of(q) == own else (q, f, t) for q, f, t in rows
             ]
-    return CallTable(first, last, by, report.zone, settings.default_target, rows, report.total)
+    return CallTable(
+        first_day=first,
+        last_day=last,
+        grouping=by,
+        zone=report.zone,
+        default_target=settings.default_target,
+        rows=rows,
+        total=report.total,
+    )
 
 
 def _ratio(value: float | None) -> float | None:

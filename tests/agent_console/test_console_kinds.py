@@ -52,9 +52,9 @@ def test_every_registered_type_has_one_handler_and_every_handler_a_type() -> Non
 
 
 def test_given_a_second_handler_for_a_type_then_it_is_refused() -> None:
-    with pytest.raises(TypeError, match="Ready has a handler already"):
-        dispatch.handles(protocol.Ready)(dispatch.ready)
-    assert dispatch.HANDLERS[protocol.Ready] is dispatch.ready
+    with pytest.raises(TypeError, match="Pause has a handler already"):
+        dispatch.handles(protocol.Pause)(dispatch.pause)
+    assert dispatch.HANDLERS[protocol.Pause] is dispatch.pause
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
