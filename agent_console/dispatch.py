@@ -1,12 +1,14 @@
 """What each console message does: one handler per ``protocol`` dataclass, found by the message's type.
 
 ``handle`` is the way in: it checks the sender's role against the message's ``access`` action, then runs
-the handler ``@handles`` registered for its type. A ``Turn`` is one message's sender and what the
-console reaches; each handler asks it for what it needs, in this order: ``desk_agent()`` (the sender's
-own agent id, logged in on this connection with ``login``), ``desk()`` (the customer store). The
-floor's messages (action ``console.supervise``) ask for neither: they are about the wallboard, another
-agent or a waiting call, so a supervisor sends them without logging in as an agent; ``supervise`` and
-``stop-supervising`` ask only for ``phone()``, the agent id whose phone the supervisor listens on.
+the handler ``@handles`` registered for its type (the messages that are one router event for the
+sender's agent, and the desk's three, are registered from short tables). A ``Turn`` is one message's
+sender and what the console reaches; each handler asks it for what it needs, in this order:
+``desk_agent()`` (the sender's own agent id, logged in on this connection with ``login``), ``desk()``
+(the customer store). The floor's messages (action ``console.supervise``) ask for neither: they are
+about the wallboard, another agent or a waiting call, so a supervisor sends them without logging in as
+an agent; ``supervise`` and ``stop-supervising`` ask only for ``phone()``, the agent id whose phone the
+supervisor listens on.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ async def handle(turn: Turn, message: p.ClientMessage) -> None:
     await HANDLERS[type(message)](turn, message)
 
 
+# --- one router event for the sender's own agent (console.acd, console.call) ---------------------
 def _one_event(kind: type[M], event: Callable[[AgentId, float], ev.Event]) -> None:
     """``kind`` is just ``event`` for the sender's own agent, at the message's time."""
 
@@ -170,22 +173,19 @@ async def transfer(t: Turn, m: p.Transfer) -> None:
 
 
 # --- after-call work (console.desk) -------------------------------------------------------------
-@handles(p.WrapUp)
-async def wrap_up(t: Turn, m: p.WrapUp) -> None:
-    agent = t.desk_agent()
-    await t.desk().wrap_up(t.hub, agent, m)
+def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, M], Awaitable[None]]) -> None:
+    """``kind`` is the desk's ``work`` for the sender's own agent (the desk checks the call was theirs)."""
+
+    async def handler(t: Turn, m: M) -> None:
+        agent = t.desk_agent()
+        await work(t.desk(), t.hub, agent, m)
+
+    handles(kind)(handler)
 
 
-@handles(p.TakeMessage)
-async def take_message(t: Turn, m: p.TakeMessage) -> None:
-    agent = t.desk_agent()
-    await t.desk().take_message(t.hub, agent, m)
-
-
-@handles(p.AttachCustomer)
-async def attach_customer(t: Turn, m: p.AttachCustomer) -> None:
-    agent = t.desk_agent()
-    await t.desk().attach_customer(t.hub, agent, m)
+_desk_work(p.WrapUp, Desk.wrap_up)
+_desk_work(p.TakeMessage, Desk.take_message)
+_desk_work(p.AttachCustomer, Desk.attach_customer)
 
 
 # --- the floor (console.supervise): no login of one's own ---------------------------------------

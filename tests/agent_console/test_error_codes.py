@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from agent_console import errors as console
 from agent_console.api import errors as api
-from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public
+from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public, refusal
 from crm_core import errors as crm
 from crm_core.record_validation import WorkerLost
 from crm_core.users import DuplicateUsername, UserNotFound
@@ -130,6 +131,27 @@ def test_given_a_subclass_without_an_entry_then_its_nearest_ancestors_code(
     error: Exception, code: str
 ) -> None:
     assert public(error).code == code
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (api.InvalidDate("from: is required", "from"), 400, {"error": "invalid-date", "field": "from"}),
+        (crm.InvalidPhoneNumber("12"), 422, {"error": "invalid-phone-number", "field": "phones"}),
+        (crm.CustomerNotFound(7), 404, {"error": "not-found", "message": "no customer with id 7"}),
+        (console.Forbidden("role agent may not"), 403, {"error": "forbidden"}),
+        (web.HTTPMethodNotAllowed("PUT", ["GET"]), 405, {"error": "method-not-allowed"}),
+        (web.HTTPTooManyRequests(), 429, {"error": "http-error", "message": "Too Many Requests"}),
+    ],
+)
+def test_given_a_refusal_then_the_http_response_has_its_status_and_code(
+    error: Exception, status: int, body: dict[str, str]
+) -> None:
+    response = refusal(error)
+    assert response.text is not None
+    sent = json.loads(response.text)
+    assert response.status == status and sent.items() >= body.items(), sent
+    assert ("field" in sent) == ("field" in body)
 
 
 def test_every_code_is_kebab_case() -> None:
