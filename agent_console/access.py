@@ -7,6 +7,7 @@ table; ``tests/agent_console/test_access_matrix.py`` proves every route and mess
 
 from __future__ import annotations
 
+from agent_console.protocol import KINDS
 from crm_core.users import Role
 
 API_TOKEN = "api-token"
@@ -69,24 +70,8 @@ API_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/reports/agents"): "reports.read",
 }
 
-# console message type -> action
-CONSOLE_ACTIONS: dict[str, str] = {
-    **{kind: "console.acd" for kind in ("login", "ready", "pause", "logout", "ack", "extend-wrap-up")},
-    **{kind: "console.call" for kind in ("hang-up", "hold", "resume", "transfer", "escalate")},
-    **{kind: "console.desk" for kind in ("wrap-up", "take-message", "attach-customer")},
-    **{
-        kind: "console.supervise"
-        for kind in (
-            "watch-wallboard",
-            "unwatch-wallboard",
-            "set-agent-state",
-            "supervise",
-            "stop-supervising",
-            "move-call",
-            "call-to-front",
-        )
-    },
-}
+# console message type -> action: each type's entry in the protocol's registry says it
+CONSOLE_ACTIONS: dict[str, str] = {kind: entry.action for kind, entry in KINDS.items()}
 
 
 def authorize(role: str, action: str) -> bool:

@@ -1,7 +1,8 @@
 """The agent's work on a call beyond the router: wrap-up, taking a message, saying who the caller is.
 
 Each handler checks everything it can before it writes (the call is this agent's, the disposition and
-the case change are allowed), so a refusal writes nothing. Store failures become ``store-unavailable``.
+the case change are allowed), so a refusal writes nothing. The store's refusals reach the console as
+themselves; its failures become ``StoreUnavailable``.
 The call log is written asynchronously after the router logs a call, so a wrap-up that arrives first
 waits for exactly that call's record (``LogWaiter.written``), up to ``wait_s``, and is otherwise refused
 with ``unknown-call``.
@@ -19,21 +20,18 @@ import structlog
 
 from agent_console import messages, protocol
 from agent_console.errors import (
-    BadMessage,
     BadNumber,
-    CaseRefused,
     ConsoleError,
     NotYourCall,
     StoreUnavailable,
     UnknownCall,
-    UnknownCase,
     UnknownCustomer,
     UnknownDisposition,
 )
 from agent_console.hub import ConsoleHub, Seen
 from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
 from crm_core.customers import CustomerDraft
-from crm_core.errors import CallNotFound, CaseNotFound, Conflict, CustomerNotFound, InvalidInput
+from crm_core.errors import Conflict, InvalidInput, NotFound
 from crm_core.interactions import WrapUp
 from crm_core.model import LoggedCall
 from crm_core.overview import CustomerOverview
@@ -146,14 +144,26 @@ class Desk:
         if isinstance(m.case, protocol.CaseUpdateRequest):
             case_id = await self._update(agent, logged.call, m.case)
         elif m.case is not None and logged.customer_id is not None:
-            new = NewCase(logged.customer_id, m.case.subject, m.notes, Priority(m.case.priority), agent,
-                          calls=(logged.call,))  # fmt: skip
+            new = NewCase(
+                customer_id=logged.customer_id,
+                subject=m.case.subject,
+                description=m.notes,
+                priority=Priority(m.case.priority),
+                owner=agent,
+                calls=(logged.call,),
+            )
             case_id = (await cases.open(new, author=agent)).id
         callback = None
         if m.callback_at is not None and logged.customer_id is not None:
             due = m.callback_at
             new = NewCase(
-                logged.customer_id, "Call back", m.notes, Priority.NORMAL, agent, due, (logged.call,)
+                customer_id=logged.customer_id,
+                subject="Call back",
+                description=m.notes,
+                priority=Priority.NORMAL,
+                owner=agent,
+                due_at=due,
+                calls=(logged.call,),
             )
             opened = await cases.open(new, author=agent)
             callback = {"case_id": opened.id, "at": due.isoformat()}
@@ -190,8 +200,14 @@ class Desk:
         priority = Priority.URGENT if m.urgent else Priority.NORMAL
         subject = f"{'URGENT message' if m.urgent else 'Message'} for {pop.line_name}"
         description = _message_text(m, callback or pop.caller_number)
-        new = NewCase(customer_id, subject, description, priority, f"line:{pop.line}",
-                      calls=() if linked is None else (linked,))  # fmt: skip
+        new = NewCase(
+            customer_id=customer_id,
+            subject=subject,
+            description=description,
+            priority=priority,
+            owner=f"line:{pop.line}",
+            calls=() if linked is None else (linked,),
+        )
         case = await _store(self.store.cases.open(new, author=agent))
         if linked is None:
             self._start(
@@ -278,21 +294,12 @@ def _message_text(m: protocol.TakeMessage, number: str | None) -> str:
 
 
 async def _store(work: Awaitable[T]) -> T:
-    """The store's answer; its refusals as console errors, its failures as ``store-unavailable``."""
+    """The store's answer; its refusals as they are (``error_codes`` has their codes), anything else it
+    raises as ``StoreUnavailable``."""
     try:
         return await work
-    except ConsoleError:
+    except (ConsoleError, InvalidInput, NotFound, Conflict):
         raise
-    except CustomerNotFound as exc:
-        raise UnknownCustomer(str(exc)) from None
-    except CaseNotFound as exc:
-        raise UnknownCase(str(exc)) from None
-    except CallNotFound as exc:
-        raise UnknownCall(str(exc)) from None
-    except InvalidInput as exc:
-        raise BadMessage(str(exc)) from None
-    except Conflict as exc:
-        raise CaseRefused(str(exc)) from None
     except Exception as exc:
         log.exception("console.store-failed")
         raise StoreUnavailable("the customer store is not answering; nothing was saved") from exc

@@ -1,77 +1,92 @@
 """Websocket protocol v2, the browser's side: JSON objects with a ``type``, read strictly.
 
+``KINDS`` is the one registry of the types a client may send: each entry names its dataclass (a
+``ClientMessage``), the ``access`` action whose roles may send it and, where the dataclass is not its
+JSON object's fields one for one, how to build it. The access table (``access.CONSOLE_ACTIONS``), the
+dispatch (``dispatch.HANDLERS``, one handler per dataclass) and the JSON Schemas
+(agent_console/schemas/client/<type>.json) follow it, and tests/agent_console/test_console_kinds.py holds
+them to it. A new type is its dataclass, its entry here, its handler and its schema file.
+
 Every client message is checked against its JSON Schema (``contract``) after the size check, then
-turned into one of the frozen dataclasses below. What the server sends is built in ``messages``.
-See docs/console-protocol.md and agent_console/schemas/.
+turned into its dataclass. What the server sends is built in ``messages``. See docs/console-protocol.md.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import Field, dataclass, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from agent_console import contract
 from agent_console.errors import BadMessage
 
 VERSION = 2
 MAX_MESSAGE_BYTES = 16384
+Json = dict[str, Any]
+
+
+class ClientMessage:
+    """A message a client may send: every subclass is a frozen dataclass with its entry in ``KINDS``."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
-class Login:
+class Login(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Ready:
+class Ready(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Pause:
+class Pause(ClientMessage):
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
-class Logout:
+class Logout(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Ack:
+class Ack(ClientMessage):
     offer: str
 
 
 @dataclass(frozen=True, slots=True)
-class ExtendWrapUp:
+class ExtendWrapUp(ClientMessage):
     seconds: int
 
 
 @dataclass(frozen=True, slots=True)
-class HangUp:
+class HangUp(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Hold:
+class Hold(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Resume:
+class Resume(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Transfer:
+class Transfer(ClientMessage):
     to: Literal["queue", "agent", "number"]
     target: str
 
 
 @dataclass(frozen=True, slots=True)
-class Escalate:
+class Escalate(ClientMessage):
     pass
 
 
@@ -89,7 +104,7 @@ class CaseUpdateRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class WrapUp:
+class WrapUp(ClientMessage):
     call: str
     disposition: str
     notes: str
@@ -98,7 +113,7 @@ class WrapUp:
 
 
 @dataclass(frozen=True, slots=True)
-class TakeMessage:
+class TakeMessage(ClientMessage):
     call: str
     urgent: bool
     message: str
@@ -107,23 +122,23 @@ class TakeMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class AttachCustomer:
+class AttachCustomer(ClientMessage):
     call: str
     customer_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class WatchWallboard:
+class WatchWallboard(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class UnwatchWallboard:
+class UnwatchWallboard(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class SetAgentState:
+class SetAgentState(ClientMessage):
     """A supervisor's order for another agent: not-ready (with a pause reason) or logged out."""
 
     agent: str
@@ -132,7 +147,7 @@ class SetAgentState:
 
 
 @dataclass(frozen=True, slots=True)
-class Supervise:
+class Supervise(ClientMessage):
     """Listen to, whisper to or barge into ``agent``'s call on the supervisor's own phone."""
 
     agent: str
@@ -140,12 +155,12 @@ class Supervise:
 
 
 @dataclass(frozen=True, slots=True)
-class StopSupervising:
+class StopSupervising(ClientMessage):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class MoveCall:
+class MoveCall(ClientMessage):
     """A waiting call to another queue."""
 
     call: str
@@ -153,99 +168,28 @@ class MoveCall:
 
 
 @dataclass(frozen=True, slots=True)
-class CallToFront:
+class CallToFront(ClientMessage):
     """A waiting call to the front of its queue."""
 
     call: str
 
 
-ClientMessage = (
-    Login | Ready | Pause | Logout | Ack | ExtendWrapUp | HangUp | Hold | Resume | Transfer | Escalate
-    | WrapUp | TakeMessage | AttachCustomer | WatchWallboard | UnwatchWallboard | SetAgentState
-    | Supervise | StopSupervising | MoveCall | CallToFront
-)  # fmt: skip
-# Messages about the floor, not the sender's own desk: they need no ``login`` (``supervise`` and
-# ``stop-supervising`` need the agent id whose phone the supervisor uses, not a logged-in desk).
-SUPERVISOR_KINDS = frozenset({
-    "watch-wallboard", "unwatch-wallboard", "set-agent-state", "supervise", "stop-supervising",
-    "move-call", "call-to-front",
-})  # fmt: skip
-
-_KINDS: dict[type, str] = {
-    Login: "login", Ready: "ready", Pause: "pause", Logout: "logout", Ack: "ack",
-    ExtendWrapUp: "extend-wrap-up",
-    HangUp: "hang-up", Hold: "hold", Resume: "resume", Transfer: "transfer", Escalate: "escalate",
-    WrapUp: "wrap-up", TakeMessage: "take-message", AttachCustomer: "attach-customer",
-    WatchWallboard: "watch-wallboard", UnwatchWallboard: "unwatch-wallboard",
-    SetAgentState: "set-agent-state", Supervise: "supervise", StopSupervising: "stop-supervising",
-    MoveCall: "move-call", CallToFront: "call-to-front",
-}  # fmt: skip
-KINDS = frozenset(_KINDS.values())
+M = TypeVar("M", bound=ClientMessage)
 
 
-def parse(raw: str) -> ClientMessage:
-    """One client message, or ``BadMessage`` saying what is wrong with it."""
-    if len(raw.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
-        raise BadMessage(f"message longer than {MAX_MESSAGE_BYTES} bytes")
-    data = _decode(raw)
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise BadMessage("a JSON object with a string 'type' is expected")
-    kind = data["type"]
-    if kind not in KINDS:
-        raise BadMessage(f"unknown message type {kind[:40]!r}")
-    problem = contract.client_problem(kind, data)
-    if problem is not None:
-        raise BadMessage(problem)
-    return _build(kind, data)
+@dataclass(frozen=True, slots=True)
+class Kind(Generic[M]):
+    message: type[M]
+    action: str  # the ``access.PERMISSIONS`` action whose roles may send it
+    build: Callable[[Json], M] | None = None  # None: each field is the JSON object's key of its name
+
+    def read(self, data: Json) -> M:
+        if self.build is not None:
+            return self.build(data)
+        return self.message(**{f.name: data[f.name] for f in fields(self.message)})
 
 
-def _decode(raw: str) -> Any:
-    try:
-        data = json.loads(raw, parse_constant=_no_constant)
-        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") is not text
-    except (ValueError, RecursionError, UnicodeError):
-        raise BadMessage("not JSON (or not UTF-8 text, or nested too deeply)") from None
-    return data
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _build(kind: str, data: dict[str, Any]) -> ClientMessage:
-    simple: dict[str, ClientMessage] = {"login": Login(), "ready": Ready(), "logout": Logout(),
-                                        "hang-up": HangUp(), "hold": Hold(), "resume": Resume(),
-                                        "escalate": Escalate(), "watch-wallboard": WatchWallboard(),
-                                        "unwatch-wallboard": UnwatchWallboard(),
-                                        "stop-supervising": StopSupervising()}  # fmt: skip
-    if kind in simple:
-        return simple[kind]
-    match kind:
-        case "pause":
-            return Pause(data["reason"])
-        case "ack":
-            return Ack(data["offer"])
-        case "extend-wrap-up":
-            return ExtendWrapUp(data["seconds"])
-        case "transfer":
-            return Transfer(data["to"], data["target"])
-        case "wrap-up":
-            return _wrap_up(data)
-        case "set-agent-state":
-            return _set_agent_state(data)
-        case "supervise":
-            return Supervise(data["agent"], data["mode"])
-        case "move-call":
-            return MoveCall(data["call"], data["queue"])
-        case "call-to-front":
-            return CallToFront(data["call"])
-        case "take-message":
-            return TakeMessage(data["call"], data["urgent"], data["message"], data["caller_name"],
-                               data["callback_number"])  # fmt: skip
-    return AttachCustomer(data["call"], data["customer_id"])
-
-
-def _set_agent_state(data: dict[str, Any]) -> SetAgentState:
+def _set_agent_state(data: Json) -> SetAgentState:
     if data["state"] == "not-ready" and data["reason"] is None:
         raise BadMessage("'set-agent-state': not-ready needs a reason (one of the plan's pause reasons)")
     if data["state"] == "logged-out" and data["reason"] is not None:
@@ -253,7 +197,7 @@ def _set_agent_state(data: dict[str, Any]) -> SetAgentState:
     return SetAgentState(data["agent"], data["state"], data["reason"])
 
 
-def _wrap_up(data: dict[str, Any]) -> WrapUp:
+def _wrap_up(data: Json) -> WrapUp:
     case = data["case"]
     request: NewCaseRequest | CaseUpdateRequest | None = None
     if case is not None and case["action"] == "create":
@@ -271,6 +215,68 @@ def _wrap_up(data: dict[str, Any]) -> WrapUp:
     return WrapUp(data["call"], data["disposition"], data["notes"], request, callback_at)
 
 
+ACD, CALL, DESK, FLOOR = "console.acd", "console.call", "console.desk", "console.supervise"
+KINDS: dict[str, Kind[Any]] = {
+    "login": Kind(Login, ACD),
+    "ready": Kind(Ready, ACD),
+    "pause": Kind(Pause, ACD),
+    "logout": Kind(Logout, ACD),
+    "ack": Kind(Ack, ACD),
+    "extend-wrap-up": Kind(ExtendWrapUp, ACD),
+    "hang-up": Kind(HangUp, CALL),
+    "hold": Kind(Hold, CALL),
+    "resume": Kind(Resume, CALL),
+    "transfer": Kind(Transfer, CALL),
+    "escalate": Kind(Escalate, CALL),
+    "wrap-up": Kind(WrapUp, DESK, _wrap_up),
+    "take-message": Kind(TakeMessage, DESK),
+    "attach-customer": Kind(AttachCustomer, DESK),
+    "watch-wallboard": Kind(WatchWallboard, FLOOR),
+    "unwatch-wallboard": Kind(UnwatchWallboard, FLOOR),
+    "set-agent-state": Kind(SetAgentState, FLOOR, _set_agent_state),
+    "supervise": Kind(Supervise, FLOOR),
+    "stop-supervising": Kind(StopSupervising, FLOOR),
+    "move-call": Kind(MoveCall, FLOOR),
+    "call-to-front": Kind(CallToFront, FLOOR),
+}
+_NAMES = {entry.message: name for name, entry in KINDS.items()}
+
+
+def parse(raw: str) -> ClientMessage:
+    """One client message, or ``BadMessage`` saying what is wrong with it."""
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
+        raise BadMessage(f"message longer than {MAX_MESSAGE_BYTES} bytes")
+    data = _decode(raw)
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise BadMessage("a JSON object with a string 'type' is expected")
+    kind = data["type"]
+    if kind not in KINDS:
+        raise BadMessage(f"unknown message type {kind[:40]!r}")
+    problem = contract.client_problem(kind, data)
+    if problem is not None:
+        raise BadMessage(problem)
+    message: ClientMessage = KINDS[kind].read(data)
+    return message
+
+
+def _decode(raw: str) -> Any:
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") is not text
+    except (ValueError, RecursionError, UnicodeError):
+        raise BadMessage("not JSON (or not UTF-8 text, or nested too deeply)") from None
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def kind(message: ClientMessage) -> str:
-    """The wire ``type`` of a parsed message (what ``access.CONSOLE_ACTIONS`` is keyed by)."""
-    return _KINDS[type(message)]
+    """The wire ``type`` of a parsed message."""
+    return _NAMES[type(message)]
+
+
+def action(message: ClientMessage) -> str:
+    """What ``access`` calls sending ``message``: its roles may send it."""
+    return KINDS[kind(message)].action

@@ -29,7 +29,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from agent_console.errors import UnknownCall, error_code
+from agent_console.error_codes import error_code
+from agent_console.errors import UnknownCall
 from agent_console.hub import Connection
 from agent_console.wallboard import View, Wallboard
 from crm_core.agent_states import AgentInterval
@@ -160,7 +161,7 @@ class WallboardFeed:
 AUDIT_KEPT = 1_000  # orders kept in memory for the page and tests; the store keeps them all
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Audited:
     at: float
     who: str  # the supervisor's username
@@ -233,7 +234,9 @@ class Supervision:
                 raise refusal from exc
             raise
         finally:
-            self.audit.append(Audited(at, who, action, target, detail, outcome))
+            self.audit.append(
+                Audited(at=at, who=who, action=action, target=target, reason=detail, outcome=outcome)
+            )
             log.info("supervisor.action", who=who, what=action, target=target, reason=detail, outcome=outcome)
             await self._keep(SupervisorAction(utc(at), who, action, target, detail, outcome))
 

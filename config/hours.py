@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from config.values import ConfigError, choice, known_keys, positive, string, table
+from config.values import ConfigError, choice, known_keys, listed_tables, positive, string, table
 from routing.hours import WEEKDAYS, Closure, Hours, Span
 from routing.ids import QueueId
 from routing.plan import AfterHours, AfterHoursKind, OnCallStep
@@ -89,12 +89,8 @@ def _holidays(raw: Mapping[str, Any], where: str) -> tuple[str | None, str | Non
 
 
 def _closures(value: Any, tz: ZoneInfo, key: str) -> tuple[Closure, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise ConfigError(f"{key}: a list of {{start, end, reason}} tables is required")
     found = []
-    for n, item in enumerate(value):
-        where = f"{key}[{n}]."
-        known_keys(item, ("start", "end", "reason"), where)
+    for item, where in listed_tables(value, key, ("start", "end", "reason")):
         start, end = _instant(item, "start", tz, where), _instant(item, "end", tz, where)
         if end <= start:
             raise ConfigError(f"{where}end: the closure ends before it starts")
@@ -128,12 +124,8 @@ def after_hours(raw: Mapping[str, Any], queues: Mapping[QueueId, object], where:
 
 
 def _chain(value: Any, key: str) -> tuple[OnCallStep, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise ConfigError(f"{key}: a list of {{name, endpoint, ring_timeout_s}} tables is required")
     steps = []
-    for n, item in enumerate(value):
-        where = f"{key}[{n}]."
-        known_keys(item, ("name", "endpoint", "ring_timeout_s"), where)
+    for item, where in listed_tables(value, key, ("name", "endpoint", "ring_timeout_s")):
         timeout = positive(item.get("ring_timeout_s", 20), f"{where}ring_timeout_s")
         name, endpoint = string(item, "name", None, where), string(item, "endpoint", None, where)
         steps.append(OnCallStep(name, endpoint, timeout))

@@ -51,7 +51,7 @@ class AriSettings:
     outbound_endpoint: str = "Local/{number}@switchboard-outbound"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     ari: AriSettings
     database_url: str

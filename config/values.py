@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 E = TypeVar("E", bound=enum.Enum)
@@ -30,6 +30,17 @@ def tables(raw: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Ma
         if not isinstance(item, Mapping):
             raise ConfigError(f"{where}{key}.{name} must be a table")
     return value
+
+
+def listed_tables(value: Any, key: str, allowed: Sequence[str]) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """Each table of the list of tables ``value``, with the ``where`` of its own keys (``key[n].``);
+    a key other than ``allowed`` is refused (``known_keys``)."""
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise ConfigError(f"{key}: a list of {{{', '.join(allowed)}}} tables is required")
+    for n, item in enumerate(value):
+        where = f"{key}[{n}]."
+        known_keys(item, allowed, where)
+        yield item, where
 
 
 def known_keys(raw: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:

@@ -7,7 +7,7 @@ from aiohttp import web
 from agent_console.api import bodies, views
 from agent_console.api.context import store
 from agent_console.api.customers import customer_id
-from agent_console.api.errors import ApiError
+from agent_console.api.errors import NoSuchRecord
 from agent_console.api.fields import Query, json_object
 from crm_core.accounts import Account
 from crm_core.pagination import DEFAULT_PAGE
@@ -18,7 +18,7 @@ async def read(request: web.Request) -> web.Response:
     owner = customer_id(request)
     found = await store(request).accounts.get(owner)
     if found is None:
-        raise ApiError(404, "not-found", f"customer {owner} has no account")
+        raise NoSuchRecord(f"customer {owner} has no account")
     return web.json_response(_view(found))
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from agent_console.access import API_TOKEN, authorize
-from agent_console.api.errors import ApiError
+from agent_console.api.errors import Unauthorized
+from agent_console.errors import BadOrigin, Forbidden
 from agent_console.login import UserOf, same_origin
 
 
@@ -35,19 +36,19 @@ async def authenticate(request: web.Request, tokens: Sequence[str], user_of: Use
         user = await user_of(request)
         if user is not None:
             if request.method not in SAFE_METHODS and not same_origin(request):
-                raise ApiError(403, "bad-origin", "a change by session must come from the console")
+                raise BadOrigin("a change by session must come from the console")
             return Principal(user.username, str(user.role))
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>, or log in (POST /login)")
+        raise Unauthorized("send Authorization: Bearer <token>, or log in (POST /login)")
     matched = None
     # Compare against every token, so timing does not tell how many or which ones exist.
     for index, expected in enumerate(tokens):
         if hmac.compare_digest(expected.encode(), token.encode()):
             matched = index
     if matched is None:
-        raise ApiError(401, "unauthorized", "unknown API token")
+        raise Unauthorized("unknown API token")
     return Principal(f"api-token-{matched + 1}")
 
 
@@ -55,7 +56,7 @@ def guarded(action: str, handler: Handler) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         who = request[PRINCIPAL]
         if not authorize(who.role, action):
-            raise ApiError(403, "forbidden", f"role {who.role} may not {action}")
+            raise Forbidden(f"role {who.role} may not {action}")
         return await handler(request)
 
     return handle

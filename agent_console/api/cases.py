@@ -7,7 +7,7 @@ from aiohttp import web
 from agent_console.api import bodies, views
 from agent_console.api.auth import principal
 from agent_console.api.context import store
-from agent_console.api.errors import ApiError, invalid
+from agent_console.api.errors import NoSuchRecord, invalid
 from agent_console.api.fields import Query, json_object
 from crm_core.cases import CaseStatus
 from crm_core.pagination import DEFAULT_PAGE
@@ -16,7 +16,7 @@ from crm_core.pagination import DEFAULT_PAGE
 def case_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ApiError(404, "not-found", f"no case with id {raw[:40]!r}")
+        raise NoSuchRecord(f"no case with id {raw[:40]!r}")
     return int(raw)
 
 

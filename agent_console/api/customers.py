@@ -6,7 +6,7 @@ from aiohttp import web
 
 from agent_console.api import bodies, views
 from agent_console.api.context import config, store
-from agent_console.api.errors import ApiError
+from agent_console.api.errors import NoSuchRecord, UnreadableNumber
 from agent_console.api.fields import Query, json_object
 from crm_core.pagination import DEFAULT_PAGE
 from crm_core.phones import to_e164
@@ -15,7 +15,7 @@ from crm_core.phones import to_e164
 def customer_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ApiError(404, "not-found", f"no customer with id {raw[:40]!r}")
+        raise NoSuchRecord(f"no customer with id {raw[:40]!r}")
     return int(raw)
 
 
@@ -57,10 +57,10 @@ async def by_number(request: web.Request) -> web.Response:
     raw = request.match_info["number"]
     e164 = to_e164(raw, config(request).region)
     if e164 is None:
-        raise ApiError(400, "invalid-phone-number", f"not a phone number: {raw[:40]!r}", "number")
+        raise UnreadableNumber(f"not a phone number: {raw[:40]!r}", "number")
     found = await store(request).find_by_number(e164)
     if found is None:
-        raise ApiError(404, "not-found", f"no customer owns {e164}")
+        raise NoSuchRecord(f"no customer owns {e164}")
     return web.json_response(views.card(found))
 
 

@@ -1,58 +1,72 @@
-"""The API's refusals and the one table mapping ``CrmError`` subclasses to HTTP status and public code.
+"""The API's own refusals: what the HTTP layer decides before (or instead of) asking the store.
 
-    ApiError              a refusal decided by the HTTP layer itself (status, code, message, field)
+    ApiError                  (a ``ConsoleError``) ``field`` names the part of the request to blame
+    ├── BadJson               the body is not UTF-8 JSON, or not a JSON object
+    ├── InvalidField          an unknown field or parameter, a wrong type, a value out of range
+    ├── UnreadableNumber      a phone number in the path that cannot be read as one
+    ├── InvalidDate           a report's ``from`` or ``to`` missing or not ``YYYY-MM-DD``
+    ├── InvalidRange          a report's ``to`` before its ``from``, or too long a range
+    ├── InvalidGrouping       a report's ``by`` that is not one of its groupings
+    ├── InvalidEncoding       an import that is not UTF-8
+    ├── TooLarge              a body over its cap
+    ├── Unauthorized          no bearer token and no session, or an unknown token
+    └── NoSuchRecord          an id that cannot name a record, or a lookup that found none
 
-Codes are stable kebab-case strings and part of the public API (docs/api.md lists them):
-bad-json, invalid-input, invalid-phone-number, invalid-phone-kind, invalid-cursor, invalid-csv-header,
-invalid-encoding, too-large, unauthorized, forbidden, bad-origin, not-found, method-not-allowed, conflict,
-internal-error.
+Their statuses and codes are in ``agent_console.error_codes``, beside the store's and the console's.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
-
-from crm_core import errors as crm
-
-# Most specific first: the first class an error is an instance of decides.
-CRM_ERRORS: tuple[tuple[type[crm.CrmError], int, str], ...] = (
-    (crm.InvalidPhoneNumber, 422, "invalid-phone-number"),
-    (crm.InvalidPhoneKind, 422, "invalid-phone-kind"),
-    (crm.InvalidCursor, 400, "invalid-cursor"),
-    (crm.InvalidCsvHeader, 422, "invalid-csv-header"),
-    (crm.InvalidInput, 422, "invalid-input"),
-    (crm.NotFound, 404, "not-found"),
-    (crm.Conflict, 409, "conflict"),
-    (crm.CrmError, 500, "internal-error"),  # UnsupportedDatabase: our configuration, not the request
-)
+from agent_console.errors import ConsoleError
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+class ApiError(ConsoleError):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
         self.field = field
 
 
-def invalid(field: str, reason: str) -> ApiError:
-    return ApiError(422, "invalid-input", f"{field}: {reason}", field)
+class BadJson(ApiError):
+    pass
 
 
-def from_crm(error: crm.CrmError) -> ApiError:
-    status, code = next((s, c) for kind, s, c in CRM_ERRORS if isinstance(error, kind))
-    return ApiError(status, code, str(error), getattr(error, "field", None))
+class InvalidField(ApiError):
+    pass
 
 
-def from_http(error: web.HTTPException) -> ApiError:
-    """aiohttp's own refusals (no such route, wrong method, body too large) in the API's shape."""
-    codes = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
-    return ApiError(error.status, codes.get(error.status, "http-error"), error.reason)
+class UnreadableNumber(ApiError):
+    pass
 
 
-def response(error: ApiError) -> web.Response:
-    body: dict[str, object] = {"error": error.code, "message": error.message}
-    if error.field is not None:
-        body["field"] = error.field
-    return web.json_response(body, status=error.status)
+class InvalidDate(ApiError):
+    pass
+
+
+class InvalidRange(ApiError):
+    pass
+
+
+class InvalidGrouping(ApiError):
+    pass
+
+
+class InvalidEncoding(ApiError):
+    pass
+
+
+class TooLarge(ApiError):
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"the request body is larger than {cap} bytes")
+        self.cap = cap
+
+
+class Unauthorized(ApiError):
+    pass
+
+
+class NoSuchRecord(ApiError):
+    pass
+
+
+def invalid(field: str, reason: str) -> InvalidField:
+    return InvalidField(f"{field}: {reason}", field)

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_console.api.errors import ApiError, invalid
+from agent_console.api.errors import BadJson, InvalidField, TooLarge, invalid
 from crm_core import validation
 from crm_core.keep import KEEP, Keep
 
@@ -23,19 +23,15 @@ CHUNK = 64 * 1024
 
 
 async def read_capped(request: web.Request, cap: int) -> bytes:
-    """The request body, or ``too-large`` as soon as it passes ``cap`` bytes (never read whole first)."""
+    """The request body, or ``TooLarge`` as soon as it passes ``cap`` bytes (never read whole first)."""
     if request.content_length is not None and request.content_length > cap:
-        raise too_large(cap)
+        raise TooLarge(cap)
     body = bytearray()
     async for chunk in request.content.iter_chunked(CHUNK):
         body += chunk
         if len(body) > cap:
-            raise too_large(cap)
+            raise TooLarge(cap)
     return bytes(body)
-
-
-def too_large(cap: int) -> ApiError:
-    return ApiError(413, "too-large", f"the request body is larger than {cap} bytes")
 
 
 async def json_object(request: web.Request, *, optional: bool = False) -> Fields:
@@ -45,9 +41,9 @@ async def json_object(request: web.Request, *, optional: bool = False) -> Fields
     try:
         decoded = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "bad-json", "the body is not valid UTF-8 JSON") from None
+        raise BadJson("the body is not valid UTF-8 JSON") from None
     if not isinstance(decoded, dict):
-        raise ApiError(400, "bad-json", "the body must be a JSON object")
+        raise BadJson("the body must be a JSON object")
     return Fields(decoded)
 
 
@@ -66,7 +62,7 @@ class Fields:
     def done(self) -> None:
         unknown = sorted(set(self._data) - self._seen)
         if unknown:
-            raise ApiError(422, "invalid-input", f"unknown field(s): {', '.join(unknown)}", unknown[0])
+            raise InvalidField(f"unknown field(s): {', '.join(unknown)}", unknown[0])
 
     def required(self, name: str) -> Any:
         if name not in self._data:
@@ -167,7 +163,7 @@ class Query:
         query = request.rel_url.query
         unknown = sorted(set(query) - set(allowed))
         if unknown:
-            raise ApiError(422, "invalid-input", f"unknown parameter(s): {', '.join(unknown)}", unknown[0])
+            raise InvalidField(f"unknown parameter(s): {', '.join(unknown)}", unknown[0])
         for name in query:
             if len(query.getall(name)) > 1:
                 raise invalid(name, "must be given once")

@@ -16,8 +16,8 @@ from aiohttp import web
 
 from agent_console.api import views
 from agent_console.api.context import config, store
-from agent_console.api.errors import ApiError
-from agent_console.api.fields import CHUNK, Query, too_large
+from agent_console.api.errors import InvalidEncoding, TooLarge
+from agent_console.api.fields import CHUNK, Query
 from crm_core.customer_csv import RejectedLine
 
 MAX_REPORTED = 1_000  # rejected lines listed in the response; the summary counts them all
@@ -27,7 +27,7 @@ async def import_customers(request: web.Request) -> web.Response:
     Query(request, ())
     cap = config(request).max_import_bytes
     if request.content_length is not None and request.content_length > cap:
-        raise too_large(cap)
+        raise TooLarge(cap)
     spool = await asyncio.to_thread(_spool_file)
     try:
         await _receive(request, spool, cap)
@@ -55,10 +55,10 @@ async def _receive(request: web.Request, spool: IO[bytes], cap: int) -> None:
         async for chunk in request.content.iter_chunked(CHUNK):
             size += len(chunk)
             if size > cap:
-                raise too_large(cap)
+                raise TooLarge(cap)
             decoder.decode(chunk)
             await asyncio.to_thread(spool.write, chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise ApiError(422, "invalid-encoding", "the CSV file must be UTF-8") from None
+        raise InvalidEncoding("the CSV file must be UTF-8") from None
     await asyncio.to_thread(spool.flush)

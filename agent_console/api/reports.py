@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from agent_console.api.context import Reporting, config, store
-from agent_console.api.errors import ApiError
+from agent_console.api.errors import InvalidDate, InvalidGrouping, InvalidRange
 from agent_console.api.fields import Query
 from crm_core.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
 from crm_core.sql_reports import MAX_DAYS, Grouping
@@ -72,7 +72,7 @@ def reporting(
     return Reporting(zone, target(default_target), {q: target(t) for q, t in targets.items()})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallTable:
     first_day: date
     last_day: date
@@ -86,28 +86,28 @@ class CallTable:
 def _day(query: Query, name: str) -> date:
     raw = query.text(name)
     if raw is None:
-        raise ApiError(400, "invalid-date", f"{name}: is required, as YYYY-MM-DD", name)
+        raise InvalidDate(f"{name}: is required, as YYYY-MM-DD", name)
     try:
         if len(raw) == 10:  # fromisoformat also takes 20260131 and week dates; one spelling only
             return date.fromisoformat(raw)
     except ValueError:
         pass
-    raise ApiError(400, "invalid-date", f"{name}: {raw!r} is not a date as YYYY-MM-DD", name)
+    raise InvalidDate(f"{name}: {raw!r} is not a date as YYYY-MM-DD", name)
 
 
 def days(query: Query) -> tuple[date, date]:
     first, last = _day(query, "from"), _day(query, "to")
     if last < first:
-        raise ApiError(400, "invalid-range", "to: must not be before from", "to")
+        raise InvalidRange("to: must not be before from", "to")
     if (last - first).days >= MAX_DAYS:
-        raise ApiError(400, "invalid-range", f"to: a report covers at most {MAX_DAYS} days", "to")
+        raise InvalidRange(f"to: a report covers at most {MAX_DAYS} days", "to")
     return first, last
 
 
 def grouping(query: Query) -> Grouping:
     raw = query.text("by") or Grouping.DAY.value
     if raw not in GROUPINGS:
-        raise ApiError(400, "invalid-grouping", f"by: {raw!r} is not one of {', '.join(GROUPINGS)}", "by")
+        raise InvalidGrouping(f"by: {raw!r} is not one of {', '.join(GROUPINGS)}", "by")
     return Grouping(raw)
 
 
@@ -127,7 +127,15 @@ async def call_table(request: web.Request) -> CallTable:
             rows = [
                 (q, again.rows[q], own) if settings.target_of(q) == own else (q, f, t) for q, f, t in rows
             ]
-    return CallTable(first, last, by, report.zone, settings.default_target, rows, report.total)
+    return CallTable(
+        first_day=first,
+        last_day=last,
+        grouping=by,
+        zone=report.zone,
+        default_target=settings.default_target,
+        rows=rows,
+        total=report.total,
+    )
 
 
 def _ratio(value: float | None) -> float | None:

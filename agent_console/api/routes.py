@@ -12,7 +12,8 @@ from agent_console.access import API_ACTIONS
 from agent_console.api import accounts, calls, cases, customers, imports, openapi, reports
 from agent_console.api.auth import PRINCIPAL, authenticate, guarded
 from agent_console.api.context import CONFIG, ApiConfig
-from agent_console.api.errors import ApiError, from_crm, from_http, response
+from agent_console.error_codes import public, refusal
+from agent_console.errors import ConsoleError
 from agent_console.login import UserOf
 from crm_core.errors import CrmError
 
@@ -64,17 +65,16 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         request[PRINCIPAL] = await authenticate(request, request.app[CONFIG].tokens, request.app.get(USER_OF))
         return await handler(request)
-    except ApiError as error:
-        return response(error)
+    except ConsoleError as error:
+        return refusal(error)
     except CrmError as error:
-        refused = from_crm(error)
-        if refused.status >= 500:
+        if public(error).status >= 500:
             log.error("api.store_error", error=str(error))
-        return response(refused)
+        return refusal(error)
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return response(from_http(error))
+        return refusal(error)
 
 
 def create_api(api: ApiConfig, user_of: UserOf | None = None) -> web.Application:

@@ -6,6 +6,7 @@ import { $, el } from "./dom.js";
 import { bindPop, callStatus, renderPop } from "./pop.js";
 import { checkServerMessage, loadBundle } from "./schema.js";
 import { bindShortcuts } from "./shortcuts.js";
+import { bindSignIn, currentUser, signOut } from "./signin.js";
 import { Socket } from "./socket.js";
 import { bindStatus, renderReasons, renderState, tick } from "./status.js";
 import {
@@ -160,33 +161,22 @@ function signedOut() {
   render();
 }
 
-/** Still signed in? (On load, and before reconnecting: the session may have ended.) */
-async function stillSignedIn() {
-  const r = await fetch("/session", { credentials: "same-origin" });
-  if (!r.ok) { signedOut(); return false; }
-  st.me = await r.json();
-  return true;
-}
-
-/** On load and after a dropped connection: connect if still signed in; no network: try again later. */
+/** On load and after a dropped connection (the session may have ended meanwhile): connect if still
+ * signed in; no network: try again later. */
 async function start() {
+  let user;
   try {
-    if (await stillSignedIn()) signedIn(st.me);
+    user = await currentUser();
   } catch {
     socket.retry();
+    return;
   }
+  if (user === null) signedOut(); else signedIn(user);
 }
 
-$("login").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const form = new FormData(e.target);
-  const r = await fetch("/login", {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
-  });
-  const body = await r.json();
-  e.target.reset();
-  if (r.ok) { alert(""); signedIn(body); } else alert(`${body.error}: ${body.message}`);
+bindSignIn($("login"), {
+  onSignedIn: (user) => { alert(""); signedIn(user); },
+  onRefused: (_, body) => alert(`${body.error}: ${body.message}`),
 });
 
 // --- the agent's actions -----------------------------------------------------------------------
@@ -203,7 +193,7 @@ const actions = {
   extend: (seconds) => send({ type: "extend-wrap-up", seconds }),
   logout: async () => {
     send({ type: "logout" });
-    await fetch("/logout", { method: "POST", credentials: "same-origin" });
+    await signOut();
     signedOut();
   },
   hangUp: () => send({ type: "hang-up" }),

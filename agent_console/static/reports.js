@@ -1,6 +1,7 @@
 // The supervisors' reports page: figures from /api/v1/reports (docs/api.md), three charts as inline SVG.
 // Plain ES module, no library, no build step. The page loads for anyone; the data calls need a
 // supervisor's or admin's session, and a refusal is shown as it came (e.g. 403 forbidden for an agent).
+import { bindSignIn, currentUser } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -235,28 +236,18 @@ function defaults() {
   form.elements.by.value = params.get("by") ?? "day";
 }
 
-async function signedIn() {
-  const r = await fetch("/session", { credentials: "same-origin" });
-  if (!r.ok) return false;
-  const me = await r.json();
+function signedIn(me) {
   $("who").textContent = `${me.name || me.username} (${me.role})`;
-  return true;
+  load();
 }
 
 $("range").addEventListener("submit", (e) => { e.preventDefault(); load(); });
-$("login").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const form = new FormData($("login"));
-  const r = await fetch("/login", {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
-  });
-  if (!r.ok) { showError(new Refused(r.status, await r.json().catch(() => ({})))); return; }
-  $("login").hidden = true;
-  await signedIn();
-  load();
+bindSignIn($("login"), {
+  onSignedIn: (me) => { $("login").hidden = true; signedIn(me); },
+  onRefused: (status, body) => showError(new Refused(status, body)),
 });
 
 defaults();
-if (await signedIn()) load();
+const me = await currentUser();
+if (me !== null) signedIn(me);
 else { $("login").hidden = false; showError(new Refused(401, { error: "not-logged-in", message: "" })); }

@@ -2,6 +2,8 @@
 // "wallboard" push (at most one a second) and ticks waits and times-in-state locally in between.
 // Supervisors order from it: an agent's state, listen / whisper / barge on an agent's call (their own
 // phone rings), and a waiting call to the front of its queue or to another queue.
+import { bindSignIn, currentUser, signOut } from "./signin.js";
+
 const $ = (id) => document.getElementById(id);
 let ws = null;
 let me = null;
@@ -208,23 +210,16 @@ function signedOut() {
 }
 
 async function resume() {
-  const r = await fetch("/session", { credentials: "same-origin" });
-  if (r.ok) signedIn(await r.json()); else signedOut();
+  const user = await currentUser();
+  if (user === null) signedOut(); else signedIn(user);
 }
 
-$("login").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const form = new FormData(e.target);
-  const r = await fetch("/login", {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
-  });
-  const body = await r.json();
-  e.target.reset();
-  if (r.ok) { $("error").textContent = ""; signedIn(body); } else $("error").textContent = `${body.error}: ${body.message}`;
+bindSignIn($("login"), {
+  onSignedIn: (user) => { $("error").textContent = ""; signedIn(user); },
+  onRefused: (_, body) => { $("error").textContent = `${body.error}: ${body.message}`; },
 });
 $("signout").addEventListener("click", async () => {
-  await fetch("/logout", { method: "POST", credentials: "same-origin" });
+  await signOut();
   signedOut();
   ws?.close();
 });

@@ -62,7 +62,7 @@ SUPERVISING = {
     "watch-wallboard", "unwatch-wallboard", "set-agent-state", "supervise", "stop-supervising", "move-call",
     "call-to-front",
 }  # fmt: skip
-CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS - SUPERVISING} | {
+CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS.keys() - SUPERVISING} | {
     kind: {"supervisor", "admin"} for kind in SUPERVISING
 }
 # One valid message of every type (the fields after "type").

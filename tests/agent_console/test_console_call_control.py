@@ -7,10 +7,18 @@ from typing import Any
 
 import pytest
 
-from agent_console.errors import error_code
+from agent_console.error_codes import error_code
 from routing import commands as cmd
 from routing import events as ev
-from routing.errors import IllegalTransition, RoutingError
+from routing.errors import (
+    AgentNotReady,
+    IllegalTransition,
+    NoOnCall,
+    RoutingError,
+    UnknownAgent,
+    UnknownQueue,
+    UnknownReason,
+)
 from routing.ids import AgentId, CallId
 from tests.agent_console.harness import Console, next_of
 
@@ -66,30 +74,8 @@ async def test_given_no_login_when_sending_call_control_then_not_logged_in(conso
     assert console.ask.events == []
 
 
-# The refusals the router gains on branch ``calls``, named as the contract asks; defined here so the
-# mapping is proved before they land (error_code maps by class name).
-class UnknownQueue(RoutingError):
-    pass
-
-
-class UnknownAgent(RoutingError):
-    pass
-
-
-class AgentNotReady(RoutingError):
-    pass
-
-
-class NoOnCall(RoutingError):
-    pass
-
-
-class NotAllowedNow(RoutingError):
-    pass
-
-
-class NotAllowedWhileRinging(NotAllowedNow):
-    """A finer refusal: its parent's code applies."""
+class NotAllowedWhileRinging(IllegalTransition):
+    """A finer refusal the router may gain: its parent's code applies (the table is read along the MRO)."""
 
 
 @pytest.mark.parametrize(
@@ -97,10 +83,10 @@ class NotAllowedWhileRinging(NotAllowedNow):
     [
         (UnknownQueue("q9"), "unknown-queue"),
         (UnknownAgent("a9"), "unknown-agent"),
-        (AgentNotReady("a2"), "agent-not-ready"),
+        (AgentNotReady("a2", "on-call"), "agent-not-ready"),
         (NoOnCall("acme"), "no-on-call"),
-        (NotAllowedNow("no call to hold"), "not-allowed-now"),
-        (NotAllowedWhileRinging("ringing"), "not-allowed-now"),
+        (UnknownReason("nap"), "unknown-reason"),
+        (NotAllowedWhileRinging("a1", "ringing", "hold"), "not-allowed-now"),
         (IllegalTransition("a1", "ready", "hold"), "not-allowed-now"),
         (RoutingError("something new"), "routing-refused"),
     ],

@@ -141,8 +141,10 @@ async def test_given_an_open_case_when_the_wrap_up_closes_it_then_closed_comment
     ("fields", "code"),
     [
         ({"disposition": "bribe"}, "unknown-disposition"),
-        ({"case": {"action": "update", "id": 999, "status": "open", "comment": ""}}, "unknown-case"),
+        ({"case": {"action": "update", "id": 999, "status": "open", "comment": ""}}, "not-found"),
         ({"call": "c404"}, "unknown-call"),
+        # a value the schema lets through and the store refuses
+        ({"case": {"action": "create", "subject": "Valve\u0000order", "priority": "high"}}, "invalid-input"),
     ],
 )
 async def test_given_a_bad_wrap_up_then_refused_and_nothing_written(
@@ -155,6 +157,19 @@ async def test_given_a_bad_wrap_up_then_refused_and_nothing_written(
     logged = await store.get_call("c1")
     assert logged is not None and logged.disposition is None
     assert (await store.cases.list()).items == ()
+
+
+async def test_given_a_closed_case_when_the_wrap_up_changes_it_then_conflict_and_nothing_written(
+    console: Console, store: SqlStore
+) -> None:
+    case = await store.cases.open(NewCase(1, "Leaking valve"))
+    await store.cases.close(case.id, author="a1")
+    ws = await finished_call(console)
+    await ws.send_json(wrap_up(case={"action": "update", "id": case.id, "status": "pending", "comment": "x"}))
+    assert (await next_of(ws, "error"))["error"] == "conflict"
+    logged = await store.get_call("c1")
+    assert logged is not None and logged.disposition is None
+    assert (await store.cases.get(case.id)).status is CaseStatus.CLOSED
 
 
 async def test_given_another_agents_call_when_wrapping_it_up_then_not_your_call(
@@ -337,10 +352,10 @@ async def test_given_a_logged_call_when_a_customer_is_attached_then_the_log_is_r
     assert logged is not None and (logged.customer_id, logged.disposition) == (1, "sale")
 
 
-async def test_given_an_unknown_customer_when_attaching_then_unknown_customer(console: Console) -> None:
+async def test_given_an_unknown_customer_when_attaching_then_not_found(console: Console) -> None:
     ws = await finished_call(console, "+12125550100")
     await ws.send_json({"type": "attach-customer", "call": "c1", "customer_id": 4242})
-    assert (await next_of(ws, "error"))["error"] == "unknown-customer"
+    assert (await next_of(ws, "error"))["error"] == "not-found"
     await ws.send_json({"type": "attach-customer", "call": "c77", "customer_id": 1})
     assert (await next_of(ws, "error"))["error"] == "unknown-call"
 
