@@ -233,7 +233,9 @@ class Desk:
             return known
         number = callback or seen.pop.caller_number
         phones = [(number, "other")] if number is not None and number.startswith("+") else []
-        draft = CustomerDraft(m.caller_name or "Unknown caller", phones, tags=[f"line:{seen.pop.line}"])
+        draft = CustomerDraft(
+            name=m.caller_name or "Unknown caller", phones=phones, tags=[f"line:{seen.pop.line}"]
+        )
         return (await self.store.customers.create(draft)).id
 
     async def _link_later(self, case_id: int, call: CallId, agent: AgentId) -> None:

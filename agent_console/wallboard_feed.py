@@ -238,7 +238,10 @@ class Supervision:
                 Audited(at=at, who=who, action=action, target=target, reason=detail, outcome=outcome)
             )
             log.info("supervisor.action", who=who, what=action, target=target, reason=detail, outcome=outcome)
-            await self._keep(SupervisorAction(utc(at), who, action, target, detail, outcome))
+            entry = SupervisorAction(
+                at=utc(at), who=who, action=action, target=target, detail=detail, outcome=outcome
+            )
+            await self._keep(entry)
 
     async def _keep(self, entry: SupervisorAction) -> None:
         if self._trail is None:

@@ -165,6 +165,7 @@ async def test_given_a_closed_case_when_the_wrap_up_changes_it_then_conflict_and
     case = await store.cases.open(NewCase(1, "Leaking valve"))
     await store.cases.close(case.id, author="a1")
     ws = await finished_call(console)
+    assert console.recorder is not None and await console.recorder.written(CallId("c1"), 5)
     await ws.send_json(wrap_up(case={"action": "update", "id": case.id, "status": "pending", "comment": "x"}))
     assert (await next_of(ws, "error"))["error"] == "conflict"
     logged = await store.get_call("c1")
