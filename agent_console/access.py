@@ -7,7 +7,7 @@ table; ``tests/agent_console/test_access_matrix.py`` proves every route and mess
 
 from __future__ import annotations
 
-from crm_core.users import Role
+from crm_core.domain.users import Role
 
 API_TOKEN = "api-token"
 PEOPLE = frozenset(str(r) for r in Role)

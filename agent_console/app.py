@@ -32,7 +32,7 @@ from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import Gate, UserCheck, same_origin
 from agent_console.sessions import LoginThrottle, Sessions
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
-from crm_core.phones import normalise
+from crm_core.domain.phones import normalise
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError

@@ -31,14 +31,14 @@ from agent_console.errors import (
     UnknownDisposition,
 )
 from agent_console.hub import ConsoleHub, Seen
-from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
-from crm_core.customers import CustomerDraft
-from crm_core.errors import CallNotFound, CaseNotFound, Conflict, CustomerNotFound, InvalidInput
-from crm_core.interactions import WrapUp
-from crm_core.model import LoggedCall
-from crm_core.overview import CustomerOverview
-from crm_core.phones import normalise
-from crm_core.ports import CallHistory, CallLog, Cases, Customers, CustomerView
+from crm_core.domain.calls import WrapUp
+from crm_core.domain.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import CallNotFound, CaseNotFound, Conflict, CustomerNotFound, InvalidInput
+from crm_core.domain.model import LoggedCall
+from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.phones import normalise
+from crm_core.domain.ports import CallHistory, CallLog, Cases, Customers, CustomerView
 from routing.ids import AgentId, CallId, LineId
 
 log = structlog.get_logger("console")

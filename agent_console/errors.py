@@ -23,7 +23,7 @@ its contract code without this module importing it.
 
 from __future__ import annotations
 
-from crm_core.errors import CrmError
+from crm_core.domain.errors import CrmError
 from routing.errors import RoutingError
 
 

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 import phonenumbers
 
-from crm_core.accounts import Account
-from crm_core.model import LoggedCall
-from crm_core.overview import CustomerOverview
+from crm_core.domain.accounts import Account
+from crm_core.domain.model import LoggedCall
+from crm_core.domain.overview import CustomerOverview
 from routing import commands as cmd
 from routing.ids import AgentId, LineId
 from routing.plan import Plan

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm_core.agent_states import AgentInterval
-from crm_core.figures import (
+from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.figures import (
     AgentFigures,
     CallFact,
     CallFigures,
@@ -29,7 +29,7 @@ from crm_core.figures import (
     day_window,
     handling,
 )
-from crm_core.model import LoggedCall, utc
+from crm_core.domain.model import LoggedCall, utc
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan

@@ -19,12 +19,12 @@ from typing import IO, TextIO, cast
 import structlog
 
 from config.settings import ConfigError, Settings, load
-from crm_core.customer_csv import RejectedLine
-from crm_core.errors import CrmError, ValidationFailed
-from crm_core.migrate import upgrade_async
-from crm_core.phones import to_e164
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role, User
+from crm_core.domain.customers import RejectedLine
+from crm_core.domain.errors import CrmError, ValidationFailed
+from crm_core.domain.phones import to_e164
+from crm_core.domain.users import Role, User
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from switchboard.bootstrap import Service, normaliser
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError

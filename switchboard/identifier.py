@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from crm_core.ports import CallerHistory
+from crm_core.domain.ports import CallerHistory
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId

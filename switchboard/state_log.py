@@ -11,9 +11,9 @@ import asyncio
 
 import structlog
 
-from crm_core.agent_states import StateChange
-from crm_core.model import utc
-from crm_core.ports import AgentStateLog
+from crm_core.domain.agent_states import StateChange
+from crm_core.domain.model import utc
+from crm_core.domain.ports import AgentStateLog
 from routing import commands as cmd
 
 log = structlog.get_logger("state_log")

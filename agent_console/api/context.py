@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from crm_core import ports
-from crm_core.figures import ServiceTarget
-from crm_core.model import CustomerCard
-from crm_core.overview import CustomerOverview
-from crm_core.sql_reports import AgentReport, CallReport, Grouping
+from crm_core.domain import ports
+from crm_core.domain.figures import ServiceTarget
+from crm_core.domain.model import CustomerCard
+from crm_core.domain.overview import CustomerOverview
+from crm_core.sql.reports import AgentReport, CallReport, Grouping
 
 DEFAULT_IMPORT_BYTES = 50 * 1024 * 1024
 UTC = ZoneInfo("UTC")

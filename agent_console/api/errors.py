@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm_core import errors as crm
+from crm_core.domain import errors as crm
 
 # Most specific first: the first class an error is an instance of decides.
 CRM_ERRORS: tuple[tuple[type[crm.CrmError], int, str], ...] = (

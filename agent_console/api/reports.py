@@ -23,8 +23,8 @@ from aiohttp import web
 from agent_console.api.context import Reporting, config, store
 from agent_console.api.errors import ApiError
 from agent_console.api.fields import Query
-from crm_core.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
-from crm_core.sql_reports import MAX_DAYS, Grouping
+from crm_core.domain.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
+from crm_core.sql.reports import MAX_DAYS, Grouping
 
 Json = dict[str, Any]
 CALL_PARAMS = ("from", "to", "by")

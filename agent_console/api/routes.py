@@ -14,7 +14,7 @@ from agent_console.api.auth import PRINCIPAL, authenticate, guarded
 from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.api.errors import ApiError, from_crm, from_http, response
 from agent_console.login import UserOf
-from crm_core.errors import CrmError
+from crm_core.domain.errors import CrmError
 
 log = structlog.get_logger("api")
 PREFIX = "/api/v1"

@@ -6,14 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crm_core.accounts import Account
-from crm_core.cases import Case, CaseEvent
-from crm_core.customer_csv import ImportSummary, RejectedLine
-from crm_core.customers import Customer
-from crm_core.model import CustomerCard, LoggedCall, PhoneNumber
-from crm_core.orders import Order
-from crm_core.overview import CustomerOverview
-from crm_core.pagination import Page
+from crm_core.domain.accounts import Account
+from crm_core.domain.cases import Case, CaseEvent
+from crm_core.domain.customers import Customer, ImportSummary, RejectedLine
+from crm_core.domain.model import CustomerCard, LoggedCall, PhoneNumber
+from crm_core.domain.orders import Order
+from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.pagination import Page
 
 Json = dict[str, Any]
 

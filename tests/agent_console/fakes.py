@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from crm_core.users import Role, User
+from crm_core.domain.users import Role, User
 
 PASSWORD = "correct horse battery"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

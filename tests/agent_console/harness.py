@@ -28,13 +28,13 @@ from agent_console.messages import Floor
 from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import WallboardFeed
 from config.answering import Answering
-from crm_core.accounts import Account, AccountStatus
-from crm_core.customers import Customer
-from crm_core.model import PhoneKind, PhoneNumber
-from crm_core.overview import CustomerOverview
-from crm_core.ports import CallLog
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.customers import Customer
+from crm_core.domain.model import PhoneKind, PhoneNumber
+from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.ports import CallLog
+from crm_core.domain.users import Role
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from crm_core.cases import CaseStatus, NewCase, Priority
-from crm_core.customers import CustomerDraft
-from crm_core.interactions import CallFilter
-from crm_core.migrate import upgrade_async
-from crm_core.model import LoggedCall
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role
+from crm_core.domain.calls import CallFilter
+from crm_core.domain.cases import CaseStatus, NewCase, Priority
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.model import LoggedCall
+from crm_core.domain.users import Role
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome, Party

@@ -17,8 +17,8 @@ import pytest
 
 from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import Supervision, WallboardFeed
-from crm_core.model import SupervisorAction, utc
-from crm_core.users import Role
+from crm_core.domain.model import SupervisorAction, utc
+from crm_core.domain.users import Role
 from routing import events as ev
 from routing.ids import AgentId, CallId
 from tests.agent_console.fakes import FakeUsers, user

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from crm_core.engine import open_engine
-from crm_core.errors import CustomerNotFound
-from crm_core.model import LoggedCall
-from crm_core.sql_store import SqlStore
+from crm_core.domain.errors import CustomerNotFound
+from crm_core.domain.model import LoggedCall
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome, Party
 from tests.crm_core.conftest import EMPTY

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core import sql_calls
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerDraft
-from crm_core.errors import CallNotFound, CaseNotFound, InvalidCursor, ValidationFailed
-from crm_core.interactions import CALL_CSV_COLUMNS, CallFilter, WrapUp
-from crm_core.model import LoggedCall
-from crm_core.pagination import encode_cursor
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import CALL_CSV_COLUMNS, CallFilter, WrapUp
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import CallNotFound, CaseNotFound, InvalidCursor, ValidationFailed
+from crm_core.domain.model import LoggedCall
+from crm_core.domain.pagination import encode_cursor
+from crm_core.sql import calls as sql_calls
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crm_core.sql_store import SqlStore
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome
 

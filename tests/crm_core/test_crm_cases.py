@@ -8,10 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core.cases import TRANSITIONS, CaseChanges, CaseEventKind, CaseStatus, FieldChange, NewCase, Priority
-from crm_core.customers import CustomerDraft
-from crm_core.engine import open_engine
-from crm_core.errors import (
+from crm_core.domain.cases import (
+    TRANSITIONS,
+    CaseChanges,
+    CaseEventKind,
+    CaseStatus,
+    FieldChange,
+    NewCase,
+    Priority,
+)
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import (
     CallNotFound,
     CaseClosed,
     CaseNotFound,
@@ -19,7 +26,8 @@ from crm_core.errors import (
     IllegalCaseTransition,
     ValidationFailed,
 )
-from crm_core.sql_store import SqlStore
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 from tests.crm_core.conftest import REGION, RowCounts

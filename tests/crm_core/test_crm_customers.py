@@ -9,21 +9,21 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerChanges, CustomerDraft
-from crm_core.engine import open_engine
-from crm_core.errors import (
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.calls import WrapUp
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerChanges, CustomerDraft
+from crm_core.domain.errors import (
     CustomerAnonymised,
     CustomerNotFound,
     DuplicateExternalId,
     InvalidPhoneNumber,
     ValidationFailed,
 )
-from crm_core.interactions import WrapUp
-from crm_core.model import PhoneKind, PhoneNumber
-from crm_core.orders import NewOrder
-from crm_core.sql_store import SqlStore
+from crm_core.domain.model import PhoneKind, PhoneNumber
+from crm_core.domain.orders import NewOrder
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from routing.records import CallRecord
 from tests.crm_core.conftest import EMPTY, REGION, RowCounts
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core.agent_states import AgentInterval
-from crm_core.figures import (
+from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.figures import (
     ServiceLevelFormula,
     ServiceTarget,
     agent_figures,
@@ -19,7 +19,7 @@ from crm_core.figures import (
     handling,
     hour_of,
 )
-from crm_core.model import LoggedCall
+from crm_core.domain.model import LoggedCall
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import Outcome, Party
 

@@ -11,12 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, insert, inspect, text
 
-from crm_core.engine import open_engine
-from crm_core.migrate import alembic_config, downgrade, upgrade_async
-from crm_core.model import LoggedCall
-from crm_core.orm import Base, CallRow
-from crm_core.rows import call_columns
-from crm_core.sql_store import SqlStore
+from crm_core.domain.model import LoggedCall
+from crm_core.sql.engine import open_engine
+from crm_core.sql.migrate import alembic_config, downgrade, upgrade_async
+from crm_core.sql.orm import Base, CallRow
+from crm_core.sql.rows import call_columns
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerDraft
-from crm_core.errors import ValidationFailed
-from crm_core.orders import NewOrder
-from crm_core.sql_store import SqlStore
+from crm_core.domain.accounts import Account
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import ValidationFailed
+from crm_core.domain.orders import NewOrder
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 

@@ -10,7 +10,7 @@ import phonenumbers
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crm_core.phones import normalise, to_e164
+from crm_core.domain.phones import normalise, to_e164
 
 COUNTRY_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 REGIONS = ["US", "GB", "DE", "IT", "AR", "BR", "MX", "IN", "JP", "AU", "FR", "CH"]

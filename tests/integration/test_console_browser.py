@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.cases import NewCase, Priority
-from crm_core.orders import NewOrder
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.cases import NewCase, Priority
+from crm_core.domain.orders import NewOrder
 from routing.ids import AgentId, QueueId
 from tests.integration.conftest import (
     ARTIFACTS,

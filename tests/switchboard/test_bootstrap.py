@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from agent_console import messages
 from config.settings import load
-from crm_core.migrate import upgrade_async
-from crm_core.sql_store import SqlStore
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing.ids import LineId
 from switchboard.bootstrap import Service, endpoints, normaliser
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.migrate import upgrade_async
-from crm_core.model import CustomerCard, LoggedCall
-from crm_core.sql_store import SqlStore
+from crm_core.domain.model import CustomerCard, LoggedCall
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome, Party

@@ -1,0 +1,195 @@
+"""``SqlReports``: the supervisors' reports for any range of days, from the call log and the agent state
+intervals, with the formulas of ``crm_core.domain.figures`` (docs/figures.md).
+
+A report reads the calls that arrived in its days (in the report's time zone) and the state intervals
+overlapping them, and computes every figure in Python, so SQLite and PostgreSQL give identical answers
+(no date arithmetic or time zones in SQL, which the two do differently).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, select
+
+from crm_core.domain.errors import ValidationFailed
+from crm_core.domain.figures import (
+    AgentFigures,
+    CallFact,
+    CallFigures,
+    PlainCall,
+    ServiceTarget,
+    add_figures,
+    day_of,
+    day_window,
+    hour_of,
+)
+from crm_core.sql import report_queries as queries
+from crm_core.sql.agent_states import SqlAgentStates
+from crm_core.sql.database import Database
+from crm_core.sql.orm import CallRow
+from routing.ids import AgentId
+
+MAX_DAYS = 366
+_FACTS = ("call_id", "queue_id", "line_id", "source", "agent_id", "arrived_at", "answered_at", "ended_at",
+          "outcome", "wait_s", "talk_s", "part_of", "callback_of")  # as PlainCall  # fmt: skip
+_CALLS_BETWEEN = (
+    select(*(getattr(CallRow, name) for name in _FACTS))
+    .where(CallRow.arrived_at >= bindparam("since"), CallRow.arrived_at < bindparam("until"))
+    .order_by(CallRow.arrived_at, CallRow.call_id)
+)  # fmt: skip
+
+
+class Grouping(enum.StrEnum):
+    DAY = "day"
+    HOUR = "hour"  # hour of the day, 0-23, over every day of the range
+    QUEUE = "queue"
+    LINE = "line"
+    SOURCE = "source"  # the dialed number's ad source
+
+
+@dataclass(frozen=True, slots=True)
+class CallReport:
+    first_day: date
+    last_day: date
+    zone: str
+    grouping: Grouping
+    target: ServiceTarget
+    rows: dict[str, CallFigures]  # group -> figures, in the group's natural order
+    total: CallFigures
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReport:
+    first_day: date
+    last_day: date
+    zone: str
+    agents: dict[AgentId, AgentFigures]
+
+
+class SqlReports:
+    def __init__(self, db: Database, states: SqlAgentStates) -> None:
+        self._db = db
+        self._states = states
+
+    async def calls(
+        self, first_day: date, last_day: date, zone: ZoneInfo, grouping: Grouping, target: ServiceTarget
+    ) -> CallReport:
+        """Call figures for the days ``first_day`` to ``last_day`` inclusive, grouped; counted by the
+        database (``report_queries``) to the definitions of ``crm_core.domain.figures``.
+
+        Raises ``ValidationFailed`` for a range that ends before it starts or spans more than a year.
+        """
+        since, until = _window(first_day, last_day, zone)
+        by_time = grouping in (Grouping.DAY, Grouping.HOUR)
+        key = queries.bucket(self._db) if by_time else _COLUMN[grouping]
+        params = _params(since, until)
+        async with self._db.engine.connect() as connection:
+            rows = [
+                (r.key, _call_figures(r))
+                for r in await connection.execute(queries.call_groups(key, target), params)
+            ]
+            for r in await connection.execute(queries.stretch_talk(key), params):
+                rows.append((r.key, CallFigures(talk_s=float(r.talk_s))))
+            for r in await connection.execute(queries.wrap_ups(self._db, key), params):
+                rows.append((r.key, CallFigures(wrap_up_s=float(r.wrap_up_s))))
+        groups: dict[str, CallFigures] = {}
+        total = CallFigures()
+        for raw, figures in rows:
+            add_figures(total, figures)
+            name = _bucket_key(raw, grouping, zone) if by_time else raw
+            if name is not None:
+                add_figures(groups.setdefault(name, CallFigures()), figures)
+        return CallReport(
+            first_day, last_day, zone.key, grouping, target, dict(sorted(groups.items())), total
+        )
+
+    async def agents(self, first_day: date, last_day: date, zone: ZoneInfo) -> AgentReport:
+        """Agent figures for the days ``first_day`` to ``last_day`` inclusive, counted by the database."""
+        since, until = _window(first_day, last_day, zone)
+        figures: dict[AgentId, AgentFigures] = {}
+        async with self._db.engine.connect() as connection:
+            for agent, handled, talk in await connection.execute(
+                queries.agent_calls(), _params(since, until)
+            ):
+                f = figures.setdefault(AgentId(agent), AgentFigures())
+                f.handled, f.talk_s = int(handled), float(talk)
+            states = await connection.execute(queries.agent_states(self._db), _params(since, until))
+            for agent, state, reason, seconds, missed in states:
+                f = figures.setdefault(AgentId(agent), AgentFigures())
+                f.seconds_in[state] = f.seconds_in.get(state, 0.0) + float(seconds or 0.0)
+                if state == "not-ready":
+                    key = reason or "unknown"
+                    f.not_ready_by_reason[key] = f.not_ready_by_reason.get(key, 0.0) + float(seconds or 0.0)
+                f.rings_unanswered += int(missed)
+        return AgentReport(first_day, last_day, zone.key, dict(sorted(figures.items())))
+
+    async def calls_between(self, since: datetime, until: datetime) -> list[PlainCall]:
+        """Every record of a call that arrived in [since, until), stretches included, by arrival.
+
+        Read as plain rows past SQLAlchemy's result processing: a month of calls is tens of thousands
+        of rows, and building full ``LoggedCall`` objects took most of a report's time.
+        """
+        db = self._db
+        params = {"since": db.plain_instant(since), "until": db.plain_instant(until)}
+        return [_plain_call(row, db.read_instant) for row in await db.fetch_plain(_CALLS_BETWEEN, params)]
+
+
+_COLUMN: dict[Grouping, queries.Key] = {
+    Grouping.QUEUE: lambda calls: calls.queue_id, Grouping.LINE: lambda calls: calls.line_id,
+    Grouping.SOURCE: lambda calls: calls.source,
+}  # fmt: skip
+
+
+def _params(since: datetime, until: datetime) -> dict[str, datetime]:
+    return {"since": since, "until": until}
+
+
+def _call_figures(row: Any) -> CallFigures:
+    return CallFigures(
+        int(row.entered), int(row.short_abandons), int(row.answered), int(row.answered_within),
+        int(row.abandoned), int(row.abandoned_within), int(row.callbacks_chosen), int(row.voicemail),
+        int(row.no_agent), int(row.callbacks_placed), float(row.wait_answered_s), float(row.longest_wait_s),
+        float(row.talk_s),
+    )  # fmt: skip
+
+
+def _bucket_key(bucket: int, grouping: Grouping, zone: ZoneInfo) -> str:
+    at = datetime.fromtimestamp(int(bucket) * queries.BUCKET_S, UTC)
+    return day_of(at, zone).isoformat() if grouping is Grouping.DAY else f"{hour_of(at, zone):02d}"
+
+
+def _plain_call(row: tuple[Any, ...], instant: Callable[[Any], datetime]) -> PlainCall:
+    call, queue, line, source, agent, arrived, answered, ended, outcome, wait, talk, part_of, callback_of = (
+        row
+    )
+    return PlainCall(call, queue, line, source, None if agent is None else AgentId(agent), instant(arrived),
+                     None if answered is None else instant(answered), instant(ended), outcome, wait, talk,
+                     part_of, callback_of)  # fmt: skip
+
+
+def _window(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    if last_day < first_day:
+        raise ValidationFailed("last_day", "must not be before first_day")
+    if (last_day - first_day).days >= MAX_DAYS:
+        raise ValidationFailed("last_day", f"a report covers at most {MAX_DAYS} days")
+    return day_window(first_day, zone)[0], day_window(last_day, zone)[1]
+
+
+def _key(grouping: Grouping, zone: ZoneInfo) -> Callable[[CallFact], str | None]:
+    match grouping:
+        case Grouping.DAY:
+            return lambda c: day_of(c.arrived_at, zone).isoformat()
+        case Grouping.HOUR:
+            return lambda c: f"{hour_of(c.arrived_at, zone):02d}"
+        case Grouping.QUEUE:
+            return lambda c: c.queue
+        case Grouping.LINE:
+            return lambda c: c.line
+        case Grouping.SOURCE:
+            return lambda c: c.source
