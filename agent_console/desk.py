@@ -31,11 +31,10 @@ from agent_console.errors import (
     UnknownDisposition,
 )
 from agent_console.hub import ConsoleHub, Seen
-from crm_core.domain.calls import WrapUp
+from crm_core.domain.calls import LoggedCall, WrapUp
 from crm_core.domain.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.errors import CallNotFound, CaseNotFound, Conflict, CustomerNotFound, InvalidInput
-from crm_core.domain.model import LoggedCall
 from crm_core.domain.overview import CustomerOverview
 from crm_core.domain.phones import normalise
 from crm_core.domain.ports import CallHistory, CallLog, Cases, Customers, CustomerView

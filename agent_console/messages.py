@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import phonenumbers
 
 from crm_core.domain.accounts import Account
-from crm_core.domain.model import LoggedCall
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.overview import CustomerOverview
 from routing import commands as cmd
 from routing.ids import AgentId, LineId

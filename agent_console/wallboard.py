@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.calls import LoggedCall, utc
 from crm_core.domain.figures import (
     AgentFigures,
     CallFact,
@@ -29,7 +30,6 @@ from crm_core.domain.figures import (
     day_window,
     handling,
 )
-from crm_core.domain.model import LoggedCall, utc
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan

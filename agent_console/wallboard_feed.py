@@ -33,8 +33,9 @@ from agent_console.errors import UnknownCall, error_code
 from agent_console.hub import Connection
 from agent_console.wallboard import View, Wallboard
 from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.calls import utc
 from crm_core.domain.figures import CallFact, day_of, day_window
-from crm_core.domain.model import SupervisorAction, utc
+from crm_core.domain.supervisor_actions import SupervisorAction
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import IllegalTransition

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from crm_core.domain.model import CustomerCard
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.ports import CustomerDirectory, CustomerView
 from routing.ids import CallId
 

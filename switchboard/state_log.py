@@ -12,7 +12,7 @@ import asyncio
 import structlog
 
 from crm_core.domain.agent_states import StateChange
-from crm_core.domain.model import utc
+from crm_core.domain.calls import utc
 from crm_core.domain.ports import AgentStateLog
 from routing import commands as cmd
 

@@ -14,8 +14,7 @@ from agent_console.api.fields import Fields
 from crm_core.domain.accounts import AccountChanges, AccountStatus
 from crm_core.domain.calls import WrapUp
 from crm_core.domain.cases import CaseChanges, CaseStatus, NewCase, Priority
-from crm_core.domain.customers import CustomerChanges, CustomerDraft
-from crm_core.domain.keep import KEEP
+from crm_core.domain.customers import KEEP, CustomerChanges, CustomerDraft
 from crm_core.domain.orders import NewOrder
 
 PHONE_FIELDS = frozenset({"number", "kind"})

@@ -13,8 +13,7 @@ from aiohttp import web
 
 from crm_core.domain import ports
 from crm_core.domain.figures import ServiceTarget
-from crm_core.domain.model import CustomerCard
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.sql.reports import AgentReport, CallReport, Grouping
 
 DEFAULT_IMPORT_BYTES = 50 * 1024 * 1024

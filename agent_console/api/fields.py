@@ -16,7 +16,7 @@ from aiohttp import web
 
 from agent_console.api.errors import ApiError, invalid
 from crm_core.domain import validation
-from crm_core.domain.keep import KEEP, Keep
+from crm_core.domain.customers import KEEP, Keep
 
 MAX_JSON_BYTES = 64 * 1024
 CHUNK = 64 * 1024

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from crm_core.domain.accounts import Account
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.cases import Case, CaseEvent
 from crm_core.domain.customers import Customer, ImportSummary, RejectedLine
-from crm_core.domain.model import CustomerCard, LoggedCall, PhoneNumber
 from crm_core.domain.orders import Order
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
+from crm_core.domain.phones import PhoneNumber
 
 Json = dict[str, Any]
 

@@ -45,7 +45,7 @@ from crm_core.domain.errors import (
     InvalidPhoneNumber,
     ValidationFailed,
 )
-from crm_core.domain.model import PhoneKind
+from crm_core.domain.phones import PhoneKind
 
 COLUMNS = (
     "external_id",

@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 from crm_core.domain import validation
+from crm_core.domain.customers import KEEP, Keep
 from crm_core.domain.errors import ValidationFailed
-from crm_core.domain.keep import KEEP, Keep
 
 
 class AccountStatus(enum.StrEnum):

@@ -1,21 +1,90 @@
-"""Interactions: the call log queried by what supervisors ask, the agent's wrap-up, and the CSV of calls.
+"""The call log: a call as the store keeps it (``LoggedCall``), the filters supervisors query it by, and the
+agent's wrap-up.
 
-The CSV has one header line (``CALL_CSV_COLUMNS``) and one line per call, timestamps in ISO 8601 UTC,
-durations in seconds to the millisecond. The store streams it in chunks, oldest call first.
+A ``LoggedCall`` is a ``CallRecord`` as the store keeps it: timestamps as aware UTC datetimes (what a
+report or a UI wants) and the derived durations frozen as numbers, so a stored row never has to be
+recomputed from clock values. Its wrap-up (disposition, agent notes, linked case) is added by the agent
+after the call and is never overwritten when the router records the call again. The CSV of calls is
+``crm_core.csv.calls``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from crm_core.domain import validation
+from crm_core.domain.customers import KEEP, Keep
 from crm_core.domain.errors import ValidationFailed
-from crm_core.domain.keep import KEEP, Keep
-from crm_core.domain.model import LoggedCall
-from routing.records import Outcome
+from routing.ids import AgentId, CallId, LineId, QueueId
+from routing.records import CallRecord, Outcome, Party
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedCall:
+    call: CallId
+    did: str
+    source: str | None
+    line: LineId | None
+    line_name: str | None
+    queue: QueueId | None
+    caller_number: str | None
+    caller_name: str | None
+    agent: AgentId | None
+    arrived_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    outcome: Outcome
+    hung_up_by: Party
+    offers: int
+    wait_s: float
+    talk_s: float
+    customer_id: int | None
+    disposition: str | None = None  # the wrap-up code the agent chose
+    agent_notes: str | None = None
+    case_id: int | None = None
+    priority: int = 0  # the queue priority the call had (higher went first)
+    after_hours: bool = False  # arrived while its line was closed
+    on_call: str | None = None  # the on-call person who took an after-hours call
+    recording: str | None = None  # the message left, for voicemail
+    callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
+    part_of: CallId | None = None  # for one agent's stretch of a call they handed on: that call
+
+    @classmethod
+    def from_record(cls, record: CallRecord, customer_id: int | None) -> LoggedCall:
+        """The row the store keeps for ``record``; durations come from the record's own floats."""
+        return cls(
+            call=record.call,
+            did=record.did,
+            source=record.source,
+            line=record.line,
+            line_name=record.line_name,
+            queue=record.queue,
+            caller_number=record.caller_number,
+            caller_name=record.caller_name,
+            agent=record.agent,
+            arrived_at=utc(record.arrived_at),
+            answered_at=None if record.answered_at is None else utc(record.answered_at),
+            ended_at=utc(record.ended_at),
+            outcome=record.outcome,
+            hung_up_by=record.hung_up_by,
+            offers=record.offers,
+            wait_s=record.wait_s,
+            talk_s=record.talk_s,
+            customer_id=customer_id,
+            priority=record.priority,
+            after_hours=record.after_hours,
+            on_call=record.on_call,
+            recording=record.recording,
+            callback_of=record.callback_of,
+            part_of=record.part_of,
+        )
+
+
+def utc(unix_seconds: float) -> datetime:
+    """Unix seconds as an aware UTC datetime, to the microsecond (what both databases keep)."""
+    return datetime.fromtimestamp(unix_seconds, UTC)
+
 
 OUTCOME_CHOICES = "must be one of " + ", ".join(outcome.value for outcome in Outcome)
 
@@ -70,77 +139,3 @@ def checked_wrap_up(wrap_up: WrapUp) -> dict[str, object]:
     if wrap_up.case_id is not KEEP:
         values["case_id"] = wrap_up.case_id
     return values
-
-
-CALL_CSV_COLUMNS = (
-    "call_id",
-    "arrived_at",
-    "answered_at",
-    "ended_at",
-    "did",
-    "source",
-    "line_id",
-    "line_name",
-    "queue_id",
-    "caller_number",
-    "caller_name",
-    "customer_id",
-    "agent_id",
-    "outcome",
-    "hung_up_by",
-    "offers",
-    "wait_s",
-    "talk_s",
-    "disposition",
-    "agent_notes",
-    "case_id",
-    # Added after the first release, at the end so readers that take columns by position keep working.
-    "priority",
-    "after_hours",
-    "on_call",
-    "recording",
-    "callback_of",
-    "part_of",
-)
-
-
-def call_csv_fields(call: LoggedCall) -> list[str]:
-    def opt(value: object) -> str:
-        return "" if value is None else str(value)
-
-    return [
-        call.call,
-        call.arrived_at.isoformat(),
-        "" if call.answered_at is None else call.answered_at.isoformat(),
-        call.ended_at.isoformat(),
-        call.did,
-        opt(call.source),
-        opt(call.line),
-        opt(call.line_name),
-        opt(call.queue),
-        opt(call.caller_number),
-        opt(call.caller_name),
-        opt(call.customer_id),
-        opt(call.agent),
-        call.outcome.value,
-        call.hung_up_by.value,
-        str(call.offers),
-        f"{call.wait_s:.3f}",
-        f"{call.talk_s:.3f}",
-        opt(call.disposition),
-        opt(call.agent_notes),
-        opt(call.case_id),
-        str(call.priority),
-        "true" if call.after_hours else "false",
-        opt(call.on_call),
-        opt(call.recording),
-        opt(call.callback_of),
-        opt(call.part_of),
-    ]
-
-
-def csv_line(fields: list[str]) -> str:
-    """One CSV record, quoted as needed, ending in ``\\r\\n`` (RFC 4180)."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(fields)
-    return buffer.getvalue()

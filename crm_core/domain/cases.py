@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_core.domain import validation
+from crm_core.domain.customers import KEEP, Keep
 from crm_core.domain.errors import CaseClosed, IllegalCaseTransition, ValidationFailed
-from crm_core.domain.keep import KEEP, Keep
 from routing.ids import CallId
 
 

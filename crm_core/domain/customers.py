@@ -4,26 +4,33 @@ what an import of customers reports (``RejectedLine``, ``ImportSummary``).
 A ``Profile`` is the validated, normalised form of a customer's own fields; ``CustomerDraft`` and
 ``CustomerChanges`` are what callers hand in (phones as typed), ``Customer`` is what they get back.
 ``CustomerChanges`` leaves every field it does not mention as it is (``KEEP``), so an HTTP PATCH maps onto
-it directly, and ``None`` means "erase" for the optional fields.
+it directly, and ``None`` means "erase" for the optional fields. ``KEEP`` is defined here, with the first
+change set, and the others (``AccountChanges``, ``CaseChanges``, ``WrapUp``) take it from here.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from crm_core.domain import validation
 from crm_core.domain.errors import ValidationFailed
-from crm_core.domain.keep import KEEP, Keep
-from crm_core.domain.model import PhoneKind, PhoneNumber
-from crm_core.domain.phones import phone_numbers
+from crm_core.domain.phones import PhoneKind, PhoneNumber, phone_numbers
 
 MAX_TAGS = 50
 TAG_LENGTH = 100
 TAG_SEPARATOR = ";"  # tags are written joined by it in CSV files, so no tag may contain it
 
 
+class Keep(enum.Enum):
+    """The marker for "leave this field as it is" in a change set."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 RawPhones = Sequence[tuple[str, str | PhoneKind]]  # (number as typed, kind)
 
 

@@ -37,7 +37,7 @@ K = TypeVar("K", bound=Hashable)
 
 
 class CallFact(Protocol):
-    """What the figures read of a call-log record; ``crm_core.domain.model.LoggedCall`` is one, and so is the
+    """What the figures read of a call-log record; ``crm_core.domain.calls.LoggedCall`` is one, and so is the
     leaner ``CallRow`` the reports read."""
 
     @property

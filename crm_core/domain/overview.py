@@ -1,14 +1,30 @@
-"""The customer 360: everything an agent needs on one screen, read in one call and one snapshot."""
+"""What an agent sees of a customer: the screen pop's card (who is calling, may they order on account)
+and the customer 360 (everything an agent needs on one screen, read in one call and one snapshot)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from crm_core.domain.accounts import Account
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.cases import Case
 from crm_core.domain.customers import Customer
-from crm_core.domain.model import LoggedCall
 from crm_core.domain.orders import Order
+from crm_core.domain.phones import PhoneNumber
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCard:
+    """What a screen pop shows about the caller: who it is and whether they may order on account."""
+
+    id: int
+    name: str
+    company: str | None
+    email: str | None
+    tier: str = "standard"
+    phones: tuple[PhoneNumber, ...] = ()
+    language: str | None = None
+    account: Account | None = None  # None: the business keeps no account for this customer
 
 
 @dataclass(frozen=True, slots=True)

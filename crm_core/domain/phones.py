@@ -11,15 +11,30 @@ no extension, a geographic country code); every other input goes through ``to_e1
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers.phonemetadata import PhoneMetadata
 
 from crm_core.domain.errors import InvalidPhoneKind, InvalidPhoneNumber
-from crm_core.domain.model import PhoneKind, PhoneNumber
+
+
+class PhoneKind(enum.StrEnum):
+    MOBILE = "mobile"
+    OFFICE = "office"
+    HOME = "home"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    e164: str  # always E.164: the one form a caller id can be matched against
+    kind: PhoneKind
+
 
 _E164_SHAPE = re.compile(r"\+[1-9][0-9]{2,16}")
 # Digits and the punctuation people type between them; anything else (letters, #, +) may be an extension

@@ -18,12 +18,11 @@ from typing import Protocol
 
 from crm_core.domain.accounts import Account, AccountChanges
 from crm_core.domain.agent_states import AgentInterval, StateChange
-from crm_core.domain.calls import CallFilter, WrapUp
+from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp
 from crm_core.domain.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
 from crm_core.domain.customers import Customer, CustomerChanges, CustomerDraft, ImportSummary, RejectedLine
-from crm_core.domain.model import CustomerCard, LoggedCall
 from crm_core.domain.orders import NewOrder, Order
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
 from routing.records import CallRecord
 

@@ -9,18 +9,11 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select, update
 
+from crm_core.csv.calls import CALL_CSV_COLUMNS, call_csv_fields
+from crm_core.csv.lines import csv_line
 from crm_core.domain import validation
-from crm_core.domain.calls import (
-    CALL_CSV_COLUMNS,
-    CallFilter,
-    WrapUp,
-    call_csv_fields,
-    checked_filter,
-    checked_wrap_up,
-    csv_line,
-)
+from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp, checked_filter, checked_wrap_up
 from crm_core.domain.errors import CallNotFound, CaseNotFound, CustomerNotFound, InvalidCursor
-from crm_core.domain.model import LoggedCall
 from crm_core.domain.pagination import DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, page
 from crm_core.sql.database import Database, first_or_none
 from crm_core.sql.orm import CallRow, CaseRow, CustomerRow

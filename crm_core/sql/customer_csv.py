@@ -38,8 +38,8 @@ from crm_core.csv.customers import (
     export_fields,
     header_columns,
 )
+from crm_core.csv.lines import csv_line
 from crm_core.csv.record_validation import PendingChunk, Records, RecordValidation
-from crm_core.domain.calls import csv_line
 from crm_core.domain.customers import ImportSummary, RejectedLine
 from crm_core.domain.errors import InvalidCsvHeader
 from crm_core.sql.database import Database, phones_of

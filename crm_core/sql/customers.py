@@ -20,8 +20,8 @@ from crm_core.domain.customers import (
     checked_profile,
 )
 from crm_core.domain.errors import CustomerAnonymised, CustomerNotFound, DuplicateExternalId
-from crm_core.domain.model import PhoneNumber
 from crm_core.domain.pagination import DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, page
+from crm_core.domain.phones import PhoneNumber
 from crm_core.sql.cases import erase_case_texts
 from crm_core.sql.database import Database, first_or_none, phones_of
 from crm_core.sql.orm import AccountRow, CallRow, CustomerRow, PhoneNumberRow

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
-from crm_core.domain.model import PhoneNumber
+from crm_core.domain.phones import PhoneNumber
 from crm_core.sql.orm import PhoneNumberRow, TagList, UtcDateTime
 from crm_core.sql.rows import PHONE_COLUMNS, phone
 

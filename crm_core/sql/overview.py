@@ -18,8 +18,7 @@ from sqlalchemy.orm import aliased
 from crm_core.domain import validation
 from crm_core.domain.cases import CaseStatus
 from crm_core.domain.errors import CustomerNotFound
-from crm_core.domain.model import CustomerCard
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.phones import normalise
 from crm_core.sql.cases import cases_calls_query, linked_calls
 from crm_core.sql.database import Database

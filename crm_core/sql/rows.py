@@ -20,10 +20,12 @@ from crm_core.csv.customers import (
     pack,
 )
 from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.cases import Case, CaseEvent, CaseEventKind, CaseStatus, FieldChange, Priority
 from crm_core.domain.customers import Customer, Profile, search_text
-from crm_core.domain.model import CustomerCard, LoggedCall, PhoneKind, PhoneNumber
 from crm_core.domain.orders import Order
+from crm_core.domain.overview import CustomerCard
+from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.sql.orm import AccountRow, CallRow, CaseEventRow, CaseRow, CustomerRow, OrderRow, PhoneNumberRow
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import Outcome, Party

@@ -25,9 +25,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_core.domain import ports
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.customers import Profile
-from crm_core.domain.model import CustomerCard, LoggedCall
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.phones import phone_numbers
 from crm_core.sql import overview
 from crm_core.sql.accounts import SqlAccounts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from crm_core.domain import validation
-from crm_core.domain.model import SupervisorAction
+from crm_core.domain.supervisor_actions import SupervisorAction
 from crm_core.sql.database import Database
 from crm_core.sql.orm import SupervisorActionRow
 

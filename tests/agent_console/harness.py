@@ -30,8 +30,8 @@ from agent_console.wallboard_feed import WallboardFeed
 from config.answering import Answering
 from crm_core.domain.accounts import Account, AccountStatus
 from crm_core.domain.customers import Customer
-from crm_core.domain.model import PhoneKind, PhoneNumber
 from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.domain.ports import CallLog
 from crm_core.domain.users import Role
 from crm_core.sql.store import SqlStore

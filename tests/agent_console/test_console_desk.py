@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from crm_core.domain.calls import CallFilter
+from crm_core.domain.calls import CallFilter, LoggedCall
 from crm_core.domain.cases import CaseStatus, NewCase, Priority
 from crm_core.domain.customers import CustomerDraft
-from crm_core.domain.model import LoggedCall
 from crm_core.domain.users import Role
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore

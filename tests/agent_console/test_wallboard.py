@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent_console.wallboard import Wallboard
-from crm_core.domain.model import utc
+from crm_core.domain.calls import utc
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd

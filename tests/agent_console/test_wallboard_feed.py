@@ -17,7 +17,8 @@ import pytest
 
 from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import Supervision, WallboardFeed
-from crm_core.domain.model import SupervisorAction, utc
+from crm_core.domain.calls import utc
+from crm_core.domain.supervisor_actions import SupervisorAction
 from crm_core.domain.users import Role
 from routing import events as ev
 from routing.ids import AgentId, CallId

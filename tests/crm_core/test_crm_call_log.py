@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.errors import CustomerNotFound
-from crm_core.domain.model import LoggedCall
 from crm_core.sql.engine import open_engine
 from crm_core.sql.store import SqlStore
 from routing.ids import CallId

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core.domain.calls import CALL_CSV_COLUMNS, CallFilter, WrapUp
+from crm_core.csv.calls import CALL_CSV_COLUMNS
+from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp
 from crm_core.domain.cases import NewCase
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.errors import CallNotFound, CaseNotFound, InvalidCursor, ValidationFailed
-from crm_core.domain.model import LoggedCall
 from crm_core.domain.pagination import encode_cursor
 from crm_core.sql import calls as sql_calls
 from crm_core.sql.store import SqlStore

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_core.csv.customers import COLUMNS, ImportRow, export_fields, parse_record
+from crm_core.csv.lines import csv_line
 from crm_core.domain.accounts import Account, AccountStatus
-from crm_core.domain.calls import csv_line
 from crm_core.domain.customers import CustomerDraft, ImportSummary, Profile, checked_profile
-from crm_core.domain.model import PhoneKind
+from crm_core.domain.phones import PhoneKind
 from crm_core.sql.store import SqlStore
 
 REGION = "US"

@@ -14,7 +14,7 @@ from crm_core.csv.customers import COLUMNS
 from crm_core.domain.accounts import Account, AccountStatus
 from crm_core.domain.customers import CustomerDraft, ImportSummary, RejectedLine
 from crm_core.domain.errors import InvalidCsvHeader
-from crm_core.domain.model import PhoneKind, PhoneNumber
+from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.sql.store import SqlStore
 from tests.crm_core.conftest import EMPTY, RowCounts
 

@@ -20,8 +20,8 @@ from crm_core.domain.errors import (
     InvalidPhoneNumber,
     ValidationFailed,
 )
-from crm_core.domain.model import PhoneKind, PhoneNumber
 from crm_core.domain.orders import NewOrder
+from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.sql.engine import open_engine
 from crm_core.sql.store import SqlStore
 from routing.records import CallRecord

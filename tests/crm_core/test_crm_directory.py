@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_core.domain.errors import InvalidPhoneKind, InvalidPhoneNumber
-from crm_core.domain.model import CustomerCard, PhoneKind, PhoneNumber
-from crm_core.domain.phones import to_e164
+from crm_core.domain.overview import CustomerCard
+from crm_core.domain.phones import PhoneKind, PhoneNumber, to_e164
 from crm_core.sql.engine import open_engine
 from crm_core.sql.store import SqlStore
 from tests.crm_core.conftest import EMPTY

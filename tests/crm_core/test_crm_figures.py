@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.figures import (
     ServiceLevelFormula,
     ServiceTarget,
@@ -19,7 +20,6 @@ from crm_core.domain.figures import (
     handling,
     hour_of,
 )
-from crm_core.domain.model import LoggedCall
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import Outcome, Party
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from crm_core.domain.calls import LoggedCall
 from crm_core.domain.cases import NewCase
 from crm_core.domain.customers import CustomerDraft
-from crm_core.domain.model import LoggedCall
 from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord

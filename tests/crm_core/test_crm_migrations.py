@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, insert, inspect, text
 
-from crm_core.domain.model import LoggedCall
+from crm_core.domain.calls import LoggedCall
 from crm_core.sql.engine import open_engine
 from crm_core.sql.migrate import alembic_config, downgrade, upgrade_async
 from crm_core.sql.orm import Base, CallRow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from crm_core.domain.model import LoggedCall, utc
+from crm_core.domain.calls import LoggedCall, utc
 from routing.records import CallRecord, Outcome, Party
 
 

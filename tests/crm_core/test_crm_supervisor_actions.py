@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crm_core.domain.errors import ValidationFailed
-from crm_core.domain.model import SupervisorAction
+from crm_core.domain.supervisor_actions import SupervisorAction
 from crm_core.sql.store import SqlStore
 
 T0 = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)

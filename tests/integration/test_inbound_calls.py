@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.domain.model import LoggedCall
+from crm_core.domain.calls import LoggedCall
 from routing.ids import AgentId, CallId, QueueId
 from routing.records import Outcome, Party
 from routing.states import AgentState

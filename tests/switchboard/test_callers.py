@@ -6,8 +6,7 @@ import asyncio
 from typing import Any
 
 from crm_core.domain.customers import Customer
-from crm_core.domain.model import CustomerCard
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from routing.ids import CallId
 from switchboard.callers import CallerCache
 from tests.agent_console.fakes import EPOCH

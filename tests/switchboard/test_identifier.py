@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import load
-from crm_core.domain.model import CustomerCard, LoggedCall
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.overview import CustomerCard
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
