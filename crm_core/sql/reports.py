@@ -1,41 +1,37 @@
 """``SqlReports``: the supervisors' reports for any range of days, from the call log and the agent state
 intervals, with the formulas of ``crm_core.domain.figures`` (docs/figures.md).
 
-A report reads the calls that arrived in its days (in the report's time zone) and the state intervals
-overlapping them, and computes every figure in Python, so SQLite and PostgreSQL give identical answers
-(no date arithmetic or time zones in SQL, which the two do differently).
+A report counts the calls that arrived in its days (in the report's time zone) and the state intervals
+overlapping them; the database sums them per 15-minute UTC bucket (``report_queries``) and the days and
+hours of the zone are assembled here, so SQLite and PostgreSQL give identical answers (no time zones in
+SQL, which the two handle differently). What a report is lives in ``crm_core.domain.reports``.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 
-from crm_core.domain.errors import ValidationFailed
 from crm_core.domain.figures import (
     AgentFigures,
-    CallFact,
     CallFigures,
     PlainCall,
     ServiceTarget,
     add_figures,
     day_of,
-    day_window,
     hour_of,
 )
+from crm_core.domain.reports import AgentReport, CallReport, Grouping, report_window
 from crm_core.sql import report_queries as queries
 from crm_core.sql.agent_states import SqlAgentStates
 from crm_core.sql.database import Database
 from crm_core.sql.orm import CallRow
 from routing.ids import AgentId
 
-MAX_DAYS = 366
 _FACTS = ("call_id", "queue_id", "line_id", "source", "agent_id", "arrived_at", "answered_at", "ended_at",
           "outcome", "wait_s", "talk_s", "part_of", "callback_of")  # as PlainCall  # fmt: skip
 _CALLS_BETWEEN = (
@@ -43,33 +39,6 @@ _CALLS_BETWEEN = (
     .where(CallRow.arrived_at >= bindparam("since"), CallRow.arrived_at < bindparam("until"))
     .order_by(CallRow.arrived_at, CallRow.call_id)
 )  # fmt: skip
-
-
-class Grouping(enum.StrEnum):
-    DAY = "day"
-    HOUR = "hour"  # hour of the day, 0-23, over every day of the range
-    QUEUE = "queue"
-    LINE = "line"
-    SOURCE = "source"  # the dialed number's ad source
-
-
-@dataclass(frozen=True, slots=True)
-class CallReport:
-    first_day: date
-    last_day: date
-    zone: str
-    grouping: Grouping
-    target: ServiceTarget
-    rows: dict[str, CallFigures]  # group -> figures, in the group's natural order
-    total: CallFigures
-
-
-@dataclass(frozen=True, slots=True)
-class AgentReport:
-    first_day: date
-    last_day: date
-    zone: str
-    agents: dict[AgentId, AgentFigures]
 
 
 class SqlReports:
@@ -85,7 +54,7 @@ class SqlReports:
 
         Raises ``ValidationFailed`` for a range that ends before it starts or spans more than a year.
         """
-        since, until = _window(first_day, last_day, zone)
+        since, until = report_window(first_day, last_day, zone)
         by_time = grouping in (Grouping.DAY, Grouping.HOUR)
         key = queries.bucket(self._db) if by_time else _COLUMN[grouping]
         params = _params(since, until)
@@ -111,7 +80,7 @@ class SqlReports:
 
     async def agents(self, first_day: date, last_day: date, zone: ZoneInfo) -> AgentReport:
         """Agent figures for the days ``first_day`` to ``last_day`` inclusive, counted by the database."""
-        since, until = _window(first_day, last_day, zone)
+        since, until = report_window(first_day, last_day, zone)
         figures: dict[AgentId, AgentFigures] = {}
         async with self._db.engine.connect() as connection:
             for agent, handled, talk in await connection.execute(
@@ -171,25 +140,3 @@ def _plain_call(row: tuple[Any, ...], instant: Callable[[Any], datetime]) -> Pla
     return PlainCall(call, queue, line, source, None if agent is None else AgentId(agent), instant(arrived),
                      None if answered is None else instant(answered), instant(ended), outcome, wait, talk,
                      part_of, callback_of)  # fmt: skip
-
-
-def _window(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    if last_day < first_day:
-        raise ValidationFailed("last_day", "must not be before first_day")
-    if (last_day - first_day).days >= MAX_DAYS:
-        raise ValidationFailed("last_day", f"a report covers at most {MAX_DAYS} days")
-    return day_window(first_day, zone)[0], day_window(last_day, zone)[1]
-
-
-def _key(grouping: Grouping, zone: ZoneInfo) -> Callable[[CallFact], str | None]:
-    match grouping:
-        case Grouping.DAY:
-            return lambda c: day_of(c.arrived_at, zone).isoformat()
-        case Grouping.HOUR:
-            return lambda c: f"{hour_of(c.arrived_at, zone):02d}"
-        case Grouping.QUEUE:
-            return lambda c: c.queue
-        case Grouping.LINE:
-            return lambda c: c.line
-        case Grouping.SOURCE:
-            return lambda c: c.source

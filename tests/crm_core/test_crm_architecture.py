@@ -77,6 +77,17 @@ def test_given_a_layer_when_scanned_then_it_imports_only_the_layers_below_it(lay
         assert layers <= MAY_IMPORT[layer], path
 
 
+def test_given_the_shells_when_scanned_then_they_use_the_store_through_the_domain_only() -> None:
+    """Only the wiring (switchboard/) opens the SQL store; the console and the rest see ports and types."""
+    root = PACKAGE.parent
+    for package in ("agent_console", "telephony", "routing", "config"):
+        paths = sorted((root / package).rglob("*.py"))
+        assert paths, package
+        for path in paths:
+            reaching = {name for name in _imports(path) if name.startswith(("crm_core.sql", "crm_core.csv"))}
+            assert reaching == set(), path
+
+
 def test_given_crm_core_when_scanned_then_every_module_is_in_a_layer() -> None:
     loose = {path.name for path in PACKAGE.glob("*.py")}
     assert loose == {"__init__.py"}

@@ -9,7 +9,7 @@ import pytest
 
 from crm_core.domain.errors import ValidationFailed
 from crm_core.domain.figures import ServiceLevelFormula, ServiceTarget
-from crm_core.sql.reports import Grouping
+from crm_core.domain.reports import Grouping
 from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome, Party
