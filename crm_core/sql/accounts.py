@@ -51,7 +51,7 @@ class SqlAccounts:
 
     async def _write(self, connection: AsyncConnection, customer_id: int, checked: Account) -> None:
         columns = account_columns(checked) | {"updated_at": self._db.clock()}
-        statement = self._db.insert(AccountRow).values(customer_id=customer_id, **columns)
+        statement = self._db.dialect.insert(AccountRow).values(customer_id=customer_id, **columns)
         upsert = statement.on_conflict_do_update(
             index_elements=[AccountRow.customer_id], set_={name: statement.excluded[name] for name in columns}
         )

@@ -92,12 +92,13 @@ class SqlAgentStates:
         """Every interval that overlaps [since, until), oldest first, running ones included."""
         validation.aware("since", since)
         validation.aware("until", until)
-        params = {"since": self._db.plain_instant(since), "until": self._db.plain_instant(until)}
+        dialect = self._db.dialect
+        params = {"since": dialect.plain_instant(since), "until": dialect.plain_instant(until)}
         rows = await self._db.fetch_plain(_BETWEEN, params)
         if agents is not None:
             wanted = set(agents)
             rows = [row for row in rows if row[0] in wanted]
-        instant = self._db.read_instant
+        instant = dialect.read_instant
         # Read past SQLAlchemy's result processing: a month's report reads a hundred thousand of these.
         return [
             AgentInterval(

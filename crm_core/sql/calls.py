@@ -70,7 +70,7 @@ class SqlCalls:
         query = (
             select(*CALL_COLUMNS)
             .where(or_(*matches), CallRow.outcome == Outcome.ANSWERED.value)
-            .order_by(CallRow.ended_at.desc(), self._db.bytewise(CallRow.call_id).desc())
+            .order_by(CallRow.ended_at.desc(), self._db.dialect.bytewise(CallRow.call_id).desc())
             .limit(1)
         )
         async with self._db.engine.connect() as connection:
@@ -115,7 +115,7 @@ class SqlCalls:
         if cursor is not None:
             arrived, call_id = decode_cursor(cursor, CALL_LIST, (str, str))
             at = _instant(cursor, str(arrived))
-            newer_tie = self._db.bytewise(CallRow.call_id) < str(call_id)
+            newer_tie = self._db.dialect.bytewise(CallRow.call_id) < str(call_id)
             query = query.where(or_(CallRow.arrived_at < at, (CallRow.arrived_at == at) & newer_tie))
         async with self._db.engine.connect() as connection:
             calls = [logged_call(row) for row in await connection.execute(query)]
@@ -131,9 +131,11 @@ class SqlCalls:
         yield csv_line(list(CALL_CSV_COLUMNS))
         after: tuple[datetime, str] | None = None
         while True:
-            query = self._filtered(checked).order_by(CallRow.arrived_at, self._db.bytewise(CallRow.call_id))
+            query = self._filtered(checked).order_by(
+                CallRow.arrived_at, self._db.dialect.bytewise(CallRow.call_id)
+            )
             if after is not None:
-                later_tie = self._db.bytewise(CallRow.call_id) > after[1]
+                later_tie = self._db.dialect.bytewise(CallRow.call_id) > after[1]
                 query = query.where(
                     or_(CallRow.arrived_at > after[0], (CallRow.arrived_at == after[0]) & later_tie)
                 )
@@ -146,7 +148,7 @@ class SqlCalls:
             after = (chunk[-1].arrived_at, chunk[-1].call)
 
     def _newest_first(self) -> tuple[Any, ...]:
-        return (CallRow.arrived_at.desc(), self._db.bytewise(CallRow.call_id).desc())
+        return (CallRow.arrived_at.desc(), self._db.dialect.bytewise(CallRow.call_id).desc())
 
     def _filtered(self, where: CallFilter) -> Select[Any]:
         query = select(*CALL_COLUMNS)

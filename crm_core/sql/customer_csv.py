@@ -327,7 +327,7 @@ async def _numbers_of(
 async def _insert(db: Database, connection: AsyncConnection, rows: list[PackedRow], now: datetime) -> None:
     if not rows:
         return
-    ids = await db.reserve_ids(connection, "customers", len(rows))
+    ids = await db.dialect.reserve_ids(connection, "customers", len(rows))
     numbered = list(zip(ids, rows, strict=True))
     customers = [(customer_id, row.external_id, *row.customer, now, now) for customer_id, row in numbered]
     await db.bulk_insert(connection, CustomerRow, _CUSTOMER_INSERT, customers)
@@ -371,7 +371,7 @@ async def _update(
         if row.account is not None and row.account != current.account
     ]
     if accounts:
-        statement = db.insert(AccountRow)
+        statement = db.dialect.insert(AccountRow)
         columns = [name for name in accounts[0] if name != "customer_id"]
         upsert = statement.on_conflict_do_update(
             index_elements=[AccountRow.customer_id], set_={name: statement.excluded[name] for name in columns}

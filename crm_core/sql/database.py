@@ -1,5 +1,6 @@
-"""What every module of ``crm_core.sql`` shares: the engine, the default phone region, the clock, and the
-few places where SQLite and PostgreSQL must be spoken to differently so that they answer the same.
+"""What every module of ``crm_core.sql`` shares: the engine, its ``dialect`` (every place where SQLite and
+PostgreSQL must be spoken to differently so that they answer the same), the default phone region, the
+clock, and the fast paths for many plain rows.
 
 Reads run on one connection in one transaction, so a multi-query read (a customer 360, a page with its
 phone numbers) sees one snapshot; writes run in ``begin()`` and either all land or none does.
@@ -12,12 +13,10 @@ import functools
 import json
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Date,
     Engine,
@@ -25,16 +24,14 @@ from sqlalchemy import (
     Row,
     Select,
     bindparam,
-    create_engine,
     insert,
     select,
-    text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.orm import DeclarativeBase
 
 from crm_core.domain.phones import PhoneNumber
+from crm_core.sql.dialect import dialect_named
 from crm_core.sql.orm import PhoneNumberRow, TagList, UtcDateTime
 from crm_core.sql.rows import PHONE_COLUMNS, phone
 
@@ -51,8 +48,8 @@ class Database:
         self.engine = engine
         self.region = region
         self.clock = clock
-        self.backend = engine.dialect.name
-        self._reader = _file_reader(engine)
+        self.dialect = dialect_named(engine.dialect.name)
+        self._reader = self.dialect.file_reader(engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -82,63 +79,14 @@ class Database:
         with reader.connect() as connection:
             return reading(connection)
 
-    def bytewise(self, column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
-        """``column`` compared and sorted by code point on both backends (SQLite's default; PostgreSQL's
-        database collation may be a locale that orders text differently)."""
-        if self.backend == "postgresql":
-            return column.collate("C")
-        return column.expression if isinstance(column, InstrumentedAttribute) else column
-
-    async def reserve_ids(self, connection: AsyncConnection, table: str, count: int) -> list[int]:
-        """``count`` fresh ids for rows of ``table`` that the caller inserts with explicit ids.
-
-        A bulk INSERT ... RETURNING cannot promise to return ids in parameter order on SQLite (SQLAlchemy
-        then inserts one row per statement), so bulk writers take their ids first. PostgreSQL draws them
-        from the table's sequence; SQLite, which lets one writer at a time in, continues after the
-        largest id, as it would itself. ``table`` is one of ours, never input.
-        """
-        if self.backend == "postgresql":
-            drawn = text(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
-            )
-            return list((await connection.execute(drawn, {"n": count})).scalars())
-        largest = await connection.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
-        return list(range(int(largest or 0) + 1, int(largest or 0) + 1 + count))
-
     async def fetch_plain(
         self, statement: Select[Any], params: Mapping[str, object]
     ) -> list[tuple[Any, ...]]:
         """The rows of ``statement`` as plain tuples, values as the driver returns them (no SQLAlchemy
-        result processing: the caller converts, as ``reports`` does). For reads of many plain rows.
-
-        On SQLite the compiled statement goes straight to aiosqlite, in one trip to its thread instead of
-        four (cursor, execute, fetch, close); PostgreSQL takes the ordinary path.
-        """
+        result processing: the caller converts, with ``dialect.read_instant`` for timestamps, as
+        ``reports`` does). For reads of many plain rows; on SQLite, past SQLAlchemy to the driver."""
         async with self.engine.connect() as connection:
-            if self.backend != "sqlite":
-                return [tuple(row) for row in await connection.execute(statement, params)]
-            sql, order, defaults = self._plain_statement(statement)
-            values = {**defaults, **params}
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None  # a checked-out connection always has one
-            return [
-                tuple(row) for row in await driver.execute_fetchall(sql, [values[name] for name in order])
-            ]
-
-    def plain_instant(self, at: datetime) -> object:
-        """``at`` as ``fetch_plain`` must bind it: on SQLite, the naive UTC text the column holds."""
-        return _sqlite_instant(at) if self.backend == "sqlite" else at
-
-    @staticmethod
-    def read_instant(value: Any) -> datetime:
-        """A timestamp column as ``fetch_plain`` returns it (text on SQLite), as an aware UTC datetime."""
-        # Parsing the offset with the text is several times faster than replace(tzinfo=...) after it.
-        return datetime.fromisoformat(value + "+00:00") if isinstance(value, str) else value
-
-    @functools.lru_cache(maxsize=16)  # noqa: B019 - module-level statements, one Database per store
-    def _plain_statement(self, statement: Select[Any]) -> tuple[str, tuple[str, ...], dict[str, object]]:
-        compiled = statement.compile(dialect=self.engine.dialect)
-        return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
+            return await self.dialect.fetch_plain(connection, statement, params)
 
     async def bulk_insert(
         self,
@@ -165,14 +113,7 @@ class Database:
             for index, convert in converters:
                 for value in values:
                     value[index] = convert(value[index])  # type: ignore[index]
-        if self.backend == "sqlite":
-            # Straight to aiosqlite, on the same connection and so in the same transaction: SQLAlchemy's
-            # cursor layer costs as much again as SQLite's own work here.
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None  # a checked-out connection always has one
-            await driver.executemany(sql, values)
-        else:
-            await connection.exec_driver_sql(sql, [tuple(value) for value in values])
+        await self.dialect.executemany(connection, sql, values)
 
     async def upsert(
         self, connection: AsyncConnection, table: type[DeclarativeBase], row: Mapping[str, object], key: str
@@ -193,7 +134,7 @@ class Database:
     def _upsert_statement(
         self, table: type[DeclarativeBase], names: tuple[str, ...], key: str
     ) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], object]], ...]]:
-        statement: Any = self.insert(table).values({name: bindparam(name) for name in names})
+        statement: Any = self.dialect.insert(table).values({name: bindparam(name) for name in names})
         columns = table.__table__.c
         changed = {name: statement.excluded[name] for name in names if name != key}
         upsert = statement.on_conflict_do_update(index_elements=[columns[key]], set_=changed)
@@ -207,7 +148,8 @@ class Database:
         compiled = statement.compile(dialect=self.engine.dialect)
         order = tuple(compiled.positiontup or ())
         if sorted(order) != sorted(names):
-            raise RuntimeError(f"{self.backend} does not compile {table.__name__} to positional parameters")
+            backend = self.dialect.name
+            raise RuntimeError(f"{backend} does not compile {table.__name__} to positional parameters")
         columns = table.__table__.c
         converters = tuple(
             (index, convert)
@@ -231,63 +173,21 @@ class Database:
 
     def _converter(self, kind: object) -> Callable[[Any], object] | None:
         """Money and dates may come as values or as their text (``customer_csv.account_values``)."""
-        postgres = self.backend == "postgresql"
         if isinstance(kind, TagList):
             return lambda tags: None if tags is None else _tags_json(tuple(tags))
         if isinstance(kind, Date):
-            return _date_value if postgres else _date_text
+            return self.dialect.date_param
         if isinstance(kind, Numeric):
-            return _money_value if postgres else _money_text
-        if isinstance(kind, UtcDateTime) and not postgres:
-            return _sqlite_instant  # naive UTC text, as SQLAlchemy writes it on SQLite
+            return self.dialect.money_param
+        if isinstance(kind, UtcDateTime):
+            return self.dialect.instant_param
         return None
-
-    def insert(self, table: type[DeclarativeBase]) -> postgresql.Insert | sqlite.Insert:
-        """The backend's own INSERT, for ``on_conflict_do_update``; both backends spell it the same."""
-        if self.backend == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
-
-def _date_text(day: date | str | None) -> str | None:
-    return day.isoformat() if isinstance(day, date) else day
-
-
-def _date_value(day: date | str | None) -> date | None:
-    return date.fromisoformat(day) if isinstance(day, str) else day
-
-
-def _money_text(amount: Decimal | str | None) -> str | None:
-    return None if amount is None else str(amount)
-
-
-def _money_value(amount: Decimal | str | None) -> Decimal | None:
-    return Decimal(amount) if isinstance(amount, str) else amount
-
-
-def _file_reader(engine: AsyncEngine) -> Engine | None:
-    """A synchronous engine on the same SQLite file (None for PostgreSQL and in-memory databases, whose
-    second engine would not see the first one's data)."""
-    url = engine.url
-    if (
-        engine.dialect.name != "sqlite"
-        or url.database in (None, "", ":memory:")
-        or url.query.get("mode") == "memory"
-    ):
-        return None
-    return create_engine(url.set(drivername="sqlite"))
 
 
 @functools.lru_cache(maxsize=1_024)
 def _tags_json(tags: tuple[str, ...]) -> str:
     # Cached: an import's rows mostly share a few tag sets, and json.dumps costs more than the row's SQL.
     return json.dumps(list(tags), ensure_ascii=False)
-
-
-@functools.lru_cache(maxsize=16)
-def _sqlite_instant(at: datetime | None) -> str | None:
-    # Cached: every row of an import batch carries the same "now", three times.
-    return None if at is None else at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 async def phones_of(connection: AsyncConnection, ids: Iterable[int]) -> dict[int, tuple[PhoneNumber, ...]]:

@@ -1,7 +1,5 @@
-"""Opening a database: the one place that knows which backends the store runs on and how SQLite is set up.
-
-SQLite leaves foreign keys off per connection unless told, which would silently skip the
-``ON DELETE`` rules in ``orm``; WAL lets the screen pop read while a call is being logged.
+"""Opening a database: an async engine for a backend the store runs on (``dialect``), each new connection
+set up as that backend needs before the store uses it.
 """
 
 from __future__ import annotations
@@ -14,9 +12,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from crm_core.domain.errors import UnsupportedDatabase
-
-SUPPORTED_BACKENDS = frozenset({"sqlite", "postgresql"})
+from crm_core.sql.dialect import dialect_named
 
 
 def open_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
@@ -25,20 +21,15 @@ def open_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
     Migrations pass ``enforce_foreign_keys=False``: rebuilding a SQLite table drops the old one, and with
     foreign keys on that drop would cascade-delete the rows that point at it.
     """
-    backend = make_url(url).get_backend_name()
-    if backend not in SUPPORTED_BACKENDS:
-        raise UnsupportedDatabase(backend)
+    dialect = dialect_named(make_url(url).get_backend_name())  # raises UnsupportedDatabase
     engine = create_async_engine(url)
-    if backend == "sqlite":
-        pragmas = [
-            f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}",
-            "PRAGMA journal_mode=WAL",
-        ]
-        event.listen(engine.sync_engine, "connect", _run_on_connect(pragmas))
+    statements = dialect.connect_statements(enforce_foreign_keys=enforce_foreign_keys)
+    if statements:
+        event.listen(engine.sync_engine, "connect", _run_on_connect(statements))
     return engine
 
 
-def _run_on_connect(statements: list[str]) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+def _run_on_connect(statements: tuple[str, ...]) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
     def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         try:

@@ -5,7 +5,7 @@ Each query returns per-group sums that add up exactly to what the Python functio
 (``tests/crm_core/test_crm_reports.py`` holds both to the same hand-computed figures). Time zones stay
 out of SQL: calls are grouped by 15-minute UTC buckets and the caller assembles a zone's days and hours
 from them (every UTC offset in use is a multiple of 15 minutes). Durations between two timestamps are
-the one thing the two databases spell differently (``Database.seconds_between``); they are rounded to
+the one thing the two databases spell differently (``Dialect.seconds_between``); they are rounded to
 the millisecond, which SQLite's julianday arithmetic keeps exactly.
 """
 
@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crm_core.domain.agent_states import MISSED_RING_REASONS
 from crm_core.domain.figures import ServiceTarget
-from crm_core.sql.database import Database
+from crm_core.sql.dialect import Dialect
 from crm_core.sql.orm import AgentStateRow, CallRow, UtcDateTime
 
 _LEFT_OTHERWISE = ["abandoned", "callback", "voicemail"]  # unanswered and not these: no-agent
@@ -92,7 +92,7 @@ def stretch_talk(key: Key) -> Select[Any]:
     )
 
 
-def wrap_ups(db: Database, key: Key) -> Select[Any]:
+def wrap_ups(dialect: Dialect, key: Key) -> Select[Any]:
     """Per group of the whole call: after-call work — the wrap-up that began the instant a record (the
     call, or an agent's stretch of it) ended, for that record's agent — of answered calls."""
     r, w, a = aliased(CallRow), aliased(CallRow), aliased(AgentStateRow)
@@ -100,7 +100,9 @@ def wrap_ups(db: Database, key: Key) -> Select[Any]:
                       a.ended_at.is_not(None))  # fmt: skip
     group = key(w)
     return (
-        select(group.label("key"), func.sum(_seconds(db, a.started_at, a.ended_at)).label("wrap_up_s"))
+        select(
+            group.label("key"), func.sum(dialect.seconds_between(a.started_at, a.ended_at)).label("wrap_up_s")
+        )
         .select_from(r)
         .join(a, ended_then)
         .join(w, w.call_id == func.coalesce(r.part_of, r.call_id))
@@ -109,11 +111,9 @@ def wrap_ups(db: Database, key: Key) -> Select[Any]:
     )
 
 
-def bucket(db: Database) -> Key:
+def bucket(dialect: Dialect) -> Key:
     """The 15-minute UTC bucket a call arrived in, as a whole number (Unix seconds // 900)."""
-    if db.backend == "sqlite":
-        return lambda calls: cast(func.strftime("%s", calls.arrived_at), Integer) // BUCKET_S
-    return lambda calls: cast(func.floor(func.extract("epoch", calls.arrived_at) / BUCKET_S), Integer)
+    return lambda calls: dialect.bucket(calls.arrived_at, BUCKET_S)
 
 
 def agent_calls() -> Select[Any]:
@@ -128,12 +128,12 @@ def agent_calls() -> Select[Any]:
     )
 
 
-def agent_states(db: Database) -> Select[Any]:
+def agent_states(dialect: Dialect) -> Select[Any]:
     """Per agent, state and reason: seconds inside [since, until), and the rings that were missed and
     ended inside it (``agent_states.is_missed_ring``)."""
     s = AgentStateRow
-    start = _later(db, s.started_at, _SINCE)
-    end = _earlier(db, func.coalesce(s.ended_at, _UNTIL), _UNTIL)
+    start = dialect.greatest(s.started_at, _SINCE)
+    end = dialect.least(func.coalesce(s.ended_at, _UNTIL), _UNTIL)
     missed = and_(
         s.state == "ringing",
         or_(s.reason.in_(sorted(MISSED_RING_REASONS)), s.reason.like("failed%")),
@@ -141,21 +141,7 @@ def agent_states(db: Database) -> Select[Any]:
         s.ended_at < _UNTIL,
     )
     return (
-        select(s.agent_id, s.state, s.reason, func.sum(_seconds(db, start, end)), _count(missed))
+        select(s.agent_id, s.state, s.reason, func.sum(dialect.seconds_between(start, end)), _count(missed))
         .where(s.started_at < _UNTIL, or_(s.ended_at.is_(None), s.ended_at > _SINCE))
         .group_by(s.agent_id, s.state, s.reason)
     )
-
-
-def _seconds(db: Database, start: Any, end: Any) -> Any:
-    if db.backend == "sqlite":
-        return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
-    return func.round(func.extract("epoch", end - start), 3)
-
-
-def _later(db: Database, a: Any, b: Any) -> Any:
-    return func.max(a, b) if db.backend == "sqlite" else func.greatest(a, b)
-
-
-def _earlier(db: Database, a: Any, b: Any) -> Any:
-    return func.min(a, b) if db.backend == "sqlite" else func.least(a, b)

@@ -56,7 +56,7 @@ class SqlReports:
         """
         since, until = report_window(first_day, last_day, zone)
         by_time = grouping in (Grouping.DAY, Grouping.HOUR)
-        key = queries.bucket(self._db) if by_time else _COLUMN[grouping]
+        key = queries.bucket(self._db.dialect) if by_time else _COLUMN[grouping]
         params = _params(since, until)
         async with self._db.engine.connect() as connection:
             rows = [
@@ -65,7 +65,7 @@ class SqlReports:
             ]
             for r in await connection.execute(queries.stretch_talk(key), params):
                 rows.append((r.key, CallFigures(talk_s=float(r.talk_s))))
-            for r in await connection.execute(queries.wrap_ups(self._db, key), params):
+            for r in await connection.execute(queries.wrap_ups(self._db.dialect, key), params):
                 rows.append((r.key, CallFigures(wrap_up_s=float(r.wrap_up_s))))
         groups: dict[str, CallFigures] = {}
         total = CallFigures()
@@ -88,7 +88,7 @@ class SqlReports:
             ):
                 f = figures.setdefault(AgentId(agent), AgentFigures())
                 f.handled, f.talk_s = int(handled), float(talk)
-            states = await connection.execute(queries.agent_states(self._db), _params(since, until))
+            states = await connection.execute(queries.agent_states(self._db.dialect), _params(since, until))
             for agent, state, reason, seconds, missed in states:
                 f = figures.setdefault(AgentId(agent), AgentFigures())
                 f.seconds_in[state] = f.seconds_in.get(state, 0.0) + float(seconds or 0.0)
@@ -105,8 +105,10 @@ class SqlReports:
         of rows, and building full ``LoggedCall`` objects took most of a report's time.
         """
         db = self._db
-        params = {"since": db.plain_instant(since), "until": db.plain_instant(until)}
-        return [_plain_call(row, db.read_instant) for row in await db.fetch_plain(_CALLS_BETWEEN, params)]
+        dialect = db.dialect
+        params = {"since": dialect.plain_instant(since), "until": dialect.plain_instant(until)}
+        rows = await db.fetch_plain(_CALLS_BETWEEN, params)
+        return [_plain_call(row, dialect.read_instant) for row in rows]
 
 
 _COLUMN: dict[Grouping, queries.Key] = {

@@ -11,6 +11,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from crm_core.sql.dialect import dialect_named
 from crm_core.sql.engine import open_engine
 from crm_core.sql.orm import Base
 
@@ -26,7 +27,7 @@ def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=dialect_named(connection.dialect.name).render_as_batch,
     )
     with context.begin_transaction():
         context.run_migrations()
