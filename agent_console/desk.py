@@ -111,7 +111,7 @@ class Desk:
         if m.disposition not in hub.floor.disposition_codes:
             raise UnknownDisposition(f"{m.disposition!r} is not one of the disposition codes")
         logged = await _store(self._logged(CallId(m.call)))
-        if logged.agent != agent:
+        if logged.record.agent != agent:
             raise NotYourCall(f"call {m.call} was not yours")
         needs_customer = m.callback_at is not None or isinstance(m.case, protocol.NewCaseRequest)
         if needs_customer and logged.customer_id is None:
@@ -143,16 +143,16 @@ class Desk:
         cases = self.store.cases
         case_id: int | None = None
         if isinstance(m.case, protocol.CaseUpdateRequest):
-            case_id = await self._update(agent, logged.call, m.case)
+            case_id = await self._update(agent, logged.record.call, m.case)
         elif m.case is not None and logged.customer_id is not None:
             new = NewCase(logged.customer_id, m.case.subject, m.notes, Priority(m.case.priority), agent,
-                          calls=(logged.call,))  # fmt: skip
+                          calls=(logged.record.call,))  # fmt: skip
             case_id = (await cases.open(new, author=agent)).id
         callback = None
         if m.callback_at is not None and logged.customer_id is not None:
             due = m.callback_at
             new = NewCase(
-                logged.customer_id, "Call back", m.notes, Priority.NORMAL, agent, due, (logged.call,)
+                logged.customer_id, "Call back", m.notes, Priority.NORMAL, agent, due, (logged.record.call,)
             )
             opened = await cases.open(new, author=agent)
             callback = {"case_id": opened.id, "at": due.isoformat()}

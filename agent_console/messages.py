@@ -129,8 +129,9 @@ def customer_360(o: CustomerOverview, region: str) -> Message:
 
 
 def logged_call(call: LoggedCall) -> Message:
-    return {"call": call.call, "arrived_at": call.arrived_at.isoformat(), "line": call.line,
-            "source": call.source, "outcome": str(call.outcome), "agent": call.agent,
+    r = call.record
+    return {"call": r.call, "arrived_at": call.arrived_at.isoformat(), "line": r.line,
+            "source": r.source, "outcome": str(r.outcome), "agent": r.agent,
             "disposition": call.disposition, "notes": call.agent_notes}  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from crm_core.domain.figures import (
     day_of,
     day_window,
     handling,
+    plain_call,
 )
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
@@ -118,7 +119,7 @@ class Wallboard:
         match command:
             case cmd.LogCall(record):
                 self._roll(record.ended_at)
-                self._logged(LoggedCall.from_record(record, None))
+                self._logged(plain_call(LoggedCall.from_record(record, None)))
             case cmd.WithdrawOffer(agent=agent, reason=reason):
                 running = self._running.get(agent)
                 if running is not None and running.state == AgentState.RINGING:

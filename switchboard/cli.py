@@ -295,12 +295,13 @@ async def _calls(settings: Settings, args: argparse.Namespace) -> int:
     store = SqlStore.open(settings.database_url, settings.region)
     try:
         for c in await store.recent_calls(args.limit):
+            r = c.record
             print(json.dumps({
-                "call": c.call, "did": c.did, "source": c.source, "line": c.line_name, "queue": c.queue,
-                "caller": c.caller_number, "customer": c.customer_id, "agent": c.agent,
+                "call": r.call, "did": r.did, "source": r.source, "line": r.line_name, "queue": r.queue,
+                "caller": r.caller_number, "customer": c.customer_id, "agent": r.agent,
                 "arrived": c.arrived_at.isoformat(), "answered": c.answered_at and c.answered_at.isoformat(),
                 "ended": c.ended_at.isoformat(), "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
-                "outcome": str(c.outcome), "hung_up_by": str(c.hung_up_by),
+                "outcome": str(r.outcome), "hung_up_by": str(r.hung_up_by),
             }))  # fmt: skip
     finally:
         await store.close()

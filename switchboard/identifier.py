@@ -73,4 +73,4 @@ class CallerIdentifier:
         tier = None if customer is None else customer.tier
         if last is None:
             return tier, None, None
-        return tier, last.agent, last.ended_at.timestamp()
+        return tier, last.record.agent, last.ended_at.timestamp()

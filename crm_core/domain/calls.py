@@ -1,89 +1,72 @@
 """The call log: a call as the store keeps it (``LoggedCall``), the filters supervisors query it by, and the
 agent's wrap-up.
 
-A ``LoggedCall`` is a ``CallRecord`` as the store keeps it: timestamps as aware UTC datetimes (what a
-report or a UI wants) and the derived durations frozen as numbers, so a stored row never has to be
-recomputed from clock values. Its wrap-up (disposition, agent notes, linked case) is added by the agent
-after the call and is never overwritten when the router records the call again. The CSV of calls is
+A ``LoggedCall`` holds the router's ``CallRecord`` as the store keeps it (timestamps to the microsecond,
+which ``arrived_at``, ``answered_at`` and ``ended_at`` give as aware UTC datetimes, what a report or a UI
+wants) and adds what the store knows: the caller's customer, the derived durations frozen as numbers (so
+a stored row never has to be recomputed from clock values) and the wrap-up (disposition, agent notes,
+linked case), which the agent adds after the call and which is never overwritten when the router
+records the call again. The CSV of calls is
 ``crm_core.csv.calls``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from crm_core.domain import validation
 from crm_core.domain.customers import KEEP, Keep
 from crm_core.domain.errors import ValidationFailed
-from routing.ids import AgentId, CallId, LineId, QueueId
-from routing.records import CallRecord, Outcome, Party
+from routing.records import CallRecord, Outcome
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoggedCall:
-    call: CallId
-    did: str
-    source: str | None
-    line: LineId | None
-    line_name: str | None
-    queue: QueueId | None
-    caller_number: str | None
-    caller_name: str | None
-    agent: AgentId | None
-    arrived_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime
-    outcome: Outcome
-    hung_up_by: Party
-    offers: int
-    wait_s: float
-    talk_s: float
+    """A call as the log keeps it: the router's ``record`` and what the store adds to it."""
+
+    record: CallRecord  # its timestamps to the microsecond, as both databases keep them
     customer_id: int | None
+    wait_s: float  # the record's own durations, frozen when it was logged
+    talk_s: float
     disposition: str | None = None  # the wrap-up code the agent chose
     agent_notes: str | None = None
     case_id: int | None = None
-    priority: int = 0  # the queue priority the call had (higher went first)
-    after_hours: bool = False  # arrived while its line was closed
-    on_call: str | None = None  # the on-call person who took an after-hours call
-    recording: str | None = None  # the message left, for voicemail
-    callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
-    part_of: CallId | None = None  # for one agent's stretch of a call they handed on: that call
 
     @classmethod
     def from_record(cls, record: CallRecord, customer_id: int | None) -> LoggedCall:
         """The row the store keeps for ``record``; durations come from the record's own floats."""
-        return cls(
-            call=record.call,
-            did=record.did,
-            source=record.source,
-            line=record.line,
-            line_name=record.line_name,
-            queue=record.queue,
-            caller_number=record.caller_number,
-            caller_name=record.caller_name,
-            agent=record.agent,
-            arrived_at=utc(record.arrived_at),
-            answered_at=None if record.answered_at is None else utc(record.answered_at),
-            ended_at=utc(record.ended_at),
-            outcome=record.outcome,
-            hung_up_by=record.hung_up_by,
-            offers=record.offers,
-            wait_s=record.wait_s,
-            talk_s=record.talk_s,
-            customer_id=customer_id,
-            priority=record.priority,
-            after_hours=record.after_hours,
-            on_call=record.on_call,
-            recording=record.recording,
-            callback_of=record.callback_of,
-            part_of=record.part_of,
+        answered_at = record.answered_at
+        kept = replace(
+            record,
+            arrived_at=_to_microsecond(record.arrived_at),
+            answered_at=None if answered_at is None else _to_microsecond(answered_at),
+            ended_at=_to_microsecond(record.ended_at),
         )
+        return cls(record=kept, customer_id=customer_id, wait_s=record.wait_s, talk_s=record.talk_s)
+
+    @property
+    def arrived_at(self) -> datetime:
+        return utc(self.record.arrived_at)
+
+    @property
+    def answered_at(self) -> datetime | None:
+        answered_at = self.record.answered_at
+        return None if answered_at is None else utc(answered_at)
+
+    @property
+    def ended_at(self) -> datetime:
+        return utc(self.record.ended_at)
 
 
 def utc(unix_seconds: float) -> datetime:
     """Unix seconds as an aware UTC datetime, to the microsecond (what both databases keep)."""
     return datetime.fromtimestamp(unix_seconds, UTC)
+
+
+def _to_microsecond(unix_seconds: float) -> float:
+    """``unix_seconds`` as the store gives it back: rounded as ``utc`` rounds it."""
+    return utc(unix_seconds).timestamp()
 
 
 OUTCOME_CHOICES = "must be one of " + ", ".join(outcome.value for outcome in Outcome)

@@ -30,6 +30,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from crm_core.domain.agent_states import AgentInterval, is_missed_ring
+from crm_core.domain.calls import LoggedCall
 from routing.ids import AgentId
 from routing.records import Outcome
 
@@ -37,8 +38,8 @@ K = TypeVar("K", bound=Hashable)
 
 
 class CallFact(Protocol):
-    """What the figures read of a call-log record; ``crm_core.domain.calls.LoggedCall`` is one, and so is the
-    leaner ``CallRow`` the reports read."""
+    """What the figures read of a call-log record: ``PlainCall`` is one (``plain_call`` makes one of a
+    ``LoggedCall``), and so is the ``CallRow`` the reports read."""
 
     @property
     def call(self) -> str: ...
@@ -84,6 +85,26 @@ class PlainCall(NamedTuple):
     talk_s: float
     part_of: str | None
     callback_of: str | None
+
+
+def plain_call(call: LoggedCall) -> PlainCall:
+    """What the figures read of a logged call: the logged times and durations, the rest from its record."""
+    r = call.record
+    return PlainCall(
+        call=r.call,
+        queue=r.queue,
+        line=r.line,
+        source=r.source,
+        agent=r.agent,
+        arrived_at=call.arrived_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        outcome=r.outcome,
+        wait_s=call.wait_s,
+        talk_s=call.talk_s,
+        part_of=r.part_of,
+        callback_of=r.callback_of,
+    )
 
 
 class ServiceLevelFormula(enum.StrEnum):

@@ -14,7 +14,7 @@ from crm_core.domain.orders import NewOrder, Order, checked_order
 from crm_core.domain.pagination import DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, page
 from crm_core.sql.database import Database, first_or_none
 from crm_core.sql.orm import AccountRow, CustomerRow, OrderRow
-from crm_core.sql.rows import ACCOUNT_COLUMNS, ORDER_COLUMNS, account, account_columns, order
+from crm_core.sql.rows import ACCOUNT_COLUMNS, ORDER_COLUMNS, account, account_columns, field_values, order
 
 ORDER_LIST = "orders"
 
@@ -67,21 +67,13 @@ class SqlAccounts:
         """Raises ``CustomerNotFound`` or ``ValidationFailed`` before writing anything."""
         checked = checked_order(new)
         now = self._db.clock()
-        values = {
-            "customer_id": customer_id,
-            "ordered_on": checked.ordered_on,
-            "item": checked.item,
-            "quantity": checked.quantity,
-            "amount": checked.amount,
-            "special_price": checked.special_price,
-            "created_at": now,
-        }
+        values = {"customer_id": customer_id, **field_values(checked), "created_at": now}
         async with self._db.engine.begin() as connection:
             await _require_customer(connection, customer_id)
             order_id: int = (
                 await connection.execute(insert(OrderRow).values(values).returning(OrderRow.id))
             ).scalar_one()
-        return Order(order_id, **values)  # type: ignore[arg-type]
+        return Order(id=order_id, **values)  # type: ignore[arg-type]
 
     async def orders(
         self, customer_id: int, *, limit: int = DEFAULT_PAGE, cursor: str | None = None

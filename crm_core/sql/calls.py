@@ -119,7 +119,7 @@ class SqlCalls:
             query = query.where(or_(CallRow.arrived_at < at, (CallRow.arrived_at == at) & newer_tie))
         async with self._db.engine.connect() as connection:
             calls = [logged_call(row) for row in await connection.execute(query)]
-        return page(calls, limit, CALL_LIST, lambda c: (c.arrived_at.isoformat(), c.call))
+        return page(calls, limit, CALL_LIST, lambda c: (c.arrived_at.isoformat(), c.record.call))
 
     async def export_csv(self, where: CallFilter = EVERY_CALL) -> AsyncIterator[str]:
         """The header line, then one CSV line per matching call, oldest first.
@@ -145,7 +145,7 @@ class SqlCalls:
                 yield csv_line(call_csv_fields(call))
             if len(chunk) < EXPORT_CHUNK:
                 return
-            after = (chunk[-1].arrived_at, chunk[-1].call)
+            after = (chunk[-1].arrived_at, chunk[-1].record.call)
 
     def _newest_first(self) -> tuple[Any, ...]:
         return (CallRow.arrived_at.desc(), self._db.dialect.bytewise(CallRow.call_id).desc())

@@ -1,14 +1,18 @@
 """Translation between table rows (``orm``) and domain values, kept apart from the queries.
 
 Queries select the column tuples named here, so what a function reads and what the query fetched cannot
-drift apart.
+drift apart. Where a table's columns are a dataclass's fields, both the columns and the mapping follow
+from the fields (``built``, ``field_values``), and only what differs (an enum's value, a column named
+otherwise) is written out.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Row
 
@@ -20,37 +24,40 @@ from crm_core.csv.customers import (
     pack,
 )
 from crm_core.domain.accounts import Account, AccountStatus
-from crm_core.domain.calls import LoggedCall
+from crm_core.domain.calls import LoggedCall, WrapUp
 from crm_core.domain.cases import Case, CaseEvent, CaseEventKind, CaseStatus, FieldChange, Priority
 from crm_core.domain.customers import Customer, Profile, search_text
 from crm_core.domain.orders import Order
 from crm_core.domain.overview import CustomerCard
 from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.sql.orm import AccountRow, CallRow, CaseEventRow, CaseRow, CustomerRow, OrderRow, PhoneNumberRow
-from routing.ids import AgentId, CallId, LineId, QueueId
-from routing.records import Outcome, Party
+from routing.ids import CallId
+from routing.records import CallRecord, Outcome, Party
 
-CUSTOMER_COLUMNS = (
-    CustomerRow.id,
-    CustomerRow.name,
-    CustomerRow.company,
-    CustomerRow.email,
-    CustomerRow.language,
-    CustomerRow.tier,
-    CustomerRow.tags,
-    CustomerRow.notes,
-    CustomerRow.external_id,
-    CustomerRow.created_at,
-    CustomerRow.updated_at,
-    CustomerRow.anonymised_at,
-)
-ACCOUNT_COLUMNS = (
-    AccountRow.balance,
-    AccountRow.currency,
-    AccountRow.credit_limit,
-    AccountRow.status,
-    AccountRow.last_payment_on,
-)
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+D = TypeVar("D", bound="DataclassInstance")
+
+
+@functools.cache
+def field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(kind))
+
+
+def built(kind: type[D], row: Any, /, **given: object) -> D:
+    """A ``kind`` from the columns of ``row`` named as its fields; ``given`` has the others, or converts."""
+    return kind(**{name: getattr(row, name) for name in field_names(kind) if name not in given}, **given)
+
+
+def field_values(value: DataclassInstance) -> dict[str, object]:
+    """Field name -> value, one level deep (``dataclasses.asdict`` would copy nested values too)."""
+    return {name: getattr(value, name) for name in field_names(type(value))}
+
+
+# A customer's own columns (its phones live in their own table), and its account's, in their fields' order.
+CUSTOMER_COLUMNS = tuple(getattr(CustomerRow, name) for name in field_names(Customer) if name != "phones")
+ACCOUNT_COLUMNS = tuple(getattr(AccountRow, name) for name in field_names(Account))
 PHONE_COLUMNS = (PhoneNumberRow.customer_id, PhoneNumberRow.e164, PhoneNumberRow.kind)
 ORDER_COLUMNS = tuple(OrderRow.__table__.c)
 CASE_COLUMNS = tuple(CaseRow.__table__.c)
@@ -59,21 +66,7 @@ CALL_COLUMNS = tuple(CallRow.__table__.c)
 
 
 def customer(row: Row[Any], phones: tuple[PhoneNumber, ...]) -> Customer:
-    return Customer(
-        id=row.id,
-        name=row.name,
-        company=row.company,
-        email=row.email,
-        language=row.language,
-        tier=row.tier,
-        tags=tuple(row.tags),
-        notes=row.notes,
-        external_id=row.external_id,
-        phones=phones,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        anonymised_at=row.anonymised_at,
-    )
+    return built(Customer, row, phones=phones, tags=tuple(row.tags))
 
 
 def profile_columns(profile: Profile) -> dict[str, object]:
@@ -109,23 +102,11 @@ def account(row: Row[Any]) -> Account | None:
     """``None`` when the row came from an outer join that found no account."""
     if row.currency is None:
         return None
-    return Account(
-        balance=row.balance,
-        currency=row.currency,
-        credit_limit=row.credit_limit,
-        status=AccountStatus(row.status),
-        last_payment_on=row.last_payment_on,
-    )
+    return built(Account, row, status=AccountStatus(row.status))
 
 
 def account_columns(value: Account) -> dict[str, object]:
-    return {
-        "balance": value.balance,
-        "currency": value.currency,
-        "credit_limit": value.credit_limit,
-        "status": value.status.value,
-        "last_payment_on": value.last_payment_on,
-    }
+    return field_values(value) | {"status": value.status.value}
 
 
 def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:
@@ -154,46 +135,16 @@ def plain_card(rows: Sequence[Sequence[Any]]) -> CustomerCard:
 
 
 def order(row: Row[Any]) -> Order:
-    return Order(
-        id=row.id,
-        customer_id=row.customer_id,
-        ordered_on=row.ordered_on,
-        item=row.item,
-        quantity=row.quantity,
-        amount=row.amount,
-        special_price=row.special_price,
-        created_at=row.created_at,
-    )
+    return built(Order, row)
 
 
 def case(row: Row[Any], calls: tuple[CallId, ...]) -> Case:
-    return Case(
-        id=row.id,
-        customer_id=row.customer_id,
-        subject=row.subject,
-        description=row.description,
-        status=CaseStatus(row.status),
-        priority=Priority(row.priority),
-        owner=row.owner,
-        due_at=row.due_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        closed_at=row.closed_at,
-        calls=calls,
-    )
+    return built(Case, row, status=CaseStatus(row.status), priority=Priority(row.priority), calls=calls)
 
 
 def case_event(row: Row[Any]) -> CaseEvent:
     changes = () if row.changes is None else tuple(FieldChange(*item) for item in json.loads(row.changes))
-    return CaseEvent(
-        id=row.id,
-        case_id=row.case_id,
-        at=row.at,
-        author=row.author,
-        kind=CaseEventKind(row.kind),
-        changes=changes,
-        comment=row.comment,
-    )
+    return built(CaseEvent, row, kind=CaseEventKind(row.kind), changes=changes)
 
 
 def changes_json(changes: tuple[FieldChange, ...]) -> str | None:
@@ -202,66 +153,32 @@ def changes_json(changes: tuple[FieldChange, ...]) -> str | None:
     return json.dumps([[c.field, c.old, c.new] for c in changes], ensure_ascii=False)
 
 
+# The ``calls`` table named four of its columns before ``CallRecord`` named its fields.
+_CALL_COLUMN = {"call": "call_id", "line": "line_id", "queue": "queue_id", "agent": "agent_id"}
+_RECORD_COLUMNS = tuple((name, _CALL_COLUMN.get(name, name)) for name in field_names(CallRecord))
+_INSTANTS = ("arrived_at", "answered_at", "ended_at")  # Unix seconds in the record, datetimes in the table
+_ENUMS = {"outcome": Outcome, "hung_up_by": Party}
+# Set by the agent's wrap-up, never by recording the call (which may happen again, after it).
+_NOT_RECORDED = frozenset({"record", *field_names(WrapUp)})
+
+
 def call_columns(call: LoggedCall) -> dict[str, object]:
     """Column name -> value for the ``calls`` table, as the router reports a call.
 
     The wrap-up columns are left out on purpose: recording a call again must not erase them.
     """
-    return {
-        "call_id": call.call,
-        "did": call.did,
-        "source": call.source,
-        "line_id": call.line,
-        "line_name": call.line_name,
-        "queue_id": call.queue,
-        "caller_number": call.caller_number,
-        "caller_name": call.caller_name,
-        "customer_id": call.customer_id,
-        "agent_id": call.agent,
-        "arrived_at": call.arrived_at,
-        "answered_at": call.answered_at,
-        "ended_at": call.ended_at,
-        "wait_s": call.wait_s,
-        "talk_s": call.talk_s,
-        "outcome": call.outcome.value,
-        "hung_up_by": call.hung_up_by.value,
-        "offers": call.offers,
-        "priority": call.priority,
-        "after_hours": call.after_hours,
-        "on_call": call.on_call,
-        "recording": call.recording,
-        "callback_of": call.callback_of,
-        "part_of": call.part_of,
+    record = call.record
+    columns = {column: getattr(record, name) for name, column in _RECORD_COLUMNS}
+    columns |= {name: getattr(call, name) for name in _INSTANTS}
+    columns |= {name: getattr(record, name).value for name in _ENUMS}
+    return columns | {
+        name: getattr(call, name) for name in field_names(LoggedCall) if name not in _NOT_RECORDED
     }
 
 
 def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
-    return LoggedCall(
-        call=CallId(row.call_id),
-        did=row.did,
-        source=row.source,
-        line=None if row.line_id is None else LineId(row.line_id),
-        line_name=row.line_name,
-        queue=None if row.queue_id is None else QueueId(row.queue_id),
-        caller_number=row.caller_number,
-        caller_name=row.caller_name,
-        agent=None if row.agent_id is None else AgentId(row.agent_id),
-        arrived_at=row.arrived_at,
-        answered_at=row.answered_at,
-        ended_at=row.ended_at,
-        outcome=Outcome(row.outcome),
-        hung_up_by=Party(row.hung_up_by),
-        offers=row.offers,
-        wait_s=row.wait_s,
-        talk_s=row.talk_s,
-        customer_id=row.customer_id,
-        disposition=row.disposition,
-        agent_notes=row.agent_notes,
-        case_id=row.case_id,
-        priority=row.priority,
-        after_hours=bool(row.after_hours),
-        on_call=row.on_call,
-        recording=row.recording,
-        callback_of=None if row.callback_of is None else CallId(row.callback_of),
-        part_of=None if row.part_of is None else CallId(row.part_of),
-    )
+    values = {name: getattr(row, column) for name, column in _RECORD_COLUMNS}
+    values |= {name: None if values[name] is None else values[name].timestamp() for name in _INSTANTS}
+    values |= {name: kind(values[name]) for name, kind in _ENUMS.items()}
+    values["after_hours"] = bool(values["after_hours"])
+    return built(LoggedCall, row, record=CallRecord(**values))

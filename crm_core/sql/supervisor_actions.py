@@ -8,6 +8,7 @@ from crm_core.domain import validation
 from crm_core.domain.supervisor_actions import SupervisorAction
 from crm_core.sql.database import Database
 from crm_core.sql.orm import SupervisorActionRow
+from crm_core.sql.rows import built, field_names
 
 MAX_RECENT = 1_000
 
@@ -28,9 +29,8 @@ class SqlSupervisorActions:
         """The newest ``limit`` orders, newest first."""
         validation.limit(limit, MAX_RECENT)
         r = SupervisorActionRow
-        query = select(r.at, r.who, r.action, r.target, r.detail, r.outcome).order_by(
-            r.at.desc(), r.id.desc()
-        )
+        columns = (getattr(r, name) for name in field_names(SupervisorAction))
+        query = select(*columns).order_by(r.at.desc(), r.id.desc())
         async with self._db.engine.connect() as connection:
             rows = await connection.execute(query.limit(limit))
-            return [SupervisorAction(*row) for row in rows]
+            return [built(SupervisorAction, row) for row in rows]

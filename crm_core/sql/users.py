@@ -12,14 +12,14 @@ from crm_core.domain import passwords
 from crm_core.domain import users as u
 from crm_core.sql.database import Database
 from crm_core.sql.orm import UserRow
+from crm_core.sql.rows import built, field_names
 
-_COLUMNS = (UserRow.id, UserRow.username, UserRow.name, UserRow.role, UserRow.agent_id, UserRow.disabled,
-            UserRow.created_at, UserRow.updated_at)  # fmt: skip
+_COLUMN = {"agent": "agent_id"}  # a user's field -> its column, where the names differ
+_COLUMNS = tuple(getattr(UserRow, _COLUMN.get(name, name)) for name in field_names(u.User))
 
 
 def _user(row: Row[Any]) -> u.User:
-    return u.User(row.id, row.username, row.name, u.Role(row.role), row.agent_id, bool(row.disabled),
-                  row.created_at, row.updated_at)  # fmt: skip
+    return built(u.User, row, role=u.Role(row.role), agent=row.agent_id, disabled=bool(row.disabled))
 
 
 class SqlUsers:

@@ -321,7 +321,7 @@ async def test_given_an_unknown_caller_when_the_agent_attaches_a_customer_then_e
     console.hang_up()
     await next_of(ws, "call-ended")
     page = await _calls_of(store, 1)
-    assert [c.call for c in page] == ["c1"]
+    assert [c.record.call for c in page] == ["c1"]
 
 
 async def test_given_a_logged_call_when_a_customer_is_attached_then_the_log_is_relinked_keeping_the_wrap_up(

@@ -77,14 +77,17 @@ async def test_given_a_day_of_calls_when_filtered_then_matching_calls_newest_fir
 ) -> None:
     page = await store.calls.query(where)
 
-    assert [call.call for call in page.items] == expected
+    assert [call.record.call for call in page.items] == expected
 
 
 async def test_given_customer_filter_when_querying_then_only_their_calls(
     store: SqlStore, day: tuple[int, list[CallRecord]]
 ) -> None:
     ann, _ = day
-    assert [c.call for c in (await store.calls.query(CallFilter(customer_id=ann))).items] == ["c05", "c02"]
+    assert [c.record.call for c in (await store.calls.query(CallFilter(customer_id=ann))).items] == [
+        "c05",
+        "c02",
+    ]
 
 
 async def test_given_ties_when_paging_two_at_a_time_then_every_call_once_in_order(
@@ -94,7 +97,7 @@ async def test_given_ties_when_paging_two_at_a_time_then_every_call_once_in_orde
     cursor: str | None = None
     while True:
         page = await store.calls.query(limit=2, cursor=cursor)
-        seen += [call.call for call in page.items]
+        seen += [call.record.call for call in page.items]
         if (cursor := page.next_cursor) is None:
             break
 
@@ -143,7 +146,7 @@ async def test_given_call_when_wrapped_up_then_kept_through_a_rerecord_and_erasa
     erased = await store.calls.wrap_up(answered_call.call, WrapUp(agent_notes=None))
 
     assert (wrapped.disposition, wrapped.agent_notes, wrapped.case_id) == ("sale", "Sold 2 widgets", case.id)
-    assert kept is not None and (kept.offers, kept.disposition, kept.case_id) == (3, "sale", case.id)
+    assert kept is not None and (kept.record.offers, kept.disposition, kept.case_id) == (3, "sale", case.id)
     assert (erased.disposition, erased.agent_notes, erased.case_id) == ("sale", None, case.id)
     assert (await store.cases.get(case.id)).calls == (answered_call.call,)
 

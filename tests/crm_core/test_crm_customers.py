@@ -263,7 +263,7 @@ async def test_given_customer_with_history_when_anonymised_then_personal_fields_
     assert [o.amount for o in view.recent_orders] == [Decimal("9.98")]
     assert len(view.open_cases) == 1
     (call,) = view.recent_calls
-    assert (call.caller_number, call.caller_name, call.agent_notes) == (None, None, None)
+    assert (call.record.caller_number, call.record.caller_name, call.agent_notes) == (None, None, None)
     assert call.talk_s == answered_call.talk_s
     assert await store.find_by_number("+14155550123") is None
     assert (await store.customers.search("Ann")).items == ()

@@ -183,14 +183,15 @@ async def test_given_a_call_logged_at_0002_when_upgraded_then_it_reads_with_the_
         await store.close()
     assert logged == old
     assert logged is not None
-    assert (logged.priority, logged.after_hours, logged.on_call, logged.recording, logged.callback_of) == (
+    r = logged.record
+    assert (r.priority, r.after_hours, r.on_call, r.recording, r.callback_of) == (
         0,
         False,
         None,
         None,
         None,
     )
-    assert night is not None and (night.priority, night.after_hours) == (3, True)
+    assert night is not None and (night.record.priority, night.record.after_hours) == (3, True)
 
 
 async def test_given_0003_database_when_downgraded_to_0002_then_the_acd_columns_go_and_calls_remain(

@@ -39,7 +39,7 @@ async def test_given_busy_customer_when_viewed_then_profile_account_last_calls_o
 
     assert view.customer == ann
     assert view.account == Account(Decimal("5.00"), "USD")
-    assert [c.call for c in view.recent_calls] == ["call-3", "call-2"]
+    assert [c.record.call for c in view.recent_calls] == ["call-3", "call-2"]
     assert [(c.id, c.calls) for c in view.open_cases] == [(open_case.id, ("call-0",))]
     assert [o.item for o in view.recent_orders] == ["M3", "M2"]
 

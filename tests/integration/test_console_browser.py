@@ -184,7 +184,7 @@ async def test_given_a_known_caller_when_the_agent_hangs_up_and_wraps_up_then_th
         "support",
         "Valve on order; told her about the credit hold",
     )
-    assert str(logged.hung_up_by) == "agent"
+    assert str(logged.record.hung_up_by) == "agent"
     await expect(page.locator("#log")).not_to_contain_text("invalid")  # every message met its schema
 
 

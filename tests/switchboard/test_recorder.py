@@ -89,7 +89,7 @@ async def test_given_the_new_outcomes_when_logged_then_the_real_store_keeps_them
         runner.cancel()
         logged = await store.get_call("c1")
         assert logged is not None
-        assert (logged.outcome, logged.customer_id) == (outcome, jane.id)
+        assert (logged.record.outcome, logged.customer_id) == (outcome, jane.id)
     finally:
         await store.close()
 
@@ -120,7 +120,15 @@ async def test_given_an_after_hours_voicemail_and_a_callback_when_logged_then_ev
     finally:
         await store.close()
     assert [
-        None if c is None else (c.priority, c.after_hours, c.on_call, c.recording, c.callback_of)
+        None
+        if c is None
+        else (
+            c.record.priority,
+            c.record.after_hours,
+            c.record.on_call,
+            c.record.recording,
+            c.record.callback_of,
+        )
         for c in stored
     ] == [(10, True, "Dr. Jones (backup)", "vm-c1", None), (5, False, None, None, "c1")]
 
