@@ -145,14 +145,26 @@ class Desk:
         if isinstance(m.case, protocol.CaseUpdateRequest):
             case_id = await self._update(agent, logged.record.call, m.case)
         elif m.case is not None and logged.customer_id is not None:
-            new = NewCase(logged.customer_id, m.case.subject, m.notes, Priority(m.case.priority), agent,
-                          calls=(logged.record.call,))  # fmt: skip
+            new = NewCase(
+                customer_id=logged.customer_id,
+                subject=m.case.subject,
+                description=m.notes,
+                priority=Priority(m.case.priority),
+                owner=agent,
+                calls=(logged.record.call,),
+            )
             case_id = (await cases.open(new, author=agent)).id
         callback = None
         if m.callback_at is not None and logged.customer_id is not None:
             due = m.callback_at
             new = NewCase(
-                logged.customer_id, "Call back", m.notes, Priority.NORMAL, agent, due, (logged.record.call,)
+                customer_id=logged.customer_id,
+                subject="Call back",
+                description=m.notes,
+                priority=Priority.NORMAL,
+                owner=agent,
+                due_at=due,
+                calls=(logged.record.call,),
             )
             opened = await cases.open(new, author=agent)
             callback = {"case_id": opened.id, "at": due.isoformat()}
@@ -189,8 +201,14 @@ class Desk:
         priority = Priority.URGENT if m.urgent else Priority.NORMAL
         subject = f"{'URGENT message' if m.urgent else 'Message'} for {pop.line_name}"
         description = _message_text(m, callback or pop.caller_number)
-        new = NewCase(customer_id, subject, description, priority, f"line:{pop.line}",
-                      calls=() if linked is None else (linked,))  # fmt: skip
+        new = NewCase(
+            customer_id=customer_id,
+            subject=subject,
+            description=description,
+            priority=priority,
+            owner=f"line:{pop.line}",
+            calls=() if linked is None else (linked,),
+        )
         case = await _store(self.store.cases.open(new, author=agent))
         if linked is None:
             self._start(
@@ -216,7 +234,9 @@ class Desk:
             return known
         number = callback or seen.pop.caller_number
         phones = [(number, "other")] if number is not None and number.startswith("+") else []
-        draft = CustomerDraft(m.caller_name or "Unknown caller", phones, tags=[f"line:{seen.pop.line}"])
+        draft = CustomerDraft(
+            name=m.caller_name or "Unknown caller", phones=phones, tags=[f"line:{seen.pop.line}"]
+        )
         return (await self.store.customers.create(draft)).id
 
     async def _link_later(self, case_id: int, call: CallId, agent: AgentId) -> None:

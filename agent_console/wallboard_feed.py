@@ -236,7 +236,11 @@ class Supervision:
         finally:
             self.audit.append(Audited(at, who, action, target, detail, outcome))
             log.info("supervisor.action", who=who, what=action, target=target, reason=detail, outcome=outcome)
-            await self._keep(SupervisorAction(utc(at), who, action, target, detail, outcome))
+            await self._keep(
+                SupervisorAction(
+                    at=utc(at), who=who, action=action, target=target, detail=detail, outcome=outcome
+                )
+            )
 
     async def _keep(self, entry: SupervisorAction) -> None:
         if self._trail is None:

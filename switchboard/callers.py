@@ -20,7 +20,16 @@ CALLS, CASES, ORDERS = 5, 20, 5  # what the pop shows of the customer's history
 
 def card_of(overview: CustomerOverview) -> CustomerCard:
     c = overview.customer
-    return CustomerCard(c.id, c.name, c.company, c.email, c.tier, c.phones, c.language, overview.account)
+    return CustomerCard(
+        id=c.id,
+        name=c.name,
+        company=c.company,
+        email=c.email,
+        tier=c.tier,
+        phones=c.phones,
+        language=c.language,
+        account=overview.account,
+    )
 
 
 class CallerCache:

@@ -72,7 +72,7 @@ def _to_microsecond(unix_seconds: float) -> float:
 OUTCOME_CHOICES = "must be one of " + ", ".join(outcome.value for outcome in Outcome)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallFilter:
     """Which calls to list; every field left None matches every call. ``since`` is inclusive,
     ``until`` exclusive, both on the arrival time."""

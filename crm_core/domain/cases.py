@@ -52,7 +52,7 @@ class CaseEventKind(enum.StrEnum):
     CALL_LINKED = "call-linked"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewCase:
     customer_id: int
     subject: str
@@ -63,7 +63,7 @@ class NewCase:
     calls: Sequence[str] = ()  # the call(s) the case came from
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CaseChanges:
     subject: str | Keep = KEEP
     description: str | Keep = KEEP
@@ -73,7 +73,7 @@ class CaseChanges:
     due_at: datetime | Keep | None = KEEP
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Case:
     id: int
     customer_id: int
@@ -96,7 +96,7 @@ class FieldChange:
     new: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CaseEvent:
     id: int
     case_id: int

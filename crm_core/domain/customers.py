@@ -34,7 +34,7 @@ KEEP = Keep.KEEP
 RawPhones = Sequence[tuple[str, str | PhoneKind]]  # (number as typed, kind)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Profile:
     """A customer's own fields, validated and normalised; what a write stores."""
 
@@ -49,7 +49,7 @@ class Profile:
     phones: tuple[PhoneNumber, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CustomerDraft:
     name: str
     phones: RawPhones = ()
@@ -62,7 +62,7 @@ class CustomerDraft:
     external_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CustomerChanges:
     name: str | Keep = KEEP
     phones: RawPhones | Keep = KEEP  # replaces the whole list
@@ -75,7 +75,7 @@ class CustomerChanges:
     external_id: str | Keep | None = KEEP
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Customer:
     id: int
     name: str

@@ -124,7 +124,7 @@ class ServiceTarget:
     short_abandon_s: float = 5.0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class CallFigures:
     """Counts and times of a group of whole inbound calls (a queue, a line, a dialed number, a day...)."""
 

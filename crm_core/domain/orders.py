@@ -19,7 +19,7 @@ class NewOrder:
     special_price: Decimal | None = None  # the agreed unit price, when it differs from the list price
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Order:
     id: int
     customer_id: int

@@ -13,7 +13,7 @@ from crm_core.domain.orders import Order
 from crm_core.domain.phones import PhoneNumber
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CustomerCard:
     """What a screen pop shows about the caller: who it is and whether they may order on account."""
 

@@ -26,7 +26,7 @@ class Grouping(enum.StrEnum):
     SOURCE = "source"  # the dialed number's ad source
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallReport:
     first_day: date
     last_day: date

@@ -29,7 +29,7 @@ class Role(StrEnum):
 ROLES_WITH_AGENT = frozenset({Role.AGENT, Role.ANSWERING})  # these must act as an agent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     id: int
     username: str

@@ -291,4 +291,6 @@ async def _append(
     event_id: int = (
         await connection.execute(insert(CaseEventRow).values(values).returning(CaseEventRow.id))
     ).scalar_one()
-    return CaseEvent(event_id, case_id, at, author, kind, changes, comment)
+    return CaseEvent(
+        id=event_id, case_id=case_id, at=at, author=author, kind=kind, changes=changes, comment=comment
+    )

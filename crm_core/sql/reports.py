@@ -10,6 +10,7 @@ SQL, which the two handle differently). What a report is lives in ``crm_core.dom
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,7 +76,13 @@ class SqlReports:
             if name is not None:
                 add_figures(groups.setdefault(name, CallFigures()), figures)
         return CallReport(
-            first_day, last_day, zone.key, grouping, target, dict(sorted(groups.items())), total
+            first_day=first_day,
+            last_day=last_day,
+            zone=zone.key,
+            grouping=grouping,
+            target=target,
+            rows=dict(sorted(groups.items())),
+            total=total,
         )
 
     async def agents(self, first_day: date, last_day: date, zone: ZoneInfo) -> AgentReport:
@@ -121,13 +128,18 @@ def _params(since: datetime, until: datetime) -> dict[str, datetime]:
     return {"since": since, "until": until}
 
 
+# ``call_groups`` labels each column as the figure it counts or sums, in that figure's type (int or float);
+# after-call work comes apart, from ``wrap_ups``.
+_GROUP_FIGURES = tuple(
+    (f.name, float if isinstance(f.default, float) else int)
+    for f in fields(CallFigures)
+    if f.name != "wrap_up_s"
+)
+
+
 def _call_figures(row: Any) -> CallFigures:
-    return CallFigures(
-        int(row.entered), int(row.short_abandons), int(row.answered), int(row.answered_within),
-        int(row.abandoned), int(row.abandoned_within), int(row.callbacks_chosen), int(row.voicemail),
-        int(row.no_agent), int(row.callbacks_placed), float(row.wait_answered_s), float(row.longest_wait_s),
-        float(row.talk_s),
-    )  # fmt: skip
+    figures: dict[str, Any] = {name: kind(getattr(row, name)) for name, kind in _GROUP_FIGURES}
+    return CallFigures(**figures)
 
 
 def _bucket_key(bucket: int, grouping: Grouping, zone: ZoneInfo) -> str:

@@ -96,7 +96,9 @@ class SqlStore:
         now = self._db.clock()
         async with self._db.engine.begin() as connection:
             customer_id = await insert_customer(connection, profile, now)
-        return CustomerCard(customer_id, name, company, email, tier, numbers)
+        return CustomerCard(
+            id=customer_id, name=name, company=company, email=email, tier=tier, phones=numbers
+        )
 
     async def record(self, record: CallRecord, customer_id: int | None) -> None:
         await self.calls.record(record, customer_id)

@@ -12,7 +12,16 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def user(username: str, role: Role, agent: str | None) -> User:
-    return User(1, username, username.title(), role, agent, False, EPOCH, EPOCH)
+    return User(
+        id=1,
+        username=username,
+        name=username.title(),
+        role=role,
+        agent=agent,
+        disabled=False,
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    )
 
 
 class FakeUsers:

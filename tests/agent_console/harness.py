@@ -71,11 +71,25 @@ SMITH_ANSWERING = Answering(
 FLOOR = Floor(PLAN, "US", ("sale", "support", "no-action"), {SMITH: SMITH_ANSWERING})
 JANE_NUMBER = "+14155550123"
 JANE = CustomerOverview(
-    Customer(7, "Jane Doe", "Doe Plumbing", None, "en", "vip", ("plumber",), None, None,
-             (PhoneNumber(JANE_NUMBER, PhoneKind.MOBILE),), EPOCH, EPOCH),
+    Customer(
+        id=7,
+        name="Jane Doe",
+        company="Doe Plumbing",
+        email=None,
+        language="en",
+        tier="vip",
+        tags=("plumber",),
+        notes=None,
+        external_id=None,
+        phones=(PhoneNumber(JANE_NUMBER, PhoneKind.MOBILE),),
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    ),
     Account(Decimal("1250.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1)),
-    (), (), (),
-)  # fmt: skip
+    (),
+    (),
+    (),
+)
 CALL_CONTROL = (
     ev.AgentHungUp,
     ev.HoldRequested,

@@ -36,7 +36,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
     url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
     await upgrade_async(url)
     store = SqlStore.open(url, "US")
-    await store.customers.create(CustomerDraft("Jane Doe", [(JANE_NUMBER, "mobile")]))
+    await store.customers.create(CustomerDraft(name="Jane Doe", phones=[(JANE_NUMBER, "mobile")]))
     yield store
     await store.close()
 
@@ -125,7 +125,7 @@ async def test_given_a_finished_call_when_wrapped_up_with_a_case_and_a_callback_
 async def test_given_an_open_case_when_the_wrap_up_closes_it_then_closed_commented_and_linked(
     console: Console, store: SqlStore
 ) -> None:
-    case = await store.cases.open(NewCase(1, "Leaking valve"))
+    case = await store.cases.open(NewCase(customer_id=1, subject="Leaking valve"))
     ws = await finished_call(console)
     await ws.send_json(
         wrap_up(case={"action": "update", "id": case.id, "status": "closed", "comment": "fixed"})

@@ -377,6 +377,17 @@ async def test_given_an_order_when_audited_then_the_store_keeps_it_and_a_failing
         ("sue", "not-ready", "done")
     ]
     expected = (
-        [] if fails else [SupervisorAction(utc(1_764_522_000.0), "sue", "not-ready", "a2", "meeting", "done")]
+        []
+        if fails
+        else [
+            SupervisorAction(
+                at=utc(1_764_522_000.0),
+                who="sue",
+                action="not-ready",
+                target="a2",
+                detail="meeting",
+                outcome="done",
+            )
+        ]
     )
     assert trail.kept == expected

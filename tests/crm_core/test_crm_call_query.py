@@ -138,7 +138,7 @@ async def test_given_call_when_wrapped_up_then_kept_through_a_rerecord_and_erasa
 ) -> None:
     ann = (await store.customers.create(CustomerDraft(name="Ann"))).id
     await store.record(answered_call, ann)
-    case = await store.cases.open(NewCase(ann, "Follow up"))
+    case = await store.cases.open(NewCase(customer_id=ann, subject="Follow up"))
 
     wrapped = await store.calls.wrap_up(answered_call.call, WrapUp("sale", " Sold 2 widgets ", case.id))
     await store.record(replace(answered_call, offers=3), ann)  # the router reports the call again

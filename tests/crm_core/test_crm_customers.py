@@ -230,7 +230,9 @@ async def test_given_customer_with_history_when_deleted_then_everything_of_their
     created = await store.customers.create(ANN, Account(Decimal("1"), "EUR"))
     await store.record(answered_call, created.id)
     await store.accounts.add_order(created.id, NewOrder(date(2026, 1, 1), "Widget", 2, Decimal("9.98")))
-    case = await store.cases.open(NewCase(created.id, "Broken widget", calls=[answered_call.call]))
+    case = await store.cases.open(
+        NewCase(customer_id=created.id, subject="Broken widget", calls=[answered_call.call])
+    )
     await store.cases.comment(case.id, "Called back")
 
     await store.customers.delete(created.id)
@@ -247,7 +249,7 @@ async def test_given_customer_with_history_when_anonymised_then_personal_fields_
     await store.record(answered_call, created.id)
     await store.calls.wrap_up(answered_call.call, WrapUp(agent_notes="Ann said her card ends 4242"))
     await store.accounts.add_order(created.id, NewOrder(date(2026, 1, 1), "Widget", 2, Decimal("9.98")))
-    await store.cases.open(NewCase(created.id, "Broken widget"))
+    await store.cases.open(NewCase(customer_id=created.id, subject="Broken widget"))
     before = await row_counts()
 
     anonymised = await store.customers.anonymise(created.id)

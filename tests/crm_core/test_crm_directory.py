@@ -54,7 +54,14 @@ async def test_given_full_customer_when_added_then_card_has_every_field_and_phon
         PhoneNumber("+442079460018", PhoneKind.OFFICE),
         PhoneNumber("+12125550199", PhoneKind.HOME),
     )
-    assert added == CustomerCard(added.id, "Ann Lee", "Acme", "ann@acme.example", "gold", expected_phones)
+    assert added == CustomerCard(
+        id=added.id,
+        name="Ann Lee",
+        company="Acme",
+        email="ann@acme.example",
+        tier="gold",
+        phones=expected_phones,
+    )
     assert await store.find_by_number("+442079460018") == added
 
 

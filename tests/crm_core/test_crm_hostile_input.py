@@ -91,7 +91,8 @@ async def test_given_hostile_case_text_when_stored_then_history_returns_it_verba
 ) -> None:
     customer = await store.customers.create(CustomerDraft(name="Ann"))
     case = await store.cases.open(
-        NewCase(customer.id, f"s{hostile[:900]}s", owner=hostile[:100]), author=hostile[:100]
+        NewCase(customer_id=customer.id, subject=f"s{hostile[:900]}s", owner=hostile[:100]),
+        author=hostile[:100],
     )
 
     event = await store.cases.comment(case.id, f"c{hostile}c", author=hostile[:100])

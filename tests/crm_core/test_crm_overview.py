@@ -28,10 +28,10 @@ async def test_given_busy_customer_when_viewed_then_profile_account_last_calls_o
     for n in range(4):
         shifted = replace(answered_call, call=CallId(f"call-{n}"), arrived_at=answered_call.arrived_at + n)
         await store.record(shifted, ann.id if n != 1 else bo.id)
-    open_case = await store.cases.open(NewCase(ann.id, "Open", calls=["call-0"]))
-    done = await store.cases.open(NewCase(ann.id, "Done"))
+    open_case = await store.cases.open(NewCase(customer_id=ann.id, subject="Open", calls=["call-0"]))
+    done = await store.cases.open(NewCase(customer_id=ann.id, subject="Done"))
     await store.cases.close(done.id)
-    await store.cases.open(NewCase(bo.id, "Bo's"))
+    await store.cases.open(NewCase(customer_id=bo.id, subject="Bo's"))
     for month in (1, 3, 2):
         await store.accounts.add_order(ann.id, NewOrder(date(2026, month, 1), f"M{month}", 1, Decimal(month)))
 

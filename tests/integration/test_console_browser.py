@@ -127,7 +127,7 @@ async def jane_with_an_account(box: Sandbox) -> int:
     await store.accounts.add_order(
         jane.id, NewOrder(date(2026, 11, 2), "Pressure valve", 2, Decimal("80.00"))
     )
-    await store.cases.open(NewCase(jane.id, "Leaking boiler", priority=Priority.HIGH))
+    await store.cases.open(NewCase(customer_id=jane.id, subject="Leaking boiler", priority=Priority.HIGH))
     return jane.id
 
 

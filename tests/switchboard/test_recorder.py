@@ -18,7 +18,7 @@ from routing.records import CallRecord, Outcome, Party
 from switchboard.callers import CallerCache
 from switchboard.recorder import CallRecorder
 
-JANE = CustomerCard(7, "Jane Doe", None, None)
+JANE = CustomerCard(id=7, name="Jane Doe", company=None, email=None)
 
 
 class FlakyStore:
