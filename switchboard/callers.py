@@ -18,20 +18,6 @@ T = TypeVar("T")
 CALLS, CASES, ORDERS = 5, 20, 5  # what the pop shows of the customer's history
 
 
-def card_of(overview: CustomerOverview) -> CustomerCard:
-    c = overview.customer
-    return CustomerCard(
-        id=c.id,
-        name=c.name,
-        company=c.company,
-        email=c.email,
-        tier=c.tier,
-        phones=c.phones,
-        language=c.language,
-        account=overview.account,
-    )
-
-
 class CallerCache:
     def __init__(self, directory: CustomerDirectory, view: CustomerView | None = None) -> None:
         self._directory = directory
@@ -83,7 +69,7 @@ class CallerCache:
         self.forget(call)
         loop = asyncio.get_running_loop()
         card: asyncio.Future[CustomerCard | None] = loop.create_future()
-        card.set_result(card_of(overview))
+        card.set_result(overview.card)
         profile: asyncio.Future[CustomerOverview | None] = loop.create_future()
         profile.set_result(overview)
         self._lookups[call], self._profiles[call] = card, profile

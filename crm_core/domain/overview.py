@@ -34,3 +34,18 @@ class CustomerOverview:
     recent_calls: tuple[LoggedCall, ...]  # newest first
     open_cases: tuple[Case, ...]  # every status but closed, newest first
     recent_orders: tuple[Order, ...]  # newest order date first
+
+    @property
+    def card(self) -> CustomerCard:
+        """What a screen pop shows of this customer."""
+        c = self.customer
+        return CustomerCard(
+            id=c.id,
+            name=c.name,
+            company=c.company,
+            email=c.email,
+            tier=c.tier,
+            phones=c.phones,
+            language=c.language,
+            account=self.account,
+        )

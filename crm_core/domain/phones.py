@@ -1,4 +1,4 @@
-"""Reading phone numbers as the store keeps them: E.164, with a kind.
+"""Phone numbers as the store keeps them (E.164, with a kind): reading them in, and showing them to people.
 
 ``normalise`` gives exactly what ``to_e164`` gives, faster for the common cases of a
 number already written in E.164 and of a plain national number (``(415) 555-0123`` read in "US"): a full
@@ -53,13 +53,36 @@ def to_e164(raw: str | None, region: str) -> str | None:
     """
     if raw is None or not raw.strip():
         return None
+    parsed = _possible(raw, region)
+    return (
+        None
+        if parsed is None
+        else str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    )
+
+
+def display(number: str | None, region: str) -> str | None:
+    """``number`` for humans: national format in ``region``, else international; as given if unreadable.
+
+    The one definition of how a number is shown: the console's pops and customer records use it.
+    """
+    if number is None:
+        return None
+    parsed = _possible(number, region)
+    if parsed is None:
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == region
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return str(phonenumbers.format_number(parsed, style))
+
+
+def _possible(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``raw`` parsed as written in ``region``, or None when it cannot be a phone number."""
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return parsed if phonenumbers.is_possible_number(parsed) else None
 
 
 def normalise(raw: str | None, region: str) -> str | None:
