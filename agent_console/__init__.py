@@ -2,5 +2,5 @@
 
 Talks to the router only through the runtime's ``ask`` (agent actions), receives the commands it shows
 from the bus (the wiring's command table), and reads live state through ``router_reader.RouterReader``.
-Must not import telephony; reads the store only through ``crm_core.ports``.
+Must not import telephony; reads the store only through ``crm_core.domain.ports``.
 """

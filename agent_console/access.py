@@ -1,6 +1,6 @@
 """Who may do what: the one table of actions and the roles allowed each, for the API and the console.
 
-Roles are the store's (``crm_core.users.Role``) plus ``api-token``, the role of a bearer token from the
+Roles are the store's (``crm_core.domain.users.Role``) plus ``api-token``, the role of a bearer token from the
 config (a machine integration, trusted with everything the API offers). ``docs/access.md`` prints this
 table; ``tests/agent_console/test_access_matrix.py`` proves every route and message type against it.
 """
@@ -8,7 +8,7 @@ table; ``tests/agent_console/test_access_matrix.py`` proves every route and mess
 from __future__ import annotations
 
 from agent_console.protocol import KINDS
-from crm_core.users import Role
+from crm_core.domain.users import Role
 
 API_TOKEN = "api-token"
 PEOPLE = frozenset(str(r) for r in Role)

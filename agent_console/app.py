@@ -25,7 +25,7 @@ from agent_console.login import Gate, UserCheck, same_origin
 from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
-from crm_core.errors import CrmError
+from crm_core.domain.errors import CrmError
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError

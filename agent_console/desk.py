@@ -29,14 +29,13 @@ from agent_console.errors import (
     UnknownDisposition,
 )
 from agent_console.hub import ConsoleHub, Seen
-from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
-from crm_core.customers import CustomerDraft
-from crm_core.errors import Conflict, InvalidInput, NotFound
-from crm_core.interactions import WrapUp
-from crm_core.model import LoggedCall
-from crm_core.overview import CustomerOverview
-from crm_core.phones import normalise
-from crm_core.ports import CallHistory, CallLog, Cases, Customers, CustomerView
+from crm_core.domain.calls import LoggedCall, WrapUp
+from crm_core.domain.cases import CaseChanges, CaseStatus, NewCase, Priority, planned_changes
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import Conflict, InvalidInput, NotFound
+from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.phones import normalise
+from crm_core.domain.ports import CallHistory, CallLog, Cases, Customers, CustomerView
 from routing.ids import AgentId, CallId, LineId
 
 log = structlog.get_logger("console")
@@ -110,7 +109,7 @@ class Desk:
         if m.disposition not in hub.floor.disposition_codes:
             raise UnknownDisposition(f"{m.disposition!r} is not one of the disposition codes")
         logged = await _store(self._logged(CallId(m.call)))
-        if logged.agent != agent:
+        if logged.record.agent != agent:
             raise NotYourCall(f"call {m.call} was not yours")
         needs_customer = m.callback_at is not None or isinstance(m.case, protocol.NewCaseRequest)
         if needs_customer and logged.customer_id is None:
@@ -142,7 +141,7 @@ class Desk:
         cases = self.store.cases
         case_id: int | None = None
         if isinstance(m.case, protocol.CaseUpdateRequest):
-            case_id = await self._update(agent, logged.call, m.case)
+            case_id = await self._update(agent, logged.record.call, m.case)
         elif m.case is not None and logged.customer_id is not None:
             new = NewCase(
                 customer_id=logged.customer_id,
@@ -150,7 +149,7 @@ class Desk:
                 description=m.notes,
                 priority=Priority(m.case.priority),
                 owner=agent,
-                calls=(logged.call,),
+                calls=(logged.record.call,),
             )
             case_id = (await cases.open(new, author=agent)).id
         callback = None
@@ -163,7 +162,7 @@ class Desk:
                 priority=Priority.NORMAL,
                 owner=agent,
                 due_at=due,
-                calls=(logged.call,),
+                calls=(logged.record.call,),
             )
             opened = await cases.open(new, author=agent)
             callback = {"case_id": opened.id, "at": due.isoformat()}

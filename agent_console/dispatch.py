@@ -26,8 +26,8 @@ from agent_console.errors import BadNumber, Forbidden, NoAgent, NotLoggedIn, NoW
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.router_reader import RouterReader
 from agent_console.wallboard_feed import Supervision, WallboardFeed
-from crm_core.phones import normalise
-from crm_core.users import User
+from crm_core.domain.phones import normalise
+from crm_core.domain.users import User
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId

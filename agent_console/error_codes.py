@@ -20,7 +20,7 @@ from aiohttp import web
 
 from agent_console import errors as console
 from agent_console.api import errors as api
-from crm_core import errors as crm
+from crm_core.domain import errors as crm
 from routing import errors as routing
 
 

@@ -15,7 +15,7 @@
     ├── NoWallboard         this service runs no wallboard feed
     └── ApiError            a refusal of the HTTP API's own (``agent_console.api.errors``)
 
-The store's refusals (``crm_core.errors``) and the router's (``routing.errors``) reach the client as
+The store's refusals (``crm_core.domain.errors``) and the router's (``routing.errors``) reach the client as
 themselves. Every one of these has its HTTP status and stable kebab-case ``error`` code in the one table,
 ``agent_console.error_codes``: those strings are public API.
 """

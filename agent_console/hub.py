@@ -21,7 +21,7 @@ from aiohttp import web
 
 from agent_console import messages
 from agent_console.messages import Floor, Message
-from crm_core.overview import CustomerOverview
+from crm_core.domain.overview import CustomerOverview
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord

@@ -18,7 +18,7 @@ import structlog
 from aiohttp import web
 
 from agent_console.sessions import LoginThrottle, Sessions
-from crm_core.users import User
+from crm_core.domain.users import User
 
 log = structlog.get_logger("console")
 COOKIE = "sb_session"

@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import phonenumbers
-
-from crm_core.accounts import Account
-from crm_core.model import LoggedCall
-from crm_core.overview import CustomerOverview
+from crm_core.domain.accounts import Account
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.phones import display
 from routing import commands as cmd
 from routing.ids import AgentId, LineId
 from routing.plan import Plan
@@ -55,21 +54,6 @@ def hello() -> Message:
 def state_changed(change: cmd.AgentStateChanged) -> Message:
     return {"type": "state", "agent": change.agent, "state": str(change.state), "reason": change.reason,
             "since": change.at, "until": change.until}  # fmt: skip
-
-
-def display(number: str | None, region: str) -> str | None:
-    """``number`` for humans: national format in ``region``, else international; as given if unreadable."""
-    if number is None:
-        return None
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return number
-    if not phonenumbers.is_possible_number(parsed):
-        return number
-    home = phonenumbers.region_code_for_number(parsed) == region
-    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return str(phonenumbers.format_number(parsed, style))
 
 
 def offer(
@@ -129,8 +113,9 @@ def customer_360(o: CustomerOverview, region: str) -> Message:
 
 
 def logged_call(call: LoggedCall) -> Message:
-    return {"call": call.call, "arrived_at": call.arrived_at.isoformat(), "line": call.line,
-            "source": call.source, "outcome": str(call.outcome), "agent": call.agent,
+    r = call.record
+    return {"call": r.call, "arrived_at": call.arrived_at.isoformat(), "line": r.line,
+            "source": r.source, "outcome": str(r.outcome), "agent": r.agent,
             "disposition": call.disposition, "notes": call.agent_notes}  # fmt: skip
 
 

@@ -1,8 +1,8 @@
 """The supervisors' live wallboard: today's figures per queue, line, dialed number and agent.
 
-It starts from the store (``load``: today's calls and agent state intervals, through the same
-``crm_core.figures`` functions the reports use), then follows the bus (``notice``): each logged call and
-each state change is counted in as it happens, so the figures never need a full recount, and a
+It starts from the store (``load``: today's calls and agent state intervals, through the
+same ``crm_core.domain.figures`` functions the reports use), then follows the bus (``notice``): each
+logged call and each state change is counted in as it happens, so the figures never need a full recount, and a
 supervisor who connects at noon sees exactly what one connected since the morning sees (a test holds the
 two equal). Live figures — calls waiting, how long the oldest has waited, agents by state — are read from
 the router when the view is built. "Today" is the center's day (``[routing].timezone``); at midnight the
@@ -18,8 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent_console.router_reader import RouterReader
-from crm_core.agent_states import AgentInterval
-from crm_core.figures import (
+from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.calls import LoggedCall, utc
+from crm_core.domain.figures import (
     AgentFigures,
     CallFact,
     CallFigures,
@@ -29,8 +30,8 @@ from crm_core.figures import (
     day_of,
     day_window,
     handling,
+    plain_call,
 )
-from crm_core.model import LoggedCall, utc
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan
@@ -119,7 +120,7 @@ class Wallboard:
         match command:
             case cmd.LogCall(record):
                 self._roll(record.ended_at)
-                self._logged(LoggedCall.from_record(record, None))
+                self._logged(plain_call(LoggedCall.from_record(record, None)))
             case cmd.WithdrawOffer(agent=agent, reason=reason):
                 running = self._running.get(agent)
                 if running is not None and running.state == AgentState.RINGING:

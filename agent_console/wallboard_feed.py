@@ -33,9 +33,10 @@ from agent_console.error_codes import error_code
 from agent_console.errors import UnknownCall
 from agent_console.hub import Connection
 from agent_console.wallboard import View, Wallboard
-from crm_core.agent_states import AgentInterval
-from crm_core.figures import CallFact, day_of, day_window
-from crm_core.model import SupervisorAction, utc
+from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.calls import utc
+from crm_core.domain.figures import CallFact, day_of, day_window
+from crm_core.domain.supervisor_actions import SupervisorAction
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import IllegalTransition

@@ -39,8 +39,8 @@ from pop_latency import watch_loop_lag  # noqa: E402
 
 from agent_console.app import GATE  # noqa: E402
 from config.settings import AriSettings, Settings  # noqa: E402
-from crm_core import passwords  # noqa: E402
-from crm_core.sql_store import SqlStore  # noqa: E402
+from crm_core.domain import passwords  # noqa: E402
+from crm_core.sql.store import SqlStore  # noqa: E402
 from routing import commands as cmd  # noqa: E402
 from routing.ids import AgentId, CallId, LineId, QueueId  # noqa: E402
 from routing.plan import Agent, Did, Line, Plan, Queue  # noqa: E402

@@ -25,8 +25,13 @@ from pathlib import Path
 async def main(root: Path, path: Path) -> None:
     sys.path.insert(0, str(root))
     import crm_core
-    from crm_core.migrate import upgrade_async
-    from crm_core.sql_store import SqlStore
+
+    try:
+        from crm_core.sql.migrate import upgrade_async
+        from crm_core.sql.store import SqlStore
+    except ImportError:  # a checkout from before crm_core was split into layers
+        from crm_core.sql.migrate import upgrade_async  # type: ignore[no-redef]
+        from crm_core.sql.store import SqlStore  # type: ignore[no-redef]
 
     assert str(crm_core.__file__).startswith(str(root)), crm_core.__file__  # this checkout's, not another
     with tempfile.TemporaryDirectory() as tmp:

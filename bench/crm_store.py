@@ -39,10 +39,10 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crm_core.customer_csv import COLUMNS  # noqa: E402
-from crm_core.customers import search_text  # noqa: E402
-from crm_core.migrate import upgrade_async  # noqa: E402
-from crm_core.sql_store import SqlStore  # noqa: E402
+from crm_core.csv.customers import COLUMNS  # noqa: E402
+from crm_core.domain.customers import search_text  # noqa: E402
+from crm_core.sql.migrate import upgrade_async  # noqa: E402
+from crm_core.sql.store import SqlStore  # noqa: E402
 
 PG_DSN = os.environ.get("SWITCHBOARD_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432")
 CHUNK = 50_000

@@ -404,8 +404,8 @@ async def seed_customers(db_url: str, agents: Sequence[str]) -> str:
     """A user per agent (the consoles sign in), and half the callers known customers, so pops carry a
     record as they would in production."""
     sys.path.insert(0, str(ROOT))
-    from crm_core.migrate import upgrade_async
-    from crm_core.sql_store import SqlStore
+    from crm_core.sql.migrate import upgrade_async
+    from crm_core.sql.store import SqlStore
 
     await upgrade_async(db_url)
     store = SqlStore.open(db_url, "US")

@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from crm_store import database_size, fresh_database, sqlite_value  # noqa: E402
 
-from crm_core.figures import ServiceLevelFormula, ServiceTarget  # noqa: E402
-from crm_core.orm import AgentStateRow, CallRow  # noqa: E402
-from crm_core.sql_reports import Grouping  # noqa: E402
-from crm_core.sql_store import SqlStore  # noqa: E402
+from crm_core.domain.figures import ServiceLevelFormula, ServiceTarget  # noqa: E402
+from crm_core.domain.reports import Grouping  # noqa: E402
+from crm_core.sql.orm import AgentStateRow, CallRow  # noqa: E402
+from crm_core.sql.store import SqlStore  # noqa: E402
 
 ZONE = ZoneInfo("America/New_York")
 DAY = date(2026, 11, 16)

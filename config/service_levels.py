@@ -8,7 +8,7 @@
 
 Every key is optional (the defaults are above); unknown keys are refused, as everywhere in the config.
 config/ may not import crm_core, so the target is a plain ``ServiceLevel`` with the same fields as
-``crm_core.figures.ServiceTarget``; the formula names are the same strings (a test holds them equal).
+``crm_core.domain.figures.ServiceTarget``; the formula names are the same strings (a test holds them equal).
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from agent_console.messages import Floor
 from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import WallboardFeed
 from config.settings import Settings
-from crm_core.migrate import upgrade_async
-from crm_core.phones import to_e164
-from crm_core.sql_store import SqlStore
+from crm_core.domain.phones import to_e164
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import LineId

@@ -10,18 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from crm_core.model import CustomerCard
-from crm_core.overview import CustomerOverview
-from crm_core.ports import CustomerDirectory, CustomerView
+from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.ports import CustomerDirectory, CustomerView
 from routing.ids import CallId
 
 T = TypeVar("T")
 CALLS, CASES, ORDERS = 5, 20, 5  # what the pop shows of the customer's history
-
-
-def card_of(overview: CustomerOverview) -> CustomerCard:
-    c = overview.customer
-    return CustomerCard(c.id, c.name, c.company, c.email, c.tier, c.phones, c.language, overview.account)
 
 
 class CallerCache:
@@ -75,7 +69,7 @@ class CallerCache:
         self.forget(call)
         loop = asyncio.get_running_loop()
         card: asyncio.Future[CustomerCard | None] = loop.create_future()
-        card.set_result(card_of(overview))
+        card.set_result(overview.card)
         profile: asyncio.Future[CustomerOverview | None] = loop.create_future()
         profile.set_result(overview)
         self._lookups[call], self._profiles[call] = card, profile

@@ -19,12 +19,12 @@ from typing import IO, TextIO, cast
 import structlog
 
 from config.settings import ConfigError, Settings, load
-from crm_core.customer_csv import RejectedLine
-from crm_core.errors import CrmError, ValidationFailed
-from crm_core.migrate import upgrade_async
-from crm_core.phones import to_e164
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role, User
+from crm_core.domain.customers import RejectedLine
+from crm_core.domain.errors import CrmError, ValidationFailed
+from crm_core.domain.phones import to_e164
+from crm_core.domain.users import Role, User
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -298,12 +298,13 @@ async def _users_list(settings: Settings, _: argparse.Namespace) -> int:
 async def _calls(settings: Settings, args: argparse.Namespace) -> int:
     async with _store(settings, migrate=False) as store:  # reading only: an old schema is read as it is
         for c in await store.recent_calls(args.limit):
+            r = c.record
             print(json.dumps({
-                "call": c.call, "did": c.did, "source": c.source, "line": c.line_name, "queue": c.queue,
-                "caller": c.caller_number, "customer": c.customer_id, "agent": c.agent,
+                "call": r.call, "did": r.did, "source": r.source, "line": r.line_name, "queue": r.queue,
+                "caller": r.caller_number, "customer": c.customer_id, "agent": r.agent,
                 "arrived": c.arrived_at.isoformat(), "answered": c.answered_at and c.answered_at.isoformat(),
                 "ended": c.ended_at.isoformat(), "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
-                "outcome": str(c.outcome), "hung_up_by": str(c.hung_up_by),
+                "outcome": str(r.outcome), "hung_up_by": str(r.hung_up_by),
             }))  # fmt: skip
     return 0
 

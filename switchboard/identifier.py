@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from crm_core.ports import CallerHistory
+from crm_core.domain.ports import CallerHistory
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId
@@ -73,4 +73,4 @@ class CallerIdentifier:
         tier = None if customer is None else customer.tier
         if last is None:
             return tier, None, None
-        return tier, last.agent, last.ended_at.timestamp()
+        return tier, last.record.agent, last.ended_at.timestamp()

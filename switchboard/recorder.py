@@ -12,7 +12,7 @@ from collections import Counter, OrderedDict
 
 import structlog
 
-from crm_core.ports import CallLog
+from crm_core.domain.ports import CallLog
 from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord

@@ -2,7 +2,7 @@
 
 Like the call recorder: the router publishes ``AgentStateChanged`` and moves on; this writer stores the
 changes one by one, retrying with backoff while the store is down, so occupancy and state times survive a
-restart and can be recomputed for any day (crm_core.figures).
+restart and can be recomputed for any day (crm_core.domain.figures).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import functools
 
 import structlog
 
-from crm_core.agent_states import StateChange
-from crm_core.model import utc
-from crm_core.ports import AgentStateLog
+from crm_core.domain.agent_states import StateChange
+from crm_core.domain.calls import utc
+from crm_core.domain.ports import AgentStateLog
 from routing import commands as cmd
 from switchboard.retry import until_done
 

@@ -9,8 +9,8 @@ from agent_console.api.context import store
 from agent_console.api.customers import customer_id
 from agent_console.api.errors import NoSuchRecord
 from agent_console.api.fields import Query, json_object
-from crm_core.accounts import Account
-from crm_core.pagination import DEFAULT_PAGE
+from crm_core.domain.accounts import Account
+from crm_core.domain.pagination import DEFAULT_PAGE
 
 
 async def read(request: web.Request) -> web.Response:

@@ -11,12 +11,11 @@ from typing import Any, TypeVar
 
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Fields
-from crm_core.accounts import AccountChanges, AccountStatus
-from crm_core.cases import CaseChanges, CaseStatus, NewCase, Priority
-from crm_core.customers import CustomerChanges, CustomerDraft
-from crm_core.interactions import WrapUp
-from crm_core.keep import KEEP
-from crm_core.orders import NewOrder
+from crm_core.domain.accounts import AccountChanges, AccountStatus
+from crm_core.domain.calls import WrapUp
+from crm_core.domain.cases import CaseChanges, CaseStatus, NewCase, Priority
+from crm_core.domain.customers import KEEP, CustomerChanges, CustomerDraft
+from crm_core.domain.orders import NewOrder
 
 PHONE_FIELDS = frozenset({"number", "kind"})
 E = TypeVar("E", bound=StrEnum)

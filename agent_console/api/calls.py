@@ -8,8 +8,8 @@ from agent_console.api import bodies, views
 from agent_console.api.context import store
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Query, json_object
-from crm_core.interactions import OUTCOME_CHOICES, CallFilter
-from crm_core.pagination import DEFAULT_PAGE
+from crm_core.domain.calls import OUTCOME_CHOICES, CallFilter
+from crm_core.domain.pagination import DEFAULT_PAGE
 from routing.records import Outcome
 
 WRITE_CHUNK = 64 * 1024  # characters gathered per write: fewer, larger writes to the socket

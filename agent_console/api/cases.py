@@ -9,8 +9,8 @@ from agent_console.api.auth import principal
 from agent_console.api.context import store
 from agent_console.api.errors import NoSuchRecord, invalid
 from agent_console.api.fields import Query, json_object
-from crm_core.cases import CaseStatus
-from crm_core.pagination import DEFAULT_PAGE
+from crm_core.domain.cases import CaseStatus
+from crm_core.domain.pagination import DEFAULT_PAGE
 
 
 def case_id(request: web.Request) -> int:

@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from crm_core import ports
-from crm_core.figures import ServiceTarget
-from crm_core.model import CustomerCard
-from crm_core.overview import CustomerOverview
-from crm_core.sql_reports import AgentReport, CallReport, Grouping
+from crm_core.domain import ports
+from crm_core.domain.figures import ServiceTarget
+from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.reports import AgentReport, CallReport, Grouping
 
 DEFAULT_IMPORT_BYTES = 50 * 1024 * 1024
 UTC = ZoneInfo("UTC")
@@ -23,7 +22,7 @@ DEFAULT_TARGET = ServiceTarget()
 
 
 class ReportSource(Protocol):
-    """``SqlStore.reports``: the figures for a range of days (crm_core/sql_reports.py)."""
+    """``SqlStore.reports``: the figures for a range of days (crm_core/sql/reports.py)."""
 
     async def calls(
         self, first_day: date, last_day: date, zone: ZoneInfo, grouping: Grouping, target: ServiceTarget

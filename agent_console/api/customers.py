@@ -8,8 +8,8 @@ from agent_console.api import bodies, views
 from agent_console.api.context import config, store
 from agent_console.api.errors import NoSuchRecord, UnreadableNumber
 from agent_console.api.fields import Query, json_object
-from crm_core.pagination import DEFAULT_PAGE
-from crm_core.phones import to_e164
+from crm_core.domain.pagination import DEFAULT_PAGE
+from crm_core.domain.phones import to_e164
 
 
 def customer_id(request: web.Request, name: str = "id") -> int:

@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from agent_console.api.errors import BadJson, InvalidField, TooLarge, invalid
-from crm_core import validation
-from crm_core.keep import KEEP, Keep
+from crm_core.domain import validation
+from crm_core.domain.customers import KEEP, Keep
 
 MAX_JSON_BYTES = 64 * 1024
 CHUNK = 64 * 1024

@@ -18,7 +18,7 @@ from agent_console.api import views
 from agent_console.api.context import config, store
 from agent_console.api.errors import InvalidEncoding, TooLarge
 from agent_console.api.fields import CHUNK, Query
-from crm_core.customer_csv import RejectedLine
+from crm_core.domain.customers import RejectedLine
 
 MAX_REPORTED = 1_000  # rejected lines listed in the response; the summary counts them all
 

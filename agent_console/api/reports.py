@@ -1,6 +1,6 @@
 """Handlers for ``/reports``: the supervisors' call and agent figures for a range of days, as JSON and CSV.
 
-A thin layer over ``store.reports`` (``crm_core/sql_reports.py``; formulas in docs/figures.md): read the
+A thin layer over ``store.reports`` (``crm_core/sql/reports.py``; formulas in docs/figures.md): read the
 range and grouping, pick the service targets (``ApiConfig.reporting``), shape the figures. Every call
 report names the formula it used, as supervisors are promised (a report without it cannot be compared).
 
@@ -23,8 +23,8 @@ from aiohttp import web
 from agent_console.api.context import Reporting, config, store
 from agent_console.api.errors import InvalidDate, InvalidGrouping, InvalidRange
 from agent_console.api.fields import Query
-from crm_core.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
-from crm_core.sql_reports import MAX_DAYS, Grouping
+from crm_core.domain.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
+from crm_core.domain.reports import MAX_DAYS, Grouping
 
 Json = dict[str, Any]
 CALL_PARAMS = ("from", "to", "by")

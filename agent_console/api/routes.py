@@ -15,7 +15,7 @@ from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.error_codes import public, refusal
 from agent_console.errors import ConsoleError
 from agent_console.login import UserOf
-from crm_core.errors import CrmError
+from crm_core.domain.errors import CrmError
 
 log = structlog.get_logger("api")
 PREFIX = "/api/v1"

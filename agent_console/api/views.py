@@ -6,14 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crm_core.accounts import Account
-from crm_core.cases import Case, CaseEvent
-from crm_core.customer_csv import ImportSummary, RejectedLine
-from crm_core.customers import Customer
-from crm_core.model import CustomerCard, LoggedCall, PhoneNumber
-from crm_core.orders import Order
-from crm_core.overview import CustomerOverview
-from crm_core.pagination import Page
+from crm_core.domain.accounts import Account
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.cases import Case, CaseEvent
+from crm_core.domain.customers import Customer, ImportSummary, RejectedLine
+from crm_core.domain.orders import Order
+from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.pagination import Page
+from crm_core.domain.phones import PhoneNumber
 
 Json = dict[str, Any]
 
@@ -82,15 +82,16 @@ def case_event(e: CaseEvent) -> Json:
 
 
 def call(c: LoggedCall) -> Json:
+    r = c.record
     return {
-        "call_id": c.call, "did": c.did, "source": c.source, "line": c.line, "line_name": c.line_name,
-        "queue": c.queue, "caller_number": c.caller_number, "caller_name": c.caller_name,
-        "agent": c.agent, "arrived_at": _iso(c.arrived_at), "answered_at": _iso(c.answered_at),
-        "ended_at": _iso(c.ended_at), "outcome": c.outcome.value, "hung_up_by": c.hung_up_by.value,
-        "offers": c.offers, "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
+        "call_id": r.call, "did": r.did, "source": r.source, "line": r.line, "line_name": r.line_name,
+        "queue": r.queue, "caller_number": r.caller_number, "caller_name": r.caller_name,
+        "agent": r.agent, "arrived_at": _iso(c.arrived_at), "answered_at": _iso(c.answered_at),
+        "ended_at": _iso(c.ended_at), "outcome": r.outcome.value, "hung_up_by": r.hung_up_by.value,
+        "offers": r.offers, "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
         "customer_id": c.customer_id, "disposition": c.disposition, "agent_notes": c.agent_notes,
-        "case_id": c.case_id, "priority": c.priority, "after_hours": c.after_hours, "on_call": c.on_call,
-        "recording": c.recording, "callback_of": c.callback_of, "part_of": c.part_of,
+        "case_id": c.case_id, "priority": r.priority, "after_hours": r.after_hours, "on_call": r.on_call,
+        "recording": r.recording, "callback_of": r.callback_of, "part_of": r.part_of,
     }  # fmt: skip
 
 

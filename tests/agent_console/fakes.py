@@ -5,14 +5,23 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from crm_core.users import Role, User
+from crm_core.domain.users import Role, User
 
 PASSWORD = "correct horse battery"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def user(username: str, role: Role, agent: str | None) -> User:
-    return User(1, username, username.title(), role, agent, False, EPOCH, EPOCH)
+    return User(
+        id=1,
+        username=username,
+        name=username.title(),
+        role=role,
+        agent=agent,
+        disabled=False,
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    )
 
 
 class FakeUsers:

@@ -28,13 +28,13 @@ from agent_console.messages import Floor
 from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import WallboardFeed
 from config.answering import Answering
-from crm_core.accounts import Account, AccountStatus
-from crm_core.customers import Customer
-from crm_core.model import PhoneKind, PhoneNumber
-from crm_core.overview import CustomerOverview
-from crm_core.ports import CallLog
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.customers import Customer
+from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.phones import PhoneKind, PhoneNumber
+from crm_core.domain.ports import CallLog
+from crm_core.domain.users import Role
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
@@ -72,11 +72,25 @@ SMITH_ANSWERING = Answering(
 FLOOR = Floor(PLAN, "US", ("sale", "support", "no-action"), {SMITH: SMITH_ANSWERING})
 JANE_NUMBER = "+14155550123"
 JANE = CustomerOverview(
-    Customer(7, "Jane Doe", "Doe Plumbing", None, "en", "vip", ("plumber",), None, None,
-             (PhoneNumber(JANE_NUMBER, PhoneKind.MOBILE),), EPOCH, EPOCH),
+    Customer(
+        id=7,
+        name="Jane Doe",
+        company="Doe Plumbing",
+        email=None,
+        language="en",
+        tier="vip",
+        tags=("plumber",),
+        notes=None,
+        external_id=None,
+        phones=(PhoneNumber(JANE_NUMBER, PhoneKind.MOBILE),),
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    ),
     Account(Decimal("1250.50"), "USD", Decimal("1000.00"), AccountStatus.ON_HOLD, date(2026, 10, 1)),
-    (), (), (),
-)  # fmt: skip
+    (),
+    (),
+    (),
+)
 CALL_CONTROL = (
     ev.AgentHungUp,
     ev.HoldRequested,

@@ -20,9 +20,9 @@ from agent_console.app import ConsoleBackend, create_app
 from agent_console.contract import client_types
 from agent_console.hub import ConsoleHub
 from agent_console.protocol import KINDS
-from crm_core.migrate import upgrade_async
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role
+from crm_core.domain.users import Role
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing.router import Router
 from tests.agent_console.fakes import PASSWORD, FakeUsers, user
 from tests.agent_console.harness import PLAN, FixedDirectory, Tab, make_console

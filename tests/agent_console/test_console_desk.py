@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
-from crm_core.cases import CaseStatus, NewCase, Priority
-from crm_core.customers import CustomerDraft
-from crm_core.interactions import CallFilter
-from crm_core.migrate import upgrade_async
-from crm_core.model import LoggedCall
-from crm_core.sql_store import SqlStore
-from crm_core.users import Role
+from crm_core.domain.calls import CallFilter, LoggedCall
+from crm_core.domain.cases import CaseStatus, NewCase, Priority
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.users import Role
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome, Party
@@ -37,7 +36,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
     url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
     await upgrade_async(url)
     store = SqlStore.open(url, "US")
-    await store.customers.create(CustomerDraft("Jane Doe", [(JANE_NUMBER, "mobile")]))
+    await store.customers.create(CustomerDraft(name="Jane Doe", phones=[(JANE_NUMBER, "mobile")]))
     yield store
     await store.close()
 
@@ -126,7 +125,7 @@ async def test_given_a_finished_call_when_wrapped_up_with_a_case_and_a_callback_
 async def test_given_an_open_case_when_the_wrap_up_closes_it_then_closed_commented_and_linked(
     console: Console, store: SqlStore
 ) -> None:
-    case = await store.cases.open(NewCase(1, "Leaking valve"))
+    case = await store.cases.open(NewCase(customer_id=1, subject="Leaking valve"))
     ws = await finished_call(console)
     await ws.send_json(
         wrap_up(case={"action": "update", "id": case.id, "status": "closed", "comment": "fixed"})
@@ -338,7 +337,7 @@ async def test_given_an_unknown_caller_when_the_agent_attaches_a_customer_then_e
     console.hang_up()
     await next_of(ws, "call-ended")
     page = await _calls_of(store, 1)
-    assert [c.call for c in page] == ["c1"]
+    assert [c.record.call for c in page] == ["c1"]
 
 
 async def test_given_a_logged_call_when_a_customer_is_attached_then_the_log_is_relinked_keeping_the_wrap_up(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crm_core.users import Role
+from crm_core.domain.users import Role
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId

@@ -21,9 +21,9 @@ from aiohttp import web
 from agent_console import errors as console
 from agent_console.api import errors as api
 from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public, refusal
-from crm_core import errors as crm
-from crm_core.record_validation import WorkerLost
-from crm_core.users import DuplicateUsername, UserNotFound
+from crm_core.csv.record_validation import WorkerLost
+from crm_core.domain import errors as crm
+from crm_core.domain.users import DuplicateUsername, UserNotFound
 from routing import errors as routing
 from telephony import errors as telephony
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from agent_console.wallboard_feed import Audited
-from crm_core.users import Role
+from crm_core.domain.users import Role
 from routing import commands as cmd
 from routing import events as ev
 from routing.events import SupervisionMode

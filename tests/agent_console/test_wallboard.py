@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent_console.wallboard import Wallboard
-from crm_core.migrate import upgrade_async
-from crm_core.model import utc
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import utc
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId

@@ -17,8 +17,9 @@ import pytest
 
 from agent_console.wallboard import Wallboard
 from agent_console.wallboard_feed import Supervision, WallboardFeed
-from crm_core.model import SupervisorAction, utc
-from crm_core.users import Role
+from crm_core.domain.calls import utc
+from crm_core.domain.supervisor_actions import SupervisorAction
+from crm_core.domain.users import Role
 from routing import events as ev
 from routing.ids import AgentId, CallId
 from tests.agent_console.fakes import FakeUsers, user
@@ -376,6 +377,17 @@ async def test_given_an_order_when_audited_then_the_store_keeps_it_and_a_failing
         ("sue", "not-ready", "done")
     ]
     expected = (
-        [] if fails else [SupervisorAction(utc(1_764_522_000.0), "sue", "not-ready", "a2", "meeting", "done")]
+        []
+        if fails
+        else [
+            SupervisorAction(
+                at=utc(1_764_522_000.0),
+                who="sue",
+                action="not-ready",
+                target="a2",
+                detail="meeting",
+                outcome="done",
+            )
+        ]
     )
     assert trail.kept == expected

@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
-from crm_core.engine import open_engine
-from crm_core.migrate import upgrade_async
-from crm_core.orm import Base
-from crm_core.overview import CustomerOverview
-from crm_core.sql_store import SqlStore
+from crm_core.domain.overview import CustomerOverview
+from crm_core.sql.engine import open_engine
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.orm import Base
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.plan import Plan
 from routing.records import CallRecord, Outcome, Party

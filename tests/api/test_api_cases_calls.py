@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from crm_core.interactions import CALL_CSV_COLUMNS
+from crm_core.csv.calls import CALL_CSV_COLUMNS
 from routing.ids import AgentId
 from routing.records import Outcome
 from tests.api.conftest import Api, MakeCall

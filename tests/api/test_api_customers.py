@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account
-from crm_core.orders import NewOrder
+from crm_core.domain.accounts import Account
+from crm_core.domain.orders import NewOrder
 from tests.api.conftest import Api, MakeCall
 
 JANE = {

@@ -32,8 +32,8 @@ from agent_console.api.reports import label, reporting
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
 from config.service_levels import ServiceLevel
-from crm_core.figures import ServiceLevelFormula, ServiceTarget
-from crm_core.sql_store import SqlStore
+from crm_core.domain.figures import ServiceLevelFormula, ServiceTarget
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.plan import Plan
 from routing.records import CallRecord, Outcome, Party

@@ -11,7 +11,7 @@ import pytest
 
 from config.service_levels import FORMULAS, ServiceLevel
 from config.settings import ConfigError, load, parse
-from crm_core.figures import ServiceLevelFormula, ServiceTarget
+from crm_core.domain.figures import ServiceLevelFormula, ServiceTarget
 from routing.ids import QueueId
 from switchboard.bootstrap import normaliser
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crm_core.engine import open_engine
-from crm_core.migrate import upgrade_async
-from crm_core.orm import Base
-from crm_core.sql_store import SqlStore
+from crm_core.sql.engine import open_engine
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.orm import Base
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome, Party
 from tests.support import postgres_database

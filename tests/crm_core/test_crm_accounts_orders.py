@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.customers import CustomerDraft
-from crm_core.errors import CustomerNotFound, InvalidCursor, ValidationFailed
-from crm_core.orders import NewOrder
-from crm_core.sql_store import SqlStore
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import CustomerNotFound, InvalidCursor, ValidationFailed
+from crm_core.domain.orders import NewOrder
+from crm_core.sql.store import SqlStore
 from tests.crm_core.conftest import EMPTY, RowCounts
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core.agent_states import StateChange
-from crm_core.errors import ValidationFailed
-from crm_core.sql_store import SqlStore
+from crm_core.domain.agent_states import StateChange
+from crm_core.domain.errors import ValidationFailed
+from crm_core.sql.store import SqlStore
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from crm_core.engine import open_engine
-from crm_core.errors import CustomerNotFound
-from crm_core.model import LoggedCall
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.errors import CustomerNotFound
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome, Party
 from tests.crm_core.conftest import EMPTY
@@ -95,7 +95,7 @@ async def test_given_call_with_an_acd_field_when_recorded_then_read_back_with_it
     assert logged == LoggedCall.from_record(call, None)
     assert logged is not None
     for name, value in changes.items():
-        assert getattr(logged, name) == value
+        assert getattr(logged.record, name) == value
 
 
 async def test_given_acd_fields_when_recorded_again_without_them_then_they_are_replaced(
@@ -155,7 +155,7 @@ async def test_given_calls_recorded_out_of_order_when_listing_then_newest_arriva
 
     listed = await store.recent_calls()
 
-    assert [call.call for call in listed] == ["call-3", "call-2", "call-1", "call-0"]
+    assert [call.record.call for call in listed] == ["call-3", "call-2", "call-1", "call-0"]
 
 
 async def test_given_more_calls_than_limit_when_listing_then_only_the_newest(
@@ -164,7 +164,7 @@ async def test_given_more_calls_than_limit_when_listing_then_only_the_newest(
     for n in range(5):
         await store.record(_call(answered_call, n), None)
 
-    assert [call.call for call in await store.recent_calls(limit=2)] == ["call-4", "call-3"]
+    assert [call.record.call for call in await store.recent_calls(limit=2)] == ["call-4", "call-3"]
     assert await store.recent_calls(limit=0) == []
 
 
@@ -184,9 +184,9 @@ async def test_given_calls_of_several_customers_when_filtering_then_only_that_cu
 
     anns = await store.recent_calls(customer_id=ann.id)
 
-    assert [call.call for call in anns] == ["call-5", "call-3", "call-0"]
+    assert [call.record.call for call in anns] == ["call-5", "call-3", "call-0"]
     assert {call.customer_id for call in anns} == {ann.id}
-    assert [call.call for call in await store.recent_calls(limit=1, customer_id=bo.id)] == ["call-4"]
+    assert [call.record.call for call in await store.recent_calls(limit=1, customer_id=bo.id)] == ["call-4"]
 
 
 async def test_given_unknown_customer_when_recording_then_customer_not_found_and_nothing_written(

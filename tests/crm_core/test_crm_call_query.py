@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core import sql_calls
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerDraft
-from crm_core.errors import CallNotFound, CaseNotFound, InvalidCursor, ValidationFailed
-from crm_core.interactions import CALL_CSV_COLUMNS, CallFilter, WrapUp
-from crm_core.model import LoggedCall
-from crm_core.pagination import encode_cursor
-from crm_core.sql_store import SqlStore
+from crm_core.csv.calls import CALL_CSV_COLUMNS
+from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import CallNotFound, CaseNotFound, InvalidCursor, ValidationFailed
+from crm_core.domain.pagination import encode_cursor
+from crm_core.sql import calls as sql_calls
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome
 
@@ -77,14 +77,17 @@ async def test_given_a_day_of_calls_when_filtered_then_matching_calls_newest_fir
 ) -> None:
     page = await store.calls.query(where)
 
-    assert [call.call for call in page.items] == expected
+    assert [call.record.call for call in page.items] == expected
 
 
 async def test_given_customer_filter_when_querying_then_only_their_calls(
     store: SqlStore, day: tuple[int, list[CallRecord]]
 ) -> None:
     ann, _ = day
-    assert [c.call for c in (await store.calls.query(CallFilter(customer_id=ann))).items] == ["c05", "c02"]
+    assert [c.record.call for c in (await store.calls.query(CallFilter(customer_id=ann))).items] == [
+        "c05",
+        "c02",
+    ]
 
 
 async def test_given_ties_when_paging_two_at_a_time_then_every_call_once_in_order(
@@ -94,7 +97,7 @@ async def test_given_ties_when_paging_two_at_a_time_then_every_call_once_in_orde
     cursor: str | None = None
     while True:
         page = await store.calls.query(limit=2, cursor=cursor)
-        seen += [call.call for call in page.items]
+        seen += [call.record.call for call in page.items]
         if (cursor := page.next_cursor) is None:
             break
 
@@ -135,7 +138,7 @@ async def test_given_call_when_wrapped_up_then_kept_through_a_rerecord_and_erasa
 ) -> None:
     ann = (await store.customers.create(CustomerDraft(name="Ann"))).id
     await store.record(answered_call, ann)
-    case = await store.cases.open(NewCase(ann, "Follow up"))
+    case = await store.cases.open(NewCase(customer_id=ann, subject="Follow up"))
 
     wrapped = await store.calls.wrap_up(answered_call.call, WrapUp("sale", " Sold 2 widgets ", case.id))
     await store.record(replace(answered_call, offers=3), ann)  # the router reports the call again
@@ -143,7 +146,7 @@ async def test_given_call_when_wrapped_up_then_kept_through_a_rerecord_and_erasa
     erased = await store.calls.wrap_up(answered_call.call, WrapUp(agent_notes=None))
 
     assert (wrapped.disposition, wrapped.agent_notes, wrapped.case_id) == ("sale", "Sold 2 widgets", case.id)
-    assert kept is not None and (kept.offers, kept.disposition, kept.case_id) == (3, "sale", case.id)
+    assert kept is not None and (kept.record.offers, kept.disposition, kept.case_id) == (3, "sale", case.id)
     assert (erased.disposition, erased.agent_notes, erased.case_id) == ("sale", None, case.id)
     assert (await store.cases.get(case.id)).calls == (answered_call.call,)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crm_core.sql_store import SqlStore
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome
 
@@ -31,7 +31,7 @@ async def test_given_answered_and_unanswered_calls_when_asked_then_the_latest_an
     await store.record(_call(answered_call, 4, caller_number="+14155550999", agent=AgentId("other")), None)
     last = await store.last_answered_call(number)
     assert last is not None
-    assert (last.call, last.agent) == ("call-2", "a2")
+    assert (last.record.call, last.record.agent) == ("call-2", "a2")
 
 
 async def test_given_a_customer_calling_from_another_number_when_asked_by_customer_then_found(
@@ -41,7 +41,7 @@ async def test_given_a_customer_calling_from_another_number_when_asked_by_custom
     await store.record(_call(answered_call, 1, caller_number="+14155550124", agent=AgentId("a9")), ann.id)
     assert await store.last_answered_call("+14155550123") is None
     last = await store.last_answered_call("+14155550123", ann.id)
-    assert last is not None and last.agent == "a9"
+    assert last is not None and last.record.agent == "a9"
 
 
 async def test_given_nothing_to_match_when_asked_then_none(

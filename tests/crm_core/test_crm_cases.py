@@ -8,10 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core.cases import TRANSITIONS, CaseChanges, CaseEventKind, CaseStatus, FieldChange, NewCase, Priority
-from crm_core.customers import CustomerDraft
-from crm_core.engine import open_engine
-from crm_core.errors import (
+from crm_core.domain.cases import (
+    TRANSITIONS,
+    CaseChanges,
+    CaseEventKind,
+    CaseStatus,
+    FieldChange,
+    NewCase,
+    Priority,
+)
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import (
     CallNotFound,
     CaseClosed,
     CaseNotFound,
@@ -19,7 +26,8 @@ from crm_core.errors import (
     IllegalCaseTransition,
     ValidationFailed,
 )
-from crm_core.sql_store import SqlStore
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 from tests.crm_core.conftest import REGION, RowCounts
@@ -55,7 +63,13 @@ async def test_given_call_when_case_opened_from_it_then_linked_and_history_start
 
     case = await cases_store.cases.open(
         NewCase(
-            customer_id, " No heat ", "Boiler out", Priority.URGENT, "agent-7", DUE, [answered_call.call]
+            customer_id=customer_id,
+            subject=" No heat ",
+            description="Boiler out",
+            priority=Priority.URGENT,
+            owner="agent-7",
+            due_at=DUE,
+            calls=[answered_call.call],
         ),
         author="agent-7",
     )
@@ -78,7 +92,7 @@ async def test_given_call_when_case_opened_from_it_then_linked_and_history_start
 async def test_given_open_case_when_changed_commented_and_closed_then_history_tells_it_all_in_order(
     cases_store: SqlStore, customer_id: int
 ) -> None:
-    case = await cases_store.cases.open(NewCase(customer_id, "No heat"))
+    case = await cases_store.cases.open(NewCase(customer_id=customer_id, subject="No heat"))
 
     changed = await cases_store.cases.update(
         case.id,
@@ -116,7 +130,7 @@ async def test_given_open_case_when_changed_commented_and_closed_then_history_te
 async def test_given_case_in_any_status_when_any_status_requested_then_exactly_the_table_allows_it(
     cases_store: SqlStore, customer_id: int, current: CaseStatus, requested: CaseStatus
 ) -> None:
-    case = await cases_store.cases.open(NewCase(customer_id, "Lifecycle"))
+    case = await cases_store.cases.open(NewCase(customer_id=customer_id, subject="Lifecycle"))
     if current is not CaseStatus.OPEN:
         case = await cases_store.cases.update(case.id, CaseChanges(status=current))
     events = len(await cases_store.cases.history(case.id))
@@ -136,7 +150,9 @@ async def test_given_case_in_any_status_when_any_status_requested_then_exactly_t
 async def test_given_closed_case_when_edited_then_case_closed_until_reopened(
     cases_store: SqlStore, customer_id: int
 ) -> None:
-    case = await cases_store.cases.close((await cases_store.cases.open(NewCase(customer_id, "Done"))).id)
+    case = await cases_store.cases.close(
+        (await cases_store.cases.open(NewCase(customer_id=customer_id, subject="Done"))).id
+    )
 
     with pytest.raises(CaseClosed):
         await cases_store.cases.update(case.id, CaseChanges(priority=Priority.HIGH))
@@ -153,7 +169,9 @@ async def test_given_closed_case_when_edited_then_case_closed_until_reopened(
 async def test_given_case_when_update_changes_nothing_then_no_history_event(
     cases_store: SqlStore, customer_id: int
 ) -> None:
-    case = await cases_store.cases.open(NewCase(customer_id, "Same", priority=Priority.LOW))
+    case = await cases_store.cases.open(
+        NewCase(customer_id=customer_id, subject="Same", priority=Priority.LOW)
+    )
 
     same = await cases_store.cases.update(case.id, CaseChanges(subject=" Same ", priority=Priority.LOW))
 
@@ -173,7 +191,7 @@ async def test_given_case_when_update_changes_nothing_then_no_history_event(
 async def test_given_bad_change_when_updating_then_validation_failed_and_unchanged(
     cases_store: SqlStore, customer_id: int, changes: CaseChanges, field: str
 ) -> None:
-    case = await cases_store.cases.open(NewCase(customer_id, "Valid"))
+    case = await cases_store.cases.open(NewCase(customer_id=customer_id, subject="Valid"))
 
     with pytest.raises(ValidationFailed) as raised:
         await cases_store.cases.update(case.id, changes)
@@ -188,9 +206,11 @@ async def test_given_bad_references_when_opening_then_typed_error_and_nothing_wr
     before = await row_counts()
 
     with pytest.raises(CustomerNotFound):
-        await cases_store.cases.open(NewCase(404, "Nobody"))
+        await cases_store.cases.open(NewCase(customer_id=404, subject="Nobody"))
     with pytest.raises(CallNotFound) as raised:
-        await cases_store.cases.open(NewCase(customer_id, "Ghost call", calls=["no-such-call"]))
+        await cases_store.cases.open(
+            NewCase(customer_id=customer_id, subject="Ghost call", calls=["no-such-call"])
+        )
     with pytest.raises(CaseNotFound):
         await cases_store.cases.comment(404, "hello")
 
@@ -205,7 +225,9 @@ async def test_given_calls_when_linked_later_then_listed_oldest_first_and_logged
                     answered_at=None, ended_at=answered_call.ended_at + 600)  # fmt: skip
     await cases_store.record(later, customer_id)
     await cases_store.record(answered_call, customer_id)
-    case = await cases_store.cases.open(NewCase(customer_id, "Two calls", calls=["later"]))
+    case = await cases_store.cases.open(
+        NewCase(customer_id=customer_id, subject="Two calls", calls=["later"])
+    )
 
     linked = await cases_store.cases.link_call(case.id, answered_call.call, "agent-7")
     again = await cases_store.cases.link_call(case.id, answered_call.call, "agent-7")
@@ -225,7 +247,7 @@ async def test_given_cases_when_listed_by_filters_then_matching_newest_first_and
     for n, (who, owner) in enumerate(
         [(customer_id, "a1"), (other, "a1"), (customer_id, "a2"), (customer_id, None)]
     ):
-        made.append(await cases_store.cases.open(NewCase(who, f"Case {n}", owner=owner)))
+        made.append(await cases_store.cases.open(NewCase(customer_id=who, subject=f"Case {n}", owner=owner)))
     await cases_store.cases.close(made[2].id)
 
     mine = await cases_store.cases.list(customer_id=customer_id)
@@ -242,12 +264,19 @@ async def test_given_cases_when_listed_by_filters_then_matching_newest_first_and
 async def test_given_customer_with_cases_when_anonymised_then_case_texts_erased_and_statistics_kept(
     store: SqlStore, answered_call: CallRecord, row_counts: RowCounts
 ) -> None:
-    ann = await store.customers.create(CustomerDraft("Ann"))
-    bob = await store.customers.create(CustomerDraft("Bob"))
+    ann = await store.customers.create(CustomerDraft(name="Ann"))
+    bob = await store.customers.create(CustomerDraft(name="Bob"))
     await store.record(answered_call, ann.id)
-    kept = await store.cases.open(NewCase(bob.id, "Bob's router", "Serial 77"))
+    kept = await store.cases.open(
+        NewCase(customer_id=bob.id, subject="Bob's router", description="Serial 77")
+    )
     opened = await store.cases.open(
-        NewCase(ann.id, "Ann's card 4242", "Lives at 1 Main St", calls=[answered_call.call])
+        NewCase(
+            customer_id=ann.id,
+            subject="Ann's card 4242",
+            description="Lives at 1 Main St",
+            calls=[answered_call.call],
+        )
     )
     await store.cases.update(opened.id, CaseChanges(subject="Ann's card 4243", status=CaseStatus.PENDING))
     await store.cases.comment(opened.id, "Ann phoned from her mother's")

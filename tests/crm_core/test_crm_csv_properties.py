@@ -11,12 +11,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.customer_csv import COLUMNS, ImportRow, ImportSummary, export_fields, parse_record
-from crm_core.customers import CustomerDraft, Profile, checked_profile
-from crm_core.interactions import csv_line
-from crm_core.model import PhoneKind
-from crm_core.sql_store import SqlStore
+from crm_core.csv.customers import COLUMNS, ImportRow, export_fields, parse_record
+from crm_core.csv.lines import csv_line
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.customers import CustomerDraft, ImportSummary, Profile, checked_profile
+from crm_core.domain.phones import PhoneKind
+from crm_core.sql.store import SqlStore
 
 REGION = "US"
 _serial = itertools.count()

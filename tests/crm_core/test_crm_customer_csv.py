@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.customer_csv import COLUMNS, ImportSummary, RejectedLine
-from crm_core.customers import CustomerDraft
-from crm_core.errors import InvalidCsvHeader
-from crm_core.model import PhoneKind, PhoneNumber
-from crm_core.sql_store import SqlStore
+from crm_core.csv.customers import COLUMNS
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.customers import CustomerDraft, ImportSummary, RejectedLine
+from crm_core.domain.errors import InvalidCsvHeader
+from crm_core.domain.phones import PhoneKind, PhoneNumber
+from crm_core.sql.store import SqlStore
 from tests.crm_core.conftest import EMPTY, RowCounts
 
 HEADER = ",".join(COLUMNS)

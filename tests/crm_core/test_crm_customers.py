@@ -9,21 +9,21 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerChanges, CustomerDraft
-from crm_core.engine import open_engine
-from crm_core.errors import (
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.calls import WrapUp
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerChanges, CustomerDraft
+from crm_core.domain.errors import (
     CustomerAnonymised,
     CustomerNotFound,
     DuplicateExternalId,
     InvalidPhoneNumber,
     ValidationFailed,
 )
-from crm_core.interactions import WrapUp
-from crm_core.model import PhoneKind, PhoneNumber
-from crm_core.orders import NewOrder
-from crm_core.sql_store import SqlStore
+from crm_core.domain.orders import NewOrder
+from crm_core.domain.phones import PhoneKind, PhoneNumber
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from routing.records import CallRecord
 from tests.crm_core.conftest import EMPTY, REGION, RowCounts
 
@@ -230,7 +230,9 @@ async def test_given_customer_with_history_when_deleted_then_everything_of_their
     created = await store.customers.create(ANN, Account(Decimal("1"), "EUR"))
     await store.record(answered_call, created.id)
     await store.accounts.add_order(created.id, NewOrder(date(2026, 1, 1), "Widget", 2, Decimal("9.98")))
-    case = await store.cases.open(NewCase(created.id, "Broken widget", calls=[answered_call.call]))
+    case = await store.cases.open(
+        NewCase(customer_id=created.id, subject="Broken widget", calls=[answered_call.call])
+    )
     await store.cases.comment(case.id, "Called back")
 
     await store.customers.delete(created.id)
@@ -247,7 +249,7 @@ async def test_given_customer_with_history_when_anonymised_then_personal_fields_
     await store.record(answered_call, created.id)
     await store.calls.wrap_up(answered_call.call, WrapUp(agent_notes="Ann said her card ends 4242"))
     await store.accounts.add_order(created.id, NewOrder(date(2026, 1, 1), "Widget", 2, Decimal("9.98")))
-    await store.cases.open(NewCase(created.id, "Broken widget"))
+    await store.cases.open(NewCase(customer_id=created.id, subject="Broken widget"))
     before = await row_counts()
 
     anonymised = await store.customers.anonymise(created.id)
@@ -263,7 +265,7 @@ async def test_given_customer_with_history_when_anonymised_then_personal_fields_
     assert [o.amount for o in view.recent_orders] == [Decimal("9.98")]
     assert len(view.open_cases) == 1
     (call,) = view.recent_calls
-    assert (call.caller_number, call.caller_name, call.agent_notes) == (None, None, None)
+    assert (call.record.caller_number, call.record.caller_name, call.agent_notes) == (None, None, None)
     assert call.talk_s == answered_call.talk_s
     assert await store.find_by_number("+14155550123") is None
     assert (await store.customers.search("Ann")).items == ()

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_core.engine import open_engine
-from crm_core.errors import InvalidPhoneKind, InvalidPhoneNumber
-from crm_core.model import CustomerCard, PhoneKind, PhoneNumber
-from crm_core.phones import to_e164
-from crm_core.sql_store import SqlStore
+from crm_core.domain.errors import InvalidPhoneKind, InvalidPhoneNumber
+from crm_core.domain.overview import CustomerCard
+from crm_core.domain.phones import PhoneKind, PhoneNumber, to_e164
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 from tests.crm_core.conftest import EMPTY
 
 REGION = "US"
@@ -54,7 +54,14 @@ async def test_given_full_customer_when_added_then_card_has_every_field_and_phon
         PhoneNumber("+442079460018", PhoneKind.OFFICE),
         PhoneNumber("+12125550199", PhoneKind.HOME),
     )
-    assert added == CustomerCard(added.id, "Ann Lee", "Acme", "ann@acme.example", "gold", expected_phones)
+    assert added == CustomerCard(
+        id=added.id,
+        name="Ann Lee",
+        company="Acme",
+        email="ann@acme.example",
+        tier="gold",
+        phones=expected_phones,
+    )
     assert await store.find_by_number("+442079460018") == added
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crm_core.engine import open_engine
-from crm_core.errors import CrmError, UnsupportedDatabase
-from crm_core.sql_store import SqlStore
+from crm_core.domain.errors import CrmError, UnsupportedDatabase
+from crm_core.sql.engine import open_engine
+from crm_core.sql.store import SqlStore
 
 
 @pytest.mark.parametrize("url", ["mysql+aiomysql://root@localhost/crm", "mssql+aioodbc://sa@localhost/crm"])

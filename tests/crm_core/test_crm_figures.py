@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core.agent_states import AgentInterval
-from crm_core.figures import (
+from crm_core.domain.agent_states import AgentInterval
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.figures import (
+    PlainCall,
     ServiceLevelFormula,
     ServiceTarget,
     agent_figures,
@@ -18,10 +20,10 @@ from crm_core.figures import (
     grouped,
     handling,
     hour_of,
+    plain_call,
 )
-from crm_core.model import LoggedCall
 from routing.ids import AgentId, CallId, LineId, QueueId
-from routing.records import Outcome, Party
+from routing.records import CallRecord, Outcome, Party
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 TARGET = ServiceTarget(answer_within_s=20, goal=0.8, short_abandon_s=5)
@@ -44,17 +46,29 @@ def call(
     callback_of: str | None = None,
     queue: str | None = "sales",
     source: str = "web",
-) -> LoggedCall:
+) -> PlainCall:
+    """A logged call as the figures read it (``plain_call``)."""
     answered = outcome in (Outcome.ANSWERED, Outcome.TRANSFERRED) and talk > 0
-    return LoggedCall(
-        call=CallId(call_id), did="+18005550100", source=source, line=LineId("acme"), line_name="Acme",
-        queue=None if queue is None else QueueId(queue), caller_number="+14155550123", caller_name=None,
-        agent=None if agent is None else AgentId(agent), arrived_at=at(start),
-        answered_at=at(start + wait) if answered else None, ended_at=at(start + wait + talk),
-        outcome=outcome, hung_up_by=Party.CALLER, offers=1, wait_s=wait, talk_s=talk, customer_id=None,
+    record = CallRecord(
+        call=CallId(call_id),
+        did="+18005550100",
+        source=source,
+        line=LineId("acme"),
+        line_name="Acme",
+        queue=None if queue is None else QueueId(queue),
+        caller_number="+14155550123",
+        caller_name=None,
+        agent=None if agent is None else AgentId(agent),
+        arrived_at=at(start).timestamp(),
+        answered_at=at(start + wait).timestamp() if answered else None,
+        ended_at=at(start + wait + talk).timestamp(),
+        outcome=outcome,
+        hung_up_by=Party.CALLER,
+        offers=1,
         part_of=None if part_of is None else CallId(part_of),
         callback_of=None if callback_of is None else CallId(callback_of),
-    )  # fmt: skip
+    )
+    return plain_call(LoggedCall(record=record, customer_id=None, wait_s=wait, talk_s=talk))
 
 
 DAY = [

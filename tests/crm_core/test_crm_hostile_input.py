@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerDraft
-from crm_core.model import LoggedCall
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerDraft
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 
@@ -91,7 +91,8 @@ async def test_given_hostile_case_text_when_stored_then_history_returns_it_verba
 ) -> None:
     customer = await store.customers.create(CustomerDraft(name="Ann"))
     case = await store.cases.open(
-        NewCase(customer.id, f"s{hostile[:900]}s", owner=hostile[:100]), author=hostile[:100]
+        NewCase(customer_id=customer.id, subject=f"s{hostile[:900]}s", owner=hostile[:100]),
+        author=hostile[:100],
     )
 
     event = await store.cases.comment(case.id, f"c{hostile}c", author=hostile[:100])

@@ -11,12 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, insert, inspect, text
 
-from crm_core.engine import open_engine
-from crm_core.migrate import alembic_config, downgrade, upgrade_async
-from crm_core.model import LoggedCall
-from crm_core.orm import Base, CallRow
-from crm_core.rows import call_columns
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import LoggedCall
+from crm_core.sql.engine import open_engine
+from crm_core.sql.migrate import alembic_config, downgrade, upgrade_async
+from crm_core.sql.orm import Base, CallRow
+from crm_core.sql.rows import call_columns
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 
@@ -183,14 +183,15 @@ async def test_given_a_call_logged_at_0002_when_upgraded_then_it_reads_with_the_
         await store.close()
     assert logged == old
     assert logged is not None
-    assert (logged.priority, logged.after_hours, logged.on_call, logged.recording, logged.callback_of) == (
+    r = logged.record
+    assert (r.priority, r.after_hours, r.on_call, r.recording, r.callback_of) == (
         0,
         False,
         None,
         None,
         None,
     )
-    assert night is not None and (night.priority, night.after_hours) == (3, True)
+    assert night is not None and (night.record.priority, night.record.after_hours) == (3, True)
 
 
 async def test_given_0003_database_when_downgraded_to_0002_then_the_acd_columns_go_and_calls_remain(

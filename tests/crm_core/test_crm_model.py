@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from crm_core.model import LoggedCall, utc
+from crm_core.domain.calls import LoggedCall, utc
 from routing.records import CallRecord, Outcome, Party
 
 
@@ -23,13 +23,14 @@ def test_given_answered_record_when_logged_then_times_are_utc_and_durations_are_
     assert logged.answered_at == datetime(2023, 11, 14, 22, 13, 32, 500_000, tzinfo=UTC)
     assert logged.ended_at == datetime(2023, 11, 14, 22, 15, 0, 750_000, tzinfo=UTC)
     assert (logged.wait_s, logged.talk_s) == (12.25, 88.25)
-    assert (logged.call, logged.line, logged.queue, logged.agent) == (
+    record = logged.record
+    assert (record.call, record.line, record.queue, record.agent) == (
         "1700000000.42",
         "sales",
         "sales-q",
         "agent-7",
     )
-    assert (logged.outcome, logged.hung_up_by, logged.offers, logged.customer_id) == (
+    assert (record.outcome, record.hung_up_by, record.offers, logged.customer_id) == (
         Outcome.ANSWERED,
         Party.CALLER,
         2,
@@ -47,3 +48,17 @@ def test_given_unanswered_record_when_logged_then_no_answer_time_and_no_talk(
     assert logged.answered_at is None
     assert (logged.wait_s, logged.talk_s) == (100.5, 0.0)
     assert logged.customer_id is None
+
+
+def test_given_a_record_finer_than_a_microsecond_when_logged_then_it_is_held_as_the_store_keeps_it(
+    answered_call: CallRecord,
+) -> None:
+    fine = replace(
+        answered_call, arrived_at=1_700_000_000.1234567, answered_at=None, ended_at=1_700_000_005.0000004
+    )
+
+    logged = LoggedCall.from_record(fine, customer_id=None)
+
+    assert logged.record == replace(fine, arrived_at=1_700_000_000.123457, ended_at=1_700_000_005.0)
+    assert logged.arrived_at == datetime(2023, 11, 14, 22, 13, 20, 123_457, tzinfo=UTC)
+    assert logged.wait_s == fine.wait_s  # the durations are the record's own, not of the rounded times

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.accounts import Account
-from crm_core.cases import NewCase
-from crm_core.customers import CustomerDraft
-from crm_core.errors import ValidationFailed
-from crm_core.orders import NewOrder
-from crm_core.sql_store import SqlStore
+from crm_core.domain.accounts import Account
+from crm_core.domain.cases import NewCase
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import ValidationFailed
+from crm_core.domain.orders import NewOrder
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord
 
@@ -28,10 +28,10 @@ async def test_given_busy_customer_when_viewed_then_profile_account_last_calls_o
     for n in range(4):
         shifted = replace(answered_call, call=CallId(f"call-{n}"), arrived_at=answered_call.arrived_at + n)
         await store.record(shifted, ann.id if n != 1 else bo.id)
-    open_case = await store.cases.open(NewCase(ann.id, "Open", calls=["call-0"]))
-    done = await store.cases.open(NewCase(ann.id, "Done"))
+    open_case = await store.cases.open(NewCase(customer_id=ann.id, subject="Open", calls=["call-0"]))
+    done = await store.cases.open(NewCase(customer_id=ann.id, subject="Done"))
     await store.cases.close(done.id)
-    await store.cases.open(NewCase(bo.id, "Bo's"))
+    await store.cases.open(NewCase(customer_id=bo.id, subject="Bo's"))
     for month in (1, 3, 2):
         await store.accounts.add_order(ann.id, NewOrder(date(2026, month, 1), f"M{month}", 1, Decimal(month)))
 
@@ -39,7 +39,7 @@ async def test_given_busy_customer_when_viewed_then_profile_account_last_calls_o
 
     assert view.customer == ann
     assert view.account == Account(Decimal("5.00"), "USD")
-    assert [c.call for c in view.recent_calls] == ["call-3", "call-2"]
+    assert [c.record.call for c in view.recent_calls] == ["call-3", "call-2"]
     assert [(c.id, c.calls) for c in view.open_cases] == [(open_case.id, ("call-0",))]
     assert [o.item for o in view.recent_orders] == ["M3", "M2"]
 

@@ -1,4 +1,6 @@
-"""``crm_core.phones.normalise`` gives what ``switchboard.phone.to_e164`` gives, for any input. No database.
+"""``crm_core.domain.phones.normalise`` gives what ``switchboard.phone.to_e164`` gives, for any input.
+
+No database.
 
 The fast path for E.164 input is only allowed to be faster, never different; these properties sweep
 every country calling code and the lengths around each one's possible lengths.
@@ -10,7 +12,7 @@ import phonenumbers
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crm_core.phones import normalise, to_e164
+from crm_core.domain.phones import normalise, to_e164
 
 COUNTRY_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 REGIONS = ["US", "GB", "DE", "IT", "AR", "BR", "MX", "IN", "JP", "AU", "FR", "CH"]

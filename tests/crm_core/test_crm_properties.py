@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_core.phones import to_e164
-from crm_core.sql_store import SqlStore
+from crm_core.domain.phones import to_e164
+from crm_core.sql.store import SqlStore
 
 # North American numbers that are valid, not merely possible: area code and exchange start 2-9.
 _area = st.integers(200, 999).filter(lambda n: n % 100 != 11)

@@ -8,8 +8,9 @@ import signal
 
 import pytest
 
-from crm_core.customer_csv import COLUMNS, PackedRow, RejectedLine, parse_records
-from crm_core.record_validation import Records, RecordValidation
+from crm_core.csv.customers import COLUMNS, PackedRow, parse_records
+from crm_core.csv.record_validation import Records, RecordValidation
+from crm_core.domain.customers import RejectedLine
 
 GOOD = ["ERP-1", "Ann Lee", "Acme", "ann@acme.example", "en", "vip", "wholesale;vip", "",
         "mobile:(415) 555-0123;office:+44 20 7946 0018",

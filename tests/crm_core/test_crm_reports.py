@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core.errors import ValidationFailed
-from crm_core.figures import ServiceLevelFormula, ServiceTarget
-from crm_core.sql_reports import Grouping
-from crm_core.sql_store import SqlStore
+from crm_core.domain.errors import ValidationFailed
+from crm_core.domain.figures import ServiceLevelFormula, ServiceTarget
+from crm_core.domain.reports import Grouping
+from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
 from routing.records import CallRecord, Outcome, Party
 

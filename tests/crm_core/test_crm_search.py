@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from crm_core.customers import CustomerDraft
-from crm_core.errors import InvalidCursor, ValidationFailed
-from crm_core.pagination import encode_cursor
-from crm_core.sql_store import SqlStore
+from crm_core.domain.customers import CustomerDraft
+from crm_core.domain.errors import InvalidCursor, ValidationFailed
+from crm_core.domain.pagination import encode_cursor
+from crm_core.sql.store import SqlStore
 
 PEOPLE = [
     CustomerDraft(

@@ -6,16 +6,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core.errors import ValidationFailed
-from crm_core.model import SupervisorAction
-from crm_core.sql_store import SqlStore
+from crm_core.domain.errors import ValidationFailed
+from crm_core.domain.supervisor_actions import SupervisorAction
+from crm_core.sql.store import SqlStore
 
 T0 = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
 
 async def test_given_orders_when_read_back_then_newest_first_with_who_and_outcome(store: SqlStore) -> None:
-    first = SupervisorAction(T0, "sue", "not-ready", "a2", "meeting", "done")
-    refused = SupervisorAction(T0 + timedelta(seconds=5), "sue", "logged-out", "a1", None, "not-allowed-now")
+    first = SupervisorAction(
+        at=T0, who="sue", action="not-ready", target="a2", detail="meeting", outcome="done"
+    )
+    refused = SupervisorAction(
+        at=T0 + timedelta(seconds=5),
+        who="sue",
+        action="logged-out",
+        target="a1",
+        detail=None,
+        outcome="not-allowed-now",
+    )
     await store.supervisor_actions.record(first)
     await store.supervisor_actions.record(refused)
 
@@ -25,10 +34,19 @@ async def test_given_orders_when_read_back_then_newest_first_with_who_and_outcom
 
 async def test_given_a_bad_order_when_recorded_then_refused_and_nothing_kept(store: SqlStore) -> None:
     with pytest.raises(ValidationFailed):
-        await store.supervisor_actions.record(SupervisorAction(T0, " ", "listen", "a1", None, "done"))
+        await store.supervisor_actions.record(
+            SupervisorAction(at=T0, who=" ", action="listen", target="a1", detail=None, outcome="done")
+        )
     with pytest.raises(ValidationFailed):
         await store.supervisor_actions.record(
-            SupervisorAction(datetime(2026, 11, 30), "sue", "listen", "a1", None, "done")
+            SupervisorAction(
+                at=datetime(2026, 11, 30),
+                who="sue",
+                action="listen",
+                target="a1",
+                detail=None,
+                outcome="done",
+            )
         )
 
     assert await store.supervisor_actions.recent() == []

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from crm_core.engine import open_engine
-from crm_core.errors import ValidationFailed
-from crm_core.orm import UserRow
-from crm_core.sql_store import SqlStore
-from crm_core.users import DuplicateUsername, Role, UserNotFound
+from crm_core.domain.errors import ValidationFailed
+from crm_core.domain.users import DuplicateUsername, Role, UserNotFound
+from crm_core.sql.engine import open_engine
+from crm_core.sql.orm import UserRow
+from crm_core.sql.store import SqlStore
 
 PASSWORD = "correct horse battery"
 

@@ -86,7 +86,7 @@ async def test_given_a_closed_line_then_the_answering_service_takes_the_call_mar
     await night.expect("call-connected", call=call)
     await box.hang_up_caller(call)
     row = await box.logged(call)
-    assert (row.queue, row.agent, str(row.outcome)) == ("answering", "n1", "answered")
+    assert (row.record.queue, row.record.agent, str(row.record.outcome)) == ("answering", "n1", "answered")
 
 
 async def test_given_a_closed_line_with_an_on_call_chain_then_the_next_person_answers_if_the_first_does_not(
@@ -123,7 +123,7 @@ async def test_given_ring_all_when_one_phone_answers_then_the_other_stops_ringin
     await box.gone(withdrawn["offer"])
     assert len([c for c in seen if isinstance(c, cmd.OfferCall)]) == 2
     await box.hang_up_caller(call)
-    assert str((await box.logged(call)).outcome) == "answered"
+    assert str((await box.logged(call)).record.outcome) == "answered"
 
 
 async def test_given_a_waiting_caller_who_presses_1_then_called_back_when_an_agent_is_free(
@@ -166,4 +166,4 @@ async def test_given_a_waiting_caller_then_position_is_announced_and_the_call_is
     await agent.send(type="ready")
     await agent.expect("call-connected", call=call)
     await box.hang_up_caller(call)
-    assert str((await box.logged(call)).outcome) == "answered"
+    assert str((await box.logged(call)).record.outcome) == "answered"

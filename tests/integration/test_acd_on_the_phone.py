@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from crm_core.phones import to_e164
+from crm_core.domain.phones import to_e164
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, BridgeId, CallId, OfferId, callback_id, recording_name

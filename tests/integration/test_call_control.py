@@ -106,7 +106,11 @@ async def test_given_a_connected_call_when_the_agent_hangs_up_on_the_console_the
     ended = await agent.expect("call-ended", call=call)
     assert (ended["outcome"], ended["hung_up_by"]) == ("answered", "agent")
     row = await box.logged(call)
-    assert (str(row.outcome), str(row.hung_up_by), row.agent) == ("answered", "agent", "a1")
+    assert (str(row.record.outcome), str(row.record.hung_up_by), row.record.agent) == (
+        "answered",
+        "agent",
+        "a1",
+    )
 
 
 async def test_given_a_ringing_phone_when_the_agent_hangs_up_then_declined_and_the_next_agent_answers(
@@ -124,7 +128,7 @@ async def test_given_a_ringing_phone_when_the_agent_hangs_up_then_declined_and_t
     await second.expect("call-connected", call=call)
     await bridged(box, call, f"sb-{call}-2")
     await box.hang_up_caller(call)
-    assert (await box.logged(call)).agent == "a2"
+    assert (await box.logged(call)).record.agent == "a2"
 
 
 async def test_given_a_connected_call_when_held_then_the_caller_leaves_the_bridge_for_music_and_comes_back(
@@ -154,7 +158,7 @@ async def test_given_a_connected_call_when_held_then_the_caller_leaves_the_bridg
     await box.hang_up_caller(call)  # hanging up while held ends the call normally
     await box.gone(leg)
     row = await box.logged(call)
-    assert (str(row.outcome), str(row.hung_up_by)) == ("answered", "caller")
+    assert (str(row.record.outcome), str(row.record.hung_up_by)) == ("answered", "caller")
 
 
 async def test_given_a_connected_call_when_transferred_to_a_queue_then_the_second_agent_takes_it(
@@ -172,7 +176,7 @@ async def test_given_a_connected_call_when_transferred_to_a_queue_then_the_secon
     await bridged(box, call, f"sb-{call}-2")
     await first.expect("state", state="ready")  # a1's stretch is over (no wrap-up in this plan)
     await box.hang_up_caller(call)
-    stretch, whole = await box.logged(f"{call}~1"), await box.logged(call)
+    stretch, whole = (await box.logged(f"{call}~1")).record, (await box.logged(call)).record
     assert (str(stretch.outcome), stretch.agent, str(stretch.hung_up_by)) == ("transferred", "a1", "agent")
     assert (str(whole.outcome), whole.agent, whole.queue, str(whole.hung_up_by)) == (
         "answered", "b1", "support", "caller",
@@ -195,9 +199,9 @@ async def test_given_a_connected_call_when_transferred_to_a_number_then_the_call
     assert [c.number for c in seen if isinstance(c, cmd.DialNumber)] == [NUMBER]
     await box.hang_up_caller(call)
     await box.gone(f"sb-{call}-2")
-    assert str((await box.logged(f"{call}~1")).outcome) == "transferred"
+    assert str((await box.logged(f"{call}~1")).record.outcome) == "transferred"
     whole = await box.logged(call)
-    assert (whole.on_call, str(whole.outcome)) == (NUMBER, "answered")
+    assert (whole.record.on_call, str(whole.record.outcome)) == (NUMBER, "answered")
 
 
 async def test_given_an_escalation_when_the_second_person_answers_then_they_take_the_caller(
@@ -224,8 +228,12 @@ async def test_given_an_escalation_when_the_second_person_answers_then_they_take
     await box.hang_up_caller(call)
     await box.gone(f"sb-{call}-3")
     stretch, whole = await box.logged(f"{call}~1"), await box.logged(call)
-    assert (str(stretch.outcome), stretch.agent) == ("transferred", "a1")
-    assert (whole.on_call, str(whole.outcome), str(whole.hung_up_by)) == ("Dr. Home", "answered", "caller")
+    assert (str(stretch.record.outcome), stretch.record.agent) == ("transferred", "a1")
+    assert (whole.record.on_call, str(whole.record.outcome), str(whole.record.hung_up_by)) == (
+        "Dr. Home",
+        "answered",
+        "caller",
+    )
 
 
 async def test_given_an_escalation_nobody_answers_then_the_caller_is_back_with_the_agent(
@@ -248,7 +256,7 @@ async def test_given_an_escalation_nobody_answers_then_the_caller_is_back_with_t
     await bridged(box, call, leg)  # back with the agent
     await box.hang_up_caller(call)
     whole = await box.logged(call)
-    assert (whole.agent, whole.on_call, str(whole.outcome)) == ("a1", None, "answered")
+    assert (whole.record.agent, whole.record.on_call, str(whole.record.outcome)) == ("a1", None, "answered")
 
 
 def await_status(seen: list[cmd.Command], status: EscalationStatus) -> bool:
@@ -274,7 +282,10 @@ async def test_given_a_connected_call_when_transferred_to_a_ready_agent_then_the
     await bridged(box, call, f"sb-{call}-2")
     await box.gone(f"sb-{call}-1")
     await box.hang_up_caller(call)
-    assert ((await box.logged(f"{call}~1")).agent, (await box.logged(call)).agent) == ("a1", "b1")
+    assert ((await box.logged(f"{call}~1")).record.agent, (await box.logged(call)).record.agent) == (
+        "a1",
+        "b1",
+    )
 
 
 async def test_given_an_escalation_when_the_caller_hangs_up_then_every_leg_stops(
@@ -293,7 +304,7 @@ async def test_given_an_escalation_when_the_caller_hangs_up_then_every_leg_stops
     await box.gone(ringing)
     await box.gone(f"sb-{call}-1")
     row = await box.logged(call)
-    assert (str(row.outcome), str(row.hung_up_by), row.agent, row.on_call) == (
+    assert (str(row.record.outcome), str(row.record.hung_up_by), row.record.agent, row.record.on_call) == (
         "answered",
         "caller",
         "a1",
@@ -314,11 +325,11 @@ async def test_given_an_escalation_when_the_agent_hangs_up_then_it_goes_on_and_t
     await act(box, ev.EscalationRequested, AgentId("a1"))
     await act(box, ev.AgentHungUp, AgentId("a1"))
     await box.gone(f"sb-{call}-1")
-    assert str((await box.logged(f"{call}~1")).outcome) == "transferred"
+    assert str((await box.logged(f"{call}~1")).record.outcome) == "transferred"
     await bridged(box, call, f"sb-{call}-3", timeout=15)
     assert [u.status for u in updates(seen)] == [EscalationStatus.RINGING]  # none after the agent left
     await box.hang_up_caller(call)
-    assert (await box.logged(call)).on_call == "Dr. Home"
+    assert (await box.logged(call)).record.on_call == "Dr. Home"
 
 
 async def _has(box: Sandbox, channel: str) -> bool:

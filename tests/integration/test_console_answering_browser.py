@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
 from config.answering import Answering
-from crm_core.cases import Priority
+from crm_core.domain.cases import Priority
 from routing.ids import AgentId, LineId, QueueId
 from routing.plan import AfterHours, Agent, Did, Line, OnCallStep, Plan, Queue
 from tests.integration.conftest import (

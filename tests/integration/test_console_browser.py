@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from crm_core.accounts import Account, AccountStatus
-from crm_core.cases import NewCase, Priority
-from crm_core.orders import NewOrder
+from crm_core.domain.accounts import Account, AccountStatus
+from crm_core.domain.cases import NewCase, Priority
+from crm_core.domain.orders import NewOrder
 from routing.ids import AgentId, QueueId
 from tests.integration.conftest import (
     ARTIFACTS,
@@ -127,7 +127,7 @@ async def jane_with_an_account(box: Sandbox) -> int:
     await store.accounts.add_order(
         jane.id, NewOrder(date(2026, 11, 2), "Pressure valve", 2, Decimal("80.00"))
     )
-    await store.cases.open(NewCase(jane.id, "Leaking boiler", priority=Priority.HIGH))
+    await store.cases.open(NewCase(customer_id=jane.id, subject="Leaking boiler", priority=Priority.HIGH))
     return jane.id
 
 
@@ -184,7 +184,7 @@ async def test_given_a_known_caller_when_the_agent_hangs_up_and_wraps_up_then_th
         "support",
         "Valve on order; told her about the credit hold",
     )
-    assert str(logged.hung_up_by) == "agent"
+    assert str(logged.record.hung_up_by) == "agent"
     await expect(page.locator("#log")).not_to_contain_text("invalid")  # every message met its schema
 
 

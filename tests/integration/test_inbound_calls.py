@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.model import LoggedCall
+from crm_core.domain.calls import LoggedCall
 from routing.ids import AgentId, CallId, QueueId
 from routing.records import Outcome, Party
 from routing.states import AgentState
@@ -68,11 +68,15 @@ async def test_given_a_ready_agent_when_a_known_customer_calls_then_pop_bridge_a
     assert f"sb-bridge-{call}" not in {b["id"] for b in await box.ari.request("GET", "/bridges")}
 
     row: LoggedCall = await box.logged(call)
-    assert (row.did, row.source, row.line, row.line_name, row.queue) == (
+    assert (row.record.did, row.record.source, row.record.line, row.record.line_name, row.record.queue) == (
         "+18005550103", "web", "acme", "Acme Service", "acme",
     )  # fmt: skip
-    assert (row.caller_number, row.customer_id, row.agent) == (CALLER, jane.id, "alice")
-    assert (row.outcome, row.hung_up_by, row.offers) == (Outcome.ANSWERED, Party.CALLER, 1)
+    assert (row.record.caller_number, row.customer_id, row.record.agent) == (CALLER, jane.id, "alice")
+    assert (row.record.outcome, row.record.hung_up_by, row.record.offers) == (
+        Outcome.ANSWERED,
+        Party.CALLER,
+        1,
+    )
     assert row.answered_at is not None
     assert 0.25 <= row.wait_s < 3.0  # the simulated phone answers after 300 ms
     assert row.talk_s > 0
@@ -109,8 +113,8 @@ async def test_given_two_agents_when_four_calls_arrive_then_the_others_wait_and_
     for call in calls[2:]:
         await box.hang_up_caller(call)
     rows = [await box.logged(c) for c in calls]
-    assert [r.agent for r in rows] == ["alice", "bob", "bob", "alice"]
-    assert all(r.outcome is Outcome.ANSWERED for r in rows)
+    assert [r.record.agent for r in rows] == ["alice", "bob", "bob", "alice"]
+    assert all(r.record.outcome is Outcome.ANSWERED for r in rows)
     assert rows[2].wait_s > rows[0].wait_s  # the third caller really waited for an agent
 
 
@@ -132,7 +136,12 @@ async def test_given_an_agent_who_does_not_answer_when_the_ring_times_out_then_t
 
     await box.hang_up_caller(call)
     row = await box.logged(call)
-    assert (row.agent, row.offers, row.outcome, row.source) == ("bob", 2, Outcome.ANSWERED, "yellow-pages")
+    assert (row.record.agent, row.record.offers, row.record.outcome, row.record.source) == (
+        "bob",
+        2,
+        Outcome.ANSWERED,
+        "yellow-pages",
+    )
     assert 2.0 <= row.wait_s < 6.0
 
 
@@ -152,7 +161,12 @@ async def test_given_no_ready_agent_when_the_caller_hangs_up_then_the_call_is_ab
     await box.hang_up_caller(call)
 
     row = await box.logged(call)
-    assert (row.outcome, row.hung_up_by, row.agent, row.offers) == (Outcome.ABANDONED, Party.CALLER, None, 0)
+    assert (row.record.outcome, row.record.hung_up_by, row.record.agent, row.record.offers) == (
+        Outcome.ABANDONED,
+        Party.CALLER,
+        None,
+        0,
+    )
     assert row.answered_at is None and row.talk_s == 0
 
 
@@ -170,7 +184,11 @@ async def test_given_a_ringing_agent_when_the_caller_hangs_up_then_the_agent_pho
     await wait_until_gone(box, offer["offer"])  # ARI would have let it ring for 30 s
     await absent.expect("state", state="ready")
     row = await box.logged(call)
-    assert (row.outcome, row.hung_up_by, row.offers) == (Outcome.ABANDONED, Party.CALLER, 1)
+    assert (row.record.outcome, row.record.hung_up_by, row.record.offers) == (
+        Outcome.ABANDONED,
+        Party.CALLER,
+        1,
+    )
 
 
 async def test_given_a_connected_call_when_the_agent_hangs_up_then_the_caller_is_released(
@@ -185,7 +203,11 @@ async def test_given_a_connected_call_when_the_agent_hangs_up_then_the_caller_is
     assert ended["hung_up_by"] == "agent"
     await wait_until_gone(box, call)
     row = await box.logged(call)
-    assert (row.outcome, row.hung_up_by, row.agent) == (Outcome.ANSWERED, Party.AGENT, "brief")
+    assert (row.record.outcome, row.record.hung_up_by, row.record.agent) == (
+        Outcome.ANSWERED,
+        Party.AGENT,
+        "brief",
+    )
     assert 1.5 <= row.talk_s < 5
 
 
@@ -196,7 +218,7 @@ async def test_given_a_number_outside_the_plan_when_called_then_rejected_and_log
     call = await box.call(CALLER, "18005559999")
     await wait_until_gone(box, call)
     row = await box.logged(call)
-    assert (row.outcome, row.hung_up_by, row.did, row.line) == (
+    assert (row.record.outcome, row.record.hung_up_by, row.record.did, row.record.line) == (
         Outcome.NO_AGENT,
         Party.SYSTEM,
         "+18005559999",

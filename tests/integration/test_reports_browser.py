@@ -14,8 +14,8 @@ from playwright.async_api import Browser, Page, expect
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
-from crm_core.migrate import upgrade_async
-from crm_core.sql_store import SqlStore
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing.plan import Plan
 from routing.router import Router
 from tests.api.conftest import NoCallers

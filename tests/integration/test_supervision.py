@@ -251,7 +251,7 @@ async def test_given_a_barging_supervisor_then_they_are_in_the_calls_bridge_and_
     await box.hang_up_caller(call)
     await box.gone(leg)
     row = await box.logged(call)
-    assert (str(row.outcome), str(row.hung_up_by)) == ("answered", "caller")
+    assert (str(row.record.outcome), str(row.record.hung_up_by)) == ("answered", "caller")
 
 
 async def test_given_a_listening_supervisor_when_their_phone_hangs_up_then_only_their_legs_go(
@@ -293,7 +293,7 @@ async def test_given_a_waiting_call_when_moved_then_an_agent_of_the_target_queue
     await holds(box, f"sb-bridge-{call}", call, f"sb-{call}-1")
     await box.hang_up_caller(call)
     row = await box.logged(call)
-    assert (row.queue, row.agent) == ("support", "b1")
+    assert (row.record.queue, row.record.agent) == ("support", "b1")
 
 
 async def test_given_two_waiting_calls_when_the_second_is_put_first_then_the_agent_gets_it_first(

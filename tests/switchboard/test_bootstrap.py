@@ -15,8 +15,8 @@ from sqlalchemy.exc import OperationalError
 
 from agent_console import messages
 from config.settings import AriSettings, Settings, load
-from crm_core.migrate import upgrade_async
-from crm_core.sql_store import SqlStore
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, QueueId

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from crm_core.customers import Customer
-from crm_core.model import CustomerCard
-from crm_core.overview import CustomerOverview
+from crm_core.domain.customers import Customer
+from crm_core.domain.overview import CustomerCard, CustomerOverview
 from routing.ids import CallId
 from switchboard.callers import CallerCache
 from tests.agent_console.fakes import EPOCH
 
-JANE = CustomerCard(7, "Jane Doe", None, None)
+JANE = CustomerCard(id=7, name="Jane Doe", company=None, email=None)
 NUMBER = "+14155550123"
 
 
@@ -62,10 +61,44 @@ class OverviewStore(CountingDirectory):
 
 
 OVERVIEW = CustomerOverview(
-    Customer(7, "Jane Doe", None, None, None, "standard", (), None, None, (), EPOCH, EPOCH), None, (), (), ()
+    Customer(
+        id=7,
+        name="Jane Doe",
+        company=None,
+        email=None,
+        language=None,
+        tier="standard",
+        tags=(),
+        notes=None,
+        external_id=None,
+        phones=(),
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    ),
+    None,
+    (),
+    (),
+    (),
 )
 MARY = CustomerOverview(
-    Customer(8, "Mary Major", None, None, None, "vip", (), None, None, (), EPOCH, EPOCH), None, (), (), ()
+    Customer(
+        id=8,
+        name="Mary Major",
+        company=None,
+        email=None,
+        language=None,
+        tier="vip",
+        tags=(),
+        notes=None,
+        external_id=None,
+        phones=(),
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    ),
+    None,
+    (),
+    (),
+    (),
 )
 
 

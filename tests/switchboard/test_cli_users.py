@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.sql_store import SqlStore
+from crm_core.sql.store import SqlStore
 from switchboard.cli import main
 
 CONFIG = """

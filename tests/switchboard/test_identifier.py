@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import load
-from crm_core.migrate import upgrade_async
-from crm_core.model import CustomerCard, LoggedCall
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.overview import CustomerCard
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, QueueId

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.migrate import upgrade_async
-from crm_core.model import CustomerCard, LoggedCall
-from crm_core.sql_store import SqlStore
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.overview import CustomerCard
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome, Party
 from switchboard.callers import CallerCache
 from switchboard.recorder import CallRecorder
 
-JANE = CustomerCard(7, "Jane Doe", None, None)
+JANE = CustomerCard(id=7, name="Jane Doe", company=None, email=None)
 
 
 class FlakyStore:
@@ -88,7 +89,7 @@ async def test_given_the_new_outcomes_when_logged_then_the_real_store_keeps_them
         runner.cancel()
         logged = await store.get_call("c1")
         assert logged is not None
-        assert (logged.outcome, logged.customer_id) == (outcome, jane.id)
+        assert (logged.record.outcome, logged.customer_id) == (outcome, jane.id)
     finally:
         await store.close()
 
@@ -119,7 +120,15 @@ async def test_given_an_after_hours_voicemail_and_a_callback_when_logged_then_ev
     finally:
         await store.close()
     assert [
-        None if c is None else (c.priority, c.after_hours, c.on_call, c.recording, c.callback_of)
+        None
+        if c is None
+        else (
+            c.record.priority,
+            c.record.after_hours,
+            c.record.on_call,
+            c.record.recording,
+            c.record.callback_of,
+        )
         for c in stored
     ] == [(10, True, "Dr. Jones (backup)", "vm-c1", None), (5, False, None, None, "c1")]
 

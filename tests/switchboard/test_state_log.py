@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crm_core.agent_states import AgentInterval, StateChange
-from crm_core.migrate import upgrade_async
-from crm_core.sql_store import SqlStore
+from crm_core.domain.agent_states import AgentInterval, StateChange
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import AgentId, CallId, OfferId
 from routing.states import AgentState

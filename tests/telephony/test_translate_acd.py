@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from crm_core.phones import to_e164
+from crm_core.domain.phones import to_e164
 from routing import events as ev
 from routing.ids import CallId, OfferId, SupervisorLegId
 from telephony.translate import reconcile, translate

@@ -1,0 +1,128 @@
+"""``SqlStore``: the customer store on SQLite or PostgreSQL (SQLAlchemy asyncio), one object per process.
+
+It implements the skeleton's ports itself (``CustomerDirectory``, ``CallLog``, ``CallerHistory``) and
+hands out one part per concept, each implementing its own port:
+
+    store.customers   SqlCustomers    create / get / update / delete / anonymise / search / overview
+    store.accounts    SqlAccounts     the account, orders
+    store.cases       SqlCases        open / update / comment / close / link_call / history / list
+    store.calls       SqlCalls        record / wrap_up / query / export_csv
+    store.customer_csv SqlCustomerCsv import_csv / export_csv
+    store.users       SqlUsers        add / get / list / set_password / disable / check (sign-in)
+    store.agent_states SqlAgentStates change / close_all / between (agent state intervals)
+    store.reports     SqlReports      call and agent figures for a range of days (crm_core.domain.figures)
+    store.supervisor_actions SqlSupervisorActions  record / recent (the supervisors' audit trail)
+
+Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
+store never migrates: whoever opens it runs ``crm_core.sql.migrate`` first, once, at startup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm_core.domain import ports
+from crm_core.domain.calls import LoggedCall
+from crm_core.domain.customers import Profile
+from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.phones import phone_numbers
+from crm_core.sql import overview
+from crm_core.sql.accounts import SqlAccounts
+from crm_core.sql.agent_states import SqlAgentStates
+from crm_core.sql.calls import SqlCalls
+from crm_core.sql.cases import SqlCases
+from crm_core.sql.customer_csv import SqlCustomerCsv
+from crm_core.sql.customers import SqlCustomers, insert_customer
+from crm_core.sql.database import Database, utc_now
+from crm_core.sql.engine import open_engine
+from crm_core.sql.reports import SqlReports
+from crm_core.sql.supervisor_actions import SqlSupervisorActions
+from crm_core.sql.users import SqlUsers
+from routing.records import CallRecord
+
+
+class SqlStore:
+    """Implements ``CustomerDirectory``, ``CallLog``, ``CallerHistory``; its parts implement the rest.
+
+    ``region`` (ISO 3166 alpha-2) is how numbers typed without a country code are read. ``clock`` stamps
+    every ``created_at``/``updated_at`` and case event; tests pass their own.
+    """
+
+    def __init__(self, engine: AsyncEngine, region: str, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = Database(engine, region, clock)
+        self.customers = SqlCustomers(self._db)
+        self.accounts = SqlAccounts(self._db)
+        self.cases = SqlCases(self._db)
+        self.calls = SqlCalls(self._db)
+        self.customer_csv = SqlCustomerCsv(self._db)
+        self.users = SqlUsers(self._db)
+        self.agent_states = SqlAgentStates(self._db)
+        self.reports = SqlReports(self._db, self.agent_states)
+        self.supervisor_actions = SqlSupervisorActions(self._db)
+
+    @classmethod
+    def open(cls, url: str, region: str) -> SqlStore:
+        """A store on ``url``; the schema must already be migrated (``crm_core.sql.migrate.upgrade``)."""
+        return cls(open_engine(url), region)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def find_by_number(self, e164: str) -> CustomerCard | None:
+        # Normalising again is idempotent on E.164 and forgives a caller id that arrived as dialled.
+        return await overview.find_by_number(self._db, e164)
+
+    async def overview(
+        self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10
+    ) -> CustomerOverview:
+        """The customer 360; see ``overview.overview``."""
+        return await overview.overview(self._db, customer_id, calls=calls, cases=cases, orders=orders)
+
+    async def add_customer(
+        self,
+        name: str,
+        phones: Sequence[tuple[str, str]],
+        company: str | None = None,
+        email: str | None = None,
+        tier: str = "standard",
+    ) -> CustomerCard:
+        """The skeleton's add: stores the text as given (only phones are checked); ``customers.create``
+        validates and normalises every field."""
+        numbers = phone_numbers(phones, self._db.region)
+        profile = Profile(name=name, company=company, email=email, tier=tier, phones=numbers)
+        now = self._db.clock()
+        async with self._db.engine.begin() as connection:
+            customer_id = await insert_customer(connection, profile, now)
+        return CustomerCard(
+            id=customer_id, name=name, company=company, email=email, tier=tier, phones=numbers
+        )
+
+    async def record(self, record: CallRecord, customer_id: int | None) -> None:
+        await self.calls.record(record, customer_id)
+
+    async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
+        return await self.calls.recent(limit, customer_id)
+
+    async def get_call(self, call_id: str) -> LoggedCall | None:
+        return await self.calls.get(call_id)
+
+    async def last_answered_call(self, e164: str | None, customer_id: int | None = None) -> LoggedCall | None:
+        return await self.calls.last_answered(e164, customer_id)
+
+
+def _implements_the_ports(store: SqlStore) -> tuple[object, ...]:
+    """Never called: mypy checks here that the store and its parts satisfy the Protocols in ``ports``."""
+    directory: ports.CustomerDirectory = store
+    log: ports.CallLog = store
+    callers: ports.CallerHistory = store
+    view: ports.CustomerView = store
+    customers: ports.Customers = store.customers
+    accounts: ports.Accounts = store.accounts
+    cases: ports.Cases = store.cases
+    history: ports.CallHistory = store.calls
+    transfer: ports.CustomerTransfer = store.customer_csv
+    states: ports.AgentStateLog = store.agent_states
+    return directory, log, callers, view, customers, accounts, cases, history, transfer, states

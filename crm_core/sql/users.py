@@ -1,0 +1,90 @@
+"""``SqlUsers``: the ``users`` table. Passwords arrive in clear, are hashed here and never leave."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from crm_core.domain import passwords
+from crm_core.domain import users as u
+from crm_core.sql.database import Database
+from crm_core.sql.orm import UserRow
+from crm_core.sql.rows import built, field_names
+
+_COLUMN = {"agent": "agent_id"}  # a user's field -> its column, where the names differ
+_COLUMNS = tuple(getattr(UserRow, _COLUMN.get(name, name)) for name in field_names(u.User))
+
+
+def _user(row: Row[Any]) -> u.User:
+    return built(u.User, row, role=u.Role(row.role), agent=row.agent_id, disabled=bool(row.disabled))
+
+
+class SqlUsers:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self, username: str, password: str, role: str, agent: str | None = None, name: str | None = None
+    ) -> u.User:
+        login, role_ = u.username(username), u.role(role)
+        values = {"username": login, "name": (name or "").strip() or login, "role": str(role_),
+                  "agent_id": u.agent_for(role_, agent), "disabled": False,
+                  "password_hash": await asyncio.to_thread(passwords.hash_password, u.password(password)),
+                  "created_at": self._db.clock(), "updated_at": self._db.clock()}  # fmt: skip
+        try:
+            async with self._db.engine.begin() as connection:
+                await connection.execute(insert(UserRow).values(values))
+        except IntegrityError:
+            raise u.DuplicateUsername(login) from None
+        return await self.require(login)
+
+    async def get(self, username: str) -> u.User | None:
+        async with self._db.engine.connect() as connection:
+            row = (await connection.execute(select(*_COLUMNS).where(UserRow.username == username))).first()
+        return None if row is None else _user(row)
+
+    async def require(self, username: str) -> u.User:
+        user = await self.get(username.strip().casefold())
+        if user is None:
+            raise u.UserNotFound(username)
+        return user
+
+    async def list(self) -> list[u.User]:
+        async with self._db.engine.connect() as connection:
+            rows = await connection.execute(select(*_COLUMNS).order_by(UserRow.username))
+        return [_user(row) for row in rows]
+
+    async def set_password(self, username: str, password: str) -> None:
+        hashed = await asyncio.to_thread(passwords.hash_password, u.password(password))
+        await self._change(username, password_hash=hashed)
+
+    async def disable(self, username: str) -> None:
+        await self._change(username, disabled=True)
+
+    async def check(self, username: str, password: str) -> u.User | None:
+        """The user, when ``password`` is theirs and they are not disabled; else None (never says why)."""
+        login = username.strip().casefold()
+        async with self._db.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(UserRow.password_hash, *_COLUMNS).where(UserRow.username == login)
+                )
+            ).first()
+        if row is None:
+            await asyncio.to_thread(passwords.verify_nobody, password)
+            return None
+        ok = await asyncio.to_thread(passwords.verify, row.password_hash, password)
+        user = _user(row)
+        return user if ok and not user.disabled else None
+
+    async def _change(self, username: str, **values: object) -> None:
+        login = username.strip().casefold()
+        async with self._db.engine.begin() as connection:
+            done = await connection.execute(
+                update(UserRow).where(UserRow.username == login).values(updated_at=self._db.clock(), **values)
+            )
+        if done.rowcount == 0:
+            raise u.UserNotFound(username)
