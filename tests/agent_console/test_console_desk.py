@@ -161,7 +161,7 @@ async def test_given_a_bad_wrap_up_then_refused_and_nothing_written(
 async def test_given_a_closed_case_when_the_wrap_up_changes_it_then_conflict_and_nothing_written(
     console: Console, store: SqlStore
 ) -> None:
-    case = await store.cases.open(NewCase(1, "Leaking valve"))
+    case = await store.cases.open(NewCase(customer_id=1, subject="Leaking valve"))
     await store.cases.close(case.id, author="a1")
     ws = await finished_call(console)
     assert console.recorder is not None and await console.recorder.written(CallId("c1"), 5)
