@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = ROOT / "telephony" / "sandbox" / "sipp"
@@ -136,22 +137,27 @@ class Sipp:
         self.log = workdir / f"{name}.log"
         self.error_log = workdir / f"{name}.errors"
         self.args = [*args, "-timeout", f"{math.ceil(limit_s)}s", "-nostdin", "-aa",
-                     "-trace_logs", "-log_file", str(self.log), "-trace_err", "-error_file", str(self.error_log)]  # fmt: skip
+                     "-trace_logs", "-log_file", str(self.log),
+                     "-trace_err", "-error_file", str(self.error_log)]  # fmt: skip
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         binary = sipp_binary()
         if binary is None:
             raise SippError("sipp is not installed (apt-get install sip-tester)")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        pcap = self.workdir / PCAP.name
-        if not pcap.exists():
-            pcap.symlink_to(PCAP)  # SIPp looks for it beside the scenario, then in its working directory
-        with (self.workdir / f"{self.name}.out").open("wb") as out:
+        with self._prepare() as out:
             self.proc = await asyncio.create_subprocess_exec(
                 binary, *self.args, cwd=self.workdir, stdin=asyncio.subprocess.DEVNULL, stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
+
+    def _prepare(self) -> BinaryIO:
+        """The working directory with the pcap the scenarios play, and the file for SIPp's screen."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        pcap = self.workdir / PCAP.name
+        if not pcap.exists():
+            pcap.symlink_to(PCAP)  # SIPp looks for it beside the scenario, then in its working directory
+        return (self.workdir / f"{self.name}.out").open("wb")
 
     @property
     def running(self) -> bool:
@@ -221,8 +227,9 @@ class Phones:
             kind = KINDS[name]
             if udp_listening(PHONE_ADDRESS, kind.port):
                 raise SippError(f"{PHONE_ADDRESS}:{kind.port} ({name} phones) is taken by another process")
-            args = ["-sf", str(SCENARIOS / "phone.xml"), "-set", "kind", str(kind.code), "-i", PHONE_ADDRESS,
-                    "-p", str(kind.port), "-mi", PHONE_ADDRESS, "-mp", str(40000 + 100 * kind.code)]  # fmt: skip
+            args = ["-sf", str(SCENARIOS / "phone.xml"), "-set", "kind", str(kind.code),
+                    "-i", PHONE_ADDRESS, "-p", str(kind.port),
+                    "-mi", PHONE_ADDRESS, "-mp", str(40000 + 100 * kind.code)]  # fmt: skip
             sipp = self.by_kind[name] = Sipp(self.workdir, f"phones-{name}", args, self.limit_s)
             await sipp.start()
             await sipp.listening(PHONE_ADDRESS, kind.port)
@@ -263,11 +270,19 @@ def to_queue(queue: str) -> str:
 
 
 async def place(
-    workdir: Path, name: str, calls: Sequence[Call], rate: float = 10.0, hold_ms: int = 0, limit_s: float = 60.0
-) -> Sipp:
+    workdir: Path, name: str, calls: Sequence[Call], rate: float = 10.0, hold_ms: int = 0,
+    limit_s: float = 60.0,
+) -> Sipp:  # fmt: skip
     """Start a SIPp caller placing ``calls`` in order at ``rate`` calls/s from the trunk's address; it
     exits after the last one. With ``hold_ms`` each caller hangs up that long after being answered,
     else it waits for Asterisk's BYE."""
+    sipp = Sipp(workdir, name, caller_args(workdir, name, calls, rate, hold_ms), limit_s)
+    await sipp.start()
+    return sipp
+
+
+def caller_args(workdir: Path, name: str, calls: Sequence[Call], rate: float, hold_ms: int) -> list[str]:
+    """SIPp's arguments for ``place``, with the injection file (one line per call) written."""
     for call in calls:
         if any(c in f"{call.caller}{call.did}{call.route}" for c in ";\n"):
             raise ValueError(f"a call's fields cannot hold ';' or a newline: {call}")
@@ -275,10 +290,7 @@ async def place(
     injection = workdir / f"{name}.csv"
     lines = "".join(f"{c.caller};{c.did};{c.route};\n" for c in calls)
     injection.write_text(f"SEQUENTIAL\n{lines}", encoding="utf-8")
-    args = [ASTERISK, "-sf", str(SCENARIOS / "caller.xml"), "-inf", str(injection), "-set", "hold_ms", str(hold_ms),
-            "-i", TRUNK_ADDRESS, "-p", str(free_udp_port(TRUNK_ADDRESS)), "-mi", TRUNK_ADDRESS,
-            "-mp", str(CALLER_MEDIA_PORT), "-m", str(len(calls)), "-l", str(len(calls)), "-r", str(rate),
-            "-rp", "1000"]  # fmt: skip
-    sipp = Sipp(workdir, name, args, limit_s)
-    await sipp.start()
-    return sipp
+    return [ASTERISK, "-sf", str(SCENARIOS / "caller.xml"), "-inf", str(injection),
+            "-set", "hold_ms", str(hold_ms), "-i", TRUNK_ADDRESS, "-p", str(free_udp_port(TRUNK_ADDRESS)),
+            "-mi", TRUNK_ADDRESS, "-mp", str(CALLER_MEDIA_PORT), "-m", str(len(calls)), "-l", str(len(calls)),
+            "-r", str(rate), "-rp", "1000"]  # fmt: skip
