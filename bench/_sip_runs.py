@@ -40,6 +40,7 @@ from tests.integration.sip.harness import KINDS, Call, Phones, Sipp, endpoint, p
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "sipbench"  # telephony/sandbox/queues.conf
 DRAIN_S = 75.0  # after the last call: its 2.3 s, or app_queue's 60 s timeout for a caller nobody took
+BACKLOG_S = 5.0  # a run is stopped when more callers are up than the agents plus this many seconds of calls
 KNOWN = 100  # pop_latency's seed: +1415555{0000,0002,...,0198} are customers in the service's store
 
 
@@ -60,6 +61,10 @@ class SipSeen(Seen):
             channel = json.loads(text)["channel"]
             self.numbers[channel["id"]] = channel["caller"]["number"]
 
+    def callers_up(self, since: float) -> int:
+        """Trunk channels created since ``since`` and not yet destroyed."""
+        return sum(1 for c in self.numbers if self.created.get(c, 0) >= since - 1 and c not in self.destroyed)
+
     def channels(self, numbers: Sequence[str], since: float) -> dict[str, str]:
         """The trunk channels of a run's callers (number -> channel), created since ``since``."""
         wanted = set(numbers)
@@ -72,6 +77,7 @@ class Run:
     round: int
     t0: float
     calls: list[CallTimes]  # the counted ones
+    placed: int = 0  # every call the caller sent an INVITE for, warm-up included
     notes: list[str] = field(default_factory=list)
     memory: list[tuple[float, dict[str, float]]] = field(default_factory=list)
 
@@ -105,15 +111,31 @@ class Bench:
         lagger = asyncio.create_task(watch_loop_lag(lag))
         caller = await place(self.workdir, f"caller-{name}", calls, self.rate, limit_s=limit_s)
         meter = CpuMeter({"bench": os.getpid(), **asterisk(), **pids, **self._phones_pid()})
+        guard = asyncio.create_task(self._guard(caller, run))
         status = await finish(caller, limit_s + 10)
         run.notes.append(meter.usage())
-        for task in (sampler, lagger):
+        for task in (sampler, lagger, guard):
             task.cancel()
-        await asyncio.gather(sampler, lagger, return_exceptions=True)
-        run.calls = match(caller.steps(), self.phones.by_kind["bench"].steps(), numbers)[self.warmup :]
+        await asyncio.gather(sampler, lagger, guard, return_exceptions=True)
+        sent = caller.steps()
+        run.placed = sum(1 for s in sent if s.step == "invite-sent")
+        run.calls = match(sent, self.phones.by_kind["bench"].steps(), numbers)[self.warmup :]
         run.notes.append(f"  SIPp caller exit status {status} (0: every call completed); "
                          f"bench event-loop lag p99 {percentile(lag, 99) if lag else 0:.1f} ms")  # fmt: skip
         return run
+
+    async def _guard(self, caller: Sipp, run: Run) -> None:
+        """Stop the caller when the system under test falls behind: callers piling up in Stasis or Queue
+        on hold music would take the shared Asterisk down with them (seen at 50 calls/s)."""
+        most = self.agents + BACKLOG_S * self.rate
+        while caller.running:
+            await asyncio.sleep(1)
+            up = self.seen.callers_up(run.t0)
+            if up > most:
+                why = f"{up} callers up at once, more than the agents plus {BACKLOG_S:g} s of calls"
+                run.notes.append(f"  STOPPED {time.time() - run.t0:.0f} s in: {why}: the system fell behind")
+                print(f"sip_latency: {run.system} fell behind ({why}); stopping its caller", file=sys.stderr)
+                await caller.stop()
 
     def _phones_pid(self) -> dict[str, int]:
         # Not the caller's SIPp: it has exited (and its /proc entry is gone) when the CPU is read.
@@ -166,7 +188,7 @@ async def run_switchboard(b: Bench, round_no: int) -> Run:
     legs = list(channels.values())
     run.notes += [
         f"  offers read on the consoles: {consoles.offers}; {known} of the counted callers are customers",
-        call_log(service.db, b.warmup + b.calls),
+        call_log(service.db, run.placed),
         *asterisk_view(b.seen, channels, "Stasis", "sb-"),
         *stages(b.seen, legs, b.seen.entries(legs, "Stasis"), consoles.pops),
     ]
@@ -227,16 +249,33 @@ def asterisk_view(seen: Seen, channels: dict[str, str], app: str, leg_prefix: st
             f"p99 {percentile(ms, 99):.1f} max {max(ms):.1f} ms ({len(ms)} calls)"]  # fmt: skip
 
 
-async def hang_up_leftovers(http: aiohttp.ClientSession) -> int:
-    """Leave the shared sandbox as found: hang up any SIP channel of the trunk or the bench's phones."""
-    async with http.get(f"{ARI_URL}/ari/channels") as resp:
-        ours = [
-            c["id"] for c in await resp.json() if c["name"].startswith(("PJSIP/sipp-trunk-", "PJSIP/sip-"))
-        ]
-    for channel in ours:
-        with contextlib.suppress(aiohttp.ClientError):
+async def hang_up_leftovers(http: aiohttp.ClientSession, rounds: int = 5) -> int:
+    """Leave the shared sandbox as found: hang up every SIP channel of the trunk or the bench's phones,
+    eight requests at a time, until none is left (an overloaded Asterisk drops some requests)."""
+    first: int | None = None
+    for _ in range(rounds):
+        try:
+            async with http.get(f"{ARI_URL}/ari/channels") as resp:
+                ours = [c["id"] for c in await resp.json() if c["name"].startswith(SIP_CHANNELS)]
+        except (aiohttp.ClientError, TimeoutError):
+            await asyncio.sleep(2)
+            continue
+        first = len(ours) if first is None else first
+        if not ours:
+            break
+        gate = asyncio.Semaphore(8)
+        await asyncio.gather(*(_hang_up(http, gate, channel) for channel in ours))
+        await asyncio.sleep(2)
+    if first:
+        print(f"sip_latency: hung up {first} leftover SIP channels", file=sys.stderr)
+    return first or 0
+
+
+SIP_CHANNELS = ("PJSIP/sipp-trunk-", "PJSIP/sip-")
+
+
+async def _hang_up(http: aiohttp.ClientSession, gate: asyncio.Semaphore, channel: str) -> None:
+    async with gate:
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             async with http.delete(f"{ARI_URL}/ari/channels/{channel}"):
                 pass
-    if ours:
-        print(f"sip_latency: hung up {len(ours)} leftover SIP channels", file=sys.stderr)
-    return len(ours)

@@ -46,14 +46,16 @@ def test_given_the_logs_then_calls_are_joined_by_the_caller_number_and_older_inv
     )  # the 04:04:50 INVITE was older
     assert third.ring is None
     ring = ring_distribution("ring", calls)
-    assert (ring.ms, ring.served, ring.lost) == (pytest.approx([8.0, 15.0], abs=1e-3), 1, 2)
+    assert ring.ms == pytest.approx([8.0, 15.0], abs=1e-3)
+    assert (ring.served, ring.lost) == (1, 2)
 
 
 def test_given_pops_then_they_are_timed_from_the_agent_s_invite() -> None:
     calls = match(parse_steps(CALLER_LOG), parse_steps(PHONE_LOG), NUMBERS)
     calls[0].pop = calls[0].invite + 0.0095
     pops = pop_distribution("pop", calls)
-    assert (pops.ms, pops.lost) == (pytest.approx([1.5], abs=1e-3), 1)  # the second call rang but got no pop
+    assert pops.ms == pytest.approx([1.5], abs=1e-3)
+    assert pops.lost == 1  # the second call rang but got no pop
 
 
 def test_given_a_sustained_run_then_windows_hold_their_calls_and_the_memory_at_their_end() -> None:
