@@ -388,9 +388,12 @@ async def hang_up_leftovers(http: aiohttp.ClientSession, tag: str, limit_s: floa
 
 
 # --- Switchboard, as it runs in production: its own process -----------------------------------------
-def service_config(app: str, db: Path, port: int, agents: Sequence[str]) -> str:
+LOCAL_PHONE = "Local/{agent}@switchboard-agents/n"  # the sandbox phone an agent id names
+
+
+def service_config(app: str, db: Path, port: int, agents: Sequence[str], endpoint: str = LOCAL_PHONE) -> str:
     dids = "".join(f'd{n[-3:]} = "{n}"\n' for n in DIDS)
-    tables = "".join(f'\n[agents.{a}]\nname = "Agent {a}"\nendpoint = "Local/{a}@switchboard-agents/n"\n'
+    tables = "".join(f'\n[agents.{a}]\nname = "Agent {a}"\nendpoint = "{endpoint.format(agent=a)}"\n'
                      f'queues = ["bench"]\n' for a in agents)  # fmt: skip
     return (f'region = "US"\n\n[ari]\nurl = "{ARI_URL}"\nuser = "{ARI_USER}"\npassword = "{ARI_PASSWORD}"\n'
             f'app = "{app}"\n\n[database]\nurl = "sqlite+aiosqlite:///{db}"\n\n'
@@ -426,7 +429,9 @@ async def seed_customers(db_url: str, agents: Sequence[str]) -> str:
 class Service:
     """``switchboard serve`` on a generated config in a temporary directory."""
 
-    def __init__(self, workdir: Path, agents: Sequence[str], command: Sequence[str]) -> None:
+    def __init__(
+        self, workdir: Path, agents: Sequence[str], command: Sequence[str], endpoint: str = LOCAL_PHONE
+    ) -> None:
         self.command = command
         self.app = f"bench-{uuid.uuid4().hex[:8]}"
         with socket.socket() as s:
@@ -434,7 +439,8 @@ class Service:
             self.port: int = s.getsockname()[1]
         self.db = workdir / "store.db"
         self.config = workdir / "switchboard.toml"
-        self.config.write_text(service_config(self.app, self.db, self.port, agents), encoding="utf-8")
+        config = service_config(self.app, self.db, self.port, agents, endpoint)
+        self.config.write_text(config, encoding="utf-8")
         self.log = workdir / "service.log"
         self.proc: asyncio.subprocess.Process | None = None
         self.customers = ""
@@ -492,7 +498,8 @@ class Consoles:
         ws = await http.ws_connect(f"{url}/ws", origin=url, headers={"Cookie": f"sb_session={session}"})
         self.sockets.append(ws)
         await ws.send_json({"type": "login"})
-        await self._until(ws, lambda m: m["type"] == "state" and m.get("agent") == agent)
+        # The snapshot answers a login; older services sent a state change instead.
+        await self._until(ws, lambda m: m["type"] in ("snapshot", "state") and m.get("agent") == agent)
         await ws.send_json({"type": "ready"})
         await self._until(ws, lambda m: m["type"] == "state" and m.get("state") == "ready")
         self.readers.append(asyncio.create_task(self._read(ws)))

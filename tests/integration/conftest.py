@@ -33,6 +33,7 @@ from routing.plan import Agent, Did, Line, Plan, Queue
 from switchboard.bootstrap import Service, build
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, TelephonyError
+from tests.integration.sip.fixtures import sip  # noqa: F401  (the SIPp phones and callers of test_sip_*)
 from tests.support import unavailable
 
 ARI_URL = os.environ.get("SWITCHBOARD_ARI_URL", "http://127.0.0.1:8088")
