@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from crm_core.domain.customers import Customer
+from crm_core.domain.customers import Customer, Profile
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from routing.ids import CallId
 from switchboard.callers import CallerCache
@@ -60,45 +60,9 @@ class OverviewStore(CountingDirectory):
         return OVERVIEW
 
 
-OVERVIEW = CustomerOverview(
-    Customer(
-        id=7,
-        name="Jane Doe",
-        company=None,
-        email=None,
-        language=None,
-        tier="standard",
-        tags=(),
-        notes=None,
-        external_id=None,
-        phones=(),
-        created_at=EPOCH,
-        updated_at=EPOCH,
-    ),
-    None,
-    (),
-    (),
-    (),
-)
+OVERVIEW = CustomerOverview(Customer.of(7, Profile(name="Jane Doe"), EPOCH, EPOCH), None, (), (), ())
 MARY = CustomerOverview(
-    Customer(
-        id=8,
-        name="Mary Major",
-        company=None,
-        email=None,
-        language=None,
-        tier="vip",
-        tags=(),
-        notes=None,
-        external_id=None,
-        phones=(),
-        created_at=EPOCH,
-        updated_at=EPOCH,
-    ),
-    None,
-    (),
-    (),
-    (),
+    Customer.of(8, Profile(name="Mary Major", tier="vip"), EPOCH, EPOCH), None, (), (), ()
 )
 
 
