@@ -37,7 +37,7 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError
 from routing.ids import AgentId
-from routing.router import AgentView
+from routing.views import AgentView
 
 log = structlog.get_logger("console")
 STATIC = Path(__file__).parent / "static"

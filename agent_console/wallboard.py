@@ -33,8 +33,9 @@ from crm_core.model import LoggedCall, utc
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan
-from routing.router import CallView, Router
+from routing.router import Router
 from routing.states import AgentState
+from routing.views import CallView
 
 View = dict[str, Any]
 

@@ -44,19 +44,19 @@ def meets(required: Mapping[str, int], skills: Mapping[str, int]) -> bool:
 def ready_key(
     strategy: Strategy, penalty: int, score: int, s: Standing, last_offer_seq: int
 ) -> tuple[float | int | str, ...]:
-    """``last_offer_seq``: when this queue last offered the agent a call (0: never)."""
-    head: tuple[float | int, ...] = (penalty, -score)
+    """``last_offer_seq``: when this queue last offered the agent a call (0: never).
+
+    Each key is built whole, head, the strategy's own order and the tie-break at once: one tuple per
+    filing rather than three, as this runs for every queue of every agent who becomes ready."""
     if strategy is Strategy.ROUND_ROBIN:
-        own: tuple[float | int, ...] = (last_offer_seq,)
-    elif strategy is Strategy.FEWEST_CALLS:
-        own = (s.day, s.calls_today)  # ready since an earlier day: no calls today, so first
-    elif strategy is Strategy.LEAST_TALK_TIME:
-        own = (s.day, s.talk_today_s)
-    elif strategy is Strategy.RANDOM:
-        own = (shuffle(s.draw),)
-    else:  # longest-idle, ring-all and skills-based order equals by readiness
-        own = ()
-    return (*head, *own, s.ready_seq, s.agent)
+        return (penalty, -score, last_offer_seq, s.ready_seq, s.agent)
+    if strategy is Strategy.FEWEST_CALLS:  # ready since an earlier day: no calls today, so first
+        return (penalty, -score, s.day, s.calls_today, s.ready_seq, s.agent)
+    if strategy is Strategy.LEAST_TALK_TIME:
+        return (penalty, -score, s.day, s.talk_today_s, s.ready_seq, s.agent)
+    if strategy is Strategy.RANDOM:
+        return (penalty, -score, shuffle(s.draw), s.ready_seq, s.agent)
+    return (penalty, -score, s.ready_seq, s.agent)  # longest-idle, ring-all and skills-based: readiness
 
 
 def shuffle(n: int) -> int:
