@@ -20,6 +20,7 @@ RING_NO_ANSWER = "ring-no-answer"  # the reason of the pause for offers that ran
 HANDLE_SMOOTHING = 0.2  # weight of the newest call in a queue's running handle time
 
 _AT = AgentTrigger
+_READY = AgentState.READY  # see routing/book.py on enum members read off their class
 
 
 def logged_in(book: Book, plan: Plan, e: ev.AgentLoggedIn) -> list[cmd.Command]:
@@ -141,7 +142,7 @@ def set_agent(
     agent.reason, agent.since, agent.until = reason, at, until
     agent.version += 1
     out: list[cmd.Command] = [cmd.AgentStateChanged(agent.id, agent.state, reason, at, until)]
-    if agent.state is AgentState.READY:
+    if agent.state is _READY:
         matching.file_ready(book, agent, at, keep)
         if agent.id in book.supervisions:
             out += supervision.stop(book, book.supervisions[agent.id], at)

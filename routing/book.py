@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 ENDED_MEMORY = 10_000  # far more calls than can end between an ARI disconnect and the reconnect
 
+# Enum members the heaps test on every peek, bound to module names. On Python 3.11 reading a member off
+# its class (``AgentState.READY``) goes through EnumType's ``__getattr__`` hook every time, which costs
+# about as much as a function call; the hot paths of the routing modules bind the members they test.
+_READY, _WAITING = AgentState.READY, CallState.WAITING
+
 
 @dataclass(slots=True, kw_only=True)
 class CallEntry:
@@ -135,13 +140,14 @@ class Supervision:
             raise IllegalTransition(self.supervisor, self.state, trigger) from None
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class OfferEntry:
+    """One leg the router dials for a call; its deadline is a timer (``TimerKind.OFFER``)."""
+
     id: OfferId
     call: CallId
     agent: AgentId | None  # None: an on-call person's number, or an outside number
     label: str  # the agent id, the on-call person's name, or the number
-    deadline: float
     state: OfferState = OfferState.PLACED  # kept after the answer: its leg ending means a hang-up
 
     def fire(self, trigger: OfferTrigger) -> None:
@@ -247,12 +253,12 @@ class Book:
     def agent_live(self, agent: AgentId, version: int) -> bool:
         """Whether a ready-heap entry still stands: the agent is ready and has not changed since."""
         a = self.agents[agent]
-        return a.state is AgentState.READY and a.version == version
+        return a.state is _READY and a.version == version
 
     def call_live(self, call: CallId, version: int) -> bool:
         """Whether a waiting-heap entry still stands: the call waits, for anyone, as it was filed."""
         c = self.calls.get(call)
-        return c is not None and c.version == version and c.state is CallState.WAITING and c.held_for is None
+        return c is not None and c.version == version and c.state is _WAITING and c.held_for is None
 
     def remember_ended(self, call: CallId) -> None:
         self.ended[call] = None

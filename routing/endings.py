@@ -15,6 +15,8 @@ from routing.records import CallRecord, Outcome, Party
 from routing.states import TALKING, CallState, CallTrigger, OfferTrigger, next_call_state
 
 _S, _CT = CallState, CallTrigger
+# Members tested as every call ends, bound once (see routing/book.py on enum members read off their class).
+_OFFERED, _DIALING, _MESSAGE, _ENDED = _S.OFFERED, _S.DIALING, _S.MESSAGE, _S.ENDED
 
 
 def caller_hung_up(book: Book, plan: Plan, e: ev.CallerHungUp) -> list[cmd.Command]:
@@ -22,7 +24,7 @@ def caller_hung_up(book: Book, plan: Plan, e: ev.CallerHungUp) -> list[cmd.Comma
     if call is None:
         return []  # we ended it ourselves; the PBX is confirming
     out: list[cmd.Command]
-    if call.state is _S.OFFERED:
+    if call.state is _OFFERED:
         # Stop the ringing first, so the freed agents are offered other calls (not this one).
         call.fire(_CT.HANG_UP)
         out = offers.withdraw_all(book, plan, call, "caller-hung-up", e.at)
@@ -32,11 +34,11 @@ def caller_hung_up(book: Book, plan: Plan, e: ev.CallerHungUp) -> list[cmd.Comma
         legs = () if call.offer is None else (call.offer,)  # None: a blind escalation
         out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
         return out + close(book, plan, call, Outcome.ANSWERED, Party.CALLER, e.at)
-    if call.state is _S.DIALING:
+    if call.state is _DIALING:
         assert call.offer is not None
         out = [cmd.EndCall(call.id, (call.offer,), bridge_id(call.id))]
         return out + close(book, plan, call, Outcome.UNREACHED, Party.CALLER, e.at)
-    outcome = Outcome.VOICEMAIL if call.state is _S.MESSAGE else Outcome.ABANDONED
+    outcome = Outcome.VOICEMAIL if call.state is _MESSAGE else Outcome.ABANDONED
     call.fire(_CT.HANG_UP)
     return [finish(book, call, outcome, Party.CALLER, e.at)]
 
@@ -71,7 +73,7 @@ def close(
 
 def finish(book: Book, call: CallEntry, outcome: Outcome, by: Party, at: float) -> cmd.LogCall:
     """Take an ended call off the books; its record for the call log."""
-    assert call.state is _S.ENDED  # through the table, by whoever ended it
+    assert call.state is _ENDED  # through the table, by whoever ended it
     del book.calls[call.id]
     book.remember_ended(call.id)
     if call.queue is not None:

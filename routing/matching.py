@@ -14,6 +14,8 @@ from routing.plan import Plan, Strategy
 from routing.pools import Key, Pool
 from routing.strategies import Standing, ready_key
 
+_RING_ALL, _ROUND_ROBIN = Strategy.RING_ALL, Strategy.ROUND_ROBIN  # see routing/book.py on enum members
+
 
 def call_pools(call: CallEntry) -> list[Pool]:
     """The pools whose agents may take the call: its queue at its skill step, and queues added to it."""
@@ -28,7 +30,7 @@ def agents_to_ring(book: Book, plan: Plan, call: CallEntry, pools: list[Pool]) -
 
     Ring-all takes its agents off the ready heaps: they are about to be rung."""
     assert call.queue is not None
-    if plan.queues[call.queue].strategy is Strategy.RING_ALL:
+    if plan.queues[call.queue].strategy is _RING_ALL:
         everyone = [book.agents[a] for pool in pools for a in book.ready[pool].drain()]
         return list({a.id: a for a in everyone}.values())
     for pool in pools:
@@ -86,7 +88,7 @@ def file_ready(book: Book, agent: AgentEntry, at: float, keep_place: bool) -> No
     calls, talk = (agent.calls_today, agent.talk_today_s) if fresh else (0, 0.0)
     standing = Standing(agent.id, agent.ready_seq, today, calls, talk, book.draw_seq)
     for queue, heaps, penalty, score, strategy in book.filing[agent.id]:
-        last_offer = book.last_offer.get((queue, agent.id), 0) if strategy is Strategy.ROUND_ROBIN else 0
+        last_offer = book.last_offer.get((queue, agent.id), 0) if strategy is _ROUND_ROBIN else 0
         key = ready_key(strategy, penalty, score, standing, last_offer)
         for heap in heaps:
             heap.push(key, agent.version, agent.id)

@@ -21,11 +21,14 @@ from routing.timers import TimerKind
 DIAL_TIMEOUT_S = 30.0  # how long a callback rings the customer, a transfer an outside number, a supervisor
 
 _S, _OT = CallState, OfferTrigger
+# Members tested on every offer, bound once (see routing/book.py on enum members read off their class).
+_WAITING, _ESCALATING, _DIALING = _S.WAITING, _S.ESCALATING, _S.DIALING
+_ANSWERED, _READY = OfferState.ANSWERED, AgentState.READY
 
 
 def try_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
     """Offer a waiting call to the best ready agent of its pools, or file it to wait for one."""
-    if call.state is not _S.WAITING or call.held_for is not None:
+    if call.state is not _WAITING or call.held_for is not None:
         return []
     call.version += 1  # entries filed before lapse: this call is filed afresh below, or offered
     pools = matching.call_pools(call)
@@ -39,7 +42,7 @@ def try_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Com
 def try_agent(book: Book, plan: Plan, agent_id: AgentId, at: float) -> list[cmd.Command]:
     """Give a ready agent the best waiting call of their most preferred queues."""
     agent = book.agents[agent_id]
-    assert agent.state is AgentState.READY  # called only for an agent who has just become ready
+    assert agent.state is _READY  # called only for an agent who has just become ready
     call = matching.best_call(book, agent_id)
     return [] if call is None else offer(book, plan, call, [agent], at)
 
@@ -68,9 +71,7 @@ def place(
     """Book a new leg for the call, with the router's own deadline for it."""
     call.attempts += 1
     deadline = at + timeout_s + plan.offer_grace_s
-    entry = OfferEntry(
-        id=offer_id(call.id, call.attempts), call=call.id, agent=agent, label=label, deadline=deadline
-    )
+    entry = OfferEntry(offer_id(call.id, call.attempts), call.id, agent, label)
     if call.max_wait_at is not None and call.max_wait_at <= deadline:
         queueing.arm_max_wait(book, call)
     book.offers[entry.id] = entry
@@ -105,10 +106,10 @@ def ringing(book: Book, plan: Plan, e: ev.OfferRinging) -> list[cmd.Command]:
 
 def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
-    if entry is None or entry.state is OfferState.ANSWERED:
+    if entry is None or entry.state is _ANSWERED:
         return []  # withdrawn (its leg is being hung up), or the answer reported twice
     call = book.calls[entry.call]
-    if call.state is _S.ESCALATING:
+    if call.state is _ESCALATING:
         return call_control.escalation_answered(book, plan, call, entry, e.at)
     call.fire(CallTrigger.AGENT_TOOK_CALLBACK if call.awaits_customer else CallTrigger.ANSWER)
     entry.fire(_OT.ANSWER)
@@ -138,7 +139,7 @@ def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:
 
 def customer_answered(book: Book, plan: Plan, e: ev.CustomerAnswered) -> list[cmd.Command]:
     call = book.calls.get(e.call)
-    if call is None or call.state is not _S.DIALING:
+    if call is None or call.state is not _DIALING:
         return []
     assert call.offer is not None and call.agent is not None
     call.fire(CallTrigger.CUSTOMER_ANSWER)
@@ -151,7 +152,7 @@ def customer_answered(book: Book, plan: Plan, e: ev.CustomerAnswered) -> list[cm
 
 def dial_over(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
     """The callback's customer did not pick up in time: the agent's part is over, logged unreached."""
-    if call.state is not _S.DIALING:
+    if call.state is not _DIALING:
         return []
     assert call.offer is not None
     out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id, call.offer), bridge_id(call.id))]
@@ -162,26 +163,26 @@ def ended(book: Book, plan: Plan, e: ev.OfferEnded) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
     if entry is None:
         return []  # a leg we hung up ourselves
-    if entry.state is not OfferState.ANSWERED:
+    if entry.state is not _ANSWERED:
         return unanswered(book, plan, entry, "no-answer", e.at)
     call = book.calls[entry.call]
-    if call.state is _S.ESCALATING:  # the agent's phone hung up: the escalation goes on blind
+    if call.state is _ESCALATING:  # the agent's phone hung up: the escalation goes on blind
         return call_control.left_escalation(book, plan, call, e.at)
-    outcome = Outcome.UNREACHED if call.state is _S.DIALING else Outcome.ANSWERED
+    outcome = Outcome.UNREACHED if call.state is _DIALING else Outcome.ANSWERED
     out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id,), bridge_id(call.id))]
     return out + endings.close(book, plan, call, outcome, Party.AGENT, e.at)
 
 
 def failed(book: Book, plan: Plan, e: ev.OfferFailed) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
-    if entry is None or entry.state is OfferState.ANSWERED:
+    if entry is None or entry.state is _ANSWERED:
         return []
     return unanswered(book, plan, entry, f"failed: {e.reason}", e.at)
 
 
 def deadline_passed(book: Book, plan: Plan, entry: OfferEntry, at: float) -> list[cmd.Command]:
     """The PBX never told us the ring ended: do not leave the agent ringing forever."""
-    if entry.state is OfferState.ANSWERED:
+    if entry.state is _ANSWERED:
         return []
     return unanswered(book, plan, entry, "ring-timeout", at)
 
@@ -193,7 +194,7 @@ def unanswered(book: Book, plan: Plan, entry: OfferEntry, reason: str, at: float
     is one, and the agent, once ready, takes whichever call is first in line (not this one by rote).
     """
     call = book.calls[entry.call]
-    if call.state is _S.ESCALATING:
+    if call.state is _ESCALATING:
         return call_control.escalation_missed(book, plan, call, entry, reason, at)
     out = drop(book, entry, _OT.NO_ANSWER, reason)
     if entry.agent is not None:
@@ -253,7 +254,7 @@ def drop(book: Book, entry: OfferEntry, trigger: OfferTrigger, reason: str) -> l
 def withdraw_all(book: Book, plan: Plan, call: CallEntry, reason: str, at: float) -> list[cmd.Command]:
     """Stop every unanswered leg of the call; the agents take other calls."""
     out: list[cmd.Command] = []
-    legs = [book.offers[o] for o in call.offers if book.offers[o].state is not OfferState.ANSWERED]
+    legs = [book.offers[o] for o in call.offers if book.offers[o].state is not _ANSWERED]
     for leg in legs:
         out += withdraw(book, plan, leg, reason, at)
     for leg in legs:

@@ -26,6 +26,7 @@ from routing.states import IN_LINE, QUEUED, AgentState, CallState, CallTrigger
 from routing.timers import TimerKind
 
 _S, _CT = CallState, CallTrigger
+_WAITING = _S.WAITING  # tested on every arrival (see routing/book.py on enum members read off their class)
 
 
 # --- arrival --------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def enter(
             return end_unserved(book, plan, call, at, GOODBYE)
         return voicemail(book, plan, call, at)
     file_in(book, call, queue, at)
-    if call.state is _S.WAITING:
+    if call.state is _WAITING:
         return offers.try_call(book, plan, call, at)
     return []
 

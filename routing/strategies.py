@@ -18,6 +18,10 @@ from routing.ids import AgentId
 from routing.plan import Strategy
 
 _MASK = (1 << 64) - 1
+# Bound once for ``ready_key``, which runs for every queue of every agent who becomes ready (see
+# routing/book.py on enum members read off their class).
+_ROUND_ROBIN, _FEWEST_CALLS = Strategy.ROUND_ROBIN, Strategy.FEWEST_CALLS
+_LEAST_TALK_TIME, _RANDOM = Strategy.LEAST_TALK_TIME, Strategy.RANDOM
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +52,13 @@ def ready_key(
 
     Each key is built whole, head, the strategy's own order and the tie-break at once: one tuple per
     filing rather than three, as this runs for every queue of every agent who becomes ready."""
-    if strategy is Strategy.ROUND_ROBIN:
+    if strategy is _ROUND_ROBIN:
         return (penalty, -score, last_offer_seq, s.ready_seq, s.agent)
-    if strategy is Strategy.FEWEST_CALLS:  # ready since an earlier day: no calls today, so first
+    if strategy is _FEWEST_CALLS:  # ready since an earlier day: no calls today, so first
         return (penalty, -score, s.day, s.calls_today, s.ready_seq, s.agent)
-    if strategy is Strategy.LEAST_TALK_TIME:
+    if strategy is _LEAST_TALK_TIME:
         return (penalty, -score, s.day, s.talk_today_s, s.ready_seq, s.agent)
-    if strategy is Strategy.RANDOM:
+    if strategy is _RANDOM:
         return (penalty, -score, shuffle(s.draw), s.ready_seq, s.agent)
     return (penalty, -score, s.ready_seq, s.agent)  # longest-idle, ring-all and skills-based: readiness
 
