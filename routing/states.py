@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from typing import TypeVar
 
 from routing.errors import IllegalTransition
 
@@ -197,31 +198,31 @@ SUPERVISION_TRANSITIONS: Mapping[tuple[SupervisionState, SupervisionTrigger], Su
 }
 
 
-def next_agent_state(subject: str, state: AgentState, trigger: AgentTrigger) -> AgentState:
+S = TypeVar("S", bound=enum.StrEnum)
+T = TypeVar("T", bound=enum.StrEnum)
+
+
+def next_state(table: Mapping[tuple[S, T], S], subject: str, state: S, trigger: T) -> S:
+    """The state ``table`` gives for ``trigger`` in ``state``; ``IllegalTransition`` if it gives none."""
     try:
-        return AGENT_TRANSITIONS[(state, trigger)]
+        return table[(state, trigger)]
     except KeyError:
         raise IllegalTransition(subject, state, trigger) from None
+
+
+def next_agent_state(subject: str, state: AgentState, trigger: AgentTrigger) -> AgentState:
+    return next_state(AGENT_TRANSITIONS, subject, state, trigger)
 
 
 def next_call_state(subject: str, state: CallState, trigger: CallTrigger) -> CallState:
-    try:
-        return CALL_TRANSITIONS[(state, trigger)]
-    except KeyError:
-        raise IllegalTransition(subject, state, trigger) from None
+    return next_state(CALL_TRANSITIONS, subject, state, trigger)
 
 
 def next_offer_state(subject: str, state: OfferState, trigger: OfferTrigger) -> OfferState:
-    try:
-        return OFFER_TRANSITIONS[(state, trigger)]
-    except KeyError:
-        raise IllegalTransition(subject, state, trigger) from None
+    return next_state(OFFER_TRANSITIONS, subject, state, trigger)
 
 
 def next_supervision_state(
     subject: str, state: SupervisionState, trigger: SupervisionTrigger
 ) -> SupervisionState:
-    try:
-        return SUPERVISION_TRANSITIONS[(state, trigger)]
-    except KeyError:
-        raise IllegalTransition(subject, state, trigger) from None
+    return next_state(SUPERVISION_TRANSITIONS, subject, state, trigger)
