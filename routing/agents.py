@@ -20,7 +20,9 @@ RING_NO_ANSWER = "ring-no-answer"  # the reason of the pause for offers that ran
 HANDLE_SMOOTHING = 0.2  # weight of the newest call in a queue's running handle time
 
 _AT = AgentTrigger
-_READY = AgentState.READY  # see routing/book.py on enum members read off their class
+# Members read as every call ends, bound once (see routing/book.py on enum members read off their class).
+_READY, _WRAP_UP_TIMER = AgentState.READY, TimerKind.WRAP_UP
+_CALL_END, _CALL_END_READY = _AT.CALL_END, _AT.CALL_END_READY
 
 
 def logged_in(book: Book, plan: Plan, e: ev.AgentLoggedIn) -> list[cmd.Command]:
@@ -106,9 +108,9 @@ def after_call(book: Book, plan: Plan, agent: AgentEntry, call: CallEntry, at: f
     _count(book, plan, agent, call, at)
     wrap = plan.queues[call.queue].wrap_up_s if call.queue is not None else 0.0
     if wrap <= 0:
-        return set_agent(book, agent, _AT.CALL_END_READY, at) + offers.try_agent(book, plan, agent.id, at)
-    out = set_agent(book, agent, _AT.CALL_END, at, until=at + wrap)
-    timers.start(book, TimerKind.WRAP_UP, at + wrap, agent)
+        return set_agent(book, agent, _CALL_END_READY, at) + offers.try_agent(book, plan, agent.id, at)
+    out = set_agent(book, agent, _CALL_END, at, until=at + wrap)
+    timers.start(book, _WRAP_UP_TIMER, at + wrap, agent)
     return out
 
 

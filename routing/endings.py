@@ -17,6 +17,7 @@ from routing.states import TALKING, CallState, CallTrigger, OfferTrigger, next_c
 _S, _CT = CallState, CallTrigger
 # Members tested as every call ends, bound once (see routing/book.py on enum members read off their class).
 _OFFERED, _DIALING, _MESSAGE, _ENDED = _S.OFFERED, _S.DIALING, _S.MESSAGE, _S.ENDED
+_ANSWERED, _BY_CALLER, _OFFER_END = Outcome.ANSWERED, Party.CALLER, OfferTrigger.END
 
 
 def caller_hung_up(book: Book, plan: Plan, e: ev.CallerHungUp) -> list[cmd.Command]:
@@ -33,7 +34,7 @@ def caller_hung_up(book: Book, plan: Plan, e: ev.CallerHungUp) -> list[cmd.Comma
         out = offers.withdraw_all(book, plan, call, "caller-hung-up", e.at)  # an on-call person ringing
         legs = () if call.offer is None else (call.offer,)  # None: a blind escalation
         out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
-        return out + close(book, plan, call, Outcome.ANSWERED, Party.CALLER, e.at)
+        return out + close(book, plan, call, _ANSWERED, _BY_CALLER, e.at)
     if call.state is _DIALING:
         assert call.offer is not None
         out = [cmd.EndCall(call.id, (call.offer,), bridge_id(call.id))]
@@ -79,7 +80,7 @@ def finish(book: Book, call: CallEntry, outcome: Outcome, by: Party, at: float) 
     if call.queue is not None:
         book.queued[call.queue].pop(call.id, None)
     if call.offer is not None:
-        book.offers.pop(call.offer).fire(OfferTrigger.END)
+        book.offers.pop(call.offer).fire(_OFFER_END)
     return cmd.LogCall(call_record(call, outcome, by, at))
 
 

@@ -86,9 +86,9 @@ def file_ready(book: Book, agent: AgentEntry, at: float, keep_place: bool) -> No
     today = book.day_of(at)
     fresh = agent.day == today
     calls, talk = (agent.calls_today, agent.talk_today_s) if fresh else (0, 0.0)
-    standing = Standing(agent.id, agent.ready_seq, today, calls, talk, book.draw_seq)
+    standing = Standing(agent.ready_seq, today, calls, talk, book.draw_seq)
     for queue, heaps, penalty, score, strategy in book.filing[agent.id]:
         last_offer = book.last_offer.get((queue, agent.id), 0) if strategy is _ROUND_ROBIN else 0
-        key = ready_key(strategy, penalty, score, standing, last_offer)
+        key = ready_key(strategy, penalty, score, agent.id, standing, last_offer)
         for heap in heaps:
             heap.push(key, agent.version, agent.id)

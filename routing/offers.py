@@ -20,10 +20,12 @@ from routing.timers import TimerKind
 
 DIAL_TIMEOUT_S = 30.0  # how long a callback rings the customer, a transfer an outside number, a supervisor
 
-_S, _OT = CallState, OfferTrigger
-# Members tested on every offer, bound once (see routing/book.py on enum members read off their class).
+_S, _CT, _OT, _AT = CallState, CallTrigger, OfferTrigger, AgentTrigger
+# Members read on every offer, bound once (see routing/book.py on enum members read off their class).
 _WAITING, _ESCALATING, _DIALING = _S.WAITING, _S.ESCALATING, _S.DIALING
-_ANSWERED, _READY = OfferState.ANSWERED, AgentState.READY
+_ANSWERED, _READY, _OFFER_TIMER = OfferState.ANSWERED, AgentState.READY, TimerKind.OFFER
+_CALL_OFFER, _CALL_ANSWER, _AGENT_OFFER, _AGENT_ANSWER = _CT.OFFER, _CT.ANSWER, _AT.OFFER, _AT.ANSWER
+_OFFER_ANSWER = _OT.ANSWER
 
 
 def try_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
@@ -50,7 +52,7 @@ def try_agent(book: Book, plan: Plan, agent_id: AgentId, at: float) -> list[cmd.
 def offer(book: Book, plan: Plan, call: CallEntry, chosen: list[AgentEntry], at: float) -> list[cmd.Command]:
     assert call.queue is not None
     queue = plan.queues[call.queue]
-    call.fire(CallTrigger.OFFER)
+    call.fire(_CALL_OFFER)
     call.version += 1
     out: list[cmd.Command] = []
     for agent in chosen:
@@ -61,7 +63,7 @@ def offer(book: Book, plan: Plan, call: CallEntry, chosen: list[AgentEntry], at:
         book.offer_seq += 1
         book.last_offer[(queue.id, agent.id)] = book.offer_seq
         agent.call = call.id
-        out += agents.set_agent(book, agent, AgentTrigger.OFFER, at)
+        out += agents.set_agent(book, agent, _AGENT_OFFER, at)
     return out
 
 
@@ -76,14 +78,14 @@ def place(
         queueing.arm_max_wait(book, call)
     book.offers[entry.id] = entry
     call.offers[entry.id] = None
-    timers.start(book, TimerKind.OFFER, deadline, entry)
+    timers.start(book, _OFFER_TIMER, deadline, entry)
     return entry.id
 
 
 def ring_on_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
     """Ring the next person of the line's after-hours on-call chain."""
     step = plan.lines[call.line].after_hours.chain[call.chain_step]
-    call.fire(CallTrigger.OFFER)
+    call.fire(_CT.OFFER)
     leg = place(book, plan, call, None, step.name, step.ring_timeout_s, at)
     return [cmd.OfferCall(leg, call.id, None, step.endpoint, step.ring_timeout_s, call.caller_number)]
 
@@ -111,8 +113,8 @@ def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:
     call = book.calls[entry.call]
     if call.state is _ESCALATING:
         return call_control.escalation_answered(book, plan, call, entry, e.at)
-    call.fire(CallTrigger.AGENT_TOOK_CALLBACK if call.awaits_customer else CallTrigger.ANSWER)
-    entry.fire(_OT.ANSWER)
+    call.fire(_CT.AGENT_TOOK_CALLBACK if call.awaits_customer else _CALL_ANSWER)
+    entry.fire(_OFFER_ANSWER)
     # Ring-all: the first answer wins, every other phone stops at once.
     out = withdraw_all(book, plan, call, "answered-elsewhere", e.at) if len(call.offers) > 1 else []
     call.offer, call.agent = entry.id, entry.agent
@@ -134,7 +136,7 @@ def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:
         call.stretch_at = e.at
         out.append(cmd.BridgeCall(call.id, entry.id, bridge_id(call.id)))
         out.append(cmd.CallConnected(agent.id, call.id, e.at))
-    return out + agents.set_agent(book, agent, AgentTrigger.ANSWER, e.at)
+    return out + agents.set_agent(book, agent, _AGENT_ANSWER, e.at)
 
 
 def customer_answered(book: Book, plan: Plan, e: ev.CustomerAnswered) -> list[cmd.Command]:
@@ -142,7 +144,7 @@ def customer_answered(book: Book, plan: Plan, e: ev.CustomerAnswered) -> list[cm
     if call is None or call.state is not _DIALING:
         return []
     assert call.offer is not None and call.agent is not None
-    call.fire(CallTrigger.CUSTOMER_ANSWER)
+    call.fire(_CT.CUSTOMER_ANSWER)
     call.answered_at = call.stretch_at = e.at
     return [
         cmd.BridgeCall(call.id, call.offer, bridge_id(call.id)),
@@ -209,7 +211,7 @@ def unanswered(book: Book, plan: Plan, entry: OfferEntry, reason: str, at: float
 
 def lost_all(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
     """The call's last ringing leg is gone: it waits again (or, on the on-call chain, rings the next)."""
-    call.fire(CallTrigger.OFFER_LOST)
+    call.fire(_CT.OFFER_LOST)
     call.version += 1
     if call.queue is None:  # the on-call chain: the next person, or a message
         call.chain_step += 1
@@ -235,7 +237,7 @@ def withdraw(book: Book, plan: Plan, entry: OfferEntry, reason: str, at: float) 
     if entry.agent is not None:
         agent = book.agents[entry.agent]
         agent.call = None
-        out += agents.set_agent(book, agent, AgentTrigger.OFFER_WITHDRAWN, at, keep=True)
+        out += agents.set_agent(book, agent, _AT.OFFER_WITHDRAWN, at, keep=True)
     return out
 
 
