@@ -25,8 +25,8 @@ from crm_core.domain.overview import CustomerOverview
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord
-from routing.router import AgentView
 from routing.states import AgentState
+from routing.views import AgentView
 
 log = structlog.get_logger("console")
 REMEMBER = 2000  # recent calls kept for their agent's wrap-up, message and attachment

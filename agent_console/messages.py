@@ -18,7 +18,7 @@ from crm_core.domain.phones import display
 from routing import commands as cmd
 from routing.ids import AgentId, LineId
 from routing.plan import Plan
-from routing.router import AgentView
+from routing.views import AgentView
 
 VERSION = 2
 RECENT = 5  # calls and orders the pop shows

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from routing.ids import AgentId, CallId, QueueId
-from routing.router import AgentView, CallView
+from routing.views import AgentView, CallView
 
 
 class RouterReader(Protocol):

@@ -35,8 +35,8 @@ from crm_core.domain.figures import (
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan
-from routing.router import CallView
 from routing.states import AgentState
+from routing.views import CallView
 
 View = dict[str, Any]
 

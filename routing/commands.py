@@ -51,6 +51,10 @@ class BridgeCall:
     bridge: BridgeId
 
 
+# The farewells an ``EndCall`` plays: symbolic prompt names, which telephony/ maps to sound files.
+GOODBYE, CLOSED, CALLBACK_CONFIRMED = "goodbye", "closed", "callback-confirmed"
+
+
 @dataclass(frozen=True, slots=True)
 class EndCall:
     """Hang up what is left of a call (the other side already hung up) and remove its bridge.

@@ -1,4 +1,4 @@
-"""Draws the agent and call lifecycles from the transition tables in ``routing.states``.
+"""Draws the agent, call, offer and supervision lifecycles from the transition tables in ``routing.states``.
 
 ``python -m routing.diagram > docs/states.md`` writes the document; a test fails when the file is stale,
 so the drawing can only change by changing the tables.
@@ -13,10 +13,24 @@ from typing import TypeVar
 from routing.states import (
     AGENT_TRANSITIONS,
     CALL_TRANSITIONS,
+    OFFER_TRANSITIONS,
+    SUPERVISION_TRANSITIONS,
     AgentState,
     AgentTrigger,
     CallState,
     CallTrigger,
+    OfferState,
+    OfferTrigger,
+    SupervisionState,
+    SupervisionTrigger,
+)
+
+OFFER_ABOUT = (
+    "An offer is one leg the router dials for a call: an agent's phone, an on-call person's or an\n"
+    "outside number. Once it is missed, withdrawn or ended, the router forgets it."
+)
+SUPERVISION_ABOUT = (
+    "A supervision is a supervisor's own phone on an agent's call, for as long as that agent has\nthe caller."
 )
 
 S = TypeVar("S", bound=enum.StrEnum)
@@ -48,12 +62,16 @@ def table(transitions: Mapping[tuple[S, T], S]) -> str:
     return "\n".join(rows)
 
 
-def section(title: str, transitions: Mapping[tuple[S, T], S], initial: S, triggers: type[T]) -> str:
+def section(
+    title: str, transitions: Mapping[tuple[S, T], S], initial: S, triggers: type[T], about: str = ""
+) -> str:
+    """A heading, ``about`` (what the lifecycle is of, if it needs saying), the diagram and the table."""
     pairs = len(type(initial)) * len(triggers)
     return "\n".join(
         [
             f"## {title}",
             "",
+            *([about, ""] if about else []),
             f"Every {title.lower()} starts `{initial.value}`; "
             f"{len(transitions)} of the {pairs} (state, trigger) pairs are legal.",
             "",
@@ -69,7 +87,7 @@ def section(title: str, transitions: Mapping[tuple[S, T], S], initial: S, trigge
 def document() -> str:
     return "\n".join(
         [
-            "# Agent and call states",
+            "# Agent, call, offer and supervision states",
             "",
             "<!-- Generated from routing/states.py by `python -m routing.diagram > docs/states.md`.",
             "     Do not edit by hand: tests/routing/test_state_diagram.py fails when it is stale. -->",
@@ -80,6 +98,16 @@ def document() -> str:
             section("Agent", AGENT_TRANSITIONS, AgentState.LOGGED_OUT, AgentTrigger),
             "",
             section("Call", CALL_TRANSITIONS, CallState.WAITING, CallTrigger),
+            "",
+            section("Offer", OFFER_TRANSITIONS, OfferState.PLACED, OfferTrigger, OFFER_ABOUT),
+            "",
+            section(
+                "Supervision",
+                SUPERVISION_TRANSITIONS,
+                SupervisionState.RINGING,
+                SupervisionTrigger,
+                SUPERVISION_ABOUT,
+            ),
             "",
         ]
     )

@@ -7,15 +7,20 @@ a waiting call is in the pool of its queue's current step and in those of queues
 Both heaps drop stale entries lazily (an agent who stopped being ready, a call that was answered), so a
 state change costs O(pools of the agent or call), never O(agents); each heap is compacted when stale
 entries outnumber live ones, so memory stays bounded by the live population.
+
+The pools themselves are worked out once from the plan (``requirement_steps``, ``agent_pools``,
+``filing``); the ``Book`` holds them with the heaps.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
 from routing.ids import AgentId, CallId, QueueId
+from routing.plan import Action, Plan, Queue, Strategy
+from routing.strategies import meets, skill_score
 
 Pool = tuple[QueueId, int]
 Key = tuple[float | int | str, ...]
@@ -61,3 +66,48 @@ class LazyHeap(Generic[T]):
         self._entries = [e for e in self._entries if self._is_live(e[2], e[1])]
         heapq.heapify(self._entries)
         self._limit = 2 * len(self._entries) + 64
+
+
+# Filing a ready agent for one of their queues: that queue's ready heaps (one per skill step the agent
+# meets), the agent's penalty and skill score there, and the queue's strategy. One key serves all heaps.
+Filing = tuple[QueueId, list[LazyHeap[AgentId]], int, int, Strategy]
+
+
+def requirement_steps(queue: Queue) -> list[dict[str, int]]:
+    """The queue's skill requirement, then as each widening rule leaves it, in rule order."""
+    steps = [dict(queue.skills)]
+    for rule in queue.rules:
+        if rule.action is Action.WIDEN:
+            widened = {**steps[-1], **rule.skills}
+            steps.append({name: level for name, level in widened.items() if level > 0})
+    return steps
+
+
+def agent_pools(
+    plan: Plan, steps: Mapping[QueueId, list[dict[str, int]]], agent_id: AgentId
+) -> list[tuple[int, Pool]]:
+    """The pools the agent is in, with their penalty for each, lowest penalty (most preferred) first."""
+    agent = plan.agents[agent_id]
+    found = [
+        (agent.penalty(q), (q, k))
+        for q in agent.queues
+        for k, required in enumerate(steps[q])
+        if meets(required, agent.skills)
+    ]
+    return sorted(found, key=lambda p: p[0])
+
+
+def filing(
+    plan: Plan,
+    pools: list[tuple[int, Pool]],
+    ready: Mapping[Pool, LazyHeap[AgentId]],
+    agent_id: AgentId,
+) -> list[Filing]:
+    """What filing the ready agent needs, per queue of theirs, worked out once."""
+    agent = plan.agents[agent_id]
+    out = []
+    for q in dict.fromkeys(pool[0] for _, pool in pools):
+        heaps = [ready[pool] for _, pool in pools if pool[0] == q]
+        queue = plan.queues[q]
+        out.append((q, heaps, agent.penalty(q), skill_score(queue.skills, agent.skills), queue.strategy))
+    return out

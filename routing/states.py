@@ -1,4 +1,5 @@
-"""Agent and call lifecycles as transition tables: the one place that says what may happen when.
+"""Agent, call, offer and supervision lifecycles as transition tables: the one place that says what
+may happen when. The router's records (``routing.book``) change state only through these tables.
 
 ``docs/states.md`` is generated from these tables (``python -m routing.diagram``), not drawn by hand.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from typing import TypeVar
 
 from routing.errors import IllegalTransition
 
@@ -86,6 +88,7 @@ class CallState(enum.StrEnum):
 
 
 class CallTrigger(enum.StrEnum):
+    IDENTIFY = "identify"  # on arrival: the queue ranks callers by their profile, so the store is asked first
     IDENTIFIED = "identified"
     OFFER = "offer"
     OFFER_LOST = "offer-lost"
@@ -104,6 +107,7 @@ class CallTrigger(enum.StrEnum):
 
 _C, _CT = CallState, CallTrigger
 CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
+    (_C.WAITING, _CT.IDENTIFY): _C.IDENTIFYING,
     (_C.IDENTIFYING, _CT.IDENTIFIED): _C.WAITING,
     (_C.IDENTIFYING, _CT.VOICEMAIL): _C.MESSAGE,
     (_C.IDENTIFYING, _CT.HANG_UP): _C.ENDED,
@@ -134,16 +138,91 @@ CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
     (_C.MESSAGE, _CT.HANG_UP): _C.ENDED,
 }
 
+# The groups of call states the router asks about.
+QUEUED = (_C.IDENTIFYING, _C.WAITING, _C.OFFERED)  # in a queue: the maximum wait and the rules apply
+IN_LINE = (_C.IDENTIFYING, _C.WAITING)  # waiting in a queue's line, not ringing anyone
+TALKING = (_C.CONNECTED, _C.HELD, _C.ESCALATING)  # answered, the caller still on the line
+SUPERVISABLE = (_C.CONNECTED, _C.HELD)  # an agent and a caller on a call, nothing else going on
+# An agent whose phone may be rung for a call, or is on one: they may not supervise now.
+PHONE_BUSY = (AgentState.READY, AgentState.RINGING, AgentState.ON_CALL)
 
-def next_agent_state(subject: str, state: AgentState, trigger: AgentTrigger) -> AgentState:
+
+class OfferState(enum.StrEnum):
+    PLACED = "placed"  # the leg is being dialed (an on-call person's or an outside number stays here)
+    RINGING = "ringing"  # the agent's phone rings and their screen has popped
+    ANSWERED = "answered"  # picked up; the leg ending now means the agent (or on-call person) hung up
+    MISSED = "missed"  # nobody took it: rang out, busy, failed, declined, or past the router's deadline
+    WITHDRAWN = "withdrawn"  # stopped for a reason not the agent's: the caller left, another phone answered
+    ENDED = "ended"  # the answered leg is over: the call ended, or the agent handed the caller on
+
+
+class OfferTrigger(enum.StrEnum):
+    RING = "ring"
+    ANSWER = "answer"
+    NO_ANSWER = "no-answer"
+    WITHDRAW = "withdraw"
+    END = "end"
+
+
+_O, _OT = OfferState, OfferTrigger
+OFFER_TRANSITIONS: Mapping[tuple[OfferState, OfferTrigger], OfferState] = {
+    (_O.PLACED, _OT.RING): _O.RINGING,
+    (_O.PLACED, _OT.ANSWER): _O.ANSWERED,
+    (_O.PLACED, _OT.NO_ANSWER): _O.MISSED,
+    (_O.PLACED, _OT.WITHDRAW): _O.WITHDRAWN,
+    (_O.RINGING, _OT.ANSWER): _O.ANSWERED,
+    (_O.RINGING, _OT.NO_ANSWER): _O.MISSED,
+    (_O.RINGING, _OT.WITHDRAW): _O.WITHDRAWN,
+    (_O.ANSWERED, _OT.END): _O.ENDED,
+}
+
+
+class SupervisionState(enum.StrEnum):
+    RINGING = "ringing"  # the supervisor's own phone rings
+    CONNECTED = "connected"  # answered: the supervisor hears the call (and, whispering or barging, speaks)
+    ENDED = "ended"
+
+
+class SupervisionTrigger(enum.StrEnum):
+    ANSWER = "answer"
+    # From the console, the supervisor's phone hanging up, the agent's stretch of the call ending, or the
+    # supervisor becoming ready for calls (their phone is needed).
+    END = "end"
+
+
+_V, _VT = SupervisionState, SupervisionTrigger
+SUPERVISION_TRANSITIONS: Mapping[tuple[SupervisionState, SupervisionTrigger], SupervisionState] = {
+    (_V.RINGING, _VT.ANSWER): _V.CONNECTED,
+    (_V.RINGING, _VT.END): _V.ENDED,
+    (_V.CONNECTED, _VT.END): _V.ENDED,
+}
+
+
+S = TypeVar("S", bound=enum.StrEnum)
+T = TypeVar("T", bound=enum.StrEnum)
+
+
+def next_state(table: Mapping[tuple[S, T], S], subject: str, state: S, trigger: T) -> S:
+    """The state ``table`` gives for ``trigger`` in ``state``; ``IllegalTransition`` if it gives none."""
     try:
-        return AGENT_TRANSITIONS[(state, trigger)]
+        return table[(state, trigger)]
     except KeyError:
         raise IllegalTransition(subject, state, trigger) from None
+
+
+def next_agent_state(subject: str, state: AgentState, trigger: AgentTrigger) -> AgentState:
+    return next_state(AGENT_TRANSITIONS, subject, state, trigger)
 
 
 def next_call_state(subject: str, state: CallState, trigger: CallTrigger) -> CallState:
-    try:
-        return CALL_TRANSITIONS[(state, trigger)]
-    except KeyError:
-        raise IllegalTransition(subject, state, trigger) from None
+    return next_state(CALL_TRANSITIONS, subject, state, trigger)
+
+
+def next_offer_state(subject: str, state: OfferState, trigger: OfferTrigger) -> OfferState:
+    return next_state(OFFER_TRANSITIONS, subject, state, trigger)
+
+
+def next_supervision_state(
+    subject: str, state: SupervisionState, trigger: SupervisionTrigger
+) -> SupervisionState:
+    return next_state(SUPERVISION_TRANSITIONS, subject, state, trigger)

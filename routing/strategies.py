@@ -18,13 +18,16 @@ from routing.ids import AgentId
 from routing.plan import Strategy
 
 _MASK = (1 << 64) - 1
+# Bound once for ``ready_key``, which runs for every queue of every agent who becomes ready (see
+# routing/book.py on enum members read off their class).
+_ROUND_ROBIN, _FEWEST_CALLS = Strategy.ROUND_ROBIN, Strategy.FEWEST_CALLS
+_LEAST_TALK_TIME, _RANDOM = Strategy.LEAST_TALK_TIME, Strategy.RANDOM
 
 
 @dataclass(frozen=True, slots=True)
 class Standing:
     """What the strategies know of an agent at the moment they became ready."""
 
-    agent: AgentId
     ready_seq: int  # readiness order: smaller became ready (idle) earlier
     day: int  # the center's day when they became ready; their counters below are of that day
     calls_today: int
@@ -42,21 +45,21 @@ def meets(required: Mapping[str, int], skills: Mapping[str, int]) -> bool:
 
 
 def ready_key(
-    strategy: Strategy, penalty: int, score: int, s: Standing, last_offer_seq: int
+    strategy: Strategy, penalty: int, score: int, agent: AgentId, s: Standing, last_offer_seq: int
 ) -> tuple[float | int | str, ...]:
-    """``last_offer_seq``: when this queue last offered the agent a call (0: never)."""
-    head: tuple[float | int, ...] = (penalty, -score)
-    if strategy is Strategy.ROUND_ROBIN:
-        own: tuple[float | int, ...] = (last_offer_seq,)
-    elif strategy is Strategy.FEWEST_CALLS:
-        own = (s.day, s.calls_today)  # ready since an earlier day: no calls today, so first
-    elif strategy is Strategy.LEAST_TALK_TIME:
-        own = (s.day, s.talk_today_s)
-    elif strategy is Strategy.RANDOM:
-        own = (shuffle(s.draw),)
-    else:  # longest-idle, ring-all and skills-based order equals by readiness
-        own = ()
-    return (*head, *own, s.ready_seq, s.agent)
+    """``last_offer_seq``: when this queue last offered the agent a call (0: never).
+
+    Each key is built whole, head, the strategy's own order and the tie-break at once: one tuple per
+    filing rather than three, as this runs for every queue of every agent who becomes ready."""
+    if strategy is _ROUND_ROBIN:
+        return (penalty, -score, last_offer_seq, s.ready_seq, agent)
+    if strategy is _FEWEST_CALLS:  # ready since an earlier day: no calls today, so first
+        return (penalty, -score, s.day, s.calls_today, s.ready_seq, agent)
+    if strategy is _LEAST_TALK_TIME:
+        return (penalty, -score, s.day, s.talk_today_s, s.ready_seq, agent)
+    if strategy is _RANDOM:
+        return (penalty, -score, shuffle(s.draw), s.ready_seq, agent)
+    return (penalty, -score, s.ready_seq, agent)  # longest-idle, ring-all and skills-based: readiness
 
 
 def shuffle(n: int) -> int:

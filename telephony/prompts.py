@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 Media = list[str]
 
-# The router's farewells (routing/router.py GOODBYE, CLOSED, CALLBACK_CONFIRMED). There is no core
+# The router's farewells (routing/commands.py GOODBYE, CLOSED, CALLBACK_CONFIRMED). There is no core
 # "we are closed" prompt: "I'm sorry, please try your call later" is the nearest.
 FAREWELLS: Mapping[str, tuple[str, ...]] = {
     "goodbye": ("vm-goodbye",),

@@ -14,13 +14,14 @@ from routing_harness import CALLER, SALES, SALES_DID, SUPPORT, Scenario, make_pl
 
 from routing import commands as cmd
 from routing import events as ev
+from routing.agents import RING_NO_ANSWER
 from routing.commands import EscalationStatus as Esc
 from routing.errors import AgentNotReady, IllegalTransition, NoOnCall, UnknownAgent, UnknownQueue
 from routing.ids import AgentId, BridgeId, CallId, OfferId
 from routing.plan import Action, AfterHours, AfterHoursKind, NoAnswerPolicy, OnCallStep, Rule
 from routing.records import Outcome, Party
-from routing.router import RING_NO_ANSWER, EscalationView
 from routing.states import AgentState, CallState
+from routing.views import EscalationView
 
 A, S = AgentState, CallState
 C1, BRIDGE = CallId("c1"), BridgeId("sb-bridge-c1")
@@ -474,7 +475,7 @@ def test_given_a_router_whose_books_were_tampered_with_then_the_audit_sees_call_
     sc = connected()
     sc.hold("a1", at=20)
     assert sc.router.audit() == []
-    call = sc.router._calls[C1]
+    call = sc.router.book.calls[C1]
     call.agent = None
     assert set(sc.router.audit()) == {"c1 is on hold for no agent", "a1 is on a call that is not theirs"}
     call.agent = AgentId("a1")

@@ -22,6 +22,8 @@ from routing_harness import (
 )
 
 from routing import commands as cmd
+from routing.agents import RING_NO_ANSWER
+from routing.commands import CALLBACK_CONFIRMED, CLOSED, GOODBYE
 from routing.errors import IllegalTransition, UnknownReason
 from routing.hours import Closure, Hours, Span
 from routing.ids import AgentId, BridgeId, CallId, LineId, OfferId, QueueId
@@ -41,7 +43,6 @@ from routing.plan import (
     Strategy,
 )
 from routing.records import Outcome, Party
-from routing.router import CALLBACK_CONFIRMED, CLOSED, GOODBYE, RING_NO_ANSWER
 from routing.states import AgentState, CallState
 
 A = AgentState
@@ -833,10 +834,10 @@ def test_given_a_router_whose_books_were_tampered_with_then_the_audit_says_what_
     sc.log_in("a2", at=1)
     sc.arrive("c1", at=2)
     assert sc.router.audit() == []
-    sc.router._agents[AgentId("a1")].state = A.READY  # ready without being filed: a lost wake-up
+    sc.router.book.agents[AgentId("a1")].state = A.READY  # ready without being filed: a lost wake-up
     assert sc.router.audit() == ["c1 waits while a1 is ready for it"]
     sc.ready("a2", at=3)  # a2 takes c1; now give c1 a second ringing leg outside ring-all
-    call = sc.router._calls[CallId("c1")]
+    call = sc.router.book.calls[CallId("c1")]
     call.offers[OfferId("sb-c1-9")] = None
     assert "c1 rings 2 agents outside ring-all" in sc.router.audit()
 

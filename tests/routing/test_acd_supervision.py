@@ -395,8 +395,8 @@ def test_given_a_router_whose_books_were_tampered_with_then_the_audit_sees_super
     sc = connected()
     supervise(sc, Mode.LISTEN)
     assert sc.router.audit() == []
-    sc.router._calls[C1].agent = AgentId("a2")
-    sc.router._agents[BOSS].state = A.READY
+    sc.router.book.calls[C1].agent = AgentId("a2")
+    sc.router.book.agents[BOSS].state = A.READY
     assert sc.router.audit() == [
         "boss supervises a1 on c1, which they are not on",
         "boss supervises while ready",

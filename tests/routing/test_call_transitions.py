@@ -159,6 +159,13 @@ _CALLBACK_LEGAL: list[tuple[CallState, CallTrigger, str, _Feed]] = [
     (S.DIALING, T.HANG_UP, "nobody picks up", lambda sc: sc.tick(52 + 30 + 5)),
 ]
 _ELSEWHERE: list[tuple[CallState, CallTrigger, str, Callable[[], Scenario], _Feed]] = [
+    (
+        S.WAITING,  # every call starts waiting; one for a queue that ranks callers is looked up first
+        T.IDENTIFY,
+        "queue uses the caller's profile",
+        lambda: Scenario(make_plan(1, priorities=Priorities(tiers={"vip": 5}))),
+        lambda sc: sc.arrive("c1", at=12),
+    ),
     (S.IDENTIFYING, T.VOICEMAIL, "queue full", lambda: _arrived(**_FULL), _full_then),
     (
         S.WAITING,  # in passing: the last on-call leg lost, then off to voicemail

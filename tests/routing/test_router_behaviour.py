@@ -21,11 +21,14 @@ from routing_harness import (
 )
 
 from routing import commands as cmd
+from routing.agents import RING_NO_ANSWER
+from routing.book import ENDED_MEMORY
+from routing.commands import GOODBYE
 from routing.errors import IllegalTransition
 from routing.ids import AgentId, BridgeId, CallId, OfferId
 from routing.records import CallRecord, Outcome, Party
-from routing.router import ENDED_MEMORY, GOODBYE, RING_NO_ANSWER, AgentView
 from routing.states import AgentState, CallState
+from routing.views import AgentView
 
 A = AgentState
 C1, O1, B1 = CallId("c1"), OfferId("sb-c1-1"), BridgeId("sb-bridge-c1")

@@ -12,10 +12,16 @@ from routing import diagram
 from routing.states import (
     AGENT_TRANSITIONS,
     CALL_TRANSITIONS,
+    OFFER_TRANSITIONS,
+    SUPERVISION_TRANSITIONS,
     AgentState,
     AgentTrigger,
     CallState,
     CallTrigger,
+    OfferState,
+    OfferTrigger,
+    SupervisionState,
+    SupervisionTrigger,
 )
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "states.md"
@@ -59,10 +65,39 @@ def test_given_call_table_when_drawn_then_ended_is_final() -> None:
     assert drawn.endswith("    ENDED --> [*]")
 
 
+def test_given_offer_table_when_drawn_then_missed_withdrawn_and_ended_are_final() -> None:
+    drawn = diagram.mermaid(OFFER_TRANSITIONS, OfferState.PLACED)
+    assert "    [*] --> PLACED" in drawn
+    assert "    PLACED --> RINGING: ring" in drawn
+    assert "    ANSWERED --> ENDED: end" in drawn
+    finals = [line for line in drawn.splitlines() if line.endswith("--> [*]")]
+    assert finals == ["    MISSED --> [*]", "    WITHDRAWN --> [*]", "    ENDED --> [*]"]
+    rows = diagram.table(OFFER_TRANSITIONS).splitlines()[2:]
+    assert len(rows) == len(OFFER_TRANSITIONS)
+    assert "| ringing | no-answer | missed |" in rows
+
+
+def test_given_supervision_table_when_drawn_then_it_rings_connects_and_ends() -> None:
+    drawn = diagram.mermaid(SUPERVISION_TRANSITIONS, SupervisionState.RINGING)
+    assert drawn.splitlines()[4:] == [
+        "    [*] --> RINGING",
+        "    RINGING --> CONNECTED: answer",
+        "    RINGING --> ENDED: end",
+        "    CONNECTED --> ENDED: end",
+        "    ENDED --> [*]",
+    ]
+
+
 def test_given_tables_when_document_drawn_then_states_legal_pair_counts() -> None:
     text = diagram.document()
     agent_pairs, call_pairs = len(AgentState) * len(AgentTrigger), len(CallState) * len(CallTrigger)
+    offer_pairs = len(OfferState) * len(OfferTrigger)
+    supervision_pairs = len(SupervisionState) * len(SupervisionTrigger)
     assert f"Every agent starts `logged-out`; {len(AGENT_TRANSITIONS)} of the {agent_pairs} " in text
     assert f"Every call starts `waiting`; {len(CALL_TRANSITIONS)} of the {call_pairs} " in text
-    assert text.count("```mermaid") == 2
+    assert f"Every offer starts `placed`; {len(OFFER_TRANSITIONS)} of the {offer_pairs} " in text
+    n = len(SUPERVISION_TRANSITIONS)
+    assert f"Every supervision starts `ringing`; {n} of the {supervision_pairs} " in text
+    assert text.count("```mermaid") == 4
+    assert diagram.OFFER_ABOUT in text and diagram.SUPERVISION_ABOUT in text
     assert text.endswith("|\n")

@@ -31,6 +31,6 @@ def test_given_the_routers_farewells_when_looked_up_then_each_has_sounds_and_unk
 
 
 def test_given_the_routers_farewell_names_when_looked_up_then_all_are_known() -> None:
-    from routing.router import CALLBACK_CONFIRMED, CLOSED, GOODBYE
+    from routing.commands import CALLBACK_CONFIRMED, CLOSED, GOODBYE
 
     assert {GOODBYE, CLOSED, CALLBACK_CONFIRMED} <= prompts.FAREWELLS.keys()

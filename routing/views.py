@@ -1,0 +1,113 @@
+"""Read-only views of the router's books, for consoles, the wallboard, metrics and tests.
+
+The shells take these types from here, not from the router; the functions build them from a ``Book``
+(the ``Router`` offers each as a method of the same name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing import matching
+from routing.book import Book, CallEntry
+from routing.commands import EscalationStatus
+from routing.events import SupervisionMode
+from routing.ids import AgentId, CallId, OfferId, QueueId
+from routing.plan import Plan
+from routing.states import IN_LINE, AgentState, CallState
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """A read-only snapshot of one agent, for consoles that (re)connect."""
+
+    agent: AgentId
+    state: AgentState
+    reason: str | None
+    since: float
+    call: CallId | None
+    until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    """An escalation in progress: ``person`` has been ringing since ``at``; who was rung before, how."""
+
+    agent: AgentId | None  # who escalated; None once they hung up (it goes on blind)
+    status: EscalationStatus
+    person: str
+    attempts: tuple[tuple[str, str], ...]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    """A read-only snapshot of one call in progress, for supervisors and tests."""
+
+    call: CallId
+    state: CallState
+    queue: QueueId | None
+    priority: int
+    seq: int  # place in line: arrival order, kept through moves and callbacks
+    held_for: AgentId | None  # sticky routing: waiting for this agent alone
+    agent: AgentId | None
+    offers: tuple[OfferId, ...]
+    callback: bool
+    after_hours: bool
+    arrived_at: float
+    step: int = 0  # how many widening rules have applied
+    extra_queues: tuple[QueueId, ...] = ()  # queues whose agents may take it too (add-queue rules)
+    held: bool = False  # the caller hears hold music while the agent is on the line (hold, escalation)
+    escalation: EscalationView | None = None
+    supervisors: tuple[tuple[AgentId, SupervisionMode], ...] = ()  # who supervises the call, how
+    caller_number: str | None = None  # E.164 when it could be parsed; None when withheld
+
+
+def agent_view(book: Book, agent: AgentId) -> AgentView:
+    a = book.agent(agent)
+    return AgentView(a.id, a.state, a.reason, a.since, a.call, a.until)
+
+
+def call_state(book: Book, call: CallId) -> CallState:
+    c = book.calls.get(call)
+    return CallState.ENDED if c is None else c.state
+
+
+def waiting(book: Book, queue: QueueId) -> list[CallId]:
+    """Calls waiting in ``queue`` (not ringing anyone), first in line first."""
+    calls = [book.calls[c] for c in book.queued[queue]]
+    return [c.id for c in sorted((c for c in calls if c.state in IN_LINE), key=CallEntry.order)]
+
+
+def call_view(book: Book, plan: Plan, call: CallId) -> CallView | None:
+    """A read-only snapshot of a call in progress; None once it is over."""
+    c = book.calls.get(call)
+    if c is None:
+        return None
+    return CallView(
+        c.id, c.state, c.queue, c.priority, c.seq, c.held_for, c.agent, tuple(c.offers),
+        c.is_callback, c.after_hours, c.arrived_at, c.step, c.extra,
+        c.state in (CallState.HELD, CallState.ESCALATING), _escalation_view(plan, c),
+        tuple((s.supervisor, s.mode) for s in book.supervisions.values() if s.call == c.id),
+        c.caller_number,
+    )  # fmt: skip
+
+
+def _escalation_view(plan: Plan, c: CallEntry) -> EscalationView | None:
+    e = c.escalation
+    if e is None:
+        return None
+    person = plan.lines[c.line].escalation_chain[e.step].name
+    return EscalationView(e.agent, EscalationStatus.RINGING, person, e.attempts, e.at)
+
+
+def may_take(book: Book, agent: AgentId, call: CallId) -> bool:
+    """Whether ``agent`` meets what ``call`` asks for now (queue, skill step, added queues)."""
+    c = book.calls[call]
+    if c.queue is None:
+        return False
+    return any(pool in matching.call_pools(c) for _, pool in book.agent_pools[agent])
+
+
+def active_calls(book: Book) -> int:
+    return len(book.calls)
