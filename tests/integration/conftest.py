@@ -27,6 +27,7 @@ from playwright.async_api import Browser, async_playwright
 
 from config.answering import Answering
 from config.settings import AriSettings, Settings
+from crm_core.domain.calls import LoggedCall
 from routing import commands as cmd
 from routing.ids import AgentId, LineId, QueueId
 from routing.plan import Agent, Did, Line, Plan, Queue
@@ -168,7 +169,7 @@ class Sandbox:
                 raise AssertionError(f"channel {channel} still up after {timeout} s")
             await asyncio.sleep(0.05)
 
-    async def logged(self, call: str) -> Any:
+    async def logged(self, call: str) -> LoggedCall:
         await self.service.recorder.flush()
         return await wait_until_async(
             lambda: self.service.store.get_call(call), what=f"call log row of {call}"

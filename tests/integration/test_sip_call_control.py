@@ -58,7 +58,7 @@ async def test_given_a_sip_call_when_held_and_resumed_then_the_caller_hears_musi
     assert sip.phones.did("sip-answer-1") == ["invite", "answer", "ack", "bye-received"]
     assert [s.step for s in caller.steps()] == ["invite-sent", "answered", "bye-received"]
     row = await box.logged(call)
-    assert (str(row.outcome), row.agent) == ("answered", "a1")
+    assert (str(row.record.outcome), row.record.agent) == ("answered", "a1")
 
 
 async def test_given_a_sip_call_when_transferred_to_a_queue_then_the_first_phone_is_hung_up_the_next_rung(
@@ -81,7 +81,7 @@ async def test_given_a_sip_call_when_transferred_to_a_queue_then_the_first_phone
     assert [s.step for s in caller.steps()] == ["invite-sent", "answered"]  # one call, never re-invited
     await box.hang_up_caller(call)
     await sip.phones.wait_for("sip-answer-2", "bye-received")
-    stretch, whole = await box.logged(f"{call}~1"), await box.logged(call)
+    stretch, whole = (await box.logged(f"{call}~1")).record, (await box.logged(call)).record
     assert (str(stretch.outcome), stretch.agent) == ("transferred", "a1")
     assert (str(whole.outcome), whole.agent, whole.queue) == ("answered", "b1", "support")
 

@@ -52,8 +52,9 @@ async def test_given_a_sip_caller_when_the_desk_phone_answers_then_pop_media_and
     assert sip.phones.did("sip-answer-1") == ["invite", "answer", "ack", "bye-received"]
     assert [s.step for s in caller.steps()] == ["invite-sent", "answered", "bye-sent"]
     row = await box.logged(call)
-    assert (row.caller_number, row.customer_id, row.agent, row.did) == (CALLER, jane.id, "a1", DID)
-    assert (str(row.outcome), str(row.hung_up_by), row.offers) == ("answered", "caller", 1)
+    record = row.record
+    assert (record.caller_number, row.customer_id, record.agent, record.did) == (CALLER, jane.id, "a1", DID)
+    assert (str(record.outcome), str(record.hung_up_by), record.offers) == ("answered", "caller", 1)
     assert 0.25 <= row.wait_s < 3.0  # the phone answers 300 ms after it rings
     assert row.talk_s > 1.0
 
@@ -73,8 +74,8 @@ async def test_given_a_ringing_desk_phone_when_the_caller_hangs_up_then_the_phon
     assert cancel.at - hung_up.at < 1.0  # the service stopped the phone; Asterisk would let it ring on
     assert sip.phones.did("sip-ring-1") == ["invite", "cancel"]
     await agent.expect("state", state="ready")  # not the agent's fault: no pause
-    row = await box.logged(call)
-    assert (str(row.outcome), str(row.hung_up_by), row.agent) == ("abandoned", "caller", None)
+    record = (await box.logged(call)).record
+    assert (str(record.outcome), str(record.hung_up_by), record.agent) == ("abandoned", "caller", None)
 
 
 async def test_given_a_busy_desk_phone_then_the_call_moves_on_at_once_and_the_agent_is_paused(
@@ -99,7 +100,7 @@ async def test_given_a_busy_desk_phone_then_the_call_moves_on_at_once_and_the_ag
     await box.hang_up_caller(call)
     await sip.phones.wait_for("sip-answer-1", "bye-received")
     row = await box.logged(call)
-    assert (str(row.outcome), row.agent, row.offers) == ("answered", "a2", 2)
+    assert (str(row.record.outcome), row.record.agent, row.record.offers) == ("answered", "a2", 2)
 
 
 async def test_given_a_desk_phone_nobody_picks_up_then_it_is_cancelled_at_the_ring_timeout(
@@ -119,7 +120,7 @@ async def test_given_a_desk_phone_nobody_picks_up_then_it_is_cancelled_at_the_ri
     assert (await away.expect("state", state="not-ready"))["reason"] == "ring-no-answer"
     await back.expect("call-connected", call=call)
     await box.hang_up_caller(call)
-    assert (await box.logged(call)).agent == "a2"
+    assert (await box.logged(call)).record.agent == "a2"
 
 
 async def test_given_a_desk_phone_that_hangs_up_then_the_caller_gets_a_bye_and_the_agent_ended_it(
@@ -137,7 +138,8 @@ async def test_given_a_desk_phone_that_hangs_up_then_the_caller_gets_a_bye_and_t
     assert (ended["outcome"], ended["hung_up_by"]) == ("answered", "agent")
     await box.gone(call)
     row = await box.logged(call)
-    assert (str(row.outcome), str(row.hung_up_by), row.agent) == ("answered", "agent", "a1")
+    record = row.record
+    assert (str(record.outcome), str(record.hung_up_by), record.agent) == ("answered", "agent", "a1")
     assert 1.5 < row.talk_s < 4.0  # the phone hangs up 2 s after answering
     assert box.service.router.agent_view(AgentId("a1")).state is AgentState.READY
 
@@ -160,7 +162,7 @@ async def test_given_ring_all_over_sip_when_one_phone_answers_then_the_other_get
     assert abs(both[0].at - both[1].at) < 0.5  # rung together, not one after the other
     await loser.expect("state", state="ready")
     await box.hang_up_caller(call)
-    assert str((await box.logged(call)).outcome) == "answered"
+    assert str((await box.logged(call)).record.outcome) == "answered"
 
 
 def ring_all(agents: dict[str, str]) -> Plan:

@@ -162,7 +162,8 @@ async def test_given_a_simulated_pbx_when_a_caller_dials_in_then_the_agent_takes
         pbx.arrive(CallId("c1"), DID, "+14155550123")
         assert await service.recorder.written(CallId("c1"), timeout_s=10)
         (logged,) = await service.store.recent_calls(5)
-        assert (logged.call, logged.agent, str(logged.outcome)) == ("c1", "a1", "answered")
+        record = logged.record
+        assert (record.call, record.agent, str(record.outcome)) == ("c1", "a1", "answered")
         assert pbx.offers == 1
     finally:
         await service.stop()
