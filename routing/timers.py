@@ -84,6 +84,11 @@ def due(book: Book, at: float) -> Iterator[Timer]:
         yield heapq.heappop(heap)
 
 
+def any_due(book: Book, at: float) -> bool:
+    """Whether a ``Tick`` at ``at`` would fire a timer (a tick that fires none changes nothing)."""
+    return bool(book.timers) and book.timers[0].at <= at
+
+
 def live_call(book: Book, timer: Timer) -> CallEntry | None:
     """The call a timer was set for, if it is still going and its counter has not moved on."""
     call = book.calls.get(CallId(timer.key))

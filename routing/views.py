@@ -12,7 +12,7 @@ from routing import matching
 from routing.book import Book, CallEntry
 from routing.commands import EscalationStatus
 from routing.events import SupervisionMode
-from routing.ids import AgentId, CallId, OfferId, QueueId
+from routing.ids import AgentId, CallId, OfferId, QueueId, snoop_id
 from routing.plan import Plan
 from routing.states import IN_LINE, AgentState, CallState
 
@@ -111,3 +111,16 @@ def may_take(book: Book, agent: AgentId, call: CallId) -> bool:
 
 def active_calls(book: Book) -> int:
     return len(book.calls)
+
+
+# A callback is a call of its own whose channel (the customer's leg) exists only once it is dialled.
+_NOT_DIALLED = frozenset({CallState.IDENTIFYING, CallState.WAITING, CallState.OFFERED})
+
+
+def channels(book: Book) -> frozenset[str]:
+    """The PBX channels the books say are up: callers, agents' and on-call legs, supervisors' legs and
+    their snoops. After a restart the PBX adapter compares them with the channels the PBX has."""
+    calls = (c.id for c in book.calls.values() if not (c.is_callback and c.state in _NOT_DIALLED))
+    supervisors = [s.leg for s in book.supervisions.values()]
+    snoops = (snoop_id(s.leg) for s in book.supervisions.values() if s.mode is not SupervisionMode.BARGE)
+    return frozenset((*calls, *book.offers, *supervisors, *snoops))

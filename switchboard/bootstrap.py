@@ -35,12 +35,14 @@ from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
+from routing import views
 from routing.ids import LineId
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.command_table import CommandTable, Handler
 from switchboard.identifier import CallerIdentifier
+from switchboard.journal import Journal
 from switchboard.metrics import Metrics
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
@@ -106,7 +108,8 @@ class Service:
         self._clock = clock
         self.router = Router(settings.plan)
         self.bus = LocalBus()
-        self.loop = RouterLoop(self.router, clock, self.bus)
+        self.journal = Journal(store.journal, clock)
+        self.loop = RouterLoop(self.router, clock, self.bus, journal=self.journal)
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
         self.pbx = self._ari_pbx() if pbx is None else pbx(self.loop.submit, clock)
         self.callers = CallerCache(store, store)
@@ -170,10 +173,13 @@ class Service:
         return {"ari_connected": self.pbx.connected.is_set(), "active_calls": self.router.active_calls}
 
     async def start(self, http: bool = True) -> None:
+        await self._restore()
         await self.state_log.start(self._clock())
         # Today so far, before the router runs: nothing can happen between the read and the first event.
         await self.wallboard.load(self.store.reports, self.store.agent_states)
-        for run in (self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run):
+        runs = (self.journal.run, self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run,
+                self.wallboard.run)  # fmt: skip
+        for run in runs:
             self._tasks.append(asyncio.create_task(run()))
         if http:
             self._runner = web.AppRunner(self.web)
@@ -182,10 +188,21 @@ class Service:
             await site.start()
             log.info("http.listening", host=self.settings.http_host, port=self.settings.http_port)
 
+    async def _restore(self) -> None:
+        """The router's state as the last run left it (switchboard/journal.py), before anything runs."""
+        restored = await self.journal.restore(self.router)
+        for record in restored.records:  # calls that ended just before: written again, one row each
+            self.recorder.notice(record)
+        self.pbx.adopt(views.channels(self.router.book))
+
     async def stop(self) -> None:
-        """Finish what was handed over (PBX commands, call-log writes), then close everything."""
+        """Finish what was handed over (PBX commands, call-log writes), keep the router's state in a
+        snapshot (the next start replays nothing), then close everything."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.pbx.idle(), 5)
+        self.journal.snapshot(self.router, self._clock())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.journal.flush(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
             await asyncio.wait_for(self.state_log.flush(), 10)

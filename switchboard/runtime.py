@@ -18,6 +18,7 @@ from routing import events as ev
 from routing.errors import RoutingError
 from routing.router import Router
 from switchboard.bus import EventBus
+from switchboard.journal import Journal
 
 log = structlog.get_logger("runtime")
 
@@ -31,11 +32,19 @@ class _Item:
 
 
 class RouterLoop:
-    def __init__(self, router: Router, clock: Clock, bus: EventBus, tick_s: float = 0.25) -> None:
+    def __init__(
+        self,
+        router: Router,
+        clock: Clock,
+        bus: EventBus,
+        tick_s: float = 0.25,
+        journal: Journal | None = None,
+    ) -> None:
         self.router = router
         self.clock = clock
         self._bus = bus
         self._tick_s = tick_s
+        self._journal = journal  # keeps every event before the router handles it (switchboard/journal.py)
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
         self.observers: list[Callable[[ev.Event], None]] = []
 
@@ -58,6 +67,16 @@ class RouterLoop:
             ticker.cancel()
 
     def _handle(self, item: _Item) -> None:
+        journal = self._journal
+        if journal is not None:
+            journal.record(item.event, self.router)
+        try:
+            self._route(item)
+        finally:
+            if journal is not None and journal.snapshot_due(now := self.clock()):
+                journal.snapshot(self.router, now)
+
+    def _route(self, item: _Item) -> None:
         for observe in self.observers:
             observe(item.event)
         try:

@@ -83,6 +83,10 @@ class AriClient:
         result: list[Json] = await self.request("GET", "/channels")
         return result
 
+    async def bridges(self) -> list[Json]:
+        result: list[Json] = await self.request("GET", "/bridges")
+        return result
+
     async def answer(self, channel: str) -> None:
         await self.request("POST", f"/channels/{_seg(channel)}/answer")
 

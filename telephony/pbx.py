@@ -28,7 +28,7 @@ import asyncio
 import functools
 import json
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any, Protocol
 
 import structlog
@@ -41,7 +41,16 @@ from routing.ids import CallId, OfferId
 from telephony import media, prompts
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, TelephonyError
-from telephony.translate import AGENT, CALLBACK, SNOOP, SUPERVISOR, Normalise, reconcile, translate
+from telephony.translate import (
+    AGENT,
+    CALLBACK,
+    SNOOP,
+    SUPERVISOR,
+    Normalise,
+    empty_bridges,
+    reconcile,
+    translate,
+)
 
 log = structlog.get_logger("telephony")
 
@@ -68,6 +77,10 @@ class Pbx(Protocol):
     def connected(self) -> asyncio.Event:
         """Set while the PBX's events reach us (the health check and ``/metrics`` read it)."""
         ...
+
+    def adopt(self, channels: Collection[str]) -> None:
+        """Before ``run``, after a restart: the channels the router's restored books say are up. Those
+        the PBX no longer has come back as their ends; the others are the router's, not leftovers."""
 
     def execute(self, command: cmd.PbxCommand) -> None:
         """Start carrying ``command`` out; outcomes come back as events."""
@@ -104,6 +117,10 @@ class AriPbx:
         self.connected = asyncio.Event()
 
     # --- events in ------------------------------------------------------------------------------
+    def adopt(self, channels: Collection[str]) -> None:
+        # The first reconcile compares these with Asterisk's channels, as it does after a reconnect.
+        self._live.update(channels)
+
     async def run(self) -> None:
         while True:
             try:
@@ -184,6 +201,10 @@ class AriPbx:
         for leg in orphans:
             log.info("ari.orphan-leg", channel=leg)
             await self._quietly(self._ari.hangup(leg))
+        for bridge in empty_bridges(await self._ari.bridges()):
+            # Left by a run that stopped with calls bridged: nothing will ever use them again.
+            log.info("ari.orphan-bridge", bridge=bridge)
+            await self._quietly(self._ari.destroy_bridge(bridge))
 
     # --- commands out ---------------------------------------------------------------------------
     def execute(self, command: cmd.PbxCommand) -> None:

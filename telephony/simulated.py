@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId, OfferId
+from telephony.translate import channel_gone
 
 Submit = Callable[[ev.Event], None]
 Clock = Callable[[], float]
@@ -51,10 +52,18 @@ class SimulatedPbx:
         self.offers = 0  # offers rung so far (the benches report it)
         self._pending: dict[str, dict[int, asyncio.TimerHandle]] = {}  # channel -> what it will do next
         self._ids = itertools.count()
+        self._gone: set[str] = set()  # adopted from an earlier run's books: reported ended on start
 
     # --- the Pbx port -----------------------------------------------------------------------------
+    def adopt(self, channels: Collection[str]) -> None:
+        """The simulated people of an earlier run went quiet with it: every channel is gone."""
+        self._gone.update(channels)
+
     async def run(self) -> None:
         """Connected at once, until cancelled; then the simulated people go quiet."""
+        for channel in sorted(self._gone):
+            self._submit(channel_gone(channel, self._clock()))
+        self._gone.clear()
         self.connected.set()
         try:
             await asyncio.get_running_loop().create_future()

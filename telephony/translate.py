@@ -46,7 +46,7 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
         return _stasis_start(message, at, normalise)
     if kind == "StasisEnd":
         channel = _channel_id(message, "channel")
-        return [] if channel is None or is_snoop_channel(channel) else [_ended(channel, at)]
+        return [] if channel is None or is_snoop_channel(channel) else [channel_gone(channel, at)]
     if kind == "ChannelStateChange":
         return _leg_progress(_channel_id(message, "channel"), _state(message, "channel"), at)
     if kind == "Dial":
@@ -57,7 +57,8 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
     return []
 
 
-def _ended(channel: str, at: float) -> ev.Event:
+def channel_gone(channel: str, at: float) -> ev.Event:
+    """What a channel of ours ending means to the router: a leg's end, or the caller's hangup."""
     if is_supervisor_leg(channel):
         return ev.SupervisorLegEnded(SupervisorLegId(channel), at)
     if is_offer_channel(channel) and not is_callback_leg(channel):
@@ -127,7 +128,7 @@ def reconcile(
     """
     present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
     gone = sorted(c for c in set(known) - present.keys() if not is_snoop_channel(c))
-    out: list[ev.Event] = [_ended(channel, at) for channel in gone]
+    out: list[ev.Event] = [channel_gone(channel, at) for channel in gone]
     orphans: list[str] = []
     for channel_id, channel in present.items():
         if channel_id in known:
@@ -141,3 +142,9 @@ def reconcile(
         elif len(args) >= 3 and args[1] == INBOUND:
             out.append(_arrival(channel, args[2], at, normalise))
     return out, orphans
+
+
+def empty_bridges(bridges: Sequence[Json]) -> list[str]:
+    """Our bridges (``sb-`` ids) with no channel left in them."""
+    return sorted(b["id"] for b in bridges
+                  if str(b.get("id", "")).startswith("sb-") and not b.get("channels"))  # fmt: skip

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -265,3 +267,25 @@ class SupervisorActionRow(Base):
     target: Mapped[str] = mapped_column(String)  # the agent id (or call id)
     detail: Mapped[str | None] = mapped_column(String)  # e.g. the pause reason
     outcome: Mapped[str] = mapped_column(String)  # "done", or the error code the supervisor got
+
+
+class JournalRow(Base):
+    """One event the router handled, as the service's codec wrote it (since 0008)."""
+
+    __tablename__ = "router_journal"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event: Mapped[str] = mapped_column(String)
+
+
+class SnapshotRow(Base):
+    """The router's latest snapshot, one row (since 0008); the journal lines after its ``seq`` follow it."""
+
+    __tablename__ = "router_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[int] = mapped_column(Integer)
+    plan_key: Mapped[str] = mapped_column(String)
+    taken_at: Mapped[float] = mapped_column(Float)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

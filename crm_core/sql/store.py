@@ -12,6 +12,7 @@ hands out one part per concept, each implementing its own port:
     store.agent_states SqlAgentStates change / close_all / between (agent state intervals)
     store.reports     SqlReports      call and agent figures for a range of days (crm_core.domain.figures)
     store.supervisor_actions SqlSupervisorActions  record / recent (the supervisors' audit trail)
+    store.journal     SqlJournal      append / save_snapshot / kept / forget (the router's, for restarts)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.sql.migrate`` first, once, at startup.
@@ -38,6 +39,7 @@ from crm_core.sql.customer_csv import SqlCustomerCsv
 from crm_core.sql.customers import SqlCustomers, insert_customer
 from crm_core.sql.database import Database, utc_now
 from crm_core.sql.engine import open_engine
+from crm_core.sql.journal import SqlJournal
 from crm_core.sql.reports import SqlReports
 from crm_core.sql.supervisor_actions import SqlSupervisorActions
 from crm_core.sql.users import SqlUsers
@@ -62,6 +64,7 @@ class SqlStore:
         self.agent_states = SqlAgentStates(self._db)
         self.reports = SqlReports(self._db, self.agent_states)
         self.supervisor_actions = SqlSupervisorActions(self._db)
+        self.journal = SqlJournal(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:

@@ -102,6 +102,18 @@ class Console:
         await self.ws.send_json(message)
 
 
+async def logged_in(ws: aiohttp.ClientWebSocketResponse, agent: str, ready: bool) -> Console:
+    """The console on ``ws`` once its agent has logged in to the ACD (and, with ``ready``, said ready)."""
+    console = Console(ws)
+    await console.expect("hello")
+    await console.send(type="login")
+    await console.expect("snapshot", agent=agent)
+    if ready:
+        await console.send(type="ready")
+        await console.expect("state", state="ready")
+    return console
+
+
 @dataclass
 class Sandbox:
     """The service under test plus the tools to place and end calls on the real Asterisk."""
@@ -128,14 +140,7 @@ class Sandbox:
         session = await self.sign_in(agent)
         origin = str(self.client.make_url("/")).rstrip("/")
         ws = await self.client.ws_connect("/ws", origin=origin, headers={"Cookie": f"sb_session={session}"})
-        console = Console(ws)
-        await console.expect("hello")
-        await console.send(type="login")
-        await console.expect("snapshot", agent=agent)
-        if ready:
-            await console.send(type="ready")
-            await console.expect("state", state="ready")
-        return console
+        return await logged_in(ws, agent, ready)
 
     async def call(self, caller: str, did: str, keypad: bool = False) -> str:
         """Place a call as a carrier would deliver it; returns the id the router knows the call by.

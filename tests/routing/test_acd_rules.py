@@ -22,6 +22,7 @@ from routing_harness import (
 )
 
 from routing import commands as cmd
+from routing import views
 from routing.agents import RING_NO_ANSWER
 from routing.commands import CALLBACK_CONFIRMED, CLOSED, GOODBYE
 from routing.errors import IllegalTransition, UnknownReason
@@ -891,3 +892,13 @@ def test_given_a_rule_due_while_the_call_rings_when_the_agent_does_not_answer_th
     assert sc.tick(31) == []  # ringing: the rule waits for the call to come back
     out = sc.leg_ended("sb-c1-1", at=32)
     assert [type(c) for c in out if isinstance(c, cmd.TakeMessage)] == [cmd.TakeMessage]
+
+
+def test_given_a_callback_then_its_channel_is_in_the_books_only_once_the_customer_is_dialled() -> None:
+    sc = _callback_pending()
+    sc.press_callback("c1", at=20)
+    assert views.channels(sc.router.book) == {CallId("c2")}  # c1 is gone; its callback has no leg yet
+    offer = of_type(sc.ready("a1", at=30), cmd.OfferCall)[0].offer
+    assert views.channels(sc.router.book) == {CallId("c2"), offer}  # the agent's phone rings first
+    sc.answer(offer, at=32)
+    assert views.channels(sc.router.book) == {CallId("c2"), offer, CB}  # then the customer's is dialled

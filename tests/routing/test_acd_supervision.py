@@ -14,6 +14,7 @@ from routing_harness import SALES, SUPPORT, Scenario, make_plan, of_type, record
 
 from routing import commands as cmd
 from routing import events as ev
+from routing import views
 from routing.errors import IllegalTransition, UnknownAgent, UnknownQueue
 from routing.events import SupervisionMode as Mode
 from routing.ids import AgentId, BridgeId, CallId, OfferId, SupervisorLegId
@@ -402,3 +403,15 @@ def test_given_a_router_whose_books_were_tampered_with_then_the_audit_sees_super
         "boss supervises while ready",
         "a1 is on a call that is not theirs",
     ]
+
+
+# --- what a restart compares with the PBX ----------------------------------------------------------
+@pytest.mark.parametrize("mode", list(Mode))
+def test_given_a_supervised_call_then_the_channels_the_books_hold_are_the_supervisors_too(mode: Mode) -> None:
+    sc = connected()
+    supervise(sc, mode)
+    sv_answers(sc)
+    snoop = set() if mode is Mode.BARGE else {SNOOP}  # barge joins the call's bridge: no snoop
+    assert views.channels(sc.router.book) == {C1, LEG, SV, *snoop}
+    stop(sc)
+    assert views.channels(sc.router.book) == {C1, LEG}

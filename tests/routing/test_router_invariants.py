@@ -16,11 +16,16 @@ lets time pass, and after every event checks what the router must always hold tr
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import itertools
+import pickle
+import types
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -40,6 +45,8 @@ from routing_harness import (
 
 from routing import commands as cmd
 from routing import events as ev
+from routing import timers
+from routing.book import Book
 from routing.errors import IllegalTransition, RoutingError, UnknownAgent
 from routing.ids import AgentId, CallId, OfferId, QueueId
 from routing.records import CallRecord, Outcome, Party
@@ -97,6 +104,10 @@ class RouterMachine(RuleBasedStateMachine):
         self.ready_since: dict[AgentId, int] = {}  # readiness order, for longest idle
         self.keeps_place: dict[AgentId, bool] = {}  # the last offer was withdrawn through no fault of theirs
         self.readiness = itertools.count()
+        # What the service's journal keeps (switchboard/journal.py): a snapshot of the books and every
+        # event handled since, except ticks that fire no timer.
+        self.snapshot = pickle.dumps(self.router.book)
+        self.journal: list[ev.Event] = []
 
     # --- feeding ----------------------------------------------------------------------------------------
     def _view(self) -> dict[str, Any]:
@@ -109,6 +120,12 @@ class RouterMachine(RuleBasedStateMachine):
 
     def _feed(self, event: ev.Event) -> list[cmd.Command] | RoutingError:
         before = self._view()
+        if not isinstance(event, ev.Tick) or timers.any_due(self.router.book, event.at):
+            self.journal.append(event)
+        else:
+            quiet = plain(self.router.book)
+            self.router.handle(event)
+            assert plain(self.router.book) == quiet, "a tick that fires no timer changed the books"
         try:
             out = self.router.handle(event)
         except RoutingError as error:
@@ -192,6 +209,24 @@ class RouterMachine(RuleBasedStateMachine):
             assert self.now < self.offered_at[offer] + RING_TIMEOUT_S + OFFER_GRACE_S
         for call in (m for m in self.calls.values() if m.status in (WAITING, OFFERED)):
             assert self.now < call.arrived_at + MAX_WAIT_S
+
+    @rule()
+    def a_snapshot_is_taken(self) -> None:
+        self.snapshot = pickle.dumps(self.router.book)
+        self.journal.clear()
+
+    @rule()
+    def the_service_restarts(self) -> None:
+        """The books rebuilt from the snapshot and the journal are the books; routing goes on with them."""
+        rebuilt = Router(PLAN)
+        book = pickle.loads(self.snapshot)
+        assert isinstance(book, Book)
+        rebuilt.book = book
+        for event in self.journal:
+            with contextlib.suppress(RoutingError):  # refused the first time too
+                rebuilt.handle(event)
+        assert plain(rebuilt.book) == plain(self.router.book)
+        self.router = rebuilt
 
     @rule(data=st.data(), oddity=st.sampled_from(["late-offer", "replay", "bridge-failed", "ghost"]))
     def something_odd_happens(self, data: st.DataObject, oddity: str) -> None:
@@ -354,6 +389,26 @@ class RouterMachine(RuleBasedStateMachine):
             assert self.router.call_state(call) is as_router.get(model.status, CallState.ENDED)
             assert self.logs[call] == (0 if model.active else 1)
         assert self.router.active_calls == sum(m.active for m in self.calls.values())
+
+
+def plain(value: object) -> object:
+    """``value`` as nested tuples of what it holds, to compare two books field by field (the heaps'
+    bound methods by name: they point back at their book)."""
+    if value is None or isinstance(value, (str, int, float, enum.Enum)):
+        return value
+    if isinstance(value, dict):
+        return tuple((plain(k), plain(v)) for k, v in value.items())  # the order is part of the state
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(item) for item in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(plain(item) for item in value)
+    if isinstance(value, types.MethodType):
+        return value.__func__.__qualname__
+    if isinstance(value, ZoneInfo):
+        return str(value)
+    names = [n for cls in type(value).__mro__ for n in getattr(cls, "__slots__", ())]
+    names += list(getattr(value, "__dict__", {}))
+    return (type(value).__name__, tuple((n, plain(getattr(value, n))) for n in names if hasattr(value, n)))
 
 
 def _any(calls: dict[CallId, _Call]) -> st.SearchStrategy[CallId]:

@@ -1,0 +1,215 @@
+"""The router's journal and snapshots: how a restart, or a crash, gives the router back its state.
+
+The router is deterministic and gets time inside its events, so the events it handled, replayed in
+order into the state they started from, rebuild that state exactly (``../shared/STYLE.md``, "Durable
+by replay"). ``RouterLoop`` hands every event to ``record`` before the router handles it; a writer task
+appends them to the store in batches (one transaction every ``FLUSH_S``), so no event waits for a
+commit and the hot path pays only for encoding a line. A ``Tick`` that fires no timer changes nothing
+and is not kept. Every ``SNAPSHOT_EVERY`` events (or ``SNAPSHOT_S``) the loop takes a snapshot of the
+``Book``; the store keeps it in place of the previous one and drops the lines it covers, so a start-up
+replays at most that much.
+
+What a crash can lose is the last batch not yet written (at most ``FLUSH_S`` of events): those are
+events about the PBX's channels or consoles' orders, and the PBX is the truth about channels: after
+the replay the PBX adapter compares what the books say is up with what Asterisk has (``views.channels``
+and ``AriPbx.adopt``), and the consoles' agents see their state again when they reconnect.
+
+A snapshot is the ``Book`` pickled. It is read back only if it was written for the same number plan and
+the same layout of the books (``state_key``) in the same ``SNAPSHOT_FORMAT``; otherwise (a release that
+changed the books, a plan edited between runs) the state is not restored, the journal is dropped, and
+the start-up is what it was before the journal: the PBX adapter finds the callers in the app again.
+The snapshot comes from the service's own store, the same trust as the password hashes kept there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import hashlib
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from crm_core.domain.journal import JournalLine, Kept, Snapshot
+from routing import book as books
+from routing import commands as cmd
+from routing import events as ev
+from routing import timers
+from routing.errors import RoutingError
+from routing.router import Router
+from switchboard.event_codec import UnreadableEvent, decode, encode
+from switchboard.retry import until_done
+
+log = structlog.get_logger("journal")
+
+SNAPSHOT_FORMAT = 1  # the pickled ``Book``; bumped when what a snapshot holds changes in kind
+FLUSH_S = 0.02
+SNAPSHOT_EVERY = 20_000
+SNAPSHOT_S = 60.0
+RETRY_S = 0.5
+Clock = Callable[[], float]
+
+
+class JournalStore(Protocol):
+    """The store's side: ``crm_core.sql.journal.SqlJournal``."""
+
+    async def append(self, lines: list[JournalLine]) -> None: ...
+    async def save_snapshot(self, snapshot: Snapshot) -> None: ...
+    async def kept(self) -> Kept: ...
+    async def forget(self) -> None: ...
+
+
+def state_key(router: Router) -> str:
+    """Which plan and which layout of the books a snapshot is for; a snapshot of another is not read."""
+    layout = [(c.__name__, [f.name for f in dataclasses.fields(c)])
+              for c in (books.CallEntry, books.OfferEntry, books.AgentEntry, books.Supervision,
+                        books.Escalation)]  # fmt: skip
+    text = repr((router.plan, layout, books.Book.__slots__, timers.Timer._fields))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What a start-up got back: how many events were replayed on top of which snapshot, and the calls
+    the replay saw end (their records are written again: the call log keeps one row per call)."""
+
+    from_snapshot: bool
+    replayed: int
+    records: tuple[cmd.LogCall, ...]
+    refused: str | None = None  # why the kept state was not used
+
+
+class Journal:
+    def __init__(
+        self,
+        store: JournalStore,
+        clock: Clock = time.time,
+        *,
+        flush_s: float = FLUSH_S,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        snapshot_s: float = SNAPSHOT_S,
+        retry_s: float = RETRY_S,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._flush_s = flush_s
+        self._snapshot_every = snapshot_every
+        self._snapshot_s = snapshot_s
+        self._retry_s = retry_s
+        self.seq = 0
+        self._pending: list[JournalLine | Snapshot] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._since_snapshot = 0
+        self._snapshot_at = clock()
+
+    # --- start-up -------------------------------------------------------------------------------
+    async def restore(self, router: Router) -> Restored:
+        """Put the kept state into ``router`` (a fresh one): the snapshot, then the lines after it."""
+        kept = await self._store.kept()
+        snapshot = kept.snapshot
+        if snapshot is not None:
+            refused = self._unreadable(snapshot, router)
+            if refused is not None:
+                return await self._refuse(router, refused)
+            router.book = pickle.loads(snapshot.data)  # our own store's (see the docstring)
+            self.seq = snapshot.seq
+        records: list[cmd.LogCall] = []
+        try:
+            for line in kept.lines:
+                records += self._replay(router, decode(line.event))
+                self.seq = line.seq
+        except UnreadableEvent as exc:
+            return await self._refuse(router, str(exc))
+        log.info("journal.restored", snapshot=snapshot is not None, replayed=len(kept.lines), seq=self.seq)
+        return Restored(snapshot is not None, len(kept.lines), tuple(records))
+
+    def _unreadable(self, snapshot: Snapshot, router: Router) -> str | None:
+        if snapshot.format != SNAPSHOT_FORMAT:
+            return f"snapshot format {snapshot.format}, this release reads {SNAPSHOT_FORMAT}"
+        if snapshot.plan_key != state_key(router):
+            return "the number plan or the layout of the router's books changed since the snapshot"
+        return None
+
+    async def _refuse(self, router: Router, why: str) -> Restored:
+        log.warning("journal.not-restored", reason=why)
+        router.book = books.Book(router.plan)
+        await self._store.forget()
+        self.seq = 0
+        return Restored(False, 0, (), refused=why)
+
+    @staticmethod
+    def _replay(router: Router, event: ev.Event) -> list[cmd.LogCall]:
+        try:
+            commands = router.handle(event)
+        except RoutingError:
+            return []  # refused then too: it changed nothing then and changes nothing now
+        except Exception:
+            log.exception("journal.replay-failed", what=repr(event))  # as the loop did the first time
+            return []
+        return [c for c in commands if isinstance(c, cmd.LogCall)]
+
+    # --- while running --------------------------------------------------------------------------
+    def record(self, event: ev.Event, router: Router) -> None:
+        """Keep ``event``, which ``router`` is about to handle; called on the hot path, never waits."""
+        if isinstance(event, ev.Tick) and not timers.any_due(router.book, event.at):
+            return
+        self.seq += 1
+        self._since_snapshot += 1
+        self._push(JournalLine(self.seq, encode(event)))
+
+    def snapshot_due(self, now: float) -> bool:
+        return self._since_snapshot >= self._snapshot_every or (
+            self._since_snapshot > 0 and now - self._snapshot_at >= self._snapshot_s
+        )
+
+    def snapshot(self, router: Router, now: float) -> None:
+        """Keep the books as they are after every event recorded so far."""
+        data = pickle.dumps(router.book, protocol=pickle.HIGHEST_PROTOCOL)
+        key = state_key(router)
+        self._push(Snapshot(seq=self.seq, format=SNAPSHOT_FORMAT, plan_key=key, taken_at=now, data=data))
+        self._since_snapshot = 0
+        self._snapshot_at = now
+
+    def _push(self, item: JournalLine | Snapshot) -> None:
+        self._pending.append(item)
+        self._idle.clear()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Write what was recorded, in order, a batch at a time; a failed write is retried."""
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._flush_s)  # let a batch gather: one transaction for all of it
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            await self._write(batch)
+            if not self._pending:
+                self._idle.set()
+
+    async def _write(self, batch: list[JournalLine | Snapshot]) -> None:
+        lines: list[JournalLine] = []
+        for item in batch:
+            if isinstance(item, JournalLine):
+                lines.append(item)
+                continue
+            await self._append(lines)
+            lines = []
+            await until_done(functools.partial(self._store.save_snapshot, item), self._retry_s, log,
+                             "journal.snapshot-failed", seq=item.seq)  # fmt: skip
+        await self._append(lines)
+
+    async def _append(self, lines: list[JournalLine]) -> None:
+        if lines:
+            await until_done(functools.partial(self._store.append, lines), self._retry_s, log,
+                             "journal.append-failed", first=lines[0].seq, count=len(lines))  # fmt: skip
+
+    async def flush(self) -> None:
+        """Wait until everything recorded so far is in the store."""
+        await self._idle.wait()

@@ -1,0 +1,173 @@
+"""A crash loses nothing: a real ``switchboard serve`` is SIGKILLed on the real Asterisk and started again.
+
+Each test kills the process in one phase of a call and checks, after the restart, the call log (one row
+per call, with the true wait and talk time), the agents' states and what Asterisk holds (no channel or
+bridge of ours left behind). ``tests/integration/restart/harness.py`` runs the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from telephony.ari_client import AriClient
+from telephony.errors import TelephonyError
+from tests.integration.conftest import ARI_PASSWORD, ARI_URL, ARI_USER, ari_reachable, phone, wait_until_async
+from tests.integration.restart.harness import DID, Served
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+async def ari() -> AsyncIterator[AriClient]:
+    probe = await ari_reachable()
+    await probe.close()
+    client = AriClient(ARI_URL, ARI_USER, ARI_PASSWORD, "probe")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def served(tmp_path: Path, ari: AriClient) -> AsyncIterator[list[Served]]:
+    made: list[Served] = []
+    yield made
+    for s in made:
+        s.stop()
+        # Nothing of this test may ring on in the shared sandbox.
+        for channel in await ari.channels():
+            if in_app(channel, s.app) or channel["id"] in s.placed:
+                with contextlib.suppress(TelephonyError):
+                    await ari.hangup(channel["id"])
+
+
+async def place_call(ari: AriClient, served: Served, caller: str) -> str:
+    """A carrier's call to the line's DID; returns the call id the router knows it by."""
+    channel = f"test-{uuid.uuid4().hex[:12]}"
+    endpoint = f"Local/{DID.lstrip('+')}@switchboard-inbound/n"
+    await ari.originate(
+        endpoint, "switchboard-caller", "s", caller, channel, variables={"_SB_APP": served.app}
+    )
+    served.placed.append(channel)
+    return f"{channel};2"
+
+
+async def ours(ari: AriClient, served: Served) -> tuple[set[str], set[str]]:
+    """The channels in the test's app and the bridges of ours, as Asterisk lists them now."""
+    channels = {c["id"] for c in await ari.channels() if in_app(c, served.app)}
+    bridges = {b["id"] for b in await ari.bridges() if str(b["id"]).startswith("sb-")}
+    return channels, bridges
+
+
+def in_app(channel: dict[str, Any], app: str) -> bool:
+    return str((channel.get("dialplan") or {}).get("app_data", "")).startswith(f"{app},")
+
+
+async def journalled(served: Served, kind: str, count: int) -> None:
+    """Wait until the journal in the database holds ``count`` events of ``kind``."""
+
+    async def enough() -> bool:
+        return served.journalled(kind) >= count
+
+    await wait_until_async(enough, what=f"{count} {kind} in the journal")
+
+
+async def logged(served: Served, call: str) -> dict[str, Any]:
+    async def row() -> dict[str, Any] | None:
+        rows = [r for r in served.calls() if r["call"] == call]
+        assert len(rows) <= 1, rows  # never twice
+        return rows[0] if rows else None
+
+    found: dict[str, Any] = await wait_until_async(row, timeout=15, what=f"the call log row of {call}")
+    return found
+
+
+async def one_agent(workdir: Path, served: list[Served]) -> Served:
+    """The service running, with agent a1 (the sandbox's phone 101: answers after 300 ms) as a user."""
+    service = Served(workdir, {"a1": phone("101")})
+    served.append(service)
+    service.write_config()
+    await service.start()
+    service.add_agent_user("a1")
+    return service
+
+
+async def test_given_callers_waiting_when_the_service_is_killed_then_they_keep_their_place_and_wait(
+    tmp_path: Path, ari: AriClient, served: list[Served]
+) -> None:
+    service = await one_agent(tmp_path, served)
+    first_at = time.time()
+    first = await place_call(ari, service, "+14155550101")
+    await asyncio.sleep(0.3)
+    second = await place_call(ari, service, "+14155550102")
+    await wait_until_async(
+        lambda: asyncio.sleep(0, service.journalled("CallArrived") >= 2), what="arrivals kept"
+    )
+    service.kill()
+    await asyncio.sleep(1.0)  # down for a second: nobody serves the callers, they hear their music
+    await service.start()
+    restarted_at = time.time()
+    async with aiohttp.ClientSession() as http:
+        agent = await service.console(http, "a1")
+        offer = await agent.expect("offer", timeout=15)
+        assert offer["call"] == first  # the first caller is still first
+        await agent.expect("call-connected", call=first)
+        await ari.hangup(first.removesuffix(";2"))
+        row = await logged(service, first)
+        assert (row["outcome"], row["agent"]) == ("answered", "a1")
+        # Counted from the first arrival, not from the restart.
+        assert abs(datetime.fromisoformat(row["arrived"]).timestamp() - first_at) < 0.5
+        assert row["wait_s"] >= restarted_at - first_at
+        channels, _ = await ours(ari, service)
+        assert second in channels  # still waiting, in line behind
+    service.stop()
+
+
+async def test_given_a_caller_talking_to_an_agent_when_the_service_is_killed_then_the_call_goes_on(
+    tmp_path: Path, ari: AriClient, served: list[Served]
+) -> None:
+    service = await one_agent(tmp_path, served)
+    async with aiohttp.ClientSession() as http:
+        agent = await service.console(http, "a1")
+        call = await place_call(ari, service, "+14155550103")
+        offer = await agent.expect("offer", call=call)
+        await agent.expect("call-connected", call=call)
+        connected_at = time.time()
+        await wait_until_async(
+            lambda: asyncio.sleep(0, service.journalled("OfferAnswered") >= 1), what="answer kept"
+        )
+        await asyncio.sleep(0.2)  # the bridge is made
+        channels_before, bridges_before = await ours(ari, service)
+        assert {call, offer["offer"]} <= channels_before and f"sb-bridge-{call}" in bridges_before
+    service.kill()
+    await asyncio.sleep(1.0)
+    await service.start()
+    await asyncio.sleep(1.5)  # what the restart did (before the journal: both phones hung up here)
+    channels, _ = await ours(ari, service)
+    assert {call, offer["offer"]} <= channels  # neither side was hung up
+    bridge = await ari.request("GET", f"/bridges/sb-bridge-{call}")
+    assert set(bridge["channels"]) == {call, offer["offer"]}  # still talking to each other
+    async with aiohttp.ClientSession() as http:
+        agent = await service.console(http, "a1", ready=False)
+        assert agent.seen[-1]["state"] == "on-call"  # the snapshot: still on the call
+        await asyncio.sleep(0.5)
+        await ari.hangup(call.removesuffix(";2"))
+        await agent.expect("call-ended", call=call)
+    row = await logged(service, call)
+    assert (row["outcome"], row["agent"], row["hung_up_by"]) == ("answered", "a1", "caller")
+    assert row["talk_s"] >= time.time() - connected_at - 1.0  # from the real answer, across the restart
+    await wait_until_async(lambda: _nothing_left(ari, service), what="no channel or bridge left")
+    service.stop()
+
+
+async def _nothing_left(ari: AriClient, served: Served) -> bool:
+    channels, bridges = await ours(ari, served)
+    return not channels and not bridges

@@ -1,0 +1,75 @@
+"""The journal's event codec: every event of the router's union comes back equal, and a line that is not
+one of this release's events is refused with its class and field named."""
+
+from __future__ import annotations
+
+import enum
+import json
+import typing
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from routing import events as ev
+from switchboard.event_codec import KINDS, UnreadableEvent, decode, encode
+
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def _values(hint: object) -> st.SearchStrategy[object]:
+    options = typing.get_args(hint) or (hint,)
+    found: list[st.SearchStrategy[object]] = []
+    for option in options:
+        supertype = getattr(option, "__supertype__", option)  # an id type is a str
+        if option is type(None):
+            found.append(st.none())
+        elif isinstance(supertype, type) and issubclass(supertype, enum.Enum):
+            found.append(st.sampled_from(list(supertype)))
+        elif supertype is float:
+            found.append(FLOATS)
+        elif supertype is str:
+            found.append(st.text())
+        else:
+            raise AssertionError(f"no strategy for {option!r}: the codec would not know it either")
+    return st.one_of(found)
+
+
+def _events() -> st.SearchStrategy[ev.Event]:
+    built = [st.builds(cls, **{n: _values(h) for n, h in typing.get_type_hints(cls).items()})
+             for cls in KINDS.values()]  # fmt: skip
+    return st.one_of(built)  # type: ignore[arg-type]
+
+
+def test_given_the_event_union_then_the_codec_knows_every_kind() -> None:
+    assert set(KINDS.values()) == set(typing.get_args(ev.Event))
+
+
+@given(_events())
+def test_given_any_event_when_encoded_and_decoded_then_it_comes_back_equal(event: ev.Event) -> None:
+    text = encode(event)
+    assert json.loads(text)["k"] == type(event).__name__
+    back = decode(text)
+    assert back == event and type(back) is type(event)
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("not json", "not a journalled event"),
+        ('{"at": 1.0}', "not a journalled event"),
+        ('{"k": "CallVanished", "call": "c1"}', "not a journalled event"),
+        ('{"k": "Tick"}', "Tick"),
+        ('{"k": "Tick", "at": 1.0, "colour": "red"}', "unknown fields ['colour']"),
+        ('{"k": "SupervisionEnded", "at": 1.0}', "SupervisionEnded: KeyError"),
+        ('{"k": "Tick", "at": "soon"}', "'soon' is not a float"),
+        ('{"k": "Tick", "at": true}', "True is not a float"),
+        ('{"k": "Tick", "at": null}', "None is not a float"),
+        ('{"k": "CallerHungUp", "call": 7, "at": 1}', "7 is not a str"),
+        ('{"k": "SupervisionRequested", "supervisor": "s", "agent": "a", "mode": "shout", "at": 1}', "shout"),
+        ("[1, 2]", "not a journalled event"),
+    ],
+)
+def test_given_a_line_of_another_release_then_it_is_refused_by_name(line: str, named: str) -> None:
+    with pytest.raises(UnreadableEvent, match=named.replace("[", r"\[").replace("]", r"\]")):
+        decode(line)
