@@ -44,6 +44,15 @@ class OfferEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferLost:
+    """The agent leg was found gone when the PBX was looked at again (after a restart of ours or a
+    reconnect): what became of it went unseen, so it is not held against the agent."""
+
+    offer: OfferId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class OfferFailed:
     """The PBX could not place the agent leg at all (e.g. an endpoint that does not exist)."""
 
@@ -237,6 +246,7 @@ Event = (
     | OfferRinging
     | OfferAnswered
     | OfferEnded
+    | OfferLost
     | OfferFailed
     | BridgeFailed
     | CallerIdentified

@@ -182,6 +182,29 @@ def failed(book: Book, plan: Plan, e: ev.OfferFailed) -> list[cmd.Command]:
     return unanswered(book, plan, entry, f"failed: {e.reason}", e.at)
 
 
+def lost(book: Book, plan: Plan, e: ev.OfferLost) -> list[cmd.Command]:
+    """A leg gone unseen: answered, it ended as a hang-up would; ringing, it is withdrawn (the agent keeps
+    their place and is not paused), and the call rings on or waits; an on-call leg counts as unanswered
+    (there is no agent to blame), so the chain goes on."""
+    entry = book.offers.get(e.offer)
+    if entry is None:
+        return []
+    if entry.state is _ANSWERED:
+        return ended(book, plan, ev.OfferEnded(e.offer, e.at))
+    call = book.calls[entry.call]
+    if entry.agent is None or call.state is _ESCALATING:
+        return unanswered(book, plan, entry, "lost", e.at)
+    # As ``unanswered`` does, but with no miss: the call is back in line first (for another ready
+    # agent), then the agent is ready in their old place and takes whoever is first in line.
+    out = drop(book, entry, _OT.WITHDRAW, "leg-lost")
+    agent = book.agents[entry.agent]
+    agent.call = None
+    if not call.offers:
+        out += lost_all(book, plan, call, e.at)
+    out += agents.set_agent(book, agent, _AT.OFFER_WITHDRAWN, e.at, keep=True)
+    return out + try_agent(book, plan, agent.id, e.at)
+
+
 def deadline_passed(book: Book, plan: Plan, entry: OfferEntry, at: float) -> list[cmd.Command]:
     """The PBX never told us the ring ended: do not leave the agent ringing forever."""
     if entry.state is _ANSWERED:

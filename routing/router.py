@@ -60,6 +60,8 @@ class Router:
                 return offers.ended(book, plan, event)
             case ev.OfferFailed():
                 return offers.failed(book, plan, event)
+            case ev.OfferLost():
+                return offers.lost(book, plan, event)
             case ev.CallerIdentified():
                 return queueing.caller_identified(book, plan, event)
             case ev.AgentBecameReady():

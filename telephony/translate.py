@@ -57,6 +57,13 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
     return []
 
 
+def _missed(channel: str, at: float) -> ev.Event:
+    """A channel found gone on a (re)connect: an agent's leg is lost (nobody saw how it ended)."""
+    if is_offer_channel(channel) and not is_callback_leg(channel) and not is_supervisor_leg(channel):
+        return ev.OfferLost(OfferId(channel), at)
+    return channel_gone(channel, at)
+
+
 def channel_gone(channel: str, at: float) -> ev.Event:
     """What a channel of ours ending means to the router: a leg's end, or the caller's hangup."""
     if is_supervisor_leg(channel):
@@ -128,7 +135,7 @@ def reconcile(
     """
     present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
     gone = sorted(c for c in set(known) - present.keys() if not is_snoop_channel(c))
-    out: list[ev.Event] = [channel_gone(channel, at) for channel in gone]
+    out: list[ev.Event] = [_missed(channel, at) for channel in gone]
     orphans: list[str] = []
     for channel_id, channel in present.items():
         if channel_id in known:

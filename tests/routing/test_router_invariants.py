@@ -87,6 +87,9 @@ class _Call:
         return self.status not in ("new", ENDED)
 
 
+OFFER_REPORTS = ["ringing", "answered", "answered", "ended", "failed", "lost"]
+
+
 class RouterMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -168,7 +171,7 @@ class RouterMachine(RuleBasedStateMachine):
         assert [r.call for r in _records(out)] == ([call] if was_active else [])
 
     @precondition(lambda self: self.live)
-    @rule(data=st.data(), report=st.sampled_from(["ringing", "answered", "answered", "ended", "failed"]))
+    @rule(data=st.data(), report=st.sampled_from(OFFER_REPORTS))
     def pbx_reports_on_an_offer(self, data: st.DataObject, report: str) -> None:
         offer = data.draw(st.sampled_from(sorted(self.live)))
         answered, popped = offer in self.answered, offer in self.popped
@@ -283,8 +286,8 @@ class RouterMachine(RuleBasedStateMachine):
                 case cmd.WithdrawOffer(offer=offer, call=call, reason=reason, agent=agent):
                     assert out[i - 1] == cmd.CancelOffer(offer, call)
                     # Not the agent's doing (the caller left, or the agent declined): they keep their
-                    # place in the idle order if they are ready again.
-                    blameless = reason in ("caller-hung-up", "max-wait")
+                    # place in the idle order if they are ready again; so does one whose leg was lost.
+                    blameless = reason in ("caller-hung-up", "max-wait", "leg-lost")
                     self.keeps_place[agent] = blameless
                     if reason == "ring-timeout":  # and no earlier
                         assert self.now >= self.offered_at[offer] + RING_TIMEOUT_S + OFFER_GRACE_S
@@ -445,6 +448,8 @@ def _offer_event(report: str, offer: OfferId, at: float) -> ev.Event:
         return ev.OfferAnswered(offer, at)
     if report == "ended":
         return ev.OfferEnded(offer, at)
+    if report == "lost":  # found gone after a reconnect
+        return ev.OfferLost(offer, at)
     return ev.OfferFailed(offer, "busy", at)
 
 

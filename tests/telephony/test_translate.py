@@ -111,7 +111,7 @@ def test_given_a_reconnect_when_reconciling_then_gone_channels_end_and_unseen_ca
     events, orphans = reconcile({"still-here", "gone-caller", "sb-gone-1"}, listed, "sb", 9.0, NORMALISE)
     assert events == [
         ev.CallerHungUp(CallId("gone-caller"), 9.0),
-        ev.OfferEnded(OfferId("sb-gone-1"), 9.0),
+        ev.OfferLost(OfferId("sb-gone-1"), 9.0),  # how it ended went unseen: not the agent's miss
         ev.CallArrived(CallId("arrived-meanwhile"), "+18005550102", "+14155550199", None, 9.0),
     ]
     assert orphans == ["sb-old-run-1"]
