@@ -34,7 +34,7 @@ pytestmark = pytest.mark.asterisk
 ACME, ANSWERING = QueueId("acme"), QueueId("answering")
 CALLER = "+14155550123"
 DID = "+18005550101"
-CLOSED = Hours("UTC", {0: (Span(dt.time(0), dt.time(0, 0, 1)),)})  # open one second a week
+CLOSED = Hours(timezone="UTC", weekly={0: (Span(dt.time(0), dt.time(0, 0, 1)),)})  # open one second a week
 
 
 def plan(

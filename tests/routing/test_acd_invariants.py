@@ -82,7 +82,13 @@ def make_plan(sales_strategy: Strategy) -> Plan:
     lines = [
         Line(LineId("sales"), "Sales", SALES, on_call=ESCALATION),
         Line(LineId("support"), "Support", SUPPORT),
-        Line(LineId("night"), "Night", SUPPORT, hours=Hours("UTC", {0: (_span(),)}), after_hours=night),
+        Line(
+            LineId("night"),
+            "Night",
+            SUPPORT,
+            hours=Hours(timezone="UTC", weekly={0: (_span(),)}),
+            after_hours=night,
+        ),
     ]
     agents = [
         Agent(AGENTS[0], "A1", "PJSIP/1", (SALES,), skills={"spanish": 3}),

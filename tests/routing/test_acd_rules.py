@@ -510,8 +510,8 @@ def test_given_callback_rules_then_prompts_are_skipped_but_moves_apply() -> None
 
 # --- after hours ------------------------------------------------------------------------------------
 MONDAY_NOON_UTC = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC).timestamp()
-_OFFICE = Hours("UTC", {0: (Span(dt.time(9), dt.time(17)),)})
-_CLOSED_NOW = Hours("UTC", {})
+_OFFICE = Hours(timezone="UTC", weekly={0: (Span(dt.time(9), dt.time(17)),)})
+_CLOSED_NOW = Hours(timezone="UTC", weekly={})
 
 
 def _night(kind: AfterHoursKind, chain: tuple[OnCallStep, ...] = ON_CALL) -> Scenario:
@@ -730,11 +730,13 @@ def test_records_carry_priority_and_after_hours() -> None:
 
 def test_given_closure_or_holiday_then_the_line_is_closed() -> None:
     training = Closure(MONDAY_NOON_UTC - 60, MONDAY_NOON_UTC + 60, "training")
-    hours = Hours("UTC", _OFFICE.weekly, closures=(training,))
+    hours = Hours(timezone="UTC", weekly=_OFFICE.weekly, closures=(training,))
     assert not hours.is_open(MONDAY_NOON_UTC)
     assert hours.is_open(MONDAY_NOON_UTC + 60)
     thanksgiving = dt.datetime(2026, 11, 26, 17, tzinfo=dt.UTC).timestamp()  # noon in New York
-    us = Hours("America/New_York", {3: (Span(dt.time(9), dt.time(17)),)}, "US")
+    us = Hours(
+        timezone="America/New_York", weekly={3: (Span(dt.time(9), dt.time(17)),)}, holiday_country="US"
+    )
     assert not us.is_open(thanksgiving)
     assert us.is_open(thanksgiving + 7 * 86400)
     assert us.holiday(dt.date(2026, 11, 26)) == "Thanksgiving Day"
