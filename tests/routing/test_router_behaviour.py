@@ -233,7 +233,9 @@ def test_given_call_ringing_when_leg_rings_out_then_agent_not_ready_and_call_kee
         cmd.AgentStateChanged(A1, A.NOT_READY, RING_NO_ANSWER, 25),
     ]
     assert sc.router.waiting(SALES) == ["c1", "c2"]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.NOT_READY, RING_NO_ANSWER, 25, None)
+    assert sc.router.agent_view(A1) == AgentView(
+        agent=A1, state=A.NOT_READY, reason=RING_NO_ANSWER, since=25, call=None
+    )
     out = sc.ready("a2", at=30)
     second = cmd.OfferCall(OfferId("sb-c1-2"), C1, A2, "PJSIP/1002", 15.0, CALLER)
     assert of_type(out, cmd.OfferCall) == [second]
@@ -319,7 +321,7 @@ def test_given_call_ringing_when_caller_hangs_up_then_offer_cancelled_agent_read
         Outcome.ABANDONED, Party.CALLER, 1, 4,
     )  # fmt: skip
     assert len(out) == 4
-    assert sc.router.agent_view(A1) == AgentView(A1, A.READY, None, 14, None)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.READY, reason=None, since=14, call=None)
 
 
 def test_given_call_ringing_and_another_waiting_when_caller_hangs_up_then_agent_rung_for_the_next() -> None:
@@ -374,7 +376,7 @@ def test_given_offer_ringing_when_agent_answers_then_bridged_and_agent_on_call()
         cmd.CallConnected(A1, C1, 106),
         cmd.AgentStateChanged(A1, A.ON_CALL, None, 106),
     ]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.ON_CALL, None, 106, C1)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.ON_CALL, reason=None, since=106, call=C1)
     assert sc.router.call_state(C1) is CallState.CONNECTED
 
 
@@ -508,7 +510,9 @@ def test_given_several_timers_due_when_one_tick_then_all_fire_in_time_order() ->
 def test_given_logged_out_agent_when_logs_in_then_not_ready_with_reason_logged_in() -> None:
     sc = Scenario(agents=1)
     assert sc.log_in("a1", at=10) == [cmd.AgentStateChanged(A1, A.NOT_READY, "logged-in", 10)]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.NOT_READY, "logged-in", 10, None)
+    assert sc.router.agent_view(A1) == AgentView(
+        agent=A1, state=A.NOT_READY, reason="logged-in", since=10, call=None
+    )
     assert sc.log_in("a1", at=11) == []  # a second console tab
 
 
@@ -516,7 +520,9 @@ def test_given_not_ready_agent_when_paused_with_new_reason_then_new_interval_rep
     sc = Scenario(agents=1)
     sc.log_in("a1", at=10)
     assert sc.pause("a1", "training", at=20) == [cmd.AgentStateChanged(A1, A.NOT_READY, "training", 20)]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.NOT_READY, "training", 20, None)
+    assert sc.router.agent_view(A1) == AgentView(
+        agent=A1, state=A.NOT_READY, reason="training", since=20, call=None
+    )
 
 
 def test_given_logged_out_agent_when_logged_out_again_then_nothing() -> None:
@@ -530,15 +536,17 @@ def test_given_logged_out_agent_when_logged_out_again_then_nothing() -> None:
 def test_given_ready_agent_when_agent_view_read_then_never_seen_agents_are_logged_out() -> None:
     sc = Scenario(agents=2)
     sc.staff("a1", at=5)
-    assert sc.router.agent_view(A1) == AgentView(A1, A.READY, None, 5, None)
-    assert sc.router.agent_view(A2) == AgentView(A2, A.LOGGED_OUT, None, 0.0, None)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.READY, reason=None, since=5, call=None)
+    assert sc.router.agent_view(A2) == AgentView(
+        agent=A2, state=A.LOGGED_OUT, reason=None, since=0.0, call=None
+    )
 
 
 def test_given_ringing_agent_when_agent_view_read_then_shows_the_call() -> None:
     sc = Scenario(agents=1)
     sc.staff("a1", at=5)
     sc.arrive("c1", at=10)
-    assert sc.router.agent_view(A1) == AgentView(A1, A.RINGING, None, 10, C1)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.RINGING, reason=None, since=10, call=C1)
 
 
 # --- readers -----------------------------------------------------------------------------------------------
