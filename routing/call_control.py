@@ -137,7 +137,14 @@ def _ring_escalation(book: Book, plan: Plan, call: CallEntry, at: float) -> list
     step = plan.lines[call.line].escalation_chain[call.escalation.step]
     leg = offers.place(book, plan, call, None, step.name, step.ring_timeout_s, at)
     out: list[cmd.Command] = [
-        cmd.OfferCall(leg, call.id, None, step.endpoint, step.ring_timeout_s, call.caller_number)
+        cmd.OfferCall(
+            offer=leg,
+            call=call.id,
+            agent=None,
+            endpoint=step.endpoint,
+            timeout_s=step.ring_timeout_s,
+            caller_number=call.caller_number,
+        )
     ]
     return out + _escalation_update(call, call.escalation, EscalationStatus.RINGING, step.name, at)
 
@@ -147,7 +154,11 @@ def _escalation_update(
 ) -> list[cmd.Command]:
     if esc.agent is None:
         return []  # the agent hung up: the call is no longer theirs to follow
-    return [cmd.EscalationUpdate(esc.agent, call.id, status, person, esc.attempts, at)]
+    return [
+        cmd.EscalationUpdate(
+            agent=esc.agent, call=call.id, status=status, person=person, attempts=esc.attempts, at=at
+        )
+    ]
 
 
 def escalation_answered(

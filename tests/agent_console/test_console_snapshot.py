@@ -82,7 +82,9 @@ async def test_given_a_call_in_progress_when_the_console_reconnects_then_it_resu
 ) -> None:
     ws = await connected_call(console)
     console.bus.publish(cmd.CallHeld(A1, C1, True, 1002.0))
-    update = cmd.EscalationUpdate(A1, C1, cmd.EscalationStatus.RINGING, "Dr. Smith", (), 1003.0)
+    update = cmd.EscalationUpdate(
+        agent=A1, call=C1, status=cmd.EscalationStatus.RINGING, person="Dr. Smith", attempts=(), at=1003.0
+    )
     console.bus.publish(update)
     escalation = await next_of(ws, "escalation")
     await ws.close()

@@ -165,7 +165,12 @@ class AcdMachine(RuleBasedStateMachine):
                 del self.live[command.offer]
             elif isinstance(command, cmd.DialNumber):
                 self.live[command.offer] = cmd.OfferCall(
-                    command.offer, command.call, None, command.number, command.timeout_s, None
+                    offer=command.offer,
+                    call=command.call,
+                    agent=None,
+                    endpoint=command.number,
+                    timeout_s=command.timeout_s,
+                    caller_number=None,
                 )
             elif isinstance(command, cmd.DropLeg):
                 assert command.leg in self.answered, "an agent let go of a leg that never answered"

@@ -544,7 +544,14 @@ def test_given_closed_line_with_on_call_chain_then_each_person_is_rung_in_turn()
     sc = _night(AfterHoursKind.ON_CALL)
     out = sc.arrive("c1", at=5, did=NIGHT_DID)
     assert of_type(out, cmd.OfferCall) == [
-        cmd.OfferCall(OfferId("sb-c1-1"), CallId("c1"), None, "PJSIP/smith", 20, CALLER)
+        cmd.OfferCall(
+            offer=OfferId("sb-c1-1"),
+            call=CallId("c1"),
+            agent=None,
+            endpoint="PJSIP/smith",
+            timeout_s=20,
+            caller_number=CALLER,
+        )
     ]
     assert sc.ring("sb-c1-1", at=6) == []  # no screen to pop for a phone outside the center
     out = sc.leg_ended("sb-c1-1", at=25)

@@ -45,7 +45,9 @@ def test_given_ready_agent_when_call_arrives_then_caller_answered_and_agent_rung
     sc.staff("a1", at=10)
     assert sc.arrive("c1", at=12) == [
         cmd.AnswerCall(C1),
-        cmd.OfferCall(O1, C1, A1, "PJSIP/1001", 15.0, CALLER),
+        cmd.OfferCall(
+            offer=O1, call=C1, agent=A1, endpoint="PJSIP/1001", timeout_s=15.0, caller_number=CALLER
+        ),
         cmd.AgentStateChanged(A1, A.RINGING, None, 12),
     ]
 
@@ -237,7 +239,14 @@ def test_given_call_ringing_when_leg_rings_out_then_agent_not_ready_and_call_kee
         agent=A1, state=A.NOT_READY, reason=RING_NO_ANSWER, since=25, call=None
     )
     out = sc.ready("a2", at=30)
-    second = cmd.OfferCall(OfferId("sb-c1-2"), C1, A2, "PJSIP/1002", 15.0, CALLER)
+    second = cmd.OfferCall(
+        offer=OfferId("sb-c1-2"),
+        call=C1,
+        agent=A2,
+        endpoint="PJSIP/1002",
+        timeout_s=15.0,
+        caller_number=CALLER,
+    )
     assert of_type(out, cmd.OfferCall) == [second]
 
 
@@ -360,7 +369,17 @@ def test_given_offer_when_ringing_reported_twice_then_screen_popped_once() -> No
     sc.arrive("c1", at=10, did=SALES_RADIO_DID)
     assert sc.ring("sb-c1-1", at=11.5) == [
         cmd.PopScreen(
-            A1, C1, O1, CALLER, CALLER_NAME, SALES_RADIO_DID, "radio", SALES_LINE, "Acme sales", SALES, 1.5
+            agent=A1,
+            call=C1,
+            offer=O1,
+            caller_number=CALLER,
+            caller_name=CALLER_NAME,
+            did=SALES_RADIO_DID,
+            source="radio",
+            line=SALES_LINE,
+            line_name="Acme sales",
+            queue=SALES,
+            waited_s=1.5,
         )
     ]
     assert sc.ring("sb-c1-1", at=11.6) == []
