@@ -64,14 +64,14 @@ def plan(
     """
     quiet: dict[str, Any] = {"announce_every_s": 0.0}
     queues = [
-        Queue(SALES, "Sales", **{**quiet, **(sales or {})}),
-        Queue(SUPPORT, "Support", **{**quiet, **(support or {})}),
-        Queue(ANSWERING, "Answering", **quiet),
+        Queue(id=SALES, name="Sales", **{**quiet, **(sales or {})}),
+        Queue(id=SUPPORT, name="Support", **{**quiet, **(support or {})}),
+        Queue(id=ANSWERING, name="Answering", **quiet),
     ]
     lines = [
-        Line(SALES_LINE, "Acme sales", SALES),
-        Line(LineId("acme-support"), "Acme support", SUPPORT),
-        Line(NIGHT_LINE, "Dr. Smith's office", SALES, **(night_line or {})),
+        Line(id=SALES_LINE, name="Acme sales", queue=SALES),
+        Line(id=LineId("acme-support"), name="Acme support", queue=SUPPORT),
+        Line(id=NIGHT_LINE, name="Dr. Smith's office", queue=SALES, **(night_line or {})),
     ]
     dids = [
         Did(SALES_DID, "google-ads", SALES_LINE),
@@ -79,7 +79,7 @@ def plan(
         Did(NIGHT_DID, "main", NIGHT_LINE),
     ]
     plan_agents = [
-        Agent(AgentId(a), a.upper(), f"PJSIP/{a}", **{"queues": (SALES,), **spec})
+        Agent(id=AgentId(a), name=a.upper(), endpoint=f"PJSIP/{a}", **{"queues": (SALES,), **spec})
         for a, spec in agents.items()
     ]
     return Plan(
