@@ -244,9 +244,24 @@ async def test_given_a_transferred_stretch_when_wrapped_up_under_its_log_id_then
     await next_of(ws, "offer")
     console.answer()
     await next_of(ws, "call-connected")
-    stretch = CallRecord(CallId("c1~1"), "+18005550101", "radio", None, None, None, JANE_NUMBER, None,
-                         AgentId("a1"), 1000.0, 1001.0, 1020.0, Outcome.TRANSFERRED, Party.AGENT, 1,
-                         part_of=CallId("c1"))  # fmt: skip
+    stretch = CallRecord(
+        call=CallId("c1~1"),
+        did="+18005550101",
+        source="radio",
+        line=None,
+        line_name=None,
+        queue=None,
+        caller_number=JANE_NUMBER,
+        caller_name=None,
+        agent=AgentId("a1"),
+        arrived_at=1000.0,
+        answered_at=1001.0,
+        ended_at=1020.0,
+        outcome=Outcome.TRANSFERRED,
+        hung_up_by=Party.AGENT,
+        offers=1,
+        part_of=CallId("c1"),
+    )
     console.bus.publish(cmd.LogCall(stretch))  # what the router does when the agent transfers (branch calls)
     ended = await next_of(ws, "call-ended")
     await ws.send_json(wrap_up(call=ended["logged_as"]))

@@ -27,9 +27,24 @@ async def connected_call(console: Console) -> Any:
 
 
 def segment(call: str, part_of: str | None) -> CallRecord:
-    return CallRecord(CallId(call), "+18005550101", "radio", None, None, None, "+14155550123", None, A1,
-                      1000.0, 1001.0, 1030.0, Outcome.TRANSFERRED, Party.AGENT, 1,
-                      part_of=None if part_of is None else CallId(part_of))  # fmt: skip
+    return CallRecord(
+        call=CallId(call),
+        did="+18005550101",
+        source="radio",
+        line=None,
+        line_name=None,
+        queue=None,
+        caller_number="+14155550123",
+        caller_name=None,
+        agent=A1,
+        arrived_at=1000.0,
+        answered_at=1001.0,
+        ended_at=1030.0,
+        outcome=Outcome.TRANSFERRED,
+        hung_up_by=Party.AGENT,
+        offers=1,
+        part_of=None if part_of is None else CallId(part_of),
+    )
 
 
 async def test_given_an_agent_when_logging_in_then_a_snapshot_of_their_desk_and_the_floor(

@@ -65,9 +65,22 @@ def test_given_unknown_number_when_call_arrives_then_rejected_and_logged_as_no_a
     sc.staff("a1", at=10)
     out = sc.arrive("c1", at=12, did=UNKNOWN_DID)
     record = CallRecord(
-        C1, UNKNOWN_DID, None, None, None, None, CALLER, CALLER_NAME, None,
-        12, None, 12, Outcome.NO_AGENT, Party.SYSTEM, 0,
-    )  # fmt: skip
+        call=C1,
+        did=UNKNOWN_DID,
+        source=None,
+        line=None,
+        line_name=None,
+        queue=None,
+        caller_number=CALLER,
+        caller_name=CALLER_NAME,
+        agent=None,
+        arrived_at=12,
+        answered_at=None,
+        ended_at=12,
+        outcome=Outcome.NO_AGENT,
+        hung_up_by=Party.SYSTEM,
+        offers=0,
+    )
     assert out == [cmd.RejectCall(C1, f"number {UNKNOWN_DID} is not in the number plan"), cmd.LogCall(record)]
     assert sc.router.active_calls == 0
     assert sc.state("a1") is A.READY
@@ -305,10 +318,23 @@ def test_given_call_waiting_when_caller_hangs_up_then_logged_abandoned() -> None
     (log,) = sc.hang_up("c1", at=40)
     assert log == cmd.LogCall(
         CallRecord(
-            C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, None,
-            10, None, 40, Outcome.ABANDONED, Party.CALLER, 0,
+            call=C1,
+            did=SALES_DID,
+            source="google-ads",
+            line=SALES_LINE,
+            line_name="Acme sales",
+            queue=SALES,
+            caller_number=CALLER,
+            caller_name=CALLER_NAME,
+            agent=None,
+            arrived_at=10,
+            answered_at=None,
+            ended_at=40,
+            outcome=Outcome.ABANDONED,
+            hung_up_by=Party.CALLER,
+            offers=0,
         )
-    )  # fmt: skip
+    )
     assert (log.record.wait_s, log.record.talk_s) == (30, 0)
     assert sc.router.waiting(SALES) == []
     assert sc.router.active_calls == 0
@@ -417,11 +443,24 @@ def test_given_connected_call_when_agent_hangs_up_then_caller_hung_up_and_logged
         cmd.AgentStateChanged(A1, A.READY, None, 166),
         cmd.LogCall(
             CallRecord(
-                C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, A1,
-                100, 106, 166, Outcome.ANSWERED, Party.AGENT, 1,
+                call=C1,
+                did=SALES_DID,
+                source="google-ads",
+                line=SALES_LINE,
+                line_name="Acme sales",
+                queue=SALES,
+                caller_number=CALLER,
+                caller_name=CALLER_NAME,
+                agent=A1,
+                arrived_at=100,
+                answered_at=106,
+                ended_at=166,
+                outcome=Outcome.ANSWERED,
+                hung_up_by=Party.AGENT,
+                offers=1,
             )
         ),
-    ]  # fmt: skip
+    ]
     record = sc.record_of("c1")
     assert (record.wait_s, record.talk_s) == (6, 60)
 
@@ -492,11 +531,24 @@ def test_given_call_ringing_when_max_wait_passes_then_offer_cancelled_agent_read
         cmd.EndCall(C1, (C1,), None, GOODBYE),
         cmd.LogCall(
             CallRecord(
-                C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, None,
-                0, None, MAX_WAIT_S, Outcome.NO_AGENT, Party.SYSTEM, 1,
+                call=C1,
+                did=SALES_DID,
+                source="google-ads",
+                line=SALES_LINE,
+                line_name="Acme sales",
+                queue=SALES,
+                caller_number=CALLER,
+                caller_name=CALLER_NAME,
+                agent=None,
+                arrived_at=0,
+                answered_at=None,
+                ended_at=MAX_WAIT_S,
+                outcome=Outcome.NO_AGENT,
+                hung_up_by=Party.SYSTEM,
+                offers=1,
             )
         ),
-    ]  # fmt: skip
+    ]
 
 
 def test_given_call_ringing_and_another_waiting_when_max_wait_passes_then_agent_rung_for_the_next() -> None:

@@ -52,8 +52,23 @@ class FlakyStore:
 
 
 def record(call: str) -> CallRecord:
-    return CallRecord(CallId(call), "+18005550101", "radio", None, None, None, "+14155550123", None, None,
-                      0.0, None, 5.0, Outcome.ABANDONED, Party.CALLER, 0)  # fmt: skip
+    return CallRecord(
+        call=CallId(call),
+        did="+18005550101",
+        source="radio",
+        line=None,
+        line_name=None,
+        queue=None,
+        caller_number="+14155550123",
+        caller_name=None,
+        agent=None,
+        arrived_at=0.0,
+        answered_at=None,
+        ended_at=5.0,
+        outcome=Outcome.ABANDONED,
+        hung_up_by=Party.CALLER,
+        offers=0,
+    )
 
 
 async def test_given_a_failing_store_when_calls_are_logged_then_each_is_written_once_with_its_customer() -> (
