@@ -135,17 +135,7 @@ def _ring_escalation(book: Book, plan: Plan, call: CallEntry, at: float) -> list
     assert call.escalation is not None
     call.escalation.at = at
     step = plan.lines[call.line].escalation_chain[call.escalation.step]
-    leg = offers.place(book, plan, call, None, step.name, step.ring_timeout_s, at)
-    out: list[cmd.Command] = [
-        cmd.OfferCall(
-            offer=leg,
-            call=call.id,
-            agent=None,
-            endpoint=step.endpoint,
-            timeout_s=step.ring_timeout_s,
-            caller_number=call.caller_number,
-        )
-    ]
+    out: list[cmd.Command] = [offers.ring_person(book, plan, call, step, at)]
     return out + _escalation_update(call, call.escalation, EscalationStatus.RINGING, step.name, at)
 
 

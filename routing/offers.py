@@ -13,7 +13,7 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.book import AgentEntry, Book, CallEntry, OfferEntry
 from routing.ids import AgentId, OfferId, bridge_id, offer_id
-from routing.plan import Plan
+from routing.plan import OnCallStep, Plan
 from routing.records import Outcome, Party
 from routing.states import AgentState, AgentTrigger, CallState, CallTrigger, OfferState, OfferTrigger
 from routing.timers import TimerKind
@@ -95,17 +95,20 @@ def ring_on_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd
     """Ring the next person of the line's after-hours on-call chain."""
     step = plan.lines[call.line].after_hours.chain[call.chain_step]
     call.fire(_CT.OFFER)
+    return [ring_person(book, plan, call, step, at)]
+
+
+def ring_person(book: Book, plan: Plan, call: CallEntry, step: OnCallStep, at: float) -> cmd.OfferCall:
+    """A new leg for the call that rings an on-call person's number: no agent, so no screen pops."""
     leg = place(book, plan, call, None, step.name, step.ring_timeout_s, at)
-    return [
-        cmd.OfferCall(
-            offer=leg,
-            call=call.id,
-            agent=None,
-            endpoint=step.endpoint,
-            timeout_s=step.ring_timeout_s,
-            caller_number=call.caller_number,
-        )
-    ]
+    return cmd.OfferCall(
+        offer=leg,
+        call=call.id,
+        agent=None,
+        endpoint=step.endpoint,
+        timeout_s=step.ring_timeout_s,
+        caller_number=call.caller_number,
+    )
 
 
 def ringing(book: Book, plan: Plan, e: ev.OfferRinging) -> list[cmd.Command]:
