@@ -25,6 +25,7 @@ from routing.records import CallRecord, Outcome, Party
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import JANE_NUMBER, SMITH, Console, make_console, next_of, ready
+from tests.support import radio_call
 from tests.switchboard.hook_server import SECRET, hook_server
 
 USERS = (user("alice", Role.AGENT, "a1"), user("bob", Role.AGENT, "a2"))
@@ -244,15 +245,9 @@ async def test_given_a_transferred_stretch_when_wrapped_up_under_its_log_id_then
     await next_of(ws, "offer")
     console.answer()
     await next_of(ws, "call-connected")
-    stretch = CallRecord(
-        call=CallId("c1~1"),
-        did="+18005550101",
-        source="radio",
-        line=None,
-        line_name=None,
-        queue=None,
+    stretch = radio_call(
+        "c1~1",
         caller_number=JANE_NUMBER,
-        caller_name=None,
         agent=AgentId("a1"),
         arrived_at=1000.0,
         answered_at=1001.0,

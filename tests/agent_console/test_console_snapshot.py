@@ -12,6 +12,7 @@ from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome, Party
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import Console, make_console, next_of, ready
+from tests.support import radio_call
 
 A1, C1 = AgentId("a1"), CallId("c1")
 
@@ -27,15 +28,8 @@ async def connected_call(console: Console) -> Any:
 
 
 def segment(call: str, part_of: str | None) -> CallRecord:
-    return CallRecord(
-        call=CallId(call),
-        did="+18005550101",
-        source="radio",
-        line=None,
-        line_name=None,
-        queue=None,
-        caller_number="+14155550123",
-        caller_name=None,
+    return radio_call(
+        call,
         agent=A1,
         arrived_at=1000.0,
         answered_at=1001.0,

@@ -256,26 +256,17 @@ async def test_given_two_phones_rung_for_one_call_when_one_answers_then_the_othe
     call = await box.call()
     winner, loser = OfferId(f"sb-{call}-1"), OfferId(f"sb-{call}-2")
     box.pbx.execute(cmd.AnswerCall(call))
-    box.pbx.execute(
-        cmd.OfferCall(
-            offer=winner,
-            call=call,
-            agent=AgentId("alice"),
-            endpoint=phone("103"),
-            timeout_s=10,
-            caller_number=CALLER,
+    for offer, agent, extension in ((winner, "alice", "103"), (loser, "bob", "203")):
+        box.pbx.execute(
+            cmd.OfferCall(
+                offer=offer,
+                call=call,
+                agent=AgentId(agent),
+                endpoint=phone(extension),
+                timeout_s=10,
+                caller_number=CALLER,
+            )
         )
-    )
-    box.pbx.execute(
-        cmd.OfferCall(
-            offer=loser,
-            call=call,
-            agent=AgentId("bob"),
-            endpoint=phone("203"),
-            timeout_s=10,
-            caller_number=CALLER,
-        )
-    )
     await wait_until(lambda: box.pbx.got(ev.OfferRinging(loser, 0.0)), what="both phones ring")
     await wait_until(lambda: box.pbx.got(ev.OfferAnswered(winner, 0.0)), what="one answers")
     await asyncio.wait_for(

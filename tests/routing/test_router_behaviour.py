@@ -39,6 +39,36 @@ def _offered(commands: list[cmd.Command]) -> list[tuple[str, str | None]]:
     return [(o.call, o.agent) for o in of_type(commands, cmd.OfferCall)]
 
 
+def _sales_call_record(
+    *,
+    agent: AgentId | None,
+    arrived_at: float,
+    answered_at: float | None,
+    ended_at: float,
+    outcome: Outcome,
+    hung_up_by: Party,
+    offers: int,
+) -> CallRecord:
+    """The record of c1, from CALLER to the sales line's google-ads number; the rest is the test's."""
+    return CallRecord(
+        call=C1,
+        did=SALES_DID,
+        source="google-ads",
+        line=SALES_LINE,
+        line_name="Acme sales",
+        queue=SALES,
+        caller_number=CALLER,
+        caller_name=CALLER_NAME,
+        agent=agent,
+        arrived_at=arrived_at,
+        answered_at=answered_at,
+        ended_at=ended_at,
+        outcome=outcome,
+        hung_up_by=hung_up_by,
+        offers=offers,
+    )
+
+
 # --- arrival ------------------------------------------------------------------------------------------
 def test_given_ready_agent_when_call_arrives_then_caller_answered_and_agent_rung() -> None:
     sc = Scenario(agents=1)
@@ -317,15 +347,7 @@ def test_given_call_waiting_when_caller_hangs_up_then_logged_abandoned() -> None
     sc.arrive("c1", at=10)
     (log,) = sc.hang_up("c1", at=40)
     assert log == cmd.LogCall(
-        CallRecord(
-            call=C1,
-            did=SALES_DID,
-            source="google-ads",
-            line=SALES_LINE,
-            line_name="Acme sales",
-            queue=SALES,
-            caller_number=CALLER,
-            caller_name=CALLER_NAME,
+        _sales_call_record(
             agent=None,
             arrived_at=10,
             answered_at=None,
@@ -442,15 +464,7 @@ def test_given_connected_call_when_agent_hangs_up_then_caller_hung_up_and_logged
         cmd.EndCall(C1, (C1,), B1),
         cmd.AgentStateChanged(A1, A.READY, None, 166),
         cmd.LogCall(
-            CallRecord(
-                call=C1,
-                did=SALES_DID,
-                source="google-ads",
-                line=SALES_LINE,
-                line_name="Acme sales",
-                queue=SALES,
-                caller_number=CALLER,
-                caller_name=CALLER_NAME,
+            _sales_call_record(
                 agent=A1,
                 arrived_at=100,
                 answered_at=106,
@@ -530,15 +544,7 @@ def test_given_call_ringing_when_max_wait_passes_then_offer_cancelled_agent_read
         cmd.AgentStateChanged(A1, A.READY, None, MAX_WAIT_S),
         cmd.EndCall(C1, (C1,), None, GOODBYE),
         cmd.LogCall(
-            CallRecord(
-                call=C1,
-                did=SALES_DID,
-                source="google-ads",
-                line=SALES_LINE,
-                line_name="Acme sales",
-                queue=SALES,
-                caller_number=CALLER,
-                caller_name=CALLER_NAME,
+            _sales_call_record(
                 agent=None,
                 arrived_at=0,
                 answered_at=None,
