@@ -194,7 +194,7 @@ class ConsoleHub:
     def notice(self, command: ConsoleCommand) -> None:
         """The bus hands it what the agents' consoles show (the wiring's command table)."""
         match command:
-            case cmd.PopScreen(agent, _, offer):
+            case cmd.PopScreen(agent=agent, offer=offer):
                 self._ringing[agent] = offer
                 self._pop(command)
             case cmd.WithdrawOffer(agent):
@@ -214,7 +214,7 @@ class ConsoleHub:
                 if live is not None:
                     live.held = held
                 self.send(agent, messages.call_held(command))
-            case cmd.EscalationUpdate(agent, call):
+            case cmd.EscalationUpdate(agent=agent, call=call):
                 message = messages.escalation(command)
                 live = self._live(agent, call)
                 if live is not None:

@@ -79,9 +79,12 @@ def bench_plan(agents: Sequence[str]) -> Plan:
     q, line = QueueId("bench"), LineId("bench")
     return Plan(
         dids={DID: Did(DID, "bench", line)},
-        lines={line: Line(line, "Bench Line", q)},
-        queues={q: Queue(q, "Bench", ring_timeout_s=15, max_wait_s=600, announce_every_s=0.0)},
-        agents={AgentId(a): Agent(AgentId(a), f"Agent {a}", f"Local/{a}@bench/n", (q,)) for a in agents},
+        lines={line: Line(id=line, name="Bench Line", queue=q)},
+        queues={q: Queue(id=q, name="Bench", ring_timeout_s=15, max_wait_s=600, announce_every_s=0.0)},
+        agents={
+            AgentId(a): Agent(id=AgentId(a), name=f"Agent {a}", endpoint=f"Local/{a}@bench/n", queues=(q,))
+            for a in agents
+        },
     )
 
 

@@ -39,20 +39,27 @@ def build_plan(agents: int, queues: int, rng: random.Random) -> Plan:
     for i in range(queues):
         skill = SKILLS[i % len(SKILLS)]
         qs[QueueId(f"q{i}")] = Queue(
-            QueueId(f"q{i}"), f"Queue {i}", strategy=STRATEGIES[i % len(STRATEGIES)],
+            id=QueueId(f"q{i}"), name=f"Queue {i}", strategy=STRATEGIES[i % len(STRATEGIES)],
             skills={skill: rng.randint(1, 3)}, rules=(Rule(30, Action.WIDEN, skills={skill: 1}),),
             wrap_up_s=10.0, max_wait_s=3600.0, announce_every_s=0.0,
         )  # fmt: skip
-    lines = {LineId(f"l{i}"): Line(LineId(f"l{i}"), f"Line {i}", QueueId(f"q{i}")) for i in range(queues)}
+    lines = {
+        LineId(f"l{i}"): Line(id=LineId(f"l{i}"), name=f"Line {i}", queue=QueueId(f"q{i}"))
+        for i in range(queues)
+    }
     dids = {f"+1555{i:07d}": Did(f"+1555{i:07d}", "ad", LineId(f"l{i}")) for i in range(queues)}
     people = {}
     for n in range(agents):
         member = tuple(QueueId(f"q{i}") for i in rng.sample(range(queues), 3))
         own = {SKILLS[(int(q[1:])) % len(SKILLS)]: rng.randint(1, 5) for q in member}
         people[AgentId(f"a{n}")] = Agent(
-            AgentId(f"a{n}"), f"Agent {n}", f"PJSIP/a{n}", member,
-            penalties={q: rng.randint(0, 2) for q in member}, skills=own,
-        )  # fmt: skip
+            id=AgentId(f"a{n}"),
+            name=f"Agent {n}",
+            endpoint=f"PJSIP/a{n}",
+            queues=member,
+            penalties={q: rng.randint(0, 2) for q in member},
+            skills=own,
+        )
     return Plan(dids=dids, lines=lines, queues=qs, agents=people)
 
 

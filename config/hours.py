@@ -43,8 +43,8 @@ def hours(raw: Mapping[str, Any], where: str) -> Hours:
     weekly = {day: _spans(raw.get(name, []), f"{where}{name}") for day, name in enumerate(WEEKDAYS)}
     country, subdivision = _holidays(table(raw, "holidays", where), f"{where}holidays.")
     return Hours(
-        timezone,
-        {day: spans for day, spans in weekly.items() if spans},
+        timezone=timezone,
+        weekly={day: spans for day, spans in weekly.items() if spans},
         holiday_country=country,
         holiday_subdivision=subdivision,
         closures=_closures(raw.get("closures", []), ZoneInfo(timezone), f"{where}closures"),

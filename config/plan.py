@@ -89,8 +89,8 @@ def _queue(key: str, q: Mapping[str, Any], names: Collection[QueueId]) -> Queue:
     if when_full is Action.MOVE and full_queue is None:
         raise ConfigError(f"{where}full_queue: when_full = 'move' needs the queue to move calls to")
     return Queue(
-        QueueId(key),
-        string(q, "name", key, where),
+        id=QueueId(key),
+        name=string(q, "name", key, where),
         ring_timeout_s=positive(q.get("ring_timeout_s", 15), f"{where}ring_timeout_s"),
         max_wait_s=positive(q.get("max_wait_s", 900), f"{where}max_wait_s"),
         strategy=choice(q, "strategy", Strategy, Strategy.LONGEST_IDLE, where),
@@ -171,7 +171,9 @@ def _lines(
         # Who an agent escalates a caller to ([[lines.<id>.on_call]]); after hours, after_hours.chain rings.
         chain = on_call_chain(ln.get("on_call", []), f"{where}on_call")
         name = string(ln, "name", key, where)
-        lines[LineId(key)] = Line(LineId(key), name, queue, line_hours, policy, chain)
+        lines[LineId(key)] = Line(
+            id=LineId(key), name=name, queue=queue, hours=line_hours, after_hours=policy, on_call=chain
+        )
         for source, number in table(ln, "dids", where).items():
             e164 = normalise(str(number))
             if e164 is None:
@@ -195,10 +197,10 @@ def _agent(key: str, a: Mapping[str, Any], names: Collection[QueueId]) -> Agent:
             which = "queues" if member in listed else "penalties"
             raise ConfigError(f"{where}{which}: no queue named {member!r}")
     return Agent(
-        AgentId(key),
-        string(a, "name", key, where),
-        string(a, "endpoint", None, where),
-        member_of,
+        id=AgentId(key),
+        name=string(a, "name", key, where),
+        endpoint=string(a, "endpoint", None, where),
+        queues=member_of,
         penalties=penalties,
         skills=levels(a, "skills", where),
     )

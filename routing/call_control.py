@@ -135,10 +135,7 @@ def _ring_escalation(book: Book, plan: Plan, call: CallEntry, at: float) -> list
     assert call.escalation is not None
     call.escalation.at = at
     step = plan.lines[call.line].escalation_chain[call.escalation.step]
-    leg = offers.place(book, plan, call, None, step.name, step.ring_timeout_s, at)
-    out: list[cmd.Command] = [
-        cmd.OfferCall(leg, call.id, None, step.endpoint, step.ring_timeout_s, call.caller_number)
-    ]
+    out: list[cmd.Command] = [offers.ring_person(book, plan, call, step, at)]
     return out + _escalation_update(call, call.escalation, EscalationStatus.RINGING, step.name, at)
 
 
@@ -147,7 +144,11 @@ def _escalation_update(
 ) -> list[cmd.Command]:
     if esc.agent is None:
         return []  # the agent hung up: the call is no longer theirs to follow
-    return [cmd.EscalationUpdate(esc.agent, call.id, status, person, esc.attempts, at)]
+    return [
+        cmd.EscalationUpdate(
+            agent=esc.agent, call=call.id, status=status, person=person, attempts=esc.attempts, at=at
+        )
+    ]
 
 
 def escalation_answered(

@@ -25,7 +25,7 @@ class RejectCall:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OfferCall:
     """Ring an endpoint on a new leg whose channel id is ``offer``: an agent's phone, or (``agent`` None)
     an on-call person's number."""
@@ -154,7 +154,7 @@ class RingSupervisor:
     timeout_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectSupervisor:
     """The supervisor answered: listen and whisper snoop on ``agent_leg`` (snoop channel id ``snoop``;
     spy both ways, whisper none or towards the agent) and bridge the snoop with ``leg`` in ``bridge``,
@@ -189,7 +189,7 @@ class IdentifyCaller:
 
 
 # --- for consoles and the store -----------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PopScreen:
     """The agent's phone is ringing with this call: show who it is."""
 
@@ -251,7 +251,7 @@ class EscalationStatus(enum.StrEnum):
     FAILED = "failed"  # nobody answered; the caller is back with the agent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EscalationUpdate:
     """How an escalation to the line's on-call chain is going, for the agent who started it.
 

@@ -37,7 +37,7 @@ class Closure:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Hours:
     timezone: str
     weekly: Mapping[int, tuple[Span, ...]]  # weekday (0 = Monday) -> open spans; a missing day is closed
@@ -76,4 +76,4 @@ class Hours:
         return dt.datetime.fromtimestamp(at, ZoneInfo(self.timezone)).date()
 
 
-ALWAYS_OPEN = Hours("UTC", {day: (Span(dt.time(0), dt.time.max),) for day in range(7)})
+ALWAYS_OPEN = Hours(timezone="UTC", weekly={day: (Span(dt.time(0), dt.time.max),) for day in range(7)})

@@ -13,7 +13,7 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.book import AgentEntry, Book, CallEntry, OfferEntry
 from routing.ids import AgentId, OfferId, bridge_id, offer_id
-from routing.plan import Plan
+from routing.plan import OnCallStep, Plan
 from routing.records import Outcome, Party
 from routing.states import AgentState, AgentTrigger, CallState, CallTrigger, OfferState, OfferTrigger
 from routing.timers import TimerKind
@@ -59,7 +59,16 @@ def offer(book: Book, plan: Plan, call: CallEntry, chosen: list[AgentEntry], at:
         leg = place(book, plan, call, agent.id, agent.id, queue.ring_timeout_s, at)
         endpoint = plan.agents[agent.id].endpoint
         timeout = queue.ring_timeout_s
-        out.append(cmd.OfferCall(leg, call.id, agent.id, endpoint, timeout, call.caller_number))
+        out.append(
+            cmd.OfferCall(
+                offer=leg,
+                call=call.id,
+                agent=agent.id,
+                endpoint=endpoint,
+                timeout_s=timeout,
+                caller_number=call.caller_number,
+            )
+        )
         book.offer_seq += 1
         book.last_offer[(queue.id, agent.id)] = book.offer_seq
         agent.call = call.id
@@ -86,8 +95,20 @@ def ring_on_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd
     """Ring the next person of the line's after-hours on-call chain."""
     step = plan.lines[call.line].after_hours.chain[call.chain_step]
     call.fire(_CT.OFFER)
+    return [ring_person(book, plan, call, step, at)]
+
+
+def ring_person(book: Book, plan: Plan, call: CallEntry, step: OnCallStep, at: float) -> cmd.OfferCall:
+    """A new leg for the call that rings an on-call person's number: no agent, so no screen pops."""
     leg = place(book, plan, call, None, step.name, step.ring_timeout_s, at)
-    return [cmd.OfferCall(leg, call.id, None, step.endpoint, step.ring_timeout_s, call.caller_number)]
+    return cmd.OfferCall(
+        offer=leg,
+        call=call.id,
+        agent=None,
+        endpoint=step.endpoint,
+        timeout_s=step.ring_timeout_s,
+        caller_number=call.caller_number,
+    )
 
 
 def ringing(book: Book, plan: Plan, e: ev.OfferRinging) -> list[cmd.Command]:
@@ -99,11 +120,22 @@ def ringing(book: Book, plan: Plan, e: ev.OfferRinging) -> list[cmd.Command]:
     assert call.queue is not None
     return [
         cmd.PopScreen(
-            entry.agent, call.id, entry.id, call.caller_number, call.caller_name, call.did,
-            call.source, call.line, call.line_name, call.queue, e.at - call.arrived_at,
-            call.priority, call.is_callback, call.after_hours,
+            agent=entry.agent,
+            call=call.id,
+            offer=entry.id,
+            caller_number=call.caller_number,
+            caller_name=call.caller_name,
+            did=call.did,
+            source=call.source,
+            line=call.line,
+            line_name=call.line_name,
+            queue=call.queue,
+            waited_s=e.at - call.arrived_at,
+            priority=call.priority,
+            callback=call.is_callback,
+            after_hours=call.after_hours,
         )
-    ]  # fmt: skip
+    ]
 
 
 def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:

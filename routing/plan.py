@@ -70,7 +70,7 @@ class NoAnswerPolicy:
     pause_s: float = 0.0  # how long the ring-no-answer pause lasts; 0: until the agent is ready again
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Queue:
     id: QueueId
     name: str
@@ -127,7 +127,7 @@ class Did:
     line: LineId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Line:
     id: LineId
     name: str
@@ -142,7 +142,7 @@ class Line:
         return self.on_call or self.after_hours.chain
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Agent:
     id: AgentId
     name: str
@@ -158,7 +158,7 @@ class Agent:
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "other")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     dids: Mapping[str, Did] = field(default_factory=dict)
     lines: Mapping[LineId, Line] = field(default_factory=dict)

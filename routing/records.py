@@ -24,7 +24,7 @@ class Party(enum.StrEnum):
     SYSTEM = "system"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallRecord:
     call: CallId
     did: str

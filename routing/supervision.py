@@ -60,9 +60,17 @@ def supervisor_answered(book: Book, plan: Plan, e: ev.SupervisorAnswered) -> lis
     agent_leg = book.calls[s.call].offer
     assert agent_leg is not None  # a supervision ends with the agent's stretch
     if s.mode is SupervisionMode.BARGE:
-        return [cmd.ConnectSupervisor(s.leg, s.call, agent_leg, s.mode, bridge_id(s.call), None)]
+        return [
+            cmd.ConnectSupervisor(
+                leg=s.leg, call=s.call, agent_leg=agent_leg, mode=s.mode, bridge=bridge_id(s.call), snoop=None
+            )
+        ]
     bridge = supervision_bridge_id(s.leg)
-    return [cmd.ConnectSupervisor(s.leg, s.call, agent_leg, s.mode, bridge, snoop_id(s.leg))]
+    return [
+        cmd.ConnectSupervisor(
+            leg=s.leg, call=s.call, agent_leg=agent_leg, mode=s.mode, bridge=bridge, snoop=snoop_id(s.leg)
+        )
+    ]
 
 
 def supervisor_leg_ended(book: Book, plan: Plan, e: ev.SupervisorLegEnded) -> list[cmd.Command]:

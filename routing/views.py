@@ -17,7 +17,7 @@ from routing.plan import Plan
 from routing.states import IN_LINE, AgentState, CallState
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentView:
     """A read-only snapshot of one agent, for consoles that (re)connect."""
 
@@ -40,7 +40,7 @@ class EscalationView:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallView:
     """A read-only snapshot of one call in progress, for supervisors and tests."""
 
@@ -65,7 +65,7 @@ class CallView:
 
 def agent_view(book: Book, agent: AgentId) -> AgentView:
     a = book.agent(agent)
-    return AgentView(a.id, a.state, a.reason, a.since, a.call, a.until)
+    return AgentView(agent=a.id, state=a.state, reason=a.reason, since=a.since, call=a.call, until=a.until)
 
 
 def call_state(book: Book, call: CallId) -> CallState:
@@ -85,12 +85,24 @@ def call_view(book: Book, plan: Plan, call: CallId) -> CallView | None:
     if c is None:
         return None
     return CallView(
-        c.id, c.state, c.queue, c.priority, c.seq, c.held_for, c.agent, tuple(c.offers),
-        c.is_callback, c.after_hours, c.arrived_at, c.step, c.extra,
-        c.state in (CallState.HELD, CallState.ESCALATING), _escalation_view(plan, c),
-        tuple((s.supervisor, s.mode) for s in book.supervisions.values() if s.call == c.id),
-        c.caller_number,
-    )  # fmt: skip
+        call=c.id,
+        state=c.state,
+        queue=c.queue,
+        priority=c.priority,
+        seq=c.seq,
+        held_for=c.held_for,
+        agent=c.agent,
+        offers=tuple(c.offers),
+        callback=c.is_callback,
+        after_hours=c.after_hours,
+        arrived_at=c.arrived_at,
+        step=c.step,
+        extra_queues=c.extra,
+        held=c.state in (CallState.HELD, CallState.ESCALATING),
+        escalation=_escalation_view(plan, c),
+        supervisors=tuple((s.supervisor, s.mode) for s in book.supervisions.values() if s.call == c.id),
+        caller_number=c.caller_number,
+    )
 
 
 def _escalation_view(plan: Plan, c: CallEntry) -> EscalationView | None:

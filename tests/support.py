@@ -1,4 +1,5 @@
-"""Shared test helpers: which real components a test may need, and what to do when one is missing.
+"""Shared test helpers: which real components a test may need, and what to do when one is missing; a
+call record to vary.
 
 Locally a missing Asterisk or PostgreSQL skips the tests that need it; in CI (CI=true) it fails them,
 so a broken sandbox can never turn the suite green.
@@ -6,14 +7,19 @@ so a broken sandbox can never turn the suite green.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy import URL, make_url
+
+from routing.ids import CallId
+from routing.records import CallRecord, Outcome, Party
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -56,3 +62,26 @@ async def postgres_database(prefix: str) -> AsyncIterator[str]:
         # FORCE (PostgreSQL 13+) ends any connection a failed test left behind, so the drop always works.
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def radio_call(call: str, **changes: Any) -> CallRecord:
+    """A call from +14155550123 to the radio ad's number that reached no line and was abandoned after
+    five seconds; ``changes`` names what a test's own call does differently."""
+    abandoned = CallRecord(
+        call=CallId(call),
+        did="+18005550101",
+        source="radio",
+        line=None,
+        line_name=None,
+        queue=None,
+        caller_number="+14155550123",
+        caller_name=None,
+        agent=None,
+        arrived_at=0.0,
+        answered_at=None,
+        ended_at=5.0,
+        outcome=Outcome.ABANDONED,
+        hung_up_by=Party.CALLER,
+        offers=0,
+    )
+    return dataclasses.replace(abandoned, **changes)

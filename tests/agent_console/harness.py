@@ -55,17 +55,26 @@ PLAN = Plan(
         "+18005550201": Did("+18005550201", "main", SMITH),
     },
     lines={
-        LineId("acme"): Line(LineId("acme"), "Acme Service", Q),
-        SMITH: Line(SMITH, "Dr. Smith's office", Q, after_hours=AfterHours(AfterHoursKind.ON_CALL, chain=(
-            OnCallStep("Dr. Smith", "Local/103"), OnCallStep("Dr. Jones", "Local/104"),
-        ))),
+        LineId("acme"): Line(id=LineId("acme"), name="Acme Service", queue=Q),
+        SMITH: Line(
+            id=SMITH,
+            name="Dr. Smith's office",
+            queue=Q,
+            after_hours=AfterHours(
+                AfterHoursKind.ON_CALL,
+                chain=(
+                    OnCallStep("Dr. Smith", "Local/103"),
+                    OnCallStep("Dr. Jones", "Local/104"),
+                ),
+            ),
+        ),
     },
-    queues={Q: Queue(Q, "Acme")},
+    queues={Q: Queue(id=Q, name="Acme")},
     agents={
-        AgentId("a1"): Agent(AgentId("a1"), "Alice", "Local/101@x", (Q,)),
-        AgentId("a2"): Agent(AgentId("a2"), "Bob", "Local/102@x", (Q,)),
+        AgentId("a1"): Agent(id=AgentId("a1"), name="Alice", endpoint="Local/101@x", queues=(Q,)),
+        AgentId("a2"): Agent(id=AgentId("a2"), name="Bob", endpoint="Local/102@x", queues=(Q,)),
     },
-)  # fmt: skip
+)
 SMITH_ANSWERING = Answering(
     "Dr. Smith's office, good evening.", "Ask for name\nAsk for number", "Chest pain: 911"
 )

@@ -122,8 +122,16 @@ async def test_given_a_call_when_the_router_reports_hold_and_escalation_then_the
     console.bus.publish(cmd.CallHeld(A1, CallId("c1"), True, 1002.0))
     assert await next_of(ws, "call-held") == {"type": "call-held", "call": "c1", "held": True, "at": 1002.0}
     attempts = (("Dr. Smith", "no-answer"), ("Dr. Jones", "answered"))
-    console.bus.publish(cmd.EscalationUpdate(A1, CallId("c1"), cmd.EscalationStatus.ANSWERED, "Dr. Jones",
-                                             attempts, 1040.0))  # fmt: skip
+    console.bus.publish(
+        cmd.EscalationUpdate(
+            agent=A1,
+            call=CallId("c1"),
+            status=cmd.EscalationStatus.ANSWERED,
+            person="Dr. Jones",
+            attempts=attempts,
+            at=1040.0,
+        )
+    )
     assert await next_of(ws, "escalation") == {
         "type": "escalation", "call": "c1", "status": "answered", "person": "Dr. Jones", "at": 1040.0,
         "attempts": [{"person": "Dr. Smith", "result": "no-answer"},

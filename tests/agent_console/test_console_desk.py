@@ -25,6 +25,7 @@ from routing.records import CallRecord, Outcome, Party
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import JANE_NUMBER, SMITH, Console, make_console, next_of, ready
+from tests.support import radio_call
 from tests.switchboard.hook_server import SECRET, hook_server
 
 USERS = (user("alice", Role.AGENT, "a1"), user("bob", Role.AGENT, "a2"))
@@ -244,9 +245,18 @@ async def test_given_a_transferred_stretch_when_wrapped_up_under_its_log_id_then
     await next_of(ws, "offer")
     console.answer()
     await next_of(ws, "call-connected")
-    stretch = CallRecord(CallId("c1~1"), "+18005550101", "radio", None, None, None, JANE_NUMBER, None,
-                         AgentId("a1"), 1000.0, 1001.0, 1020.0, Outcome.TRANSFERRED, Party.AGENT, 1,
-                         part_of=CallId("c1"))  # fmt: skip
+    stretch = radio_call(
+        "c1~1",
+        caller_number=JANE_NUMBER,
+        agent=AgentId("a1"),
+        arrived_at=1000.0,
+        answered_at=1001.0,
+        ended_at=1020.0,
+        outcome=Outcome.TRANSFERRED,
+        hung_up_by=Party.AGENT,
+        offers=1,
+        part_of=CallId("c1"),
+    )
     console.bus.publish(cmd.LogCall(stretch))  # what the router does when the agent transfers (branch calls)
     ended = await next_of(ws, "call-ended")
     await ws.send_json(wrap_up(call=ended["logged_as"]))

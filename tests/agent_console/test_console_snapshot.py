@@ -12,6 +12,7 @@ from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome, Party
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import Console, make_console, next_of, ready
+from tests.support import radio_call
 
 A1, C1 = AgentId("a1"), CallId("c1")
 
@@ -27,9 +28,17 @@ async def connected_call(console: Console) -> Any:
 
 
 def segment(call: str, part_of: str | None) -> CallRecord:
-    return CallRecord(CallId(call), "+18005550101", "radio", None, None, None, "+14155550123", None, A1,
-                      1000.0, 1001.0, 1030.0, Outcome.TRANSFERRED, Party.AGENT, 1,
-                      part_of=None if part_of is None else CallId(part_of))  # fmt: skip
+    return radio_call(
+        call,
+        agent=A1,
+        arrived_at=1000.0,
+        answered_at=1001.0,
+        ended_at=1030.0,
+        outcome=Outcome.TRANSFERRED,
+        hung_up_by=Party.AGENT,
+        offers=1,
+        part_of=None if part_of is None else CallId(part_of),
+    )
 
 
 async def test_given_an_agent_when_logging_in_then_a_snapshot_of_their_desk_and_the_floor(
@@ -82,7 +91,9 @@ async def test_given_a_call_in_progress_when_the_console_reconnects_then_it_resu
 ) -> None:
     ws = await connected_call(console)
     console.bus.publish(cmd.CallHeld(A1, C1, True, 1002.0))
-    update = cmd.EscalationUpdate(A1, C1, cmd.EscalationStatus.RINGING, "Dr. Smith", (), 1003.0)
+    update = cmd.EscalationUpdate(
+        agent=A1, call=C1, status=cmd.EscalationStatus.RINGING, person="Dr. Smith", attempts=(), at=1003.0
+    )
     console.bus.publish(update)
     escalation = await next_of(ws, "escalation")
     await ws.close()

@@ -25,7 +25,7 @@ from tests.agent_console.harness import PLAN, Console, Q, make_console, next_of,
 from tests.agent_console.test_wallboard_feed import agent_tab, replies_until_marker, tab_of
 
 R = QueueId("r")
-TWO_QUEUES = dataclasses.replace(PLAN, queues={**PLAN.queues, R: Queue(R, "Returns")})
+TWO_QUEUES = dataclasses.replace(PLAN, queues={**PLAN.queues, R: Queue(id=R, name="Returns")})
 
 
 @pytest.fixture

@@ -59,9 +59,11 @@ def make_plan(agents: dict[str, str], ring_timeout_s: float = 10.0, max_wait_s: 
     q = QueueId("acme")
     return Plan(
         dids={n: Did(n, src, LineId("acme")) for n, src in DIDS.items()},
-        lines={LineId("acme"): Line(LineId("acme"), "Acme Service", q)},
-        queues={q: Queue(q, "Acme Service", ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s)},
-        agents={AgentId(a): Agent(AgentId(a), a, ext, (q,)) for a, ext in agents.items()},
+        lines={LineId("acme"): Line(id=LineId("acme"), name="Acme Service", queue=q)},
+        queues={q: Queue(id=q, name="Acme Service", ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s)},
+        agents={
+            AgentId(a): Agent(id=AgentId(a), name=a, endpoint=ext, queues=(q,)) for a, ext in agents.items()
+        },
     )
 
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.asterisk
 ACME, ANSWERING = QueueId("acme"), QueueId("answering")
 CALLER = "+14155550123"
 DID = "+18005550101"
-CLOSED = Hours("UTC", {0: (Span(dt.time(0), dt.time(0, 0, 1)),)})  # open one second a week
+CLOSED = Hours(timezone="UTC", weekly={0: (Span(dt.time(0), dt.time(0, 0, 1)),)})  # open one second a week
 
 
 def plan(
@@ -44,15 +44,22 @@ def plan(
 ) -> Plan:
     queues = {
         ACME: Queue(
-            ACME, "Acme Service", ring_timeout_s=10, max_wait_s=120, **{"announce_every_s": 0, **queue}
+            id=ACME,
+            name="Acme Service",
+            ring_timeout_s=10,
+            max_wait_s=120,
+            **{"announce_every_s": 0, **queue},
         ),
-        ANSWERING: Queue(ANSWERING, "Answering service", ring_timeout_s=10, announce_every_s=0),
+        ANSWERING: Queue(id=ANSWERING, name="Answering service", ring_timeout_s=10, announce_every_s=0),
     }
     return Plan(
         dids={n: Did(n, src, LineId("acme")) for n, src in DIDS.items()},
-        lines={LineId("acme"): Line(LineId("acme"), "Acme Service", ACME, **(line or {}))},
+        lines={LineId("acme"): Line(id=LineId("acme"), name="Acme Service", queue=ACME, **(line or {}))},
         queues=queues,
-        agents={AgentId(a): Agent(AgentId(a), a, ext, qs) for a, (ext, qs) in agents.items()},
+        agents={
+            AgentId(a): Agent(id=AgentId(a), name=a, endpoint=ext, queues=qs)
+            for a, (ext, qs) in agents.items()
+        },
     )
 
 

@@ -208,7 +208,16 @@ async def test_given_an_agent_on_a_callback_when_the_customer_is_dialed_then_ans
     box = on_the_phone
     call = callback_id(CallId(f"orig-{uuid.uuid4().hex[:8]}"))
     offer = OfferId(f"sb-{call}-1")
-    await box.run(cmd.OfferCall(offer, call, AgentId("alice"), phone("101"), 10, CALLER))
+    await box.run(
+        cmd.OfferCall(
+            offer=offer,
+            call=call,
+            agent=AgentId("alice"),
+            endpoint=phone("101"),
+            timeout_s=10,
+            caller_number=CALLER,
+        )
+    )
     await wait_until(lambda: box.pbx.got(ev.OfferAnswered(offer, 0.0)), what="agent answers")
     await box.run(cmd.DialCustomer(call, offer, CALLER, 10))
     await wait_until(lambda: box.pbx.got(ev.CustomerAnswered(call, 0.0)), what="customer answers")
@@ -228,7 +237,12 @@ async def test_given_an_after_hours_call_when_the_on_call_number_is_offered_then
     box = on_the_phone
     call = await box.call()
     offer = OfferId(f"sb-{call}-1")
-    await box.run(cmd.AnswerCall(call), cmd.OfferCall(offer, call, None, phone("102"), 10, CALLER))
+    await box.run(
+        cmd.AnswerCall(call),
+        cmd.OfferCall(
+            offer=offer, call=call, agent=None, endpoint=phone("102"), timeout_s=10, caller_number=CALLER
+        ),
+    )
     await wait_until(lambda: box.pbx.got(ev.OfferAnswered(offer, 0.0)), what="on-call person answers")
     assert box.pbx.seen("StasisStart", channel__id=offer, args=["agent", call, ""])
     await box.run(cmd.BridgeCall(call, offer, BridgeId(f"sb-bridge-{call}")))
@@ -242,8 +256,17 @@ async def test_given_two_phones_rung_for_one_call_when_one_answers_then_the_othe
     call = await box.call()
     winner, loser = OfferId(f"sb-{call}-1"), OfferId(f"sb-{call}-2")
     box.pbx.execute(cmd.AnswerCall(call))
-    box.pbx.execute(cmd.OfferCall(winner, call, AgentId("alice"), phone("103"), 10, CALLER))
-    box.pbx.execute(cmd.OfferCall(loser, call, AgentId("bob"), phone("203"), 10, CALLER))
+    for offer, agent, extension in ((winner, "alice", "103"), (loser, "bob", "203")):
+        box.pbx.execute(
+            cmd.OfferCall(
+                offer=offer,
+                call=call,
+                agent=AgentId(agent),
+                endpoint=phone(extension),
+                timeout_s=10,
+                caller_number=CALLER,
+            )
+        )
     await wait_until(lambda: box.pbx.got(ev.OfferRinging(loser, 0.0)), what="both phones ring")
     await wait_until(lambda: box.pbx.got(ev.OfferAnswered(winner, 0.0)), what="one answers")
     await asyncio.wait_for(

@@ -40,14 +40,18 @@ NUMBER = "+14155550199"
 
 def plan(agents: dict[str, tuple[str, QueueId]], on_call: tuple[OnCallStep, ...] = ()) -> Plan:
     queues = {
-        q: Queue(q, q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0) for q in (ACME, SUPPORT)
+        q: Queue(id=q, name=q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0)
+        for q in (ACME, SUPPORT)
     }
-    line = Line(LineId("acme"), "Acme Service", ACME, on_call=on_call)
+    line = Line(id=LineId("acme"), name="Acme Service", queue=ACME, on_call=on_call)
     return Plan(
         dids={n: Did(n, src, line.id) for n, src in DIDS.items()},
         lines={line.id: line},
         queues=queues,
-        agents={AgentId(a): Agent(AgentId(a), a, ext, (q,)) for a, (ext, q) in agents.items()},
+        agents={
+            AgentId(a): Agent(id=AgentId(a), name=a, endpoint=ext, queues=(q,))
+            for a, (ext, q) in agents.items()
+        },
     )
 
 

@@ -69,9 +69,11 @@ def dentist_plan() -> Plan:
     chain = (OnCallStep("Dr Lee", phone("201"), ring_timeout_s=3), OnCallStep("Dr Park", phone("102")))
     return Plan(
         dids={DID: Did(DID, "web", DENTIST)},
-        lines={DENTIST: Line(DENTIST, "Smile Dental", q, after_hours=AfterHours(chain=chain))},
-        queues={q: Queue(q, "Answering service", ring_timeout_s=10, max_wait_s=120)},
-        agents={AgentId("olivia"): Agent(AgentId("olivia"), "Olivia", phone("101"), (q,))},
+        lines={DENTIST: Line(id=DENTIST, name="Smile Dental", queue=q, after_hours=AfterHours(chain=chain))},
+        queues={q: Queue(id=q, name="Answering service", ring_timeout_s=10, max_wait_s=120)},
+        agents={
+            AgentId("olivia"): Agent(id=AgentId("olivia"), name="Olivia", endpoint=phone("101"), queues=(q,))
+        },
     )
 
 

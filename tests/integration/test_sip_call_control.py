@@ -22,14 +22,18 @@ ACME, SUPPORT = QueueId("acme"), QueueId("support")
 
 def plan(agents: dict[str, tuple[str, QueueId]]) -> Plan:
     queues = {
-        q: Queue(q, q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0) for q in (ACME, SUPPORT)
+        q: Queue(id=q, name=q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0)
+        for q in (ACME, SUPPORT)
     }
-    line = Line(LineId("acme"), "Acme Service", ACME)
+    line = Line(id=LineId("acme"), name="Acme Service", queue=ACME)
     return Plan(
         dids={n: Did(n, src, line.id) for n, src in DIDS.items()},
         lines={line.id: line},
         queues=queues,
-        agents={AgentId(a): Agent(AgentId(a), a, ext, (q,)) for a, (ext, q) in agents.items()},
+        agents={
+            AgentId(a): Agent(id=AgentId(a), name=a, endpoint=ext, queues=(q,))
+            for a, (ext, q) in agents.items()
+        },
     )
 
 

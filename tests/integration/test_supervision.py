@@ -53,15 +53,17 @@ LOUD = 1000  # peak sample of a recording that heard tt-monkeys (silence is 0 he
 
 def plan(agents: dict[str, tuple[str, QueueId | None]]) -> Plan:
     queues = {
-        q: Queue(q, q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0) for q in (ACME, SUPPORT)
+        q: Queue(id=q, name=q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0)
+        for q in (ACME, SUPPORT)
     }
-    line = Line(LineId("acme"), "Acme Service", ACME)
+    line = Line(id=LineId("acme"), name="Acme Service", queue=ACME)
     return Plan(
         dids={n: Did(n, src, line.id) for n, src in DIDS.items()},
         lines={line.id: line},
         queues=queues,
         agents={
-            AgentId(a): Agent(AgentId(a), a, ext, () if q is None else (q,)) for a, (ext, q) in agents.items()
+            AgentId(a): Agent(id=AgentId(a), name=a, endpoint=ext, queues=() if q is None else (q,))
+            for a, (ext, q) in agents.items()
         },
     )
 

@@ -55,17 +55,18 @@ def make_plan(
         Did(SUPPORT_DID, "website", SUPPORT_LINE),
     ]
     lines = [
-        Line(SALES_LINE, "Acme sales", SALES, **(sales_line or {})),
-        Line(SUPPORT_LINE, "Acme support", SUPPORT),
+        Line(id=SALES_LINE, name="Acme sales", queue=SALES, **(sales_line or {})),
+        Line(id=SUPPORT_LINE, name="Acme support", queue=SUPPORT),
     ]
     # No position announcements unless a test asks: they would interleave with every other command.
     options = {"announce_every_s": 0.0, **queue_options}
     queues = [
-        Queue(q, q.title(), ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s, **options)
+        Queue(id=q, name=q.title(), ring_timeout_s=ring_timeout_s, max_wait_s=max_wait_s, **options)
         for q in (SALES, SUPPORT)
     ]
     plan_agents = [
-        Agent(AgentId(a), a.upper(), f"PJSIP/{1001 + i}", qs) for i, (a, qs) in enumerate(agents.items())
+        Agent(id=AgentId(a), name=a.upper(), endpoint=f"PJSIP/{1001 + i}", queues=qs)
+        for i, (a, qs) in enumerate(agents.items())
     ]
     return Plan(
         dids={d.number: d for d in dids},

@@ -203,7 +203,9 @@ def test_given_a_connected_call_when_transferred_to_a_queue_then_stretch_logged_
         Outcome.TRANSFERRED, Party.AGENT, 15, 20,
     )  # fmt: skip
     assert sc.state("a1") == A.WRAP_UP
-    assert sc.offer_of("c1") == cmd.OfferCall(NEXT, C1, AgentId("b1"), "PJSIP/1003", 15.0, CALLER)
+    assert sc.offer_of("c1") == cmd.OfferCall(
+        offer=NEXT, call=C1, agent=AgentId("b1"), endpoint="PJSIP/1003", timeout_s=15.0, caller_number=CALLER
+    )
     assert sc.leg_ended(LEG, at=21) == []  # a1's leg, hung up by us
     sc.answer(NEXT, at=25)
     sc.hang_up("c1", at=40)
@@ -290,7 +292,9 @@ def test_given_a_ready_agent_when_transferred_to_them_then_they_ring_at_once_ahe
     sc.staff("b1", at=18)
     out = sc.transfer("a1", "agent", "b1", at=20)
     assert segment(out).agent == "a1"
-    assert sc.offer_of("c1") == cmd.OfferCall(NEXT, C1, AgentId("b1"), "PJSIP/1003", 15.0, CALLER)
+    assert sc.offer_of("c1") == cmd.OfferCall(
+        offer=NEXT, call=C1, agent=AgentId("b1"), endpoint="PJSIP/1003", timeout_s=15.0, caller_number=CALLER
+    )
     sc.answer(NEXT, at=22)
     assert view(sc).agent == "b1" and sc.state("b1") == A.ON_CALL
 
@@ -349,8 +353,12 @@ def test_given_a_connected_call_when_escalated_then_caller_held_and_the_first_pe
     out = sc.escalate("a1", at=20)
     assert out == [
         cmd.HoldCall(C1, BRIDGE),
-        cmd.OfferCall(NEXT, C1, None, "PJSIP/smith", 20, CALLER),
-        cmd.EscalationUpdate(AgentId("a1"), C1, Esc.RINGING, "Dr. Smith", (), 20),
+        cmd.OfferCall(
+            offer=NEXT, call=C1, agent=None, endpoint="PJSIP/smith", timeout_s=20, caller_number=CALLER
+        ),
+        cmd.EscalationUpdate(
+            agent=AgentId("a1"), call=C1, status=Esc.RINGING, person="Dr. Smith", attempts=(), at=20
+        ),
     ]
     assert view(sc).held and view(sc).escalation == EscalationView(
         AgentId("a1"), Esc.RINGING, "Dr. Smith", (), 20
@@ -363,11 +371,28 @@ def test_given_an_escalation_when_the_second_person_answers_then_bridged_and_the
     sc = connected(wrap_up_s=30)
     sc.escalate("a1", at=20)
     out = sc.leg_ended(NEXT, at=30)  # Dr. Smith does not answer
-    assert cmd.OfferCall(OfferId("sb-c1-3"), C1, None, "PJSIP/jones", 20, CALLER) in out
+    assert (
+        cmd.OfferCall(
+            offer=OfferId("sb-c1-3"),
+            call=C1,
+            agent=None,
+            endpoint="PJSIP/jones",
+            timeout_s=20,
+            caller_number=CALLER,
+        )
+        in out
+    )
     tried = (("Dr. Smith", "no-answer"),)
-    assert cmd.EscalationUpdate(AgentId("a1"), C1, Esc.RINGING, "Dr. Jones", tried, 30) in out
+    assert (
+        cmd.EscalationUpdate(
+            agent=AgentId("a1"), call=C1, status=Esc.RINGING, person="Dr. Jones", attempts=tried, at=30
+        )
+        in out
+    )
     out = sc.answer(OfferId("sb-c1-3"), at=35)
-    assert out[0] == cmd.EscalationUpdate(AgentId("a1"), C1, Esc.ANSWERED, "Dr. Jones", tried, 35)
+    assert out[0] == cmd.EscalationUpdate(
+        agent=AgentId("a1"), call=C1, status=Esc.ANSWERED, person="Dr. Jones", attempts=tried, at=35
+    )
     assert cmd.DropLeg(C1, LEG, BRIDGE) in out and out[-1] == cmd.BridgeCall(C1, OfferId("sb-c1-3"), BRIDGE)
     stretch = segment(out)
     assert (stretch.call, stretch.agent, stretch.talk_s, stretch.outcome) == (
@@ -390,7 +415,9 @@ def test_given_an_escalation_nobody_answers_then_the_caller_is_back_with_the_age
     attempts = (("Dr. Smith", "no-answer"), ("Dr. Jones", "failed: endpoint offline"))
     assert out[-2:] == [
         cmd.ResumeCall(C1, BRIDGE),
-        cmd.EscalationUpdate(AgentId("a1"), C1, Esc.FAILED, None, attempts, 46),
+        cmd.EscalationUpdate(
+            agent=AgentId("a1"), call=C1, status=Esc.FAILED, person=None, attempts=attempts, at=46
+        ),
     ]
     assert view(sc).state is S.CONNECTED and view(sc).agent == "a1"
     sc.hold("a1", at=50)  # the call is the agent's as before
@@ -468,7 +495,9 @@ def test_given_only_an_after_hours_chain_then_escalation_uses_it() -> None:
     sc.arrive("c1", at=10, did=SALES_DID)
     sc.answer(LEG, at=15)
     sc.escalate("a1", at=20)
-    assert sc.offer_of("c1") == cmd.OfferCall(NEXT, C1, None, "PJSIP/jones", 20, CALLER)
+    assert sc.offer_of("c1") == cmd.OfferCall(
+        offer=NEXT, call=C1, agent=None, endpoint="PJSIP/jones", timeout_s=20, caller_number=CALLER
+    )
 
 
 def test_given_a_router_whose_books_were_tampered_with_then_the_audit_sees_call_control_breakage() -> None:

@@ -68,28 +68,41 @@ TARGETS = ["sales", "support", "nowhere", *AGENTS, "ghost", "+15550001111"]
 
 def make_plan(sales_strategy: Strategy) -> Plan:
     sales = Queue(
-        SALES, "Sales", strategy=sales_strategy, skills={"spanish": 2},
+        id=SALES, name="Sales", strategy=sales_strategy, skills={"spanish": 2},
         rules=(Rule(20, Action.WIDEN, skills={"spanish": 0}), Rule(90, Action.VOICEMAIL)),
         max_length=3, when_full=Action.MOVE, full_queue=SUPPORT, wrap_up_s=5,
         no_answer=NoAnswerPolicy(misses=2, pause_s=30), announce_every_s=15, ring_timeout_s=10,
     )  # fmt: skip
     support = Queue(
-        SUPPORT, "Support", priorities=Priorities(tiers={"vip": 5}, callback=3), sticky_s=8,
+        id=SUPPORT, name="Support", priorities=Priorities(tiers={"vip": 5}, callback=3), sticky_s=8,
         rules=(Rule(15, Action.CALLBACK), Rule(25, Action.ADD_QUEUE, SALES)),
         max_length=3, when_full=Action.VOICEMAIL, announce_every_s=15, ring_timeout_s=10,
     )  # fmt: skip
     night = AfterHours(AfterHoursKind.ON_CALL, None, (OnCallStep("Dr. A", "PJSIP/a", 10),))
     lines = [
-        Line(LineId("sales"), "Sales", SALES, on_call=ESCALATION),
-        Line(LineId("support"), "Support", SUPPORT),
-        Line(LineId("night"), "Night", SUPPORT, hours=Hours("UTC", {0: (_span(),)}), after_hours=night),
+        Line(id=LineId("sales"), name="Sales", queue=SALES, on_call=ESCALATION),
+        Line(id=LineId("support"), name="Support", queue=SUPPORT),
+        Line(
+            id=LineId("night"),
+            name="Night",
+            queue=SUPPORT,
+            hours=Hours(timezone="UTC", weekly={0: (_span(),)}),
+            after_hours=night,
+        ),
     ]
     agents = [
-        Agent(AGENTS[0], "A1", "PJSIP/1", (SALES,), skills={"spanish": 3}),
-        Agent(AGENTS[1], "A2", "PJSIP/2", (SALES, SUPPORT), {SALES: 1, SUPPORT: 0}, {"spanish": 1}),
-        Agent(AGENTS[2], "A3", "PJSIP/3", (SUPPORT,)),
-        Agent(AGENTS[3], "A4", "PJSIP/4", (SALES, SUPPORT), skills={"spanish": 2}),
-        Agent(BOSS, "Boss", "PJSIP/9", ()),
+        Agent(id=AGENTS[0], name="A1", endpoint="PJSIP/1", queues=(SALES,), skills={"spanish": 3}),
+        Agent(
+            id=AGENTS[1],
+            name="A2",
+            endpoint="PJSIP/2",
+            queues=(SALES, SUPPORT),
+            penalties={SALES: 1, SUPPORT: 0},
+            skills={"spanish": 1},
+        ),
+        Agent(id=AGENTS[2], name="A3", endpoint="PJSIP/3", queues=(SUPPORT,)),
+        Agent(id=AGENTS[3], name="A4", endpoint="PJSIP/4", queues=(SALES, SUPPORT), skills={"spanish": 2}),
+        Agent(id=BOSS, name="Boss", endpoint="PJSIP/9", queues=()),
     ]
     return Plan(
         dids={n: Did(n, "ad", line) for n, line in DIDS.items()},
@@ -159,7 +172,12 @@ class AcdMachine(RuleBasedStateMachine):
                 del self.live[command.offer]
             elif isinstance(command, cmd.DialNumber):
                 self.live[command.offer] = cmd.OfferCall(
-                    command.offer, command.call, None, command.number, command.timeout_s, None
+                    offer=command.offer,
+                    call=command.call,
+                    agent=None,
+                    endpoint=command.number,
+                    timeout_s=command.timeout_s,
+                    caller_number=None,
                 )
             elif isinstance(command, cmd.DropLeg):
                 assert command.leg in self.answered, "an agent let go of a leg that never answered"

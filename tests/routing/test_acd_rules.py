@@ -65,14 +65,14 @@ def plan(
     """
     quiet: dict[str, Any] = {"announce_every_s": 0.0}
     queues = [
-        Queue(SALES, "Sales", **{**quiet, **(sales or {})}),
-        Queue(SUPPORT, "Support", **{**quiet, **(support or {})}),
-        Queue(ANSWERING, "Answering", **quiet),
+        Queue(id=SALES, name="Sales", **{**quiet, **(sales or {})}),
+        Queue(id=SUPPORT, name="Support", **{**quiet, **(support or {})}),
+        Queue(id=ANSWERING, name="Answering", **quiet),
     ]
     lines = [
-        Line(SALES_LINE, "Acme sales", SALES),
-        Line(LineId("acme-support"), "Acme support", SUPPORT),
-        Line(NIGHT_LINE, "Dr. Smith's office", SALES, **(night_line or {})),
+        Line(id=SALES_LINE, name="Acme sales", queue=SALES),
+        Line(id=LineId("acme-support"), name="Acme support", queue=SUPPORT),
+        Line(id=NIGHT_LINE, name="Dr. Smith's office", queue=SALES, **(night_line or {})),
     ]
     dids = [
         Did(SALES_DID, "google-ads", SALES_LINE),
@@ -80,7 +80,7 @@ def plan(
         Did(NIGHT_DID, "main", NIGHT_LINE),
     ]
     plan_agents = [
-        Agent(AgentId(a), a.upper(), f"PJSIP/{a}", **{"queues": (SALES,), **spec})
+        Agent(id=AgentId(a), name=a.upper(), endpoint=f"PJSIP/{a}", **{"queues": (SALES,), **spec})
         for a, spec in agents.items()
     ]
     return Plan(
@@ -511,8 +511,8 @@ def test_given_callback_rules_then_prompts_are_skipped_but_moves_apply() -> None
 
 # --- after hours ------------------------------------------------------------------------------------
 MONDAY_NOON_UTC = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC).timestamp()
-_OFFICE = Hours("UTC", {0: (Span(dt.time(9), dt.time(17)),)})
-_CLOSED_NOW = Hours("UTC", {})
+_OFFICE = Hours(timezone="UTC", weekly={0: (Span(dt.time(9), dt.time(17)),)})
+_CLOSED_NOW = Hours(timezone="UTC", weekly={})
 
 
 def _night(kind: AfterHoursKind, chain: tuple[OnCallStep, ...] = ON_CALL) -> Scenario:
@@ -545,7 +545,14 @@ def test_given_closed_line_with_on_call_chain_then_each_person_is_rung_in_turn()
     sc = _night(AfterHoursKind.ON_CALL)
     out = sc.arrive("c1", at=5, did=NIGHT_DID)
     assert of_type(out, cmd.OfferCall) == [
-        cmd.OfferCall(OfferId("sb-c1-1"), CallId("c1"), None, "PJSIP/smith", 20, CALLER)
+        cmd.OfferCall(
+            offer=OfferId("sb-c1-1"),
+            call=CallId("c1"),
+            agent=None,
+            endpoint="PJSIP/smith",
+            timeout_s=20,
+            caller_number=CALLER,
+        )
     ]
     assert sc.ring("sb-c1-1", at=6) == []  # no screen to pop for a phone outside the center
     out = sc.leg_ended("sb-c1-1", at=25)
@@ -731,11 +738,13 @@ def test_records_carry_priority_and_after_hours() -> None:
 
 def test_given_closure_or_holiday_then_the_line_is_closed() -> None:
     training = Closure(MONDAY_NOON_UTC - 60, MONDAY_NOON_UTC + 60, "training")
-    hours = Hours("UTC", _OFFICE.weekly, closures=(training,))
+    hours = Hours(timezone="UTC", weekly=_OFFICE.weekly, closures=(training,))
     assert not hours.is_open(MONDAY_NOON_UTC)
     assert hours.is_open(MONDAY_NOON_UTC + 60)
     thanksgiving = dt.datetime(2026, 11, 26, 17, tzinfo=dt.UTC).timestamp()  # noon in New York
-    us = Hours("America/New_York", {3: (Span(dt.time(9), dt.time(17)),)}, "US")
+    us = Hours(
+        timezone="America/New_York", weekly={3: (Span(dt.time(9), dt.time(17)),)}, holiday_country="US"
+    )
     assert not us.is_open(thanksgiving)
     assert us.is_open(thanksgiving + 7 * 86400)
     assert us.holiday(dt.date(2026, 11, 26)) == "Thanksgiving Day"

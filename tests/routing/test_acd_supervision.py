@@ -102,14 +102,18 @@ def test_given_listen_or_whisper_when_the_supervisor_answers_then_a_snoop_on_the
 ) -> None:
     sc = connected()
     supervise(sc, mode)
-    assert sv_answers(sc) == [cmd.ConnectSupervisor(SV, C1, LEG, mode, SV_BRIDGE, SNOOP)]
+    assert sv_answers(sc) == [
+        cmd.ConnectSupervisor(leg=SV, call=C1, agent_leg=LEG, mode=mode, bridge=SV_BRIDGE, snoop=SNOOP)
+    ]
     assert sv_answers(sc) == []  # ARI reports the answer twice (Dial and state change)
 
 
 def test_given_barge_when_the_supervisor_answers_then_their_leg_joins_the_calls_bridge() -> None:
     sc = connected()
     supervise(sc, Mode.BARGE)
-    assert sv_answers(sc) == [cmd.ConnectSupervisor(SV, C1, LEG, Mode.BARGE, BRIDGE, None)]
+    assert sv_answers(sc) == [
+        cmd.ConnectSupervisor(leg=SV, call=C1, agent_leg=LEG, mode=Mode.BARGE, bridge=BRIDGE, snoop=None)
+    ]
 
 
 def test_given_a_held_call_then_it_may_be_supervised_and_hold_does_not_end_it() -> None:

@@ -100,7 +100,10 @@ def test_given_ended_call_then_no_trigger_leaves_ended() -> None:
 
 
 # --- the table as the router applies it -------------------------------------------------------------
-_CLOSED = {"hours": Hours("UTC", {}), "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, (ON_CALL,))}
+_CLOSED = {
+    "hours": Hours(timezone="UTC", weekly={}),
+    "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, (ON_CALL,)),
+}
 _FULL = {"max_length": 1, "when_full": Action.VOICEMAIL, "priorities": Priorities(tiers={"vip": 5})}
 
 

@@ -117,7 +117,10 @@ def test_given_offer_state_when_event_then_router_follows_the_table(
 def test_given_an_on_call_person_rung_when_the_ring_is_reported_then_no_screen_pops_and_it_stays_placed() -> (
     None
 ):
-    closed = {"hours": Hours("UTC", {}), "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, (ON_CALL,))}
+    closed = {
+        "hours": Hours(timezone="UTC", weekly={}),
+        "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, (ON_CALL,)),
+    }
     sc = Scenario(make_plan(1, sales_line=closed))
     sc.arrive("c1", at=12)
     assert sc.ring(LEG, at=13) == []

@@ -39,13 +39,45 @@ def _offered(commands: list[cmd.Command]) -> list[tuple[str, str | None]]:
     return [(o.call, o.agent) for o in of_type(commands, cmd.OfferCall)]
 
 
+def _sales_call_record(
+    *,
+    agent: AgentId | None,
+    arrived_at: float,
+    answered_at: float | None,
+    ended_at: float,
+    outcome: Outcome,
+    hung_up_by: Party,
+    offers: int,
+) -> CallRecord:
+    """The record of c1, from CALLER to the sales line's google-ads number; the rest is the test's."""
+    return CallRecord(
+        call=C1,
+        did=SALES_DID,
+        source="google-ads",
+        line=SALES_LINE,
+        line_name="Acme sales",
+        queue=SALES,
+        caller_number=CALLER,
+        caller_name=CALLER_NAME,
+        agent=agent,
+        arrived_at=arrived_at,
+        answered_at=answered_at,
+        ended_at=ended_at,
+        outcome=outcome,
+        hung_up_by=hung_up_by,
+        offers=offers,
+    )
+
+
 # --- arrival ------------------------------------------------------------------------------------------
 def test_given_ready_agent_when_call_arrives_then_caller_answered_and_agent_rung() -> None:
     sc = Scenario(agents=1)
     sc.staff("a1", at=10)
     assert sc.arrive("c1", at=12) == [
         cmd.AnswerCall(C1),
-        cmd.OfferCall(O1, C1, A1, "PJSIP/1001", 15.0, CALLER),
+        cmd.OfferCall(
+            offer=O1, call=C1, agent=A1, endpoint="PJSIP/1001", timeout_s=15.0, caller_number=CALLER
+        ),
         cmd.AgentStateChanged(A1, A.RINGING, None, 12),
     ]
 
@@ -63,9 +95,22 @@ def test_given_unknown_number_when_call_arrives_then_rejected_and_logged_as_no_a
     sc.staff("a1", at=10)
     out = sc.arrive("c1", at=12, did=UNKNOWN_DID)
     record = CallRecord(
-        C1, UNKNOWN_DID, None, None, None, None, CALLER, CALLER_NAME, None,
-        12, None, 12, Outcome.NO_AGENT, Party.SYSTEM, 0,
-    )  # fmt: skip
+        call=C1,
+        did=UNKNOWN_DID,
+        source=None,
+        line=None,
+        line_name=None,
+        queue=None,
+        caller_number=CALLER,
+        caller_name=CALLER_NAME,
+        agent=None,
+        arrived_at=12,
+        answered_at=None,
+        ended_at=12,
+        outcome=Outcome.NO_AGENT,
+        hung_up_by=Party.SYSTEM,
+        offers=0,
+    )
     assert out == [cmd.RejectCall(C1, f"number {UNKNOWN_DID} is not in the number plan"), cmd.LogCall(record)]
     assert sc.router.active_calls == 0
     assert sc.state("a1") is A.READY
@@ -233,9 +278,18 @@ def test_given_call_ringing_when_leg_rings_out_then_agent_not_ready_and_call_kee
         cmd.AgentStateChanged(A1, A.NOT_READY, RING_NO_ANSWER, 25),
     ]
     assert sc.router.waiting(SALES) == ["c1", "c2"]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.NOT_READY, RING_NO_ANSWER, 25, None)
+    assert sc.router.agent_view(A1) == AgentView(
+        agent=A1, state=A.NOT_READY, reason=RING_NO_ANSWER, since=25, call=None
+    )
     out = sc.ready("a2", at=30)
-    second = cmd.OfferCall(OfferId("sb-c1-2"), C1, A2, "PJSIP/1002", 15.0, CALLER)
+    second = cmd.OfferCall(
+        offer=OfferId("sb-c1-2"),
+        call=C1,
+        agent=A2,
+        endpoint="PJSIP/1002",
+        timeout_s=15.0,
+        caller_number=CALLER,
+    )
     assert of_type(out, cmd.OfferCall) == [second]
 
 
@@ -293,11 +347,16 @@ def test_given_call_waiting_when_caller_hangs_up_then_logged_abandoned() -> None
     sc.arrive("c1", at=10)
     (log,) = sc.hang_up("c1", at=40)
     assert log == cmd.LogCall(
-        CallRecord(
-            C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, None,
-            10, None, 40, Outcome.ABANDONED, Party.CALLER, 0,
+        _sales_call_record(
+            agent=None,
+            arrived_at=10,
+            answered_at=None,
+            ended_at=40,
+            outcome=Outcome.ABANDONED,
+            hung_up_by=Party.CALLER,
+            offers=0,
         )
-    )  # fmt: skip
+    )
     assert (log.record.wait_s, log.record.talk_s) == (30, 0)
     assert sc.router.waiting(SALES) == []
     assert sc.router.active_calls == 0
@@ -319,7 +378,7 @@ def test_given_call_ringing_when_caller_hangs_up_then_offer_cancelled_agent_read
         Outcome.ABANDONED, Party.CALLER, 1, 4,
     )  # fmt: skip
     assert len(out) == 4
-    assert sc.router.agent_view(A1) == AgentView(A1, A.READY, None, 14, None)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.READY, reason=None, since=14, call=None)
 
 
 def test_given_call_ringing_and_another_waiting_when_caller_hangs_up_then_agent_rung_for_the_next() -> None:
@@ -358,7 +417,17 @@ def test_given_offer_when_ringing_reported_twice_then_screen_popped_once() -> No
     sc.arrive("c1", at=10, did=SALES_RADIO_DID)
     assert sc.ring("sb-c1-1", at=11.5) == [
         cmd.PopScreen(
-            A1, C1, O1, CALLER, CALLER_NAME, SALES_RADIO_DID, "radio", SALES_LINE, "Acme sales", SALES, 1.5
+            agent=A1,
+            call=C1,
+            offer=O1,
+            caller_number=CALLER,
+            caller_name=CALLER_NAME,
+            did=SALES_RADIO_DID,
+            source="radio",
+            line=SALES_LINE,
+            line_name="Acme sales",
+            queue=SALES,
+            waited_s=1.5,
         )
     ]
     assert sc.ring("sb-c1-1", at=11.6) == []
@@ -374,7 +443,7 @@ def test_given_offer_ringing_when_agent_answers_then_bridged_and_agent_on_call()
         cmd.CallConnected(A1, C1, 106),
         cmd.AgentStateChanged(A1, A.ON_CALL, None, 106),
     ]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.ON_CALL, None, 106, C1)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.ON_CALL, reason=None, since=106, call=C1)
     assert sc.router.call_state(C1) is CallState.CONNECTED
 
 
@@ -395,12 +464,17 @@ def test_given_connected_call_when_agent_hangs_up_then_caller_hung_up_and_logged
         cmd.EndCall(C1, (C1,), B1),
         cmd.AgentStateChanged(A1, A.READY, None, 166),
         cmd.LogCall(
-            CallRecord(
-                C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, A1,
-                100, 106, 166, Outcome.ANSWERED, Party.AGENT, 1,
+            _sales_call_record(
+                agent=A1,
+                arrived_at=100,
+                answered_at=106,
+                ended_at=166,
+                outcome=Outcome.ANSWERED,
+                hung_up_by=Party.AGENT,
+                offers=1,
             )
         ),
-    ]  # fmt: skip
+    ]
     record = sc.record_of("c1")
     assert (record.wait_s, record.talk_s) == (6, 60)
 
@@ -470,12 +544,17 @@ def test_given_call_ringing_when_max_wait_passes_then_offer_cancelled_agent_read
         cmd.AgentStateChanged(A1, A.READY, None, MAX_WAIT_S),
         cmd.EndCall(C1, (C1,), None, GOODBYE),
         cmd.LogCall(
-            CallRecord(
-                C1, SALES_DID, "google-ads", SALES_LINE, "Acme sales", SALES, CALLER, CALLER_NAME, None,
-                0, None, MAX_WAIT_S, Outcome.NO_AGENT, Party.SYSTEM, 1,
+            _sales_call_record(
+                agent=None,
+                arrived_at=0,
+                answered_at=None,
+                ended_at=MAX_WAIT_S,
+                outcome=Outcome.NO_AGENT,
+                hung_up_by=Party.SYSTEM,
+                offers=1,
             )
         ),
-    ]  # fmt: skip
+    ]
 
 
 def test_given_call_ringing_and_another_waiting_when_max_wait_passes_then_agent_rung_for_the_next() -> None:
@@ -508,7 +587,9 @@ def test_given_several_timers_due_when_one_tick_then_all_fire_in_time_order() ->
 def test_given_logged_out_agent_when_logs_in_then_not_ready_with_reason_logged_in() -> None:
     sc = Scenario(agents=1)
     assert sc.log_in("a1", at=10) == [cmd.AgentStateChanged(A1, A.NOT_READY, "logged-in", 10)]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.NOT_READY, "logged-in", 10, None)
+    assert sc.router.agent_view(A1) == AgentView(
+        agent=A1, state=A.NOT_READY, reason="logged-in", since=10, call=None
+    )
     assert sc.log_in("a1", at=11) == []  # a second console tab
 
 
@@ -516,7 +597,9 @@ def test_given_not_ready_agent_when_paused_with_new_reason_then_new_interval_rep
     sc = Scenario(agents=1)
     sc.log_in("a1", at=10)
     assert sc.pause("a1", "training", at=20) == [cmd.AgentStateChanged(A1, A.NOT_READY, "training", 20)]
-    assert sc.router.agent_view(A1) == AgentView(A1, A.NOT_READY, "training", 20, None)
+    assert sc.router.agent_view(A1) == AgentView(
+        agent=A1, state=A.NOT_READY, reason="training", since=20, call=None
+    )
 
 
 def test_given_logged_out_agent_when_logged_out_again_then_nothing() -> None:
@@ -530,15 +613,17 @@ def test_given_logged_out_agent_when_logged_out_again_then_nothing() -> None:
 def test_given_ready_agent_when_agent_view_read_then_never_seen_agents_are_logged_out() -> None:
     sc = Scenario(agents=2)
     sc.staff("a1", at=5)
-    assert sc.router.agent_view(A1) == AgentView(A1, A.READY, None, 5, None)
-    assert sc.router.agent_view(A2) == AgentView(A2, A.LOGGED_OUT, None, 0.0, None)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.READY, reason=None, since=5, call=None)
+    assert sc.router.agent_view(A2) == AgentView(
+        agent=A2, state=A.LOGGED_OUT, reason=None, since=0.0, call=None
+    )
 
 
 def test_given_ringing_agent_when_agent_view_read_then_shows_the_call() -> None:
     sc = Scenario(agents=1)
     sc.staff("a1", at=5)
     sc.arrive("c1", at=10)
-    assert sc.router.agent_view(A1) == AgentView(A1, A.RINGING, None, 10, C1)
+    assert sc.router.agent_view(A1) == AgentView(agent=A1, state=A.RINGING, reason=None, since=10, call=C1)
 
 
 # --- readers -----------------------------------------------------------------------------------------------

@@ -120,9 +120,9 @@ def simulated_settings(tmp_path: Path) -> Settings:
     line = LineId("line")
     plan = Plan(
         dids={DID: Did(DID, "web", line)},
-        lines={line: Line(line, "Line", Q)},
-        queues={Q: Queue(Q, "Queue", ring_timeout_s=15, max_wait_s=600, announce_every_s=0.0)},
-        agents={A1: Agent(A1, "Alice", "Local/a1@nowhere", (Q,))},
+        lines={line: Line(id=line, name="Line", queue=Q)},
+        queues={Q: Queue(id=Q, name="Queue", ring_timeout_s=15, max_wait_s=600, announce_every_s=0.0)},
+        agents={A1: Agent(id=A1, name="Alice", endpoint="Local/a1@nowhere", queues=(Q,))},
     )
     return Settings(
         ari=AriSettings("http://127.0.0.1:1", "u", "p", "unused"),

@@ -16,7 +16,19 @@ from switchboard.command_table import CommandTable, Handler, WiringError
 PBX_COMMANDS = typing.get_args(cmd.PbxCommand)
 NOTICES = typing.get_args(cmd.NoticeCommand)
 A1, C1, O1 = AgentId("a1"), CallId("c1"), OfferId("o1")
-POP = cmd.PopScreen(A1, C1, O1, None, None, "+18005550101", "web", LineId("acme"), "Acme", QueueId("q"), 0.0)
+POP = cmd.PopScreen(
+    agent=A1,
+    call=C1,
+    offer=O1,
+    caller_number=None,
+    caller_name=None,
+    did="+18005550101",
+    source="web",
+    line=LineId("acme"),
+    line_name="Acme",
+    queue=QueueId("q"),
+    waited_s=0.0,
+)
 WITHDRAWN = cmd.WithdrawOffer(A1, C1, O1, "caller-hung-up")
 SHARED_WITHDRAWAL = {cmd.WithdrawOffer: ("console", "rest")}
 

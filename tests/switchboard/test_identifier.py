@@ -42,9 +42,23 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
 
 
 def answered(call: str, agent: str, ended_at: float, number: str = ANN) -> CallRecord:
-    return CallRecord(CallId(call), "+18005550101", "radio", LineId("acme"), "Acme", QueueId("acme"), number,
-                      None, AgentId(agent), ended_at - 100, ended_at - 90, ended_at, Outcome.ANSWERED,
-                      Party.CALLER, 1)  # fmt: skip
+    return CallRecord(
+        call=CallId(call),
+        did="+18005550101",
+        source="radio",
+        line=LineId("acme"),
+        line_name="Acme",
+        queue=QueueId("acme"),
+        caller_number=number,
+        caller_name=None,
+        agent=AgentId(agent),
+        arrived_at=ended_at - 100,
+        answered_at=ended_at - 90,
+        ended_at=ended_at,
+        outcome=Outcome.ANSWERED,
+        hung_up_by=Party.CALLER,
+        offers=1,
+    )
 
 
 class Answers:

@@ -14,9 +14,10 @@ from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
-from routing.records import CallRecord, Outcome, Party
+from routing.records import CallRecord, Outcome
 from switchboard.callers import CallerCache
 from switchboard.recorder import CallRecorder
+from tests.support import radio_call
 
 JANE = CustomerCard(id=7, name="Jane Doe", company=None, email=None)
 
@@ -52,8 +53,7 @@ class FlakyStore:
 
 
 def record(call: str) -> CallRecord:
-    return CallRecord(CallId(call), "+18005550101", "radio", None, None, None, "+14155550123", None, None,
-                      0.0, None, 5.0, Outcome.ABANDONED, Party.CALLER, 0)  # fmt: skip
+    return radio_call(call)
 
 
 async def test_given_a_failing_store_when_calls_are_logged_then_each_is_written_once_with_its_customer() -> (

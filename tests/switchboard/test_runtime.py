@@ -28,7 +28,9 @@ async def test_given_a_router_failing_on_an_event_when_asked_then_the_asker_gets
     None
 ):
     loop = RouterLoop(
-        BrokenOnHold(Plan(agents={A1: Agent(A1, "Alice", "Local/1", ())})), lambda: 0.0, LocalBus()
+        BrokenOnHold(Plan(agents={A1: Agent(id=A1, name="Alice", endpoint="Local/1", queues=())})),
+        lambda: 0.0,
+        LocalBus(),
     )
     task = asyncio.create_task(loop.run())
     try:
@@ -42,7 +44,9 @@ async def test_given_a_router_failing_on_an_event_when_asked_then_the_asker_gets
 
 async def test_given_a_refused_event_nobody_waits_for_then_it_is_logged_and_the_loop_lives() -> None:
     loop = RouterLoop(
-        BrokenOnHold(Plan(agents={A1: Agent(A1, "Alice", "Local/1", ())})), lambda: 0.0, LocalBus()
+        BrokenOnHold(Plan(agents={A1: Agent(id=A1, name="Alice", endpoint="Local/1", queues=())})),
+        lambda: 0.0,
+        LocalBus(),
     )
     task = asyncio.create_task(loop.run())
     try:

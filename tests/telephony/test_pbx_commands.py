@@ -117,8 +117,26 @@ async def test_given_an_unreachable_customer_when_dialed_then_the_callback_call_
 async def test_given_an_on_call_offer_when_it_cannot_be_created_then_offer_failed() -> None:
     ari = RecordingAri(gone=frozenset({"/channels/create"}))
     pbx, events = pbx_with(ari)
-    pbx.execute(cmd.OfferCall(OfferId("sb-c1-1"), CALL, None, "PJSIP/oncall", 20, None))
-    pbx.execute(cmd.OfferCall(OfferId("sb-c1-2"), CALL, AgentId("a"), "PJSIP/a", 20, None))
+    pbx.execute(
+        cmd.OfferCall(
+            offer=OfferId("sb-c1-1"),
+            call=CALL,
+            agent=None,
+            endpoint="PJSIP/oncall",
+            timeout_s=20,
+            caller_number=None,
+        )
+    )
+    pbx.execute(
+        cmd.OfferCall(
+            offer=OfferId("sb-c1-2"),
+            call=CALL,
+            agent=AgentId("a"),
+            endpoint="PJSIP/a",
+            timeout_s=20,
+            caller_number=None,
+        )
+    )
     await pbx.idle()
     assert [type(e).__name__ for e in events] == ["OfferFailed", "OfferFailed"]
     assert [p["appArgs"] for _, path, p in ari.calls if path == "/channels/create"] == [
@@ -295,7 +313,11 @@ async def test_given_listen_or_whisper_then_a_snoop_on_the_agent_leg_bridged_wit
 ) -> None:
     ari = SnoopingAri()
     pbx, events = pbx_with(ari)
-    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), mode, SV_BRIDGE, SNOOP))
+    pbx.execute(
+        cmd.ConnectSupervisor(
+            leg=SV, call=CALL, agent_leg=OfferId("sb-c1-1"), mode=mode, bridge=SV_BRIDGE, snoop=SNOOP
+        )
+    )
     await pbx.idle()
     assert ari.calls == [
         ("POST", "/channels/sb-c1-1/snoop",
@@ -309,7 +331,11 @@ async def test_given_listen_or_whisper_then_a_snoop_on_the_agent_leg_bridged_wit
 async def test_given_barge_then_the_supervisor_joins_the_calls_bridge_and_no_snoop() -> None:
     ari = RecordingAri()
     pbx, _ = pbx_with(ari)
-    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.BARGE, BRIDGE, None))
+    pbx.execute(
+        cmd.ConnectSupervisor(
+            leg=SV, call=CALL, agent_leg=OfferId("sb-c1-1"), mode=Mode.BARGE, bridge=BRIDGE, snoop=None
+        )
+    )
     await pbx.idle()
     assert ari.calls == [("POST", "/bridges/sb-bridge-c1/addChannel", {"channel": "sb-sv-c1-1"})]
 
@@ -317,7 +343,11 @@ async def test_given_barge_then_the_supervisor_joins_the_calls_bridge_and_no_sno
 async def test_given_the_agent_leg_gone_when_snooping_then_the_supervisor_leg_is_hung_up() -> None:
     ari = SnoopingAri(gone=frozenset({"/channels/sb-c1-1/snoop"}))
     pbx, events = pbx_with(ari)
-    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.LISTEN, SV_BRIDGE, SNOOP))
+    pbx.execute(
+        cmd.ConnectSupervisor(
+            leg=SV, call=CALL, agent_leg=OfferId("sb-c1-1"), mode=Mode.LISTEN, bridge=SV_BRIDGE, snoop=SNOOP
+        )
+    )
     await pbx.idle()
     assert [(m, p) for m, p, _ in ari.calls][1:] == [
         ("DELETE", "/channels/sb-snoop-c1-1"),
@@ -332,7 +362,11 @@ async def test_given_a_snoop_that_never_enters_the_app_then_the_supervisor_leg_i
     monkeypatch.setattr("telephony.pbx.LEG_ENTRY_TIMEOUT_S", 0.01)
     ari = RecordingAri()  # answers the snoop request but sends no StasisStart
     pbx, _ = pbx_with(ari)
-    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.WHISPER, SV_BRIDGE, SNOOP))
+    pbx.execute(
+        cmd.ConnectSupervisor(
+            leg=SV, call=CALL, agent_leg=OfferId("sb-c1-1"), mode=Mode.WHISPER, bridge=SV_BRIDGE, snoop=SNOOP
+        )
+    )
     await pbx.idle()
     assert ("DELETE", "/channels/sb-sv-c1-1") in [(m, p) for m, p, _ in ari.calls]
 
@@ -340,7 +374,11 @@ async def test_given_a_snoop_that_never_enters_the_app_then_the_supervisor_leg_i
 async def test_given_barge_when_the_calls_bridge_is_gone_then_the_supervisor_leg_is_hung_up() -> None:
     ari = RecordingAri(gone=frozenset({"/bridges/sb-bridge-c1/addChannel"}))
     pbx, _ = pbx_with(ari)
-    pbx.execute(cmd.ConnectSupervisor(SV, CALL, OfferId("sb-c1-1"), Mode.BARGE, BRIDGE, None))
+    pbx.execute(
+        cmd.ConnectSupervisor(
+            leg=SV, call=CALL, agent_leg=OfferId("sb-c1-1"), mode=Mode.BARGE, bridge=BRIDGE, snoop=None
+        )
+    )
     await pbx.idle()
     assert [(m, p) for m, p, _ in ari.calls][-1] == ("DELETE", "/channels/sb-sv-c1-1")
 

@@ -36,7 +36,14 @@ def simulated(timing: Timing = FAST) -> tuple[SimulatedPbx, list[ev.Event]]:
 
 
 def offer(call: CallId = CALL, leg: OfferId = OFFER) -> cmd.OfferCall:
-    return cmd.OfferCall(leg, call, AgentId("a1"), "Local/a1", 15, "+14155550123")
+    return cmd.OfferCall(
+        offer=leg,
+        call=call,
+        agent=AgentId("a1"),
+        endpoint="Local/a1",
+        timeout_s=15,
+        caller_number="+14155550123",
+    )
 
 
 async def test_given_an_offer_then_the_phone_rings_is_answered_and_the_caller_hangs_up() -> None:
