@@ -23,9 +23,9 @@ DID = "+18005550103"
 def plan(*agents: AgentId) -> Plan:
     return Plan(
         dids={DID: Did(DID, "web", LineId("l"))},
-        lines={LineId("l"): Line(LineId("l"), "Line", Q)},
-        queues={Q: Queue(Q, "Queue", ring_timeout_s=10, max_wait_s=600, wrap_up_s=5)},
-        agents={a: Agent(a, a, f"PJSIP/{a}", (Q,)) for a in agents},
+        lines={LineId("l"): Line(id=LineId("l"), name="Line", queue=Q)},
+        queues={Q: Queue(id=Q, name="Queue", ring_timeout_s=10, max_wait_s=600, wrap_up_s=5)},
+        agents={a: Agent(id=a, name=a, endpoint=f"PJSIP/{a}", queues=(Q,)) for a in agents},
     )
 
 
