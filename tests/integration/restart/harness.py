@@ -141,6 +141,22 @@ class Served:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
+    def terminate(self) -> float:
+        """SIGTERM, as a deploy stops the service; the seconds until the process was gone."""
+        assert self.process is not None and self.process.poll() is None, self.log()
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)
+        assert self.process.returncode == 0, self.log()
+        return time.monotonic() - started
+
+    def kept_lines(self) -> int:
+        """Journal lines in the database after the last snapshot (what a start would replay)."""
+        with contextlib.closing(sqlite3.connect(self.db, timeout=5)) as db:
+            (after,) = db.execute("SELECT coalesce(max(seq), 0) FROM router_snapshots").fetchone()
+            (count,) = db.execute("SELECT count(*) FROM router_journal WHERE seq > ?", (after,)).fetchone()
+            return int(count)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
