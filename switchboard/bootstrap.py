@@ -94,21 +94,31 @@ async def build(
     store: SqlStore | None = None,
     pbx: PbxFactory | None = None,
     clock: Clock = time.time,
+    journal: bool = True,
 ) -> Service:
-    """The service; by default on the settings' store (migrated) and on Asterisk (``AriPbx``)."""
-    return Service(settings, await open_store(settings) if store is None else store, pbx=pbx, clock=clock)
+    """The service; by default on the settings' store (migrated) and on Asterisk (``AriPbx``).
+    ``journal=False`` runs without the router's journal (a restart then loses the router's state): for
+    ``bench/journal_cost.py``, which measures what the journal costs."""
+    chosen = await open_store(settings) if store is None else store
+    return Service(settings, chosen, pbx=pbx, clock=clock, journal=journal)
 
 
 class Service:
     def __init__(
-        self, settings: Settings, store: SqlStore, *, pbx: PbxFactory | None = None, clock: Clock = time.time
+        self,
+        settings: Settings,
+        store: SqlStore,
+        *,
+        pbx: PbxFactory | None = None,
+        clock: Clock = time.time,
+        journal: bool = True,
     ) -> None:
         self.settings = settings
         self.store = store
         self._clock = clock
         self.router = Router(settings.plan)
         self.bus = LocalBus()
-        self.journal = Journal(store.journal, clock)
+        self.journal = Journal(store.journal, clock) if journal else None
         self.loop = RouterLoop(self.router, clock, self.bus, journal=self.journal)
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
         self.pbx = self._ari_pbx() if pbx is None else pbx(self.loop.submit, clock)
@@ -177,8 +187,9 @@ class Service:
         await self.state_log.start(self._clock())
         # Today so far, before the router runs: nothing can happen between the read and the first event.
         await self.wallboard.load(self.store.reports, self.store.agent_states)
-        runs = (self.journal.run, self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run,
-                self.wallboard.run)  # fmt: skip
+        runs = [self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run]
+        if self.journal is not None:
+            runs.append(self.journal.run)
         for run in runs:
             self._tasks.append(asyncio.create_task(run()))
         if http:
@@ -190,6 +201,8 @@ class Service:
 
     async def _restore(self) -> None:
         """The router's state as the last run left it (switchboard/journal.py), before anything runs."""
+        if self.journal is None:
+            return
         restored = await self.journal.restore(self.router)
         for record in restored.records:  # calls that ended just before: written again, one row each
             self.recorder.notice(record)
@@ -200,9 +213,10 @@ class Service:
         snapshot (the next start replays nothing), then close everything."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.pbx.idle(), 5)
-        self.journal.snapshot(self.router, self._clock())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.journal.flush(), 5)
+        if self.journal is not None:
+            self.journal.snapshot(self.router, self._clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.journal.flush(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
             await asyncio.wait_for(self.state_log.flush(), 10)

@@ -98,7 +98,7 @@ class Journal:
         self._store = store
         self._clock = clock
         self._flush_s = flush_s
-        self._snapshot_every = snapshot_every
+        self.snapshot_every = snapshot_every  # the benches set it lower, to see snapshots in a short run
         self._snapshot_s = snapshot_s
         self._retry_s = retry_s
         self.seq = 0
@@ -165,7 +165,7 @@ class Journal:
         self._push(JournalLine(self.seq, encode(event)))
 
     def snapshot_due(self, now: float) -> bool:
-        return self._since_snapshot >= self._snapshot_every or (
+        return self._since_snapshot >= self.snapshot_every or (
             self._since_snapshot > 0 and now - self._snapshot_at >= self._snapshot_s
         )
 
