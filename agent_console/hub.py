@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -227,6 +227,15 @@ class ConsoleHub:
             case cmd.LogCall(record) if record.agent is not None:
                 self._ended(record.agent, record)
                 self.send(record.agent, messages.call_ended(command))
+
+    def restate(self, commands: Iterable[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld]) -> None:
+        """After a restart: what the consoles showed of live calls, for the consoles that come back.
+        A restated pop is not a new ring, so its acknowledgement is not a pop latency."""
+        for command in commands:
+            if isinstance(command, cmd.PopScreen):
+                self._pop(command)
+            else:
+                self.notice(command)
 
     def ack(self, agent: AgentId, offer: str) -> None:
         if self._ringing.get(agent) == offer and offer not in self.acked:

@@ -24,6 +24,7 @@ _S, _CT, _OT, _AT = CallState, CallTrigger, OfferTrigger, AgentTrigger
 # Members read on every offer, bound once (see routing/book.py on enum members read off their class).
 _WAITING, _ESCALATING, _DIALING = _S.WAITING, _S.ESCALATING, _S.DIALING
 _ANSWERED, _READY, _OFFER_TIMER = OfferState.ANSWERED, AgentState.READY, TimerKind.OFFER
+_POPPED = frozenset({OfferState.RINGING, OfferState.ANSWERED})  # the agent's screen shows the call
 _CALL_OFFER, _CALL_ANSWER, _AGENT_OFFER, _AGENT_ANSWER = _CT.OFFER, _CT.ANSWER, _AT.OFFER, _AT.ANSWER
 _OFFER_ANSWER = _OT.ANSWER
 
@@ -116,26 +117,47 @@ def ringing(book: Book, plan: Plan, e: ev.OfferRinging) -> list[cmd.Command]:
     if entry is None or entry.agent is None or entry.state is not OfferState.PLACED:
         return []  # Dial RINGING and the Ringing state change both report it; pop once
     entry.fire(_OT.RING)
-    call = book.calls[entry.call]
-    assert call.queue is not None
-    return [
-        cmd.PopScreen(
-            agent=entry.agent,
-            call=call.id,
-            offer=entry.id,
-            caller_number=call.caller_number,
-            caller_name=call.caller_name,
-            did=call.did,
-            source=call.source,
-            line=call.line,
-            line_name=call.line_name,
-            queue=call.queue,
-            waited_s=e.at - call.arrived_at,
-            priority=call.priority,
-            callback=call.is_callback,
-            after_hours=call.after_hours,
-        )
-    ]
+    return [pop_screen(book.calls[entry.call], entry, e.at)]
+
+
+def pop_screen(call: CallEntry, entry: OfferEntry, at: float) -> cmd.PopScreen:
+    """What the agent's screen shows of the call their phone rings for."""
+    assert call.queue is not None and entry.agent is not None
+    return cmd.PopScreen(
+        agent=entry.agent,
+        call=call.id,
+        offer=entry.id,
+        caller_number=call.caller_number,
+        caller_name=call.caller_name,
+        did=call.did,
+        source=call.source,
+        line=call.line,
+        line_name=call.line_name,
+        queue=call.queue,
+        waited_s=at - call.arrived_at,
+        priority=call.priority,
+        callback=call.is_callback,
+        after_hours=call.after_hours,
+    )
+
+
+def restated(book: Book, at: float) -> list[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld]:
+    """What the agents' consoles were told of the calls still ringing or taken, told again: after a
+    restart, a console that comes back shows the pop, the connection and the hold as before (a pop
+    still ringing counts the caller's wait up to ``at``)."""
+    out: list[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld] = []
+    for entry in book.offers.values():
+        call = book.calls[entry.call]
+        if entry.agent is None or call.queue is None or entry.state not in _POPPED:
+            continue
+        answered = entry.state is _ANSWERED
+        since = call.stretch_at if answered and call.stretch_at is not None else None
+        out.append(pop_screen(call, entry, at if since is None else since))
+        if since is not None:
+            out.append(cmd.CallConnected(entry.agent, call.id, since))
+        if answered and call.state is _S.HELD:
+            out.append(cmd.CallHeld(entry.agent, call.id, True, at))
+    return out
 
 
 def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:

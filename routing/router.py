@@ -160,6 +160,10 @@ class Router:
     def may_take(self, agent: AgentId, call: CallId) -> bool:
         return views.may_take(self.book, agent, call)
 
+    def restated(self, at: float) -> list[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld]:
+        """What the consoles must be told again after a restart (``offers.restated``)."""
+        return offers.restated(self.book, at)
+
     def audit(self) -> list[str]:
         return audit.problems(self.book, self.plan)
 

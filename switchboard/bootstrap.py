@@ -207,6 +207,7 @@ class Service:
         for record in restored.records:  # calls that ended just before: written again, one row each
             self.recorder.notice(record)
         self.pbx.adopt(views.channels(self.router.book))
+        self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
 
     async def stop(self) -> None:
         """Finish what was handed over (PBX commands, call-log writes), keep the router's state in a

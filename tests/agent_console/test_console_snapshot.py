@@ -8,7 +8,7 @@ from typing import Any
 from crm_core.domain.users import Role
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import AgentId, CallId
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
 from routing.records import CallRecord, Outcome, Party
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import Console, make_console, next_of, ready
@@ -131,3 +131,35 @@ async def test_given_hostile_input_during_a_call_then_errors_and_the_call_goes_o
     assert console.loop.router.agent_view(A1).state == "on-call"
     console.hang_up()
     assert (await next_of(ws, "call-ended"))["call"] == "c1"
+
+
+def restated_pop(call: str = "c1") -> cmd.PopScreen:
+    return cmd.PopScreen(
+        agent=A1, call=CallId(call), offer=OfferId(f"sb-{call}-1"), caller_number="+14155550100",
+        caller_name=None, did="+18005550101", source="radio", line=LineId("acme"),
+        line_name="Acme Service", queue=QueueId("q"), waited_s=5.0, priority=0, callback=False,
+        after_hours=False,
+    )  # fmt: skip
+
+
+async def test_given_a_call_restated_after_a_restart_then_a_returning_console_shows_it_connected_and_held(
+    console: Console,
+) -> None:
+    console.hub.restate(
+        [restated_pop(), cmd.CallConnected(A1, C1, 995.0), cmd.CallHeld(A1, C1, True, 1000.0)]
+    )
+    ws = await console.ws()
+    call = ws.snapshot["call"]
+    assert (call["offer"]["call"], call["offer"]["waited_s"]) == ("c1", 5.0)
+    assert (call["connected_at"], call["held"]) == (995.0, True)
+
+
+async def test_given_a_pop_restated_when_the_console_acknowledges_it_then_no_pop_latency_is_counted(
+    console: Console,
+) -> None:
+    console.hub.restate([restated_pop()])
+    ws = await console.ws()
+    await ws.send_json({"type": "ack", "offer": "sb-c1-1"})
+    await ws.send_json({"type": "ready"})  # a round trip, so the ack was handled
+    await next_of(ws, "state")
+    assert console.hub.acked == {}  # the phone rang before the restart: its latency is not this

@@ -223,6 +223,8 @@ async def test_given_a_caller_on_hold_when_the_service_is_killed_then_they_stay_
     assert await _bridged(ari, call, {offer["offer"]})  # still on hold: the agent alone in the bridge
     async with aiohttp.ClientSession() as http:
         agent = await service.console(http, "a1", ready=False)
+        snapshot = agent.seen[-1]
+        assert snapshot["call"]["offer"]["call"] == call and snapshot["call"]["held"] is True
         await agent.send(type="resume")
         await agent.expect("call-held", call=call, held=False)
         await wait_until_async(lambda: _bridged(ari, call, {call, offer["offer"]}), what="back together")
@@ -290,7 +292,9 @@ async def test_given_a_caller_talking_to_an_agent_when_the_service_is_killed_the
     assert set(bridge["channels"]) == {call, offer["offer"]}  # still talking to each other
     async with aiohttp.ClientSession() as http:
         agent = await service.console(http, "a1", ready=False)
-        assert agent.seen[-1]["state"] == "on-call"  # the snapshot: still on the call
+        snapshot = agent.seen[-1]  # still on the call, and the console shows it as before the kill
+        assert snapshot["state"] == "on-call" and snapshot["call"]["offer"]["call"] == call
+        assert abs(snapshot["call"]["connected_at"] - connected_at) < 1.0 and not snapshot["call"]["held"]
         await asyncio.sleep(0.5)
         hung_up_at = time.time()
         await ari.hangup(call.removesuffix(";2"))
