@@ -49,13 +49,13 @@ async def served(tmp_path: Path, ari: AriClient) -> AsyncIterator[list[Served]]:
                     await ari.hangup(channel["id"])
 
 
-async def place_call(ari: AriClient, served: Served, caller: str) -> str:
-    """A carrier's call to the line's DID; returns the call id the router knows it by."""
+async def place_call(ari: AriClient, served: Served, caller: str, retries: int | None = None) -> str:
+    """A carrier's call to the line's DID; returns the call id the router knows it by. ``retries``: how
+    often the dialplan tries the app again while it is missing (the shipped default: 120, a minute)."""
     channel = f"test-{uuid.uuid4().hex[:12]}"
     endpoint = f"Local/{DID.lstrip('+')}@switchboard-inbound/n"
-    await ari.originate(
-        endpoint, "switchboard-caller", "s", caller, channel, variables={"_SB_APP": served.app}
-    )
+    variables = {"_SB_APP": served.app} | ({} if retries is None else {"_SB_RETRIES": str(retries)})
+    await ari.originate(endpoint, "switchboard-caller", "s", caller, channel, variables=variables)
     served.placed.append(channel)
     return f"{channel};2"
 
@@ -318,3 +318,44 @@ async def _bridged(ari: AriClient, call: str, channels: set[str]) -> bool:
 async def _nothing_left(ari: AriClient, served: Served) -> bool:
     channels, bridges = await ours(ari, served)
     return not channels and not bridges
+
+
+async def test_given_the_service_down_when_a_call_arrives_then_it_rings_on_and_enters_when_back(
+    tmp_path: Path, ari: AriClient, served: list[Served]
+) -> None:
+    service = await one_agent(tmp_path, served)
+    async with aiohttp.ClientSession() as http:
+        await service.console(http, "a1", ready=False)
+    service.kill()
+    call = await place_call(ari, service, "+14155550130")  # no app to enter: the dialplan tries again
+    await asyncio.sleep(2.0)
+    caller = await ari.request("GET", f"/channels/{call}")
+    assert caller["dialplan"]["context"] == "switchboard-inbound"  # still ringing in the dialplan, not gone
+    await service.start()
+    async with aiohttp.ClientSession() as http:
+        agent = await service.console(http, "a1")
+        await agent.expect("offer", call=call, timeout=5)
+        await agent.expect("call-connected", call=call)
+        await ari.hangup(call.removesuffix(";2"))
+    row = await logged(service, call)
+    assert (row["outcome"], row["agent"]) == ("answered", "a1")
+    await wait_until_async(lambda: _nothing_left(ari, service), what="no channel or bridge left")
+    service.stop()
+
+
+async def test_given_the_service_stays_down_then_a_caller_gives_up_after_the_bounded_retries(
+    tmp_path: Path, ari: AriClient, served: list[Served]
+) -> None:
+    service = await one_agent(tmp_path, served)
+    service.kill()
+    placed = time.monotonic()
+    call = await place_call(ari, service, "+14155550131", retries=2)  # about a second of tries
+    await asyncio.sleep(0.6)
+    caller = await ari.request("GET", f"/channels/{call}")
+    assert caller["dialplan"]["context"] == "switchboard-inbound"  # still trying, not fallen through
+
+    async def gone() -> bool:
+        return call not in {c["id"] for c in await ari.channels()}
+
+    await wait_until_async(gone, timeout=10, what="the caller given up on")  # not the default minute
+    assert time.monotonic() - placed >= 1.0  # both tries were made
