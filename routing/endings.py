@@ -9,9 +9,9 @@ from routing import agents, offers, supervision
 from routing import commands as cmd
 from routing import events as ev
 from routing.book import Book, CallEntry
-from routing.ids import AgentId, bridge_id, segment_id
+from routing.ids import AgentId, CallId, bridge_id, segment_id
 from routing.plan import Plan
-from routing.records import CallRecord, Outcome, Party
+from routing.records import CallRecord, EndReason, Outcome, Party
 from routing.states import TALKING, CallState, CallTrigger, OfferTrigger, next_call_state
 
 _S, _CT = CallState, CallTrigger
@@ -21,27 +21,40 @@ _ANSWERED, _BY_CALLER, _OFFER_END = Outcome.ANSWERED, Party.CALLER, OfferTrigger
 
 
 def caller_hung_up(book: Book, plan: Plan, e: ev.CallerHungUp) -> list[cmd.Command]:
-    call = book.calls.get(e.call)
+    return _caller_left(book, plan, e.call, e.at, _BY_CALLER, None)
+
+
+def call_gone(book: Book, plan: Plan, e: ev.CallGone) -> list[cmd.Command]:
+    """As the caller hanging up, but logged with why nobody saw it; a call the PBX took down with it
+    when it restarted was ended by the system, not by the caller."""
+    by = Party.SYSTEM if e.reason is EndReason.PBX_RESTART else _BY_CALLER
+    return _caller_left(book, plan, e.call, e.at, by, e.reason)
+
+
+def _caller_left(
+    book: Book, plan: Plan, call_id: CallId, at: float, by: Party, reason: EndReason | None
+) -> list[cmd.Command]:
+    call = book.calls.get(call_id)
     if call is None:
         return []  # we ended it ourselves; the PBX is confirming
     out: list[cmd.Command]
     if call.state is _OFFERED:
         # Stop the ringing first, so the freed agents are offered other calls (not this one).
         call.fire(_CT.HANG_UP)
-        out = offers.withdraw_all(book, plan, call, "caller-hung-up", e.at)
-        return [*out, finish(book, call, Outcome.ABANDONED, Party.CALLER, e.at)]
+        out = offers.withdraw_all(book, plan, call, "caller-hung-up", at)
+        return [*out, finish(book, call, Outcome.ABANDONED, by, at, reason)]
     if call.state in TALKING:
-        out = offers.withdraw_all(book, plan, call, "caller-hung-up", e.at)  # an on-call person ringing
+        out = offers.withdraw_all(book, plan, call, "caller-hung-up", at)  # an on-call person ringing
         legs = () if call.offer is None else (call.offer,)  # None: a blind escalation
         out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
-        return out + close(book, plan, call, _ANSWERED, _BY_CALLER, e.at)
+        return out + close(book, plan, call, _ANSWERED, by, at, reason=reason)
     if call.state is _DIALING:
         assert call.offer is not None
         out = [cmd.EndCall(call.id, (call.offer,), bridge_id(call.id))]
-        return out + close(book, plan, call, Outcome.UNREACHED, Party.CALLER, e.at)
+        return out + close(book, plan, call, Outcome.UNREACHED, by, at, reason=reason)
     outcome = Outcome.VOICEMAIL if call.state is _MESSAGE else Outcome.ABANDONED
     call.fire(_CT.HANG_UP)
-    return [finish(book, call, outcome, Party.CALLER, e.at)]
+    return [finish(book, call, outcome, by, at, reason)]
 
 
 def bridge_failed(book: Book, plan: Plan, e: ev.BridgeFailed) -> list[cmd.Command]:
@@ -63,16 +76,20 @@ def close(
     by: Party,
     at: float,
     trigger: CallTrigger = _CT.HANG_UP,
+    *,
+    reason: EndReason | None = None,
 ) -> list[cmd.Command]:
     """End an answered call (or a callback being dialed): log it and send the agent to wrap-up."""
     call.fire(trigger)
     out = supervision.stop_all_of(book, call.id, at)
     if call.agent is not None:
         out += agents.after_call(book, plan, book.agents[call.agent], call, at)
-    return [*out, finish(book, call, outcome, by, at)]
+    return [*out, finish(book, call, outcome, by, at, reason)]
 
 
-def finish(book: Book, call: CallEntry, outcome: Outcome, by: Party, at: float) -> cmd.LogCall:
+def finish(
+    book: Book, call: CallEntry, outcome: Outcome, by: Party, at: float, reason: EndReason | None = None
+) -> cmd.LogCall:
     """Take an ended call off the books; its record for the call log."""
     assert call.state is _ENDED  # through the table, by whoever ended it
     del book.calls[call.id]
@@ -81,10 +98,12 @@ def finish(book: Book, call: CallEntry, outcome: Outcome, by: Party, at: float) 
         book.queued[call.queue].pop(call.id, None)
     if call.offer is not None:
         book.offers.pop(call.offer).fire(_OFFER_END)
-    return cmd.LogCall(call_record(call, outcome, by, at))
+    return cmd.LogCall(call_record(call, outcome, by, at, reason))
 
 
-def call_record(call: CallEntry, outcome: Outcome, by: Party, at: float) -> CallRecord:
+def call_record(
+    call: CallEntry, outcome: Outcome, by: Party, at: float, reason: EndReason | None = None
+) -> CallRecord:
     return CallRecord(
         call=call.id,
         did=call.did,
@@ -106,6 +125,7 @@ def call_record(call: CallEntry, outcome: Outcome, by: Party, at: float) -> Call
         on_call=call.on_call,
         recording=call.recording,
         callback_of=call.callback_of,
+        end_reason=reason,
     )
 
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from routing.ids import AgentId, CallId, OfferId, SupervisorLegId
+from routing.records import EndReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,16 @@ class CallArrived:
 class CallerHungUp:
     call: CallId
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallGone:
+    """The caller's channel was found gone on a (re)connect to the PBX: nobody saw it end. ``reason``
+    says why: the PBX restarted under it (ended by the system), or it ended while nobody watched."""
+
+    call: CallId
+    at: float
+    reason: EndReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +254,7 @@ class Tick:
 Event = (
     CallArrived
     | CallerHungUp
+    | CallGone
     | OfferRinging
     | OfferAnswered
     | OfferEnded

@@ -24,6 +24,13 @@ class Party(enum.StrEnum):
     SYSTEM = "system"
 
 
+class EndReason(enum.StrEnum):
+    """Why a call ended, where its end was not seen as it happened (None in the record: it was seen)."""
+
+    PBX_RESTART = "pbx-restart"  # Asterisk restarted under the call: it died with the PBX, not by a hangup
+    UNSEEN = "unseen"  # found gone after the service was down or cut off; it ended by then, at the latest
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallRecord:
     call: CallId
@@ -47,6 +54,7 @@ class CallRecord:
     recording: str | None = None  # the message left, for voicemail
     callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
     part_of: CallId | None = None  # for an agent's stretch of a transferred call: that call (ids.segment_id)
+    end_reason: EndReason | None = None
 
     @property
     def wait_s(self) -> float:

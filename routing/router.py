@@ -52,6 +52,8 @@ class Router:
                 return offers.answered(book, plan, event)
             case ev.CallerHungUp():
                 return endings.caller_hung_up(book, plan, event)
+            case ev.CallGone():
+                return endings.call_gone(book, plan, event)
             case ev.Tick():
                 return self._tick(event.at)
             case ev.OfferRinging():

@@ -206,7 +206,7 @@ class Service:
         restored = await self.journal.restore(self.router)
         for record in restored.records:  # calls that ended just before: written again, one row each
             self.recorder.notice(record)
-        self.pbx.adopt(views.channels(self.router.book))
+        self.pbx.adopt(views.channels(self.router.book), restored.as_of)
         self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
 
     async def stop(self) -> None:

@@ -305,6 +305,7 @@ async def _calls(settings: Settings, args: argparse.Namespace) -> int:
                 "arrived": c.arrived_at.isoformat(), "answered": c.answered_at and c.answered_at.isoformat(),
                 "ended": c.ended_at.isoformat(), "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
                 "outcome": str(r.outcome), "hung_up_by": str(r.hung_up_by),
+                "end_reason": r.end_reason and str(r.end_reason),
             }))  # fmt: skip
     return 0
 

@@ -82,6 +82,7 @@ class Restored:
     replayed: int
     records: tuple[cmd.LogCall, ...]
     refused: str | None = None  # why the kept state was not used
+    as_of: float | None = None  # the time of the last event the state includes (None: nothing kept)
 
 
 class Journal:
@@ -121,14 +122,17 @@ class Journal:
             router.book = pickle.loads(snapshot.data)  # our own store's (see the docstring)
             self.seq = snapshot.seq
         records: list[cmd.LogCall] = []
+        as_of = None if snapshot is None else snapshot.taken_at
         try:
             for line in kept.lines:
-                records += self._replay(router, decode(line.event))
+                event = decode(line.event)
+                records += self._replay(router, event)
                 self.seq = line.seq
+                as_of = event.at
         except UnreadableEvent as exc:
             return await self._refuse(router, str(exc))
         log.info("journal.restored", snapshot=snapshot is not None, replayed=len(kept.lines), seq=self.seq)
-        return Restored(snapshot is not None, len(kept.lines), tuple(records))
+        return Restored(snapshot is not None, len(kept.lines), tuple(records), as_of=as_of)
 
     def _unreadable(self, snapshot: Snapshot, router: Router) -> str | None:
         if snapshot.format != SNAPSHOT_FORMAT:

@@ -54,6 +54,14 @@ class AriClient:
             )
         return self._session
 
+    async def forget_connections(self) -> None:
+        """Drop the kept-alive connections, so the next request opens a new one. After the events
+        socket came back, Asterisk may be a new process: a request sent on a connection to the old one
+        fails ("server disconnected"), and a failed bridge or originate costs a call."""
+        if self._session is not None and self._session.connector is not None:
+            await self._session.connector.close()  # the session makes a new pool's connections on use
+        await self.close()
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -75,8 +83,10 @@ class AriClient:
             raise AriUnavailable(self.base_url, "timed out") from exc
 
     # --- the operations ---------------------------------------------------------------------------
-    async def info(self) -> Json:
-        result: Json = await self.request("GET", "/asterisk/info")
+    async def info(self, status_only: bool = False) -> Json:
+        result: Json = await self.request(
+            "GET", "/asterisk/info", {"only": "status"} if status_only else None
+        )
         return result
 
     async def channels(self) -> list[Json]:

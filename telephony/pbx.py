@@ -47,8 +47,12 @@ from telephony.translate import (
     SNOOP,
     SUPERVISOR,
     Normalise,
+    dying_calls,
     empty_bridges,
+    is_shutdown_hangup,
+    pbx_clock,
     reconcile,
+    startup_time,
     translate,
 )
 
@@ -78,9 +82,10 @@ class Pbx(Protocol):
         """Set while the PBX's events reach us (the health check and ``/metrics`` read it)."""
         ...
 
-    def adopt(self, channels: Collection[str]) -> None:
-        """Before ``run``, after a restart: the channels the router's restored books say are up. Those
-        the PBX no longer has come back as their ends; the others are the router's, not leftovers."""
+    def adopt(self, channels: Collection[str], as_of: float | None = None) -> None:
+        """Before ``run``, after a restart: the channels the router's restored books say are up, as of
+        the books' last event. Those the PBX no longer has come back as their ends (the PBX's own, if it
+        started after ``as_of``); the others are the router's, not leftovers."""
 
     def execute(self, command: cmd.PbxCommand) -> None:
         """Start carrying ``command`` out; outcomes come back as events."""
@@ -115,11 +120,18 @@ class AriPbx:
         self._playbacks: dict[str, tuple[str, asyncio.Event]] = {}  # playback id -> (channel, finished)
         self.media = media.Media()  # what each channel hears: the decisions this adapter carries out
         self.connected = asyncio.Event()
+        # Whether a channel found gone died with Asterisk: its start time as we last saw it (compared
+        # as Asterisk reports it, so no clock of ours is involved), else the last moment we knew its
+        # channels (a restart of ours: the books' last event; compared with our clock).
+        self._pbx_started: str | None = None
+        self._known_at: float | None = None
+        self._pbx_stopping = False  # Asterisk said it is shutting down; until the next connect
 
     # --- events in ------------------------------------------------------------------------------
-    def adopt(self, channels: Collection[str]) -> None:
+    def adopt(self, channels: Collection[str], as_of: float | None = None) -> None:
         # The first reconcile compares these with Asterisk's channels, as it does after a reconnect.
         self._live.update(channels)
+        self._known_at = as_of
 
     async def run(self) -> None:
         while True:
@@ -137,6 +149,8 @@ class AriPbx:
             self._ari.events_url, additional_headers=dict(self._ari.auth_header), max_size=2**22
         ):
             try:
+                self._pbx_stopping = False
+                await self._ari.forget_connections()
                 await self._reconcile()
                 self.connected.set()
                 log.info("ari.connected", url=self._ari.base_url, app=self._ari.app)
@@ -145,7 +159,20 @@ class AriPbx:
             except (WebSocketException, OSError, TelephonyError) as exc:
                 log.warning("ari.disconnected", error=str(exc))
             finally:
+                if self.connected.is_set():
+                    self._known_at = self._clock()
                 self.connected.clear()
+
+    async def _pbx_restarted(self) -> bool:
+        """Whether Asterisk started since we last knew its channels: then every one we knew died with it."""
+        started = startup_time(await self._ari.info(status_only=True))
+        before, self._pbx_started = self._pbx_started, started
+        if started is None:
+            log.warning("ari.no-startup-time")  # cannot tell: the gone calls are taken as ended unseen
+            return False
+        if before is not None:
+            return started != before
+        return self._known_at is not None and pbx_clock(started) > self._known_at
 
     def on_message(self, raw: str | bytes) -> None:
         try:
@@ -166,6 +193,13 @@ class AriPbx:
             self._submit(event)
 
     def _track(self, message: dict[str, Any]) -> None:
+        if is_shutdown_hangup(message):
+            if not self._pbx_stopping:  # the first of many: one per channel
+                self._pbx_stopping = True
+                log.warning("ari.pbx-shutting-down", calls_ended=len(self._live))
+                for event in dying_calls(self._live, self._clock()):
+                    self._submit(event)
+            return
         if message["type"] == "PlaybackFinished":
             self._finished((message.get("playback") or {}).get("id"))
             return
@@ -191,8 +225,11 @@ class AriPbx:
             self.media.finished(channel, playback)
 
     async def _reconcile(self) -> None:
+        restarted = await self._pbx_restarted()
         channels = await self._ari.channels()
-        events, orphans = reconcile(self._live, channels, self._ari.app, self._clock(), self._normalise)
+        events, orphans = reconcile(
+            self._live, channels, self._ari.app, self._clock(), self._normalise, restarted
+        )
         self._live = {c["id"] for c in channels if c.get("id") in self._live}
         for event in events:
             if isinstance(event, ev.CallArrived):
@@ -323,6 +360,7 @@ class AriPbx:
             await self._hear(self.media.agent_bridged(offer))  # a callback's agent heard music
             await self._ari.add_to_bridge(bridge, [call, offer])
         except TelephonyError as exc:
+            log.warning("ari.bridge-failed", call=call, error=str(exc))
             self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
 
     async def _create_bridge(self, bridge: str) -> None:

@@ -55,7 +55,7 @@ class SimulatedPbx:
         self._gone: set[str] = set()  # adopted from an earlier run's books: reported ended on start
 
     # --- the Pbx port -----------------------------------------------------------------------------
-    def adopt(self, channels: Collection[str]) -> None:
+    def adopt(self, channels: Collection[str], as_of: float | None = None) -> None:
         """The simulated people of an earlier run went quiet with it: every channel is gone."""
         self._gone.update(channels)
 

@@ -16,6 +16,7 @@ Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from routing import events as ev
@@ -28,6 +29,7 @@ from routing.ids import (
     is_snoop_channel,
     is_supervisor_leg,
 )
+from routing.records import EndReason
 
 Normalise = Callable[[str], str | None]
 Json = Mapping[str, Any]
@@ -57,11 +59,12 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
     return []
 
 
-def _missed(channel: str, at: float) -> ev.Event:
-    """A channel found gone on a (re)connect: an agent's leg is lost (nobody saw how it ended)."""
+def _missed(channel: str, at: float, reason: EndReason) -> ev.Event:
+    """A channel found gone on a (re)connect: an agent's leg is lost, a caller gone (nobody saw how)."""
     if is_offer_channel(channel) and not is_callback_leg(channel) and not is_supervisor_leg(channel):
         return ev.OfferLost(OfferId(channel), at)
-    return channel_gone(channel, at)
+    gone = channel_gone(channel, at)
+    return ev.CallGone(gone.call, at, reason) if isinstance(gone, ev.CallerHungUp) else gone
 
 
 def channel_gone(channel: str, at: float) -> ev.Event:
@@ -125,17 +128,27 @@ def _state(message: Json, key: str) -> str | None:
 
 
 def reconcile(
-    known: Collection[str], channels: Sequence[Json], app: str, at: float, normalise: Normalise
+    known: Collection[str],
+    channels: Sequence[Json],
+    app: str,
+    at: float,
+    normalise: Normalise,
+    pbx_restarted: bool = False,
 ) -> tuple[list[ev.Event], list[str]]:
     """After a (re)connect, what was missed while the events socket was down.
 
     ARI does not buffer events for a disconnected app, so compare the channels we believed alive with
     the ones Asterisk lists: the gone ones ended, callers parked in our app that we never saw arrived,
     and agent legs nobody owns (left by an earlier run) must be hung up. Returns (events, orphan legs).
+    With ``pbx_restarted`` (Asterisk started since we last knew its channels) the gone calls died with
+    it: their callers come first, so each call ends as the system's doing, not as its agent's leg's.
     """
     present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
     gone = sorted(c for c in set(known) - present.keys() if not is_snoop_channel(c))
-    out: list[ev.Event] = [_missed(channel, at) for channel in gone]
+    reason = EndReason.PBX_RESTART if pbx_restarted else EndReason.UNSEEN
+    out: list[ev.Event] = [_missed(channel, at, reason) for channel in gone]
+    if pbx_restarted:
+        out.sort(key=lambda e: not isinstance(e, ev.CallGone))  # stable: otherwise in channel order
     orphans: list[str] = []
     for channel_id, channel in present.items():
         if channel_id in known:
@@ -149,6 +162,47 @@ def reconcile(
         elif len(args) >= 3 and args[1] == INBOUND:
             out.append(_arrival(channel, args[2], at, normalise))
     return out, orphans
+
+
+# ``ChannelHangupRequest`` carries, for a soft hangup, the soft-hangup flags as its ``cause``; Asterisk
+# shutting down (``core stop now``, ``core restart now``) hangs every channel up with this one.
+_SOFTHANGUP_SHUTDOWN = 1 << 2
+
+
+def is_shutdown_hangup(message: Json) -> bool:
+    """Asterisk is hanging this channel up because it is shutting down (so every call dies with it)."""
+    cause = message.get("cause")
+    return (
+        message.get("type") == "ChannelHangupRequest"
+        and message.get("soft") is True
+        and isinstance(cause, int)
+        and bool(cause & _SOFTHANGUP_SHUTDOWN)
+    )
+
+
+def dying_calls(live: Collection[str], at: float) -> list[ev.Event]:
+    """The PBX is shutting down: every caller of ours ends now, as the system's doing. Their channels'
+    own ends follow, and find the calls over; the agents' legs end with their calls."""
+    out = (_missed(c, at, EndReason.PBX_RESTART) for c in sorted(live) if not is_snoop_channel(c))
+    return [e for e in out if isinstance(e, ev.CallGone)]
+
+
+def startup_time(info: Json) -> str | None:
+    """When Asterisk started, as ``GET /asterisk/info`` says (``status.startup_time``); None if unreadable."""
+    status = info.get("status") if isinstance(info, dict) else None
+    text = status.get("startup_time") if isinstance(status, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        pbx_clock(text)
+    except ValueError:
+        return None
+    return text
+
+
+def pbx_clock(text: str) -> float:
+    """An ARI timestamp (``2026-12-04T20:48:53.470+0000``) as Unix seconds."""
+    return datetime.fromisoformat(text).timestamp()
 
 
 def empty_bridges(bridges: Sequence[Json]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from routing.records import Outcome
+from routing.records import EndReason, Outcome
 
 Json = dict[str, Any]
 
@@ -125,6 +125,7 @@ RESPONSES: Json = {
             "customer_id": NULLABLE_INTEGER, "disposition": NULLABLE, "agent_notes": NULLABLE,
             "case_id": NULLABLE_INTEGER, "priority": INTEGER, "after_hours": {"type": "boolean"},
             "on_call": NULLABLE, "recording": NULLABLE, "callback_of": NULLABLE, "part_of": NULLABLE,
+            "end_reason": {"enum": [*(reason.value for reason in EndReason), None]},
         }
     ),
     "CallPage": page("Call"),

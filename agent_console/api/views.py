@@ -92,6 +92,7 @@ def call(c: LoggedCall) -> Json:
         "customer_id": c.customer_id, "disposition": c.disposition, "agent_notes": c.agent_notes,
         "case_id": c.case_id, "priority": r.priority, "after_hours": r.after_hours, "on_call": r.on_call,
         "recording": r.recording, "callback_of": r.callback_of, "part_of": r.part_of,
+        "end_reason": r.end_reason and r.end_reason.value,
     }  # fmt: skip
 
 

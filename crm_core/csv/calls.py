@@ -36,6 +36,7 @@ CALL_CSV_COLUMNS = (
     "recording",
     "callback_of",
     "part_of",
+    "end_reason",
 )
 
 
@@ -72,4 +73,5 @@ def call_csv_fields(call: LoggedCall) -> list[str]:
         opt(r.recording),
         opt(r.callback_of),
         opt(r.part_of),
+        opt(r.end_reason),
     ]

@@ -164,6 +164,8 @@ class CallRow(Base):
     callback_of: Mapped[str | None] = mapped_column(String)  # for a callback: the call that asked for it
     # Since 0005: for one agent's stretch of a call they handed on, the call it was part of.
     part_of: Mapped[str | None] = mapped_column(String, index=True)
+    # Since 0010: why the call ended, where nobody saw it end (routing.records.EndReason); else NULL.
+    end_reason: Mapped[str | None] = mapped_column(String)
 
 
 class AccountRow(Base):

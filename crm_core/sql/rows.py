@@ -32,7 +32,7 @@ from crm_core.domain.overview import CustomerCard
 from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.sql.orm import AccountRow, CallRow, CaseEventRow, CaseRow, CustomerRow, OrderRow, PhoneNumberRow
 from routing.ids import CallId
-from routing.records import CallRecord, Outcome, Party
+from routing.records import CallRecord, EndReason, Outcome, Party
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -158,6 +158,7 @@ _CALL_COLUMN = {"call": "call_id", "line": "line_id", "queue": "queue_id", "agen
 _RECORD_COLUMNS = tuple((name, _CALL_COLUMN.get(name, name)) for name in field_names(CallRecord))
 _INSTANTS = ("arrived_at", "answered_at", "ended_at")  # Unix seconds in the record, datetimes in the table
 _ENUMS = {"outcome": Outcome, "hung_up_by": Party}
+_MAYBE_ENUMS = {"end_reason": EndReason}  # None where the record has none
 # Set by the agent's wrap-up, never by recording the call (which may happen again, after it).
 _NOT_RECORDED = frozenset({"record", *field_names(WrapUp)})
 
@@ -171,6 +172,9 @@ def call_columns(call: LoggedCall) -> dict[str, object]:
     columns = {column: getattr(record, name) for name, column in _RECORD_COLUMNS}
     columns |= {name: getattr(call, name) for name in _INSTANTS}
     columns |= {name: getattr(record, name).value for name in _ENUMS}
+    columns |= {
+        name: None if (value := getattr(record, name)) is None else value.value for name in _MAYBE_ENUMS
+    }
     return columns | {
         name: getattr(call, name) for name in field_names(LoggedCall) if name not in _NOT_RECORDED
     }
@@ -180,5 +184,8 @@ def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
     values = {name: getattr(row, column) for name, column in _RECORD_COLUMNS}
     values |= {name: None if values[name] is None else values[name].timestamp() for name in _INSTANTS}
     values |= {name: kind(values[name]) for name, kind in _ENUMS.items()}
+    values |= {
+        name: None if values[name] is None else kind(values[name]) for name, kind in _MAYBE_ENUMS.items()
+    }
     values["after_hours"] = bool(values["after_hours"])
     return built(LoggedCall, row, record=CallRecord(**values))

@@ -14,7 +14,7 @@ from crm_core.domain.errors import CustomerNotFound
 from crm_core.sql.engine import open_engine
 from crm_core.sql.store import SqlStore
 from routing.ids import CallId
-from routing.records import CallRecord, Outcome, Party
+from routing.records import CallRecord, EndReason, Outcome, Party
 from tests.crm_core.conftest import EMPTY
 
 RowCounts = Callable[[], Awaitable[dict[str, int]]]
@@ -82,6 +82,8 @@ async def test_given_call_with_every_optional_field_empty_when_recorded_then_rea
         {"outcome": Outcome.CALLBACK},
         {"outcome": Outcome.UNREACHED, "callback_of": CallId("1699999000.1")},
         {"call": CallId("1.5~1"), "outcome": Outcome.TRANSFERRED, "part_of": CallId("1.5")},
+        {"hung_up_by": Party.SYSTEM, "end_reason": EndReason.PBX_RESTART},
+        {"outcome": Outcome.ABANDONED, "end_reason": EndReason.UNSEEN},
     ],
 )
 async def test_given_call_with_an_acd_field_when_recorded_then_read_back_with_it(

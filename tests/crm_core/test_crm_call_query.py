@@ -184,10 +184,10 @@ async def test_given_calls_when_exported_then_header_and_one_line_each_oldest_fi
     assert c02["arrived_at"] == (START + timedelta(minutes=2, seconds=0.25)).isoformat()
     assert all(line.endswith("\r\n") for line in lines)
     c07 = dict(zip(CALL_CSV_COLUMNS, rows[8], strict=True))
-    acd = ("priority", "after_hours", "on_call", "recording", "callback_of", "part_of")
-    assert CALL_CSV_COLUMNS[-6:] == acd  # added at the end: readers of the old columns keep working
-    assert [c07[name] for name in acd] == ["3", "true", "Dr. Smith", "", "", ""]
-    assert [c02[name] for name in acd] == ["0", "false", "", "", "", ""]
+    acd = ("priority", "after_hours", "on_call", "recording", "callback_of", "part_of", "end_reason")
+    assert CALL_CSV_COLUMNS[-7:] == acd  # added at the end: readers of the old columns keep working
+    assert [c07[name] for name in acd] == ["3", "true", "Dr. Smith", "", "", "", ""]
+    assert [c02[name] for name in acd] == ["0", "false", "", "", "", "", ""]
 
 
 async def test_given_filter_when_exporting_then_only_matching_calls(

@@ -165,7 +165,16 @@ async def test_given_a_call_logged_at_0002_when_upgraded_then_it_reads_with_the_
     columns = {
         name: value
         for name, value in call_columns(old).items()
-        if name not in {"priority", "after_hours", "on_call", "recording", "callback_of", "part_of"}
+        if name
+        not in {
+            "priority",
+            "after_hours",
+            "on_call",
+            "recording",
+            "callback_of",
+            "part_of",
+            "end_reason",
+        }  # added after 0002
     }
     engine = open_engine(empty_database_url)
     try:

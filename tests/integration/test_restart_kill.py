@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -359,3 +360,37 @@ async def test_given_the_service_stays_down_then_a_caller_gives_up_after_the_bou
 
     await wait_until_async(gone, timeout=10, what="the caller given up on")  # not the default minute
     assert time.monotonic() - placed >= 1.0  # both tries were made
+
+
+def restart_asterisk() -> None:
+    """``core restart now``: the sandbox's Asterisk drops every channel and starts again (same process)."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "asterisk-sandbox"
+    subprocess.run([str(script), "cli", "core restart now"], check=True, capture_output=True, timeout=30)
+
+
+async def test_given_a_call_talking_when_asterisk_restarts_then_it_is_logged_as_the_pbxs_doing(
+    tmp_path: Path, ari: AriClient, served: list[Served]
+) -> None:
+    service = await one_agent(tmp_path, served)
+    async with aiohttp.ClientSession() as http:
+        agent = await service.console(http, "a1")
+        call = await place_call(ari, service, "+14155550140")
+        await agent.expect("call-connected", call=call)
+        await journalled(service, "OfferAnswered", 1)
+        restart_asterisk()
+        ended = await agent.expect("call-ended", call=call, timeout=40)  # once the service reconnected
+        assert ended["call"] == call
+        row = await logged(service, call)
+        assert (row["outcome"], row["hung_up_by"], row["end_reason"]) == ("answered", "system", "pbx-restart")
+        # The next caller is served as usual: the agent was freed, the service is connected again.
+        await ari.forget_connections()  # this test's own client, too, kept connections to the old Asterisk
+        await agent.send(type="ready")
+        again = await place_call(ari, service, "+14155550141")
+        offer = await agent.expect("offer", call=again)
+        await agent.expect("call-connected", call=again)
+        await wait_until_async(lambda: _bridged(ari, again, {again, offer["offer"]}), what="bridged")
+        await ari.hangup(again.removesuffix(";2"))
+    row = await logged(service, again)
+    assert (row["outcome"], row["hung_up_by"], row["end_reason"]) == ("answered", "caller", None)
+    await wait_until_async(lambda: _nothing_left(ari, service), what="no channel or bridge left")
+    service.stop()

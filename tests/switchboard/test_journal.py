@@ -13,6 +13,7 @@ from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
 from routing.plan import Agent, Did, Line, Plan, Queue
 from routing.router import Router
 from switchboard.bus import LocalBus
+from switchboard.event_codec import decode
 from switchboard.journal import Journal
 from switchboard.runtime import RouterLoop
 
@@ -117,6 +118,7 @@ async def test_given_a_kept_shift_when_restored_then_the_books_are_equal_and_end
     restored = await journal.restore(after)
     assert state(after) == state(before)
     assert (restored.from_snapshot, restored.replayed, restored.refused) == (False, len(store.lines), None)
+    assert restored.as_of == decode(store.lines[-1].event).at  # the books were current as of then
     assert [r.record.call for r in restored.records] == ["c1"]  # written again: the log keeps one row
     assert journal.seq == len(store.lines)
 
@@ -130,6 +132,7 @@ async def test_given_snapshots_then_a_restore_replays_only_the_lines_after_the_l
     restored = await Journal(store).restore(after)
     assert state(after) == state(before)
     assert (restored.from_snapshot, restored.replayed, restored.records) == (True, 2, ())
+    assert restored.as_of == decode(store.lines[-1].event).at
 
 
 async def test_given_a_snapshot_of_another_plan_then_nothing_is_restored_and_the_reason_is_given() -> None:

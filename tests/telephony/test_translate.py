@@ -12,6 +12,7 @@ import pytest
 from crm_core.domain.phones import to_e164
 from routing import events as ev
 from routing.ids import CallId, OfferId
+from routing.records import EndReason
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
 from telephony.translate import reconcile, translate
@@ -110,7 +111,7 @@ def test_given_a_reconnect_when_reconciling_then_gone_channels_end_and_unseen_ca
     ]  # fmt: skip
     events, orphans = reconcile({"still-here", "gone-caller", "sb-gone-1"}, listed, "sb", 9.0, NORMALISE)
     assert events == [
-        ev.CallerHungUp(CallId("gone-caller"), 9.0),
+        ev.CallGone(CallId("gone-caller"), 9.0, EndReason.UNSEEN),  # logged as ended while unwatched
         ev.OfferLost(OfferId("sb-gone-1"), 9.0),  # how it ended went unseen: not the agent's miss
         ev.CallArrived(CallId("arrived-meanwhile"), "+18005550102", "+14155550199", None, 9.0),
     ]

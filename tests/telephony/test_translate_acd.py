@@ -12,6 +12,7 @@ import pytest
 from crm_core.domain.phones import to_e164
 from routing import events as ev
 from routing.ids import CallId, OfferId, SupervisorLegId
+from routing.records import EndReason
 from telephony.translate import reconcile, translate
 
 RECORDED = Path(__file__).parent / "recorded"  # tests/integration/test_acd_on_the_phone.py records them
@@ -86,7 +87,7 @@ def test_given_acd_messages_that_mean_nothing_to_routing_when_translated_then_no
 
 def test_given_a_reconnect_when_a_callback_leg_is_gone_then_the_customer_hung_up() -> None:
     events, orphans = reconcile({"sb-cb-c1"}, [], "sb", 3.0, NORMALISE)
-    assert (events, orphans) == ([ev.CallerHungUp(CallId("sb-cb-c1"), 3.0)], [])
+    assert (events, orphans) == ([ev.CallGone(CallId("sb-cb-c1"), 3.0, EndReason.UNSEEN)], [])
 
 
 # --- supervisors (messages shaped as the sandbox sends them; see tests/integration/test_supervision.py) ---

@@ -1,0 +1,155 @@
+"""Calls that died with Asterisk: on a reconnect the adapter asks when Asterisk started, and the channels
+gone since it last knew them end as the PBX's doing (``pbx-restart``), not as hangups nobody saw."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import pytest
+
+from crm_core.domain.phones import to_e164
+from routing import events as ev
+from routing.ids import CallId, OfferId
+from routing.records import EndReason
+from telephony.ari_client import AriClient
+from telephony.pbx import AriPbx
+from telephony.translate import is_shutdown_hangup, pbx_clock, reconcile, startup_time
+
+NORMALISE = functools.partial(to_e164, region="US")
+BOOT = "2026-12-04T20:48:53.470+0000"
+LATER = "2026-12-04T21:10:00.000+0000"
+
+
+class FakeAri(AriClient):
+    """Answers ``/asterisk/info`` and ``/channels`` from what the test sets; nothing goes out."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:1", "u", "p", "sb")
+        self.started: object = BOOT
+        self.listed: list[dict[str, Any]] = []
+
+    async def info(self, status_only: bool = False) -> Any:
+        return {"status": {"startup_time": self.started}}
+
+    async def channels(self) -> list[Any]:
+        return self.listed
+
+    async def bridges(self) -> list[Any]:
+        return []
+
+
+def adapter(ari: FakeAri) -> tuple[AriPbx, list[ev.Event]]:
+    events: list[ev.Event] = []
+    return AriPbx(ari, events.append, lambda: pbx_clock(LATER) + 60, NORMALISE), events
+
+
+def test_given_a_start_time_then_it_reads_as_unix_seconds() -> None:
+    assert pbx_clock(BOOT) == pytest.approx(1796417333.47)
+    assert startup_time({"status": {"startup_time": BOOT}}) == BOOT
+
+
+@pytest.mark.parametrize(
+    "info", [{}, {"status": "up"}, {"status": {"startup_time": 5}}, {"status": {"startup_time": "soon"}}, []]
+)
+def test_given_an_unreadable_start_time_then_none(info: Any) -> None:
+    assert startup_time(info) is None
+
+
+def test_given_the_pbx_restarted_when_reconciling_then_callers_end_first_as_the_pbxs_doing() -> None:
+    events, _ = reconcile({"sb-c1-1", "c1", "test-c2;2"}, [], "sb", 9.0, NORMALISE, pbx_restarted=True)
+    assert events == [  # "test-..." sorts after "sb-...", yet no leg's end comes before a caller's
+        ev.CallGone(CallId("c1"), 9.0, EndReason.PBX_RESTART),
+        ev.CallGone(CallId("test-c2;2"), 9.0, EndReason.PBX_RESTART),
+        ev.OfferLost(OfferId("sb-c1-1"), 9.0),  # its call has ended already: nothing for the router
+    ]
+
+
+async def test_given_asterisk_restarted_between_two_connects_then_the_gone_calls_died_with_it() -> None:
+    ari = FakeAri()
+    pbx, events = adapter(ari)
+    await pbx._reconcile()  # the first connect: Asterisk as it booted
+    pbx.on_message('{"type": "StasisStart", "channel": {"id": "c1"}, "args": ["inbound", "18005550101"]}')
+    events.clear()
+    ari.started = LATER  # the websocket dropped and Asterisk came back a new process
+    await pbx._reconcile()
+    assert events == [ev.CallGone(CallId("c1"), pbx_clock(LATER) + 60, EndReason.PBX_RESTART)]
+
+
+async def test_given_the_same_asterisk_after_a_reconnect_then_a_gone_call_ended_unseen() -> None:
+    ari = FakeAri()
+    pbx, events = adapter(ari)
+    await pbx._reconcile()
+    pbx.on_message('{"type": "StasisStart", "channel": {"id": "c1"}, "args": ["inbound", "18005550101"]}')
+    events.clear()
+    await pbx._reconcile()  # same start time: only the events socket was down
+    assert [e.reason for e in events if isinstance(e, ev.CallGone)] == [EndReason.UNSEEN]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "reason"),
+    [
+        (pbx_clock(LATER) - 5, EndReason.PBX_RESTART),
+        (pbx_clock(LATER) + 5, EndReason.UNSEEN),
+        (None, EndReason.UNSEEN),
+    ],
+)
+async def test_given_our_restart_then_asterisks_start_is_compared_with_the_books_last_event(
+    as_of: float | None, reason: EndReason
+) -> None:
+    ari = FakeAri()
+    ari.started = LATER
+    pbx, events = adapter(ari)
+    pbx.adopt({"c1"}, as_of)  # the books knew c1 alive at as_of
+    await pbx._reconcile()
+    assert [e.reason for e in events if isinstance(e, ev.CallGone)] == [reason]
+
+
+async def test_given_no_start_time_from_asterisk_then_gone_calls_ended_unseen() -> None:
+    ari = FakeAri()
+    ari.started = None
+    pbx, events = adapter(ari)
+    pbx.adopt({"c1"}, 0.0)
+    await pbx._reconcile()
+    assert [e.reason for e in events if isinstance(e, ev.CallGone)] == [EndReason.UNSEEN]
+
+
+def hangup_request(channel: str, cause: int, soft: bool | None = True) -> str:
+    body: dict[str, Any] = {"type": "ChannelHangupRequest", "channel": {"id": channel}, "cause": cause}
+    if soft is not None:
+        body["soft"] = soft
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("cause", "soft", "shutdown"),
+    [(4, True, True), (4 | 32, True, True), (32, True, False), (16, None, False), (4, None, False)],
+)
+def test_given_a_hangup_request_then_only_a_soft_one_with_the_shutdown_flag_means_the_pbx_stops(
+    cause: int, soft: bool | None, shutdown: bool
+) -> None:  # recorded on the sandbox: ``core restart now`` sends cause 4, soft, for every channel
+    assert is_shutdown_hangup(json.loads(hangup_request("c1", cause, soft))) is shutdown
+
+
+def test_given_asterisk_shutting_down_then_every_call_ends_at_once_as_the_pbxs_doing() -> None:
+    pbx, events = adapter(FakeAri())
+    for channel in ("c1", "c2", "sb-c1-1"):
+        args = ["agent", "c1", "a1"] if channel.startswith("sb-") else ["inbound", "18005550101"]
+        pbx.on_message(json.dumps({"type": "StasisStart", "channel": {"id": channel}, "args": args}))
+    events.clear()
+    pbx.on_message(hangup_request("sb-c1-1", 4))  # the agent's leg first: the call still ends by the system
+    pbx.on_message(hangup_request("c1", 4))
+    at = pbx_clock(LATER) + 60
+    assert events == [
+        ev.CallGone(CallId("c1"), at, EndReason.PBX_RESTART),
+        ev.CallGone(CallId("c2"), at, EndReason.PBX_RESTART),
+    ]  # once: the second request changes nothing
+
+
+def test_given_a_channel_hung_up_by_hand_then_no_call_is_ended_for_the_pbx() -> None:
+    pbx, events = adapter(FakeAri())
+    pbx.on_message(json.dumps({"type": "StasisStart", "channel": {"id": "c1"}, "args": ["inbound", "1"]}))
+    events.clear()
+    pbx.on_message(hangup_request("c1", 16, soft=None))  # DELETE /channels or the phone's own hangup
+    assert not [e for e in events if isinstance(e, ev.CallGone)]
