@@ -13,6 +13,7 @@ hands out one part per concept, each implementing its own port:
     store.reports     SqlReports      call and agent figures for a range of days (crm_core.domain.figures)
     store.supervisor_actions SqlSupervisorActions  record / recent (the supervisors' audit trail)
     store.journal     SqlJournal      append / save_snapshot / kept / forget (the router's, for restarts)
+    store.sessions    SqlSessions     add / get / touch / remove / expire (the consoles' sign-ins)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.sql.migrate`` first, once, at startup.
@@ -41,6 +42,7 @@ from crm_core.sql.database import Database, utc_now
 from crm_core.sql.engine import open_engine
 from crm_core.sql.journal import SqlJournal
 from crm_core.sql.reports import SqlReports
+from crm_core.sql.sessions import SqlSessions
 from crm_core.sql.supervisor_actions import SqlSupervisorActions
 from crm_core.sql.users import SqlUsers
 from routing.records import CallRecord
@@ -65,6 +67,7 @@ class SqlStore:
         self.reports = SqlReports(self._db, self.agent_states)
         self.supervisor_actions = SqlSupervisorActions(self._db)
         self.journal = SqlJournal(self._db)
+        self.sessions = SqlSessions(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:
@@ -128,4 +131,5 @@ def _implements_the_ports(store: SqlStore) -> tuple[object, ...]:
     history: ports.CallHistory = store.calls
     transfer: ports.CustomerTransfer = store.customer_csv
     states: ports.AgentStateLog = store.agent_states
-    return directory, log, callers, view, customers, accounts, cases, history, transfer, states
+    sessions: ports.SessionStore = store.sessions
+    return directory, log, callers, view, customers, accounts, cases, history, transfer, states, sessions
