@@ -175,7 +175,7 @@ class FanoutService:
         rss_before = rss_kb()
         gate = self.service.web[GATE]
         signed_in = self.opts.http_logins
-        sessions = {a: gate.sessions.start(a).id for a in self.agents[signed_in:]}
+        sessions = {a: (await gate.sessions.start(a)).id for a in self.agents[signed_in:]}
         return {"port": self.runner.addresses[0][1], "sessions": sessions, "sign_in": self.agents[:signed_in],
                 "password": PASSWORD, "rss_before_kb": rss_before, "seed_s": seed_s}  # fmt: skip
 
