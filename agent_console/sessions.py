@@ -71,7 +71,7 @@ class Sessions:
 
     async def start(self, username: str) -> Session:
         now = self._clock()
-        await self._sweep(now)
+        await self._sweep_if_due(now)
         session = Session(secrets.token_urlsafe(32), username, now, now, now)
         await self._store.add(StoredSession(key_of(session.id), username, now, now))
         self._by_id[session.id] = session
@@ -90,8 +90,7 @@ class Sessions:
         if now - session.written >= self._touch_every_s:
             session.written = now
             await self._store.touch(key_of(session_id), now)
-        if now - self._swept >= self._sweep_every_s:
-            await self._sweep(now)
+        await self._sweep_if_due(now)
         return session
 
     async def end(self, session_id: str | None) -> None:
@@ -118,7 +117,11 @@ class Sessions:
     def _expired(self, session: Session, now: float) -> bool:
         return now - session.last_used > self._idle_s or now - session.started > self._max_s
 
-    async def _sweep(self, now: float) -> None:
+    async def _sweep_if_due(self, now: float) -> None:
+        """Not on every sign-in: 200 agents signing in at a shift start would be 200 more writes, queued
+        for the store's one writer (SQLite) beside the call log and the router's journal."""
+        if now - self._swept < self._sweep_every_s:
+            return
         self._swept = now
         for gone in [s.id for s in self._by_id.values() if self._expired(s, now)]:
             del self._by_id[gone]

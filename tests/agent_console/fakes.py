@@ -44,13 +44,14 @@ class FakeUsers:
 
 
 class MemorySessionStore:
-    """``SessionStore`` in a dict, as ``SqlSessions`` behaves; ``reads`` and ``touches`` count the calls
-    that would have been queries."""
+    """``SessionStore`` in a dict, as ``SqlSessions`` behaves; ``reads``, ``touches`` and ``sweeps`` count
+    calls that would have been queries."""
 
     def __init__(self) -> None:
         self.rows: dict[str, StoredSession] = {}
         self.reads = 0
         self.touches = 0
+        self.sweeps = 0
 
     async def add(self, session: StoredSession) -> None:
         assert session.key not in self.rows, "a key twice: the table's primary key refuses it"
@@ -69,6 +70,7 @@ class MemorySessionStore:
         self.rows.pop(key, None)
 
     async def expire(self, *, used_before: float, started_before: float) -> int:
+        self.sweeps += 1
         gone = [k for k, s in self.rows.items() if s.last_used < used_before or s.started < started_before]
         for key in gone:
             del self.rows[key]

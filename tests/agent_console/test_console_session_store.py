@@ -3,7 +3,7 @@ front of it, expiry, the throttled write-back of the last use, and a session fou
 
 from __future__ import annotations
 
-from agent_console.sessions import SESSION_IDLE_S, SESSION_MAX_S, TOUCH_EVERY_S, Sessions
+from agent_console.sessions import SESSION_IDLE_S, SESSION_MAX_S, SWEEP_EVERY_S, TOUCH_EVERY_S, Sessions
 from crm_core.domain.sessions import StoredSession, key_of
 from tests.agent_console.fakes import MemorySessionStore
 
@@ -133,6 +133,19 @@ async def test_given_expired_sessions_in_the_store_when_someone_signs_in_then_th
     new = await kept.start("bob")
     assert list(store.rows) == [key_of(new.id)]
     assert await kept.get(old.id) is None
+
+
+async def test_given_many_sign_ins_at_once_then_the_store_is_swept_once_per_interval() -> None:
+    store, clock = MemorySessionStore(), Clock()
+    kept = sessions(store, clock)
+    for _ in range(200):  # a shift start
+        clock.now += 0.2
+        await kept.start("alice")
+    assert store.sweeps == 1
+    clock.now += SWEEP_EVERY_S
+    await kept.get("not-a-session")
+    await kept.start("bob")
+    assert (store.sweeps, len(store.rows)) == (2, 201)
 
 
 async def test_given_a_session_used_within_the_write_back_lag_when_swept_then_it_is_kept() -> None:
