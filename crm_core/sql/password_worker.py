@@ -14,6 +14,9 @@ the time a refusal takes still does not tell whether the username exists.
 The process starts on the first hash or check (so ``switchboard users list`` never starts one), is
 started again if it dies, and ends with ``close`` (``SqlStore.close``, which ``Service.stop`` calls).
 It is spawned, not forked: the parent has threads (aiosqlite's), which a fork would copy mid-flight.
+A spawned process imports the parent's main module (as ``__mp_main__``), so a script that checks
+passwords must keep its work under ``if __name__ == "__main__"``, as ``switchboard`` and the benches do;
+without that guard the worker dies at its start and the check fails (``BrokenProcessPool``).
 """
 
 from __future__ import annotations
