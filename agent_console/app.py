@@ -26,6 +26,7 @@ from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
 from crm_core.domain.errors import CrmError
+from crm_core.domain.ports import SessionStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError
@@ -46,8 +47,9 @@ GATE = web.AppKey("gate", Gate)
 class ConsoleBackend:
     """What the console needs from the rest of the system, handed in by the bootstrap.
 
-    ``users`` is the store's user directory (``SqlStore.users``); ``clock`` also times sessions and the
-    login throttle, so tests drive both.
+    ``users`` is the store's user directory (``SqlStore.users``), ``sessions`` where sign-ins are kept
+    (``SqlStore.sessions``, so they outlive the process); ``clock`` also times sessions and the login
+    throttle, so tests drive both.
     """
 
     def __init__(
@@ -60,11 +62,14 @@ class ConsoleBackend:
         desk: Desk | None = None,
         feed: WallboardFeed | None = None,
         audit_trail: AuditTrail | None = None,
+        *,
+        sessions: SessionStore,
     ) -> None:
         self.ask = ask
         self.router = router  # what the console reads of the live state: each agent's view
         self.clock = clock
         self.users = users
+        self.sessions = sessions
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
         self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
@@ -81,7 +86,8 @@ def create_app(
     Prometheus figures at ``/metrics`` (no login, like ``/healthz``: counts and times, no customer data)."""
     app = web.Application(client_max_size=64 * 1024)
     app[HUB] = hub
-    gate = Gate(backend.users, Sessions(backend.clock), LoginThrottle(backend.clock), backend.clock)
+    sessions = Sessions(backend.sessions, backend.clock)
+    gate = Gate(backend.users, sessions, LoginThrottle(backend.clock), backend.clock)
     app[GATE] = gate
     session = _Sessions(hub, backend, gate)
     for path, page in PAGES.items():  # a page loads for anyone; its websocket and data calls need a role

@@ -1,10 +1,10 @@
 """Signing in over HTTP: ``POST /login``, ``POST /logout``, ``GET /session``, and who a request is.
 
-The cookie carries only the session id (``sessions``); every HTTP request looks the user up again, so a
-user disabled (or given another role) with ``switchboard users`` loses access on their next request without
-a restart. Websocket messages come far more often (every pop is acknowledged), so they accept a lookup up
-to ``max_age_s`` old (the console uses 5 s): a disabled user's open console stops within that. A failed
-login never says whether the username exists.
+The cookie carries only the session id (``sessions``, which the store keeps across restarts); every HTTP
+request looks the user up again, so a user disabled (or given another role) with ``switchboard users``
+loses access on their next request without a restart. Websocket messages come far more often (every pop
+is acknowledged), so they accept a lookup up to ``max_age_s`` old (the console uses 5 s): a disabled
+user's open console stops within that. A failed login never says whether the username exists.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Gate:
     async def user(self, request: web.Request, max_age_s: float = 0.0) -> User | None:
         """The signed-in, enabled user of ``request``'s session cookie, or None; with ``max_age_s``, a
         lookup of the user that recent is trusted instead of asking the store again."""
-        session = self.sessions.get(request.cookies.get(COOKIE))
+        session = await self.sessions.get(request.cookies.get(COOKIE))
         if session is None:
             return None
         now = self._clock()
@@ -55,7 +55,7 @@ class Gate:
             user = await self.users.get(session.username)
             self._looked_up[session.username] = (now, user)
         if user is None or user.disabled:
-            self.sessions.end(session.id)
+            await self.sessions.end(session.id)
             return None
         return user
 
@@ -70,7 +70,7 @@ class Gate:
             self.throttle.failed(username, address)
             log.info("console.login-failed", username=username, address=address)
             return _refuse(401, "login-failed", "wrong username or password")
-        session = self.sessions.start(user.username)
+        session = await self.sessions.start(user.username)
         response = web.json_response(_who(user))
         response.set_cookie(COOKIE, session.id, httponly=True, samesite="Strict", secure=request.secure,
                             path="/")  # fmt: skip
@@ -78,7 +78,7 @@ class Gate:
         return response
 
     async def logout(self, request: web.Request) -> web.Response:
-        self.sessions.end(request.cookies.get(COOKIE))
+        await self.sessions.end(request.cookies.get(COOKIE))
         response = web.json_response({"logged_out": True})
         response.del_cookie(COOKIE, path="/")
         return response

@@ -1,9 +1,22 @@
-"""Console sessions and the login throttle: in memory, one process, time handed in.
+"""Console sessions and the login throttle, time handed in.
 
-Sessions live in a dict, not the database: the service is one process (the router owns the ACD state
-in memory too), a restart already logs every agent out of the ACD, and a lookup per websocket message or
-API request then costs no query. The session id is 256 random bits from ``secrets``; only the id travels
-in the cookie. Sessions expire ``ttl_s`` after their last use (sliding), and never outlive ``max_s``.
+Sessions are kept by the store (``crm_core.domain.ports.SessionStore``), so a restart or a crash of the
+service signs nobody out: the router's state is durable now (switchboard/journal.py), and an agent whose
+calls survive a restart must not have to sign in again to see them. The session id is 256 random bits
+from ``secrets``; only the id travels in the cookie, and the store keeps only its hash
+(``crm_core.domain.sessions.key_of``). Sessions expire ``idle_s`` after their last use (sliding), and never
+outlive ``max_s``.
+
+``Sessions`` keeps what it has seen in a dict in front of the store, since every websocket message and
+API request looks its session up: a hit costs no query. A miss (the first request of a console after a
+restart) reads the store. ``last_used`` is written back at most every ``touch_every_s`` per session,
+not on every request: the console acknowledges every pop, and a write per message would put a commit
+per agent action on the store, which the call log and the router's journal share. What that costs is
+bounded and small: after a crash a session may expire up to ``touch_every_s`` early (the store's
+``last_used`` lags by less than that), out of an idle allowance of hours.
+
+The throttle stays in memory: a restart forgetting recent failed logins gives a guesser one more window
+of five tries, no more.
 """
 
 from __future__ import annotations
@@ -13,10 +26,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from crm_core.domain.ports import SessionStore
+from crm_core.domain.sessions import StoredSession, key_of
+
 Clock = Callable[[], float]
 
 SESSION_IDLE_S = 8 * 3600  # a shift, with its breaks
 SESSION_MAX_S = 16 * 3600
+TOUCH_EVERY_S = 60.0  # how often a session in use writes its last use back to the store
+SWEEP_EVERY_S = 600.0  # how often expired sessions are dropped from the store
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW_S = 15 * 60
 
@@ -27,40 +45,90 @@ class Session:
     username: str
     started: float
     last_used: float
+    written: float  # the ``last_used`` the store holds
 
 
 class Sessions:
-    def __init__(self, clock: Clock, idle_s: float = SESSION_IDLE_S, max_s: float = SESSION_MAX_S) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        clock: Clock,
+        idle_s: float = SESSION_IDLE_S,
+        max_s: float = SESSION_MAX_S,
+        *,
+        touch_every_s: float = TOUCH_EVERY_S,
+        sweep_every_s: float = SWEEP_EVERY_S,
+    ) -> None:
+        self._store = store
         self._clock = clock
         self._idle_s = idle_s
         self._max_s = max_s
+        self._touch_every_s = touch_every_s
+        self._sweep_every_s = sweep_every_s
         self._by_id: dict[str, Session] = {}
+        self._swept = float("-inf")
+        self._ended = 0  # sessions ended so far: a lookup that read the store meanwhile reads again
 
-    def start(self, username: str) -> Session:
+    async def start(self, username: str) -> Session:
         now = self._clock()
-        self._expire(now)
-        session = Session(secrets.token_urlsafe(32), username, now, now)
+        await self._sweep_if_due(now)
+        session = Session(secrets.token_urlsafe(32), username, now, now, now)
+        await self._store.add(StoredSession(key_of(session.id), username, now, now))
         self._by_id[session.id] = session
         return session
 
-    def get(self, session_id: str | None) -> Session | None:
-        session = self._by_id.get(session_id or "")
+    async def get(self, session_id: str | None) -> Session | None:
+        if not session_id:
+            return None
+        session = self._by_id.get(session_id) or await self._load(session_id)
         now = self._clock()
         if session is None or self._expired(session, now):
-            self._by_id.pop(session_id or "", None)
+            if session is not None:
+                await self.end(session_id)
             return None
         session.last_used = now
+        if now - session.written >= self._touch_every_s:
+            session.written = now
+            await self._store.touch(key_of(session_id), now)
+        await self._sweep_if_due(now)
         return session
 
-    def end(self, session_id: str | None) -> None:
-        self._by_id.pop(session_id or "", None)
+    async def end(self, session_id: str | None) -> None:
+        if not session_id:
+            return
+        self._by_id.pop(session_id, None)
+        await self._store.remove(key_of(session_id))
+        # Again: a lookup that missed the cache may have read the row before it went and cached it since.
+        self._by_id.pop(session_id, None)
+        self._ended += 1
+
+    async def _load(self, session_id: str) -> Session | None:
+        """The session as the store keeps it (a console's first request after a restart), now cached."""
+        key = key_of(session_id)
+        ended = self._ended
+        stored = await self._store.get(key)
+        if self._ended != ended:  # an end finished while we read: what we read may be gone
+            stored = await self._store.get(key)
+        if stored is None:
+            return None
+        session = Session(session_id, stored.username, stored.started, stored.last_used, stored.last_used)
+        return self._by_id.setdefault(session_id, session)
 
     def _expired(self, session: Session, now: float) -> bool:
         return now - session.last_used > self._idle_s or now - session.started > self._max_s
 
-    def _expire(self, now: float) -> None:
+    async def _sweep_if_due(self, now: float) -> None:
+        """Not on every sign-in: 200 agents signing in at a shift start would be 200 more writes, queued
+        for the store's one writer (SQLite) beside the call log and the router's journal."""
+        if now - self._swept < self._sweep_every_s:
+            return
+        self._swept = now
         for gone in [s.id for s in self._by_id.values() if self._expired(s, now)]:
             del self._by_id[gone]
+        # The store's last use lags by less than touch_every_s: older than that plus the idle time is
+        # surely expired, whereas a session used in between may still be alive in a cache.
+        used_before = now - self._idle_s - self._touch_every_s
+        await self._store.expire(used_before=used_before, started_before=now - self._max_s)
 
 
 class LoginThrottle:

@@ -40,6 +40,8 @@ from pop_latency import watch_loop_lag  # noqa: E402
 from agent_console.app import GATE  # noqa: E402
 from config.settings import AriSettings, Settings  # noqa: E402
 from crm_core.domain import passwords  # noqa: E402
+from crm_core.sql.engine import open_engine  # noqa: E402
+from crm_core.sql.password_worker import PasswordWorker  # noqa: E402
 from crm_core.sql.store import SqlStore  # noqa: E402
 from routing import commands as cmd  # noqa: E402
 from routing.ids import AgentId, CallId, LineId, QueueId  # noqa: E402
@@ -104,17 +106,26 @@ async def place_calls(pbx: SimulatedPbx, rate: float, count: int, started: list[
         pbx.arrive(CallId(f"c{i:06d}"), DID, f"+1415555{i % (2 * KNOWN_CALLERS):04d}")
 
 
-async def seed(store: SqlStore, agents: Sequence[str]) -> float:
-    """A user per agent, through the real store, with one argon2 hash reused (see the module docstring)."""
-    started = time.monotonic()
-    one_hash = passwords.hash_password(PASSWORD)
+async def add_users(url: str, names: Sequence[str], password: str = PASSWORD) -> None:
+    """A user (role agent, acting as the agent of the same name) per name, through the real store, with
+    one argon2 hash reused for all: bench only, 2,000 hashes would take minutes. The store is opened
+    here, hashing in a thread, since the service's own store hashes in its worker process."""
+    one_hash = passwords.hash_password(password)
     real = passwords.hash_password
-    passwords.hash_password = lambda password: one_hash  # bench only: 2,000 hashes would take minutes
+    passwords.hash_password = lambda _: one_hash
+    store = SqlStore(open_engine(url), "US", passwords=PasswordWorker(separate_process=False))
     try:
-        for agent in agents:
-            await store.users.add(agent, PASSWORD, "agent", agent=agent)
+        for name in names:
+            await store.users.add(name, password, "agent", agent=name)
     finally:
         passwords.hash_password = real
+        await store.close()
+
+
+async def seed(store: SqlStore, url: str, agents: Sequence[str]) -> float:
+    """A user per agent (``add_users``) and the known callers."""
+    started = time.monotonic()
+    await add_users(url, agents)
     for i in range(KNOWN_CALLERS):
         await store.add_customer(f"Customer {i}", [(f"+1415555{2 * i:04d}", "mobile")], f"Company {i}")
     return time.monotonic() - started
@@ -166,7 +177,7 @@ class FanoutService:
         return cls(opts, workdir, await build(settings, pbx=SimulatedPbx))
 
     async def start(self) -> Json:
-        seed_s = await seed(self.service.store, self.agents)
+        seed_s = await seed(self.service.store, self.service.settings.database_url, self.agents)
         await self.service.start(http=False)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", 0, backlog=1024).start()
@@ -175,7 +186,7 @@ class FanoutService:
         rss_before = rss_kb()
         gate = self.service.web[GATE]
         signed_in = self.opts.http_logins
-        sessions = {a: gate.sessions.start(a).id for a in self.agents[signed_in:]}
+        sessions = {a: (await gate.sessions.start(a)).id for a in self.agents[signed_in:]}
         return {"port": self.runner.addresses[0][1], "sessions": sessions, "sign_in": self.agents[:signed_in],
                 "password": PASSWORD, "rss_before_kb": rss_before, "seed_s": seed_s}  # fmt: skip
 

@@ -127,7 +127,7 @@ async def serve(opts: argparse.Namespace, workdir: Path) -> None:
     for agent in agents:  # everyone logged in and ready before the supervisors connect
         service.loop.submit(ev.AgentLoggedIn(AgentId(agent), service.loop.clock()))
         service.loop.submit(ev.AgentBecameReady(AgentId(agent), service.loop.clock()))
-    sessions = [service.web[GATE].sessions.start(SUPERVISOR).id for _ in range(opts.supervisors)]
+    sessions = [(await service.web[GATE].sessions.start(SUPERVISOR)).id for _ in range(opts.supervisors)]
     say(out, {"port": runner.addresses[0][1], "sessions": sessions})
     await hear("go")
     stop = asyncio.Event()

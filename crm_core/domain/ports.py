@@ -5,7 +5,7 @@ Callers (the screen pop, the call logger, the HTTP API and the command line) dep
 ``CustomerDirectory``, ``CallLog`` and ``CallerHistory``; its parts implement the rest
 (``store.customers`` is ``Customers``, ``store.accounts`` is ``Accounts``, ``store.cases`` is ``Cases``,
 ``store.calls`` is ``CallHistory``, ``store.customer_csv`` is ``CustomerTransfer``,
-``store.agent_states`` is ``AgentStateLog``). Every method raises
+``store.agent_states`` is ``AgentStateLog``, ``store.sessions`` is ``SessionStore``). Every method raises
 only the ``CrmError`` subclasses its docstring in ``crm_core.sql`` names, and never writes part of a
 request.
 """
@@ -24,6 +24,7 @@ from crm_core.domain.customers import Customer, CustomerChanges, CustomerDraft, 
 from crm_core.domain.orders import NewOrder, Order
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
+from crm_core.domain.sessions import StoredSession
 from routing.records import CallRecord
 
 
@@ -155,3 +156,22 @@ class AgentStateLog(Protocol):
     async def between(
         self, since: datetime, until: datetime, agents: Sequence[str] | None = None
     ) -> list[AgentInterval]: ...
+
+
+class SessionStore(Protocol):
+    """The console's sessions (``domain.sessions``), looked up by key, the hash of the session id."""
+
+    async def add(self, session: StoredSession) -> None: ...
+
+    async def get(self, key: str) -> StoredSession | None: ...
+
+    async def touch(self, key: str, last_used: float) -> None:
+        """Note a later use; a key no longer kept is left alone."""
+        ...
+
+    async def remove(self, key: str) -> None: ...
+
+    async def expire(self, *, used_before: float, started_before: float) -> int:
+        """Drop the sessions last used before ``used_before`` or started before ``started_before``;
+        how many went."""
+        ...

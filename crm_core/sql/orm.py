@@ -291,3 +291,14 @@ class SnapshotRow(Base):
     plan_key: Mapped[str] = mapped_column(String)
     taken_at: Mapped[float] = mapped_column(Float)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ConsoleSessionRow(Base):
+    """A console's sign-in session (since 0009), by the SHA-256 of its id: the id itself is never stored."""
+
+    __tablename__ = "console_sessions"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    username: Mapped[str] = mapped_column(String)
+    started: Mapped[float] = mapped_column(Float)  # Unix seconds, as the console's clock gives them
+    last_used: Mapped[float] = mapped_column(Float)

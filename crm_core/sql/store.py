@@ -13,6 +13,7 @@ hands out one part per concept, each implementing its own port:
     store.reports     SqlReports      call and agent figures for a range of days (crm_core.domain.figures)
     store.supervisor_actions SqlSupervisorActions  record / recent (the supervisors' audit trail)
     store.journal     SqlJournal      append / save_snapshot / kept / forget (the router's, for restarts)
+    store.sessions    SqlSessions     add / get / touch / remove / expire (the consoles' sign-ins)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.sql.migrate`` first, once, at startup.
@@ -40,7 +41,9 @@ from crm_core.sql.customers import SqlCustomers, insert_customer
 from crm_core.sql.database import Database, utc_now
 from crm_core.sql.engine import open_engine
 from crm_core.sql.journal import SqlJournal
+from crm_core.sql.password_worker import PasswordWorker
 from crm_core.sql.reports import SqlReports
+from crm_core.sql.sessions import SqlSessions
 from crm_core.sql.supervisor_actions import SqlSupervisorActions
 from crm_core.sql.users import SqlUsers
 from routing.records import CallRecord
@@ -50,21 +53,31 @@ class SqlStore:
     """Implements ``CustomerDirectory``, ``CallLog``, ``CallerHistory``; its parts implement the rest.
 
     ``region`` (ISO 3166 alpha-2) is how numbers typed without a country code are read. ``clock`` stamps
-    every ``created_at``/``updated_at`` and case event; tests pass their own.
+    every ``created_at``/``updated_at`` and case event; tests pass their own. ``passwords`` hashes and
+    checks the users' passwords (by default in a worker process of its own, started on first use).
     """
 
-    def __init__(self, engine: AsyncEngine, region: str, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        region: str,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        passwords: PasswordWorker | None = None,
+    ) -> None:
         self._db = Database(engine, region, clock)
+        self.passwords = PasswordWorker() if passwords is None else passwords
         self.customers = SqlCustomers(self._db)
         self.accounts = SqlAccounts(self._db)
         self.cases = SqlCases(self._db)
         self.calls = SqlCalls(self._db)
         self.customer_csv = SqlCustomerCsv(self._db)
-        self.users = SqlUsers(self._db)
+        self.users = SqlUsers(self._db, self.passwords)
         self.agent_states = SqlAgentStates(self._db)
         self.reports = SqlReports(self._db, self.agent_states)
         self.supervisor_actions = SqlSupervisorActions(self._db)
         self.journal = SqlJournal(self._db)
+        self.sessions = SqlSessions(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:
@@ -72,6 +85,7 @@ class SqlStore:
         return cls(open_engine(url), region)
 
     async def close(self) -> None:
+        await self.passwords.close()
         await self._db.close()
 
     async def find_by_number(self, e164: str) -> CustomerCard | None:
@@ -128,4 +142,5 @@ def _implements_the_ports(store: SqlStore) -> tuple[object, ...]:
     history: ports.CallHistory = store.calls
     transfer: ports.CustomerTransfer = store.customer_csv
     states: ports.AgentStateLog = store.agent_states
-    return directory, log, callers, view, customers, accounts, cases, history, transfer, states
+    sessions: ports.SessionStore = store.sessions
+    return directory, log, callers, view, customers, accounts, cases, history, transfer, states, sessions

@@ -1,17 +1,17 @@
-"""``SqlUsers``: the ``users`` table. Passwords arrive in clear, are hashed here and never leave."""
+"""``SqlUsers``: the ``users`` table. Passwords arrive in clear, are hashed here and never leave; the
+hashing and checking run in ``password_worker``'s process, away from the routing process' cores."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from crm_core.domain import passwords
 from crm_core.domain import users as u
 from crm_core.sql.database import Database
 from crm_core.sql.orm import UserRow
+from crm_core.sql.password_worker import PasswordWorker
 from crm_core.sql.rows import built, field_names
 
 _COLUMN = {"agent": "agent_id"}  # a user's field -> its column, where the names differ
@@ -23,8 +23,9 @@ def _user(row: Row[Any]) -> u.User:
 
 
 class SqlUsers:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, worker: PasswordWorker) -> None:
         self._db = db
+        self._worker = worker
 
     async def add(
         self, username: str, password: str, role: str, agent: str | None = None, name: str | None = None
@@ -32,7 +33,7 @@ class SqlUsers:
         login, role_ = u.username(username), u.role(role)
         values = {"username": login, "name": (name or "").strip() or login, "role": str(role_),
                   "agent_id": u.agent_for(role_, agent), "disabled": False,
-                  "password_hash": await asyncio.to_thread(passwords.hash_password, u.password(password)),
+                  "password_hash": await self._worker.hash(u.password(password)),
                   "created_at": self._db.clock(), "updated_at": self._db.clock()}  # fmt: skip
         try:
             async with self._db.engine.begin() as connection:
@@ -58,7 +59,7 @@ class SqlUsers:
         return [_user(row) for row in rows]
 
     async def set_password(self, username: str, password: str) -> None:
-        hashed = await asyncio.to_thread(passwords.hash_password, u.password(password))
+        hashed = await self._worker.hash(u.password(password))
         await self._change(username, password_hash=hashed)
 
     async def disable(self, username: str) -> None:
@@ -74,9 +75,9 @@ class SqlUsers:
                 )
             ).first()
         if row is None:
-            await asyncio.to_thread(passwords.verify_nobody, password)
+            await self._worker.verify_nobody(password)
             return None
-        ok = await asyncio.to_thread(passwords.verify, row.password_hash, password)
+        ok = await self._worker.verify(row.password_hash, password)
         user = _user(row)
         return user if ok and not user.disabled else None
 

@@ -1,10 +1,12 @@
-"""Hand-written fakes for the console's tests: a user directory with plain-text passwords."""
+"""Hand-written fakes for the console's tests: a user directory with plain-text passwords, and a session
+store in a dict that counts what reaches it."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
 
+from crm_core.domain.sessions import StoredSession
 from crm_core.domain.users import Role, User
 
 PASSWORD = "correct horse battery"
@@ -39,3 +41,37 @@ class FakeUsers:
 
     def disable(self, username: str) -> None:
         self.by_name[username] = dataclasses.replace(self.by_name[username], disabled=True)
+
+
+class MemorySessionStore:
+    """``SessionStore`` in a dict, as ``SqlSessions`` behaves; ``reads``, ``touches`` and ``sweeps`` count
+    calls that would have been queries."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, StoredSession] = {}
+        self.reads = 0
+        self.touches = 0
+        self.sweeps = 0
+
+    async def add(self, session: StoredSession) -> None:
+        assert session.key not in self.rows, "a key twice: the table's primary key refuses it"
+        self.rows[session.key] = session
+
+    async def get(self, key: str) -> StoredSession | None:
+        self.reads += 1
+        return self.rows.get(key)
+
+    async def touch(self, key: str, last_used: float) -> None:
+        self.touches += 1
+        if key in self.rows:
+            self.rows[key] = dataclasses.replace(self.rows[key], last_used=last_used)
+
+    async def remove(self, key: str) -> None:
+        self.rows.pop(key, None)
+
+    async def expire(self, *, used_before: float, started_before: float) -> int:
+        self.sweeps += 1
+        gone = [k for k, s in self.rows.items() if s.last_used < used_before or s.started < started_before]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)

@@ -45,7 +45,7 @@ from switchboard.callers import CallerCache
 from switchboard.command_table import CommandTable, Handler
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
-from tests.agent_console.fakes import EPOCH, PASSWORD, FakeUsers, user
+from tests.agent_console.fakes import EPOCH, PASSWORD, FakeUsers, MemorySessionStore, user
 
 Q = QueueId("q")
 SMITH = LineId("smith")
@@ -259,7 +259,8 @@ async def make_console(
         )
         feed.board.load([], [], now[0])
         bus.subscribe(feed.notice)
-    backend = ConsoleBackend(ask, router, lambda: now[0], users, lambda: {"ok": True}, desk, feed)
+    backend = ConsoleBackend(ask, router, lambda: now[0], users, lambda: {"ok": True}, desk, feed,
+                             sessions=MemorySessionStore())  # fmt: skip
     tasks.append(asyncio.create_task(loop.run()))
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()

@@ -109,7 +109,7 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
     async def ask(_: object) -> list[Any]:
         return []
 
-    backend = ConsoleBackend(ask, router, lambda: 0.0, store.users, lambda: {})
+    backend = ConsoleBackend(ask, router, lambda: 0.0, store.users, lambda: {}, sessions=store.sessions)
     app = create_app(ConsoleHub(FixedDirectory()), backend, ApiConfig(store, (TOKEN,), "US"))
     test_client: TestClient[Any, Any] = TestClient(TestServer(app))
     await test_client.start_server()

@@ -98,7 +98,9 @@ async def serve(url: str, max_import_bytes: int = 1024 * 1024) -> AsyncIterator[
     async def ask(_: object) -> list[Any]:
         return []
 
-    backend = ConsoleBackend(ask, router.agent_view, lambda: 0.0, store.users, lambda: {"ok": True})
+    backend = ConsoleBackend(
+        ask, router.agent_view, lambda: 0.0, store.users, lambda: {"ok": True}, sessions=store.sessions
+    )
     config = ApiConfig(store, (TOKEN, "second-token"), REGION, max_import_bytes=max_import_bytes)
     client: TestClient[Any, Any] = TestClient(
         TestServer(create_app(ConsoleHub(NoCallers()), backend, config))

@@ -118,7 +118,9 @@ async def serve(url: str) -> AsyncIterator[Api]:
     async def ask(_: object) -> list[Any]:
         return []
 
-    backend = ConsoleBackend(ask, router.agent_view, lambda: 0.0, store.users, lambda: {"ok": True})
+    backend = ConsoleBackend(
+        ask, router.agent_view, lambda: 0.0, store.users, lambda: {"ok": True}, sessions=store.sessions
+    )
     config = ApiConfig(store, (TOKEN,), REGION, reporting=REPORTING)
     client: TestClient[Any, Any] = TestClient(
         TestServer(create_app(ConsoleHub(NoCallers()), backend, config))

@@ -22,7 +22,7 @@ from routing.records import CallRecord
 
 CRM_TABLES = {
     "customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users",
-    "agent_states", "supervisor_actions", "router_journal", "router_snapshots",
+    "agent_states", "supervisor_actions", "router_journal", "router_snapshots", "console_sessions",
 }  # fmt: skip
 
 
@@ -74,6 +74,7 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "supervisor_actions": {"ix_supervisor_actions_at"},
         "router_journal": set(),
         "router_snapshots": set(),
+        "console_sessions": set(),
     }
     assert differences == []
 

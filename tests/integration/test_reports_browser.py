@@ -39,7 +39,9 @@ async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
     async def ask(_: object) -> list[Any]:
         return []
 
-    backend = ConsoleBackend(ask, router.agent_view, lambda: 0.0, store.users, lambda: {})
+    backend = ConsoleBackend(
+        ask, router.agent_view, lambda: 0.0, store.users, lambda: {}, sessions=store.sessions
+    )
     app = create_app(ConsoleHub(NoCallers()), backend, ApiConfig(store, (), "US", reporting=REPORTING))
     test_server = TestServer(app)
     await test_server.start_server()
