@@ -3,7 +3,7 @@ Asterisk restarted under it; ``unseen``: it ended while the service was down or 
 Calls logged before it read as seen (NULL).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04
 
 Written by hand to match ``crm_core.orm``; ``test_crm_migrations`` compares the two on both backends.
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
