@@ -452,7 +452,11 @@ class Service:
 
     async def start(self, http: aiohttp.ClientSession) -> None:
         self.customers = await seed_customers(f"sqlite+aiosqlite:///{self.db}", self.agents)
-        with self.log.open("wb") as log:
+        await self.spawn(http)
+
+    async def spawn(self, http: aiohttp.ClientSession) -> None:
+        """Start the process on the store as it is (again, after a kill) and wait until it is connected."""
+        with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command, "--config", str(self.config), "serve", cwd=ROOT, stdout=log, stderr=log
             )
