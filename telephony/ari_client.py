@@ -55,12 +55,10 @@ class AriClient:
         return self._session
 
     async def forget_connections(self) -> None:
-        """Drop the kept-alive connections, so the next request opens a new one. After the events
-        socket came back, Asterisk may be a new process: a request sent on a connection to the old one
-        fails ("server disconnected"), and a failed bridge or originate costs a call."""
-        if self._session is not None and self._session.connector is not None:
-            await self._session.connector.close()  # the session makes a new pool's connections on use
-        await self.close()
+        """Drop the kept-alive connections, so the next request opens a new one. After Asterisk
+        restarted, a request sent on a connection to the old process fails ("server disconnected"), and
+        a failed bridge or originate costs a call. Requests under way fail too: call it only then."""
+        await self.close()  # the next request opens a new session, with a new pool
 
     async def close(self) -> None:
         if self._session is not None:

@@ -40,7 +40,7 @@ from routing import events as ev
 from routing.ids import CallId, OfferId
 from telephony import media, prompts
 from telephony.ari_client import AriClient
-from telephony.errors import AriRequestError, TelephonyError
+from telephony.errors import AriRequestError, AriUnavailable, TelephonyError
 from telephony.translate import (
     AGENT,
     CALLBACK,
@@ -150,7 +150,6 @@ class AriPbx:
         ):
             try:
                 self._pbx_stopping = False
-                await self._ari.forget_connections()
                 await self._reconcile()
                 self.connected.set()
                 log.info("ari.connected", url=self._ari.base_url, app=self._ari.app)
@@ -165,7 +164,12 @@ class AriPbx:
 
     async def _pbx_restarted(self) -> bool:
         """Whether Asterisk started since we last knew its channels: then every one we knew died with it."""
-        started = startup_time(await self._ari.info(status_only=True))
+        try:
+            info = await self._ari.info(status_only=True)
+        except AriUnavailable:  # a kept-alive connection to a process that is gone: once more, on a new one
+            await self._ari.forget_connections()
+            info = await self._ari.info(status_only=True)
+        started = startup_time(info)
         before, self._pbx_started = self._pbx_started, started
         if started is None:
             log.warning("ari.no-startup-time")  # cannot tell: the gone calls are taken as ended unseen
@@ -196,8 +200,9 @@ class AriPbx:
         if is_shutdown_hangup(message):
             if not self._pbx_stopping:  # the first of many: one per channel
                 self._pbx_stopping = True
-                log.warning("ari.pbx-shutting-down", calls_ended=len(self._live))
-                for event in dying_calls(self._live, self._clock()):
+                dying = dying_calls(self._live, self._clock())
+                log.warning("ari.pbx-shutting-down", calls_ended=len(dying))
+                for event in dying:
                     self._submit(event)
             return
         if message["type"] == "PlaybackFinished":
@@ -226,6 +231,8 @@ class AriPbx:
 
     async def _reconcile(self) -> None:
         restarted = await self._pbx_restarted()
+        if restarted:  # the connections kept alive were to the old process: the next request would fail
+            await self._ari.forget_connections()
         channels = await self._ari.channels()
         events, orphans = reconcile(
             self._live, channels, self._ari.app, self._clock(), self._normalise, restarted

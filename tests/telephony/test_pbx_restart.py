@@ -14,6 +14,7 @@ from routing import events as ev
 from routing.ids import CallId, OfferId
 from routing.records import EndReason
 from telephony.ari_client import AriClient
+from telephony.errors import AriUnavailable
 from telephony.pbx import AriPbx
 from telephony.translate import is_shutdown_hangup, pbx_clock, reconcile, startup_time
 
@@ -153,3 +154,29 @@ def test_given_a_channel_hung_up_by_hand_then_no_call_is_ended_for_the_pbx() -> 
     events.clear()
     pbx.on_message(hangup_request("c1", 16, soft=None))  # DELETE /channels or the phone's own hangup
     assert not [e for e in events if isinstance(e, ev.CallGone)]
+
+
+class StaleAri(FakeAri):
+    """The first ``info`` goes out on a connection kept alive to a process that is gone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale, self.forgotten = True, 0
+
+    async def info(self, status_only: bool = False) -> Any:
+        if self.stale:
+            raise AriUnavailable("http://127.0.0.1:1", "Server disconnected")
+        return await super().info(status_only)
+
+    async def forget_connections(self) -> None:
+        self.forgotten += 1
+        self.stale = False
+
+
+async def test_given_a_stale_connection_when_reconnecting_then_it_is_dropped_and_asked_again() -> None:
+    ari = StaleAri()
+    pbx, events = adapter(ari)
+    pbx.adopt({"c1"}, pbx_clock(BOOT) - 5)  # Asterisk started after the books' last event
+    await pbx._reconcile()
+    assert ari.forgotten == 2  # once for the stale connection, once more since Asterisk is a new process
+    assert [e.reason for e in events if isinstance(e, ev.CallGone)] == [EndReason.PBX_RESTART]
