@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -187,7 +188,10 @@ class Service:
         await self.state_log.start(self._clock())
         # Today so far, before the router runs: nothing can happen between the read and the first event.
         await self.wallboard.load(self.store.reports, self.store.agent_states)
-        runs = [self.loop.run, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run]
+        loop = functools.partial(self.loop.run, self.pbx.connected)  # deadlines after the PBX's news
+        runs: list[Callable[[], Coroutine[Any, Any, None]]] = [
+            loop, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run
+        ]  # fmt: skip
         if self.journal is not None:
             runs.append(self.journal.run)
         for run in runs:

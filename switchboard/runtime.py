@@ -8,6 +8,7 @@ handled in order, so the router needs no locks. Commands are published on the bu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,9 @@ from switchboard.journal import Journal
 log = structlog.get_logger("runtime")
 
 Clock = Callable[[], float]
+# Deadlines wait this long at most for the PBX's first reconcile (an Asterisk that cannot be reached must
+# not keep wrap-ups and callbacks from ever ending).
+READY_WAIT_S = 5.0
 
 
 @dataclass(slots=True)
@@ -58,8 +62,12 @@ class RouterLoop:
         self._inbox.put_nowait(_Item(event, reply))
         return await reply
 
-    async def run(self) -> None:
-        ticker = asyncio.create_task(self._tick())
+    async def run(self, pbx_ready: asyncio.Event | None = None) -> None:
+        """Handle events until cancelled. With ``pbx_ready``, the clock's ticks wait (``READY_WAIT_S`` at
+        most) until it is set: after a restart the books' deadlines may have passed while we were down,
+        and what the PBX did meanwhile (a phone answered) must reach the router before a deadline does
+        (a ring deadline would count a miss against an agent who picked up)."""
+        ticker = asyncio.create_task(self._tick(pbx_ready))
         try:
             while True:
                 self._handle(await self._inbox.get())
@@ -98,7 +106,10 @@ class RouterLoop:
         if item.reply is not None and not item.reply.done():
             item.reply.set_result(commands)
 
-    async def _tick(self) -> None:
+    async def _tick(self, pbx_ready: asyncio.Event | None) -> None:
+        if pbx_ready is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pbx_ready.wait(), READY_WAIT_S)
         while True:
             await asyncio.sleep(self._tick_s)
             self._inbox.put_nowait(_Item(ev.Tick(self.clock())))

@@ -142,6 +142,12 @@ def reconcile(
     and agent legs nobody owns (left by an earlier run) must be hung up. Returns (events, orphan legs).
     With ``pbx_restarted`` (Asterisk started since we last knew its channels) the gone calls died with
     it: their callers come first, so each call ends as the system's doing, not as its agent's leg's.
+
+    A leg we know that is still there may have rung or been answered meanwhile (a phone picked up while
+    we were down): its state now is reported as the state change we missed. The router takes a second
+    report of a ring or an answer as nothing new, so a leg whose answer we did see changes nothing;
+    one we did not would otherwise ring on in the books until its deadline counted the agent's miss.
+    The answer is dated ``at``: Asterisk's channel listing says when a channel was made, not answered.
     """
     present = {c["id"]: c for c in channels if isinstance(c.get("id"), str)}
     gone = sorted(c for c in set(known) - present.keys() if not is_snoop_channel(c))
@@ -152,6 +158,7 @@ def reconcile(
     orphans: list[str] = []
     for channel_id, channel in present.items():
         if channel_id in known:
+            out += _leg_progress(channel_id, _state({"channel": channel}, "channel"), at)
             continue
         dialplan = channel.get("dialplan") or {}
         args = str(dialplan.get("app_data", "")).split(",")

@@ -56,3 +56,33 @@ async def test_given_a_refused_event_nobody_waits_for_then_it_is_logged_and_the_
         assert any(isinstance(c, cmd.AgentStateChanged) for c in commands)
     finally:
         task.cancel()
+
+
+class Ticks(Router):
+    """Counts the clock's ticks it is handed."""
+
+    ticks = 0
+
+    def handle(self, event: ev.Event) -> list[cmd.Command]:
+        if isinstance(event, ev.Tick):
+            self.ticks += 1
+        return super().handle(event)
+
+
+async def test_given_the_pbx_not_reconciled_yet_then_no_deadline_is_checked_until_it_is() -> None:
+    router = Ticks(Plan(agents={A1: Agent(id=A1, name="Alice", endpoint="Local/1", queues=())}))
+    loop = RouterLoop(router, lambda: 0.0, LocalBus(), tick_s=0.01)
+    ready = asyncio.Event()
+    task = asyncio.create_task(loop.run(ready))
+    try:
+        await asyncio.sleep(0.1)
+        assert router.ticks == 0  # what the PBX did while we were down is not in yet
+        await loop.ask(ev.AgentLoggedIn(A1, 1.0))  # events are handled meanwhile
+        ready.set()
+        for _ in range(200):
+            if router.ticks:
+                break
+            await asyncio.sleep(0.01)
+        assert router.ticks > 0
+    finally:
+        task.cancel()

@@ -11,7 +11,7 @@ import pytest
 
 from crm_core.domain.phones import to_e164
 from routing import events as ev
-from routing.ids import CallId, OfferId
+from routing.ids import CallId, OfferId, SupervisorLegId
 from routing.records import EndReason
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
@@ -147,3 +147,26 @@ async def test_given_malformed_ari_messages_when_received_then_skipped_and_the_n
     good = {"type": "StasisStart", "args": ["inbound", "8005550101"], "channel": {"id": "c9", "caller": {}}}
     pbx.on_message(json.dumps(good))
     assert pbx.events == [ev.CallArrived(CallId("c9"), "+18005550101", None, None, 5.0)]
+
+
+def test_given_known_legs_still_there_when_reconciling_then_what_they_did_meanwhile_is_reported() -> None:
+    def listed(channel: str, state: str, args: str = "sb,agent") -> dict[str, object]:
+        return {"id": channel, "state": state, "dialplan": {"app_name": "Stasis", "app_data": args}}
+
+    present = [
+        listed("sb-c1;2-1", "Up"),  # the agent picked up while we were down
+        listed("sb-c2;2-1", "Ringing"),
+        listed("sb-c3;2-1", "Down"),  # created, not rung yet: its deadline will tell
+        listed("sb-cb-c4", "Up", "sb,callback,sb-c4-1"),  # a callback's customer answered
+        listed("sb-sv-c5;2-1", "Up", "sb,supervisor,c5;2"),
+        listed("c6;2", "Up", "sb,inbound,18005550101"),  # a caller: nothing to report
+    ]
+    known = {str(c["id"]) for c in present}
+    events, orphans = reconcile(known, present, "sb", 9.0, NORMALISE)
+    assert events == [
+        ev.OfferAnswered(OfferId("sb-c1;2-1"), 9.0),
+        ev.OfferRinging(OfferId("sb-c2;2-1"), 9.0),
+        ev.CustomerAnswered(CallId("sb-cb-c4"), 9.0),
+        ev.SupervisorAnswered(SupervisorLegId("sb-sv-c5;2-1"), 9.0),
+    ]
+    assert orphans == []
