@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -118,3 +119,43 @@ async def test_given_the_store_closed_then_its_password_worker_is_gone(database_
     pid, _ = await store.passwords.whereabouts()
     await store.close()
     assert gone(pid)
+
+
+CRASHING_PARENT = """
+import asyncio
+from crm_core.sql.password_worker import PasswordWorker
+
+async def main() -> None:
+    worker = PasswordWorker()  # held: a pool collected as garbage ends its worker itself
+    pid, _ = await worker.whereabouts()
+    print(pid, flush=True)
+    await asyncio.sleep(60)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+async def test_given_its_parent_killed_then_the_worker_ends_too() -> None:
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CRASHING_PARENT, stdout=asyncio.subprocess.PIPE
+    )
+    assert parent.stdout is not None
+    worker_pid = int(await asyncio.wait_for(parent.stdout.readline(), 30))
+    assert not gone(worker_pid)
+    parent.send_signal(signal.SIGKILL)  # a crash: nothing of the parent's runs
+    await parent.wait()
+    for _ in range(100):
+        if gone(worker_pid) or _zombie(worker_pid):
+            break
+        await asyncio.sleep(0.05)
+    assert gone(worker_pid) or _zombie(worker_pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Ended, not yet reaped by the process that adopted it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
