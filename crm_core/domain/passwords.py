@@ -6,11 +6,12 @@ the time a refusal takes does not tell whether the username exists.
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
-_NOBODY = _HASHER.hash("no user has this password")
 
 
 def hash_password(password: str) -> str:
@@ -26,5 +27,13 @@ def verify(stored_hash: str, password: str) -> bool:
 
 def verify_nobody(password: str) -> bool:
     """The same work as ``verify`` for a username that does not exist; always False."""
-    verify(_NOBODY, password)
+    verify(nobody(), password)
     return False
+
+
+@functools.cache
+def nobody() -> str:
+    """The hash unknown usernames are checked against: made on first use, not at import, where it cost
+    every process (``switchboard serve`` among them, whose checks run in a worker) 0.15-0.2 s at start.
+    The password worker makes it as it starts, so no sign-in waits for it alone."""
+    return _HASHER.hash("no user has this password")

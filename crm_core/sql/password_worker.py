@@ -92,6 +92,7 @@ def _worker_started(nice: int) -> None:
     (a crash) closes nothing, and the pool's queue does not tell the worker: without this, each crash
     left a worker of 80 MiB behind for good."""
     os.nice(nice)
+    passwords.nobody()  # made now, before the first check it would otherwise lengthen
     parent = os.getppid()
     threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, inspect, text
 
 from crm_core.domain.calls import LoggedCall
 from crm_core.sql.engine import open_engine
-from crm_core.sql.migrate import alembic_config, downgrade, upgrade_async
+from crm_core.sql.migrate import HEAD, alembic_config, downgrade, revision, upgrade_async
 from crm_core.sql.orm import Base, CallRow
 from crm_core.sql.rows import call_columns
 from crm_core.sql.store import SqlStore
@@ -77,6 +77,24 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "console_sessions": set(),
     }
     assert differences == []
+
+
+def test_given_the_migrations_then_head_names_the_newest() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD
+
+
+async def test_given_a_database_then_its_revision_is_none_before_and_head_after_the_upgrade(
+    empty_database_url: str,
+) -> None:
+    assert await revision(empty_database_url) is None
+    await upgrade_async(empty_database_url)
+    assert await revision(empty_database_url) == HEAD
+    await asyncio.to_thread(downgrade, empty_database_url, "0009")
+    assert await revision(empty_database_url) == "0009"
+    await upgrade_async(empty_database_url)  # not at head: Alembic runs
+    assert await revision(empty_database_url) == HEAD
 
 
 async def test_given_migrated_database_when_upgraded_again_then_nothing_changes(database_url: str) -> None:
