@@ -208,8 +208,7 @@ class Service:
         if self.journal is None:
             return
         restored = await self.journal.restore(self.router)
-        for record in restored.records:  # calls that ended just before: written again, one row each
-            self.recorder.notice(record)
+        await self.recorder.replayed(restored.records)  # calls that ended just before the stop
         self.pbx.adopt(views.channels(self.router.book), restored.as_of)
         self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 
 import structlog
 
@@ -37,6 +38,16 @@ class CallRecorder:
         """The bus hands it every finished call (switchboard/command_table.py)."""
         self._pending[command.record.call] += 1
         self._queue.put_nowait(command.record)
+
+    async def replayed(self, records: Sequence[cmd.LogCall]) -> int:
+        """Calls a restart's replay saw end: written unless the call log has them already (it has all
+        but those that ended in the last moments before a crash), so a start after a long run without
+        a snapshot does not write hundreds of rows again while calls are arriving. How many it queued."""
+        logged = await self._log.logged({c.record.call for c in records})
+        missing = [c for c in records if c.record.call not in logged]
+        for command in missing:
+            self.notice(command)
+        return len(missing)
 
     def seen(self, call: CallId) -> bool:
         """Whether this process was handed ``call``'s record (written or still queued)."""

@@ -12,7 +12,7 @@ request.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -62,6 +62,10 @@ class CallLog(Protocol):
         ...
 
     async def get_call(self, call_id: str) -> LoggedCall | None: ...
+
+    async def logged(self, call_ids: Collection[str]) -> set[str]:
+        """Which of ``call_ids`` have a row."""
+        ...
 
 
 class CallerHistory(Protocol):

@@ -3,7 +3,7 @@ the CSV export, streamed in chunks so a month of calls is never held in memory."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from routing.records import CallRecord, Outcome
 
 CALL_LIST = "calls"
 EXPORT_CHUNK = 1_000
+LOGGED_CHUNK = 500
 EVERY_CALL = CallFilter()
 
 
@@ -42,6 +43,16 @@ class SqlCalls:
                     raise CustomerNotFound(customer_id)
             # INSERT ... ON CONFLICT (call_id) DO UPDATE: one statement, so two writers cannot race.
             await self._db.upsert(connection, CallRow, columns, "call_id")
+
+    async def logged(self, call_ids: Collection[str]) -> set[str]:
+        """Which of ``call_ids`` have a row (asked a chunk at a time: a statement's parameters are few)."""
+        wanted, found = sorted(call_ids), set[str]()
+        async with self._db.engine.connect() as connection:
+            for start in range(0, len(wanted), LOGGED_CHUNK):
+                chunk = wanted[start : start + LOGGED_CHUNK]
+                rows = await connection.execute(select(CallRow.call_id).where(CallRow.call_id.in_(chunk)))
+                found.update(str(row[0]) for row in rows)
+        return found
 
     async def get(self, call_id: str) -> LoggedCall | None:
         async with self._db.engine.connect() as connection:

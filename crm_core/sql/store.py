@@ -21,7 +21,7 @@ store never migrates: whoever opens it runs ``crm_core.sql.migrate`` first, once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -125,6 +125,9 @@ class SqlStore:
 
     async def get_call(self, call_id: str) -> LoggedCall | None:
         return await self.calls.get(call_id)
+
+    async def logged(self, call_ids: Collection[str]) -> set[str]:
+        return await self.calls.logged(call_ids)
 
     async def last_answered_call(self, e164: str | None, customer_id: int | None = None) -> LoggedCall | None:
         return await self.calls.last_answered(e164, customer_id)

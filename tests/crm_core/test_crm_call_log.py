@@ -219,3 +219,13 @@ async def test_given_customer_with_calls_when_customer_row_deleted_then_calls_ke
     assert logged is not None
     assert logged.customer_id is None
     assert await row_counts() == {**EMPTY, "calls": 1}
+
+
+async def test_given_calls_recorded_when_asked_which_are_logged_then_exactly_those(
+    store: SqlStore, answered_call: CallRecord
+) -> None:
+    for n in (1, 2, 600):  # 600: past the first chunk of the question
+        await store.record(_call(answered_call, n), None)
+    asked = {f"call-{n}" for n in range(1, 700)} | {"never"}
+    assert await store.logged(asked) == {"call-1", "call-2", "call-600"}
+    assert await store.logged(set()) == set()

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.timeout(120)
 
 async def test_given_a_phone_answered_while_the_service_was_down_then_the_call_is_bridged_after_restart(
     tmp_path: Path,
-    ari: AriClient,
-    served: list[Served],  # noqa: F811 (the fixtures imported above)
+    ari: AriClient,  # noqa: F811 (the fixture imported above)
+    served: list[Served],  # noqa: F811
 ) -> None:
     service = await one_agent(tmp_path, served)  # phone 101 answers 300 ms after it starts ringing
     async with aiohttp.ClientSession() as http:

@@ -160,3 +160,25 @@ async def test_given_a_record_never_written_when_waiting_then_false_after_the_bo
     assert await recorder.written(CallId("c1"), 0.05) is False
     assert await recorder.written(CallId("c9"), 0.05) is False
     assert recorder._waiters == {}
+
+
+async def test_given_a_replay_when_its_calls_are_written_then_only_those_missing_from_the_log(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/switchboard.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    try:
+        before = replace(record("c1"), ended_at=record("c1").ended_at + 7.0)  # as a stale row would differ
+        await store.record(before, None)  # written before the crash
+        recorder = CallRecorder(store, CallerCache(store))
+        runner = asyncio.create_task(recorder.run())
+        queued = await recorder.replayed([cmd.LogCall(record("c1")), cmd.LogCall(record("c2"))])
+        await asyncio.wait_for(recorder.flush(), 5)
+        runner.cancel()
+        assert queued == 1
+        first, second = await store.get_call("c1"), await store.get_call("c2")
+        assert first is not None and first.record == before  # left as it was: not written again
+        assert second is not None and second.record == record("c2")
+    finally:
+        await store.close()
