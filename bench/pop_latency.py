@@ -337,7 +337,7 @@ async def place_calls(
         params = {
             "endpoint": f"Local/{did}@{context}/n", "context": "switchboard-caller", "extension": "s",
             "priority": "1", "callerId": f"+1415555{i % (2 * KNOWN_CALLERS):04d}", "channelId": channel,
-            "timeout": "30",
+            "timeout": "30", "formats": "alaw",  # G.711 as a phone: see ari_client.TEST_CALL_FORMATS
         }  # fmt: skip
         tasks.append(asyncio.create_task(originate(http, params, variables, load, call)))
         load.max_up = max(load.max_up, callers_up(seen, load.placed))
