@@ -14,6 +14,8 @@ Printed, from Asterisk's own events (the observer of ``bench/pop_latency.py``) a
 * conversations cut: calls answered before the kill whose log row is not the agent's hangup after the
   phone's 2 s of talk (target 0);
 * callers lost (placed, entered the dialplan, no call-log row) and rows not answered (target 0);
+* agents paused for ring-no-answer after the kill (target 0: every phone answers; a phone that picked up
+  while the service was down was once left "ringing" in the books until its deadline paused the agent);
 * Stasis entry -> agent ringing for the calls that arrived before the kill, during the outage (from
   their first, failed, try of the app: the wait the outage cost them), in the 10 s after the restart,
   and later.
@@ -70,6 +72,16 @@ class RestartOptions:
     serve: tuple[str, ...]
 
 
+def misses(db: Path, since: float) -> int:
+    """Agents paused for not answering after ``since`` (every phone here answers: each is a wrong miss)."""
+    with sqlite3.connect(db) as con:
+        (count,) = con.execute(
+            "SELECT count(*) FROM agent_states WHERE reason = 'ring-no-answer' AND started_at >= ?",
+            (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(since)),),
+        ).fetchone()
+    return int(count)
+
+
 def call_log(db: Path) -> dict[str, tuple[str, str, float, str | None]]:
     """call id -> (outcome, hung_up_by, talk_s, end_reason) as the store keeps it."""
     with sqlite3.connect(db) as con:
@@ -117,6 +129,7 @@ async def run(opts: RestartOptions) -> int:
             left = await hang_up_leftovers(http, tag)
             await observer.stop()
         log = call_log(service.db)
+        missed = misses(service.db, killed_at)
         if not opts.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     seen = observer.seen
@@ -147,6 +160,7 @@ async def run(opts: RestartOptions) -> int:
         f"lost (no call-log row): {len(lost)}; logged not answered: {len(unanswered)}"
         "  (target 0 and 0)"
     )
+    print(f"agents paused for ring-no-answer after the kill: {missed}  (target 0: every phone answers)")
     heads = f"{'p50':>8} {'p99':>8} {'max':>8} {'measured':>9} {'lost':>5}"
     print(f"{'Stasis entry -> agent ringing (ms)':<46} {heads}")
     print(figure("  arrived before the kill", before, start, ring).row())
