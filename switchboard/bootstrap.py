@@ -39,6 +39,7 @@ from routing import events as ev
 from routing import views
 from routing.ids import LineId
 from routing.router import Router
+from routing.states import AgentState
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.command_table import CommandTable, Handler
@@ -185,7 +186,7 @@ class Service:
 
     async def start(self, http: bool = True) -> None:
         await self._restore()
-        await self.state_log.start(self._clock())
+        await self.state_log.start(now := self._clock(), self._agents_as_kept(now))
         # Today so far, before the router runs: nothing can happen between the read and the first event.
         await self.wallboard.load(self.store.reports, self.store.agent_states)
         loop = functools.partial(self.loop.run, self.pbx.connected)  # deadlines after the PBX's news
@@ -211,6 +212,12 @@ class Service:
         await self.recorder.replayed(restored.records)  # calls that ended just before the stop
         self.pbx.adopt(views.channels(self.router.book), restored.as_of)
         self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
+
+    def _agents_as_kept(self, at: float) -> list[cmd.AgentStateChanged]:
+        """Every agent the restored router has signed in, in their state as of ``at``."""
+        found = (views.agent_view(self.router.book, agent) for agent in self.router.book.agents)
+        return [cmd.AgentStateChanged(v.agent, v.state, v.reason, at, v.until)
+                for v in found if v.state is not AgentState.LOGGED_OUT]  # fmt: skip
 
     async def stop(self) -> None:
         """Finish what was handed over (PBX commands, call-log writes), keep the router's state in a

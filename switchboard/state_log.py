@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
 
 import structlog
 
@@ -41,11 +42,16 @@ class StateLog:
             case cmd.AgentStateChanged(agent=agent):
                 self._queue.put_nowait((command, self._withdrawn.pop(agent, None)))
 
-    async def start(self, at: float) -> None:
-        """Intervals a stopped process left running end now: the router starts with everyone logged out."""
+    async def start(self, at: float, kept: Sequence[cmd.AgentStateChanged] = ()) -> None:
+        """Intervals a stopped process left running end now. ``kept``: the agents whose state the router
+        got back from its journal (switchboard/journal.py), each as it is now; their intervals start
+        again at ``at``, so an agent who stays ready across a restart is logged ready throughout (the
+        interval split in two) instead of in no state at all until their next change."""
         ended = await self._store.close_all(utc(at))
         if ended:
-            log.info("agent-states.closed-after-restart", intervals=ended)
+            log.info("agent-states.closed-after-restart", intervals=ended, kept=len(kept))
+        for change in kept:
+            self._queue.put_nowait((change, None))
 
     async def run(self) -> None:
         while True:

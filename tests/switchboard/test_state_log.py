@@ -94,3 +94,34 @@ async def test_given_intervals_left_running_when_the_service_starts_then_they_en
         assert [(i.state, i.ended_at) for i in found] == [("on-call", datetime.fromtimestamp(500.0, UTC))]
     finally:
         await store.close()
+
+
+async def test_given_states_kept_across_a_restart_when_the_service_starts_then_their_intervals_go_on(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/states.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    try:
+        writer = StateLog(store.agent_states)
+        task = asyncio.create_task(writer.run())
+        writer.notice(changed(AgentState.READY, 100.0))
+        await asyncio.wait_for(writer.flush(), 5)
+        task.cancel()
+
+        restarted = StateLog(store.agent_states)  # the next process, its router's state restored
+        await restarted.start(500.0, [changed(AgentState.READY, 500.0)])
+        task = asyncio.create_task(restarted.run())
+        await asyncio.wait_for(restarted.flush(), 5)
+        task.cancel()
+
+        found = await store.agent_states.between(
+            datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1e4, UTC)
+        )
+        at = datetime.fromtimestamp
+        assert [(i.state, i.started_at, i.ended_at) for i in found] == [
+            ("ready", at(100.0, UTC), at(500.0, UTC)),
+            ("ready", at(500.0, UTC), None),  # still ready: no gap in the agent's day
+        ]
+    finally:
+        await store.close()
