@@ -62,12 +62,16 @@ class Gate:
     async def login(self, request: web.Request) -> web.Response:
         username, password = await _credentials(request)
         address = request.remote or "unknown"
-        if self.throttle.blocked(username, address):
+        attempt = self.throttle.reserve(username, address)  # before the check: guesses sent at once count
+        if attempt is None:
             log.warning("console.login-throttled", username=username, address=address)
             return _refuse(429, "login-throttled", "too many failed logins; try again later")
-        user = await self.users.check(username, password)
+        user = None
+        try:
+            user = await self.users.check(username, password)
+        finally:
+            self.throttle.settle(attempt, succeeded=user is not None)
         if user is None:
-            self.throttle.failed(username, address)
             log.info("console.login-failed", username=username, address=address)
             return _refuse(401, "login-failed", "wrong username or password")
         session = await self.sessions.start(user.username)

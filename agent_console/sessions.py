@@ -131,9 +131,22 @@ class Sessions:
         await self._store.expire(used_before=used_before, started_before=now - self._max_s)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A login attempt that holds its place in the throttle's count while its password is checked."""
+
+    keys: tuple[str, str]
+
+
 class LoginThrottle:
     """After ``limit`` failed logins for one username or from one address within ``window_s``, refuse
-    further attempts for that username or address until the oldest failure leaves the window."""
+    further attempts for that username or address until the oldest failure leaves the window.
+
+    An attempt takes its place (``reserve``) before its password is checked, and attempts still being
+    checked count as failures: a check takes about 0.17 s in the password worker, so counting failures only
+    when checks end let 200 guesses sent at once all be checked. ``settle`` gives a success's place back
+    and keeps a failure's for the window.
+    """
 
     def __init__(
         self, clock: Clock, limit: int = THROTTLE_FAILURES, window_s: float = THROTTLE_WINDOW_S
@@ -142,16 +155,28 @@ class LoginThrottle:
         self._limit = limit
         self._window_s = window_s
         self._failures: dict[str, deque[float]] = {}
+        self._checking: dict[str, int] = {}  # attempts reserved and not yet settled
 
-    def blocked(self, username: str, address: str) -> bool:
+    def reserve(self, username: str, address: str) -> Attempt | None:
+        """A place for one attempt, or None when the username or the address has no place left."""
         now = self._clock()
-        return any(self._recent(key, now) >= self._limit for key in _keys(username, address))
+        keys = _keys(username, address)
+        if any(self._recent(key, now) + self._checking.get(key, 0) >= self._limit for key in keys):
+            return None
+        for key in keys:
+            self._checking[key] = self._checking.get(key, 0) + 1
+        return Attempt(keys)
 
-    def failed(self, username: str, address: str) -> None:
+    def settle(self, attempt: Attempt, *, succeeded: bool) -> None:
+        """The attempt's check is over: a failure (or a check that never finished) stays counted."""
         now = self._clock()
-        for key in _keys(username, address):
-            self._recent(key, now)
-            self._failures.setdefault(key, deque()).append(now)
+        for key in attempt.keys:
+            left = self._checking.pop(key) - 1
+            if left:
+                self._checking[key] = left
+            if not succeeded:
+                self._recent(key, now)
+                self._failures.setdefault(key, deque()).append(now)
 
     def _recent(self, key: str, now: float) -> int:
         """Failures of ``key`` still in the window; a key with none is forgotten, so idle keys go away."""
