@@ -5,6 +5,8 @@ Environment variables (each overrides the file):
     SWITCHBOARD_DATABASE_URL, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTP_PORT
     SWITCHBOARD_API_TOKEN (adds one token to [api].tokens rather than replacing them)
     SWITCHBOARD_WEBHOOK_SECRET_<LINE> (the answering webhook's secret of line <LINE>, upper case)
+
+A listener beyond loopback refuses the shipped placeholder secrets and short ones (``exposure``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from config.answering import (
     disposition_codes,
     without_answering,
 )
+from config.exposure import check_exposed
 from config.plan import Normalise, plan
 from config.service_levels import (
     DEFAULT_SERVICE_LEVEL,
@@ -100,7 +103,7 @@ def parse(
         db, "url", "sqlite+aiosqlite:///switchboard.db"
     )
     plan_ = plan(without_service_levels(without_answering(raw)), normalise_for(region))
-    return Settings(
+    settings = Settings(
         ari=AriSettings(
             url=env.get("SWITCHBOARD_ARI_URL") or string(ari, "url", "http://127.0.0.1:8088", "ari."),
             user=env.get("SWITCHBOARD_ARI_USER") or string(ari, "user", "switchboard"),
@@ -120,6 +123,26 @@ def parse(
         answering=answering(raw, env),
         service_targets=service_levels(raw),
     )
+    check_exposed(settings.http_host, _secrets(settings, raw, env))
+    return settings
+
+
+def _secrets(settings: Settings, raw: Mapping[str, Any], env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every secret of ``settings``, each with the key or the variable it came from."""
+    extra = env.get("SWITCHBOARD_API_TOKEN", "").strip()
+    in_file = [t.strip() for t in table(raw, "api").get("tokens", [])]
+    found = [
+        ("SWITCHBOARD_API_TOKEN" if t == extra else f"api.tokens[{in_file.index(t)}]", t)
+        for t in settings.api_tokens
+    ]
+    ari = "SWITCHBOARD_ARI_PASSWORD" if env.get("SWITCHBOARD_ARI_PASSWORD") else "ari.password"
+    found.append((ari, settings.ari.password))
+    for line, profile in settings.answering.items():
+        variable = f"SWITCHBOARD_WEBHOOK_SECRET_{line.upper()}"
+        key = variable if env.get(variable) else f"lines.{line}.answering.webhook_secret"
+        if profile.webhook_secret is not None:
+            found.append((key, profile.webhook_secret))
+    return found
 
 
 def _api_tokens(api: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, ...]:
