@@ -5,7 +5,8 @@ the case change are allowed), so a refusal writes nothing. The store's refusals 
 themselves; its failures become ``StoreUnavailable``.
 The call log is written asynchronously after the router logs a call, so a wrap-up that arrives first
 waits for exactly that call's record (``LogWaiter.written``), up to ``wait_s``, and is otherwise refused
-with ``unknown-call``.
+with ``unknown-call``. A call this process never logged was logged before it started: after a restart,
+the call a wrap-up form is for (``ConsoleHub.restate``) is in the store already.
 """
 
 from __future__ import annotations
@@ -135,6 +136,13 @@ class Desk:
             raise UnknownCall(f"no call {call} in the call log")
         return found
 
+    async def _stored(self, call: CallId) -> bool:
+        """Whether the call log holds ``call``: once written, for a call this process logged (waiting up
+        to ``wait_s``); if the store has it, for one logged before this process started."""
+        if self._recorder.seen(call):
+            return await self._recorder.written(call, self._wait_s)
+        return await _store(self.store.call_log.get_call(call)) is not None
+
     async def _cases(
         self, agent: AgentId, logged: LoggedCall, m: protocol.WrapUp
     ) -> tuple[int | None, messages.Message | None]:
@@ -194,7 +202,7 @@ class Desk:
                 raise BadNumber(f"{m.callback_number!r} is not a phone number")
         customer_id = await _store(self._customer_for(hub, seen, m, callback))
         linked = None  # a call not yet in the call log is linked once it is (``_link_later``)
-        if seen.record is not None and await self._recorder.written(seen.record.call, self._wait_s):
+        if seen.record is not None and await self._stored(seen.record.call):
             linked = seen.record.call
         priority = Priority.URGENT if m.urgent else Priority.NORMAL
         subject = f"{'URGENT message' if m.urgent else 'Message'} for {pop.line_name}"
@@ -264,8 +272,9 @@ class Desk:
         caller_call = seen.pop.call
         if self._callers.live(caller_call):
             self._callers.attach(caller_call, overview)  # the record, when written, names the customer
-        if seen.record is not None and self._recorder.seen(seen.record.call):
-            if not await self._recorder.written(seen.record.call, self._wait_s):
+        if seen.record is not None:  # logged: by this process (wait for its write), or before it started
+            call = seen.record.call
+            if self._recorder.seen(call) and not await self._recorder.written(call, self._wait_s):
                 raise StoreUnavailable("the call log has not stored this call yet; try again")
             await _store(self.store.call_log.record(seen.record, m.customer_id))  # keeps the wrap-up
         hub.attach_customer(seen, overview)

@@ -2,8 +2,9 @@
 
 ``handle`` is the way in: it checks the sender's role against the message's ``access`` action, then runs
 the handler ``@handles`` registered for its type (the messages that are one router event for the
-sender's agent, and the desk's three, are registered from short tables). A ``Turn`` is one message's
-sender and what the console reaches; each handler asks it for what it needs, in this order:
+sender's agent, and the desk's ``take-message`` and ``attach-customer``, are registered from short
+tables; ``wrap-up`` is the desk's work, then a router event saying the form is done). A ``Turn`` is one
+message's sender and what the console reaches; each handler asks it for what it needs, in this order:
 ``desk_agent()`` (the sender's own agent id, logged in on this connection with ``login``), ``desk()``
 (the customer store). The floor's messages (action ``console.supervise``) ask for neither: they are
 about the wallboard, another agent or a waiting call, so a supervisor sends them without logging in as
@@ -30,7 +31,7 @@ from crm_core.domain.phones import normalise
 from crm_core.domain.users import User
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import AgentId
+from routing.ids import AgentId, CallId
 
 log = structlog.get_logger("console")
 M = TypeVar("M", bound=p.ClientMessage)
@@ -183,9 +184,17 @@ def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, M], Awa
     handles(kind)(handler)
 
 
-_desk_work(p.WrapUp, Desk.wrap_up)
 _desk_work(p.TakeMessage, Desk.take_message)
 _desk_work(p.AttachCustomer, Desk.attach_customer)
+
+
+@handles(p.WrapUp)
+async def wrap_up(t: Turn, m: p.WrapUp) -> None:
+    """The desk saves it; then the router's books drop the form, so a console that comes back after a
+    restart is not given it again (``Router.restated``)."""
+    agent = t.desk_agent()
+    await t.desk().wrap_up(t.hub, agent, m)
+    await t.ask(ev.WrapUpSaved(agent, CallId(m.call), t.now()))
 
 
 # --- the floor (console.supervise): no login of one's own ---------------------------------------

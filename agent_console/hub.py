@@ -4,7 +4,8 @@ Each websocket gets its own outbox and writer task, so messages reach a console 
 router produced them and one slow browser never holds up another. Every tab of one agent gets the same
 messages. The hub keeps what an agent's console shows — the call (its pop, when it connected, whether
 it is held, how an escalation goes) and the call waiting for its wrap-up — from the router's notices
-alone, so a console that (re)connects gets all of it in one ``snapshot``.
+alone, so a console that (re)connects gets all of it in one ``snapshot``. After a restart the router
+tells those notices again (``restate``), so a console that comes back gets the same snapshot.
 """
 
 from __future__ import annotations
@@ -111,7 +112,6 @@ class _Live:
 class _Desk:
     live: _Live | None = None
     wrap_up: Seen | None = None  # the last call over, until wrapped up or the next pop
-    until: float | None = None  # when wrap-up ends by itself, while in wrap-up
     tabs: set[Connection] = field(default_factory=set)
 
 
@@ -161,7 +161,7 @@ class ConsoleHub:
                     "escalation": live.escalation}  # fmt: skip
         wrap_up = None
         if desk.wrap_up is not None and desk.wrap_up.record is not None:
-            until = desk.until if view.state is AgentState.WRAP_UP else None
+            until = view.until if view.state is AgentState.WRAP_UP else None
             wrap_up = {"call": desk.wrap_up.record.call, "until": until, "offer": desk.wrap_up.offer}
         return messages.snapshot(view, role, self.floor, call, wrap_up)
 
@@ -206,8 +206,7 @@ class ConsoleHub:
                 if live is not None:
                     live.connected_at = at
                 self.send(agent, messages.call_connected(command))
-            case cmd.AgentStateChanged(agent, state):
-                self._desk(agent).until = command.until if state is AgentState.WRAP_UP else None
+            case cmd.AgentStateChanged(agent):
                 self.send(agent, messages.state_changed(command))
             case cmd.CallHeld(agent, call, held):
                 live = self._live(agent, call)
@@ -228,8 +227,9 @@ class ConsoleHub:
                 self._ended(record.agent, record)
                 self.send(record.agent, messages.call_ended(command))
 
-    def restate(self, commands: Iterable[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld]) -> None:
-        """After a restart: what the consoles showed of live calls, for the consoles that come back.
+    def restate(self, commands: Iterable[cmd.Restated]) -> None:
+        """After a restart: what the consoles showed of live calls and of the calls their wrap-up forms
+        are for (a pop, then its ``LogCall``), for the consoles that come back (``Router.restated``).
         A restated pop is not a new ring, so its acknowledgement is not a pop latency."""
         for command in commands:
             if isinstance(command, cmd.PopScreen):
@@ -298,10 +298,13 @@ class ConsoleHub:
     async def _follow_up(self, seen: Seen) -> None:
         pop = seen.pop
         customer = await _safely(self._lookup.overview(pop.call, pop.caller_number))
-        live = self._desk(pop.agent).live
-        if live is None or live.seen is not seen:
-            return  # withdrawn or over while we looked the caller up
-        seen.offer = messages.offer(pop, customer, self.floor)  # what a reconnecting console gets
+        desk = self._desk(pop.agent)
+        live = None if desk.live is None else desk.live.seen
+        shown = [s for s in (live, desk.wrap_up) if s is not None and s.pop is pop]
+        if not shown:
+            return  # withdrawn, or the next call popped, while we looked the caller up
+        for s in shown:  # the call, or the wrap-up form once it is over (a stretch's form is a copy)
+            s.offer = messages.offer(pop, customer, self.floor)  # what a reconnecting console gets
         self.send(pop.agent, messages.offer_customer(pop, customer, self.floor))
 
 

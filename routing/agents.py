@@ -2,7 +2,9 @@
 
 An agent who lets offers ring out is paused (``ring-no-answer``) once the queue's ``no_answer`` policy
 says so. After a call, the agent is in wrap-up for the queue's ``wrap_up_s``. Every state change goes
-through ``set_agent``, which files a ready agent in the ready heaps.
+through ``set_agent``, which files a ready agent in the ready heaps. The call the agent's wrap-up form
+is for (their disposition and notes) is kept apart from the state: the form outlives wrap-up state, and
+lasts until it is saved (``WrapUpSaved``) or the agent's phone rings again.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from routing import commands as cmd
 from routing import events as ev
 from routing import matching, offers, supervision, timers
-from routing.book import AgentEntry, Book, CallEntry
+from routing.book import AgentEntry, Book, CallEntry, WrapUpForm
 from routing.errors import UnknownReason
 from routing.plan import NoAnswerPolicy, Plan
+from routing.records import CallRecord
 from routing.states import AgentState, AgentTrigger, OfferTrigger, next_agent_state
 from routing.timers import Timer, TimerKind
 
@@ -81,6 +84,16 @@ def wrap_up_extended(book: Book, plan: Plan, e: ev.WrapUpExtended) -> list[cmd.C
     return [cmd.AgentStateChanged(agent.id, agent.state, agent.reason, agent.since, agent.until)]
 
 
+def wrap_up_saved(book: Book, plan: Plan, e: ev.WrapUpSaved) -> list[cmd.Command]:
+    """The form is done: a console that comes back after a restart is not given it again. Never refused
+    (the store has the wrap-up already, whatever the books say): an unknown agent or another call of
+    theirs (a late wrap-up of an older call) changes nothing."""
+    agent = book.agents.get(e.agent)
+    if agent is not None and agent.form is not None and agent.form.record.call == e.call:
+        agent.form = None
+    return []
+
+
 def time_up(book: Book, plan: Plan, timer: Timer, trigger: AgentTrigger, at: float) -> list[cmd.Command]:
     """Wrap-up or a timed pause ran out: the agent is ready and takes the best waiting call."""
     agent = timers.live_agent(book, timer)
@@ -112,6 +125,13 @@ def after_call(book: Book, plan: Plan, agent: AgentEntry, call: CallEntry, at: f
     out = set_agent(book, agent, _CALL_END, at, until=at + wrap)
     timers.start(book, _WRAP_UP_TIMER, at + wrap, agent)
     return out
+
+
+def keep_form(agent: AgentEntry, pop: cmd.PopScreen | None, record: CallRecord) -> None:
+    """The agent's part of a call is logged (``record``): their wrap-up form is for it, if their screen
+    popped it (``pop``) and they answered it, as the console has it."""
+    if pop is not None and record.answered_at is not None:
+        agent.form = WrapUpForm(pop, record)
 
 
 def _count(book: Book, plan: Plan, agent: AgentEntry, call: CallEntry, at: float) -> None:

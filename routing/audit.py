@@ -7,7 +7,7 @@ that has lost track: for the invariant tests, and cheap enough for a health chec
 from __future__ import annotations
 
 from routing import views
-from routing.book import Book, CallEntry
+from routing.book import AgentEntry, Book, CallEntry
 from routing.ids import AgentId, OfferId
 from routing.plan import Plan, Strategy
 from routing.states import PHONE_BUSY, TALKING, AgentState, CallState, OfferState
@@ -38,6 +38,20 @@ def problems(book: Book, plan: Plan) -> list[str]:
         mine = a.call in book.calls and book.calls[a.call].agent == a.id
         if a.state is AgentState.ON_CALL and not mine:
             found.append(f"{a.id} is on a call that is not theirs")
+        found += _form(book, a)
+    return found
+
+
+def _form(book: Book, a: AgentEntry) -> list[str]:
+    """A wrap-up form is for a call the agent answered, and goes when their phone pops the next one."""
+    if a.form is None:
+        return []
+    found = []
+    pop, record = a.form.pop, a.form.record
+    if pop.agent != a.id or record.agent != a.id or record.answered_at is None:
+        found.append(f"{a.id} has the wrap-up form of {record.call}, which they did not answer")
+    if any(o.agent == a.id and o.state is OfferState.RINGING for o in book.offers.values()):
+        found.append(f"{a.id} keeps the wrap-up form of {record.call} while a call pops")
     return found
 
 

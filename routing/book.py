@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from routing import pools
+from routing.commands import PopScreen
 from routing.errors import IllegalTransition, UnknownAgent
 from routing.events import SupervisionMode
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId, SupervisorLegId
 from routing.plan import Plan
 from routing.pools import Filing, LazyHeap, Pool
+from routing.records import CallRecord
 from routing.states import (
     AGENT_TRANSITIONS,
     CALL_TRANSITIONS,
@@ -140,7 +142,7 @@ class Supervision:
             raise IllegalTransition(self.supervisor, self.state, trigger) from None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class OfferEntry:
     """One leg the router dials for a call; its deadline is a timer (``TimerKind.OFFER``)."""
 
@@ -149,12 +151,23 @@ class OfferEntry:
     agent: AgentId | None  # None: an on-call person's number, or an outside number
     label: str  # the agent id, the on-call person's name, or the number
     state: OfferState = OfferState.PLACED  # kept after the answer: its leg ending means a hang-up
+    pop: PopScreen | None = None  # what the agent's screen showed when the phone rang
 
     def fire(self, trigger: OfferTrigger) -> None:
         try:
             self.state = OFFER_TRANSITIONS[(self.state, trigger)]
         except KeyError:
             raise IllegalTransition(self.id, self.state, trigger) from None
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpForm:
+    """The call an agent's wrap-up form is for: the pop their screen showed for it and the record of
+    their part of it, as the console keeps them (``ConsoleHub``), so that a console that comes back after
+    a restart is given the same form (``offers.restated``)."""
+
+    pop: PopScreen
+    record: CallRecord
 
 
 @dataclass(slots=True, kw_only=True)
@@ -165,6 +178,7 @@ class AgentEntry:
     since: float = 0.0
     until: float | None = None  # end of wrap-up or of a timed pause
     call: CallId | None = None
+    form: WrapUpForm | None = None  # the call their wrap-up form is for, until it is saved or the next pop
     version: int = 0  # bumped on every state change; stale ready-heap entries and timers lapse
     ready_seq: int = 0
     misses: int = 0  # consecutive unanswered offers

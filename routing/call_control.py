@@ -93,11 +93,13 @@ def let_go(book: Book, plan: Plan, agent: AgentEntry, call: CallEntry, at: float
     assert call.offer is not None
     leg, call.parts = call.offer, call.parts + 1
     record = endings.stretch_record(call, agent.id, at)
-    book.offers.pop(leg).fire(OfferTrigger.END)  # its leg's end, which follows, is ours
+    entry = book.offers.pop(leg)
+    entry.fire(OfferTrigger.END)  # its leg's end, which follows, is ours
     call.offers.pop(leg, None)
     out = supervision.stop_all_of(book, call.id, at)
     out.append(cmd.DropLeg(call.id, leg, bridge_id(call.id)))
     out += agents.after_call(book, plan, agent, call, at)
+    agents.keep_form(agent, entry.pop, record)
     call.offer, call.agent, call.stretch_at = None, None, None
     return [*out, cmd.LogCall(record)]
 

@@ -314,3 +314,6 @@ NoticeCommand = (
     | SupervisionChanged
 )
 Command = PbxCommand | NoticeCommand
+# What a console that comes back after a restart is told again (``Router.restated``): the pops of the
+# calls live on agents' screens, their connection and hold, and the calls their wrap-up forms are for.
+Restated = PopScreen | CallConnected | CallHeld | LogCall

@@ -79,12 +79,19 @@ def close(
     *,
     reason: EndReason | None = None,
 ) -> list[cmd.Command]:
-    """End an answered call (or a callback being dialed): log it and send the agent to wrap-up."""
+    """End an answered call (or a callback being dialed): log it and send the agent to wrap-up, with
+    their wrap-up form for it."""
     call.fire(trigger)
     out = supervision.stop_all_of(book, call.id, at)
-    if call.agent is not None:
-        out += agents.after_call(book, plan, book.agents[call.agent], call, at)
-    return [*out, finish(book, call, outcome, by, at, reason)]
+    if call.agent is None:
+        return [*out, finish(book, call, outcome, by, at, reason)]
+    agent = book.agents[call.agent]
+    assert call.offer is not None  # an agent's call: the offer they answered, dropped by ``finish``
+    pop = book.offers[call.offer].pop
+    out += agents.after_call(book, plan, agent, call, at)
+    logged = finish(book, call, outcome, by, at, reason)
+    agents.keep_form(agent, pop, logged.record)
+    return [*out, logged]
 
 
 def finish(

@@ -141,6 +141,15 @@ class WrapUpExtended:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class WrapUpSaved:
+    """The agent saved the wrap-up of ``call`` (the logged id: a stretch's own) from the console."""
+
+    agent: AgentId
+    call: CallId
+    at: float
+
+
 # --- from the agent's console, during a call ------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AgentHungUp:
@@ -269,6 +278,7 @@ Event = (
     | AgentPaused
     | AgentLoggedOut
     | WrapUpExtended
+    | WrapUpSaved
     | AgentHungUp
     | HoldRequested
     | ResumeRequested

@@ -83,7 +83,7 @@ def place(
     """Book a new leg for the call, with the router's own deadline for it."""
     call.attempts += 1
     deadline = at + timeout_s + plan.offer_grace_s
-    entry = OfferEntry(offer_id(call.id, call.attempts), call.id, agent, label)
+    entry = OfferEntry(id=offer_id(call.id, call.attempts), call=call.id, agent=agent, label=label)
     if call.max_wait_at is not None and call.max_wait_at <= deadline:
         queueing.arm_max_wait(book, call)
     book.offers[entry.id] = entry
@@ -117,7 +117,9 @@ def ringing(book: Book, plan: Plan, e: ev.OfferRinging) -> list[cmd.Command]:
     if entry is None or entry.agent is None or entry.state is not OfferState.PLACED:
         return []  # Dial RINGING and the Ringing state change both report it; pop once
     entry.fire(_OT.RING)
-    return [pop_screen(book.calls[entry.call], entry, e.at)]
+    entry.pop = pop_screen(book.calls[entry.call], entry, e.at)
+    book.agents[entry.agent].form = None  # the console drops the last call's form when the next one pops
+    return [entry.pop]
 
 
 def pop_screen(call: CallEntry, entry: OfferEntry, at: float) -> cmd.PopScreen:
@@ -141,18 +143,25 @@ def pop_screen(call: CallEntry, entry: OfferEntry, at: float) -> cmd.PopScreen:
     )
 
 
-def restated(book: Book, at: float) -> list[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld]:
-    """What the agents' consoles were told of the calls still ringing or taken, told again: after a
-    restart, a console that comes back shows the pop, the connection and the hold as before (a pop
-    still ringing counts the caller's wait up to ``at``)."""
-    out: list[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld] = []
+def restated(book: Book, at: float) -> list[cmd.Restated]:
+    """What the agents' consoles were told of their calls, told again: after a restart, a console that
+    comes back shows the call its wrap-up form is for (its pop, then its record), and the pop, the
+    connection and the hold of a call ringing or taken. A call taken shows the pop as it rang; one still
+    ringing counts the caller's wait up to ``at``."""
+    out: list[cmd.Restated] = []
+    for agent in book.agents.values():
+        if agent.form is not None:
+            out += [agent.form.pop, cmd.LogCall(agent.form.record)]
     for entry in book.offers.values():
         call = book.calls[entry.call]
         if entry.agent is None or call.queue is None or entry.state not in _POPPED:
             continue
         answered = entry.state is _ANSWERED
         since = call.stretch_at if answered and call.stretch_at is not None else None
-        out.append(pop_screen(call, entry, at if since is None else since))
+        if answered and entry.pop is not None:
+            out.append(entry.pop)
+        else:
+            out.append(pop_screen(call, entry, at if since is None else since))
         if since is not None:
             out.append(cmd.CallConnected(entry.agent, call.id, since))
         if answered and call.state is _S.HELD:

@@ -76,6 +76,8 @@ class Router:
                 return agents.logged_out(book, plan, event)
             case ev.WrapUpExtended():
                 return agents.wrap_up_extended(book, plan, event)
+            case ev.WrapUpSaved():
+                return agents.wrap_up_saved(book, plan, event)
             case ev.BridgeFailed():
                 return endings.bridge_failed(book, plan, event)
             case ev.CallbackRequested():
@@ -162,7 +164,7 @@ class Router:
     def may_take(self, agent: AgentId, call: CallId) -> bool:
         return views.may_take(self.book, agent, call)
 
-    def restated(self, at: float) -> list[cmd.PopScreen | cmd.CallConnected | cmd.CallHeld]:
+    def restated(self, at: float) -> list[cmd.Restated]:
         """What the consoles must be told again after a restart (``offers.restated``)."""
         return offers.restated(self.book, at)
 

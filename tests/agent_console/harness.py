@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import pickle
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -210,6 +211,15 @@ class Console:
 
     def hang_up(self, call: str = "c1") -> None:
         self.loop.submit(ev.CallerHungUp(CallId(call), self.now[0] + 30))
+
+
+def restarted(before: Console, after: Console) -> None:
+    """``after`` is ``before`` started again: the router's books as a snapshot keeps them (pickled,
+    switchboard/journal.py), a hub that has seen nothing, and what the consoles showed told again (as the
+    bootstrap's ``_restore`` does). ``after`` must run the same plan."""
+    after.loop.router.book = pickle.loads(pickle.dumps(before.loop.router.book))
+    after.now[0] = before.now[0]
+    after.hub.restate(after.loop.router.restated(after.now[0]))
 
 
 def elsewhere(command: cmd.PbxCommand | cmd.IdentifyCaller) -> None:

@@ -6,6 +6,7 @@ The real caller cache, call-log writer and desk run behind the console, as the b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,11 +21,20 @@ from crm_core.domain.users import Role
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
+from routing import events as ev
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord, Outcome, Party
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from tests.agent_console.fakes import FakeUsers, user
-from tests.agent_console.harness import JANE_NUMBER, SMITH, Console, make_console, next_of, ready
+from tests.agent_console.harness import (
+    JANE_NUMBER,
+    SMITH,
+    Console,
+    make_console,
+    next_of,
+    ready,
+    restarted,
+)
 from tests.support import radio_call
 from tests.switchboard.hook_server import SECRET, hook_server
 
@@ -263,6 +273,55 @@ async def test_given_a_transferred_stretch_when_wrapped_up_under_its_log_id_then
     saved = await next_of(ws, "wrap-up-saved")
     logged = await store.get_call("c1~1")
     assert saved["call"] == "c1~1" and logged is not None and logged.disposition == "sale"
+
+
+# --- after a restart ---------------------------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def after_a_restart(before: Console, store: SqlStore) -> AsyncIterator[tuple[Console, Any]]:
+    """``before`` started again on the same store, and a console of a1's that comes back to it."""
+    assert before.recorder is not None and await before.recorder.written(CallId("c1"), 2)
+    async with make_console(FakeUsers(*USERS), store, wait_s=0.5) as after:
+        restarted(before, after)
+        yield after, await after.ws()
+
+
+async def test_given_a_form_restated_after_a_restart_when_wrapped_up_then_saved_on_its_row_and_gone(
+    console: Console, store: SqlStore
+) -> None:
+    await finished_call(console)
+    async with after_a_restart(console, store) as (after, ws):
+        assert ws.snapshot["wrap_up"]["call"] == "c1"
+        await ws.send_json(wrap_up(case={"action": "create", "subject": "Valve order", "priority": "high"}))
+        saved = await next_of(ws, "wrap-up-saved")
+        logged = await store.get_call("c1")
+        assert logged is not None and (logged.disposition, logged.agent_notes) == ("sale", "ordered 3 valves")
+        assert saved["case_id"] == logged.case_id is not None
+        assert ev.WrapUpSaved(AgentId("a1"), CallId("c1"), 1000.0) in after.ask.events
+        assert after.loop.router.restated(1000.0) == []  # a further restart brings the form back no more
+        assert (await after.ws()).snapshot["wrap_up"] is None
+
+
+async def test_given_a_form_restated_after_a_restart_when_a_customer_is_attached_then_its_row_names_them(
+    console: Console, store: SqlStore
+) -> None:
+    await finished_call(console, "+12125550100")
+    async with after_a_restart(console, store) as (_, ws):
+        await ws.send_json({"type": "attach-customer", "call": "c1", "customer_id": 1})
+        assert (await next_of(ws, "offer-customer"))["customer"]["id"] == 1
+        logged = await store.get_call("c1")
+        assert logged is not None and logged.customer_id == 1
+        await ws.send_json(wrap_up(callback_at="2026-12-01T10:00:00-05:00"))  # needs the customer
+        assert (await next_of(ws, "wrap-up-saved"))["callback"] is not None
+
+
+async def test_given_a_form_restated_after_a_restart_when_a_message_is_taken_then_the_case_is_linked_at_once(
+    console: Console, store: SqlStore
+) -> None:
+    await finished_call(console)
+    async with after_a_restart(console, store) as (_, ws):
+        await ws.send_json(take_message())
+        taken = await next_of(ws, "message-taken")
+        assert (await store.cases.get(taken["case_id"])).calls == ("c1",)
 
 
 # --- take-message -----------------------------------------------------------------------------------

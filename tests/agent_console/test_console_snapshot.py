@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,12 +10,14 @@ from crm_core.domain.users import Role
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
+from routing.plan import Queue
 from routing.records import CallRecord, Outcome, Party
 from tests.agent_console.fakes import FakeUsers, user
-from tests.agent_console.harness import Console, make_console, next_of, ready
+from tests.agent_console.harness import PLAN, Console, Q, make_console, next_of, ready, restarted
 from tests.support import radio_call
 
 A1, C1 = AgentId("a1"), CallId("c1")
+WRAP_UP_PLAN = dataclasses.replace(PLAN, queues={Q: Queue(id=Q, name="Acme", wrap_up_s=60)})
 
 
 async def connected_call(console: Console) -> Any:
@@ -163,3 +166,69 @@ async def test_given_a_pop_restated_when_the_console_acknowledges_it_then_no_pop
     await ws.send_json({"type": "ready"})  # a round trip, so the ack was handled
     await next_of(ws, "state")
     assert console.hub.acked == {}  # the phone rang before the restart: its latency is not this
+
+
+# --- after a restart: the wrap-up form ------------------------------------------------------------
+async def test_given_an_agent_in_wrap_up_when_the_service_restarts_then_a_console_gets_the_same_form() -> (
+    None
+):
+    users = FakeUsers(user("alice", Role.AGENT, "a1"))
+    async with make_console(users, plan=WRAP_UP_PLAN) as before:
+        ws = await connected_call(before)
+        before.hang_up()
+        await next_of(ws, "call-ended")
+        kept = (await before.ws()).snapshot  # what a console coming back got before the restart
+        async with make_console(users, plan=WRAP_UP_PLAN) as after:
+            after.directory.number_of.update(before.directory.number_of)  # the store knows the caller
+            restarted(before, after)
+            again = await after.ws()
+    assert (kept["state"], kept["until"]) == ("wrap-up", 1090.0)
+    assert kept["wrap_up"]["call"] == "c1" and kept["wrap_up"]["until"] == 1090.0
+    assert kept["wrap_up"]["offer"]["customer"]["name"] == "Jane Doe"
+    assert again.snapshot == kept
+
+
+async def test_given_a_restated_form_whose_caller_is_still_being_looked_up_then_the_record_follows() -> None:
+    users = FakeUsers(user("alice", Role.AGENT, "a1"))
+    async with make_console(users, plan=WRAP_UP_PLAN) as before:
+        ws = await connected_call(before)
+        before.hang_up()
+        await next_of(ws, "call-ended")
+        async with make_console(users, plan=WRAP_UP_PLAN) as after:
+            after.directory.slow = True  # the caller cache starts empty after a restart
+            restarted(before, after)
+            tab = await after.ws()
+            form = tab.snapshot["wrap_up"]
+            assert form["call"] == "c1" and form["offer"]["customer_pending"] is True
+            after.directory.release.set()
+            follow_up = await next_of(tab, "offer-customer")
+            assert (follow_up["call"], follow_up["customer"]["name"]) == ("c1", "Jane Doe")
+            again = (await after.ws()).snapshot["wrap_up"]["offer"]
+            assert again["customer_pending"] is False and again["customer"]["name"] == "Jane Doe"
+
+
+async def test_given_a_slow_customer_store_when_the_call_ends_before_the_record_then_the_form_gets_it(
+    console: Console,
+) -> None:
+    console.directory.slow = True
+    ws = await connected_call(console)
+    console.hang_up()
+    await next_of(ws, "call-ended")
+    console.directory.release.set()
+    follow_up = await next_of(ws, "offer-customer")
+    assert (follow_up["call"], follow_up["customer"]["name"]) == ("c1", "Jane Doe")
+    form = (await console.ws()).snapshot["wrap_up"]
+    assert form["offer"]["customer_pending"] is False and form["offer"]["customer"]["name"] == "Jane Doe"
+
+
+async def test_given_a_form_when_wrapped_up_then_the_router_is_told_and_restates_it_no_more() -> None:
+    async with make_console(FakeUsers(user("alice", Role.AGENT, "a1")), plan=WRAP_UP_PLAN) as console:
+        ws = await connected_call(console)
+        console.hang_up()
+        await next_of(ws, "call-ended")
+        assert [type(c) for c in console.loop.router.restated(1040.0)] == [cmd.PopScreen, cmd.LogCall]
+        await ws.send_json({"type": "wrap-up", "call": "c1", "disposition": "sale", "notes": "",
+                            "case": None, "callback_at": None})  # fmt: skip
+        assert (await next_of(ws, "error"))["error"] == "store-unavailable"  # no store here: nothing saved
+        assert not [e for e in console.ask.events if isinstance(e, ev.WrapUpSaved)]
+        assert len(console.loop.router.restated(1040.0)) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -194,6 +195,9 @@ async def test_given_an_agent_in_wrap_up_when_the_service_is_killed_then_the_dea
         await ari.hangup(call.removesuffix(";2"))
         wrap = await agent.expect("state", state="wrap-up")
         await logged(service, call)
+        # What a console coming back got before the kill: the wrap-up form, for this call.
+        kept = (await service.console(http, "a1", ready=False)).seen[-1]["wrap_up"]
+        assert kept["call"] == call and kept["offer"]["call"] == call and kept["until"] == wrap["until"]
     service.kill()
     await asyncio.sleep(1.0)
     await service.start()
@@ -201,8 +205,25 @@ async def test_given_an_agent_in_wrap_up_when_the_service_is_killed_then_the_dea
         agent = await service.console(http, "a1", ready=False)
         snapshot = agent.seen[-1]
         assert (snapshot["state"], snapshot["until"]) == ("wrap-up", wrap["until"])
+        form = snapshot["wrap_up"]  # the same form: its call, deadline and pop (the wait the pop showed)
+        if form["offer"]["customer_pending"]:  # the caller's lookup, started afresh, had not finished yet
+            found = await agent.expect("offer-customer", call=call)
+            form["offer"] |= {"customer": found["customer"], "customer_pending": False}
+        assert form == kept
+        await agent.send(type="wrap-up", call=call, disposition="sale", notes="after the kill", case=None,
+                         callback_at=None)  # fmt: skip
+        await agent.expect("wrap-up-saved", call=call)
+    assert wrapped_up(service, call) == ("sale", "after the kill")
     assert len([r for r in service.calls() if r["call"] == call]) == 1
     service.stop()
+
+
+def wrapped_up(served: Served, call: str) -> tuple[str | None, str | None]:
+    """The disposition and notes on the call's row of the call log (read straight from the database)."""
+    with contextlib.closing(sqlite3.connect(served.db, timeout=5)) as db:
+        query = "SELECT disposition, agent_notes FROM calls WHERE call_id = ?"
+        ((disposition, notes),) = db.execute(query, (call,)).fetchall()
+        return disposition, notes
 
 
 async def test_given_a_caller_on_hold_when_the_service_is_killed_then_they_stay_held_and_come_back(

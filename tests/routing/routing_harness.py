@@ -174,6 +174,9 @@ class Scenario:
     def extend(self, agent: str, by_s: float, at: float | None = None) -> list[cmd.Command]:
         return self.feed(ev.WrapUpExtended(AgentId(agent), by_s, self._at(at)))
 
+    def wrapped_up(self, agent: str, call: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.WrapUpSaved(AgentId(agent), CallId(call), self._at(at)))
+
     # --- the agent's console, during a call -----------------------------------------------------------
     def agent_hangs_up(self, agent: str, at: float | None = None) -> list[cmd.Command]:
         return self.feed(ev.AgentHungUp(AgentId(agent), self._at(at)))

@@ -10,6 +10,7 @@ timed pause, and a closed line with an on-call chain. Whatever the order of even
 - an offer goes to a call first in line among those of at least its priority that the agent may take;
 - every call ends exactly once with one outcome, and illegal events change nothing;
 - the announced position never goes up;
+- an agent's wrap-up form is for a call they answered, and goes when the next call pops or it is saved;
 - call control (console hang-up, hold, resume, transfers, escalation) keeps all of the above, an agent's
   stretch of a transferred call is logged once under its own id, and an escalation rings one person;
 - supervisors (``boss``, in no queue, or any agent whose phone is free) listen, whisper and barge: a
@@ -304,6 +305,15 @@ class AcdMachine(RuleBasedStateMachine):
             "extend": ev.WrapUpExtended(agent, 10, self.now),
         }
         self._feed(events[act])
+
+    @rule(agent=st.sampled_from(AGENTS), own=st.booleans())
+    def agent_saves_a_wrap_up(self, agent: AgentId, own: bool) -> None:
+        """The form's own call, or an older one (a late wrap-up): the audit checks what forms are left."""
+        form = self.router.book.agents[agent].form
+        call = form.record.call if own and form is not None else CallId("c-older")
+        assert self._feed(ev.WrapUpSaved(agent, call, self.now)) == [] and not self.refused
+        if own:
+            assert self.router.book.agents[agent].form is None
 
     @rule(agent=st.sampled_from(AGENTS), act=st.sampled_from(["hang-up", "hold", "resume", "escalate"]))
     def agent_controls_the_call(self, agent: AgentId, act: str) -> None:

@@ -1,5 +1,6 @@
-"""After a restart the consoles are told again what they showed of live calls (``Router.restated``):
-the pop of a phone still ringing, the pop and connection of a call taken, and its hold."""
+"""After a restart the consoles are told again what they showed of their calls (``Router.restated``):
+the pop of a phone still ringing, the pop and connection of a call taken, and its hold; and the call an
+agent's wrap-up form is for (its pop and its record), until the form is saved or the next call pops."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from routing_harness import SALES, Scenario, make_plan, of_type
 
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
-from routing.plan import OnCallStep
+from routing.plan import Action, OnCallStep, Rule
 
-A1, C1 = AgentId("a1"), CallId("c1")
+A1, A2, C1 = AgentId("a1"), AgentId("a2"), CallId("c1")
 
 
 def test_given_nothing_live_then_nothing_is_restated() -> None:
@@ -71,3 +72,123 @@ def test_given_an_on_call_leg_ringing_then_only_the_agents_own_call_is_restated(
     out = sc.router.restated(30)
     assert {c.agent for c in out} == {A1}
     assert len(of_type(out, cmd.PopScreen)) == 1
+
+
+# --- the wrap-up form -------------------------------------------------------------------------------
+def answered_and_over(wrap_up_s: float = 30) -> Scenario:
+    """c1 arrives at 10, rings a1 at 10.5, is answered at 12 and hung up by the caller at 40."""
+    sc = Scenario(make_plan(2, wrap_up_s=wrap_up_s))
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=10)
+    sc.ring("sb-c1-1", at=10.5)
+    sc.answer("sb-c1-1", at=12)
+    sc.hang_up("c1", at=40)
+    return sc
+
+
+def test_given_an_agent_in_wrap_up_then_the_form_is_restated_as_the_pop_and_record_the_console_had() -> None:
+    sc = answered_and_over()
+    (pop,) = of_type(sc.emitted, cmd.PopScreen)
+    (logged,) = of_type(sc.emitted, cmd.LogCall)
+    assert sc.state("a1") == "wrap-up"
+    assert sc.router.restated(50) == [pop, logged]  # the same pop (its wait at the ring), the same record
+
+
+def test_given_the_wrap_up_over_and_the_form_not_saved_then_it_is_still_restated() -> None:
+    sc = answered_and_over()
+    sc.tick(70)  # wrap-up state ends; the form, as on the console, stays until saved or the next pop
+    assert sc.state("a1") == "ready"
+    assert [type(c) for c in sc.router.restated(80)] == [cmd.PopScreen, cmd.LogCall]
+
+
+def test_given_the_form_saved_then_nothing_is_restated_and_a_save_of_another_call_keeps_it() -> None:
+    sc = answered_and_over()
+    assert sc.wrapped_up("a1", "c0", at=45) == []  # a late wrap-up of an older call
+    assert len(sc.router.restated(50)) == 2
+    assert sc.wrapped_up("a2", "c1", at=46) == []  # not a2's form
+    assert len(sc.router.restated(50)) == 2
+    assert sc.wrapped_up("a1", "c1", at=47) == []
+    assert sc.router.restated(50) == []
+
+
+def test_given_a_save_for_an_agent_the_plan_does_not_know_then_nothing_changes_and_no_refusal() -> None:
+    sc = answered_and_over()
+    before = sc.snapshot("c1")
+    assert sc.wrapped_up("ghost", "c1", at=45) == []
+    assert sc.snapshot("c1") == before and len(sc.router.restated(50)) == 2
+
+
+def test_given_a_form_when_the_phone_rings_with_the_next_call_then_only_that_call_is_restated() -> None:
+    sc = answered_and_over(wrap_up_s=0)  # ready at once
+    sc.arrive("c2", at=41)
+    sc.ring("sb-c2-1", at=42)
+    (again,) = sc.router.restated(45)
+    assert isinstance(again, cmd.PopScreen) and again.call == "c2"
+
+
+def test_given_a_transferred_stretch_then_the_form_is_for_its_log_id_with_the_agents_own_pop() -> None:
+    sc = Scenario(make_plan(2, wrap_up_s=30))
+    sc.staff("a1", "a2", at=1)
+    sc.arrive("c1", at=10)
+    (first,) = of_type(sc.ring("sb-c1-1", at=11), cmd.PopScreen)
+    sc.answer("sb-c1-1", at=12)
+    sc.transfer("a1", "agent", "a2", at=20)
+    sc.ring("sb-c1-2", at=21)
+    out = sc.router.restated(25)
+    assert out[:2] == [first, cmd.LogCall(sc.record_of("c1~1"))]  # a1's form: the stretch's own id
+    assert [(c.agent, c.call) for c in of_type(out[2:], cmd.PopScreen)] == [(A2, C1)]  # a2's ringing pop
+
+
+def test_given_a_call_that_only_rang_the_agent_then_there_is_no_form() -> None:
+    sc = Scenario(make_plan(1, wrap_up_s=30))
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=10)
+    sc.ring("sb-c1-1", at=11)
+    sc.hang_up("c1", at=12)  # abandoned while ringing: nothing to wrap up
+    assert sc.router.restated(20) == []
+
+
+def test_given_a_phone_answered_without_a_ring_reported_then_there_is_no_form_as_the_console_had_no_pop() -> (
+    None
+):
+    sc = Scenario(make_plan(1, wrap_up_s=30))
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=10)
+    sc.answer("sb-c1-1", at=12)
+    sc.hang_up("c1", at=40)
+    assert sc.state("a1") == "wrap-up" and sc.router.restated(50) == []
+
+
+def test_given_a_callback_whose_customer_never_answered_then_there_is_no_form() -> None:
+    sc = Scenario(make_plan(1, wrap_up_s=30, rules=(Rule(5, Action.CALLBACK),)))
+    sc.arrive("c1", at=10)
+    sc.tick(15)
+    sc.press_callback("c1", at=16)
+    sc.staff("a1", at=20)
+    sc.ring("sb-sb-cb-c1-1", at=20.5)
+    sc.answer("sb-sb-cb-c1-1", at=21)
+    sc.agent_hangs_up("a1", at=25)  # before the customer picked up: logged unreached
+    assert sc.record_of(CallId("sb-cb-c1")).answered_at is None
+    assert sc.router.restated(30) == []
+
+
+def test_given_a_call_taken_after_its_ring_then_the_pop_restated_is_the_one_that_rang() -> None:
+    sc = Scenario(make_plan(1))
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=10)
+    (rang,) = of_type(sc.ring("sb-c1-1", at=11), cmd.PopScreen)
+    sc.answer("sb-c1-1", at=15)
+    assert sc.router.restated(40)[0] == rang and rang.waited_s == 1
+
+
+def test_given_books_whose_form_was_tampered_with_then_the_audit_says_what_is_wrong() -> None:
+    sc = answered_and_over(wrap_up_s=0)
+    form = sc.router.book.agents[A1].form
+    assert form is not None and sc.router.audit() == []
+    sc.router.book.agents[A2].form = form
+    assert sc.router.audit() == ["a2 has the wrap-up form of c1, which they did not answer"]
+    sc.router.book.agents[A2].form = None
+    sc.arrive("c2", at=45)
+    sc.ring("sb-c2-1", at=46)  # a1 rung for the next call: the form went
+    sc.router.book.agents[A1].form = form
+    assert sc.router.audit() == ["a1 keeps the wrap-up form of c1 while a call pops"]

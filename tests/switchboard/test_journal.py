@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from crm_core.domain.journal import JournalLine, Kept, Snapshot
+from routing import commands as cmd
 from routing import events as ev
 from routing import views
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
@@ -133,6 +136,24 @@ async def test_given_snapshots_then_a_restore_replays_only_the_lines_after_the_l
     assert state(after) == state(before)
     assert (restored.from_snapshot, restored.replayed, restored.records) == (True, 2, ())
     assert restored.as_of == decode(store.lines[-1].event).at
+
+
+@pytest.mark.parametrize("snapshot_every", [1000, 7], ids=["replayed", "from-a-snapshot"])
+async def test_given_a_wrap_up_form_kept_when_restored_then_the_consoles_are_told_the_same_again(
+    snapshot_every: int,
+) -> None:
+    """The shift until c2 comes: a1's wrap-up form for c1, from the journal or pickled in a snapshot
+    (taken at the hang-up, the 7th line kept)."""
+    store = MemoryJournal()
+    before = await run_shift(store, shift()[:10], snapshot_every=snapshot_every)
+    after = Router(plan(A1, A2))
+    restored = await Journal(store).restore(after)
+    assert restored.from_snapshot is (snapshot_every == 7)
+    again = after.restated(200.0)
+    assert again == before.restated(200.0)
+    pop, logged = again
+    assert isinstance(pop, cmd.PopScreen) and isinstance(logged, cmd.LogCall)
+    assert (pop.agent, pop.call, logged.record.call) == (A1, "c1", "c1")
 
 
 async def test_given_a_snapshot_of_another_plan_then_nothing_is_restored_and_the_reason_is_given() -> None:
