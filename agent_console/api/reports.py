@@ -25,6 +25,7 @@ from agent_console.api.errors import InvalidDate, InvalidGrouping, InvalidRange
 from agent_console.api.fields import Query
 from crm_core.domain.figures import AgentFigures, CallFigures, ServiceLevelFormula, ServiceTarget
 from crm_core.domain.reports import MAX_DAYS, Grouping
+from crm_core.domain.spreadsheet_cells import neutralised
 
 Json = dict[str, Any]
 CALL_PARAMS = ("from", "to", "by")
@@ -195,13 +196,15 @@ async def calls(request: web.Request) -> web.Response:
 
 
 def csv_lines(table: CallTable) -> Iterable[str]:
+    """The header, one line per group, the total. A group named like a formula (a line or source name
+    from the config) gets a quote in front, as in every CSV the service writes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     rows = [*table.rows, (TOTAL, table.total, table.default_target)]
     for group, f, t in rows:
         values = figures(f, t.formula)
-        writer.writerow([group, *("" if values[n] is None else values[n] for n in FIGURES),
+        writer.writerow([neutralised(group), *("" if values[n] is None else values[n] for n in FIGURES),
                          t.formula.value, f"{t.answer_within_s:g}", f"{t.short_abandon_s:g}"])  # fmt: skip
         yield buffer.getvalue()
         buffer.seek(0)

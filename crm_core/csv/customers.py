@@ -20,6 +20,10 @@ A row is matched to a stored customer by ``external_id`` when it has one, else b
 row with neither is rejected, since re-importing it could only ever add a duplicate. Line numbers are
 1-based with the header as line 1; a record with a quoted line break is reported at its first line.
 
+Cells that would start a spreadsheet formula are written with a single quote in front and read back
+without it (``crm_core.domain.spreadsheet_cells``): a cell of quotes and then ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return loses exactly one quote on import.
+
 ``parse_records`` is what the store's import runs per chunk of records, in a worker process or a thread:
 it hands back ``PackedRow``s, the validated rows as plain tuples in the store's column order. A tuple
 pickles in a tenth of the time of the ``Profile`` and ``Account`` dataclasses, and the store writes and
@@ -46,6 +50,7 @@ from crm_core.domain.errors import (
     ValidationFailed,
 )
 from crm_core.domain.phones import PhoneKind
+from crm_core.domain.spreadsheet_cells import restored
 
 COLUMNS = (
     "external_id",
@@ -156,6 +161,7 @@ def parse_record(
     """One record of a file whose header named ``columns``: an ``ImportRow``, or why it is rejected."""
     if len(record) != len(columns):
         return RejectedLine(line, None, f"expected {len(columns)} fields, found {len(record)}")
+    record = [restored(field) for field in record]  # the quote export put before a formula
     at = _positions(columns)
     try:
         profile = profile_of(
@@ -274,7 +280,8 @@ def _bad_date(raw: str) -> date:
 
 
 def export_fields(profile: Profile, account: Account | None) -> list[str]:
-    """One record in ``COLUMNS`` order, readable by ``parse_record`` into the same profile and account."""
+    """One record in ``COLUMNS`` order, readable by ``parse_record`` into the same profile and account
+    once ``csv_line`` has written it (which quotes formulas)."""
     phones = PHONE_SEPARATOR.join(
         f"{phone.kind.value}{KIND_SEPARATOR}{phone.e164}" for phone in profile.phones
     )

@@ -5,6 +5,7 @@ the "leave as it is" of every change set), ``accounts``, ``orders``, ``cases`` (
 history), ``calls`` (the logged call, call filters, the wrap-up), ``overview`` (the screen-pop card, the
 customer 360), ``agent_states``, ``figures`` (the supervisors' formulas) and ``reports``, ``users`` and
 ``passwords``, ``supervisor_actions``, ``phones`` (E.164 in, display out), ``validation``,
+``spreadsheet_cells`` (cells a spreadsheet would run, neutralised in every CSV written),
 ``pagination`` (opaque cursors), ``errors``, and ``ports``: the Protocols the rest of Switchboard asks of
 the store.
 

@@ -255,6 +255,16 @@ async def test_given_a_range_when_exported_as_csv_then_one_line_per_group_and_th
     ]
 
 
+async def test_given_a_source_named_like_a_formula_when_exported_as_csv_then_its_group_is_quoted(
+    api: Api,
+) -> None:
+    await api.store.record(call("f1", 10, "12:00:00", "sales", "=HYPERLINK(1)", Outcome.ABANDONED, 9), None)
+    async with api.client.get(f"/api/v1/reports/calls.csv?{RANGE}&by=source", headers=AUTH) as response:
+        groups = [line.partition(",")[0] for line in (await response.text()).split("\r\n")]
+
+    assert "'=HYPERLINK(1)" in groups and "=HYPERLINK(1)" not in groups
+
+
 async def test_given_no_calls_in_the_range_when_exported_then_undefined_figures_are_empty_fields(
     api: Api,
 ) -> None:

@@ -1,10 +1,15 @@
 """Import round trips over generated customers: the format alone (many examples, no database), and
-through the store on SQLite and PostgreSQL (fewer examples, each on a fresh set of customers)."""
+through the store on SQLite and PostgreSQL (fewer examples, each on a fresh set of customers). Text
+often begins like a spreadsheet formula (``=``, ``+``, ``-``, ``@``, quotes before them): the export
+quotes those cells and the import takes exactly that quote off again."""
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
+import operator
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +21,7 @@ from crm_core.csv.lines import csv_line
 from crm_core.domain.accounts import Account, AccountStatus
 from crm_core.domain.customers import CustomerDraft, ImportSummary, Profile, checked_profile
 from crm_core.domain.phones import PhoneKind
+from crm_core.domain.spreadsheet_cells import FORMULA_STARTS
 from crm_core.sql.store import SqlStore
 
 REGION = "US"
@@ -29,19 +35,25 @@ word = st.text(
 us_number = st.builds(
     lambda a, e, n: f"+1{a}{e}{n:04d}", st.integers(201, 989), st.integers(200, 999), st.integers(0, 9999)
 )
+# What a spreadsheet would run, or what looks like the quote the export adds in front of it.
+FORMULA_PREFIXES = ["=", "+", "-", "@", "'", "'=", "''+", "'-", "=HYPERLINK(", "+1", "-2+3+cmd|"]
+formulaic = st.builds(operator.add, st.sampled_from(FORMULA_PREFIXES), text)
+formulaic_word = st.builds(operator.add, st.sampled_from(FORMULA_PREFIXES), word).filter(
+    lambda w: "@" not in w
+)
 money = st.decimals(min_value=Decimal("-999999999.99"), max_value=Decimal("999999999.99"), places=2)
 
 drafts = st.builds(
     CustomerDraft,
-    name=text.filter(str.strip),
+    name=(text | formulaic).filter(str.strip),
     phones=st.lists(st.tuples(us_number, st.sampled_from(list(PhoneKind))), max_size=3),
-    company=st.none() | text,
+    company=st.none() | text | formulaic,
     email=st.none() | st.builds(lambda a, b: f"{a}@{b}.example", word, word),
     language=st.none() | st.sampled_from(["en", "fr-CA", "pt-BR", "de"]),
     tier=st.sampled_from(["standard", "vip", "gold"]),
-    tags=st.lists(word, max_size=4),
-    notes=st.none() | text,
-    external_id=st.none() | word,
+    tags=st.lists(word | formulaic_word, max_size=4),
+    notes=st.none() | text | formulaic,
+    external_id=st.none() | word | formulaic_word,
 )
 accounts = st.none() | st.builds(
     Account,
@@ -54,8 +66,6 @@ accounts = st.none() | st.builds(
 
 
 def _reread(line: str, region: str) -> ImportRow | object:
-    import csv
-
     (record,) = list(csv.reader(io.StringIO(line, newline="")))
     return parse_record(record, COLUMNS, 2, region)
 
@@ -69,9 +79,16 @@ def test_given_valid_customer_when_written_and_read_back_then_same_profile_and_a
     if profile.external_id is None and not profile.phones:
         profile = Profile(**{**_fields(profile), "external_id": "K"})
 
-    parsed = _reread(csv_line(export_fields(profile, account)), REGION)
+    line = csv_line(export_fields(profile, account))
+    parsed = _reread(line, REGION)
 
     assert parsed == ImportRow(2, profile, account)
+    (record,) = csv.reader(io.StringIO(line, newline=""))
+    assert not [cell for cell in record if _starts_a_formula(cell)]
+
+
+def _starts_a_formula(cell: str) -> bool:
+    return cell[:1] in tuple(FORMULA_STARTS) and not re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", cell)
 
 
 def _fields(profile: Profile) -> dict[str, object]:
