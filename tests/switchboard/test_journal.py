@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import typing
 
 import pytest
 
 from crm_core.domain.journal import JournalLine, Kept, Snapshot
+from routing import book as books
 from routing import commands as cmd
 from routing import events as ev
 from routing import views
@@ -17,7 +19,7 @@ from routing.plan import Agent, Did, Line, Plan, Queue
 from routing.router import Router
 from switchboard.bus import LocalBus
 from switchboard.event_codec import decode
-from switchboard.journal import Journal
+from switchboard.journal import SNAPSHOT_CLASSES, Journal
 from switchboard.runtime import RouterLoop
 
 Q, A1, A2 = QueueId("q"), AgentId("a1"), AgentId("a2")
@@ -189,3 +191,21 @@ async def test_given_a_store_that_fails_for_a_while_then_every_line_is_written_o
     store = MemoryJournal(failures=2)
     await run_shift(store, shift())
     assert [x.seq for x in store.lines] == list(range(1, len(shift())))
+
+
+def test_given_the_books_then_every_dataclass_they_hold_is_in_the_snapshot_layout() -> None:
+    """A class the books hold whose fields change must change ``state_key``, or an old snapshot would be
+    read into objects missing a field."""
+    held: set[type] = set()
+
+    def walk(hint: object) -> None:
+        for inner in typing.get_args(hint):
+            walk(inner)
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type) and hint not in held:
+            held.add(hint)
+            for field_type in typing.get_type_hints(hint).values():
+                walk(field_type)
+
+    for entry in (books.CallEntry, books.OfferEntry, books.AgentEntry, books.Supervision, books.Escalation):
+        walk(entry)
+    assert held <= set(SNAPSHOT_CLASSES), held - set(SNAPSHOT_CLASSES)
