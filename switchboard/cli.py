@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -25,6 +26,8 @@ from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
+from routing.destinations import destination
+from switchboard import call_route, preflight
 from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -52,10 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load(Path(args.config), normaliser)
-        return int(asyncio.run(args.func(settings, args)))
     except ConfigError as exc:
         print(f"switchboard: config: {exc}", file=sys.stderr)
-    except (TelephonyError, CrmError) as exc:
+        return 1
+    try:
+        return int(asyncio.run(args.func(settings, args)))
+    except TelephonyError as exc:
+        print(f"switchboard: {preflight.ari_trouble(exc, settings.ari)}", file=sys.stderr)
+    except (CrmError, preflight.StartupProblem) as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
     return 1
 
@@ -123,16 +130,29 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 async def _serve(settings: Settings, _: argparse.Namespace) -> int:
-    service = await build(settings)
-    await service.start()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    print(f"switchboard: console on http://{settings.http_host}:{settings.http_port}/, "
-          f"ARI {settings.ari.url} app {settings.ari.app!r}", file=sys.stderr)  # fmt: skip
-    await stop.wait()
-    await service.stop()
+    """Start-up problems (switchboard/preflight.py) end it with one line; ARI's are only a warning."""
+    await preflight.check_port(settings.http_host, settings.http_port)
+    ari_check = asyncio.create_task(_warn_about_ari(settings))  # while the store opens
+    try:
+        service = await build(settings, store=await preflight.writable_store(settings))
+        await service.start()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        print(f"switchboard: console on http://{settings.http_host}:{settings.http_port}/, "
+              f"ARI {settings.ari.url} app {settings.ari.app!r}", file=sys.stderr)  # fmt: skip
+        await stop.wait()
+        await service.stop()
+    finally:
+        ari_check.cancel()
+        await asyncio.gather(ari_check, return_exceptions=True)
     return 0
+
+
+async def _warn_about_ari(settings: Settings) -> None:
+    warning = await preflight.ari_warning(settings.ari)
+    if warning is not None:
+        print(f"switchboard: warning: {warning}", file=sys.stderr)
 
 
 async def _call(settings: Settings, args: argparse.Namespace) -> int:
@@ -140,11 +160,10 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
     if did is None:
         print(f"switchboard: {args.did!r} is not a phone number", file=sys.stderr)
         return 2
-    if did not in settings.plan.dids:
-        print(
-            f"switchboard: warning: {did} is not in the number plan; the call will be rejected",
-            file=sys.stderr,
-        )
+    # Where it goes, from the plan and the time alone: the service decides the same on arrival.
+    found = destination(settings.plan, did, time.time())
+    warning = "warning: " if found.line is None else ""
+    print(f"switchboard: {warning}{call_route.sentence(found, settings.plan)}", file=sys.stderr)
     caller = f'"{args.name}" <{args.caller}>' if args.name else args.caller
     # The DID goes to the inbound context without '+', as a carrier would usually deliver it.
     endpoint = f"Local/{did.lstrip('+')}@{settings.inbound_context}/n"
@@ -155,9 +174,8 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
             endpoint, settings.caller_context, "s", caller, f"test-{uuid.uuid4().hex[:12]}",
             variables={"_SB_APP": settings.ari.app},
         )  # fmt: skip
-    print(
-        json.dumps({"channel": channel["id"], "call": f"{channel['id']};2", "from": args.caller, "to": did})
-    )
+    placed = {"channel": channel["id"], "call": f"{channel['id']};2", "from": args.caller, "to": did}
+    print(json.dumps(placed | call_route.fields(found)))
     return 0
 
 

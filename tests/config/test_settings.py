@@ -24,7 +24,7 @@ def test_given_the_shipped_example_when_loaded_then_thirteen_sources_on_the_acme
     settings = load(ROOT / "config" / "switchboard.toml", normaliser, env={})
     dids = {number: did for number, did in settings.plan.dids.items() if did.line == "acme"}
     assert len(dids) == 13
-    assert {d.line for d in settings.plan.dids.values()} == {"acme", "smith"}
+    assert {d.line for d in settings.plan.dids.values()} == {"acme", "test", "smith"}
     assert len({d.source for d in dids.values()}) == 13
     assert dids["+18005550101"].source == "radio"
     assert settings.plan.lines["acme"].queue == "acme"
