@@ -14,7 +14,7 @@ from pathlib import Path
 import structlog
 from aiohttp import WSMsgType, web
 
-from agent_console import contract, dispatch, messages, protocol
+from agent_console import contract, dispatch, headers, messages, protocol
 from agent_console.api.context import ApiConfig
 from agent_console.api.routes import PREFIX, create_api
 from agent_console.desk import Desk
@@ -85,6 +85,7 @@ def create_app(
     """The console; with ``api``, the customer store's HTTP API under ``/api/v1`` too; with ``metrics``,
     Prometheus figures at ``/metrics`` (no login, like ``/healthz``: counts and times, no customer data)."""
     app = web.Application(client_max_size=64 * 1024)
+    app.on_response_prepare.append(headers.secure)  # every response, the API's included
     app[HUB] = hub
     sessions = Sessions(backend.sessions, backend.clock)
     gate = Gate(backend.users, sessions, LoginThrottle(backend.clock), backend.clock)
