@@ -185,6 +185,7 @@ class Service:
         return {"ari_connected": self.pbx.connected.is_set(), "active_calls": self.router.active_calls}
 
     async def start(self, http: bool = True) -> None:
+        await self.store.claim()  # one service per store: a second is refused (crm_core/sql/instance.py)
         await self._restore()
         await self.state_log.start(now := self._clock(), self._agents_as_kept(now))
         # Today so far, before the router runs: nothing can happen between the read and the first event.

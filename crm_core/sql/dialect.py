@@ -18,6 +18,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Engine, Integer, Select, cast, create_engine, func, text
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 from crm_core.domain.errors import UnsupportedDatabase
+from crm_core.sql.instance import AdvisoryClaim, FileClaim, InstanceClaim, NoClaim
 
 Convert = Callable[[Any], object]
 Text = ColumnElement[str] | InstrumentedAttribute[str]
@@ -104,6 +106,10 @@ class Dialect(Protocol):
         """A synchronous engine reading the same database on a thread, where that is faster; else None."""
         ...
 
+    def instance_claim(self, engine: AsyncEngine) -> InstanceClaim:
+        """How one service claims the database for itself (``crm_core.sql.instance``)."""
+        ...
+
     def bucket(self, at: Any, seconds: int) -> ColumnElement[int]:
         """The ``seconds``-long UTC bucket a timestamp column falls in: Unix seconds // ``seconds``."""
         ...
@@ -173,10 +179,13 @@ class _Sqlite:
 
     def file_reader(self, engine: AsyncEngine) -> Engine | None:
         # Not for an in-memory database: a second engine would not see the first one's data.
-        url = engine.url
-        if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
+        if _in_memory(engine):
             return None
-        return create_engine(url.set(drivername="sqlite"))
+        return create_engine(engine.url.set(drivername="sqlite"))
+
+    def instance_claim(self, engine: AsyncEngine) -> InstanceClaim:
+        database = engine.url.database
+        return NoClaim() if _in_memory(engine) or database is None else FileClaim(Path(database).resolve())
 
     def bucket(self, at: Any, seconds: int) -> ColumnElement[int]:
         return cast(func.strftime("%s", at), Integer) // seconds
@@ -192,9 +201,17 @@ class _Sqlite:
         return func.min(a, b)
 
 
+def _in_memory(engine: AsyncEngine) -> bool:
+    url = engine.url
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
 class _PostgreSql:
     name = "postgresql"
     render_as_batch = False
+
+    def instance_claim(self, engine: AsyncEngine) -> InstanceClaim:
+        return AdvisoryClaim(engine)
 
     def __init__(self) -> None:
         self.date_param: Convert = _date_value

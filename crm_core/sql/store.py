@@ -66,6 +66,7 @@ class SqlStore:
         passwords: PasswordWorker | None = None,
     ) -> None:
         self._db = Database(engine, region, clock)
+        self._claim = self._db.dialect.instance_claim(engine)
         self.passwords = PasswordWorker() if passwords is None else passwords
         self.customers = SqlCustomers(self._db)
         self.accounts = SqlAccounts(self._db)
@@ -84,7 +85,13 @@ class SqlStore:
         """A store on ``url``; the schema must already be migrated (``crm_core.sql.migrate.upgrade``)."""
         return cls(open_engine(url), region)
 
+    async def claim(self) -> None:
+        """Claim the store for this service alone; raises ``StoreInUse`` when another one holds it
+        (``crm_core.sql.instance``). ``close`` gives it back."""
+        await self._claim.claim()
+
     async def close(self) -> None:
+        await self._claim.release()
         await self.passwords.close()
         await self._db.close()
 

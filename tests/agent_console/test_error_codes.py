@@ -24,6 +24,7 @@ from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public, re
 from crm_core.csv.record_validation import WorkerLost
 from crm_core.domain import errors as crm
 from crm_core.domain.users import DuplicateUsername, UserNotFound
+from crm_core.sql.instance import StoreInUse
 from routing import errors as routing
 from telephony import errors as telephony
 
@@ -60,6 +61,7 @@ NEVER_REACHES_A_CLIENT: dict[type[Exception], str] = {
     UserNotFound: "users are managed on the command line; sign-in's users.get and check return None",
     DuplicateUsername: "users are managed on the command line",
     WorkerLost: "the import validates a lost worker's chunks again in its own process",
+    StoreInUse: "raised before the service listens; switchboard serve prints it and exits",
     telephony.TelephonyError: "AriPbx turns ARI failures into events (OfferFailed, ...); the CLI prints them",
     telephony.AriRequestError: "as TelephonyError",
     telephony.AriUnavailable: "as TelephonyError",

@@ -230,3 +230,22 @@ async def _sandbox_reachable() -> None:
         unavailable(f"Asterisk ARI at {ARI_URL} ({exc})", "start it with scripts/asterisk-sandbox up")
     finally:
         await ari.close()
+
+
+# --- one service per store --------------------------------------------------------------------------------
+async def test_given_a_service_on_the_store_when_a_second_starts_on_another_port_then_it_is_refused(
+    service: Service,
+) -> None:
+    service.configure()
+    first, first_port = await service.serve(), service.port
+    await first.line_with("console on")
+    service.configure(port=free_port())  # the same store, another port: only the claim can stop it
+    code, stderr = await (await service.serve()).finish()
+    line = one_line_error(code, stderr)
+    assert f"another switchboard serve (process {first.proc.pid}) is running on" in line
+    assert await console_answers(first_port)  # the first one serves on
+    first.proc.kill()  # a crash gives the store back at once
+    await first.proc.wait()
+    again = await service.serve()
+    await again.line_with("console on")
+    await service.stop(again)
