@@ -7,8 +7,9 @@ with its code from ``error_codes``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import structlog
@@ -21,9 +22,10 @@ from agent_console.desk import Desk
 from agent_console.error_codes import INTERNAL, error_code, refusal
 from agent_console.errors import BadMessage, BadOrigin, ConsoleError, NotLoggedIn
 from agent_console.hub import Connection, ConsoleHub
-from agent_console.login import Gate, UserCheck, same_origin
+from agent_console.login import COOKIE, Gate, UserCheck, same_origin
 from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
+from agent_console.sockets import OpenSockets
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
 from crm_core.domain.errors import CrmError
 from crm_core.domain.ports import SessionStore
@@ -33,7 +35,10 @@ from routing.errors import RoutingError
 
 log = structlog.get_logger("console")
 STATIC = Path(__file__).parent / "static"
-WS_RECHECK_S = 5.0  # how old a lookup of the user a websocket message may trust (see login.Gate.user)
+# How old a lookup of the user a websocket message may trust (see login.Gate.user), and how often the
+# open sockets' users are read again (sockets.OpenSockets.sweep): a user disabled by ``switchboard users``
+# in another process has their sockets closed within this (plus one query).
+WS_RECHECK_S = 5.0
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 PAGES = {"/": "index.html", "/wallboard": "wallboard.html", "/reports": "reports.html"}  # under STATIC
 
@@ -42,6 +47,7 @@ Clock = Callable[[], float]
 
 HUB = web.AppKey("hub", ConsoleHub)
 GATE = web.AppKey("gate", Gate)
+SOCKETS = web.AppKey("sockets", OpenSockets)
 
 
 class ConsoleBackend:
@@ -49,7 +55,7 @@ class ConsoleBackend:
 
     ``users`` is the store's user directory (``SqlStore.users``), ``sessions`` where sign-ins are kept
     (``SqlStore.sessions``, so they outlive the process); ``clock`` also times sessions and the login
-    throttle, so tests drive both.
+    throttle, so tests drive both. ``sweep_s``: how often the open sockets' users are read again.
     """
 
     def __init__(
@@ -64,12 +70,14 @@ class ConsoleBackend:
         audit_trail: AuditTrail | None = None,
         *,
         sessions: SessionStore,
+        sweep_s: float = WS_RECHECK_S,
     ) -> None:
         self.ask = ask
         self.router = router  # what the console reads of the live state: each agent's view
         self.clock = clock
         self.users = users
         self.sessions = sessions
+        self.sweep_s = sweep_s
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
         self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
@@ -90,7 +98,11 @@ def create_app(
     sessions = Sessions(backend.sessions, backend.clock)
     gate = Gate(backend.users, sessions, LoginThrottle(backend.clock), backend.clock)
     app[GATE] = gate
-    session = _Sessions(hub, backend, gate)
+    sockets = OpenSockets(backend.users, sessions.end)
+    sessions.on_end.append(sockets.ended)  # a logout closes that session's sockets at once
+    app[SOCKETS] = sockets
+    app.cleanup_ctx.append(functools.partial(_sweeping, sockets, backend.sweep_s))
+    session = _Sessions(hub, backend, gate, sockets)
     for path, page in PAGES.items():  # a page loads for anyone; its websocket and data calls need a role
         app.router.add_get(path, functools.partial(_page, page))
     app.router.add_post("/login", gate.login)
@@ -105,6 +117,13 @@ def create_app(
     if api is not None:
         app.add_subapp(PREFIX, create_api(api, gate.user))
     return app
+
+
+async def _sweeping(sockets: OpenSockets, every_s: float, _: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(sockets.run(every_s))
+    yield
+    task.cancel()
+    await asyncio.gather(task, sockets.close(), return_exceptions=True)
 
 
 async def _page(name: str, _: web.Request) -> web.FileResponse:
@@ -125,10 +144,11 @@ async def _health(backend: ConsoleBackend, _: web.Request) -> web.Response:
 
 
 class _Sessions:
-    def __init__(self, hub: ConsoleHub, backend: ConsoleBackend, gate: Gate) -> None:
+    def __init__(self, hub: ConsoleHub, backend: ConsoleBackend, gate: Gate, sockets: OpenSockets) -> None:
         self._hub = hub
         self._backend = backend
         self._gate = gate
+        self._sockets = sockets
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         # Cross-site websocket hijacking: a page elsewhere could open our socket with the agent's cookie.
@@ -140,6 +160,7 @@ class _Sessions:
         ws = web.WebSocketResponse(heartbeat=20, max_msg_size=protocol.MAX_MESSAGE_BYTES * 4)
         await ws.prepare(request)
         conn = Connection(ws)
+        self._sockets.add(conn, request.cookies[COOKIE], user)
         conn.send(messages.hello())
         try:
             async for msg in ws:
@@ -149,6 +170,7 @@ class _Sessions:
                 elif msg.type is WSMsgType.BINARY:
                     conn.send(_error(BadMessage("binary frames are not part of the protocol")))
         finally:
+            self._sockets.remove(conn)
             self._hub.detach(conn)
             if self._backend.feed is not None:
                 self._backend.feed.unwatch(conn)
@@ -161,7 +183,7 @@ class _Sessions:
         # Again: an ended session stops here at once, a disabled user within WS_RECHECK_S.
         user = await self._gate.user(request, max_age_s=WS_RECHECK_S)
         if user is None:
-            await conn.ws.send_json(_error(NotLoggedIn("the session has ended; log in again")))
+            await self._sockets.shut(conn)  # told not-logged-in, closed with SESSION_ENDED
             return False
         try:
             turn = dispatch.Turn(conn, user, self._hub, self._backend)

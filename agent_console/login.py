@@ -3,8 +3,9 @@
 The cookie carries only the session id (``sessions``, which the store keeps across restarts); every HTTP
 request looks the user up again, so a user disabled (or given another role) with ``switchboard users``
 loses access on their next request without a restart. Websocket messages come far more often (every pop
-is acknowledged), so they accept a lookup up to ``max_age_s`` old (the console uses 5 s): a disabled
-user's open console stops within that. A failed login never says whether the username exists.
+is acknowledged), so they accept a lookup up to ``max_age_s`` old (the console uses 5 s); an open
+socket that sends nothing is closed by ``sockets.OpenSockets`` (at logout at once, for a disabled user
+within 5 s). A failed login never says whether the username exists.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class UserCheck(Protocol):
     async def check(self, username: str, password: str) -> User | None: ...
 
     async def get(self, username: str) -> User | None: ...
+
+    async def list(self) -> list[User]: ...
 
 
 class Gate:

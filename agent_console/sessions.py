@@ -68,6 +68,7 @@ class Sessions:
         self._by_id: dict[str, Session] = {}
         self._swept = float("-inf")
         self._ended = 0  # sessions ended so far: a lookup that read the store meanwhile reads again
+        self.on_end: list[Callable[[str], None]] = []  # told each session id that ends (its sockets close)
 
     async def start(self, username: str) -> Session:
         now = self._clock()
@@ -101,6 +102,8 @@ class Sessions:
         # Again: a lookup that missed the cache may have read the row before it went and cached it since.
         self._by_id.pop(session_id, None)
         self._ended += 1
+        for observer in self.on_end:
+            observer(session_id)
 
     async def _load(self, session_id: str) -> Session | None:
         """The session as the store keeps it (a console's first request after a restart), now cached."""

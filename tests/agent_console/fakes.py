@@ -39,6 +39,9 @@ class FakeUsers:
     async def get(self, username: str) -> User | None:
         return self.by_name.get(username)
 
+    async def list(self) -> list[User]:
+        return sorted(self.by_name.values(), key=lambda u: u.username)
+
     def disable(self, username: str) -> None:
         self.by_name[username] = dataclasses.replace(self.by_name[username], disabled=True)
 

@@ -235,10 +235,12 @@ async def make_console(
     wait_s: float = 2.0,
     wallboard: bool = False,
     plan: Plan = PLAN,
+    sweep_s: float = 3600,
 ) -> AsyncIterator[Console]:
     """With ``store``, the real caller cache, call-log writer and desk run against it too. With
     ``wallboard``, a feed whose pushes the test drives (``feed.tick()``): its own task never ticks. ``plan``
-    is the router's (the hub's floor keeps ``PLAN``)."""
+    is the router's (the hub's floor keeps ``PLAN``). ``sweep_s``: how often the app reads the users of
+    its open sockets again (``OpenSockets.sweep``; tests call it themselves unless they set it short)."""
     now = [1000.0]
     router = Router(plan)
     bus = LocalBus()
@@ -270,7 +272,7 @@ async def make_console(
         feed.board.load([], [], now[0])
         bus.subscribe(feed.notice)
     backend = ConsoleBackend(ask, router, lambda: now[0], users, lambda: {"ok": True}, desk, feed,
-                             sessions=MemorySessionStore())  # fmt: skip
+                             sessions=MemorySessionStore(), sweep_s=sweep_s)  # fmt: skip
     tasks.append(asyncio.create_task(loop.run()))
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(hub, backend)))
     await client.start_server()

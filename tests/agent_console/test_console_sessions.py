@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aiohttp
 import pytest
 
-from agent_console.app import WS_RECHECK_S
-from tests.agent_console.fakes import PASSWORD
-from tests.agent_console.harness import Console, next_of
+from agent_console.app import SOCKETS, WS_RECHECK_S
+from agent_console.sockets import SESSION_ENDED
+from crm_core.domain.users import Role
+from tests.agent_console.fakes import PASSWORD, FakeUsers, user
+from tests.agent_console.harness import Console, make_console, next_of
 
 
 async def _ws_refusal(console: Console, origin: str | None) -> tuple[int, Any]:
@@ -125,3 +128,65 @@ async def test_given_a_supervisor_without_an_agent_when_joining_the_acd_then_no_
     assert (await ws.receive_json())["type"] == "hello"
     await ws.send_json({"type": "login"})
     assert (await ws.receive_json())["error"] == "no-agent"
+
+
+async def _closed_as_ended(ws: Any) -> None:
+    """The server said not-logged-in and closed the socket with SESSION_ENDED, nobody having sent a thing."""
+    assert (await next_of(ws, "error"))["error"] == "not-logged-in"
+    closing = await ws.receive(timeout=2)
+    assert (closing.type, closing.data, closing.extra) == (
+        aiohttp.WSMsgType.CLOSE,
+        SESSION_ENDED,
+        "not-logged-in",
+    )
+
+
+async def test_given_an_open_websocket_when_its_session_logs_out_then_the_server_closes_it_at_once(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    async with console.client.post("/logout") as r:
+        assert r.status == 200
+    await _closed_as_ended(ws)
+
+
+async def test_given_a_supervisor_watching_the_wallboard_when_logging_out_then_the_pushes_stop() -> None:
+    async with make_console(FakeUsers(user("sue", Role.SUPERVISOR, None)), wallboard=True) as console:
+        assert (await console.sign_in("sue"))[0] == 200
+        ws = await console.ws(login=False)
+        await ws.send_json({"type": "watch-wallboard"})
+        assert (await ws.receive_json())["type"] == "wallboard"
+        async with console.client.post("/logout") as r:
+            assert r.status == 200
+        await _closed_as_ended(ws)
+        assert console.feed is not None and console.feed.watchers == 0
+
+
+async def test_given_an_open_websocket_when_the_user_is_disabled_elsewhere_then_the_sweep_closes_it(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    sockets = console.client.server.app[SOCKETS]
+    await sockets.sweep()  # still enabled: nothing happens
+    console.users.disable("alice")  # as `switchboard users disable` does, in another process
+    await sockets.sweep()
+    await _closed_as_ended(ws)
+    status, _ = await _ws_refusal(console, console.origin)  # the session ended with the socket
+    assert status == 401
+
+
+async def test_given_a_user_given_another_role_when_swept_then_the_socket_opened_in_the_old_role_closes(
+    console: Console,
+) -> None:
+    ws = await console.ws()
+    alice = console.users.by_name["alice"]
+    console.users.by_name["alice"] = dataclasses.replace(alice, role=Role.SUPERVISOR)
+    await console.client.server.app[SOCKETS].sweep()
+    await _closed_as_ended(ws)
+
+
+async def test_given_the_app_running_when_a_user_is_disabled_then_its_socket_closes_within_a_sweep() -> None:
+    async with make_console(FakeUsers(user("alice", Role.AGENT, "a1")), sweep_s=0.05) as console:
+        ws = await console.ws()
+        console.users.disable("alice")
+        await _closed_as_ended(ws)  # within 2 s: the sweep runs every 0.05 s here, every 5 s in service
