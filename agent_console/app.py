@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from agent_console.api.context import ApiConfig
 from agent_console.api.routes import PREFIX, create_api
 from agent_console.desk import Desk
 from agent_console.error_codes import INTERNAL, error_code, refusal
-from agent_console.errors import BadMessage, BadOrigin, ConsoleError, NotLoggedIn
+from agent_console.errors import BadMessage, BadOrigin, ConsoleError, NotLoggedIn, RateLimited
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import COOKIE, Gate, UserCheck, same_origin
+from agent_console.rate import BURST, PER_S, RATE_LIMITED, MessageRate, Verdict
 from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
 from agent_console.sockets import OpenSockets
@@ -159,21 +161,29 @@ class _Sessions:
             return refusal(NotLoggedIn("log in first (POST /login)"))
         ws = web.WebSocketResponse(heartbeat=20, max_msg_size=protocol.MAX_MESSAGE_BYTES * 4)
         await ws.prepare(request)
-        conn = Connection(ws)
+        conn = Connection(ws, request.transport)
         self._sockets.add(conn, request.cookies[COOKIE], user)
         conn.send(messages.hello())
+        rate = MessageRate(time.monotonic)
         try:
             async for msg in ws:
-                if msg.type is WSMsgType.TEXT:
-                    if not await self._on_text(request, conn, msg.data):
-                        break
-                elif msg.type is WSMsgType.BINARY:
+                if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                verdict = await _rated(rate, conn)
+                if verdict is Verdict.CLOSE:
+                    break
+                if verdict is not Verdict.HANDLE:
+                    continue
+                if msg.type is WSMsgType.BINARY:
                     conn.send(_error(BadMessage("binary frames are not part of the protocol")))
+                elif not await self._on_text(request, conn, msg.data):
+                    break
         finally:
             self._sockets.remove(conn)
             self._hub.detach(conn)
             if self._backend.feed is not None:
                 self._backend.feed.unwatch(conn)
+            await conn.ended()
             await conn.close()
             await ws.close()
         return ws
@@ -195,6 +205,18 @@ class _Sessions:
             log.exception("console.message-failed", user=user.username)
             conn.send(messages.error(INTERNAL.code, "the server could not handle that message"))
         return True
+
+
+async def _rated(rate: MessageRate, conn: Connection) -> Verdict:
+    """The rate's verdict on the message just come, carried out but for handling it."""
+    verdict = rate.take()
+    if verdict is Verdict.REFUSE:
+        conn.send(_error(RateLimited(f"more than {BURST} messages at once, or {PER_S:g} a second")))
+    elif verdict is Verdict.CLOSE:
+        log.warning("console.rate-limited", agent=conn.agent)
+        closing = RateLimited(f"still more than {PER_S:g} messages a second: closing")
+        await conn.end(RATE_LIMITED, "rate-limited", _error(closing))
+    return verdict
 
 
 def _error(refused: ConsoleError | RoutingError | CrmError) -> messages.Message:

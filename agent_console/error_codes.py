@@ -52,6 +52,7 @@ PUBLIC: dict[type[Exception], Public] = {
     console.UnknownDisposition: Public(422, "unknown-disposition", WEBSOCKET),
     console.BadNumber: Public(422, "bad-number", WEBSOCKET),
     console.StoreUnavailable: Public(503, "store-unavailable", WEBSOCKET),
+    console.RateLimited: Public(429, "rate-limited", WEBSOCKET),
     api.BadJson: Public(400, "bad-json", REST),
     api.UnreadableNumber: Public(400, "invalid-phone-number", REST),
     api.InvalidDate: Public(400, "invalid-date", REST),

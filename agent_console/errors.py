@@ -13,6 +13,7 @@
     ├── UnknownCustomer     a case or callback for a call whose caller has no customer record
     ├── StoreUnavailable    the customer store failed; nothing was written
     ├── NoWallboard         this service runs no wallboard feed
+    ├── RateLimited         a websocket sent more messages than a console does (``rate``)
     └── ApiError            a refusal of the HTTP API's own (``agent_console.api.errors``)
 
 The store's refusals (``crm_core.domain.errors``) and the router's (``routing.errors``) reach the client as
@@ -72,4 +73,8 @@ class StoreUnavailable(ConsoleError):
 
 
 class NoWallboard(ConsoleError):
+    pass
+
+
+class RateLimited(ConsoleError):
     pass

@@ -31,6 +31,11 @@ from routing.views import AgentView
 
 log = structlog.get_logger("console")
 REMEMBER = 2000  # recent calls kept for their agent's wrap-up, message and attachment
+# A connection's outbox holds at most this many messages / characters (why these: ``Connection``).
+MAX_BACKLOG = 1000
+MAX_BACKLOG_CHARS = 4 * 1024 * 1024
+TOO_SLOW = 4408  # the close code of a console that could not keep up (docs/console-protocol.md)
+CLOSE_WAIT_S = 5.0  # how long a closing peer may take to take the last message and the close frame
 
 # The router's commands an agent's console shows.
 ConsoleCommand = (
@@ -54,19 +59,44 @@ class CallerLookup(Protocol):
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    """One websocket: its outbox, written in order by its own task, and bounded.
+
+    A browser that stops reading (a frozen tab, a hostile client) leaves its messages in the outbox;
+    unbounded, 200,000 of them took 93 MB. Past ``MAX_BACKLOG`` messages or ``MAX_BACKLOG_CHARS``
+    characters waiting, the connection is closed with ``TOO_SLOW`` and its outbox dropped: the page
+    reconnects and its ``snapshot`` shows what it missed. A console that keeps up never comes near:
+    an agent's tab gets a handful of messages per call (pop, connected, held, state, ended) and the
+    replies to what it sends (``rate`` holds that to a few per second); a supervisor's gets the
+    same for its own agent id, the ``supervision`` messages of the calls it listens to, and at most one
+    wallboard push at a time (the feed skips a watcher that has not taken the last one). Even a pop
+    burst for a supervisor with 200 agents (every one of them ringing at once, and he on the wallboard)
+    is far under 1000 messages, and 200 pops of a few KB each far under 4 M characters.
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None = None) -> None:
+        """``transport``: the request's, dropped at once when the peer does not even take the close."""
         self.ws = ws
         self.agent: AgentId | None = None
         self.role = "agent"
+        self.dropped = False  # closed by the server, or closing: nothing more is queued
+        self._transport = transport
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._chars = 0  # characters waiting in the outbox
         self._writing = False
         self._writer = asyncio.create_task(self._write())
+        self._ending: asyncio.Task[None] | None = None
 
     def send(self, message: Message) -> None:
-        self._outbox.put_nowait(json.dumps(message))
+        self.send_text(json.dumps(message))
 
     def send_text(self, text: str) -> None:
-        """A message serialised once for many connections (the wallboard feed)."""
+        """``text`` queued; also a message serialised once for many connections (the wallboard feed)."""
+        if self.dropped:
+            return
+        if self._outbox.qsize() >= MAX_BACKLOG or self._chars + len(text) > MAX_BACKLOG_CHARS:
+            self._overflow()
+            return
+        self._chars += len(text)
         self._outbox.put_nowait(text)
 
     @property
@@ -77,6 +107,7 @@ class Connection:
     async def _write(self) -> None:
         while True:
             text = await self._outbox.get()
+            self._chars -= len(text)
             self._writing = True
             try:
                 await self.ws.send_str(text)
@@ -86,8 +117,41 @@ class Connection:
                 self._writing = False
 
     async def close(self) -> None:
+        """Stop writing (what is queued is not sent)."""
         self._writer.cancel()
         await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def end(self, code: int, reason: str, last: Message | None = None) -> None:
+        """Close from the server's side: nothing more queued or written, ``last`` sent, then the close
+        frame with ``code`` and ``reason``. A peer that takes neither within ``CLOSE_WAIT_S`` (it reads
+        nothing) is cut off: its buffered output is dropped with the transport."""
+        self.dropped = True
+        await self.close()
+        self._drop_outbox()
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                if last is not None:
+                    await self.ws.send_json(last)
+                await self.ws.close(code=code, message=reason.encode())
+        except (TimeoutError, ConnectionError, RuntimeError):
+            if self._transport is not None:
+                self._transport.abort()
+
+    async def ended(self) -> None:
+        """Wait for a close ``send_text`` started (the outbox overflowed), if any."""
+        if self._ending is not None:
+            await asyncio.gather(self._ending, return_exceptions=True)
+
+    def _overflow(self) -> None:
+        log.warning("console.too-slow", agent=self.agent, backlog=self._outbox.qsize(), chars=self._chars)
+        self.dropped = True
+        self._drop_outbox()  # the memory goes now, not when the close is done
+        self._ending = asyncio.create_task(self.end(TOO_SLOW, "too-slow"))
+
+    def _drop_outbox(self) -> None:
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+        self._chars = 0
 
 
 @dataclass(slots=True)

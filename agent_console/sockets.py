@@ -103,10 +103,5 @@ def _shut_out(opened: User, now: User | None) -> bool:
 
 
 async def _close(conn: Connection) -> None:
-    await conn.close()  # the writer first: nothing queued after the session's end goes out
-    try:
-        ended = NotLoggedIn("the session has ended; log in again")
-        await conn.ws.send_json(messages.error(error_code(ended), str(ended)))
-    except (ConnectionError, RuntimeError):
-        pass  # the socket was closing anyway
-    await conn.ws.close(code=SESSION_ENDED, message=b"not-logged-in")
+    ended = NotLoggedIn("the session has ended; log in again")
+    await conn.end(SESSION_ENDED, "not-logged-in", messages.error(error_code(ended), str(ended)))
