@@ -40,6 +40,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "console.supervise": frozenset({str(Role.SUPERVISOR), str(Role.ADMIN)}),
 }
 
+# Whose call it is: an action on one call is its agent's own (the call log's ``agent`` is the agent id
+# the user acts as); the roles named here may do it on another agent's call too. The API and the console
+# both ask ``may_touch_call``; a refusal is ``not-your-call`` (HTTP 403).
+ANY_CALL: dict[str, frozenset[str]] = {
+    "calls.read": STAFF,  # the whole center's call log; an agent lists their own calls, or a customer's
+    "calls.wrap-up": STAFF,  # a supervisor corrects a disposition, an integration writes one
+    "console.desk": frozenset(),  # the console's form is for the call the user's own agent id took
+}
+
 # (method, path under /api/v1) -> action
 API_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "api.schema",
@@ -79,6 +88,12 @@ def authorize(role: str, action: str) -> bool:
     return role in PERMISSIONS.get(action, frozenset())
 
 
+def may_touch_call(role: str, action: str, agent: str | None, call_agent: str | None) -> bool:
+    """True when a user of ``role`` acting as agent id ``agent`` may do ``action`` on a call that
+    ``call_agent`` took (None: no agent took it); ``authorize`` has said yes to the action already."""
+    return role in ANY_CALL.get(action, frozenset()) or (agent is not None and agent == call_agent)
+
+
 def markdown() -> str:
     """The table as docs/access.md prints it (a test keeps the two identical)."""
     roles = [*(str(r) for r in Role), API_TOKEN]
@@ -91,4 +106,9 @@ def markdown() -> str:
         where += [f"`{kind}`" for kind, a in CONSOLE_ACTIONS.items() if a == action]
         marks = " | ".join("yes" if r in allowed else "—" for r in roles)
         lines.append(f"| `{action}` | {marks} | {', '.join(where)} |")
+    lines += ["", "| on a call another agent took | " + " | ".join(roles) + " |",
+              "|---|" + "---|" * len(roles)]  # fmt: skip
+    for action, anyone in ANY_CALL.items():
+        marks = " | ".join("yes" if r in anyone else "not-your-call" for r in roles)
+        lines.append(f"| `{action}` | {marks} |")
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 
 from agent_console import messages, protocol
+from agent_console.access import may_touch_call
 from agent_console.errors import (
     BadNumber,
     ConsoleError,
@@ -106,11 +107,11 @@ class Desk:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # --- wrap-up --------------------------------------------------------------------------------
-    async def wrap_up(self, hub: ConsoleHub, agent: AgentId, m: protocol.WrapUp) -> None:
+    async def wrap_up(self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.WrapUp) -> None:
         if m.disposition not in hub.floor.disposition_codes:
             raise UnknownDisposition(f"{m.disposition!r} is not one of the disposition codes")
         logged = await _store(self._logged(CallId(m.call)))
-        if logged.record.agent != agent:
+        if not may_touch_call(role, "console.desk", agent, logged.record.agent):
             raise NotYourCall(f"call {m.call} was not yours")
         needs_customer = m.callback_at is not None or isinstance(m.case, protocol.NewCaseRequest)
         if needs_customer and logged.customer_id is None:
@@ -192,8 +193,8 @@ class Desk:
         return m.id
 
     # --- take-message ---------------------------------------------------------------------------
-    async def take_message(self, hub: ConsoleHub, agent: AgentId, m: protocol.TakeMessage) -> None:
-        seen = _yours(hub, agent, m.call)
+    async def take_message(self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.TakeMessage) -> None:
+        seen = _yours(hub, agent, role, m.call)
         pop = seen.pop
         callback = None
         if m.callback_number is not None:
@@ -264,8 +265,10 @@ class Desk:
         hub.send(agent, messages.message_notified(call, case_id, result.ok, result.attempts, result.error))
 
     # --- attach-customer ------------------------------------------------------------------------
-    async def attach_customer(self, hub: ConsoleHub, agent: AgentId, m: protocol.AttachCustomer) -> None:
-        seen = _yours(hub, agent, m.call)
+    async def attach_customer(
+        self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.AttachCustomer
+    ) -> None:
+        seen = _yours(hub, agent, role, m.call)
         overview = await _store(
             self.store.view.overview(m.customer_id, calls=RECENT, cases=20, orders=RECENT)
         )
@@ -289,11 +292,11 @@ class Desk:
         task.add_done_callback(self._tasks.discard)
 
 
-def _yours(hub: ConsoleHub, agent: AgentId, call: str) -> Seen:
+def _yours(hub: ConsoleHub, agent: AgentId, role: str, call: str) -> Seen:
     seen = hub.seen(CallId(call))
     if seen is None:
         raise UnknownCall(f"no call {call} on this console")
-    if seen.agent != agent:
+    if not may_touch_call(role, "console.desk", agent, seen.agent):
         raise NotYourCall(f"call {call} was not yours")
     return seen
 

@@ -174,12 +174,12 @@ async def transfer(t: Turn, m: p.Transfer) -> None:
 
 
 # --- after-call work (console.desk) -------------------------------------------------------------
-def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, M], Awaitable[None]]) -> None:
+def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, str, M], Awaitable[None]]) -> None:
     """``kind`` is the desk's ``work`` for the sender's own agent (the desk checks the call was theirs)."""
 
     async def handler(t: Turn, m: M) -> None:
         agent = t.desk_agent()
-        await work(t.desk(), t.hub, agent, m)
+        await work(t.desk(), t.hub, agent, str(t.user.role), m)
 
     handles(kind)(handler)
 
@@ -193,7 +193,7 @@ async def wrap_up(t: Turn, m: p.WrapUp) -> None:
     """The desk saves it; then the router's books drop the form, so a console that comes back after a
     restart is not given it again (``Router.restated``)."""
     agent = t.desk_agent()
-    await t.desk().wrap_up(t.hub, agent, m)
+    await t.desk().wrap_up(t.hub, agent, str(t.user.role), m)
     await t.ask(ev.WrapUpSaved(agent, CallId(m.call), t.now()))
 
 

@@ -45,7 +45,7 @@ PUBLIC: dict[type[Exception], Public] = {
     console.BadOrigin: Public(403, "bad-origin", BOTH),
     console.Forbidden: Public(403, "forbidden", BOTH),
     console.NoAgent: Public(403, "no-agent", WEBSOCKET),
-    console.NotYourCall: Public(403, "not-your-call", WEBSOCKET),
+    console.NotYourCall: Public(403, "not-your-call", BOTH),  # access.ANY_CALL
     console.UnknownCall: Public(404, "unknown-call", WEBSOCKET),
     console.NoWallboard: Public(404, "no-wallboard", WEBSOCKET),
     console.UnknownCustomer: Public(409, "unknown-customer", WEBSOCKET),

@@ -24,6 +24,7 @@ from agent_console.login import UserOf, same_origin
 class Principal:
     name: str  # recorded as the author of case changes
     role: str = API_TOKEN
+    agent: str | None = None  # the agent id a signed-in user acts as: whose calls are theirs
 
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # where handlers read who is calling
@@ -37,7 +38,7 @@ async def authenticate(request: web.Request, tokens: Sequence[str], user_of: Use
         if user is not None:
             if request.method not in SAFE_METHODS and not same_origin(request):
                 raise BadOrigin("a change by session must come from the console")
-            return Principal(user.username, str(user.role))
+            return Principal(user.username, str(user.role), user.agent)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp import web
 
+from agent_console.access import may_touch_call
 from agent_console.api import bodies, views
+from agent_console.api.auth import Principal, principal
 from agent_console.api.context import store
 from agent_console.api.errors import invalid
 from agent_console.api.fields import Query, json_object
+from agent_console.errors import NotYourCall
 from crm_core.domain.calls import OUTCOME_CHOICES, CallFilter
+from crm_core.domain.errors import CallNotFound
 from crm_core.domain.pagination import DEFAULT_PAGE
 from routing.records import Outcome
 
@@ -47,10 +53,22 @@ def call_filter(query: Query) -> CallFilter:
     )
 
 
+def visible(who: Principal, where: CallFilter) -> CallFilter:
+    """``where`` as ``who`` may list it (``access.ANY_CALL``): the whole log for the roles that may see
+    anyone's calls; for the others a customer's history (``customer_id``: the pop's overview shows it
+    already), else only their own calls (``agent`` defaults to theirs; another agent's is not-your-call)."""
+    if where.customer_id is not None or may_touch_call(who.role, "calls.read", who.agent, where.agent):
+        return where
+    if where.agent is None and who.agent is not None:
+        return dataclasses.replace(where, agent=who.agent)
+    raise NotYourCall("list your own calls, or one customer's (customer_id)")
+
+
 async def list_calls(request: web.Request) -> web.Response:
     query = Query(request, (*FILTERS, "limit", "cursor"))
+    where = visible(principal(request), call_filter(query))
     found = await store(request).calls.query(
-        call_filter(query), limit=query.integer("limit", DEFAULT_PAGE) or 0, cursor=query.text("cursor")
+        where, limit=query.integer("limit", DEFAULT_PAGE) or 0, cursor=query.text("cursor")
     )
     return web.json_response(views.page(found, views.call))
 
@@ -79,5 +97,11 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 async def wrap_up(request: web.Request) -> web.Response:
     wrap = bodies.wrap_up(await json_object(request))
-    logged = await store(request).calls.wrap_up(request.match_info["id"], wrap)
+    call, who = request.match_info["id"], principal(request)
+    before = await store(request).calls.get(call)
+    if before is None:
+        raise CallNotFound(call)
+    if not may_touch_call(who.role, "calls.wrap-up", who.agent, before.record.agent):
+        raise NotYourCall(f"call {call} was not yours")
+    logged = await store(request).calls.wrap_up(call, wrap)
     return web.json_response(views.call(logged))

@@ -125,6 +125,8 @@ class Cases(Protocol):
 
 
 class CallHistory(Protocol):
+    async def get(self, call_id: str) -> LoggedCall | None: ...
+
     async def wrap_up(self, call_id: str, wrap_up: WrapUp) -> LoggedCall: ...
 
     async def query(

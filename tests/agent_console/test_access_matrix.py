@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,19 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from agent_console.access import API_ACTIONS, API_TOKEN, CONSOLE_ACTIONS, authorize, markdown
+from agent_console.access import ANY_CALL, API_ACTIONS, API_TOKEN, CONSOLE_ACTIONS, authorize, markdown
 from agent_console.api.context import ApiConfig
 from agent_console.api.routes import ROUTES
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.contract import client_types
 from agent_console.hub import ConsoleHub
 from agent_console.protocol import KINDS
+from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.users import Role
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
+from routing.ids import AgentId, CallId, LineId, QueueId
+from routing.records import CallRecord, Outcome, Party
 from routing.router import Router
 from tests.agent_console.fakes import PASSWORD, FakeUsers, user
 from tests.agent_console.harness import PLAN, FixedDirectory, Tab, make_console
@@ -80,6 +84,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "move-call": {"call": "c9", "queue": "q"}, "call-to-front": {"call": "c9"},
 }  # fmt: skip
 ROLES = sorted(ALL)
+# Who may act on a call another agent took (the others only on their own: not-your-call).
+ANY_CALL_EXPECTED: dict[str, set[str]] = {"calls.read": STAFF, "calls.wrap-up": STAFF, "console.desk": set()}
 
 
 def test_every_route_and_message_type_has_an_action_and_an_expectation() -> None:
@@ -97,8 +103,8 @@ def test_given_a_role_then_the_table_allows_exactly_the_expected_routes_and_mess
     }
 
 
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+@contextlib.asynccontextmanager
+async def _served(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], SqlStore]]:
     url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
     await upgrade_async(url)
     store = SqlStore.open(url, "US")
@@ -113,9 +119,17 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
     app = create_app(ConsoleHub(FixedDirectory()), backend, ApiConfig(store, (TOKEN,), "US"))
     test_client: TestClient[Any, Any] = TestClient(TestServer(app))
     await test_client.start_server()
-    yield test_client
-    await test_client.close()
-    await store.close()
+    try:
+        yield test_client, store
+    finally:
+        await test_client.close()
+        await store.close()
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+    async with _served(tmp_path) as (test_client, _):
+        yield test_client
 
 
 def _concrete(path: str) -> str:
@@ -184,3 +198,58 @@ async def test_given_no_token_and_no_session_when_calling_the_api_then_unauthori
 ) -> None:
     async with client.get("/api/v1/customers") as r:
         assert (r.status, (await r.json())["error"]) == (401, "unauthorized")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_given_a_role_then_the_table_lets_it_act_on_another_agents_call_exactly_as_expected(
+    role: str,
+) -> None:
+    assert set(ANY_CALL) == set(ANY_CALL_EXPECTED)
+    assert {a for a, roles in ANY_CALL.items() if role in roles} == {
+        a for a, roles in ANY_CALL_EXPECTED.items() if role in roles
+    }
+
+
+def _record(call: str, agent: str, customer_id: int | None = None) -> tuple[CallRecord, int | None]:
+    return CallRecord(
+        call=CallId(call), did="+18005550101", source="radio", line=LineId("acme"), line_name="Acme",
+        queue=QueueId("q"), caller_number="+14155550123", caller_name=None, agent=AgentId(agent),
+        arrived_at=1_700_000_000.0, answered_at=1_700_000_010.0, ended_at=1_700_000_100.0,
+        outcome=Outcome.ANSWERED, hung_up_by=Party.CALLER, offers=1,
+    ), customer_id  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_given_a_role_when_wrapping_up_and_listing_calls_through_the_api_then_whose_call_it_is_decides(
+    tmp_path: Path, role: str
+) -> None:
+    """Every user acts as a1: c-mine is theirs, c-theirs is a2's (whose customer is Jane)."""
+    async with _served(tmp_path) as (client, store):
+        jane = await store.customers.create(CustomerDraft(name="Jane Doe"))
+        for record, customer in (_record("c-mine", "a1"), _record("c-theirs", "a2", jane.id)):
+            await store.record(record, customer)
+        headers = {"Origin": str(client.make_url("/")).rstrip("/")}
+        if role == API_TOKEN:
+            headers["Authorization"] = f"Bearer {TOKEN}"
+        else:
+            async with client.post("/login", json={"username": f"{role}-user", "password": PASSWORD}) as r:
+                assert r.status == 200
+        anyones = role in ANY_CALL_EXPECTED["calls.wrap-up"]
+
+        async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+            async with client.request(method, f"/api/v1{path}", json=body, headers=headers) as r:
+                return r.status, await r.json()
+
+        assert (await call("PATCH", "/calls/c-mine", {"disposition": "sale"}))[0] == 200
+        status, body = await call("PATCH", "/calls/c-theirs", {"disposition": "sale"})
+        assert (status, body.get("error")) == ((200, None) if anyones else (403, "not-your-call"))
+        logged = await store.get_call("c-theirs")
+        assert logged is not None and (logged.disposition == "sale") == anyones  # refused: nothing written
+        assert (await call("PATCH", "/calls/no-such-call", {"disposition": "sale"}))[0] == 404
+
+        _, listed = await call("GET", "/calls")
+        assert {c["call_id"] for c in listed["items"]} == ({"c-mine", "c-theirs"} if anyones else {"c-mine"})
+        status, body = await call("GET", "/calls?agent=a2")
+        assert (status, body.get("error")) == ((200, None) if anyones else (403, "not-your-call"))
+        status, body = await call("GET", f"/calls?customer_id={jane.id}")  # a customer's history: anyone's
+        assert (status, [c["call_id"] for c in body["items"]]) == (200, ["c-theirs"])
