@@ -37,6 +37,9 @@ TOUCH_EVERY_S = 60.0  # how often a session in use writes its last use back to t
 SWEEP_EVERY_S = 600.0  # how often expired sessions are dropped from the store
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW_S = 15 * 60
+# Sign-ins being checked at once from one address with no failure in the window: a call center's agents
+# sign in from behind one office address, 60 of them within seconds at a shift start.
+OFFICE_AT_ONCE = 200
 
 
 @dataclass(slots=True)
@@ -149,6 +152,10 @@ class LoginThrottle:
     checked count as failures: a check takes about 0.17 s in the password worker, so counting failures only
     when checks end let 200 guesses sent at once all be checked. ``settle`` gives a success's place back
     and keeps a failure's for the window.
+
+    For an address, attempts under way count so only once it has a failure in the window: until then
+    up to ``OFFICE_AT_ONCE`` may be checked at once, since the agents of an office share its address and
+    sign in together at a shift start (the username's own count still stops guesses at one account).
     """
 
     def __init__(
@@ -164,7 +171,7 @@ class LoginThrottle:
         """A place for one attempt, or None when the username or the address has no place left."""
         now = self._clock()
         keys = _keys(username, address)
-        if any(self._recent(key, now) + self._checking.get(key, 0) >= self._limit for key in keys):
+        if any(self._full(key, now) for key in keys):
             return None
         for key in keys:
             self._checking[key] = self._checking.get(key, 0) + 1
@@ -181,6 +188,12 @@ class LoginThrottle:
                 self._recent(key, now)
                 self._failures.setdefault(key, deque()).append(now)
 
+    def _full(self, key: str, now: float) -> bool:
+        failed, checking = self._recent(key, now), self._checking.get(key, 0)
+        if key.startswith(_ADDRESS) and not failed:
+            return checking >= OFFICE_AT_ONCE
+        return failed + checking >= self._limit
+
     def _recent(self, key: str, now: float) -> int:
         """Failures of ``key`` still in the window; a key with none is forgotten, so idle keys go away."""
         times = self._failures.get(key)
@@ -192,5 +205,8 @@ class LoginThrottle:
         return len(times)
 
 
+_ADDRESS = "addr:"
+
+
 def _keys(username: str, address: str) -> tuple[str, str]:
-    return f"user:{username.strip().casefold()}", f"addr:{address}"
+    return f"user:{username.strip().casefold()}", f"{_ADDRESS}{address}"

@@ -82,3 +82,21 @@ async def test_given_one_place_left_when_two_right_passwords_arrive_at_once_then
     assert (await slow.sign_in())[0] == 200  # a success gives its place back
     assert (await slow.sign_in("alice", "wrong password"))[0] == 401
     assert (await slow.sign_in())[0] == 429
+
+
+async def test_given_a_shift_start_when_60_agents_sign_in_at_once_from_one_address_then_all_do() -> None:
+    staff = [user(f"agent{n}", Role.AGENT, f"a{n}") for n in range(60)]
+    async with make_console(SlowUsers(*staff, check_s=0.01)) as office:
+        signed = await asyncio.gather(*(office.sign_in(f"agent{n}", PASSWORD) for n in range(60)))
+    assert Counter(status for status, _ in signed) == {200: 60}
+
+
+async def test_given_guesses_at_many_accounts_from_one_address_then_the_address_is_stopped_at_the_limit() -> (
+    None
+):
+    staff = [user(f"agent{n}", Role.AGENT, f"a{n}") for n in range(20)]
+    async with make_console(SlowUsers(*staff, check_s=0.01)) as office:
+        for n in range(THROTTLE_FAILURES):  # one wrong guess each at five accounts, one after another
+            assert (await office.sign_in(f"agent{n}", "wrong password"))[0] == 401
+        signed = await asyncio.gather(*(office.sign_in(f"agent{n}", "guess") for n in range(5, 20)))
+    assert Counter(status for status, _ in signed) == {429: 15}  # the address, not the accounts, is spent
