@@ -195,6 +195,28 @@ def left_escalation(book: Book, plan: Plan, call: CallEntry, at: float) -> list[
     return let_go(book, plan, book.agents[call.agent], call, at)
 
 
+def restated(book: Book, plan: Plan) -> list[cmd.EscalationUpdate]:
+    """The escalations under way, told again after a restart (``Router.restated``, after the pops and
+    connections of their calls): a console that comes back shows whom the chain rings, as before."""
+    out: list[cmd.EscalationUpdate] = []
+    for call in book.calls.values():
+        esc = call.escalation
+        if esc is None or esc.agent is None:
+            continue
+        step = plan.lines[call.line].escalation_chain[esc.step]
+        out.append(
+            cmd.EscalationUpdate(
+                agent=esc.agent,
+                call=call.id,
+                status=EscalationStatus.RINGING,
+                person=step.name,
+                attempts=esc.attempts,
+                at=esc.at,
+            )
+        )
+    return out
+
+
 def _attempt_result(reason: str) -> str:
     """What an escalation attempt came to, for the agent: no-answer, busy, or the failure."""
     if reason in ("no-answer", "ring-timeout"):

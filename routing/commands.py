@@ -315,5 +315,6 @@ NoticeCommand = (
 )
 Command = PbxCommand | NoticeCommand
 # What a console that comes back after a restart is told again (``Router.restated``): the pops of the
-# calls live on agents' screens, their connection and hold, and the calls their wrap-up forms are for.
-Restated = PopScreen | CallConnected | CallHeld | LogCall
+# calls live on agents' screens, their connection and hold, the calls their wrap-up forms are for, and
+# whom an escalation rings.
+Restated = PopScreen | CallConnected | CallHeld | LogCall | EscalationUpdate

@@ -31,8 +31,12 @@ _WAITING = _S.WAITING  # tested on every arrival (see routing/book.py on enum me
 
 # --- arrival --------------------------------------------------------------------------------------
 def call_arrived(book: Book, plan: Plan, e: ev.CallArrived) -> list[cmd.Command]:
-    if e.call in book.calls or e.call in book.ended:
-        return []  # a replayed StasisStart after a reconnect: already ours, or already over
+    if e.call in book.calls:
+        return []  # a replayed StasisStart after a reconnect: already ours
+    if e.call in book.ended:
+        # Over, yet its channel is still in the app: the hangup was under way (after a reconnect this
+        # one waits behind it and finds the channel gone) or died with the process (after a crash).
+        return [cmd.EndCall(e.call, (e.call,), None)]
     did = plan.dids.get(e.did)
     if did is None:
         book.remember_ended(e.call)

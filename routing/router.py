@@ -165,8 +165,9 @@ class Router:
         return views.may_take(self.book, agent, call)
 
     def restated(self, at: float) -> list[cmd.Restated]:
-        """What the consoles must be told again after a restart (``offers.restated``)."""
-        return offers.restated(self.book, at)
+        """What the consoles must be told again after a restart (``offers.restated``), then the
+        escalations under way (``call_control.restated``)."""
+        return [*offers.restated(self.book, at), *call_control.restated(self.book, self.plan)]
 
     def audit(self) -> list[str]:
         return audit.problems(self.book, self.plan)

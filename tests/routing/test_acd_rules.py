@@ -470,6 +470,15 @@ def test_given_callback_offered_when_caller_presses_then_call_ends_and_callback_
     assert sc.press_callback("c1", at=21) == []  # placed exactly once
 
 
+def test_given_callback_chosen_when_the_arrival_is_replayed_then_hung_up_and_the_callback_waits() -> None:
+    sc = _callback_pending()
+    sc.press_callback("c1", at=20)
+    # A restart found the caller still in the app: the hangup after the goodbye died with the old process.
+    assert sc.arrive("c1", at=22) == [cmd.EndCall(CallId("c1"), (CallId("c1"),), None)]
+    assert sc.router.waiting(SALES) == [CB, CallId("c2")]
+    assert [r.call for r in records(sc.emitted)] == ["c1"]  # logged once, as the callback's choice
+
+
 def test_given_callback_waiting_when_agent_ready_then_agent_rings_first_and_then_the_customer() -> None:
     sc = _callback_pending()
     sc.press_callback("c1", at=20)

@@ -1,6 +1,7 @@
 """After a restart the consoles are told again what they showed of their calls (``Router.restated``):
-the pop of a phone still ringing, the pop and connection of a call taken, and its hold; and the call an
-agent's wrap-up form is for (its pop and its record), until the form is saved or the next call pops."""
+the pop of a phone still ringing, the pop and connection of a call taken, its hold and whom its
+escalation rings; and the call an agent's wrap-up form is for (its pop and its record), until the form
+is saved or the next call pops."""
 
 from __future__ import annotations
 
@@ -72,6 +73,35 @@ def test_given_an_on_call_leg_ringing_then_only_the_agents_own_call_is_restated(
     out = sc.router.restated(30)
     assert {c.agent for c in out} == {A1}
     assert len(of_type(out, cmd.PopScreen)) == 1
+
+
+def test_given_an_escalation_ringing_then_whom_it_rings_is_restated_after_the_agents_call() -> None:
+    chain = (OnCallStep("Dr. Away", "PJSIP/away", 20), OnCallStep("Dr. Home", "PJSIP/home", 20))
+    sc = Scenario(make_plan({"a1": (SALES,)}, sales_line={"on_call": chain}))
+    sc.staff("a1", at=1)
+    sc.arrive("c1", at=10)
+    sc.ring("sb-c1-1", at=11)
+    sc.answer("sb-c1-1", at=15)
+    sc.escalate("a1", at=20)
+    sc.leg_ended("sb-c1-2", at=30)  # Dr. Away did not answer: Dr. Home rings since 30
+    (told,) = of_type(sc.emitted, cmd.EscalationUpdate)[-1:]
+    out = sc.router.restated(35)
+    assert [type(c) for c in out] == [cmd.PopScreen, cmd.CallConnected, cmd.EscalationUpdate]
+    assert out[-1] == told and told.person == "Dr. Home" and told.at == 30
+    assert told.attempts == (("Dr. Away", "no-answer"),)
+
+
+def test_given_an_escalation_the_agent_left_or_that_was_answered_then_it_is_not_restated() -> None:
+    chain = (OnCallStep("Dr. Home", "PJSIP/home", 20),)
+    sc = Scenario(make_plan({"a1": (SALES,), "a2": (SALES,)}, sales_line={"on_call": chain}))
+    sc.staff("a1", "a2", at=1)
+    for call, leg, agent in (("c1", "sb-c1-1", "a1"), ("c2", "sb-c2-1", "a2")):
+        sc.arrive(call, at=10)
+        sc.answer(leg, at=15)
+        sc.escalate(agent, at=20)
+    sc.agent_hangs_up("a1", at=21)  # the chain goes on blind: a1's console follows it no more
+    sc.answer("sb-c2-2", at=22)  # Dr. Home took c2
+    assert not of_type(sc.router.restated(30), cmd.EscalationUpdate)
 
 
 # --- the wrap-up form -------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class Served:
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
     placed: list[str] = field(default_factory=list)  # the test callers' own channels
+    extra: str = ""  # TOML appended to the config: more queues and agents, queue rules, an on-call chain
 
     @property
     def config(self) -> Path:
@@ -102,7 +103,7 @@ class Served:
         self.config.write_text(CONFIG.format(
             ari_url=ARI_URL, ari_user=ARI_USER, ari_password=ARI_PASSWORD, app=self.app, db=self.db,
             port=self.port, wrap_up_s=self.wrap_up_s, did=DID, agents=agents,
-        ))  # fmt: skip
+        ) + self.extra)  # fmt: skip
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -176,6 +177,15 @@ class Served:
             "users", "add", agent, "--role", "agent", "--agent", agent, "--password-stdin", stdin=PASSWORD
         )
 
+    def add_agent_users(self, *agents: str) -> None:
+        """A user for each of ``agents``, acting as the agent of its name, all made by one process: one
+        start-up and one password worker for them all (``switchboard users add`` takes seconds a user)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.integration.restart.accounts", str(self.config), *agents],
+            input=PASSWORD.encode(), capture_output=True, cwd=ROOT, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr.decode()
+
     async def console(self, http: aiohttp.ClientSession, agent: str, ready: bool = True) -> Console:
         """The agent's console, signed in afresh; with ``ready``, the agent says ready."""
         async with http.post(f"{self.url}/login", json={"username": agent, "password": PASSWORD}) as r:
@@ -187,14 +197,26 @@ class Served:
         )
         return await logged_in(ws, agent, ready)
 
-    def journalled(self, kind: str) -> int:
-        """How many events of ``kind`` the journal holds now (read straight from the database)."""
+    def journalled(self, kind: str, about: str = "") -> int:
+        """How many events of ``kind`` the journal holds now (read straight from the database); with
+        ``about``, only those that name it (a call, an offer's leg)."""
         with contextlib.closing(sqlite3.connect(self.db, timeout=5)) as db:
-            pattern = f'%"k":"{kind}"%'
+            pattern = f'%"k":"{kind}"%{about}%'
             (count,) = db.execute(
                 "SELECT count(*) FROM router_journal WHERE event LIKE ?", (pattern,)
             ).fetchone()
             return int(count)
+
+    def logged_calls(self) -> list[dict[str, Any]]:
+        """The call log's rows read straight from the database, with the columns ``calls`` leaves out
+        (who of the on-call chain took it, the call a callback or a stretch belongs to)."""
+        with contextlib.closing(sqlite3.connect(self.db, timeout=5)) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT call_id AS call, queue_id AS queue, agent_id AS agent, outcome, hung_up_by, wait_s,"
+                " talk_s, on_call, callback_of, part_of, end_reason FROM calls"
+            ).fetchall()
+            return [dict(r) for r in rows]
 
     def calls(self) -> list[dict[str, Any]]:
         """The call log as ``switchboard calls`` prints it (one JSON object per line)."""
