@@ -103,6 +103,11 @@ class AriClient:
     async def answer(self, channel: str) -> None:
         await self.request("POST", f"/channels/{_seg(channel)}/answer")
 
+    async def variable(self, channel: str, name: str) -> str:
+        """A channel variable or dialplan function's value (``CDR(answer,u)``: when it was answered)."""
+        found: Json = await self.request("GET", f"/channels/{_seg(channel)}/variable", {"variable": name})
+        return str(found.get("value", ""))
+
     async def start_moh(self, channel: str, moh_class: str = "default") -> None:
         await self.request("POST", f"/channels/{_seg(channel)}/moh", {"mohClass": moh_class})
 

@@ -25,6 +25,7 @@ supervisor's leg in a bridge of their own; barge adds the supervisor's leg to th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import uuid
@@ -238,7 +239,8 @@ class AriPbx:
             self._live, channels, self._ari.app, self._clock(), self._normalise, restarted
         )
         self._live = {c["id"] for c in channels if c.get("id") in self._live}
-        for event in events:
+        # Asked at once (a reconnect finds every bridged call's leg answered again), submitted in order.
+        for event in await asyncio.gather(*(self._dated(e) for e in events)):
             if isinstance(event, ev.CallArrived):
                 self._live.add(event.call)
             self._submit(event)
@@ -249,6 +251,22 @@ class AriPbx:
             # Left by a run that stopped with calls bridged: nothing will ever use them again.
             log.info("ari.orphan-bridge", bridge=bridge)
             await self._quietly(self._ari.destroy_bridge(bridge))
+
+    async def _dated(self, event: ev.Event) -> ev.Event:
+        """An answer a reconcile found, dated when Asterisk says the leg was answered (its CDR's answer
+        time), so the talk time counts from the real answer; as found, if Asterisk cannot say."""
+        match event:
+            case ev.OfferAnswered(offer=leg) | ev.CustomerAnswered(call=leg):
+                pass
+            case _:
+                return event
+        try:
+            answered = float(await self._ari.variable(leg, "CDR(answer,u)"))
+        except (TelephonyError, ValueError):
+            return event
+        if not 0 < answered <= event.at:  # not answered (0), or a clock we cannot compare with ours
+            return event
+        return dataclasses.replace(event, at=answered)
 
     # --- commands out ---------------------------------------------------------------------------
     def execute(self, command: cmd.PbxCommand) -> None:

@@ -7,6 +7,8 @@ said "ringing" until the ring deadline counted a miss against the agent who had 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import aiohttp
@@ -51,16 +53,20 @@ async def test_given_a_phone_answered_while_the_service_was_down_then_the_call_i
         return (await ari.request("GET", f"/channels/{leg}"))["state"] == "Up"
 
     await wait_until_async(answered, what="the phone picked up while the service was down")
+    picked_up_by = time.time()  # the answer came at the latest now
+    await asyncio.sleep(1.0)  # down a while longer: the talk time must not start at the restart
     await service.start()
     await wait_until_async(lambda: _bridged(ari, call, {call, leg}), what="caller and agent bridged")
     async with aiohttp.ClientSession() as http:
         agent = await service.console(http, "a1", ready=False)
         snapshot = agent.seen[-1]
         assert snapshot["state"] == "on-call" and snapshot["call"]["offer"]["call"] == call
+        hung_up_at = time.time()
         await ari.hangup(call.removesuffix(";2"))
         await agent.expect("call-ended", call=call)
         assert not [m for m in agent.seen if m["type"] == "state" and m.get("state") == "paused"]
     row = await logged(service, call)
     assert (row["outcome"], row["agent"], row["hung_up_by"]) == ("answered", "a1", "caller")
+    assert row["talk_s"] >= hung_up_at - picked_up_by - 0.1  # from the real answer (Asterisk's CDR)
     await wait_until_async(lambda: _nothing_left(ari, service), what="no channel or bridge left")
     service.stop()

@@ -30,6 +30,7 @@ class FakeAri(AriClient):
         super().__init__("http://127.0.0.1:1", "u", "p", "sb")
         self.started: object = BOOT
         self.listed: list[dict[str, Any]] = []
+        self.answered: dict[str, str] = {}  # CDR(answer,u) of each channel, as Asterisk gives it
 
     async def info(self, status_only: bool = False) -> Any:
         return {"status": {"startup_time": self.started}}
@@ -39,6 +40,10 @@ class FakeAri(AriClient):
 
     async def bridges(self) -> list[Any]:
         return []
+
+    async def variable(self, channel: str, name: str) -> str:
+        assert name == "CDR(answer,u)"
+        return self.answered.get(channel, "0.000000")
 
 
 def adapter(ari: FakeAri) -> tuple[AriPbx, list[ev.Event]]:
@@ -180,3 +185,29 @@ async def test_given_a_stale_connection_when_reconnecting_then_it_is_dropped_and
     await pbx._reconcile()
     assert ari.forgotten == 2  # once for the stale connection, once more since Asterisk is a new process
     assert [e.reason for e in events if isinstance(e, ev.CallGone)] == [EndReason.PBX_RESTART]
+
+
+@pytest.mark.parametrize(
+    ("cdr", "dated"),
+    [
+        ("1796418630.250000", 1796418630.25),  # when the phone was picked up, while nobody watched
+        ("0.000000", None),  # Asterisk does not know: as found
+        ("later", None),
+        ("1796418700.000000", None),  # after now: another clock than ours, not to be trusted
+    ],
+)
+async def test_given_a_leg_answered_while_we_were_away_then_its_answer_is_dated_by_asterisk(
+    cdr: str, dated: float | None
+) -> None:
+    ari = FakeAri()
+    pbx, events = adapter(ari)
+    pbx.adopt({"c1", "sb-c1-1"}, pbx_clock(LATER))
+    agent_leg = {"app_name": "Stasis", "app_data": "sb,agent,c1,a1"}
+    ari.listed = [
+        {"id": "c1", "state": "Up", "dialplan": {"app_name": "Stasis", "app_data": "sb,inbound,18005550101"}},
+        {"id": "sb-c1-1", "state": "Up", "dialplan": agent_leg},
+    ]
+    ari.answered = {"sb-c1-1": cdr}
+    await pbx._reconcile()
+    now = pbx_clock(LATER) + 60
+    assert events == [ev.OfferAnswered(OfferId("sb-c1-1"), now if dated is None else dated)]
