@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from crm_core.domain.calls import LoggedCall
 from crm_core.domain.overview import CustomerCard
-from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
@@ -74,51 +72,41 @@ async def test_given_a_failing_store_when_calls_are_logged_then_each_is_written_
 
 @pytest.mark.parametrize("outcome", [Outcome.VOICEMAIL, Outcome.CALLBACK, Outcome.UNREACHED])
 async def test_given_the_new_outcomes_when_logged_then_the_real_store_keeps_them(
-    tmp_path: Path, outcome: Outcome
+    sqlite_store: SqlStore, outcome: Outcome
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/switchboard.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    try:
-        jane = await store.add_customer("Jane Doe", [("+14155550123", "mobile")])
-        recorder = CallRecorder(store, CallerCache(store))
-        runner = asyncio.create_task(recorder.run())
-        finished = replace(record("c1"), outcome=outcome, after_hours=True, callback_of=CallId("c0"))
-        recorder.notice(cmd.LogCall(finished))
-        await asyncio.wait_for(recorder.flush(), 5)
-        runner.cancel()
-        logged = await store.get_call("c1")
-        assert logged is not None
-        assert (logged.record.outcome, logged.customer_id) == (outcome, jane.id)
-    finally:
-        await store.close()
+    store = sqlite_store
+    jane = await store.add_customer("Jane Doe", [("+14155550123", "mobile")])
+    recorder = CallRecorder(store, CallerCache(store))
+    runner = asyncio.create_task(recorder.run())
+    finished = replace(record("c1"), outcome=outcome, after_hours=True, callback_of=CallId("c0"))
+    recorder.notice(cmd.LogCall(finished))
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    logged = await store.get_call("c1")
+    assert logged is not None
+    assert (logged.record.outcome, logged.customer_id) == (outcome, jane.id)
 
 
 async def test_given_an_after_hours_voicemail_and_a_callback_when_logged_then_every_acd_field_is_stored(
-    tmp_path: Path,
+    sqlite_store: SqlStore,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/switchboard.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    try:
-        recorder = CallRecorder(store, CallerCache(store))
-        runner = asyncio.create_task(recorder.run())
-        voicemail = replace(
-            record("c1"),
-            outcome=Outcome.VOICEMAIL,
-            priority=10,
-            after_hours=True,
-            on_call="Dr. Jones (backup)",
-            recording="vm-c1",
-        )
-        callback = replace(record("c2"), outcome=Outcome.UNREACHED, priority=5, callback_of=CallId("c1"))
-        recorder.notice(cmd.LogCall(voicemail))
-        recorder.notice(cmd.LogCall(callback))
-        await asyncio.wait_for(recorder.flush(), 5)
-        runner.cancel()
-        stored = [await store.get_call("c1"), await store.get_call("c2")]
-    finally:
-        await store.close()
+    store = sqlite_store
+    recorder = CallRecorder(store, CallerCache(store))
+    runner = asyncio.create_task(recorder.run())
+    voicemail = replace(
+        record("c1"),
+        outcome=Outcome.VOICEMAIL,
+        priority=10,
+        after_hours=True,
+        on_call="Dr. Jones (backup)",
+        recording="vm-c1",
+    )
+    callback = replace(record("c2"), outcome=Outcome.UNREACHED, priority=5, callback_of=CallId("c1"))
+    recorder.notice(cmd.LogCall(voicemail))
+    recorder.notice(cmd.LogCall(callback))
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    stored = [await store.get_call("c1"), await store.get_call("c2")]
     assert [
         None
         if c is None
@@ -163,22 +151,17 @@ async def test_given_a_record_never_written_when_waiting_then_false_after_the_bo
 
 
 async def test_given_a_replay_when_its_calls_are_written_then_only_those_missing_from_the_log(
-    tmp_path: Path,
+    sqlite_store: SqlStore,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/switchboard.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    try:
-        before = replace(record("c1"), ended_at=record("c1").ended_at + 7.0)  # as a stale row would differ
-        await store.record(before, None)  # written before the crash
-        recorder = CallRecorder(store, CallerCache(store))
-        runner = asyncio.create_task(recorder.run())
-        queued = await recorder.replayed([cmd.LogCall(record("c1")), cmd.LogCall(record("c2"))])
-        await asyncio.wait_for(recorder.flush(), 5)
-        runner.cancel()
-        assert queued == 1
-        first, second = await store.get_call("c1"), await store.get_call("c2")
-        assert first is not None and first.record == before  # left as it was: not written again
-        assert second is not None and second.record == record("c2")
-    finally:
-        await store.close()
+    store = sqlite_store
+    before = replace(record("c1"), ended_at=record("c1").ended_at + 7.0)  # as a stale row would differ
+    await store.record(before, None)  # written before the crash
+    recorder = CallRecorder(store, CallerCache(store))
+    runner = asyncio.create_task(recorder.run())
+    queued = await recorder.replayed([cmd.LogCall(record("c1")), cmd.LogCall(record("c2"))])
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    assert queued == 1
+    first, second = await store.get_call("c1"), await store.get_call("c2")
+    assert first is not None and first.record == before  # left as it was: not written again
+    assert second is not None and second.record == record("c2")

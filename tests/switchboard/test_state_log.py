@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 from crm_core.domain.agent_states import AgentInterval, StateChange
-from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import AgentId, CallId, OfferId
@@ -74,54 +72,40 @@ async def test_given_a_failing_store_when_states_change_then_each_is_written_onc
 
 
 async def test_given_intervals_left_running_when_the_service_starts_then_they_end_at_start(
-    tmp_path: Path,
+    sqlite_store: SqlStore,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/states.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    try:
-        writer = StateLog(store.agent_states)
-        task = asyncio.create_task(writer.run())
-        writer.notice(changed(AgentState.ON_CALL, 100.0))
-        await asyncio.wait_for(writer.flush(), 5)
-        task.cancel()
+    store = sqlite_store
+    writer = StateLog(store.agent_states)
+    task = asyncio.create_task(writer.run())
+    writer.notice(changed(AgentState.ON_CALL, 100.0))
+    await asyncio.wait_for(writer.flush(), 5)
+    task.cancel()
 
-        await StateLog(store.agent_states).start(500.0)  # the next process
+    await StateLog(store.agent_states).start(500.0)  # the next process
 
-        found = await store.agent_states.between(
-            datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1e4, UTC)
-        )
-        assert [(i.state, i.ended_at) for i in found] == [("on-call", datetime.fromtimestamp(500.0, UTC))]
-    finally:
-        await store.close()
+    found = await store.agent_states.between(datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1e4, UTC))
+    assert [(i.state, i.ended_at) for i in found] == [("on-call", datetime.fromtimestamp(500.0, UTC))]
 
 
 async def test_given_states_kept_across_a_restart_when_the_service_starts_then_their_intervals_go_on(
-    tmp_path: Path,
+    sqlite_store: SqlStore,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/states.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    try:
-        writer = StateLog(store.agent_states)
-        task = asyncio.create_task(writer.run())
-        writer.notice(changed(AgentState.READY, 100.0))
-        await asyncio.wait_for(writer.flush(), 5)
-        task.cancel()
+    store = sqlite_store
+    writer = StateLog(store.agent_states)
+    task = asyncio.create_task(writer.run())
+    writer.notice(changed(AgentState.READY, 100.0))
+    await asyncio.wait_for(writer.flush(), 5)
+    task.cancel()
 
-        restarted = StateLog(store.agent_states)  # the next process, its router's state restored
-        await restarted.start(500.0, [changed(AgentState.READY, 500.0)])
-        task = asyncio.create_task(restarted.run())
-        await asyncio.wait_for(restarted.flush(), 5)
-        task.cancel()
+    restarted = StateLog(store.agent_states)  # the next process, its router's state restored
+    await restarted.start(500.0, [changed(AgentState.READY, 500.0)])
+    task = asyncio.create_task(restarted.run())
+    await asyncio.wait_for(restarted.flush(), 5)
+    task.cancel()
 
-        found = await store.agent_states.between(
-            datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1e4, UTC)
-        )
-        at = datetime.fromtimestamp
-        assert [(i.state, i.started_at, i.ended_at) for i in found] == [
-            ("ready", at(100.0, UTC), at(500.0, UTC)),
-            ("ready", at(500.0, UTC), None),  # still ready: no gap in the agent's day
-        ]
-    finally:
-        await store.close()
+    found = await store.agent_states.between(datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1e4, UTC))
+    at = datetime.fromtimestamp
+    assert [(i.state, i.started_at, i.ended_at) for i in found] == [
+        ("ready", at(100.0, UTC), at(500.0, UTC)),
+        ("ready", at(500.0, UTC), None),  # still ready: no gap in the agent's day
+    ]
