@@ -92,9 +92,10 @@ async def logged(served: Served, call: str) -> dict[str, Any]:
     return found
 
 
-async def one_agent(workdir: Path, served: list[Served]) -> Served:
-    """The service running, with agent a1 (the sandbox's phone 101: answers after 300 ms) as a user."""
-    service = Served(workdir, {"a1": phone("101")})
+async def one_agent(workdir: Path, served: list[Served], extension: str = "101") -> Served:
+    """The service running, with agent a1 as a user, on the sandbox phone ``extension`` (101: answers
+    after 300 ms; the first digit says how a phone behaves, telephony/sandbox/extensions.conf)."""
+    service = Served(workdir, {"a1": phone(extension)})
     served.append(service)
     service.write_config()
     await service.start()
@@ -158,11 +159,7 @@ async def test_given_a_caller_waiting_when_the_service_is_stopped_then_it_exits_
 async def test_given_a_phone_ringing_when_its_leg_is_gone_after_a_kill_then_it_is_no_miss(
     tmp_path: Path, ari: AriClient, served: list[Served]
 ) -> None:
-    service = Served(tmp_path, {"a1": phone("201")})  # 2XX: rings and never answers
-    served.append(service)
-    service.write_config()
-    await service.start()
-    service.add_agent_user("a1")
+    service = await one_agent(tmp_path, served, "201")  # 2XX: rings and never answers
     async with aiohttp.ClientSession() as http:
         agent = await service.console(http, "a1")
         call = await place_call(ari, service, "+14155550104")

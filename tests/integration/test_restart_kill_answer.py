@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from telephony.ari_client import AriClient
-from tests.integration.conftest import phone, wait_until_async
+from tests.integration.conftest import wait_until_async
 from tests.integration.restart.harness import Served
 from tests.integration.test_restart_kill import (  # noqa: F401 (fixtures)
     _bridged,
@@ -23,6 +23,7 @@ from tests.integration.test_restart_kill import (  # noqa: F401 (fixtures)
     ari,
     journalled,
     logged,
+    one_agent,
     place_call,
     served,
 )
@@ -35,11 +36,7 @@ async def test_given_a_phone_answered_while_the_service_was_down_then_the_call_i
     ari: AriClient,  # noqa: F811 (the fixture imported above)
     served: list[Served],  # noqa: F811
 ) -> None:
-    service = Served(tmp_path, {"a1": phone("501")})  # 5XX: answers 2 s after it starts ringing
-    served.append(service)
-    service.write_config()
-    await service.start()
-    service.add_agent_user("a1")
+    service = await one_agent(tmp_path, served, "501")  # 5XX: answers 2 s after it starts ringing
     async with aiohttp.ClientSession() as http:
         agent = await service.console(http, "a1")
         call = await place_call(ari, service, "+14155550107")
