@@ -116,6 +116,9 @@ class Journal:
         self._idle.set()
         self._since_snapshot = 0
         self._snapshot_at = clock()
+        # Also handed every line as it is recorded: the stream that standbys replicate the router from
+        # (switchboard/cluster/replication.py). Called on the hot path: they must only queue the line.
+        self.taps: list[Callable[[JournalLine], None]] = []
 
     # --- start-up -------------------------------------------------------------------------------
     async def restore(self, router: Router) -> Restored:
@@ -173,7 +176,10 @@ class Journal:
             return
         self.seq += 1
         self._since_snapshot += 1
-        self._push(JournalLine(self.seq, encode(event)))
+        line = JournalLine(self.seq, encode(event))
+        for tap in self.taps:
+            tap(line)
+        self._push(line)
 
     def snapshot_due(self, now: float) -> bool:
         return self._since_snapshot >= self.snapshot_every or (

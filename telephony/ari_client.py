@@ -7,7 +7,7 @@ an Authorization header, never in the URL, so they do not end up in logs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +34,9 @@ class AriClient:
         self.app = app
         self._auth = aiohttp.encode_basic_auth(user, password)
         self._session: aiohttp.ClientSession | None = None
+        # Called before every request; raises when this instance may not command the PBX (several
+        # instances: only the leader may, switchboard/cluster/lease.py). None: always may.
+        self.gate: Callable[[], None] | None = None
 
     async def __aenter__(self) -> AriClient:
         return self
@@ -73,6 +76,8 @@ class AriClient:
     async def request(
         self, method: str, path: str, params: Mapping[str, str] | None = None, body: Json | None = None
     ) -> Any:
+        if self.gate is not None:
+            self.gate()
         url = f"{self.base_url}/ari{path}"
         try:
             async with self._http().request(method, url, params=params, json=body) as resp:
