@@ -5,6 +5,7 @@ Environment variables (each overrides the file):
     SWITCHBOARD_DATABASE_URL, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTP_PORT
     SWITCHBOARD_API_TOKEN (adds one token to [api].tokens rather than replacing them)
     SWITCHBOARD_WEBHOOK_SECRET_<LINE> (the answering webhook's secret of line <LINE>, upper case)
+    SWITCHBOARD_REDIS_URL, SWITCHBOARD_INSTANCE (several instances: ``config/cluster.py``)
 
 A listener beyond loopback refuses the shipped placeholder secrets and short ones (``exposure``).
 """
@@ -27,6 +28,7 @@ from config.answering import (
     disposition_codes,
     without_answering,
 )
+from config.cluster import ClusterSettings, cluster
 from config.exposure import check_exposed
 from config.plan import Normalise, plan
 from config.service_levels import (
@@ -70,6 +72,7 @@ class Settings:
     # [queues.<id>.service_level]: every queue of the plan, the defaults where the table is absent
     service_targets: Mapping[QueueId, ServiceLevel] = dataclasses.field(default_factory=dict)
     default_target: ServiceLevel = DEFAULT_SERVICE_LEVEL  # reports not grouped by queue, and totals
+    cluster: ClusterSettings | None = None  # [cluster]: None runs alone
     source: Path | None = None
 
     @property
@@ -102,6 +105,7 @@ def parse(
     database_url = env.get("SWITCHBOARD_DATABASE_URL") or string(
         db, "url", "sqlite+aiosqlite:///switchboard.db"
     )
+    http_port = whole(env.get("SWITCHBOARD_HTTP_PORT") or http.get("port", 8080), "http.port")
     plan_ = plan(without_service_levels(without_answering(raw)), normalise_for(region))
     settings = Settings(
         ari=AriSettings(
@@ -113,7 +117,7 @@ def parse(
         ),
         database_url=database_url,
         http_host=env.get("SWITCHBOARD_HTTP_HOST") or string(http, "host", "127.0.0.1"),
-        http_port=whole(env.get("SWITCHBOARD_HTTP_PORT") or http.get("port", 8080), "http.port"),
+        http_port=http_port,
         region=region,
         caller_context=string(ari, "caller_context", "switchboard-caller"),
         inbound_context=string(ari, "inbound_context", "switchboard-inbound"),
@@ -122,6 +126,7 @@ def parse(
         disposition_codes=disposition_codes(raw),
         answering=answering(raw, env),
         service_targets=service_levels(raw),
+        cluster=cluster(raw, env, database_url, http_port),
     )
     check_exposed(settings.http_host, _secrets(settings, raw, env))
     return settings
