@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import web
 
+from agent_console.devices import DEVICE_COOKIE, DEVICE_MAX_AGE_S, DEVICE_PATH, KnownDevices
 from agent_console.sessions import LoginThrottle, Sessions
 from crm_core.domain.users import User
 
@@ -43,6 +44,7 @@ class Gate:
         self.users = users
         self.sessions = sessions
         self.throttle = throttle
+        self.devices = KnownDevices()
         self._clock = clock
         self._looked_up: dict[str, tuple[float, User | None]] = {}  # username -> (when, what the store said)
 
@@ -65,7 +67,8 @@ class Gate:
     async def login(self, request: web.Request) -> web.Response:
         username, password = await _credentials(request)
         address = request.remote or "unknown"
-        attempt = self.throttle.reserve(username, address)  # before the check: guesses sent at once count
+        device = self.devices.device_of(request.cookies.get(DEVICE_COOKIE), username)
+        attempt = self.throttle.reserve(username, address, device)  # before the check: a burst counts
         if attempt is None:
             log.warning("console.login-throttled", username=username, address=address)
             return _refuse(429, "login-throttled", "too many failed logins; try again later")
@@ -81,6 +84,9 @@ class Gate:
         response = web.json_response(_who(user))
         response.set_cookie(COOKIE, session.id, httponly=True, samesite="Strict", secure=request.secure,
                             path="/")  # fmt: skip
+        device = self.devices.issue(user.username)  # this browser is known now (devices)
+        response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="Strict",
+                            secure=request.secure, path=DEVICE_PATH)  # fmt: skip
         log.info("console.signed-in", username=user.username, role=str(user.role))
         return response
 

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent_console.devices import canonical
 from crm_core.domain.ports import SessionStore
 from crm_core.domain.sessions import StoredSession, key_of
 
@@ -156,6 +157,9 @@ class LoginThrottle:
     For an address, attempts under way count so only once it has a failure in the window: until then
     up to ``OFFICE_AT_ONCE`` may be checked at once, since the agents of an office share its address and
     sign in together at a shift start (the username's own count still stops guesses at one account).
+
+    An attempt from a known device (``devices``: the browser signed in as that user before) counts against
+    the device instead of the username, so a stranger's failures cannot lock the user's own browser out.
     """
 
     def __init__(
@@ -167,10 +171,11 @@ class LoginThrottle:
         self._failures: dict[str, deque[float]] = {}
         self._checking: dict[str, int] = {}  # attempts reserved and not yet settled
 
-    def reserve(self, username: str, address: str) -> Attempt | None:
-        """A place for one attempt, or None when the username or the address has no place left."""
+    def reserve(self, username: str, address: str, device: str | None = None) -> Attempt | None:
+        """A place for one attempt, or None when the username (or ``device``, a known device's nonce,
+        which stands in for the username) or the address has no place left."""
         now = self._clock()
-        keys = _keys(username, address)
+        keys = _keys(username, address, device)
         if any(self._full(key, now) for key in keys):
             return None
         for key in keys:
@@ -208,5 +213,6 @@ class LoginThrottle:
 _ADDRESS = "addr:"
 
 
-def _keys(username: str, address: str) -> tuple[str, str]:
-    return f"user:{username.strip().casefold()}", f"{_ADDRESS}{address}"
+def _keys(username: str, address: str, device: str | None) -> tuple[str, str]:
+    who = f"user:{canonical(username)}" if device is None else f"device:{device}"
+    return who, f"{_ADDRESS}{address}"
