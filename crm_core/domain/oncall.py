@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm_core.domain.errors import Conflict, InvalidInput, NotFound
+from crm_core.domain import validation
+from crm_core.domain.errors import Conflict, InvalidInput, InvalidPhoneNumber, NotFound
+from crm_core.domain.phones import to_e164
 from routing.ids import LineId
 
 MAX_ROTATION_PEOPLE = 100
@@ -152,6 +154,32 @@ class Schedule:
         """Every person the schedule names."""
         named = {p for r in self.rotations.values() for p in r.people}
         return frozenset(named | {o.person for o in self.overrides})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnCallChange:
+    """One change to a business's people or schedule, as the audit keeps it."""
+
+    at: datetime
+    who: str
+    business: LineId
+    action: str  # person.created, person.changed, schedule.set, rotation.set, rotation.removed, override.*
+    target: str  # the person's or override's id, the tier, or the business
+    detail: str  # the values written (or removed), as JSON
+
+
+def checked_contact(contact: Contact, region: str) -> Contact:
+    """``contact`` with its number in E.164 (``region`` reads one without a country code), or its
+    address checked; ``InvalidPhoneNumber`` or ``ValidationFailed`` names the field ``contacts``."""
+    if contact.kind is ContactKind.EMAIL:
+        address = validation.email(contact.value)
+        if address is None:
+            raise InvalidSchedule("contacts", "an email contact needs an address")
+        return Contact(contact.kind, address)
+    number = to_e164(contact.value, region)
+    if number is None:
+        raise InvalidPhoneNumber(contact.value, "contacts")
+    return Contact(contact.kind, number)
 
 
 def zone(name: str) -> ZoneInfo:

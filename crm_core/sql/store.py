@@ -14,6 +14,7 @@ hands out one part per concept, each implementing its own port:
     store.supervisor_actions SqlSupervisorActions  record / recent (the supervisors' audit trail)
     store.journal     SqlJournal      append / save_snapshot / kept / forget (the router's, for restarts)
     store.sessions    SqlSessions     add / get / touch / remove / expire (the consoles' sign-ins)
+    store.oncall      SqlOnCall       people, schedules, rotations, overrides and their audit (answering)
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
 store never migrates: whoever opens it runs ``crm_core.sql.migrate`` first, once, at startup.
@@ -41,6 +42,7 @@ from crm_core.sql.customers import SqlCustomers, insert_customer
 from crm_core.sql.database import Database, utc_now
 from crm_core.sql.engine import open_engine
 from crm_core.sql.journal import SqlJournal
+from crm_core.sql.oncall import SqlOnCall
 from crm_core.sql.password_worker import PasswordWorker
 from crm_core.sql.reports import SqlReports
 from crm_core.sql.sessions import SqlSessions
@@ -79,6 +81,7 @@ class SqlStore:
         self.supervisor_actions = SqlSupervisorActions(self._db)
         self.journal = SqlJournal(self._db)
         self.sessions = SqlSessions(self._db)
+        self.oncall = SqlOnCall(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:

@@ -23,6 +23,8 @@ from routing.records import CallRecord
 CRM_TABLES = {
     "customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users",
     "agent_states", "supervisor_actions", "router_journal", "router_snapshots", "console_sessions",
+    "oncall_people", "oncall_contacts", "oncall_schedules", "oncall_rotations", "oncall_turns",
+    "oncall_overrides", "oncall_changes",
 }  # fmt: skip
 
 
@@ -75,6 +77,13 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "router_journal": set(),
         "router_snapshots": set(),
         "console_sessions": set(),
+        "oncall_people": {"ix_oncall_people_business"},
+        "oncall_contacts": {"ix_oncall_contacts_person_id"},
+        "oncall_schedules": set(),
+        "oncall_rotations": {"ix_oncall_rotations_business"},
+        "oncall_turns": {"ix_oncall_turns_person_id"},
+        "oncall_overrides": {"ix_oncall_overrides_business", "ix_oncall_overrides_person_id"},
+        "oncall_changes": {"ix_oncall_changes_business"},
     }
     assert differences == []
 
