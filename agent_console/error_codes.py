@@ -53,6 +53,7 @@ PUBLIC: dict[type[Exception], Public] = {
     console.BadNumber: Public(422, "bad-number", WEBSOCKET),
     console.StoreUnavailable: Public(503, "store-unavailable", WEBSOCKET),
     console.RateLimited: Public(429, "rate-limited", WEBSOCKET),
+    console.NoLeader: Public(503, "no-leader", WEBSOCKET),  # orders for the router come by websocket only
     api.BadJson: Public(400, "bad-json", REST),
     api.UnreadableNumber: Public(400, "invalid-phone-number", REST),
     api.InvalidDate: Public(400, "invalid-date", REST),

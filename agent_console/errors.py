@@ -14,6 +14,8 @@
     ├── StoreUnavailable    the customer store failed; nothing was written
     ├── NoWallboard         this service runs no wallboard feed
     ├── RateLimited         a websocket sent more messages than a console does (``rate``)
+    ├── NoLeader            an order for the router found no leading instance in time (several
+    │                       instances: ``switchboard.cluster.asks``); nothing was done, try again
     └── ApiError            a refusal of the HTTP API's own (``agent_console.api.errors``)
 
 The store's refusals (``crm_core.domain.errors``) and the router's (``routing.errors``) reach the client as
@@ -77,4 +79,8 @@ class NoWallboard(ConsoleError):
 
 
 class RateLimited(ConsoleError):
+    pass
+
+
+class NoLeader(ConsoleError):
     pass

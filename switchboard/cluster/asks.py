@@ -1,0 +1,305 @@
+"""A console's orders for the router, from any instance to the leader's router, over Redis.
+
+On the leader a console's order (ready, pause, a transfer, a supervisor's action) is ``RouterLoop.ask``;
+on a follower it is ``AskClient.ask``, which waits for the leader's router in the same way: it returns
+when the order is done and raises the router's own refusal (``error_codec``) when refused.
+
+    follower: AskClient.ask --XADD--> <prefix>:asks (stream, group "leaders") --XREADGROUP--> AskServer
+              (the leader) --ask--> its RouterLoop; the outcome --PUBLISH--> <prefix>:answers:<instance>
+
+Exactly once: the consumer group hands each entry to one reader only, whichever leader reads it, so an
+old and a new leader never both apply one ask. An entry a reader took and never acknowledged (it died,
+or was deposed, in between) is acknowledged later by a sweep without being applied: it may have been.
+
+Never late: each ask carries how long after its entry's timestamp (Redis's clock, the entry id, so the
+instances' clocks do not matter) a leader may still start it; one read later is answered ``expired`` and
+not applied. The asker gives up ``margin`` after that, so an agent told ``no-leader`` (try again) never
+finds the order carried out later, as long as the leader's router answers within the margin. A
+configured timeout longer than an agent would wait is the caller's concern, not this module's.
+
+Answers go by pub/sub on the asking instance's channel: one only it listens to, nothing left behind
+when an instance dies. The stream is trimmed to about ``KEPT_ASKS`` entries by every ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from agent_console.errors import NoLeader
+from routing import events as ev
+from routing.errors import RoutingError
+from switchboard import event_codec
+from switchboard.cluster import error_codec
+
+log = structlog.get_logger("cluster.asks")
+
+GROUP = "leaders"
+KEPT_ASKS = 10_000  # about 200 bytes each; far more than a leader can fall behind by within a timeout
+BATCH = 100  # entries read at once by the leader, answered in one round trip
+BLOCK_MS = 1000  # a read waits this long for an ask, then the loop looks at its sweep
+SWEEP_S = 30.0  # how often the leader acknowledges abandoned entries (taken, never answered)
+ABANDONED_S = 60.0  # taken this long ago and never acknowledged: its reader is gone
+RETRY_S = 0.5  # after Redis failed the leader's read
+# XADDs under way at once per instance: a burst of orders (a shift signing in) waits its turn for a few
+# microseconds rather than taking every connection of the shared pool (redis-py refuses the 101st).
+SENDING = 8
+
+
+class AskFailed(Exception):
+    """The leader could not handle the ask (a fault of ours, not the router refusing the order): an
+    event it cannot read (another release), or its router failed. The console answers internal-error."""
+
+
+def stream_key(prefix: str) -> str:
+    return f"{prefix}:asks"
+
+
+def answers_channel(prefix: str, instance: str) -> str:
+    return f"{prefix}:answers:{instance}"
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class AskClient:
+    """Sends a follower's asks to the leader; ``start()`` before the first, ``close()`` after the last."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, instance: str, timeout_s: float = 5.0) -> None:
+        self._redis = redis
+        self._stream = stream_key(prefix)
+        self._instance = instance
+        self._channel = answers_channel(prefix, instance)
+        self._timeout_s = timeout_s
+        # The leader must start an ask this much before the asker gives up, to answer in time.
+        margin_ms = min(500.0, timeout_s * 250.0)
+        self._start_within_ms = max(0, round(timeout_s * 1000.0 - margin_ms))
+        self._waiting: dict[str, asyncio.Future[Mapping[str, Any]]] = {}
+        self._pubsub: Any = None  # redis.asyncio.client.PubSub, untyped in redis-py
+        self._reader: asyncio.Task[None] | None = None
+        self._sending = asyncio.Semaphore(SENDING)
+
+    async def start(self) -> None:
+        """Listens to this instance's answers; returns once Redis has the subscription, so no answer
+        to a later ask can come before it."""
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=False)
+        await self._pubsub.subscribe(self._channel)
+        async with asyncio.timeout(self._timeout_s):
+            while (message := await self._pubsub.get_message(timeout=self._timeout_s)) is None:
+                pass
+        if message["type"] not in ("subscribe", b"subscribe"):
+            raise AskFailed(f"subscribing to {self._channel} answered {message!r}")
+        self._reader = asyncio.create_task(self._read_answers())
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.unsubscribe()
+            await self._pubsub.aclose()
+        for waiting in self._waiting.values():
+            waiting.cancel()
+
+    async def ask(self, event: ev.Event) -> None:
+        """Hand ``event`` to the leader's router and wait for its outcome: returns once done; raises the
+        router's refusal, ``NoLeader`` when no leader answered in time (or Redis cannot be reached), and
+        ``AskFailed`` on a fault of the leader's."""
+        if self._reader is None:
+            raise RuntimeError("AskClient.ask before AskClient.start")
+        ask_id = uuid.uuid4().hex
+        answer: asyncio.Future[Mapping[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[ask_id] = answer
+        fields = {
+            "ask": ask_id,
+            "from": self._instance,
+            "within": str(self._start_within_ms),
+            "event": event_codec.encode(event),
+        }
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                async with self._sending:
+                    await self._redis.xadd(self._stream, fields, maxlen=KEPT_ASKS, approximate=True)  # type: ignore[arg-type]
+                outcome = await answer
+        except TimeoutError:
+            raise NoLeader(f"no leading instance answered within {self._timeout_s:g} s: try again") from None
+        except (RedisError, OSError) as exc:
+            raise NoLeader(f"Redis cannot be reached ({exc}): try again") from exc
+        finally:
+            self._waiting.pop(ask_id, None)
+        _raise_for(outcome)
+
+    async def _read_answers(self) -> None:
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    if message["type"] in ("message", b"message"):
+                        self._settle(message["data"])
+            except (RedisError, OSError) as exc:
+                # redis-py subscribes again when it reconnects; asks meanwhile time out as no-leader.
+                log.warning("cluster.answers-lost", error=str(exc))
+                await asyncio.sleep(RETRY_S)
+
+    def _settle(self, data: object) -> None:
+        try:
+            outcome = json.loads(_text(data))
+            waiting = self._waiting.get(str(outcome["ask"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("cluster.unreadable-answer", answer=_text(data)[:200])
+            return
+        if waiting is not None and not waiting.done():
+            waiting.set_result(outcome)
+
+
+def _raise_for(outcome: Mapping[str, Any]) -> None:
+    match outcome.get("outcome"):
+        case "done":
+            return
+        case "refused":
+            raise error_codec.decode(outcome.get("error"))
+        case "expired":
+            raise NoLeader("the leader got this order too late to carry it out; nothing was done: try again")
+        case _:
+            raise AskFailed(str(outcome.get("message", outcome)))
+
+
+Ask = Callable[[ev.Event], Awaitable[object]]
+
+
+class AskServer:
+    """The leader's end: hands each ask to ``ask`` (its ``RouterLoop.ask``) and answers the asker.
+
+    ``counts`` has how many asks ended each way ("done", "refused", "expired", "unreadable", "failed",
+    "abandoned"), for /metrics and tests.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        prefix: str,
+        ask: Ask,
+        *,
+        consumer: str | None = None,
+        abandoned_after_s: float = ABANDONED_S,
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._stream = stream_key(prefix)
+        self._ask = ask
+        # Any name will do for exactly-once (the group hands out each entry once); a name of the
+        # instance's keeps the group's list of readers short across restarts.
+        self._consumer = consumer or f"leader-{uuid.uuid4().hex[:12]}"
+        self._abandoned_ms = round(abandoned_after_s * 1000)
+        self.counts: Counter[str] = Counter()
+
+    async def run(self) -> None:
+        """Serve asks until cancelled; Redis failing is logged and retried, never the end of the loop."""
+        swept = -math.inf
+        while True:
+            try:
+                if time.monotonic() - swept > SWEEP_S:
+                    await self._sweep()
+                    swept = time.monotonic()
+                await self._serve_batch()
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self._create_group()
+            except (RedisError, OSError) as exc:
+                log.warning("cluster.asks-unreadable", error=str(exc))
+                await asyncio.sleep(RETRY_S)
+
+    async def _create_group(self) -> None:
+        # From the stream's start: an ask sent before any leader ever read is answered too (expired,
+        # most likely), never silently skipped.
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: another leader made it first
+            await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
+
+    async def _serve_batch(self) -> None:
+        read: Any = await self._redis.xreadgroup(
+            GROUP, self._consumer, {self._stream: ">"}, count=BATCH, block=BLOCK_MS
+        )
+        entries: list[tuple[object, Mapping[object, object]]] = [
+            entry for _, stream_entries in read or () for entry in stream_entries
+        ]
+        if not entries:
+            return
+        clock: Any = await self._redis.time()  # (seconds, microseconds): the clock entry ids are from
+        redis_ms, read_at = clock[0] * 1000.0 + clock[1] / 1000.0, time.monotonic()
+        answers: list[tuple[str, str | None, dict[str, object]]] = []
+        try:
+            for entry_id, raw in entries:
+                now_ms = redis_ms + (time.monotonic() - read_at) * 1000.0
+                entry, fields = _text(entry_id), {_text(k): _text(v) for k, v in raw.items()}
+                asker, answer = await self._handle(entry, fields, now_ms)
+                answers.append((entry, asker, answer))
+        finally:
+            # Asks already carried out are answered even when the loop is being cancelled.
+            await asyncio.shield(self._answer(answers))
+
+    async def _handle(
+        self, entry: str, fields: Mapping[str, str], now_ms: float
+    ) -> tuple[str | None, dict[str, object]]:
+        """The asking instance (None when the entry does not say) and the answer to send it."""
+        asker, ask_id = fields.get("from"), fields.get("ask")
+        answer: dict[str, object] = {"ask": ask_id}
+        try:
+            missing = [name for name in ("within", "event") if name not in fields]
+            if missing:
+                raise ValueError(f"no field {', '.join(missing)}")
+            within_ms = int(fields["within"])
+            event = event_codec.decode(fields["event"])
+        except ValueError as exc:  # UnreadableEvent is a ValueError
+            log.warning("cluster.ask-unreadable", entry=entry, asker=asker, error=str(exc))
+            return asker, self._outcome(answer, "unreadable", message=f"an unreadable ask: {exc}")
+        if now_ms - float(entry.partition("-")[0]) > within_ms:
+            return asker, self._outcome(answer, "expired")
+        try:
+            await self._ask(event)
+        except RoutingError as exc:
+            return asker, self._outcome(answer, "refused", error=error_codec.encode(exc))
+        except Exception as exc:
+            log.exception("cluster.ask-failed", entry=entry, asker=asker)
+            return asker, self._outcome(answer, "failed", message=f"the leader's router failed: {exc!r}")
+        return asker, self._outcome(answer, "done")
+
+    def _outcome(self, answer: dict[str, object], outcome: str, **more: object) -> dict[str, object]:
+        self.counts[outcome] += 1
+        return answer | {"outcome": outcome} | more
+
+    async def _answer(self, answers: list[tuple[str, str | None, dict[str, object]]]) -> None:
+        if not answers:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for _, asker, answer in answers:
+                if asker is not None:
+                    pipe.publish(answers_channel(self._prefix, asker), json.dumps(answer))
+            pipe.xack(self._stream, GROUP, *(entry for entry, _, _ in answers))
+            await pipe.execute()
+
+    async def _sweep(self) -> None:
+        """Acknowledge, never apply, the entries a reader took long ago and never answered: it may have
+        carried them out before it died, and their askers gave up long since."""
+        await self._create_group()
+        # With JUSTID redis-py gives the ids alone, without the cursor: each sweep starts from the
+        # beginning again, and what the last one acknowledged has left the pending list.
+        claimed: Any = await self._redis.xautoclaim(
+            self._stream, GROUP, self._consumer, min_idle_time=self._abandoned_ms, count=1000, justid=True
+        )
+        if claimed:
+            await self._redis.xack(self._stream, GROUP, *claimed)
+            self.counts["abandoned"] += len(claimed)
+            log.warning("cluster.asks-abandoned", count=len(claimed))
