@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,18 +43,21 @@ from routing.router import Router
 from routing.states import AgentState
 from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
+from switchboard.cluster.fenced import FencedJournal, Standing
 from switchboard.command_table import CommandTable, Handler
 from switchboard.identifier import CallerIdentifier
 from switchboard.journal import Journal
 from switchboard.metrics import Metrics
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
-from switchboard.state_log import StateLog
+from switchboard.state_log import StateLog, StateLogCommand
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx, Pbx
 
 log = structlog.get_logger("bootstrap")
+
+RECENT_LOGS = 5_000
 
 Clock = Callable[[], float]
 # A PBX adapter, given where its events go and the service's clock: ``SimulatedPbx`` is one as it stands.
@@ -120,10 +124,17 @@ class Service:
         self._clock = clock
         self.router = Router(settings.plan)
         self.bus = LocalBus()
-        self.journal = Journal(store.journal, clock) if journal else None
+        # Alone, this instance always leads; in a cluster, switchboard/cluster/node.py moves it in and out.
+        self.standing = Standing(leading=settings.cluster is None)
+        kept = FencedJournal(store.journal, self.standing)  # a deposed leader writes no more lines
+        self.journal = Journal(kept, clock) if journal else None
         self.loop = RouterLoop(self.router, clock, self.bus, journal=self.journal)
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
-        self.pbx = self._ari_pbx() if pbx is None else pbx(self.loop.submit, clock)
+        self.ari.gate = self.standing.may_command  # counts the requests, and refuses them unless leading
+        self._pbx_factory = pbx
+        self.pbx = self.new_pbx()
+        # While following: the calls the leader logged lately; a new leader writes those it finds missing.
+        self.recent_logs: deque[cmd.LogCall] = deque(maxlen=RECENT_LOGS)
         self.callers = CallerCache(store, store)
         self.hub = ConsoleHub(self.callers, floor(settings))
         self.recorder = CallRecorder(store, self.callers)
@@ -134,7 +145,8 @@ class Service:
         )  # fmt: skip
         self.identifier = CallerIdentifier(self.callers, store, self.loop.submit, clock)
         self.state_log = StateLog(store.agent_states)
-        self.metrics = Metrics(self.router, settings.plan, self.pbx.connected.is_set, clock)
+        self.metrics = Metrics(self.router, settings.plan, lambda: self.pbx.connected.is_set(), clock,
+                               standing=self.standing)  # fmt: skip
         self.hub.ack_observers.append(self.metrics.pop_acknowledged)
         self.zone = ZoneInfo(settings.plan.timezone)
         # One reading of the per-queue service targets for the wallboard and the reports alike.
@@ -145,7 +157,7 @@ class Service:
         self.bus.route(self.commands)
         self.loop.observers.append(self._prefetch_caller)
         self.backend = ConsoleBackend(  # its ``supervision.audit`` lists supervisors' orders
-            self.loop.ask, self.router, clock, store.users, self.health, self.desk, self.wallboard,
+            self.ask, self.router, clock, store.users, self.health, self.desk, self.wallboard,
             store.supervisor_actions, sessions=store.sessions,
         )  # fmt: skip
         api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
@@ -153,7 +165,13 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
 
-    def _ari_pbx(self) -> AriPbx:
+    def clock(self) -> float:
+        return self._clock()
+
+    def new_pbx(self) -> Pbx:
+        """A PBX adapter with nothing known yet: at the start, and for each leadership in a cluster."""
+        if self._pbx_factory is not None:
+            return self._pbx_factory(self.loop.submit, self._clock)
         return AriPbx(
             self.ari, self.loop.submit, self._clock, normaliser(self.settings.region),
             outbound_endpoint=self.settings.ari.outbound_endpoint,
@@ -166,28 +184,78 @@ class Service:
         return WallboardFeed(board, self._clock, pause_reasons=plan.pause_reasons, zone=self.zone)
 
     def _command_table(self) -> CommandTable:
+        # Only the leader commands the PBX and writes; a follower's router says the same, for its consoles.
         consumers: dict[str, Handler] = {
-            "pbx": self.pbx.execute,
-            "identifier": self.identifier.notice,
+            "pbx": self._to_pbx,
+            "identifier": self._to_identifier,
             "console": self.hub.notice,
-            "call-log": self.recorder.notice,
-            "state-log": self.state_log.notice,
+            "call-log": self._to_call_log,
+            "state-log": self._to_state_log,
             "metrics": self.metrics.notice,
         }
         # The wallboard's view may move with anything the router says (a caller queued, or taken).
         return CommandTable(consumers, SHARED, watchers=[self.wallboard.notice])
+
+    def _to_pbx(self, command: cmd.PbxCommand) -> None:
+        if self.standing.leading:
+            self.pbx.execute(command)
+
+    def _to_identifier(self, command: cmd.IdentifyCaller) -> None:
+        if self.standing.leading:
+            self.identifier.notice(command)
+
+    def _to_call_log(self, command: cmd.LogCall) -> None:
+        if self.standing.leading:
+            self.recorder.notice(command)
+        else:
+            self.recent_logs.append(command)
+
+    def _to_state_log(self, command: StateLogCommand) -> None:
+        if self.standing.leading:
+            self.state_log.notice(command)
+
+    async def ask(self, event: ev.Event) -> list[cmd.Command]:
+        """A console's order to the router: this instance's, or the leader's on a follower (the commands
+        it causes are then not returned here: nothing reads them)."""
+        remote = self.standing.remote_ask
+        if self.standing.leading or remote is None:
+            return await self.loop.ask(event)
+        await remote(event)
+        return []
 
     def _prefetch_caller(self, event: ev.Event) -> None:
         if isinstance(event, ev.CallArrived):
             self.callers.prefetch(event.call, event.caller_number)
 
     def health(self) -> dict[str, object]:
-        return {"ari_connected": self.pbx.connected.is_set(), "active_calls": self.router.active_calls}
+        return {
+            "ari_connected": self.pbx.connected.is_set(), "active_calls": self.router.active_calls,
+            **self.standing.health(),
+        }  # fmt: skip
 
     async def start(self, http: bool = True) -> None:
+        if self.settings.cluster is not None:
+            from switchboard.cluster.node import join  # Redis is imported only by those who use it
+
+            await join(self, self.settings.cluster)
+        else:
+            await self._start_alone()
+        if http:
+            self._runner = web.AppRunner(self.web)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+            await site.start()
+            log.info("http.listening", host=self.settings.http_host, port=self.settings.http_port)
+
+    def run_beside(self, *runs: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run these until the service stops."""
+        for run in runs:
+            self._tasks.append(asyncio.create_task(run()))
+
+    async def _start_alone(self) -> None:
         await self.store.claim()  # one service per store: a second is refused (crm_core/sql/instance.py)
         await self._restore()
-        await self.state_log.start(now := self._clock(), self._agents_as_kept(now))
+        await self.state_log.start(now := self._clock(), self.agents_as_kept(now))
         # Today so far, before the router runs: nothing can happen between the read and the first event.
         await self.wallboard.load(self.store.reports, self.store.agent_states)
         loop = functools.partial(self.loop.run, self.pbx.connected)  # deadlines after the PBX's news
@@ -196,14 +264,7 @@ class Service:
         ]  # fmt: skip
         if self.journal is not None:
             runs.append(self.journal.run)
-        for run in runs:
-            self._tasks.append(asyncio.create_task(run()))
-        if http:
-            self._runner = web.AppRunner(self.web)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-            await site.start()
-            log.info("http.listening", host=self.settings.http_host, port=self.settings.http_port)
+        self.run_beside(*runs)
 
     async def _restore(self) -> None:
         """The router's state as the last run left it (switchboard/journal.py), before anything runs."""
@@ -214,7 +275,7 @@ class Service:
         self.pbx.adopt(views.channels(self.router.book), restored.as_of)
         self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
 
-    def _agents_as_kept(self, at: float) -> list[cmd.AgentStateChanged]:
+    def agents_as_kept(self, at: float) -> list[cmd.AgentStateChanged]:
         """Every agent the restored router has signed in, in their state as of ``at``."""
         found = (views.agent_view(self.router.book, agent) for agent in self.router.book.agents)
         return [cmd.AgentStateChanged(v.agent, v.state, v.reason, at, v.until)
@@ -225,7 +286,7 @@ class Service:
         snapshot (the next start replays nothing), then close everything."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.pbx.idle(), 5)
-        if self.journal is not None:
+        if self.journal is not None and self.standing.leading:
             self.journal.snapshot(self.router, self._clock())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.journal.flush(), 5)
@@ -233,8 +294,8 @@ class Service:
             await asyncio.wait_for(self.recorder.flush(), 10)
             await asyncio.wait_for(self.state_log.flush(), 10)
             await asyncio.wait_for(self.desk.idle(), 20)  # webhooks under way: three 5 s attempts at most
-        for task in self._tasks:
-            task.cancel()
+        for task in reversed(self._tasks):  # the cluster's member last started, first stopped: it gives
+            task.cancel()  # the lease back (a standby takes over at once) once the writers are done
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()

@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from agent_console.router_reader import RouterReader
 from routing import commands as cmd
 from routing.plan import Plan
 from routing.states import AgentState
+from switchboard.cluster.fenced import Standing
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 WAIT_BUCKETS = (5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0)
@@ -75,6 +76,27 @@ class _Live(Collector):
         )
 
 
+class _Standing(Collector):
+    """Whether this instance leads (several instances: switchboard/cluster/), and what it sent Asterisk."""
+
+    def __init__(self, standing: Standing) -> None:
+        self._standing = standing
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "switchboard_leader", "1 while this instance leads: routes and commands the PBX",
+            value=int(self._standing.leading),
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "switchboard_cluster_term", "The latest leadership this instance knows of (0: alone)",
+            value=self._standing.term or 0,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "switchboard_ari_requests", "ARI requests this process sent to Asterisk",
+            value=self._standing.ari_requests,
+        )  # fmt: skip
+
+
 class Metrics:
     def __init__(
         self,
@@ -83,6 +105,7 @@ class Metrics:
         ari_connected: Callable[[], bool],
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        standing: Standing | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self._monotonic = monotonic
@@ -107,6 +130,8 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Live(router, plan, ari_connected, clock))
+        if standing is not None:
+            self.registry.register(_Standing(standing))
 
     def notice(self, command: MetricsCommand) -> None:
         """The bus hands it pops, withdrawn offers and logged calls (switchboard/command_table.py)."""

@@ -29,6 +29,13 @@ Clock = Callable[[], float]
 READY_WAIT_S = 5.0
 
 
+class NotHandled(RoutingError):
+    """The event was not handled: this instance stopped leading before its turn came."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not handled, this instance stopped leading: {what}")
+
+
 @dataclass(slots=True)
 class _Item:
     event: ev.Event
@@ -61,6 +68,24 @@ class RouterLoop:
         reply: asyncio.Future[list[cmd.Command]] = asyncio.get_running_loop().create_future()
         self._inbox.put_nowait(_Item(event, reply))
         return await reply
+
+    def follow(self, event: ev.Event) -> None:
+        """A follower's router (switchboard/cluster/): handle ``event`` as the leader's router did, and
+        publish what it says; not journaled (the leader keeps the journal) and not queued (nothing else
+        feeds a follower's router, and the stream's order is the leader's)."""
+        self._route(_Item(event))
+
+    def drop_pending(self) -> int:
+        """Forget the events not handled yet: a leader that lost its lease must not handle them (the
+        next leader gets what the PBX did from Asterisk itself). A console waiting for an answer gets
+        ``NotHandled``."""
+        dropped = 0
+        while not self._inbox.empty():
+            item = self._inbox.get_nowait()
+            if item.reply is not None and not item.reply.done():
+                item.reply.set_exception(NotHandled(repr(item.event)))
+            dropped += 1
+        return dropped
 
     async def run(self, pbx_ready: asyncio.Event | None = None) -> None:
         """Handle events until cancelled. With ``pbx_ready``, the clock's ticks wait (``READY_WAIT_S`` at

@@ -37,6 +37,12 @@ class SqlJournal:
             await connection.execute(insert(SnapshotRow).values(row))
             await connection.execute(delete(JournalRow).where(JournalRow.seq <= snapshot.seq))
 
+    async def drop_after(self, seq: int) -> None:
+        """Drop the lines after ``seq``: a new leader's history goes on from there (several instances:
+        the lines a deposed leader wrote that never reached the others are not the cluster's)."""
+        async with self._db.engine.begin() as connection:
+            await connection.execute(delete(JournalRow).where(JournalRow.seq > seq))
+
     async def kept(self) -> Kept:
         s = SnapshotRow
         async with self._db.engine.connect() as connection:

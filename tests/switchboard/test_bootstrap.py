@@ -107,8 +107,8 @@ def test_given_the_service_then_its_command_table_names_each_commands_consumers(
         cmd.EscalationUpdate: ("console",),
         cmd.SupervisionChanged: ("console",),
     }
-    # The wallboard watches everything, after the consumers.
-    assert table.handlers(cmd.AnswerCall) == (service.pbx.execute, service.wallboard.notice)
+    # The wallboard watches everything, after the consumers; the PBX's share goes out only while leading.
+    assert table.handlers(cmd.AnswerCall) == (service._to_pbx, service.wallboard.notice)
 
 
 # --- on the simulated PBX ---------------------------------------------------------------------------

@@ -1,0 +1,173 @@
+"""One instance's part in the cluster: follow the leader, take the lease when it is free, lead, stand down.
+
+    follower ──lease free, taken──▶ drain the stream ──▶ start the term ──▶ leader
+        ▲                                                                    │
+        └───────── reload from the store ◀── stand down ◀── lease lost ──────┘
+                                                            (not renewed in time, taken by
+                                                             another, or the stream refused a line)
+
+Starting a term: the new leader's router holds every line any leader put on the stream (it drained it
+after taking the lease, and no older leader can append any more). It keeps that state in the store as a
+snapshot, dropping every journal line after it (a deposed leader's lines that never reached the stream
+are not the cluster's history), then marks the stream: the followers' reading goes on from there. Only
+then does it connect to Asterisk, which tells it what happened while nobody led (``AriPbx`` reconciles).
+
+Standing down: the instance stops commanding at once (its ARI requests are refused by ``Lease.check``
+from the moment its own clock says the lease may be gone), stops its leader's work, and reloads its
+router from the store, because its last events may never have reached the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from config.cluster import ClusterSettings
+from switchboard.cluster.follower import Follower
+from switchboard.cluster.journal_stream import Line, StreamWriter
+from switchboard.cluster.lease import Lease
+
+log = structlog.get_logger("cluster.member")
+
+WATCH_S = 0.05  # how often a leader looks at its lease's validity by its own clock
+
+
+class Node(Protocol):
+    """What a member drives in its service (``switchboard.bootstrap.Service``)."""
+
+    def apply(self, line: Line) -> None:
+        """Hand a line of the leader's journal to this instance's router."""
+
+    async def reload(self) -> int:
+        """Put the router back to what the store keeps; the last line that includes."""
+
+    async def start_term(self, writer: StreamWriter) -> int:
+        """Keep the router's state as the new term's start in the store, tap the journal into
+        ``writer``; the last line the state includes."""
+
+    async def lead(self, lease: Lease) -> None:
+        """Start commanding the PBX and doing the leader's work."""
+
+    async def stand_down(self) -> None:
+        """Stop all of it; return once nothing more is sent."""
+
+
+class Member:
+    def __init__(
+        self, node: Node, redis: aioredis.Redis, reads: aioredis.Redis, settings: ClusterSettings, seq: int
+    ) -> None:
+        self._node = node
+        self._redis = redis
+        self._settings = settings
+        self.lease = Lease(redis, settings.key_prefix, settings.instance, settings.lease_ms)
+        self.follower = Follower(reads, settings.key_prefix, node.apply, node.reload, seq)
+        self.role = "follower"
+        self.term: int | None = None  # the latest leadership this instance knows of
+        self.terms_led = 0
+
+    @property
+    def poll_s(self) -> float:
+        """How often a follower asks for the lease: a tenth of it, so a takeover waits little past expiry."""
+        return self._settings.lease_ms / 10_000
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._follow_until_leader()
+                await self._lead()
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await self.lease.release()  # a clean stop: a standby takes over at once
+
+    async def _follow_until_leader(self) -> None:
+        self.role = "follower"
+        following = asyncio.create_task(self._follow())
+        try:
+            while True:
+                await asyncio.sleep(self.poll_s)
+                if await self._acquired():
+                    break
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        # Nobody else may append now: what the stream holds is the whole history we go on from.
+        await self.follower.drain()
+
+    async def _acquired(self) -> bool:
+        try:
+            token = await self.lease.acquire()
+            if token is None:
+                holder = await self.lease.holder()
+                self.term = holder.token if holder is not None else self.term
+                return False
+        except (RedisError, OSError) as exc:
+            log.warning("member.redis-unreachable", error=str(exc))
+            return False
+        self.term = token
+        return True
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await self.follower.run()
+            except (RedisError, OSError) as exc:
+                log.warning("member.follow-failed", error=str(exc))
+                await asyncio.sleep(self.poll_s)
+
+    async def _lead(self) -> None:
+        lost = asyncio.Event()
+        writer = StreamWriter(self._redis, self._settings.key_prefix, self.lease, lambda _: lost.set())
+        try:
+            seq = await self._node.start_term(writer)
+            if not self.lease.valid() or not await writer.mark(seq):
+                log.warning("member.term-not-started", seq=seq)
+                return
+            await self._node.lead(self.lease)
+            self.role = "leader"
+            self.terms_led += 1
+            log.info("member.leading", instance=self.lease.instance, token=self.lease.token, seq=seq)
+            work = [asyncio.create_task(w) for w in (writer.run(), self._renew(lost), self._watch(lost))]
+            try:
+                await lost.wait()
+            finally:
+                for task in work:
+                    task.cancel()
+                await asyncio.gather(*work, return_exceptions=True)
+        except (RedisError, OSError) as exc:
+            log.warning("member.lead-failed", error=str(exc))
+        finally:
+            writer.stopped = True
+            self.role = "follower"
+            await self._node.stand_down()  # nothing more is sent: then a standby may take over at once
+            with contextlib.suppress(RedisError, OSError):
+                await self.lease.release()
+            self.lease.lost("standing down")
+        # Our last events may never have reached the stream: the store's history is the cluster's.
+        await self.follower.reload()
+        log.info("member.stood-down", instance=self._settings.instance, seq=self.follower.at.seq)
+
+    async def _renew(self, lost: asyncio.Event) -> None:
+        every = self.lease.renew_every_s
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not await asyncio.wait_for(self.lease.renew(), timeout=every * 2):
+                    lost.set()
+                    return
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning("member.renew-failed", error=str(exc))  # the watch decides when it is too late
+
+    async def _watch(self, lost: asyncio.Event) -> None:
+        """Wake when the lease would end by our clock; renewals will usually have moved that on."""
+        while True:
+            left = self.lease.remaining_s()
+            if left <= 0:
+                lost.set()
+                return
+            await asyncio.sleep(min(left, WATCH_S) + 0.001)

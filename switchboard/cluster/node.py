@@ -1,0 +1,150 @@
+"""A service as one instance of a cluster: what ``Member`` drives (its ``Node``), over ``Service``.
+
+``join`` starts it. Whatever the role, the instance serves consoles, the API and the wallboard, and its
+writers run (they are handed work only while it leads). A follower's router is fed the leader's journal
+(``apply``) and its console orders go to the leader (``AskClient``); a leader runs the router's loop and
+clock, the PBX adapter and the console orders of the followers (``AskServer``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+import structlog
+
+from config.cluster import ClusterSettings
+from routing import book as books
+from routing import views
+from switchboard.cluster.asks import AskClient, AskServer
+from switchboard.cluster.journal_stream import Line, StreamWriter
+from switchboard.cluster.lease import Lease
+from switchboard.cluster.member import Member
+from switchboard.event_codec import UnreadableEvent, decode
+
+if TYPE_CHECKING:
+    from switchboard.bootstrap import Service
+
+log = structlog.get_logger("cluster.node")
+
+READ_MARGIN_S = 5.0  # a blocking stream read's socket waits this much longer than the read itself
+
+
+def clients(settings: ClusterSettings) -> tuple[aioredis.Redis, aioredis.Redis]:
+    """One client for the lease and appends, whose requests must fail fast (a renewal stuck for longer
+    than the lease is worth nothing), and one for the blocking reads of the stream and the answers."""
+    quick = settings.lease_ms / 2000
+    commands = aioredis.Redis.from_url(settings.redis_url, socket_timeout=quick, socket_connect_timeout=quick)
+    reads = aioredis.Redis.from_url(settings.redis_url, socket_timeout=READ_MARGIN_S + 1,
+                                    socket_connect_timeout=quick)  # fmt: skip
+    return commands, reads
+
+
+async def join(service: Service, settings: ClusterSettings) -> ClusterNode:
+    node = ClusterNode(service, settings)
+    await node.start()
+    return node
+
+
+class ClusterNode:
+    def __init__(self, service: Service, settings: ClusterSettings) -> None:
+        if service.journal is None:
+            raise ValueError("an instance of a cluster needs the journal: its followers replicate it")
+        self._service = service
+        self._journal = service.journal
+        self._settings = settings
+        self._redis, self._reads = clients(settings)
+        self.asks = AskClient(self._reads, settings.key_prefix, settings.instance)
+        self.member = Member(self, self._redis, self._reads, settings, seq=0)
+        self._leading: list[asyncio.Task[None]] = []
+        self._as_of: float | None = None  # the time of the last event the router has
+
+    async def start(self) -> None:
+        s = self._service
+        standing = s.standing
+        standing.lease = self.member.lease
+        standing.remote_ask = self.asks.ask
+        await self.member.follower.reload()  # the store's state; the stream is read on from its line
+        await self.asks.start()
+        # Today so far for the wallboard, as the store has it; the router's commands keep it up from here.
+        await s.wallboard.load(s.store.reports, s.store.agent_states)
+        s.run_beside(s.recorder.run, s.state_log.run, s.wallboard.run, self._journal.run, self._run)
+
+    async def _run(self) -> None:
+        try:
+            await self.member.run()
+        finally:
+            await self.asks.close()
+            await self._redis.aclose()
+            await self._reads.aclose()
+
+    # --- Node --------------------------------------------------------------------------------------
+    def apply(self, line: Line) -> None:
+        try:
+            event = decode(line.event)
+        except UnreadableEvent as exc:
+            # A leader of another release: this router cannot follow it; it reloads at the next term.
+            log.error("node.unreadable-line", seq=line.seq, error=str(exc))
+            return
+        self._journal.seq = line.seq
+        self._as_of = event.at
+        self._service.standing.term = line.token
+        self._service.loop.follow(event)
+
+    async def reload(self) -> int:
+        s = self._service
+        s.router.book = books.Book(s.settings.plan)
+        restored = await self._journal.restore(s.router)
+        self._as_of = restored.as_of
+        s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
+        return self._journal.seq
+
+    async def start_term(self, writer: StreamWriter) -> int:
+        s = self._service
+        seq = self._journal.seq
+        s.standing.term = self.member.lease.token
+        await s.store.journal.drop_after(seq)  # a deposed leader's lines past what the stream has
+        self._journal.snapshot(s.router, s.clock())
+        await asyncio.wait_for(self._journal.flush(), self._settings.lease_ms / 1000)
+        self._journal.taps.append(writer.tap)
+        return seq
+
+    async def lead(self, lease: Lease) -> None:
+        s = self._service
+        s.pbx = s.new_pbx()  # knows nothing yet: its reconcile tells it what Asterisk has
+        s.pbx.adopt(views.channels(s.router.book), self._as_of)
+        s.standing.leading = True
+        logged = tuple(s.recent_logs)
+        s.recent_logs.clear()
+        now = s.clock()
+        runs: list[Coroutine[Any, Any, object]] = [
+            s.loop.run(s.pbx.connected), s.pbx.run(),
+            AskServer(self._reads, self._settings.key_prefix, s.loop.ask).run(),
+            s.recorder.replayed(logged), s.state_log.start(now, s.agents_as_kept(now)),
+        ]  # fmt: skip
+        self._leading = [asyncio.create_task(self._logged(run)) for run in runs]
+
+    @staticmethod
+    async def _logged(run: Coroutine[Any, Any, object]) -> None:
+        try:
+            await run
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("node.leader-task-failed")
+
+    async def stand_down(self) -> None:
+        s = self._service
+        s.standing.leading = False
+        self._journal.taps.clear()
+        for task in self._leading:
+            task.cancel()
+        await asyncio.gather(*self._leading, return_exceptions=True)
+        self._leading = []
+        dropped = s.loop.drop_pending()
+        with contextlib.suppress(Exception):
+            await s.ari.forget_connections()
+        log.info("node.stood-down", dropped=dropped)
