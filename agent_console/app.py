@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 import structlog
@@ -23,7 +23,8 @@ from agent_console.desk import Desk
 from agent_console.error_codes import INTERNAL, error_code, refusal
 from agent_console.errors import BadMessage, BadOrigin, ConsoleError, NotLoggedIn, RateLimited
 from agent_console.hub import Connection, ConsoleHub
-from agent_console.login import COOKIE, Gate, UserCheck, same_origin
+from agent_console.login import COOKIE, Gate, UserCheck
+from agent_console.origins import SITE, Site, same_origin
 from agent_console.rate import BURST, PER_S, RATE_LIMITED, MessageRate, Verdict
 from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
@@ -58,6 +59,8 @@ class ConsoleBackend:
     ``users`` is the store's user directory (``SqlStore.users``), ``sessions`` where sign-ins are kept
     (``SqlStore.sessions``, so they outlive the process); ``clock`` also times sessions and the login
     throttle, so tests drive both. ``sweep_s``: how often the open sockets' users are read again.
+    ``origins``: what a browser's ``Origin`` may name (none: the request's own ``Host``);
+    ``secure_cookies``: browsers come over HTTPS (``origins.Site``).
     """
 
     def __init__(
@@ -73,6 +76,8 @@ class ConsoleBackend:
         *,
         sessions: SessionStore,
         sweep_s: float = WS_RECHECK_S,
+        origins: Sequence[str] = (),
+        secure_cookies: bool = False,
     ) -> None:
         self.ask = ask
         self.router = router  # what the console reads of the live state: each agent's view
@@ -80,6 +85,7 @@ class ConsoleBackend:
         self.users = users
         self.sessions = sessions
         self.sweep_s = sweep_s
+        self.site = Site.of(origins, secure_cookies)
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
         self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
@@ -97,6 +103,7 @@ def create_app(
     app = web.Application(client_max_size=64 * 1024)
     app.on_response_prepare.append(headers.secure)  # every response, the API's included
     app[HUB] = hub
+    app[SITE] = backend.site
     sessions = Sessions(backend.sessions, backend.clock)
     gate = Gate(backend.users, sessions, LoginThrottle(backend.clock), backend.clock)
     app[GATE] = gate

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
 
 from agent_console.devices import DEVICE_COOKIE, DEVICE_MAX_AGE_S, DEVICE_PATH, KnownDevices
+from agent_console.error_codes import refusal
+from agent_console.errors import BadOrigin
+from agent_console.origins import not_cross_site, secure
 from agent_console.sessions import LoginThrottle, Sessions
 from crm_core.domain.users import User
 
@@ -65,6 +67,8 @@ class Gate:
         return user
 
     async def login(self, request: web.Request) -> web.Response:
+        if not not_cross_site(request):  # a page elsewhere signing the browser in as someone (login CSRF)
+            return _foreign()
         username, password = await _credentials(request)
         address = request.remote or "unknown"
         device = self.devices.device_of(request.cookies.get(DEVICE_COOKIE), username)
@@ -82,15 +86,17 @@ class Gate:
             return _refuse(401, "login-failed", "wrong username or password")
         session = await self.sessions.start(user.username)
         response = web.json_response(_who(user))
-        response.set_cookie(COOKIE, session.id, httponly=True, samesite="Strict", secure=request.secure,
-                            path="/")  # fmt: skip
+        tls = secure(request)
+        response.set_cookie(COOKIE, session.id, httponly=True, samesite="Strict", secure=tls, path="/")
         device = self.devices.issue(user.username)  # this browser is known now (devices)
         response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="Strict",
-                            secure=request.secure, path=DEVICE_PATH)  # fmt: skip
+                            secure=tls, path=DEVICE_PATH)  # fmt: skip
         log.info("console.signed-in", username=user.username, role=str(user.role))
         return response
 
     async def logout(self, request: web.Request) -> web.Response:
+        if not not_cross_site(request):
+            return _foreign()
         await self.sessions.end(request.cookies.get(COOKIE))
         response = web.json_response({"logged_out": True})
         response.del_cookie(COOKIE, path="/")
@@ -103,13 +109,8 @@ class Gate:
         return web.json_response(_who(user))
 
 
-def same_origin(request: web.Request) -> bool:
-    """The browser's ``Origin`` names this server (scheme and host as the request arrived)."""
-    origin = request.headers.get("Origin")
-    if not origin:
-        return False
-    parts = urlsplit(origin)
-    return parts.netloc.lower() == request.host.lower() and parts.scheme == request.scheme
+def _foreign() -> web.Response:
+    return refusal(BadOrigin("the Origin (or Referer) must be this console's own (see [http] public_url)"))
 
 
 def _who(user: User) -> dict[str, object]:

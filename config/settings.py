@@ -3,6 +3,7 @@
 Environment variables (each overrides the file):
     SWITCHBOARD_ARI_URL, SWITCHBOARD_ARI_USER, SWITCHBOARD_ARI_PASSWORD, SWITCHBOARD_ARI_APP,
     SWITCHBOARD_DATABASE_URL, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTP_PORT
+    SWITCHBOARD_PUBLIC_URL (``[http] public_url``: ``config/public_url.py``)
     SWITCHBOARD_API_TOKEN (adds one token to [api].tokens rather than replacing them)
     SWITCHBOARD_WEBHOOK_SECRET_<LINE> (the answering webhook's secret of line <LINE>, upper case)
     SWITCHBOARD_REDIS_URL, SWITCHBOARD_INSTANCE (several instances: ``config/cluster.py``)
@@ -31,6 +32,7 @@ from config.answering import (
 from config.cluster import ClusterSettings, cluster
 from config.exposure import check_exposed
 from config.plan import Normalise, plan
+from config.public_url import console_origins, public_url
 from config.service_levels import (
     DEFAULT_SERVICE_LEVEL,
     ServiceLevel,
@@ -73,7 +75,18 @@ class Settings:
     service_targets: Mapping[QueueId, ServiceLevel] = dataclasses.field(default_factory=dict)
     default_target: ServiceLevel = DEFAULT_SERVICE_LEVEL  # reports not grouped by queue, and totals
     cluster: ClusterSettings | None = None  # [cluster]: None runs alone
+    public_url: str | None = None  # [http] public_url, as an origin: where browsers reach the console
     source: Path | None = None
+
+    @property
+    def console_origins(self) -> tuple[str, ...]:
+        """What a browser's ``Origin`` may name (``config/public_url.py``)."""
+        return console_origins(self.public_url, self.http_host, self.http_port)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Browsers reach the console over HTTPS (a TLS proxy in front): its cookies are ``Secure``."""
+        return (self.public_url or "").startswith("https://")
 
     @property
     def report_zone(self) -> ZoneInfo:
@@ -118,6 +131,7 @@ def parse(
         database_url=database_url,
         http_host=env.get("SWITCHBOARD_HTTP_HOST") or string(http, "host", "127.0.0.1"),
         http_port=http_port,
+        public_url=public_url(http, env),
         region=region,
         caller_context=string(ari, "caller_context", "switchboard-caller"),
         inbound_context=string(ari, "inbound_context", "switchboard-inbound"),

@@ -17,7 +17,8 @@ from aiohttp import web
 from agent_console.access import API_TOKEN, authorize
 from agent_console.api.errors import Unauthorized
 from agent_console.errors import BadOrigin, Forbidden
-from agent_console.login import UserOf, same_origin
+from agent_console.login import UserOf
+from agent_console.origins import same_origin
 
 
 @dataclass(frozen=True, slots=True)
