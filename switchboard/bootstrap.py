@@ -158,7 +158,8 @@ class Service:
         self.loop.observers.append(self._prefetch_caller)
         self.backend = ConsoleBackend(  # its ``supervision.audit`` lists supervisors' orders
             self.ask, self.router, clock, store.users, self.health, self.desk, self.wallboard,
-            store.supervisor_actions, sessions=store.sessions,
+            store.supervisor_actions, sessions=store.sessions, origins=settings.console_origins,
+            secure_cookies=settings.secure_cookies,
         )  # fmt: skip
         api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
         self.web = create_app(self.hub, self.backend, api, self.metrics.render)
