@@ -8,8 +8,9 @@ cookie changes (``console_origins``). Nothing a request says about itself is tru
 page on a rebinding DNS name or a client forging those headers gains nothing.
 
 Without it, a loopback listener's own origins are the allowed ones (``http://127.0.0.1:<port>``,
-``localhost``, ``[::1]``); a listener beyond loopback has no name it knows of, so there the ``Origin`` is
-compared with the request's ``Host`` (as before) and the docs ask for ``public_url``.
+``localhost``, ``[::1]``); a listener beyond loopback has no name it knows of (nor one on port 0, which
+the system picks), so there the ``Origin`` is compared with the request's ``Host`` (as before) and the
+docs ask for ``public_url``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def public_url(http: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
 def console_origins(public: str | None, host: str, port: int) -> tuple[str, ...]:
     """The origins a browser's ``Origin`` may name; empty: compare it with the request's ``Host``."""
     local = ("127.0.0.1", "localhost", "[::1]")
-    own = (f"http://{name}:{port}" for name in local) if is_loopback(host) else ()
+    # Port 0: the system picks one when the listener opens (tests), so no origin of its own is known.
+    own = (f"http://{name}:{port}" for name in local) if is_loopback(host) and port else ()
     found = ([public] if public else []) + list(own)
     return tuple(dict.fromkeys(found))

@@ -53,6 +53,7 @@ def test_given_no_public_url_then_a_loopback_listener_allows_its_own_origins_and
 def test_given_no_public_url_on_a_public_listener_then_no_origin_is_known() -> None:
     """Beyond loopback the service knows no name of its own: the request's Host is compared (docs)."""
     assert console_origins(None, "0.0.0.0", 8080) == ()
+    assert console_origins(None, "127.0.0.1", 0) == ()  # the port the system will pick is not known yet
     assert console_origins("https://calls.example.com", "10.0.0.5", 8080) == ("https://calls.example.com",)
 
 
