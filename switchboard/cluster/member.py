@@ -56,6 +56,9 @@ class Node(Protocol):
     async def stand_down(self) -> None:
         """Stop all of it; return once nothing more is sent."""
 
+    def heard_of(self, token: int) -> None:
+        """The lease is held with ``token`` (by us or another): the latest leadership we know of."""
+
 
 class Member:
     def __init__(
@@ -67,7 +70,6 @@ class Member:
         self.lease = Lease(redis, settings.key_prefix, settings.instance, settings.lease_ms)
         self.follower = Follower(reads, settings.key_prefix, node.apply, node.reload, seq)
         self.role = "follower"
-        self.term: int | None = None  # the latest leadership this instance knows of
         self.terms_led = 0
 
     @property
@@ -104,12 +106,13 @@ class Member:
             token = await self.lease.acquire()
             if token is None:
                 holder = await self.lease.holder()
-                self.term = holder.token if holder is not None else self.term
+                if holder is not None:
+                    self._node.heard_of(holder.token)
                 return False
         except (RedisError, OSError) as exc:
             log.warning("member.redis-unreachable", error=str(exc))
             return False
-        self.term = token
+        self._node.heard_of(token)
         return True
 
     async def _follow(self) -> None:

@@ -102,10 +102,12 @@ class ClusterNode:
         s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
         return self._journal.seq
 
+    def heard_of(self, token: int) -> None:
+        self._service.standing.term = token
+
     async def start_term(self, writer: StreamWriter) -> int:
         s = self._service
         seq = self._journal.seq
-        s.standing.term = self.member.lease.token
         await s.store.journal.drop_after(seq)  # a deposed leader's lines past what the stream has
         self._journal.snapshot(s.router, s.clock())
         await asyncio.wait_for(self._journal.flush(), self._settings.lease_ms / 1000)

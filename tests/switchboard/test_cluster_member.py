@@ -1,0 +1,118 @@
+"""Two members on the real Redis, each driving a hand-written node: one leads at a time, a follower
+applies the leader's lines in order, and takes over, with the whole history, when the leader stops
+renewing. (Real processes, Asterisk and SIGKILL: tests/integration/cluster/.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from config.cluster import ClusterSettings
+from crm_core.domain.journal import JournalLine
+from switchboard.cluster.journal_stream import Line, StreamWriter
+from switchboard.cluster.lease import Lease
+from switchboard.cluster.member import Member
+from tests.integration.conftest import wait_until
+from tests.support_redis import redis_keys
+
+LEASE_MS = 400
+
+
+class Store:
+    """What the store keeps of the journal: the lines the leader wrote (the service's PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+
+class Node:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.applied: list[int] = []
+        self.seq = 0
+        self.leading = False
+        self.writer: StreamWriter | None = None
+        self.terms: list[int] = []
+
+    def apply(self, line: Line) -> None:
+        self.applied.append(line.seq)
+        self.seq = line.seq
+
+    async def reload(self) -> int:
+        self.seq = self.store.seq
+        return self.seq
+
+    async def start_term(self, writer: StreamWriter) -> int:
+        self.writer = writer
+        self.store.seq = self.seq
+        return self.seq
+
+    async def lead(self, lease: Lease) -> None:
+        self.leading = True
+        assert lease.token is not None
+        self.terms.append(lease.token)
+
+    async def stand_down(self) -> None:
+        self.leading = False
+
+    def heard_of(self, token: int) -> None:
+        pass
+
+    def record(self, count: int) -> None:
+        """As the leader's router would: the next lines, tapped to the stream and kept in the store."""
+        assert self.writer is not None
+        for _ in range(count):
+            self.seq += 1
+            self.store.seq = self.seq
+            self.writer.tap(JournalLine(self.seq, f"event {self.seq}"))
+
+
+async def test_given_two_members_then_one_leads_the_other_follows_and_takes_over_with_the_history() -> None:
+    async with redis_keys("member") as (redis, prefix):
+        store = Store()
+        nodes = {name: Node(store) for name in ("a", "b")}
+        members = {
+            name: Member(node, redis, redis, ClusterSettings(redis_url="redis://", instance=name,
+                                                                lease_ms=LEASE_MS, key_prefix=prefix), 0)
+            for name, node in nodes.items()
+        }  # fmt: skip
+        tasks = {name: asyncio.create_task(m.run()) for name, m in members.items()}
+        try:
+            await wait_until(lambda: any(n.leading for n in nodes.values()), 3)
+            leader = next(name for name, n in nodes.items() if n.leading)
+            other = "b" if leader == "a" else "a"
+            assert not nodes[other].leading
+            nodes[leader].record(50)
+            await wait_until(lambda: nodes[other].applied == list(range(1, 51)), 3)
+
+            # The leader dies without a word: its task ends, its lease is left to expire.
+            tasks[leader].cancel()
+            members[leader].lease.token = None  # as a killed process: it gives nothing back
+            await asyncio.gather(tasks[leader], return_exceptions=True)
+            await redis.set(members[leader].lease.key, f"{leader} 1", px=LEASE_MS)  # still held in Redis
+            started = asyncio.get_running_loop().time()
+            await wait_until(lambda: nodes[other].leading, 3)
+            took = asyncio.get_running_loop().time() - started
+            assert took < LEASE_MS / 1000 + 0.5, took
+            assert nodes[other].seq == 50 and nodes[other].terms[-1] > nodes[leader].terms[-1]
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def test_given_a_leader_that_cannot_renew_then_it_stands_down_by_its_own_clock() -> None:
+    async with redis_keys("member-renew") as (redis, prefix):
+        node = Node(Store())
+        settings = ClusterSettings(redis_url="redis://", instance="a", lease_ms=LEASE_MS, key_prefix=prefix)
+        member = Member(node, redis, redis, settings, 0)
+        task = asyncio.create_task(member.run())
+        try:
+            await wait_until(lambda: node.leading, 3)
+            await redis.set(member.lease.key, "thief 999", px=60_000)  # another holds it now
+            await wait_until(lambda: not node.leading, 2)
+            assert not member.lease.valid()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
