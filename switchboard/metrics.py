@@ -109,6 +109,7 @@ class Metrics:
     ) -> None:
         self.registry = CollectorRegistry()
         self._monotonic = monotonic
+        self._standing = standing
         self._popped: dict[str, float] = {}
         self.calls = Counter(
             "switchboard_calls",
@@ -142,10 +143,15 @@ class Metrics:
                 self._popped[offer] = self._monotonic()
             case cmd.WithdrawOffer(offer=offer):
                 self._popped.pop(offer, None)
-            case cmd.LogCall(record) if record.part_of is None:
+            case cmd.LogCall(record) if record.part_of is None and self._counts_calls():
                 queue = record.queue or "none"
                 self.calls.labels(queue, str(record.outcome)).inc()
                 self.waits.labels(queue).observe(record.wait_s)
+
+    def _counts_calls(self) -> bool:
+        """Several instances see every call (a follower's router replicates the leader's): only the
+        leader counts it, so the instances' counters add up to the calls."""
+        return self._standing is None or self._standing.leading
 
     def pop_acknowledged(self, offer: str) -> None:
         """A console displayed the pop for ``offer`` (its ``ack``); the first ack counts."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from routing import commands as cmd
+from switchboard.cluster.fenced import Standing
 from switchboard.metrics import Metrics
 from tests.routing.routing_harness import Scenario
 
@@ -88,3 +89,27 @@ def test_given_a_withdrawn_pop_when_acknowledged_late_then_no_latency_is_recorde
     metrics.pop_acknowledged(offer)
 
     assert samples(metrics)[("switchboard_pop_latency_seconds_count", ())] == 0
+
+
+def test_given_several_instances_then_only_the_leader_counts_calls_and_each_says_whether_it_leads() -> None:
+    sc = Scenario(agents=1)
+    standing = Standing(leading=False)
+    metrics = Metrics(sc.router, sc.plan, lambda: True, Clock(), Clock(), standing=standing)
+    sc.staff("a1", at=0.0)
+    ended = []
+    for call, at in (("c1", 1.0), ("c2", 10.0)):
+        sc.arrive(call, at=at)
+        sc.answer(sc.offer_of(call).offer, at=at + 1)
+        ended.append(sc.hang_up(call, at=at + 2))
+    for command in ended[0]:  # seen by a follower's router: the leader counts it
+        metrics.notice(command)
+    standing.leading, standing.term, standing.ari_requests = True, 4, 17
+    for command in ended[1]:
+        metrics.notice(command)
+
+    got = samples(metrics)
+
+    assert got[("switchboard_calls_total", (("outcome", "answered"), ("queue", "sales")))] == 1
+    assert got[("switchboard_leader", ())] == 1
+    assert got[("switchboard_cluster_term", ())] == 4
+    assert got[("switchboard_ari_requests_total", ())] == 17
