@@ -110,7 +110,7 @@ def create_app(
     sockets = OpenSockets(backend.users, sessions.end)
     sessions.on_end.append(sockets.ended)  # a logout closes that session's sockets at once
     app[SOCKETS] = sockets
-    app.cleanup_ctx.append(functools.partial(_sweeping, sockets, backend.sweep_s))
+    app.cleanup_ctx.append(functools.partial(_sweeping, sockets, sessions, backend.sweep_s))
     session = _Sessions(hub, backend, gate, sockets)
     for path, page in PAGES.items():  # a page loads for anyone; its websocket and data calls need a role
         app.router.add_get(path, functools.partial(_page, page))
@@ -128,11 +128,24 @@ def create_app(
     return app
 
 
-async def _sweeping(sockets: OpenSockets, every_s: float, _: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(sockets.run(every_s))
+async def _sweeping(
+    sockets: OpenSockets, sessions: Sessions, every_s: float, _: web.Application
+) -> AsyncIterator[None]:
+    """Every ``every_s``: users disabled elsewhere (``sockets``), sessions ended elsewhere (``sessions``)."""
+    tasks = [asyncio.create_task(sockets.run(every_s)), asyncio.create_task(_dropping(sessions, every_s))]
     yield
-    task.cancel()
-    await asyncio.gather(task, sockets.close(), return_exceptions=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, sockets.close(), return_exceptions=True)
+
+
+async def _dropping(sessions: Sessions, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await sessions.drop_ended()
+        except Exception:
+            log.exception("console.session-check-failed")  # the store down: try again next time
 
 
 async def _page(name: str, _: web.Request) -> web.FileResponse:

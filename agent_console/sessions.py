@@ -109,6 +109,19 @@ class Sessions:
         for observer in self.on_end:
             observer(session_id)
 
+    async def drop_ended(self) -> int:
+        """End the sessions this process holds that the store no longer keeps: another process ended them
+        (``switchboard users sessions NAME --end``, a password change). One query; their sockets close as
+        at a logout (``on_end``). How many ended."""
+        keys = {key_of(session_id): session_id for session_id in self._by_id}
+        if not keys:
+            return 0
+        kept = await self._store.kept(keys)
+        gone = [session_id for key, session_id in keys.items() if key not in kept]
+        for session_id in gone:
+            await self.end(session_id)
+        return len(gone)
+
     async def _load(self, session_id: str) -> Session | None:
         """The session as the store keeps it (a console's first request after a restart), now cached."""
         key = key_of(session_id)

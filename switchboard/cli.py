@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TextIO, cast
 
@@ -127,6 +128,10 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     disable.add_argument("username")
     disable.set_defaults(func=_users_disable)
     cmds.add_parser("list", help="print every user as JSON lines").set_defaults(func=_users_list)
+    sessions = cmds.add_parser("sessions", help="print a user's console sessions as JSON lines")
+    sessions.add_argument("username")
+    sessions.add_argument("--end", action="store_true", help="end them all (their consoles close within 5 s)")
+    sessions.set_defaults(func=_users_sessions)
 
 
 async def _serve(settings: Settings, _: argparse.Namespace) -> int:
@@ -298,7 +303,12 @@ async def _users_passwd(settings: Settings, args: argparse.Namespace) -> int:
     password = _new_password(args.password_stdin)
     if password is None:
         return 2
-    return await _with_users(settings, lambda store: store.users.set_password(args.username, password))
+
+    async def change(store: SqlStore) -> None:
+        await store.users.set_password(args.username, password)
+        await store.sessions.remove_user(args.username.strip().casefold())  # an old password's sessions end
+
+    return await _with_users(settings, change)
 
 
 async def _users_disable(settings: Settings, args: argparse.Namespace) -> int:
@@ -311,6 +321,27 @@ async def _users_list(settings: Settings, _: argparse.Namespace) -> int:
             print(_user_json(user))
 
     return await _with_users(settings, show)
+
+
+async def _users_sessions(settings: Settings, args: argparse.Namespace) -> int:
+    """Each session as ``session`` (the first 12 hex digits of its key: the store never holds the id),
+    ``started`` and ``last_used`` (written back at most once a minute); with ``--end``, ``{"ended": n}``."""
+
+    async def sessions(store: SqlStore) -> None:
+        user = await store.users.require(args.username)  # no such user: refused, exit 1
+        if args.end:
+            ended = await store.sessions.remove_user(user.username)
+            print(json.dumps({"username": user.username, "ended": ended}))
+            return
+        for kept in await store.sessions.of_user(user.username):
+            times = {"started": _when(kept.started), "last_used": _when(kept.last_used)}
+            print(json.dumps({"username": user.username, "session": kept.key[:12], **times}))
+
+    return await _with_users(settings, sessions)
+
+
+def _when(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s, UTC).isoformat(timespec="seconds")
 
 
 async def _calls(settings: Settings, args: argparse.Namespace) -> int:

@@ -177,6 +177,10 @@ class SessionStore(Protocol):
 
     async def remove(self, key: str) -> None: ...
 
+    async def kept(self, keys: Collection[str]) -> set[str]:
+        """Which of ``keys`` are still kept (another process may have ended some)."""
+        ...
+
     async def expire(self, *, used_before: float, started_before: float) -> int:
         """Drop the sessions last used before ``used_before`` or started before ``started_before``;
         how many went."""

@@ -4,6 +4,7 @@ store in a dict that counts what reaches it."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from crm_core.domain.sessions import StoredSession
@@ -71,6 +72,10 @@ class MemorySessionStore:
 
     async def remove(self, key: str) -> None:
         self.rows.pop(key, None)
+
+    async def kept(self, keys: Collection[str]) -> set[str]:
+        self.reads += 1
+        return {key for key in keys if key in self.rows}
 
     async def expire(self, *, used_before: float, started_before: float) -> int:
         self.sweeps += 1
