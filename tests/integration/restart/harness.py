@@ -38,7 +38,7 @@ user = "{ari_user}"
 password = "{ari_password}"
 app = "{app}"
 [database]
-url = "sqlite+aiosqlite:///{db}"
+url = "{database_url}"
 [http]
 host = "127.0.0.1"
 port = {port}
@@ -72,6 +72,17 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not ended within 10 s; nothing if it has ended already."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 @dataclass
 class Served:
     """``switchboard serve`` as a process of its own; its agents are ``agents`` (id -> endpoint)."""
@@ -95,13 +106,26 @@ class Served:
         return self.workdir / "store.db"
 
     @property
+    def database_url(self) -> str:
+        """The store's URL in the config: SQLite in the test's directory (a cluster's member: PostgreSQL)."""
+        return f"sqlite+aiosqlite:///{self.db}"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    health_path = "/healthz"
+    start_timeout_s = 30.0  # until the health check answers
+
+    def answered(self, health: dict[str, Any]) -> bool:
+        """Whether the health check says the process is up: alone, once it holds the ARI websocket."""
+        return bool(health.get("ari_connected"))
 
     def write_config(self) -> None:
         agents = "".join(AGENT.format(id=a, endpoint=e) for a, e in self.agents.items())
         self.config.write_text(CONFIG.format(
-            ari_url=ARI_URL, ari_user=ARI_USER, ari_password=ARI_PASSWORD, app=self.app, db=self.db,
+            ari_url=ARI_URL, ari_user=ARI_USER, ari_password=ARI_PASSWORD, app=self.app,
+            database_url=self.database_url,
             port=self.port, wrap_up_s=self.wrap_up_s, did=DID, agents=agents,
         ) + self.extra)  # fmt: skip
 
@@ -122,10 +146,11 @@ class Served:
             while True:
                 assert self.process.poll() is None, self.log()
                 with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{self.url}/healthz") as r:
-                        if r.status == 200 and (await r.json()).get("ari_connected"):
+                    async with http.get(f"{self.url}{self.health_path}") as r:
+                        if r.status == 200 and self.answered(await r.json()):
                             return time.monotonic() - started
-                assert time.monotonic() - started < 30, f"not up after 30 s\n{self.log()}"
+                took = time.monotonic() - started
+                assert took < self.start_timeout_s, f"not up after {took:.0f} s\n{self.log()}"
                 await asyncio.sleep(0.05)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -159,13 +184,8 @@ class Served:
             return int(count)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process is not None:
+            stop_process(self.process)
 
     def log(self) -> str:
         return "\n".join(
