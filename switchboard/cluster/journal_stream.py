@@ -94,6 +94,13 @@ def line_id(seq: int) -> str:
     return f"{seq}-0"
 
 
+async def last_seq(redis: aioredis.Redis, prefix: str) -> int:
+    """The number of the last line the stream holds (0: none)."""
+    found = await redis.xrevrange(stream_key(prefix), count=1)
+    entry_id = found[0][0] if found else None
+    return 0 if entry_id is None else int(_text(entry_id).partition("-")[0])
+
+
 class StreamWriter:
     """Appends the leader's lines as the journal records them (``tap``), in order, each batch one script
     call. Started for a leadership, stopped with it; ``refused`` is called once if the fence says the

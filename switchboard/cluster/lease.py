@@ -29,8 +29,11 @@ SAFETY = 0.75  # of the lease, counted from sending the renewal: the margin for 
 RENEW_SHARE = 0.25  # renew this often, as a share of the lease
 
 # Take the lease if nobody holds it: the fence counts one more leadership, and its value is our token.
+# A fence Redis lost (restarted without its data) starts again from the time in milliseconds, above
+# every token handed out before, so a follower never takes a new leadership for the one it followed.
 _ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return nil end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[3]) end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
 return token
@@ -81,6 +84,7 @@ class Lease:
         instance: str,
         lease_ms: int,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         if " " in instance:
             raise ValueError(f"instance name {instance!r} may not hold a space")
@@ -90,6 +94,7 @@ class Lease:
         self.instance = instance
         self.lease_ms = lease_ms
         self._monotonic = monotonic
+        self._wall = wall
         self.token: int | None = None  # ours while we lead
         self._valid_until = 0.0
 
@@ -116,7 +121,8 @@ class Lease:
     async def acquire(self) -> int | None:
         """Our token if the lease was free and is now ours; None if another holds it."""
         sent = self._monotonic()
-        token = await self._redis.eval(_ACQUIRE, 2, self.key, self._fence, self.instance, self.lease_ms)
+        seed = int(self._wall() * 1000)
+        token = await self._redis.eval(_ACQUIRE, 2, self.key, self._fence, self.instance, self.lease_ms, seed)
         if token is None:
             return None
         self.token = int(token)

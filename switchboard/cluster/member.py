@@ -71,6 +71,7 @@ class Member:
         self.follower = Follower(reads, settings.key_prefix, node.apply, node.reload, seq)
         self.role = "follower"
         self.terms_led = 0
+        self._reachable = True
 
     @property
     def poll_s(self) -> float:
@@ -80,8 +81,15 @@ class Member:
     async def run(self) -> None:
         try:
             while True:
-                await self._follow_until_leader()
+                try:
+                    await self._follow_until_leader()
+                except Exception:  # Redis or the store failing mid-drain: not leading after all
+                    log.exception("member.takeover-failed")
+                    await self._give_back()
+                    await asyncio.sleep(self.poll_s)
+                    continue
                 await self._lead()
+                await self._reload_after_leading()
         finally:
             with contextlib.suppress(RedisError, OSError):
                 await self.lease.release()  # a clean stop: a standby takes over at once
@@ -104,13 +112,18 @@ class Member:
     async def _acquired(self) -> bool:
         try:
             token = await self.lease.acquire()
+            if not self._reachable:
+                log.info("member.redis-reachable")
+                self._reachable = True
             if token is None:
                 holder = await self.lease.holder()
                 if holder is not None:
                     self._node.heard_of(holder.token)
                 return False
         except (RedisError, OSError) as exc:
-            log.warning("member.redis-unreachable", error=str(exc))
+            if self._reachable:  # once per outage, not ten times a second
+                log.warning("member.redis-unreachable", error=str(exc))
+            self._reachable = False
             return False
         self._node.heard_of(token)
         return True
@@ -122,6 +135,26 @@ class Member:
             except (RedisError, OSError) as exc:
                 log.warning("member.follow-failed", error=str(exc))
                 await asyncio.sleep(self.poll_s)
+            except Exception:  # the store failing in a reload: keep following once it is back
+                log.exception("member.follow-failed")
+                await asyncio.sleep(self.poll_s)
+
+    async def _give_back(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.lease.release()
+        self.lease.lost("given back")
+
+    async def _reload_after_leading(self) -> None:
+        """Our last events may never have reached the stream: the store's history is the cluster's."""
+        while True:
+            try:
+                await self.follower.reload()
+            except Exception:
+                log.exception("member.reload-failed")
+                await asyncio.sleep(self.poll_s)
+                continue
+            log.info("member.stood-down", instance=self._settings.instance, seq=self.follower.at.seq)
+            return
 
     async def _lead(self) -> None:
         lost = asyncio.Event()
@@ -142,18 +175,13 @@ class Member:
                 for task in work:
                     task.cancel()
                 await asyncio.gather(*work, return_exceptions=True)
-        except (RedisError, OSError) as exc:
-            log.warning("member.lead-failed", error=str(exc))
+        except Exception:  # Redis or the store failing as the term starts
+            log.exception("member.lead-failed")
         finally:
             writer.stopped = True
             self.role = "follower"
             await self._node.stand_down()  # nothing more is sent: then a standby may take over at once
-            with contextlib.suppress(RedisError, OSError):
-                await self.lease.release()
-            self.lease.lost("standing down")
-        # Our last events may never have reached the stream: the store's history is the cluster's.
-        await self.follower.reload()
-        log.info("member.stood-down", instance=self._settings.instance, seq=self.follower.at.seq)
+            await self._give_back()
 
     async def _renew(self, lost: asyncio.Event) -> None:
         every = self.lease.renew_every_s

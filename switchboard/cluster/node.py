@@ -20,7 +20,7 @@ from config.cluster import ClusterSettings
 from routing import book as books
 from routing import views
 from switchboard.cluster.asks import AskClient, AskServer
-from switchboard.cluster.journal_stream import Line, StreamWriter
+from switchboard.cluster.journal_stream import Line, StreamWriter, last_seq
 from switchboard.cluster.lease import Lease
 from switchboard.cluster.member import Member
 from switchboard.event_codec import UnreadableEvent, decode
@@ -98,6 +98,10 @@ class ClusterNode:
         s = self._service
         s.router.book = books.Book(s.settings.plan)
         restored = await self._journal.restore(s.router)
+        if restored.refused is not None:
+            # As alone: a state this release cannot read back is not used; the router starts empty and
+            # follows from the stream's end (else it would find every later line missing, and reload again).
+            self._journal.seq = await last_seq(self._reads, self._settings.key_prefix)
         self._as_of = restored.as_of
         s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
         return self._journal.seq

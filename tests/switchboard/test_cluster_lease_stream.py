@@ -93,6 +93,18 @@ async def test_given_a_leader_frozen_past_its_lease_then_its_own_clock_refuses_b
         assert await redis.pttl(a.key) > 1000
 
 
+async def test_given_redis_lost_its_data_then_new_tokens_are_still_above_every_earlier_one() -> None:
+    async with redis_keys("lease-seed") as (redis, prefix):
+        a = Lease(redis, prefix, "a", 60_000)
+        before = await a.acquire()
+        assert before is not None
+        await redis.delete(a.key, f"{prefix}:fence")  # what a restarted Redis without its data holds
+        await asyncio.sleep(0.01)  # a restart takes longer than a millisecond
+        b = Lease(redis, prefix, "b", 60_000)
+        after = await b.acquire()
+        assert after is not None and after > before
+
+
 async def test_given_a_clean_stop_then_the_lease_is_given_back_at_once() -> None:
     async with redis_keys("lease-release") as (redis, prefix):
         a, b = Lease(redis, prefix, "a", 60_000), Lease(redis, prefix, "b", 60_000)
@@ -121,7 +133,13 @@ async def test_given_a_deposed_leader_then_the_stream_refuses_its_lines_and_keep
         assert old_writer.stopped and refused == ["the lease is not ours any more"]
         assert not await old_writer.mark(2)
         entries = [parse(i, f) for i, f in await redis.xrange(stream_key(prefix))]
-        assert entries == [Mark(0, old.token or 0), Line(1, 1, "one"), Mark(1, new.token or 0)]
+        first = entries[0]
+        assert isinstance(first, Mark) and entries == [
+            first,
+            Line(1, first.token, "one"),
+            Mark(1, new.token or 0),
+        ]
+        assert new.token is not None and new.token > first.token
 
 
 async def test_given_a_follower_then_it_applies_in_order_and_reloads_when_history_is_not_the_leaders() -> (
