@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calls.wrap-up": EVERYONE,  # the interaction: outcome notes, disposition, linked case
     "calls.export": STAFF,
     "reports.read": STAFF,  # the supervisors' figures: how the floor and each agent did
+    "oncall.read": EVERYONE,  # who is on call for a business, its schedule, its gaps, its audit
+    "oncall.write": STAFF,  # a business's on-call people and schedule
     # The console acts as the user's agent id; a user without one is refused with ``no-agent``.
     "console.acd": PEOPLE,
     "console.call": PEOPLE,  # call control: hang up, hold, resume, transfer, escalate
@@ -77,6 +79,19 @@ API_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/reports/calls"): "reports.read",
     ("GET", "/reports/calls.csv"): "reports.read",
     ("GET", "/reports/agents"): "reports.read",
+    ("GET", "/oncall/{business}/people"): "oncall.read",
+    ("POST", "/oncall/{business}/people"): "oncall.write",
+    ("PATCH", "/oncall/{business}/people/{id}"): "oncall.write",
+    ("GET", "/oncall/{business}/schedule"): "oncall.read",
+    ("PUT", "/oncall/{business}/schedule"): "oncall.write",
+    ("PUT", "/oncall/{business}/rotations/{tier}"): "oncall.write",
+    ("DELETE", "/oncall/{business}/rotations/{tier}"): "oncall.write",
+    ("POST", "/oncall/{business}/overrides"): "oncall.write",
+    ("PATCH", "/oncall/{business}/overrides/{id}"): "oncall.write",
+    ("DELETE", "/oncall/{business}/overrides/{id}"): "oncall.write",
+    ("GET", "/oncall/{business}/on-call"): "oncall.read",
+    ("GET", "/oncall/{business}/gaps"): "oncall.read",
+    ("GET", "/oncall/{business}/changes"): "oncall.read",
 }
 
 # console message type -> action: each type's entry in the protocol's registry says it

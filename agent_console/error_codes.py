@@ -21,6 +21,7 @@ from aiohttp import web
 from agent_console import errors as console
 from agent_console.api import errors as api
 from crm_core.domain import errors as crm
+from crm_core.domain import oncall
 from routing import errors as routing
 
 
@@ -81,6 +82,9 @@ PUBLIC: dict[type[Exception], Public] = {
     crm.InvalidPhoneKind: Public(422, "invalid-phone-kind", REST),
     crm.InvalidCursor: Public(400, "invalid-cursor", REST),
     crm.InvalidCsvHeader: Public(422, "invalid-csv-header", REST),
+    oncall.InvalidSchedule: Public(422, "invalid-schedule", REST),  # e.g. a rotation without people
+    oncall.BusinessNotFound: Public(404, "unknown-business", REST),  # a business with no schedule
+    oncall.OverlappingOverrides: Public(409, "overlapping-overrides", REST),
     crm.InvalidInput: Public(422, "invalid-input", BOTH),  # on the websocket: e.g. a case subject
     crm.NotFound: Public(404, "not-found", BOTH),  # on the websocket: a customer, case or call id
     crm.Conflict: Public(409, "conflict", BOTH),  # on the websocket: a case change its lifecycle refuses

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from crm_core.domain import ports
 from crm_core.domain.figures import ServiceTarget
+from crm_core.domain.oncall_ports import OnCallBook
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.reports import AgentReport, CallReport, Grouping
 
@@ -46,6 +47,8 @@ class ApiStore(Protocol):
     def customer_csv(self) -> ports.CustomerTransfer: ...
     @property
     def reports(self) -> ReportSource: ...
+    @property
+    def oncall(self) -> OnCallBook: ...
 
     async def find_by_number(self, e164: str) -> CustomerCard | None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent_console.api import oncall_openapi
 from agent_console.api.calls import FILTERS as CALL_FILTERS  # the handler's own list: one truth
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
 from agent_console.api.schemas import ref as _ref
@@ -179,6 +180,7 @@ DOCUMENT: Json = {
         "/reports/agents": {
             "get": _op("Agent figures for whole days", _json(_ref("AgentReport")), params=("from", "to")),
         },
+        **oncall_openapi.PATHS,
     },
     "components": {
         "securitySchemes": {
@@ -211,6 +213,7 @@ DOCUMENT: Json = {
         },
         "schemas": {
             **RESPONSES,
+            **oncall_openapi.SCHEMAS,
             "AccountChanges": {
                 "type": "object",
                 "additionalProperties": False,

@@ -184,7 +184,7 @@ class SqlOnCall:
             new_id = (
                 await connection.execute(insert(o).values(business=business, **values).returning(o.id))
             ).scalar_one()
-            stored = replace(override, id=new_id)
+            stored = _in_utc(replace(override, id=new_id))
             await _audit(connection, now, who, business, "override.created", str(new_id), _jsonable(values))
         return stored
 
@@ -203,7 +203,7 @@ class SqlOnCall:
             await _audit(
                 connection, now, who, business, "override.changed", str(override.id), _jsonable(values)
             )
-        return override
+        return _in_utc(override)
 
     async def remove_override(self, business: LineId, override_id: int, *, who: str) -> None:
         now = self._db.clock()
@@ -281,6 +281,13 @@ async def _fits(
         for r in await connection.execute(query)
     ]
     check_overrides(override.tier, [*near, override])
+
+
+def _in_utc(override: Override) -> Override:
+    """As the store gives it back when read: its window in UTC."""
+    return replace(
+        override, starts_at=override.starts_at.astimezone(UTC), ends_at=override.ends_at.astimezone(UTC)
+    )
 
 
 def _override_values(override: Override) -> dict[str, object]:

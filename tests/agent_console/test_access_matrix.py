@@ -61,6 +61,19 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/reports/calls"): STAFF,
     ("GET", "/reports/calls.csv"): STAFF,
     ("GET", "/reports/agents"): STAFF,
+    ("GET", "/oncall/{business}/people"): ALL,
+    ("POST", "/oncall/{business}/people"): STAFF,
+    ("PATCH", "/oncall/{business}/people/{id}"): STAFF,
+    ("GET", "/oncall/{business}/schedule"): ALL,
+    ("PUT", "/oncall/{business}/schedule"): STAFF,
+    ("PUT", "/oncall/{business}/rotations/{tier}"): STAFF,
+    ("DELETE", "/oncall/{business}/rotations/{tier}"): STAFF,
+    ("POST", "/oncall/{business}/overrides"): STAFF,
+    ("PATCH", "/oncall/{business}/overrides/{id}"): STAFF,
+    ("DELETE", "/oncall/{business}/overrides/{id}"): STAFF,
+    ("GET", "/oncall/{business}/on-call"): ALL,
+    ("GET", "/oncall/{business}/gaps"): ALL,
+    ("GET", "/oncall/{business}/changes"): ALL,
 }
 SUPERVISING = {
     "watch-wallboard", "unwatch-wallboard", "set-agent-state", "supervise", "stop-supervising", "move-call",
@@ -133,7 +146,12 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{number}", "4155550123").replace("{id}", "1")
+    return (
+        path.replace("{number}", "4155550123")
+        .replace("{id}", "1")
+        .replace("{business}", "smith")
+        .replace("{tier}", "primary")
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -23,6 +23,7 @@ from agent_console.api import errors as api
 from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public, refusal
 from crm_core.csv.record_validation import WorkerLost
 from crm_core.domain import errors as crm
+from crm_core.domain import oncall
 from crm_core.domain.users import DuplicateUsername, UserNotFound
 from crm_core.sql.instance import StoreInUse
 from routing import errors as routing
@@ -56,6 +57,11 @@ REACHES_A_CLIENT: dict[type[Exception], str] = {
     crm.IllegalCaseTransition: "conflict",
     crm.CaseClosed: "conflict",
     crm.UnsupportedDatabase: "internal-error",  # the configuration's fault, never the request's
+    oncall.InvalidSchedule: "invalid-schedule",
+    oncall.BusinessNotFound: "unknown-business",
+    oncall.PersonNotFound: "not-found",
+    oncall.OverrideNotFound: "not-found",
+    oncall.OverlappingOverrides: "overlapping-overrides",
 }
 NEVER_REACHES_A_CLIENT: dict[type[Exception], str] = {
     UserNotFound: "users are managed on the command line; sign-in's users.get and check return None",
