@@ -11,11 +11,11 @@ Exactly once: the consumer group hands each entry to one reader only, whichever 
 old and a new leader never both apply one ask. An entry a reader took and never acknowledged (it died,
 or was deposed, in between) is acknowledged later by a sweep without being applied: it may have been.
 
-Never late: each ask carries how long after its entry's timestamp (Redis's clock, the entry id, so the
-instances' clocks do not matter) a leader may still start it; one read later is answered ``expired`` and
-not applied. The asker gives up ``margin`` after that, so an agent told ``no-leader`` (try again) never
-finds the order carried out later, as long as the leader's router answers within the margin. A
-configured timeout longer than an agent would wait is the caller's concern, not this module's.
+Never late: each ask carries its deadline, the moment by which a leader must have started it, on
+Redis's clock (``redis_clock``: the instances' own clocks may disagree, and an entry that reaches Redis
+late, from a stalled connection, is no fresher for it); one read later is answered ``expired`` and not
+applied. The asker gives up ``MARGIN_MS`` after the deadline, so an agent told ``no-leader`` (try again)
+never finds the order carried out later, as long as the leader's router answers within the margin.
 
 Answers go by pub/sub on the asking instance's channel: one only it listens to, nothing left behind
 when an instance dies. The stream is trimmed to about ``KEPT_ASKS`` entries by every ask.
@@ -42,6 +42,7 @@ from routing import events as ev
 from routing.errors import RoutingError
 from switchboard import event_codec
 from switchboard.cluster import error_codec
+from switchboard.cluster.redis_clock import RedisClock, time_ms
 
 log = structlog.get_logger("cluster.asks")
 
@@ -52,9 +53,10 @@ BLOCK_MS = 1000  # a read waits this long for an ask, then the loop looks at its
 SWEEP_S = 30.0  # how often the leader acknowledges abandoned entries (taken, never answered)
 ABANDONED_S = 60.0  # taken this long ago and never acknowledged: its reader is gone
 RETRY_S = 0.5  # after Redis failed the leader's read
-# XADDs under way at once per instance: a burst of orders (a shift signing in) waits its turn for a few
-# microseconds rather than taking every connection of the shared pool (redis-py refuses the 101st).
-SENDING = 8
+# The leader starts an ask at least this long before its asker gives up (a quarter of the timeout when
+# that is shorter): the time its router has to carry it out and answer.
+MARGIN_MS = 500.0
+CLOCK_EVERY_S = 30.0  # how often an asker measures Redis's clock again
 
 
 class AskFailed(Exception):
@@ -83,30 +85,31 @@ class AskClient:
         self._instance = instance
         self._channel = answers_channel(prefix, instance)
         self._timeout_s = timeout_s
-        # The leader must start an ask this much before the asker gives up, to answer in time.
-        margin_ms = min(500.0, timeout_s * 250.0)
-        self._start_within_ms = max(0, round(timeout_s * 1000.0 - margin_ms))
+        # The leader must start an ask this long before the asker gives up, to answer in time.
+        self._margin_ms = min(MARGIN_MS, timeout_s * 250.0)
+        self._clock = RedisClock(redis)
         self._waiting: dict[str, asyncio.Future[Mapping[str, Any]]] = {}
+        self._outbox: list[tuple[dict[str, str], asyncio.Future[None]]] = []
         self._pubsub: Any = None  # redis.asyncio.client.PubSub, untyped in redis-py
-        self._reader: asyncio.Task[None] | None = None
-        self._sending = asyncio.Semaphore(SENDING)
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Listens to this instance's answers; returns once Redis has the subscription, so no answer
-        to a later ask can come before it."""
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=False)
-        await self._pubsub.subscribe(self._channel)
+        to a later ask can come before it, and once Redis's clock is known here."""
         async with asyncio.timeout(self._timeout_s):
+            await self._clock.measure()
+            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=False)
+            await self._pubsub.subscribe(self._channel)
             while (message := await self._pubsub.get_message(timeout=self._timeout_s)) is None:
                 pass
         if message["type"] not in ("subscribe", b"subscribe"):
             raise AskFailed(f"subscribing to {self._channel} answered {message!r}")
-        self._reader = asyncio.create_task(self._read_answers())
+        self._tasks = [asyncio.create_task(self._read_answers()), asyncio.create_task(self._keep_time())]
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.unsubscribe()
@@ -118,21 +121,24 @@ class AskClient:
         """Hand ``event`` to the leader's router and wait for its outcome: returns once done; raises the
         router's refusal, ``NoLeader`` when no leader answered in time (or Redis cannot be reached), and
         ``AskFailed`` on a fault of the leader's."""
-        if self._reader is None:
+        if not self._tasks:
             raise RuntimeError("AskClient.ask before AskClient.start")
         ask_id = uuid.uuid4().hex
         answer: asyncio.Future[Mapping[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[ask_id] = answer
+        # On Redis's clock, however late the entry reaches Redis: a stalled send is not a fresh ask.
+        start_by = (
+            self._clock.now_ms() + self._timeout_s * 1000.0 - self._margin_ms - self._clock.uncertainty_ms
+        )
         fields = {
             "ask": ask_id,
             "from": self._instance,
-            "within": str(self._start_within_ms),
+            "deadline": f"{start_by:.0f}",
             "event": event_codec.encode(event),
         }
         try:
             async with asyncio.timeout(self._timeout_s):
-                async with self._sending:
-                    await self._redis.xadd(self._stream, fields, maxlen=KEPT_ASKS, approximate=True)  # type: ignore[arg-type]
+                await self._send(fields)
                 outcome = await answer
         except TimeoutError:
             raise NoLeader(f"no leading instance answered within {self._timeout_s:g} s: try again") from None
@@ -141,6 +147,35 @@ class AskClient:
         finally:
             self._waiting.pop(ask_id, None)
         _raise_for(outcome)
+
+    async def _send(self, fields: dict[str, str]) -> None:
+        """Asks made while one XADD pipeline is under way go together in the next: a burst of orders (a
+        shift signing in) costs a few round trips, not a connection each."""
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outbox.append((fields, sent))
+        if len(self._outbox) == 1:
+            self._tasks.append(asyncio.create_task(self._flush()))
+        await sent
+
+    async def _flush(self) -> None:
+        batch, self._outbox = self._outbox, []
+        failed: BaseException | None = None
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for fields, _ in batch:
+                    pipe.xadd(self._stream, fields, maxlen=KEPT_ASKS, approximate=True)  # type: ignore[arg-type]
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            failed = exc
+        finally:
+            for _, sent in batch:
+                if sent.done():  # its asker gave up meanwhile
+                    continue
+                if failed is None:
+                    sent.set_result(None)
+                else:
+                    sent.set_exception(failed)
+            self._tasks = [t for t in self._tasks if not t.done()]
 
     async def _read_answers(self) -> None:
         while True:
@@ -162,6 +197,13 @@ class AskClient:
             return
         if waiting is not None and not waiting.done():
             waiting.set_result(outcome)
+
+    async def _keep_time(self) -> None:
+        """Both clocks drift; the offset measured at start would drift from the truth with them."""
+        while True:
+            await asyncio.sleep(CLOCK_EVERY_S)
+            with contextlib.suppress(RedisError, OSError):
+                await self._clock.measure()
 
 
 def _raise_for(outcome: Mapping[str, Any]) -> None:
@@ -203,24 +245,31 @@ class AskServer:
         # instance's keeps the group's list of readers short across restarts.
         self._consumer = consumer or f"leader-{uuid.uuid4().hex[:12]}"
         self._abandoned_ms = round(abandoned_after_s * 1000)
+        # Asks handled and not yet answered: (entry id, the asking instance or None, the answer).
+        self._answers: list[tuple[str, str | None, dict[str, object]]] = []
         self.counts: Counter[str] = Counter()
 
     async def run(self) -> None:
         """Serve asks until cancelled; Redis failing is logged and retried, never the end of the loop."""
         swept = -math.inf
-        while True:
-            try:
-                if time.monotonic() - swept > SWEEP_S:
-                    await self._sweep()
-                    swept = time.monotonic()
-                await self._serve_batch()
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                await self._create_group()
-            except (RedisError, OSError) as exc:
-                log.warning("cluster.asks-unreadable", error=str(exc))
-                await asyncio.sleep(RETRY_S)
+        try:
+            while True:
+                try:
+                    if time.monotonic() - swept > SWEEP_S:
+                        await self._sweep()
+                        swept = time.monotonic()
+                    await self._serve_batch()
+                except ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    await self._create_group()
+                except (RedisError, OSError) as exc:
+                    log.warning("cluster.asks-unreadable", error=str(exc))
+                    await asyncio.sleep(RETRY_S)
+        finally:
+            # Asks already carried out are answered even when the loop is being cancelled.
+            with contextlib.suppress(RedisError, OSError):
+                await asyncio.shield(self._send_answers())
 
     async def _create_group(self) -> None:
         # From the stream's start: an ask sent before any leader ever read is answered too (expired,
@@ -229,26 +278,23 @@ class AskServer:
             await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
 
     async def _serve_batch(self) -> None:
-        read: Any = await self._redis.xreadgroup(
-            GROUP, self._consumer, {self._stream: ">"}, count=BATCH, block=BLOCK_MS
-        )
+        """Answer the last batch and read the next, in one round trip: the answers go out at once, the
+        read then waits for asks, and TIME runs once it returns (Redis's clock at the read)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._queue_answers(pipe)
+            pipe.xreadgroup(GROUP, self._consumer, {self._stream: ">"}, count=BATCH, block=BLOCK_MS)
+            pipe.time()
+            *_, read, clock = await pipe.execute()
+        self._answers = []  # sent: an error above keeps them for the next try (answers repeat safely)
+        read_at = time.monotonic()
         entries: list[tuple[object, Mapping[object, object]]] = [
             entry for _, stream_entries in read or () for entry in stream_entries
         ]
-        if not entries:
-            return
-        clock: Any = await self._redis.time()  # (seconds, microseconds): the clock entry ids are from
-        redis_ms, read_at = clock[0] * 1000.0 + clock[1] / 1000.0, time.monotonic()
-        answers: list[tuple[str, str | None, dict[str, object]]] = []
-        try:
-            for entry_id, raw in entries:
-                now_ms = redis_ms + (time.monotonic() - read_at) * 1000.0
-                entry, fields = _text(entry_id), {_text(k): _text(v) for k, v in raw.items()}
-                asker, answer = await self._handle(entry, fields, now_ms)
-                answers.append((entry, asker, answer))
-        finally:
-            # Asks already carried out are answered even when the loop is being cancelled.
-            await asyncio.shield(self._answer(answers))
+        for entry_id, raw in entries:
+            now_ms = time_ms(clock) + (time.monotonic() - read_at) * 1000.0
+            entry, fields = _text(entry_id), {_text(k): _text(v) for k, v in raw.items()}
+            asker, answer = await self._handle(entry, fields, now_ms)
+            self._answers.append((entry, asker, answer))
 
     async def _handle(
         self, entry: str, fields: Mapping[str, str], now_ms: float
@@ -257,15 +303,17 @@ class AskServer:
         asker, ask_id = fields.get("from"), fields.get("ask")
         answer: dict[str, object] = {"ask": ask_id}
         try:
-            missing = [name for name in ("within", "event") if name not in fields]
+            missing = [name for name in ("deadline", "event") if name not in fields]
             if missing:
                 raise ValueError(f"no field {', '.join(missing)}")
-            within_ms = int(fields["within"])
+            deadline_ms = float(fields["deadline"])
+            if not math.isfinite(deadline_ms):  # "nan" would never be past, nor "inf"
+                raise ValueError(f"deadline {fields['deadline']!r} is not a moment")
             event = event_codec.decode(fields["event"])
         except ValueError as exc:  # UnreadableEvent is a ValueError
             log.warning("cluster.ask-unreadable", entry=entry, asker=asker, error=str(exc))
             return asker, self._outcome(answer, "unreadable", message=f"an unreadable ask: {exc}")
-        if now_ms - float(entry.partition("-")[0]) > within_ms:
+        if now_ms > deadline_ms:
             return asker, self._outcome(answer, "expired")
         try:
             await self._ask(event)
@@ -280,15 +328,19 @@ class AskServer:
         self.counts[outcome] += 1
         return answer | {"outcome": outcome} | more
 
-    async def _answer(self, answers: list[tuple[str, str | None, dict[str, object]]]) -> None:
-        if not answers:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for _, asker, answer in answers:
-                if asker is not None:
-                    pipe.publish(answers_channel(self._prefix, asker), json.dumps(answer))
-            pipe.xack(self._stream, GROUP, *(entry for entry, _, _ in answers))
-            await pipe.execute()
+    def _queue_answers(self, pipe: Any) -> None:
+        for _, asker, answer in self._answers:
+            if asker is not None:
+                pipe.publish(answers_channel(self._prefix, asker), json.dumps(answer))
+        if self._answers:
+            pipe.xack(self._stream, GROUP, *(entry for entry, _, _ in self._answers))
+
+    async def _send_answers(self) -> None:
+        if self._answers:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                self._queue_answers(pipe)
+                await pipe.execute()
+            self._answers = []
 
     async def _sweep(self) -> None:
         """Acknowledge, never apply, the entries a reader took long ago and never answered: it may have

@@ -160,6 +160,21 @@ async def test_given_an_ask_given_up_when_a_leader_starts_then_it_is_not_applied
     assert await pending(keys) == 0
 
 
+async def test_given_an_ask_reaching_redis_after_its_deadline_then_it_is_not_applied(keys: Keys) -> None:
+    """As from a follower whose connection stalled: the entry is new to Redis, its deadline is not."""
+    redis, prefix = keys
+    router = RecordingRouter()
+    seconds, micros = await redis.time()
+    past = f"{seconds * 1000 + micros // 1000 - 1}"
+    await redis.xadd(
+        stream_key(prefix), {"ask": "late", "from": "x", "deadline": past, "event": encode(logged_in(1))}
+    )
+    async with serving(AskServer(*keys, router.ask)) as server, client(keys) as asker:
+        await asker.ask(logged_in(2))
+    assert router.handled == [logged_in(2)]
+    assert server.counts == {"expired": 1, "done": 1}
+
+
 async def test_given_two_leaders_reading_at_once_then_each_ask_is_applied_once(keys: Keys) -> None:
     old, new = RecordingRouter(), RecordingRouter()
     async with (
@@ -200,14 +215,17 @@ async def test_given_a_leader_died_holding_an_ask_then_the_next_acknowledges_it_
     assert await pending(keys) == 0
 
 
+FAR = "99999999999999"  # a deadline on Redis's clock (ms) some 3,000 years ahead
+
 MALFORMED: dict[str, dict[str, str]] = {
-    "not JSON": {"within": "5000", "event": "{not json"},
-    "an unknown kind": {"within": "5000", "event": '{"k":"AgentTeleported","agent":"a1","at":1.0}'},
-    "a missing field": {"within": "5000", "event": '{"k":"AgentLoggedIn","at":1.0}'},
-    "a field of the wrong type": {"within": "5000", "event": '{"k":"AgentLoggedIn","agent":7,"at":1.0}'},
-    "no event": {"within": "5000"},
+    "not JSON": {"deadline": FAR, "event": "{not json"},
+    "an unknown kind": {"deadline": FAR, "event": '{"k":"AgentTeleported","agent":"a1","at":1.0}'},
+    "a missing field": {"deadline": FAR, "event": '{"k":"AgentLoggedIn","at":1.0}'},
+    "a field of the wrong type": {"deadline": FAR, "event": '{"k":"AgentLoggedIn","agent":7,"at":1.0}'},
+    "no event": {"deadline": FAR},
     "no deadline": {"event": encode(logged_in(1))},
-    "a deadline that is no number": {"within": "soon", "event": encode(logged_in(1))},
+    "a deadline that is no number": {"deadline": "soon", "event": encode(logged_in(1))},
+    "a deadline that is never past": {"deadline": "nan", "event": encode(logged_in(1))},
 }
 
 
@@ -221,7 +239,7 @@ async def test_given_malformed_asks_then_each_is_answered_unreadable_and_the_lea
     stream = stream_key(prefix)
     for n, fields in enumerate(MALFORMED.values()):
         await redis.xadd(stream, {"ask": f"m{n}", "from": "mallory", **fields})  # type: ignore[arg-type]
-    await redis.xadd(stream, {"within": "5000", "event": "[]"})  # says neither who asks nor what
+    await redis.xadd(stream, {"deadline": FAR, "event": "[]"})  # says neither who asks nor what
     async with serving(AskServer(*keys, router.ask)) as server, client(keys) as asker:
         await asker.ask(logged_in(9))  # after all of them: the loop lived through them
     got = []
@@ -234,7 +252,7 @@ async def test_given_malformed_asks_then_each_is_answered_unreadable_and_the_lea
     assert [a["ask"] for a in got] == [f"m{n}" for n in range(len(MALFORMED))]
     assert all(a["outcome"] == "unreadable" and a["message"].startswith("an unreadable ask") for a in got)
     assert "AgentTeleported" in got[1]["message"] and "7 is not a str" in got[3]["message"]
-    assert got[4]["message"].endswith("no field event") and got[5]["message"].endswith("no field within")
+    assert got[4]["message"].endswith("no field event") and got[5]["message"].endswith("no field deadline")
     assert router.handled == [logged_in(9)]
     assert server.counts == {"unreadable": len(MALFORMED) + 1, "done": 1}
     assert await pending(keys) == 0
