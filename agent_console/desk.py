@@ -43,6 +43,7 @@ from routing.ids import AgentId, CallId, LineId
 log = structlog.get_logger("console")
 T = TypeVar("T")
 RECENT = 5
+STORE_POLL_S = 0.05  # how often a call another instance logs is looked for
 LINK_WAIT_S = 4 * 3600  # a message taken during a call is linked to it once the call is logged
 
 
@@ -127,9 +128,12 @@ class Desk:
 
     async def _logged(self, call: CallId) -> LoggedCall:
         if not self._recorder.seen(call):
-            found = await self.store.call_log.get_call(call)
+            # Logged before this process started, or by another instance (several instances: the
+            # leader writes the call log, and this console may be on a follower): the store has it, or
+            # will in a moment.
+            found = await self._in_store(call)
             if found is not None:
-                return found  # logged before this process started, or long ago
+                return found
         if not await self._recorder.written(call, self._wait_s):
             raise UnknownCall(f"no call {call} in the call log")
         found = await self.store.call_log.get_call(call)
@@ -142,7 +146,17 @@ class Desk:
         to ``wait_s``); if the store has it, for one logged before this process started."""
         if self._recorder.seen(call):
             return await self._recorder.written(call, self._wait_s)
-        return await _store(self.store.call_log.get_call(call)) is not None
+        return await self._in_store(call) is not None
+
+    async def _in_store(self, call: CallId) -> LoggedCall | None:
+        """``call``'s row, looked for up to ``wait_s`` (another instance may be writing it now)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_s
+        while (found := await _store(self.store.call_log.get_call(call))) is None:
+            if loop.time() >= deadline or self._recorder.seen(call):
+                return None
+            await asyncio.sleep(STORE_POLL_S)
+        return found
 
     async def _cases(
         self, agent: AgentId, logged: LoggedCall, m: protocol.WrapUp
