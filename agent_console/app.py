@@ -28,6 +28,7 @@ from agent_console.origins import SITE, Site, same_origin
 from agent_console.rate import BURST, PER_S, RATE_LIMITED, MessageRate, Verdict
 from agent_console.router_reader import RouterReader
 from agent_console.sessions import LoginThrottle, Sessions
+from agent_console.slow_clients import SLOW_CLIENTS, Pace
 from agent_console.sockets import OpenSockets
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
 from crm_core.domain.errors import CrmError
@@ -60,7 +61,8 @@ class ConsoleBackend:
     (``SqlStore.sessions``, so they outlive the process); ``clock`` also times sessions and the login
     throttle, so tests drive both. ``sweep_s``: how often the open sockets' users are read again.
     ``origins``: what a browser's ``Origin`` may name (none: the request's own ``Host``);
-    ``secure_cookies``: browsers come over HTTPS (``origins.Site``).
+    ``secure_cookies``: browsers come over HTTPS (``origins.Site``). ``pace``: how slowly a client may
+    send a request (``slow_clients``).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class ConsoleBackend:
         sweep_s: float = WS_RECHECK_S,
         origins: Sequence[str] = (),
         secure_cookies: bool = False,
+        pace: Pace = SLOW_CLIENTS,
     ) -> None:
         self.ask = ask
         self.router = router  # what the console reads of the live state: each agent's view
@@ -86,6 +89,7 @@ class ConsoleBackend:
         self.sessions = sessions
         self.sweep_s = sweep_s
         self.site = Site.of(origins, secure_cookies)
+        self.pace = pace
         self.health = health
         self.desk = desk  # wrap-up, take-message, attach-customer; None: refused as store-unavailable
         self.feed = feed  # the supervisors' wallboard; None: watch-wallboard refused as no-wallboard
@@ -100,7 +104,9 @@ def create_app(
 ) -> web.Application:
     """The console; with ``api``, the customer store's HTTP API under ``/api/v1`` too; with ``metrics``,
     Prometheus figures at ``/metrics`` (no login, like ``/healthz``: counts and times, no customer data)."""
-    app = web.Application(client_max_size=64 * 1024)
+    pace = backend.pace  # slow clients: a head and a body must arrive in time
+    app = web.Application(client_max_size=64 * 1024, handler_args=pace.handler_args(),
+                          middlewares=[pace.middleware()])  # fmt: skip
     app.on_response_prepare.append(headers.secure)  # every response, the API's included
     app[HUB] = hub
     app[SITE] = backend.site

@@ -17,6 +17,7 @@ from agent_console.app import ConsoleBackend, create_app
 from agent_console.devices import DEVICE_COOKIE
 from agent_console.hub import ConsoleHub
 from agent_console.login import COOKIE
+from agent_console.slow_clients import SLOW_CLIENTS, Pace
 from crm_core.domain.users import Role
 from routing.router import Router
 from tests.agent_console.fakes import PASSWORD, FakeUsers, MemorySessionStore, user
@@ -27,13 +28,17 @@ CREDENTIALS = {"username": "alice", "password": PASSWORD}
 
 
 @contextlib.asynccontextmanager
-async def served(origins: Sequence[str], secure_cookies: bool) -> AsyncIterator[TestClient[Any, Any]]:
+async def served(
+    origins: Sequence[str] = (), secure_cookies: bool = False, pace: Pace = SLOW_CLIENTS
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The console alone (Alice an agent), its backend given these settings."""
+
     async def ask(_: object) -> list[Any]:
         return []
 
     users = FakeUsers(user("alice", Role.AGENT, "a1"))
     backend = ConsoleBackend(ask, Router(PLAN), lambda: 0.0, users, lambda: {}, sessions=MemorySessionStore(),
-                             origins=origins, secure_cookies=secure_cookies)  # fmt: skip
+                             origins=origins, secure_cookies=secure_cookies, pace=pace)  # fmt: skip
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(ConsoleHub(FixedDirectory()), backend)))
     await client.start_server()
     try:
