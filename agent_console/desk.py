@@ -12,6 +12,7 @@ the call a wrap-up form is for (``ConsoleHub.restate``) is in the store already.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +45,8 @@ log = structlog.get_logger("console")
 T = TypeVar("T")
 RECENT = 5
 STORE_POLL_S = 0.05  # how often a call another instance logs is looked for
-LINK_WAIT_S = 4 * 3600  # a message taken during a call is linked to it once the call is logged
+LINK_WAIT_S = 4 * 3600
+LINK_POLL_S = 1.0  # a message taken during a call is linked to it once the call is logged
 
 
 class LogWaiter(Protocol):
@@ -147,6 +149,20 @@ class Desk:
         if self._recorder.seen(call):
             return await self._recorder.written(call, self._wait_s)
         return await self._in_store(call) is not None
+
+    async def _logged_within(self, call: CallId, wait_s: float) -> bool:
+        """Whether ``call`` is in the call log within ``wait_s``: written by this process, or by another
+        instance (looked for in the store every ``LINK_POLL_S``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while not self._recorder.seen(call):
+            with contextlib.suppress(Exception):  # the store away for a moment: look again later
+                if await self.store.call_log.get_call(call) is not None:
+                    return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(LINK_POLL_S)
+        return await self._recorder.written(call, max(0.0, deadline - loop.time()))
 
     async def _in_store(self, call: CallId) -> LoggedCall | None:
         """``call``'s row, looked for up to ``wait_s`` (another instance may be writing it now)."""
@@ -261,7 +277,7 @@ class Desk:
         return (await self.store.customers.create(draft)).id
 
     async def _link_later(self, case_id: int, call: CallId, agent: AgentId) -> None:
-        if await self._recorder.written(call, LINK_WAIT_S):
+        if await self._logged_within(call, LINK_WAIT_S):
             try:
                 await self.store.cases.link_call(case_id, call, author=agent)
             except Exception:
