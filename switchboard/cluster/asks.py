@@ -114,8 +114,11 @@ class AskClient:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.unsubscribe()
             await self._pubsub.aclose()
-        for waiting in self._waiting.values():
-            waiting.cancel()
+        closing = NoLeader("this instance is closing: try again")
+        waiting_ones: list[asyncio.Future[Any]] = [*self._waiting.values(), *(s for _, s in self._outbox)]
+        for waiting in waiting_ones:
+            if not waiting.done():  # an outbox whose flush never started is still waiting to be sent
+                waiting.set_exception(closing)
 
     async def ask(self, event: ev.Event) -> None:
         """Hand ``event`` to the leader's router and wait for its outcome: returns once done; raises the
@@ -167,6 +170,9 @@ class AskClient:
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             failed = exc
+        except asyncio.CancelledError:
+            failed = NoLeader("this instance is closing: try again")
+            raise
         finally:
             for _, sent in batch:
                 if sent.done():  # its asker gave up meanwhile

@@ -148,6 +148,19 @@ async def test_given_no_leader_when_asked_then_no_leader_after_the_timeout(keys:
     assert 0.3 <= time.monotonic() - started < 2.0
 
 
+async def test_given_an_ask_waiting_when_its_instance_closes_then_no_leader_at_once(keys: Keys) -> None:
+    redis, prefix = keys
+    asker = AskClient(redis, prefix, "follower-1")
+    await asker.start()
+    asking = asyncio.create_task(asker.ask(logged_in(1)))
+    await asyncio.sleep(0.2)  # sent, and waiting for a leader that is not there
+    started = time.monotonic()
+    await asker.close()
+    with pytest.raises(NoLeader, match="closing"):
+        await asking
+    assert time.monotonic() - started < 2.0  # not the 5 s timeout
+
+
 async def test_given_an_ask_given_up_when_a_leader_starts_then_it_is_not_applied(keys: Keys) -> None:
     router = RecordingRouter()
     async with client(keys, timeout_s=0.3) as hasty, client(keys, "follower-2") as patient:
