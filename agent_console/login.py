@@ -10,6 +10,7 @@ within 5 s). A failed login never says whether the username exists.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -17,7 +18,7 @@ from typing import Protocol
 import structlog
 from aiohttp import web
 
-from agent_console.devices import DEVICE_COOKIE, DEVICE_MAX_AGE_S, DEVICE_PATH, KnownDevices
+from agent_console.devices import DEVICE_COOKIE, DEVICE_MAX_AGE_S, DEVICE_PATH, KnownDevices, canonical
 from agent_console.error_codes import refusal
 from agent_console.errors import BadOrigin
 from agent_console.origins import not_cross_site, secure
@@ -74,7 +75,7 @@ class Gate:
         device = self.devices.device_of(request.cookies.get(DEVICE_COOKIE), username)
         attempt = self.throttle.reserve(username, address, device)  # before the check: a burst counts
         if attempt is None:
-            log.warning("console.login-throttled", username=username, address=address)
+            log.warning("console.login-throttled", typed=typed(username), address=address)
             return _refuse(429, "login-throttled", "too many failed logins; try again later")
         user = None
         try:
@@ -82,7 +83,7 @@ class Gate:
         finally:
             self.throttle.settle(attempt, succeeded=user is not None)
         if user is None:
-            log.info("console.login-failed", username=username, address=address)
+            log.info("console.login-failed", typed=typed(username), address=address)
             return _refuse(401, "login-failed", "wrong username or password")
         session = await self.sessions.start(user.username)
         response = web.json_response(_who(user))
@@ -111,6 +112,13 @@ class Gate:
 
 def _foreign() -> web.Response:
     return refusal(BadOrigin("the Origin (or Referer) must be this console's own (see [http] public_url)"))
+
+
+def typed(username: str) -> str:
+    """What the log says of a username typed at a refused sign-in: never the text (a password typed into
+    the wrong field, escape sequences for the terminal reading the log), but its SHA-256's first 12 hex
+    digits, so the failures of one name can be told apart and matched with ``typed("alice")``."""
+    return hashlib.sha256(canonical(username).encode()).hexdigest()[:12]
 
 
 def _who(user: User) -> dict[str, object]:
