@@ -131,10 +131,15 @@ async def measure(opts: argparse.Namespace, prefix: str) -> None:
         )
     finally:
         await client.close()
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
         await redis.aclose()
+
+
+async def delete_keys(url: str, prefix: str) -> None:
+    redis = aioredis.Redis.from_url(url)
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
 
 
 def main() -> None:
@@ -160,8 +165,9 @@ def main() -> None:
         print(f"{opts.asks} orders, {opts.agents} agents, Redis at {opts.redis}, leader in pid {server.pid}")
         asyncio.run(measure(opts, prefix))
     finally:
-        server.kill()  # its keys are deleted above; nothing of it is left to stop cleanly
+        server.kill()  # nothing of it is left to stop cleanly: its keys go next
         server.join(10)
+        asyncio.run(delete_keys(opts.redis, prefix))
 
 
 if __name__ == "__main__":

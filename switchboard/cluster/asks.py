@@ -266,8 +266,11 @@ class AskServer:
                         swept = time.monotonic()
                     await self._serve_batch()
                 except ResponseError as exc:
-                    if "NOGROUP" not in str(exc):
-                        raise
+                    # NOGROUP: the stream is gone (a Redis restarted empty, a FLUSHALL), or went while the
+                    # read waited (UNBLOCKED): make it again. Anything else: log it, and retry.
+                    if not str(exc).startswith(("NOGROUP", "UNBLOCKED")):
+                        log.warning("cluster.asks-refused", error=str(exc))
+                        await asyncio.sleep(RETRY_S)
                     await self._create_group()
                 except (RedisError, OSError) as exc:
                     log.warning("cluster.asks-unreadable", error=str(exc))

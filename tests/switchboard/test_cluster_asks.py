@@ -230,6 +230,20 @@ async def test_given_a_leader_died_holding_an_ask_then_the_next_acknowledges_it_
 
 FAR = "99999999999999"  # a deadline on Redis's clock (ms) some 3,000 years ahead
 
+
+async def test_given_the_stream_deleted_while_the_leader_waits_then_it_serves_on(keys: Keys) -> None:
+    """As after a FLUSHALL, or a Redis restarted with nothing saved: the read fails with UNBLOCKED."""
+    redis, prefix = keys
+    router = RecordingRouter()
+    async with serving(AskServer(*keys, router.ask)) as server, client(keys) as asker:
+        await asker.ask(logged_in(1))
+        await redis.delete(stream_key(prefix))
+        await asyncio.sleep(0.2)  # the read fails and the group is made again
+        await asker.ask(logged_in(2))
+    assert router.handled == [logged_in(1), logged_in(2)]
+    assert server.counts == {"done": 2}
+
+
 MALFORMED: dict[str, dict[str, str]] = {
     "not JSON": {"deadline": FAR, "event": "{not json"},
     "an unknown kind": {"deadline": FAR, "event": '{"k":"AgentTeleported","agent":"a1","at":1.0}'},
