@@ -139,6 +139,10 @@ class Member:
                 log.exception("member.follow-failed")
                 await asyncio.sleep(self.poll_s)
 
+    async def follow_from_store(self) -> None:
+        """Start from what the store keeps (at start-up)."""
+        await self.follower.reload()
+
     async def _give_back(self) -> None:
         with contextlib.suppress(RedisError, OSError):
             await self.lease.release()

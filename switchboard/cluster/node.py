@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 import structlog
 
+from agent_console.app import GATE
+from agent_console.devices import KnownDevices
 from config.cluster import ClusterSettings
 from routing import book as books
 from routing import views
@@ -49,6 +52,16 @@ async def join(service: Service, settings: ClusterSettings) -> ClusterNode:
     return node
 
 
+async def shared_key(redis: aioredis.Redis, prefix: str) -> bytes:
+    """The cluster's key for signing device cookies: made by the first instance that asks, then read."""
+    name = f"{prefix}:device-key"
+    await redis.set(name, secrets.token_hex(32), nx=True)
+    found = await redis.get(name)
+    if found is None:  # deleted between the two requests
+        return await shared_key(redis, prefix)
+    return bytes.fromhex(found.decode() if isinstance(found, bytes) else str(found))
+
+
 class ClusterNode:
     def __init__(self, service: Service, settings: ClusterSettings) -> None:
         if service.journal is None:
@@ -67,7 +80,9 @@ class ClusterNode:
         standing = s.standing
         standing.lease = self.member.lease
         standing.remote_ask = self.asks.ask
-        await self.member.follower.reload()  # the store's state; the stream is read on from its line
+        await self.member.follow_from_store()  # the store's state; the stream is read on from its line
+        # A browser known to one instance (its sb_device cookie) is known to all (agent_console/devices.py).
+        s.web[GATE].devices = KnownDevices(await shared_key(self._redis, self._settings.key_prefix))
         await self.asks.start()
         # Today so far for the wallboard, as the store has it; the router's commands keep it up from here.
         await s.wallboard.load(s.store.reports, s.store.agent_states)

@@ -10,10 +10,12 @@ import asyncio
 
 import pytest
 
+from agent_console.devices import KnownDevices
 from crm_core.domain.journal import JournalLine
 from switchboard.cluster.follower import Follower, Position, Step, step
 from switchboard.cluster.journal_stream import BadEntry, Line, Mark, StreamWriter, parse, stream_key
 from switchboard.cluster.lease import SAFETY, Lease, NotLeading, holder_of
+from switchboard.cluster.node import shared_key
 from tests.support_redis import redis_keys
 
 LEASE_MS = 400
@@ -178,3 +180,11 @@ async def test_given_a_follower_then_it_applies_in_order_and_reloads_when_histor
         assert follower.reloads == 1 and applied == [1, 2, 3, 3, 4]
         assert follower.at == Position(4, successor.token)
         running.cancel()
+
+
+async def test_given_two_instances_then_a_browser_one_knows_is_known_to_the_other() -> None:
+    async with redis_keys("device-key") as (redis, prefix):
+        a, b = KnownDevices(await shared_key(redis, prefix)), KnownDevices(await shared_key(redis, prefix))
+        cookie = a.issue("alice")
+        assert b.device_of(cookie, "alice") is not None
+        assert KnownDevices().device_of(cookie, "alice") is None  # a key of its own: a stranger's browser
