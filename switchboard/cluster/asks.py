@@ -189,6 +189,8 @@ class AskClient:
                 async for message in self._pubsub.listen():
                     if message["type"] in ("message", b"message"):
                         self._settle(message["data"])
+                # listen() ends once nothing is subscribed: subscribe again rather than spin.
+                await self._pubsub.subscribe(self._channel)
             except (RedisError, OSError) as exc:
                 # redis-py subscribes again when it reconnects; asks meanwhile time out as no-leader.
                 log.warning("cluster.answers-lost", error=str(exc))
