@@ -45,6 +45,7 @@ from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.cluster.fenced import FencedJournal, Standing
 from switchboard.command_table import CommandTable, Handler
+from switchboard.followed_calls import FollowedCalls
 from switchboard.identifier import CallerIdentifier
 from switchboard.journal import Journal
 from switchboard.metrics import Metrics
@@ -138,6 +139,7 @@ class Service:
         self.callers = CallerCache(store, store)
         self.hub = ConsoleHub(self.callers, floor(settings))
         self.recorder = CallRecorder(store, self.callers)
+        self.followed = FollowedCalls(self.callers, store)  # what a follower does when a call ends
         self.webhooks = Webhooks()
         self.desk = Desk(
             DeskStore(store, store.calls, store.cases, store.customers, store),
@@ -210,6 +212,7 @@ class Service:
             self.recorder.notice(command)
         else:
             self.recent_logs.append(command)
+            self.followed.notice(command)
 
     def _to_state_log(self, command: StateLogCommand) -> None:
         if self.standing.leading:

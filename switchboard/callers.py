@@ -24,6 +24,7 @@ class CallerCache:
         self._view = view
         self._lookups: dict[CallId, asyncio.Future[CustomerCard | None]] = {}
         self._profiles: dict[CallId, asyncio.Future[CustomerOverview | None]] = {}
+        self._attached: dict[CallId, int] = {}  # call -> customer id an agent attached
 
     def prefetch(self, call: CallId, number: str | None) -> None:
         task = self._lookups.get(call)
@@ -73,11 +74,17 @@ class CallerCache:
         profile: asyncio.Future[CustomerOverview | None] = loop.create_future()
         profile.set_result(overview)
         self._lookups[call], self._profiles[call] = card, profile
+        self._attached[call] = overview.card.id
+
+    def attached(self, call: CallId) -> int | None:
+        """The customer an agent attached to the live ``call`` here, if one did."""
+        return self._attached.get(call)
 
     def live(self, call: CallId) -> bool:
         return call in self._lookups
 
     def forget(self, call: CallId) -> None:
+        self._attached.pop(call, None)
         for found in (self._lookups.pop(call, None), self._profiles.pop(call, None)):
             if found is not None and not found.done():
                 found.cancel()
