@@ -122,7 +122,7 @@ async def on_call(request: web.Request) -> web.Response:
     """Per tier, in escalation order, who is on call at ``at`` (default now), with how to reach them."""
     at = Query(request, ("at",)).instant("at") or _now()
     book, business = _book(request), _business(request)
-    roster = Roster.of(await book.schedule(business))
+    roster = Roster.of(await book.schedule(business, at=at))
     people = {p.id: p for p in await book.people(business)}
     tiers = [
         {

@@ -102,8 +102,7 @@ class SqlOnCall:
         return person
 
     async def people(self, business: LineId) -> list[Person]:
-        async with self._db.engine.connect() as connection:
-            return await connection.run_sync(lambda sync: read_people(sync, business))
+        return await self._db.read(lambda sync: read_people(sync, business))
 
     async def person(self, business: LineId, person_id: int) -> Person:
         for person in await self.people(business):
@@ -214,18 +213,18 @@ class SqlOnCall:
                 raise OverrideNotFound(business, override_id)
             await _audit(connection, now, who, business, "override.removed", str(override_id), {})
 
-    async def schedule(self, business: LineId) -> Schedule:
-        """The business's schedule; ``BusinessNotFound`` when it has none."""
-        async with self._db.engine.connect() as connection:
-            found = await connection.run_sync(lambda sync: read_schedules(sync, business))
+    async def schedule(self, business: LineId, *, at: datetime | None = None) -> Schedule:
+        """The business's schedule; ``BusinessNotFound`` when it has none. With ``at``, its overrides are
+        only those in force at that instant: enough to ask who is on call then, and far less to read."""
+        # One trip to a thread and back (Database.read), where aiosqlite hops for every row.
+        found = await self._db.read(lambda sync: read_schedules(sync, business, at))
         if business not in found:
             raise BusinessNotFound(business)
         return found[business]
 
     async def schedules(self) -> dict[LineId, Schedule]:
         """Every business's schedule, in one read (the escalation's and the bench's)."""
-        async with self._db.engine.connect() as connection:
-            return await connection.run_sync(lambda sync: read_schedules(sync, None))
+        return await self._db.read(lambda sync: read_schedules(sync, None))
 
     async def changes(self, business: LineId, limit: int = 100) -> list[OnCallChange]:
         """The newest ``limit`` changes to the business's people and schedule, newest first."""

@@ -7,9 +7,10 @@ businesses): the rotations with their turns in order and the overrides, grouped 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import time
+from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import BindParameter, Connection, Select, bindparam, select
 
 from crm_core.domain.oncall import (
     Cadence,
@@ -54,21 +55,42 @@ def read_people(connection: Connection, business: LineId) -> list[Person]:
     ]
 
 
-def read_schedules(connection: Connection, business: LineId | None) -> dict[LineId, Schedule]:
-    """``business``'s schedule (absent when it has none), or every business's for None."""
+def _statements(one: bool, at: bool) -> tuple[Select[Any], ...]:
+    """The four reads of ``read_schedules``: of one business or all, with the overrides of an instant or
+    all. Built once: building them per call cost more than running them (bench/oncall.py)."""
     s, r, t, o = OnCallScheduleRow, OnCallRotationRow, OnCallTurnRow, OnCallOverrideRow
     zones = select(s.business, s.timezone)
     rotations = select(r.id, r.business, r.tier, r.cadence, r.handoff, r.starts_on, r.ends_on)
-    turns = select(t.rotation_id, t.person_id).join(r, r.id == t.rotation_id)
-    overrides = select(o.id, o.business, o.tier, o.person_id, o.starts_at, o.ends_at, o.reason)
-    if business is not None:
+    turns = (
+        select(t.rotation_id, t.person_id).join(r, r.id == t.rotation_id).order_by(t.rotation_id, t.position)
+    )
+    overrides = select(o.id, o.business, o.tier, o.person_id, o.starts_at, o.ends_at, o.reason).order_by(
+        o.starts_at
+    )
+    if one:
+        business: BindParameter[str] = bindparam("business")
         zones, rotations = zones.where(s.business == business), rotations.where(r.business == business)
         turns, overrides = turns.where(r.business == business), overrides.where(o.business == business)
+    if at:
+        overrides = overrides.where(o.starts_at <= bindparam("at"), o.ends_at > bindparam("at"))
+    return zones, rotations, turns, overrides
+
+
+STATEMENTS = {(one, at): _statements(one, at) for one in (False, True) for at in (False, True)}
+
+
+def read_schedules(
+    connection: Connection, business: LineId | None, at: datetime | None = None
+) -> dict[LineId, Schedule]:
+    """``business``'s schedule (absent when it has none), or every business's for None; with ``at``,
+    only the overrides in force at that instant (all that "who is on call at T" needs of a year of them)."""
+    zones, rotations, turns, overrides = STATEMENTS[business is not None, at is not None]
+    params = {"business": business, "at": at}
     people: dict[int, list[int]] = defaultdict(list)
-    for turn in connection.execute(turns.order_by(t.rotation_id, t.position)):
+    for turn in connection.execute(turns, params):
         people[turn.rotation_id].append(turn.person_id)
     by_business: dict[str, dict[Tier, Rotation]] = defaultdict(dict)
-    for row in connection.execute(rotations):
+    for row in connection.execute(rotations, params):
         tier = Tier(row.tier)
         by_business[row.business][tier] = Rotation(
             tier=tier,
@@ -79,7 +101,7 @@ def read_schedules(connection: Connection, business: LineId | None) -> dict[Line
             ends_on=row.ends_on,
         )
     found: dict[str, list[Override]] = defaultdict(list)
-    for over in connection.execute(overrides.order_by(o.starts_at)):
+    for over in connection.execute(overrides, params):
         found[over.business].append(
             Override(
                 id=over.id,
@@ -94,5 +116,5 @@ def read_schedules(connection: Connection, business: LineId | None) -> dict[Line
         LineId(b): Schedule(
             business=LineId(b), timezone=zone, rotations=by_business[b], overrides=tuple(found[b])
         )
-        for b, zone in connection.execute(zones)
+        for b, zone in connection.execute(zones, params)
     }

@@ -225,3 +225,17 @@ async def test_given_no_schedule_or_a_bad_zone_then_clear_errors(store: SqlStore
     assert (
         await store.oncall.set_timezone(SMITH, "America/Chicago", who="admin")
     ).timezone == "America/Chicago"
+
+
+async def test_given_an_instant_then_the_schedule_read_for_it_has_only_the_overrides_in_force(
+    store: SqlStore,
+) -> None:
+    jones, lee = await scheduled(store)
+    night = await store.oncall.add_override(SMITH, cover(lee, FRIDAY_6PM, 14), who="admin")
+    await store.oncall.add_override(SMITH, cover(jones, FRIDAY_6PM + timedelta(days=7), 14), who="admin")
+    at_night = await store.oncall.schedule(SMITH, at=FRIDAY_6PM + timedelta(hours=13, minutes=59))
+    assert at_night.overrides == (night,)
+    assert (await store.oncall.schedule(SMITH, at=night.ends_at)).overrides == ()
+    whole = await store.oncall.schedule(SMITH)
+    at = FRIDAY_6PM + timedelta(hours=3)
+    assert Roster.of(await store.oncall.schedule(SMITH, at=at)).on_call(at) == Roster.of(whole).on_call(at)
