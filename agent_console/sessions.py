@@ -87,6 +87,10 @@ class Sessions:
             return None
         session = self._by_id.get(session_id) or await self._load(session_id)
         now = self._clock()
+        if session is not None and self._expired(session, now) and self._by_id.pop(session_id, None):
+            # Several instances share the store: another may have seen the session in use since this one
+            # cached it. The store's last use is the one to judge by.
+            session = await self._load(session_id)
         if session is None or self._expired(session, now):
             if session is not None:
                 await self.end(session_id)

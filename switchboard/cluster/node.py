@@ -143,7 +143,7 @@ class ClusterNode:
         now = s.clock()
         runs: list[Coroutine[Any, Any, object]] = [
             s.loop.run(s.pbx.connected), s.pbx.run(),
-            AskServer(self._reads, self._settings.key_prefix, s.loop.ask).run(),
+            AskServer(self._reads, self._settings.key_prefix, s.loop.ask, consumer=self._settings.instance).run(),
             s.recorder.replayed(logged), s.state_log.start(now, s.agents_as_kept(now)),
         ]  # fmt: skip
         self._leading = [asyncio.create_task(self._logged(run)) for run in runs]
