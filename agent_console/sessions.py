@@ -87,7 +87,8 @@ class Sessions:
             return None
         session = self._by_id.get(session_id) or await self._load(session_id)
         now = self._clock()
-        if session is not None and self._expired(session, now) and self._by_id.pop(session_id, None):
+        if session is not None and self._expired(session, now) and session_id in self._by_id:
+            del self._by_id[session_id]
             # Several instances share the store: another may have seen the session in use since this one
             # cached it. The store's last use is the one to judge by.
             session = await self._load(session_id)
