@@ -133,6 +133,7 @@ class Service:
         self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password, settings.ari.app)
         self.ari.gate = self.standing.may_command  # counts the requests, and refuses them unless leading
         self._pbx_factory = pbx
+        self._pbx_generation = 0
         self.pbx = self.new_pbx()
         # While following: the calls the leader logged lately; a new leader writes those it finds missing.
         self.recent_logs: deque[cmd.LogCall] = deque(maxlen=RECENT_LOGS)
@@ -172,13 +173,26 @@ class Service:
         return self._clock()
 
     def new_pbx(self) -> Pbx:
-        """A PBX adapter with nothing known yet: at the start, and for each leadership in a cluster."""
+        """A PBX adapter with nothing known yet: at the start, and for each leadership in a cluster. What
+        an adapter of an earlier leadership still reports (a request that was under way, refused now) is
+        not this leadership's news: only the newest adapter's events reach the router."""
+        self._pbx_generation += 1
+        generation = self._pbx_generation
+
+        def submit(event: ev.Event) -> None:
+            if generation == self._pbx_generation:
+                self.loop.submit(event)
+
         if self._pbx_factory is not None:
-            return self._pbx_factory(self.loop.submit, self._clock)
+            return self._pbx_factory(submit, self._clock)
         return AriPbx(
-            self.ari, self.loop.submit, self._clock, normaliser(self.settings.region),
+            self.ari, submit, self._clock, normaliser(self.settings.region),
             outbound_endpoint=self.settings.ari.outbound_endpoint,
         )  # fmt: skip
+
+    def retire_pbx(self) -> None:
+        """Stop listening to the current adapter (a leader standing down)."""
+        self._pbx_generation += 1
 
     def _wallboard(self) -> WallboardFeed:
         plan = self.settings.plan

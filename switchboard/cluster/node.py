@@ -141,9 +141,9 @@ class ClusterNode:
         logged = tuple(s.recent_logs)
         s.recent_logs.clear()
         now = s.clock()
+        asks = AskServer(self._reads, self._settings.key_prefix, s.loop.ask, consumer=self._settings.instance)
         runs: list[Coroutine[Any, Any, object]] = [
-            s.loop.run(s.pbx.connected), s.pbx.run(),
-            AskServer(self._reads, self._settings.key_prefix, s.loop.ask, consumer=self._settings.instance).run(),
+            s.loop.run(s.pbx.connected), s.pbx.run(), asks.run(),
             s.recorder.replayed(logged), s.state_log.start(now, s.agents_as_kept(now)),
         ]  # fmt: skip
         self._leading = [asyncio.create_task(self._logged(run)) for run in runs]
@@ -160,6 +160,7 @@ class ClusterNode:
     async def stand_down(self) -> None:
         s = self._service
         s.standing.leading = False
+        s.retire_pbx()  # what its requests under way report now is not news for any leadership
         self._journal.taps.clear()
         for task in self._leading:
             task.cancel()
