@@ -135,6 +135,7 @@ class ClusterNode:
 
     async def lead(self, lease: Lease) -> None:
         s = self._service
+        s.loop.drop_pending()  # queued by work of an earlier leadership of ours (a caller lookup): stale
         s.pbx = s.new_pbx()  # knows nothing yet: its reconcile tells it what Asterisk has
         s.pbx.adopt(views.channels(s.router.book), self._as_of)
         s.standing.leading = True
