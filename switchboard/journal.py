@@ -14,10 +14,23 @@ events about the PBX's channels or consoles' orders, and the PBX is the truth ab
 the replay the PBX adapter compares what the books say is up with what Asterisk has (``views.channels``
 and ``AriPbx.adopt``), and the consoles' agents see their state again when they reconnect.
 
-A snapshot is the ``Book`` pickled. It is read back only if it was written for the same number plan and
-the same layout of the books (``state_key``) in the same ``SNAPSHOT_FORMAT``; otherwise (a release that
-changed the books, a plan edited between runs) the state is not restored, the journal is dropped, and
-the start-up is what it was before the journal: the PBX adapter finds the callers in the app again.
+A snapshot holds the ``Book`` and the plan it was built for (``switchboard/snapshot_codec.py``: every
+object of the routing core kept by field name, so a release that added a field with a default, or
+removed one, reads its predecessor's snapshots). A start-up loads it, replays the lines after it under
+that plan (the plan the router had when it handled them), and, if the config's plan differs (an agent or
+a queue added or removed, a line or number moved), rebinds the books to the new one
+(``routing.rebind``): the live calls go on, the waiting callers keep their place. After a rebind it
+writes a snapshot at once, before any new line, so that the lines that follow are never replayed under
+the old plan. Lines with no snapshot before them (the first minute of a new store, or a store of the
+release before) are replayed under the config's plan, as that release did. Format-1 snapshots (the
+``Book`` pickled alone, by the release before) are read when they are of the same plan and layout
+(``state_key``); the next snapshot is written in format 2.
+
+What is not restored, with the reason logged and returned (the start-up then is what it was before the
+journal: the PBX adapter finds the callers in the app again): a snapshot whose layout changed in a way
+the codec cannot bridge (a new field without a default, a field's type changed, a class gone), a
+format-1 snapshot of another plan or layout, an edit the rebind refuses (an on-call chain ringing that
+the edit changed), a journal line this release cannot read.
 The snapshot comes from the service's own store, the same trust as the password hashes kept there.
 """
 
@@ -41,14 +54,19 @@ from routing import commands as cmd
 from routing import events as ev
 from routing import timers
 from routing.errors import RoutingError
+from routing.plan import Plan
+from routing.rebind import PlanEditRefused, Rebound, rebind
 from routing.records import CallRecord
 from routing.router import Router
+from switchboard import snapshot_codec
 from switchboard.event_codec import UnreadableEvent, decode, encode
 from switchboard.retry import until_done
+from switchboard.snapshot_codec import UnreadableSnapshot
 
 log = structlog.get_logger("journal")
 
-SNAPSHOT_FORMAT = 1  # the pickled ``Book``; bumped when what a snapshot holds changes in kind
+SNAPSHOT_FORMAT = snapshot_codec.FORMAT  # 2: the plan and the books, kept by name; 1: the Book pickled
+READS = (1, SNAPSHOT_FORMAT)
 FLUSH_S = 0.02
 SNAPSHOT_EVERY = 20_000
 SNAPSHOT_S = 60.0
@@ -122,34 +140,75 @@ class Journal:
 
     # --- start-up -------------------------------------------------------------------------------
     async def restore(self, router: Router) -> Restored:
-        """Put the kept state into ``router`` (a fresh one): the snapshot, then the lines after it."""
+        """Put the kept state into ``router`` (a fresh one): the snapshot, then the lines after it, under
+        the plan they were for; then, if the router's plan is another, the books rebound to it."""
         kept = await self._store.kept()
         snapshot = kept.snapshot
+        try:
+            plan, book = self._start(snapshot, router)
+        except UnreadableSnapshot as exc:
+            return await self._refuse(router, str(exc))
         if snapshot is not None:
-            refused = self._unreadable(snapshot, router)
-            if refused is not None:
-                return await self._refuse(router, refused)
-            router.book = pickle.loads(snapshot.data)  # our own store's (see the docstring)
             self.seq = snapshot.seq
+        then = Router(plan) if plan != router.plan else router
+        then.book = book
         records: list[cmd.LogCall] = []
         as_of = None if snapshot is None else snapshot.taken_at
         try:
             for line in kept.lines:
                 event = decode(line.event)
-                records += self._replay(router, event)
+                records += self._replay(then, event)
                 self.seq = line.seq
                 as_of = event.at
         except UnreadableEvent as exc:
             return await self._refuse(router, str(exc))
+        if then is not router:
+            try:
+                records += self._rebind(router, then, self._clock())
+            except PlanEditRefused as exc:
+                return await self._refuse(router, str(exc))
+        if then is not router:
+            await self._anchor(router)
         log.info("journal.restored", snapshot=snapshot is not None, replayed=len(kept.lines), seq=self.seq)
         return Restored(snapshot is not None, len(kept.lines), tuple(records), as_of=as_of)
 
-    def _unreadable(self, snapshot: Snapshot, router: Router) -> str | None:
-        if snapshot.format != SNAPSHOT_FORMAT:
-            return f"snapshot format {snapshot.format}, this release reads {SNAPSHOT_FORMAT}"
+    @staticmethod
+    def _start(snapshot: Snapshot | None, router: Router) -> tuple[Plan, books.Book]:
+        """The plan and books the kept lines start from; ``UnreadableSnapshot`` if the snapshot is not
+        one this release reads. Lines with no snapshot before them come from a release that did not
+        anchor them (see the docstring): taken to be of the router's plan, as that release did."""
+        if snapshot is None:
+            return router.plan, router.book
+        if snapshot.format == SNAPSHOT_FORMAT:
+            return snapshot_codec.loads(snapshot.data)
+        if snapshot.format not in READS:
+            raise UnreadableSnapshot(f"snapshot format {snapshot.format}, this release reads {READS}")
         if snapshot.plan_key != state_key(router):
-            return "the number plan or the layout of the router's books changed since the snapshot"
-        return None
+            raise UnreadableSnapshot(
+                "a format-1 snapshot of another number plan or layout of the books: format 1 does not say"
+                " which plan it was for"
+            )
+        book = pickle.loads(snapshot.data)  # our own store's (see the docstring)
+        return router.plan, book
+
+    @staticmethod
+    def _rebind(router: Router, then: Router, at: float) -> list[cmd.LogCall]:
+        """The books replayed under the kept plan, bound to the router's (``routing.rebind``)."""
+        rebound: Rebound = rebind(then.book, then.plan, router.plan, at)
+        router.book, router.plan = rebound.book, rebound.plan
+        log.warning(
+            "journal.plan-edited", moved=list(rebound.moved), dropped=list(rebound.dropped),
+            leaving=list(rebound.leaving), ended=[x.record.call for x in rebound.ended],
+        )  # fmt: skip
+        return list(rebound.ended)
+
+    async def _anchor(self, router: Router) -> None:
+        """A snapshot of the books just rebound, written before any new line: the lines that follow are
+        of the new plan, and a later start must not replay them under the old one."""
+        now = self._clock()
+        save = functools.partial(self._store.save_snapshot, self._snapshot_of(router, now))
+        await until_done(save, self._retry_s, log, "journal.snapshot-failed", seq=self.seq)
+        self._since_snapshot, self._snapshot_at = 0, now
 
     async def _refuse(self, router: Router, why: str) -> Restored:
         log.warning("journal.not-restored", reason=why)
@@ -188,11 +247,15 @@ class Journal:
 
     def snapshot(self, router: Router, now: float) -> None:
         """Keep the books as they are after every event recorded so far."""
-        data = pickle.dumps(router.book, protocol=pickle.HIGHEST_PROTOCOL)
-        key = state_key(router)
-        self._push(Snapshot(seq=self.seq, format=SNAPSHOT_FORMAT, plan_key=key, taken_at=now, data=data))
+        self._push(self._snapshot_of(router, now))
         self._since_snapshot = 0
         self._snapshot_at = now
+
+    def _snapshot_of(self, router: Router, now: float) -> Snapshot:
+        data = snapshot_codec.dumps(router.plan, router.book)
+        return Snapshot(
+            seq=self.seq, format=SNAPSHOT_FORMAT, plan_key=state_key(router), taken_at=now, data=data
+        )
 
     def _push(self, item: JournalLine | Snapshot) -> None:
         self._pending.append(item)

@@ -17,6 +17,7 @@ from routing import views
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
 from routing.plan import Agent, Did, Line, Plan, Queue
 from routing.router import Router
+from routing.states import AgentState
 from switchboard.bus import LocalBus
 from switchboard.event_codec import decode
 from switchboard.journal import SNAPSHOT_CLASSES, Journal
@@ -118,14 +119,15 @@ async def test_given_a_shift_then_every_event_is_kept_in_order_but_the_tick_that
 async def test_given_a_kept_shift_when_restored_then_the_books_are_equal_and_ended_calls_come_back() -> None:
     store = MemoryJournal()
     before = await run_shift(store, shift())
+    lines = list(store.lines)
     after = Router(plan(A1, A2))
     journal = Journal(store)
     restored = await journal.restore(after)
     assert state(after) == state(before)
-    assert (restored.from_snapshot, restored.replayed, restored.refused) == (False, len(store.lines), None)
-    assert restored.as_of == decode(store.lines[-1].event).at  # the books were current as of then
+    assert (restored.from_snapshot, restored.replayed, restored.refused) == (False, len(lines), None)
+    assert restored.as_of == decode(lines[-1].event).at  # the books were current as of then
     assert [r.record.call for r in restored.records] == ["c1"]  # written again: the log keeps one row
-    assert journal.seq == len(store.lines)
+    assert journal.seq == len(lines) and store.lines == lines
 
 
 async def test_given_snapshots_then_a_restore_replays_only_the_lines_after_the_last() -> None:
@@ -158,14 +160,22 @@ async def test_given_a_wrap_up_form_kept_when_restored_then_the_consoles_are_tol
     assert (pop.agent, pop.call, logged.record.call) == (A1, "c1", "c1")
 
 
-async def test_given_a_snapshot_of_another_plan_then_nothing_is_restored_and_the_reason_is_given() -> None:
+async def test_given_a_snapshot_of_another_plan_then_the_books_are_rebound_to_the_new_one() -> None:
+    """An agent added to the config between the runs (routing/rebind.py has the other edits)."""
     store = MemoryJournal()
-    await run_shift(store, shift(), snapshot_every=5)
-    grown = Router(plan(A1, A2, AgentId("a3")))  # an agent added to the config between the runs
-    journal = Journal(store)
+    before = await run_shift(store, shift(), snapshot_every=5)
+    grown = Router(plan(A1, A2, AgentId("a3")))
+    journal = Journal(store, lambda: 300.0)
     restored = await journal.restore(grown)
-    assert restored.refused is not None and "number plan" in restored.refused
-    assert views.active_calls(grown.book) == 0 and (store.snapshot, store.lines, journal.seq) == (None, [], 0)
+    assert (restored.refused, restored.from_snapshot, restored.replayed) == (None, True, 2)
+    assert views.agent_view(grown.book, AgentId("a3")).state is AgentState.LOGGED_OUT
+    assert {c: views.call_view(grown.book, grown.plan, c) for c in grown.book.calls} == {
+        c: views.call_view(before.book, before.plan, c) for c in before.book.calls
+    }
+    assert grown.book.queued == before.book.queued == {Q: {"c2": None, "c3": None}}
+    assert store.snapshot is not None and store.snapshot.seq == journal.seq == 12 and store.lines == []
+    again = Router(plan(A1, A2, AgentId("a3")))  # the next start: the snapshot is of this plan now
+    assert (await Journal(store).restore(again)).from_snapshot and state(again) == state(grown)
 
 
 async def test_given_a_snapshot_of_another_format_then_nothing_is_restored() -> None:
@@ -174,7 +184,7 @@ async def test_given_a_snapshot_of_another_format_then_nothing_is_restored() -> 
     assert store.snapshot is not None
     store.snapshot = dataclasses.replace(store.snapshot, format=99)
     restored = await Journal(store).restore(Router(plan(A1, A2)))
-    assert restored.refused == "snapshot format 99, this release reads 1"
+    assert restored.refused == "snapshot format 99, this release reads (1, 2)"
 
 
 async def test_given_an_unreadable_line_then_the_start_is_clean_instead_of_half_replayed() -> None:
