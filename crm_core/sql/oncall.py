@@ -138,7 +138,7 @@ class SqlOnCall:
         now = self._db.clock()
         r = OnCallRotationRow
         async with self._db.engine.begin() as connection:
-            await _schedule_exists(connection, business)
+            await _schedule_exists(connection, business, now)
             await _people_of(connection, business, rotation.people)
             await connection.execute(delete(r).where(r.business == business, r.tier == str(rotation.tier)))
             values = {
@@ -163,7 +163,7 @@ class SqlOnCall:
         now = self._db.clock()
         r = OnCallRotationRow
         async with self._db.engine.begin() as connection:
-            await _schedule_exists(connection, business)
+            await _schedule_exists(connection, business, now)
             # The turns go with it (ON DELETE CASCADE is not on by default on SQLite, so say it).
             ids = select(r.id).where(r.business == business, r.tier == str(tier)).scalar_subquery()
             await connection.execute(delete(OnCallTurnRow).where(OnCallTurnRow.rotation_id == ids))
@@ -176,7 +176,7 @@ class SqlOnCall:
         it shares a moment with another of its tier."""
         now = self._db.clock()
         async with self._db.engine.begin() as connection:
-            await _schedule_exists(connection, business)
+            await _schedule_exists(connection, business, now)
             await _fits(connection, business, override, ignoring=None)
             values = _override_values(override)
             o = OnCallOverrideRow
@@ -192,6 +192,7 @@ class SqlOnCall:
         now = self._db.clock()
         o = OnCallOverrideRow
         async with self._db.engine.begin() as connection:
+            await _schedule_exists(connection, business, now)
             await _fits(connection, business, override, ignoring=override.id)
             values = _override_values(override)
             changed = await connection.execute(
@@ -245,9 +246,16 @@ async def _write_contacts(connection: AsyncConnection, person: Person) -> None:
         await connection.execute(insert(OnCallContactRow), rows)
 
 
-async def _schedule_exists(connection: AsyncConnection, business: LineId) -> None:
+async def _schedule_exists(connection: AsyncConnection, business: LineId, now: datetime) -> None:
+    """``BusinessNotFound`` unless the business has a schedule, which is stamped as changed ``now``.
+
+    The stamp is the lock: an UPDATE first in the transaction makes a second writer of the same schedule
+    wait for the first to commit, on PostgreSQL (the row's lock) and on SQLite (the database's write
+    lock, taken at the first write, where a SELECT takes none), so its overlap check sees the first's
+    override. A check by SELECT alone let two overlapping overrides in at once on SQLite."""
     s = OnCallScheduleRow
-    if (await connection.execute(select(s.business).where(s.business == business))).first() is None:
+    stamped = await connection.execute(update(s).where(s.business == business).values(updated_at=now))
+    if stamped.rowcount != 1:
         raise BusinessNotFound(business)
 
 

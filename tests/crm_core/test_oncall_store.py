@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -239,3 +240,24 @@ async def test_given_an_instant_then_the_schedule_read_for_it_has_only_the_overr
     whole = await store.oncall.schedule(SMITH)
     at = FRIDAY_6PM + timedelta(hours=3)
     assert Roster.of(await store.oncall.schedule(SMITH, at=at)).on_call(at) == Roster.of(whole).on_call(at)
+
+
+async def test_given_two_overlapping_overrides_added_at_once_then_one_is_stored_and_the_other_refused(
+    database_url: str, store: SqlStore
+) -> None:
+    """Two writers, each on its own store and connections: the check and the write of one must not
+    interleave with the other's, or both pass the overlap check (they did on SQLite, where a SELECT
+    takes no lock): the second waits for the first and is refused."""
+    jones, lee = await scheduled(store)
+    other = SqlStore.open(database_url, "US")
+    try:
+        results = await asyncio.gather(
+            store.oncall.add_override(SMITH, cover(jones, FRIDAY_6PM, 10), who="a"),
+            other.oncall.add_override(SMITH, cover(lee, FRIDAY_6PM + timedelta(hours=2), 10), who="b"),
+            return_exceptions=True,
+        )
+    finally:
+        await other.close()
+    stored = (await store.oncall.schedule(SMITH)).overrides
+    assert len(stored) == 1
+    assert [type(r) for r in results if isinstance(r, BaseException)] == [OverlappingOverrides]
