@@ -168,8 +168,10 @@ def _calls(book: Book, old: Plan, plan: Plan, at: float) -> tuple[list[cmd.LogCa
             elif queue != call.queue or old.queues.get(call.queue) != plan.queues[queue]:
                 _reenter(book, plan, call, queue, at)
                 moved.append(call.id)
-        elif call.queue is not None and call.queue not in plan.queues:
-            call.queue = _queue(call, line, plan) or _agents_queue(call, plan)  # None: a message, no agent
+        elif call.queue is not None and old.queues.get(call.queue) != plan.queues.get(call.queue):
+            if call.queue not in plan.queues:
+                call.queue = _queue(call, line, plan) or _agents_queue(call, plan)  # None: a message
+            call.entry += 1  # the timers it had for the old queue lapse (one set to re-arm every 0 s)
         if line is not None:
             call.line = line
         elif call.id in book.calls and call.queue is not None:

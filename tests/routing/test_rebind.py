@@ -257,3 +257,17 @@ def test_given_a_queue_added_then_it_has_its_line_and_heaps_and_takes_calls() ->
     assert router.waiting(BILLING) == [] and router.agent_view(A3).state is AgentState.READY
     out = router.handle(ev.CallMoved(CallId("c2"), BILLING, AT + 1))
     assert [(o.call, o.agent) for o in of_type(out, cmd.OfferCall)] == [("c2", A3)]
+
+
+def test_given_a_talking_calls_queue_stops_announcing_then_its_old_announcement_timer_lapses() -> None:
+    """Its timer of the old queue would re-arm itself every 0 s, for ever, at the first tick."""
+    plan = make_plan({"a1": (SALES,)}, announce_every_s=30.0, max_wait_s=5000.0)
+    s = Scenario(plan)
+    s.arrive("c1", 1.0)  # waits: its announcement timer is set
+    s.feed(ev.AgentLoggedIn(A1, 2.0))
+    s.feed(ev.AgentBecameReady(A1, 2.0))
+    s.answer("sb-c1-1", 3.0)
+    quiet = {**plan.queues, SALES: dataclasses.replace(plan.queues[SALES], announce_every_s=0.0)}
+    router = bound(s, edited(plan, queues=quiet))
+    assert router.handle(ev.Tick(AT)) == []
+    assert router.call_state(CallId("c1")) is CallState.CONNECTED
