@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from _sip_breakdown import breakdown
 from _sip_figures import CallTimes, match
 from pop_latency import (
     ARI_URL,
@@ -166,16 +167,20 @@ async def sample_memory(out: list[tuple[float, dict[str, float]]], pids: dict[st
 
 
 # --- Switchboard ----------------------------------------------------------------------------------
-async def run_switchboard(b: Bench, round_no: int) -> Run:
-    workdir = b.workdir / f"switchboard-{round_no}"
+async def run_switchboard(
+    b: Bench, round_no: int, name: str = "switchboard", serve: tuple[str, ...] | None = None
+) -> Run:
+    """``name``/``serve``: another version of the service (``--variant``), on the same calls."""
+    workdir = b.workdir / f"{name}-{round_no}"
     workdir.mkdir(parents=True)
-    service, consoles = Service(workdir, b.phone_names(), b.serve, endpoint="PJSIP/{agent}"), Consoles()
+    command = b.serve if serve is None else serve
+    service, consoles = Service(workdir, b.phone_names(), command, endpoint="PJSIP/{agent}"), Consoles()
     try:
         await service.start(b.http)
         await consoles.open(service.url, b.phone_names())
         assert service.proc is not None
         pids = {"switchboard serve": service.proc.pid}
-        run = await b.offer("switchboard", round_no, to_app(service.app), pids)
+        run = await b.offer(name, round_no, to_app(service.app), pids)
     finally:
         await consoles.close()
         await service.stop()
@@ -191,6 +196,7 @@ async def run_switchboard(b: Bench, round_no: int) -> Run:
         call_log(service.db, run.placed),
         *asterisk_view(b.seen, channels, "Stasis", "sb-"),
         *stages(b.seen, legs, b.seen.entries(legs, "Stasis"), consoles.pops),
+        *breakdown(workdir / "trace.tsv", run.calls, channels),
     ]
     return run
 

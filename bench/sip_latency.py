@@ -20,6 +20,10 @@ on ``PJSIP/sip-bench-<n>``); app_queue is the queue ``sipbench`` (leastrecent, a
 phones as members for its runs. Asterisk's own view of the same calls (dialplan entry -> leg ringing, and
 for Switchboard where the time goes) comes from an ARI observer that subscribes to every channel.
 
+With ``--variant NAME=CMD`` (repeatable) another Switchboard, run by ``CMD`` instead of ``--serve``
+(e.g. ``env PYTHONPATH=<a copy of another commit> .venv/bin/switchboard``), takes the same calls in the
+same rounds, so two versions of the service are compared interleaved, as ratios, on one loaded machine.
+
 With ``--sustained S`` each system takes R calls/s for S seconds instead, and the figures and the memory
 of Asterisk and the service are printed per ``--window`` seconds, to show whether they grow over time.
 
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import shlex
 import shutil
@@ -66,7 +71,9 @@ SYSTEMS: dict[str, Callable[[Bench, int], Awaitable[Run]]] = {
     "app_queue": run_app_queue,
     "switchboard": run_switchboard,
 }
+APP_QUEUE = "app_queue"
 TARGET_RATIO, TARGET_POP_MS = 0.8, 2.0  # issue 19, at 20 calls/s with 60 agents
+SETTLE_S = 90.0  # pop_latency.settle's longest wait for a quiet Asterisk, before every run
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,12 @@ class Options:
     window_s: float
     keep: bool
     serve: tuple[str, ...]
+    variants: dict[str, tuple[str, ...]]  # another Switchboard's name -> its serve command
+
+    def runner(self, system: str) -> Callable[[Bench, int], Awaitable[Run]]:
+        if system in self.variants:
+            return functools.partial(run_switchboard, name=system, serve=self.variants[system])
+        return SYSTEMS[system]
 
 
 def calls_of(runs: Sequence[Run], system: str) -> list[CallTimes]:
@@ -98,10 +111,19 @@ def report(opts: Options, version: str, runs: list[Run]) -> None:
           f"code {code_version()}")  # fmt: skip
     print(HEADER)
     totals = ring_rows(opts, runs)
-    pops = pop_rows(runs)
-    if len(totals) == 2:
-        print(f"Switchboard / app_queue, all rounds: {ratio(totals['switchboard'], totals['app_queue'])}")
-        print(verdict(totals["switchboard"], totals["app_queue"], pops))
+    pops = pop_rows(opts, runs)
+    theirs = totals.get(APP_QUEUE)
+    for system, ours in totals.items():
+        if theirs is not None and system != APP_QUEUE:
+            print(f"{system} / app_queue, all rounds: {ratio(ours, theirs)}")
+    # Each variant against the service as it is, or (with --only app_queue) against the first variant.
+    base = "switchboard" if "switchboard" in totals else next(iter(opts.variants), None)
+    for system in opts.variants:
+        if base is not None and system != base:
+            print(f"{system} / {base}, all rounds: {ratio(totals[system], totals[base])}")
+    for system, ours in totals.items():
+        if theirs is not None and system != APP_QUEUE:
+            print(f"{system}: {verdict(ours, theirs, pops[system])}")
     for run in runs:
         details(opts, run)
 
@@ -116,13 +138,17 @@ def ring_rows(opts: Options, runs: Sequence[Run]) -> dict[str, Distribution]:
     return totals
 
 
-def pop_rows(runs: Sequence[Run]) -> Distribution:
+def pop_rows(opts: Options, runs: Sequence[Run]) -> dict[str, Distribution]:
     for run in runs:
-        if run.system == "switchboard":
-            label = f"switchboard round {run.round}: agent INVITE -> pop"
+        if run.system != APP_QUEUE:
+            label = f"{run.system} round {run.round}: agent INVITE -> pop"
             print(pop_distribution(label, run.calls).row())
-    pops = pop_distribution("switchboard all rounds: agent INVITE -> pop", calls_of(runs, "switchboard"))
-    print(pops.row())
+    pops = {}
+    for system in opts.systems:
+        if system != APP_QUEUE:
+            label = f"{system} all rounds: agent INVITE -> pop"
+            pops[system] = pop_distribution(label, calls_of(runs, system))
+            print(pops[system].row())
     return pops
 
 
@@ -161,9 +187,9 @@ async def run_all(opts: Options, bench: Bench) -> list[Run]:
     for round_no in range(1, opts.rounds + 1):
         order = opts.systems if round_no % 2 else tuple(reversed(opts.systems))
         for system in order:
-            await settle()
+            await settle(SETTLE_S)
             try:
-                runs.append(await SYSTEMS[system](bench, round_no))
+                runs.append(await opts.runner(system)(bench, round_no))
             finally:  # callers left up would load Asterisk for the next run
                 await hang_up_leftovers(bench.http)
     return runs
@@ -174,7 +200,8 @@ async def main_async(opts: Options) -> int:
         print("sip_latency: sipp is not installed (apt-get install sip-tester)", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="sb-sip-bench-"))
-    per_run_s = (opts.sustained_s or (opts.warmup + opts.calls) / opts.rate) + 120
+    # Each run: its calls, up to 120 s to end them and start the next service, and the settle before it.
+    per_run_s = (opts.sustained_s or (opts.warmup + opts.calls) / opts.rate) + 120 + SETTLE_S
     phones = Phones(workdir / "sipp", limit_s=per_run_s * opts.rounds * len(opts.systems) + 300)
     connector = aiohttp.TCPConnector(limit=16)  # Asterisk's HTTP server takes 100 sessions in all
     async with aiohttp.ClientSession(
@@ -232,15 +259,26 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     )
     serve_help = "the switchboard command to run (e.g. under a profiler); '--config F serve' is appended"
     p.add_argument("--serve", default=str(ROOT / ".venv/bin/switchboard"), help=serve_help)
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=CMD",
+        help="another Switchboard, run by CMD, on the same calls in the same rounds (repeatable)",
+    )
     a = p.parse_args(argv)
     most = KINDS["bench"].count
     if a.calls < 1 or a.rate <= 0 or a.warmup < 0 or a.rounds < 1 or not 1 <= a.agents <= most:
         p.error(f"need --calls >= 1, --rate > 0, --warmup >= 0, --rounds >= 1, 1 <= --agents <= {most}")
     if a.warmup + (a.calls if a.sustained is None else round(a.rate * a.sustained)) > 10_000:
         p.error("at most 10,000 calls per run (the caller numbers are +1415555XXXX)")
-    systems = (a.only,) if a.only else ("app_queue", "switchboard")
+    variants = dict(v.split("=", 1) for v in a.variant if "=" in v)
+    if len(variants) != len(a.variant) or set(variants) & {*SYSTEMS}:
+        p.error("--variant NAME=CMD, NAME neither app_queue nor switchboard")
+    systems = ((a.only,) if a.only else ("app_queue", "switchboard")) + tuple(variants)
+    commands = {n: tuple(shlex.split(c)) for n, c in variants.items()}
     return Options(a.calls, a.rate, a.agents, a.warmup, a.rounds, systems, a.sustained, a.window, a.keep,
-                   tuple(shlex.split(a.serve)))  # fmt: skip
+                   tuple(shlex.split(a.serve)), commands)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
