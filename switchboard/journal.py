@@ -21,10 +21,10 @@ that plan (the plan the router had when it handled them), and, if the config's p
 a queue added or removed, a line or number moved), rebinds the books to the new one
 (``routing.rebind``): the live calls go on, the waiting callers keep their place. After a rebind it
 writes a snapshot at once, before any new line, so that the lines that follow are never replayed under
-the old plan. Lines with no snapshot before them (the first minute of a new store, or a store of the
-release before) are replayed under the config's plan, as that release did. Format-1 snapshots (the
-``Book`` pickled alone, by the release before) are read when they are of the same plan and layout
-(``state_key``); the next snapshot is written in format 2.
+the old plan; so does the first start on an empty store (``anchors_new_stores``). Lines with no snapshot
+before them (a store of the release before) are replayed under the config's plan, as that release did.
+Format-1 snapshots (the ``Book`` pickled alone, by the release before) are read when they are of the
+same plan and layout (``state_key``); the next snapshot is written in format 2.
 
 What is not restored, with the reason logged and returned (the start-up then is what it was before the
 journal: the PBX adapter finds the callers in the app again): a snapshot whose layout changed in a way
@@ -137,6 +137,10 @@ class Journal:
         # Also handed every line as it is recorded: the stream that standbys replicate the router from
         # (switchboard/cluster/replication.py). Called on the hot path: they must only queue the line.
         self.taps: list[Callable[[JournalLine], None]] = []
+        # A store with nothing kept gets a snapshot of the (empty) books at the start, so that its first
+        # lines are known to be of this plan. Off where another process writes the store (a cluster's
+        # follower: its leader snapshots at the start of every term).
+        self.anchors_new_stores = True
 
     # --- start-up -------------------------------------------------------------------------------
     async def restore(self, router: Router) -> Restored:
@@ -167,7 +171,7 @@ class Journal:
                 records += self._rebind(router, then, self._clock())
             except PlanEditRefused as exc:
                 return await self._refuse(router, str(exc))
-        if then is not router:
+        if then is not router or (self.anchors_new_stores and snapshot is None and not kept.lines):
             await self._anchor(router)
         log.info("journal.restored", snapshot=snapshot is not None, replayed=len(kept.lines), seq=self.seq)
         return Restored(snapshot is not None, len(kept.lines), tuple(records), as_of=as_of)

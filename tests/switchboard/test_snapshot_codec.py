@@ -9,13 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import pickle
-import sys
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pytest
-
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from test_journal import A1, A2, MemoryJournal, plan, run_shift, shift, state
 
 from crm_core.domain.journal import Snapshot
