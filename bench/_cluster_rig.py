@@ -1,0 +1,185 @@
+"""Three ``switchboard serve`` instances for ``bench/cluster_run.py``, built from the cluster tests' harness
+(tests/integration/cluster/): a private ``redis-server``, a fresh PostgreSQL database (migrated once by
+``switchboard migrate``, dropped afterwards), the members' configs and processes, and the agents'
+consoles, which here also note when each pop was read and on which instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from _cluster_figures import Leadership, Pop
+from pop_latency import DIDS, seed_customers
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the cluster tests' harness
+
+from tests.integration.cluster.cluster_calls import call_log as call_log  # noqa: E402  (cluster_run's)
+from tests.integration.cluster.cluster_harness import Cluster, Member  # noqa: E402
+from tests.integration.cluster.cluster_harness import Health as Health  # noqa: E402  (cluster_run's)
+from tests.integration.cluster.cluster_seats import Seat  # noqa: E402
+from tests.integration.cluster.private_redis import PrivateRedis  # noqa: E402
+from tests.integration.conftest import phone  # noqa: E402
+from tests.integration.restart.harness import DID  # noqa: E402
+from tests.support import postgres_database  # noqa: E402
+
+# The harness' config has one line on one DID; pop_latency's callers dial four, as in the other benches.
+MORE_DIDS = "".join(f'd{n[-3:]} = "{n}"\n' for n in DIDS if n != DID)
+BENCH_LINE = f'\n[lines.bench]\nname = "Bench line"\nqueue = "q"\n\n[lines.bench.dids]\n{MORE_DIDS}'
+NAMES = ("a", "b", "c")
+SETUP_TRIES = 5
+MOVE_TRIES = 10
+SAMPLE_S = 0.05  # how often the leadership timeline asks every member
+UP_TIMEOUT_S = 120.0  # three processes start at once on a machine other engineers load too
+
+
+@dataclass
+class PopSeat(Seat):
+    """A console that also notes each ``offer`` it reads: when (before parsing) and on which instance."""
+
+    pops: list[Pop] = field(default_factory=list)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        try:
+            async for msg in ws:
+                now = time.time()
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    message = json.loads(msg.data)
+                    if message["type"] == "offer" and self.member is not None:
+                        self.pops.append(Pop(str(message["call"]), now, self.member.name))
+                    self.seen.append(message)
+                    self._news.set()
+        finally:
+            self.closed.set()
+            self._news.set()
+
+
+@asynccontextmanager
+async def cluster_up(
+    workdir: Path, agents: Sequence[str], http: aiohttp.ClientSession
+) -> AsyncIterator[Cluster]:
+    """The three members running on one store and one Redis, one of them leading; all gone afterwards."""
+    redis = PrivateRedis(workdir)
+    redis.start()
+    try:
+        async with postgres_database("sb_bench_cluster") as url:
+            cluster = Cluster(workdir, redis, url, {a: phone(a) for a in agents})
+            for name in NAMES:
+                member = cluster.add(name)
+                member.extra += BENCH_LINE
+                member.start_timeout_s = UP_TIMEOUT_S
+                member.write_config()
+            try:
+                cluster.members[0].cli("migrate")
+                cluster.members[0].add_agent_users(*agents)
+                await seed_customers(url, [])  # half the callers are customers: pops carry a card
+                await cluster.start(*cluster.members)
+                await cluster.leader(http, timeout=UP_TIMEOUT_S)
+                yield cluster
+            finally:
+                cluster.stop()
+    finally:
+        redis.stop()
+
+
+async def seat_all(
+    http: aiohttp.ClientSession, agents: Sequence[str], members: Sequence[Member], refusals: list[str]
+) -> list[PopSeat]:
+    """One ready console per agent, dealt over ``members`` in turn, signed in where it connects: one
+    sign-in at a time on each member (argon2 takes a core for a moment; the machine is shared).
+
+    Setup only, before any call: a console refused while leadership moves (``no-leader``,
+    ``routing-refused``) says ready again a second later, as the agent would, at most ``SETUP_TRIES``
+    times; each refusal is kept in ``refusals`` and printed with the figures."""
+    seats = [PopSeat(agent, http) for agent in agents]
+
+    async def sit(member: Member, mine: Sequence[PopSeat]) -> None:
+        for seat in mine:
+            await seat.sign_in(member)
+            for attempt in range(SETUP_TRIES):
+                try:
+                    await seat.connect(member, ready=True)
+                    break
+                except AssertionError as refused:
+                    refusals.append(f"{seat.agent} on {member.name}: {refused}")
+                    if attempt == SETUP_TRIES - 1:
+                        raise
+                    await asyncio.sleep(1.0)
+
+    await asyncio.gather(*(sit(m, seats[n :: len(members)]) for n, m in enumerate(members)))
+    return seats
+
+
+async def move(seats: Sequence[PopSeat], members: Sequence[Member], refusals: list[str]) -> float:
+    """Reconnect ``seats`` (whose instance died) over ``members`` in turn with their session cookies, as
+    the console's page does, again a second later while refused (``no-leader`` until a survivor leads),
+    up to ``MOVE_TRIES`` times; each refusal is kept in ``refusals``. The seconds until all were in."""
+    started = time.monotonic()
+
+    async def one(seat: PopSeat, member: Member) -> None:
+        for _ in range(MOVE_TRIES):
+            try:
+                await seat.connect(member)
+                return
+            except AssertionError as refused:
+                refusals.append(f"{seat.agent} on {member.name}: {refused}")
+                await asyncio.sleep(1.0)
+
+    await asyncio.gather(*(one(s, members[n % len(members)]) for n, s in enumerate(seats)))
+    return time.monotonic() - started
+
+
+@dataclass
+class Takeover:
+    """When a survivor first said it leads, and when it also held the ARI websocket (``time.time()``)."""
+
+    leader: str | None = None
+    term: int | None = None
+    said_leader_at: float | None = None
+    connected_at: float | None = None
+    samples: list[dict[str, Health | None]] = field(default_factory=list)
+
+
+async def watch_takeover(
+    http: aiohttp.ClientSession, survivors: Sequence[Member], limit_s: float
+) -> Takeover:
+    """Ask every survivor's health at once, again and again, until one leads with ARI connected."""
+    seen = Takeover()
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        answers = await asyncio.gather(*(m.health(http) for m in survivors))
+        now = time.time()
+        seen.samples.append({m.name: h for m, h in zip(survivors, answers, strict=True)})
+        for member, health in zip(survivors, answers, strict=True):
+            if health is None or health.get("role") != "leader":
+                continue
+            if seen.said_leader_at is None:
+                seen.leader, seen.said_leader_at = member.name, now
+                seen.term = None if health.get("term") is None else int(health["term"])
+            if health.get("ari_connected"):
+                seen.connected_at = now
+                return seen
+        await asyncio.sleep(0.01)
+    return seen
+
+
+def full_logs(member: Member) -> str:
+    """Every ``switchboard serve`` log of the member, whole (``Member.log`` keeps only their tails)."""
+    return "\n".join(p.read_text(errors="replace") for p in sorted(member.workdir.glob("serve-*.log")))
+
+
+async def sample_leaders(http: aiohttp.ClientSession, members: Sequence[Member], who: Leadership) -> None:
+    """Until cancelled: every member's health asked at once, every ``SAMPLE_S``; who said they led."""
+    while True:
+        answers = await asyncio.gather(*(m.health(http) for m in members))
+        leading = [m.name for m, h in zip(members, answers, strict=True) if h and h.get("role") == "leader"]
+        who.note(time.time(), leading)
+        await asyncio.sleep(SAMPLE_S)

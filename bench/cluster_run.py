@@ -1,0 +1,293 @@
+"""Several instances under load on the real Asterisk sandbox (issue 15): three ``switchboard serve`` on one
+PostgreSQL store and a private Redis, steady calls, the leader SIGKILLed mid-run.
+
+``--calls N`` calls at ``--rate R`` calls/s to ``--agents`` agents on the sandbox phones
+``Local/3NN@switchboard-agents/n`` (answer after 300 ms, hang up 2 s later), the agents' consoles dealt
+over the three instances in turn (each signed in over HTTP where it connects). ``--kill-after S``
+seconds in, the leader gets SIGKILL; its consoles reconnect to the two survivors with their session
+cookies, as the page does. The killed instance is not started again.
+
+Printed, from Asterisk's own events (``pop_latency.Observer``), the consoles, the instances' health
+checks and logs, and the call log in PostgreSQL:
+
+* failover: SIGKILL -> a survivor's ``/healthz`` says ``leader``, -> it holds the ARI websocket, and
+  -> the first agent leg created after the kill rings (the new leader routing; target < 2 s);
+* callers lost (entered Stasis, no call-log row; target 0), calls written to the call log more than
+  once (``call.logged`` over all three logs; target 0), calls offered on two phones at once (two agent
+  legs of one caller alive together, from Asterisk's channels; target 0), rows not answered;
+* Stasis entry -> agent ringing for the calls that entered Stasis before the kill, in the 5 s after it
+  (from their first, failed, try: the dialplan tries again every 0.5 s) and later;
+* Stasis entry -> pop read, for consoles on the leader and on a follower at the time (target: a
+  follower's p99 at most 3 ms above the leader's), before the kill and after the 5 s that follow it.
+
+    scripts/asterisk-sandbox up
+    .venv/bin/python bench/cluster_run.py [--calls 600] [--rate 20] [--agents 60] [--kill-after 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from _cluster_figures import (
+    Leadership,
+    Pop,
+    doubles,
+    first_ring_after,
+    leadership_lines,
+    logged,
+    pops_by_role,
+    windows,
+)
+from _cluster_rig import (
+    Health,
+    Takeover,
+    call_log,
+    cluster_up,
+    full_logs,
+    move,
+    sample_leaders,
+    seat_all,
+    watch_takeover,
+)
+from pop_latency import (
+    ARI_URL,
+    AUTH,
+    RING_TIMEOUT_S,
+    Figure,
+    Observer,
+    Options,
+    Seen,
+    asterisk,
+    code_version,
+    figure,
+    hang_up_leftovers,
+    place_calls,
+    settle,
+)
+
+DURING_S = 5.0  # "during the failover": calls that entered Stasis in this long after the kill
+TARGET_FAILOVER_S, TARGET_POP_EXTRA_MS = 2.0, 3.0
+HEADS = f"{'p50':>8} {'p99':>8} {'max':>8} {'measured':>9} {'lost':>5}"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    calls: int
+    rate: float
+    agents: int
+    kill_after_s: float
+    keep: bool
+
+
+@dataclass
+class Outcome:
+    """What one run saw, for the report."""
+
+    who: Leadership
+    old: str
+    killed_at: float
+    took: Takeover
+    moved_s: float
+    moved: int
+    calls: list[str]
+    failed: int
+    rows: dict[str, tuple[str, str]]
+    logs: dict[str, str]  # instance -> its whole log
+    calls_from: float
+    cpu: str
+    pops: list[Pop]
+    refusals: list[str]
+    refused_moves: list[str]
+    health: dict[str, Health | None]  # each instance's, as the calls start
+    left: int = 0
+
+
+async def run(opts: ClusterOptions) -> int:
+    tag = f"clu{uuid.uuid4().hex[:6]}"
+    connector = aiohttp.TCPConnector(limit=16)  # Asterisk's HTTP server takes 100 sessions in all
+    async with aiohttp.ClientSession(
+        headers=AUTH, connector=connector, timeout=aiohttp.ClientTimeout(30)
+    ) as ari:
+        try:
+            async with ari.get(f"{ARI_URL}/ari/asterisk/info") as resp:
+                version = str((await resp.json())["system"]["version"])
+        except aiohttp.ClientError as exc:
+            print(f"cluster_run: no ARI at {ARI_URL} ({exc}); scripts/asterisk-sandbox up", file=sys.stderr)
+            return 2
+        observer = Observer(ari, keep_raw=False)
+        await observer.start()
+        await settle()
+        workdir = Path(tempfile.mkdtemp(prefix="sb-cluster-"))
+        try:
+            outcome = await loaded(ari, observer, opts, tag, workdir)
+        finally:
+            left = await hang_up_leftovers(ari, tag)
+            await observer.stop()
+            if not opts.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+    outcome.left = left
+    report(opts, version, outcome, observer)
+    if opts.keep:
+        print(f"kept: {workdir}")
+    return 0
+
+
+async def loaded(
+    ari: aiohttp.ClientSession, observer: Observer, opts: ClusterOptions, tag: str, workdir: Path
+) -> Outcome:
+    agents = [str(301 + i) for i in range(opts.agents)]
+    async with aiohttp.ClientSession() as http, cluster_up(workdir, agents, http) as cluster:
+        refusals: list[str] = []
+        seats = await seat_all(http, agents, cluster.members, refusals)
+        old = await cluster.leader(http, timeout=30)  # the one leading now, as the calls start
+        health = await cluster.sample(http)
+        survivors = [m for m in cluster.members if m is not old]
+        pids = {**asterisk(), **{f"follower {m.name}": m.process.pid for m in survivors if m.process}}
+        load_opts = Options(opts.calls, opts.rate, opts.agents, 0, ("switchboard",), False, None, ())
+        who = Leadership()
+        sampling = asyncio.create_task(sample_leaders(http, cluster.members, who))
+        calls_from = time.time()
+        loading = asyncio.create_task(place_calls(
+            ari, observer.seen, load_opts, tag, "switchboard-inbound", {"_SB_APP": cluster.app},
+            drain_s=RING_TIMEOUT_S + 60, pids=pids,
+        ))  # fmt: skip
+        await asyncio.sleep(opts.kill_after_s)
+        killed_at = time.time()
+        old.kill()  # SIGKILL
+        took = await watch_takeover(http, survivors, limit_s=30)
+        on_old = [s for s in seats if s.member is old]
+        refused_moves: list[str] = []
+        moved_s = await move(on_old, survivors, refused_moves)
+        load = await loading
+        sampling.cancel()
+        await asyncio.gather(sampling, return_exceptions=True)
+        await asyncio.sleep(2.0)  # the last hang-ups' call-log writes
+        rows = {r["call_id"]: (r["outcome"], r["hung_up_by"]) for r in await call_log(cluster.store_url)}
+        logs = {m.name: full_logs(m) for m in cluster.members}
+        pops = [p for s in seats for p in s.pops]
+        for seat in seats:
+            await seat.close()
+    placed = [c for c in load.placed if c not in load.failed]
+    return Outcome(who, old.name, killed_at, took, moved_s, len(on_old), placed, len(load.failed), rows,
+                   logs, calls_from, load.cpu, pops, refusals, refused_moves, health)  # fmt: skip
+
+
+def report(opts: ClusterOptions, version: str, o: Outcome, observer: Observer) -> None:
+    seen, calls = observer.seen, o.calls
+    start = seen.entries(calls, "Stasis")
+    print(f"cluster_run  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  N={opts.calls} "
+          f"R={opts.rate:g}/s  agents={opts.agents} (consoles on 3 instances)  leader SIGKILLed after "
+          f"{opts.kill_after_s:g} s  lease 1000 ms  Asterisk {version}  code {code_version()}")  # fmt: skip
+    print(f"setup: console orders refused while leadership moved, said again: {len(o.refusals)}")
+    for line in o.refusals[:5]:
+        print(f"  {line.splitlines()[0][:200]}")
+    print(f"as the calls started: {'; '.join(f'{n} {brief(h)}' for n, h in o.health.items())}")
+    report_failover(o, seen)
+    report_calls(o, seen, start)
+    groups = windows(start, calls, o.killed_at, DURING_S)
+    ring = {c: t for c in calls if (t := seen.first_ring(c, f"sb-{c}-")) is not None}
+    print(f"{'Stasis entry -> agent ringing (ms)':<46} {HEADS}")
+    labels = ("  entered before the kill", f"  in the {DURING_S:g} s after it (from 1st try)", "  later")
+    for label, group in zip(labels, groups, strict=True):
+        print(figure(label, group, start, ring).row())
+    report_pops(o, start, groups)
+    print(f"{o.cpu}\nleftover channels hung up: {o.left}")
+    report_leadership(o)
+
+
+def report_failover(o: Outcome, seen: Seen) -> None:
+    took, first = o.took, first_ring_after(seen, o.calls, o.killed_at)
+    print(f"failover ({o.old} SIGKILLed -> {took.leader} leads, term {took.term}):")
+    print(f"  its /healthz says leader:           {since(took.said_leader_at, o.killed_at)}")
+    print(f"  it holds the ARI websocket:          {since(took.connected_at, o.killed_at)}")
+    routing = None if first is None or took.said_leader_at is None else max(first, took.said_leader_at)
+    print(f"  first agent leg of its own rings:    {since(first, o.killed_at)}")
+    target = f"(target < {TARGET_FAILOVER_S:g} s)"
+    print(f"  failover (leader AND ringing):       {since(routing, o.killed_at)}  {target}")
+    print(f"  consoles of the killed instance reconnected elsewhere: {o.moved} in {o.moved_s:.2f} s, "
+          f"refused {len(o.refused_moves)} times on the way (the page tries again)")  # fmt: skip
+    for line in o.refused_moves[:3]:
+        print(f"    {line.splitlines()[0][:200]}")
+
+
+def report_calls(o: Outcome, seen: Seen, start: dict[str, float]) -> None:
+    calls = o.calls
+    lost = [c for c in calls if c in start and c not in o.rows]
+    never = [c for c in calls if c not in start]
+    twice = sorted(c for c, n in logged(o.logs.values()).items() if n > 1 and c in set(calls))
+    double = doubles(seen, calls)
+    unanswered = [f"{c}: {o.rows[c]}" for c in calls if c in o.rows and o.rows[c] != ("answered", "agent")]
+    print(f"callers placed: {len(calls)} (+{o.failed} originate failures); "
+          f"never entered Stasis: {len(never)}")  # fmt: skip
+    print(f"calls lost (entered Stasis, no call-log row): {len(lost)}  (target 0)  {' '.join(lost[:5])}")
+    print(f"calls written to the call log more than once: {len(twice)}  (target 0)  {' '.join(twice[:5])}")
+    print(f"calls offered on two phones at once (Asterisk's channels): {len(double)}  (target 0)")
+    print(f"rows not 'answered, hung up by the agent': {len(unanswered)}")
+    for line in double[:3] + unanswered[:3]:
+        print(f"  {line}")
+
+
+def report_pops(o: Outcome, start: dict[str, float], groups: list[list[str]]) -> None:
+    print(f"{'Stasis entry -> pop read (ms)':<46} {HEADS}")
+    for when, group in (("before the kill", groups[0]), (f"from {DURING_S:g} s after", groups[2])):
+        split = pops_by_role(o.pops, start, group, o.who)
+        rows = [Figure(f"  {when}: console on the {role}", ms, 0) for role, ms in split.items()]
+        for row in rows:
+            print(row.row())
+        leader, follower = (r.p99 for r in rows)
+        if leader is not None and follower is not None:
+            extra = follower - leader
+            verdict = "met" if extra <= TARGET_POP_EXTRA_MS else "NOT MET"
+            print(f"    follower p99 - leader p99: {extra:+.1f} ms  "
+                  f"(target <= {TARGET_POP_EXTRA_MS:g} ms: {verdict})")  # fmt: skip
+
+
+def report_leadership(o: Outcome) -> None:
+    """Who said they led, as sampled every 50 ms during the calls, and the instances' own lines."""
+    changes = [f"+{at - o.calls_from:.2f} s {who or 'nobody'}" for at, who in o.who.changes()]
+    print(f"leadership by /healthz from the first call on ({len(o.who.samples)} samples, "
+          f"{o.who.several()} with two leaders, kill at +{o.killed_at - o.calls_from:.2f} s): "
+          f"{', '.join(changes[:20])}")  # fmt: skip
+    since_calls = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(o.calls_from))
+    lines = [line for line in leadership_lines(o.logs) if line[:19] >= since_calls]
+    print(f"the instances' log lines on leading from the first call on ({len(lines)}):")
+    for line in lines[:20]:
+        print(f"  {line}")
+
+
+def brief(health: Health | None) -> str:
+    if health is None:
+        return "no answer"
+    ari = "ARI connected" if health.get("ari_connected") else "no ARI"
+    return f"{health.get('role')} (term {health.get('term')}, {ari})"
+
+
+def since(at: float | None, origin: float) -> str:
+    return "never" if at is None else f"{at - origin:.3f} s"
+
+
+def parse_args(argv: Sequence[str] | None) -> ClusterOptions:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--calls", type=int, default=600, help="calls placed in all (default 600)")
+    p.add_argument("--rate", type=float, default=20.0, help="calls per second (default 20)")
+    p.add_argument("--agents", type=int, default=60, help="agents, 1..99 (default 60)")
+    p.add_argument("--kill-after", type=float, default=10.0, help="seconds into the run (default 10)")
+    p.add_argument("--keep", action="store_true", help="keep the instances' configs and logs")
+    a = p.parse_args(argv)
+    if a.calls < 1 or a.rate <= 0 or not 3 <= a.agents <= 99 or not 0 < a.kill_after < a.calls / a.rate:
+        p.error("need calls >= 1, rate > 0, 3..99 agents and a kill inside the run")
+    return ClusterOptions(a.calls, a.rate, a.agents, a.kill_after, a.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(run(parse_args(None))))
