@@ -54,10 +54,18 @@ class CallStream:
             await asyncio.sleep(self.every_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Stop placing calls; a call that could not be placed fails the test here."""
+        await _stopped(self._task)
+        self._task = None
+
+
+async def _stopped(task: asyncio.Task[None] | None) -> None:
+    if task is None:
+        return
+    task.cancel()
+    (ended,) = await asyncio.gather(task, return_exceptions=True)
+    if not isinstance(ended, asyncio.CancelledError | None):
+        raise AssertionError(f"the stream or the watch failed: {ended!r}") from ended
 
 
 @dataclass
@@ -102,10 +110,8 @@ class OfferWatch:
         self.most_legs = max(self.most_legs, legs)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await _stopped(self._task)
+        self._task = None
 
 
 def _leg_of(channel: str, ours: set[str]) -> bool:
@@ -143,7 +149,8 @@ async def call_log(store_url: str) -> list[dict[str, Any]]:
     dsn = store_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     db = await asyncpg.connect(dsn, timeout=5)
     try:
-        rows = await db.fetch("SELECT call_id, outcome, agent_id, hung_up_by FROM calls ORDER BY call_id")
+        query = "SELECT call_id, outcome, agent_id, hung_up_by, end_reason FROM calls ORDER BY call_id"
+        rows = await db.fetch(query)
     finally:
         await db.close()
     return [dict(r) for r in rows]

@@ -140,12 +140,15 @@ class Cluster:
         found = await asyncio.gather(*(m.health(http) for m in self.members))
         return {m.name: h for m, h in zip(self.members, found, strict=True)}
 
-    async def leader(self, http: aiohttp.ClientSession, timeout: float = 10.0, above: int = -1) -> Member:
-        """The one member that leads with a term above ``above`` and holds the ARI websocket."""
+    async def leader(
+        self, http: aiohttp.ClientSession, timeout: float = 10.0, above: int = -1, connected: bool = True
+    ) -> Member:
+        """The one member that leads with a term above ``above`` (with ``connected``: and holds the ARI
+        websocket, so it routes)."""
         deadline = time.monotonic() + timeout
         while True:
             sample = await self.sample(http)
-            ruling = [n for n in leaders(sample) if _commands(sample[n], above)]
+            ruling = [n for n in leaders(sample) if _commands(sample[n], above, connected)]
             if len(ruling) == 1:
                 return self.member(ruling[0])
             assert time.monotonic() < deadline, f"no single leader after {timeout} s: {sample}"
@@ -159,8 +162,10 @@ class Cluster:
         return "\n".join(f"--- {m.name}\n{m.log()}" for m in self.members)
 
 
-def _commands(health: Health | None, above: int) -> bool:
-    return health is not None and term(health) > above and bool(health.get("ari_connected"))
+def _commands(health: Health | None, above: int, connected: bool) -> bool:
+    if health is None or term(health) <= above:
+        return False
+    return bool(health.get("ari_connected")) or not connected
 
 
 def term(health: Health) -> int:

@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -43,12 +43,15 @@ class Rig:
     seats: list[Seat]
     stream: CallStream
     watch: OfferWatch | None = None
-    notes: list[str] = field(default_factory=list)
+    since: int = 0  # the first of this test's calls in the stream's list
 
     async def heal(self) -> Member:
         """Every member running (started again where a test killed it), two ready consoles on each,
         the stream running and watched; the leader."""
         cluster = self.cluster
+        await self._stop_watching()  # after a test that failed half-way: its calls ended, then ours
+        await hang_up_all(self.ari, cluster.app, self.stream.placed)
+        self.since = len(self.stream.placed)
         if cluster.redis.process is None or cluster.redis.process.poll() is not None:
             cluster.redis.start()
         await cluster.start(*[m for m in cluster.members if not m.alive])
@@ -62,30 +65,41 @@ class Rig:
         self.stream.start()
         return leader
 
-    async def settle(self, timeout: float = 45.0) -> None:
-        """Stop the stream and check everything the module docstring lists."""
-        await self.stream.stop()
-        placed = list(self.stream.placed)
+    async def _stop_watching(self) -> None:
         try:
-            await _until(lambda: self._all_logged(placed), timeout, "every call placed in the call log")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{await self.describe(placed)}") from None
-        rows = await call_log(self.cluster.store_url)
-        assert sorted(r["call_id"] for r in rows) == sorted(placed)  # each exactly once, nothing else
+            await self.stream.stop()
+        finally:
+            if self.watch is not None:
+                await self.watch.stop()
+
+    async def settle(self, timeout: float = 45.0) -> None:
+        """Stop the stream and check everything the module docstring lists, for this test's calls."""
+        await self.stream.stop()
+        placed = self.stream.placed[self.since :]
+        await self._wait(lambda: self._all_logged(placed), timeout, "every call placed in the call log")
+        rows = [r for r in await call_log(self.cluster.store_url) if r["call_id"] in placed]
+        assert sorted(r["call_id"] for r in rows) == sorted(placed)  # each exactly once
         wrong = [r for r in rows if (r["outcome"], r["hung_up_by"]) != ("answered", "agent")]
         assert not wrong and {r["agent_id"] for r in rows} <= set(AGENTS), wrong
-        await _until(lambda: self._nothing_left(placed), 15, "no channel or bridge of ours in Asterisk")
-        await _until(self._at_rest, 15, "every member's router at rest")
+        await self._wait(lambda: self._nothing_left(placed), 15, "no channel or bridge of ours in Asterisk")
+        await self._wait(self._at_rest, 15, "every member's router at rest")
         assert self.watch is not None
         await self.watch.stop()
-        print(f"{len(placed)} calls so far; {self.watch.samples} samples of Asterisk, "
+        print(f"{len(placed)} calls; {self.watch.samples} samples of Asterisk, "
               f"up to {self.watch.most_legs} agent legs at once")  # fmt: skip
         assert self.watch.most_legs > 0 and not self.watch.doubles, self.watch.doubles
 
-    async def describe(self, placed: list[str]) -> str:
-        """What a failed check needs: the calls missing from the log, what Asterisk holds of ours, and
-        each member's health and router figures."""
-        logged = {r["call_id"] for r in await call_log(self.cluster.store_url)}
+    async def _wait(self, check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+        try:
+            await _until(check, timeout, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{await self.describe()}") from None
+
+    async def describe(self) -> str:
+        """What a failed check needs: this test's calls missing from the log, what Asterisk holds of
+        ours, and each member's health and router figures."""
+        placed = self.stream.placed[self.since :]
+        logged = {r["call_id"] for r in await call_log(self.cluster.store_url)} & set(placed)
         lines = [f"{len(placed)} placed, {len(logged)} logged; missing: {sorted(set(placed) - logged)}"]
         lines += await leftovers(self.ari, self.cluster.app, placed)
         for member in self.cluster.alive:
