@@ -102,3 +102,42 @@ async def test_given_calls_under_way_when_an_agent_and_a_queue_are_added_between
     assert sorted(r["call"] for r in service.calls()) == sorted([talking, first, second])  # once each
     await wait_until_async(lambda: _nothing_left(ari, service), what="no channel or bridge left")
     service.stop()
+
+
+async def test_given_an_agent_on_a_call_when_removed_from_the_config_between_runs_then_the_call_goes_on(
+    tmp_path: Path, ari: AriClient, served: list[Served]
+) -> None:
+    """a1 talks to a caller, a2 is paused with a caller waiting; a1 is taken out of the config."""
+    service = Served(tmp_path, {"a1": phone("101"), "a2": phone("102")}, wrap_up_s=0)
+    served.append(service)
+    service.write_config()
+    await service.start()
+    service.add_agent_users("a1", "a2")
+    async with aiohttp.ClientSession() as http:
+        a1 = await service.console(http, "a1")
+        await service.console(http, "a2", ready=False)
+        talking = await place_call(ari, service, "+14155550151")
+        offer = await a1.expect("offer", call=talking)
+        await a1.expect("call-connected", call=talking)
+        waiting = await place_call(ari, service, "+14155550152")
+        await journalled(service, "CallArrived", 2)
+        await wait_until_async(lambda: _bridged(ari, talking, {talking, offer["offer"]}), what="the bridge")
+    service.kill()
+    del service.agents["a1"]
+    service.write_config()
+    await service.start()
+    log = service.log()
+    assert "journal.plan-edited" in log and "leaving=['a1']" in log, log
+    await asyncio.sleep(1.5)
+    assert await _bridged(ari, talking, {talking, offer["offer"]})  # the conversation goes on
+    async with aiohttp.ClientSession() as http:
+        a2 = await service.console(http, "a2")
+        await a2.expect("offer", call=waiting, timeout=15)
+        await a2.expect("call-connected", call=waiting)
+        for call in (talking, waiting):
+            await ari.hangup(call.removesuffix(";2"))
+    row = await logged(service, talking)
+    assert (row["outcome"], row["agent"]) == ("answered", "a1")  # logged once, as usual, for a1
+    assert (await logged(service, waiting))["agent"] == "a2"
+    await wait_until_async(lambda: _nothing_left(ari, service), what="no channel or bridge left")
+    service.stop()
