@@ -271,3 +271,35 @@ def test_given_a_talking_calls_queue_stops_announcing_then_its_old_announcement_
     router = bound(s, edited(plan, queues=quiet))
     assert router.handle(ev.Tick(AT)) == []
     assert router.call_state(CallId("c1")) is CallState.CONNECTED
+
+
+def test_given_a_talking_calls_number_line_and_queue_all_removed_then_it_counts_in_its_agents_queue() -> None:
+    plan = make_plan({"a1": (SALES, SUPPORT)})
+    s = Scenario(plan)
+    s.feed(ev.AgentLoggedIn(A1, 1.0))
+    s.feed(ev.AgentBecameReady(A1, 1.0))
+    s.arrive("c1", 2.0, did=SUPPORT_DID)
+    s.answer("sb-c1-1", 3.0)
+    new = edited(plan, queues={SALES: plan.queues[SALES]}, lines={SALES_LINE: plan.lines[SALES_LINE]},
+                 dids={d: x for d, x in plan.dids.items() if d != SUPPORT_DID},
+                 agents={A1: dataclasses.replace(plan.agents[A1], queues=(SALES,))})  # fmt: skip
+    router = bound(s, new)
+    call = router.book.calls[CallId("c1")]
+    assert (call.queue, call.line, call.state) == (SALES, SALES_LINE, CallState.CONNECTED)
+    [record] = records(router.handle(ev.CallerHungUp(CallId("c1"), AT)))
+    assert (record.agent, record.queue, record.did) == (A1, SALES, SUPPORT_DID)
+
+
+def test_given_a_call_held_for_a_removed_agent_then_anyone_may_take_it_at_once() -> None:
+    plan = make_plan({"a1": (SALES,), "a2": (SALES,)}, sticky_s=600.0, max_wait_s=5000.0)
+    s = Scenario(plan)
+    for agent in (A1, A2):
+        s.feed(ev.AgentLoggedIn(agent, 1.0))
+    s.arrive("c1", 2.0)  # its queue asks the store who served the caller last
+    s.feed(ev.CallerIdentified(CallId("c1"), None, A1, 1.5, 2.1))
+    assert s.router.book.calls[CallId("c1")].held_for == A1  # a1 is not ready: held for them
+    s.feed(ev.AgentBecameReady(A2, 3.0))  # a2 may not take it while it is held for a1
+    router = bound(s, edited(plan, agents={A2: plan.agents[A2]}))
+    assert router.book.calls[CallId("c1")].held_for is None
+    out = router.handle(ev.Tick(AT))
+    assert [(o.call, o.agent) for o in of_type(out, cmd.OfferCall)] == [("c1", A2)]
