@@ -68,6 +68,7 @@ class ClusterNode:
             raise ValueError("an instance of a cluster needs the journal: its followers replicate it")
         self._service = service
         self._journal = service.journal
+        self._journal.anchors_new_stores = False  # the leader snapshots at the start of every term
         self._settings = settings
         self._redis, self._reads = clients(settings)
         self.asks = AskClient(self._reads, settings.key_prefix, settings.instance)
