@@ -61,7 +61,7 @@ class PlanEditRefused(RoutingError):
     """The books cannot be carried over to the edited plan; the reason names the call and what changed."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rebound:
     """The books for the new plan, and what the edit did to what was under way."""
 
@@ -86,7 +86,10 @@ def rebind(kept: Book, old: Plan, new: Plan, at: float) -> Rebound:
     ended, moved = _calls(book, old, plan, at)
     _refile(book, at)
     _route_at_first_tick(book, at)
-    return Rebound(book, plan, tuple(ended), tuple(moved), tuple(dropped), tuple(leaving))
+    return Rebound(
+        book=book, plan=plan, ended=tuple(ended), moved=tuple(moved), dropped=tuple(dropped),
+        leaving=tuple(leaving),
+    )  # fmt: skip
 
 
 def _on_the_phone(book: Book, agent: AgentEntry) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from agent_console.errors import NoLeader
 from routing import commands as cmd
 from routing import events as ev
 from routing.errors import RoutingError
@@ -27,13 +28,6 @@ Clock = Callable[[], float]
 # Deadlines wait this long at most for the PBX's first reconcile (an Asterisk that cannot be reached must
 # not keep wrap-ups and callbacks from ever ending).
 READY_WAIT_S = 5.0
-
-
-class NotHandled(RoutingError):
-    """The event was not handled: this instance stopped leading before its turn came."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"not handled, this instance stopped leading: {what}")
 
 
 @dataclass(slots=True)
@@ -77,13 +71,13 @@ class RouterLoop:
 
     def drop_pending(self) -> int:
         """Forget the events not handled yet: a leader that lost its lease must not handle them (the
-        next leader gets what the PBX did from Asterisk itself). A console waiting for an answer gets
-        ``NotHandled``."""
+        next leader gets what the PBX did from Asterisk itself). A console waiting for an answer is told
+        there is no leader (``no-leader``: try again)."""
         dropped = 0
         while not self._inbox.empty():
             item = self._inbox.get_nowait()
             if item.reply is not None and not item.reply.done():
-                item.reply.set_exception(NotHandled(repr(item.event)))
+                item.reply.set_exception(NoLeader("this instance stopped leading before handling it"))
             dropped += 1
         return dropped
 

@@ -27,6 +27,7 @@ from crm_core.domain import oncall
 from crm_core.domain.users import DuplicateUsername, UserNotFound
 from crm_core.sql.instance import StoreInUse
 from routing import errors as routing
+from routing.rebind import PlanEditRefused
 from telephony import errors as telephony
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,7 @@ NEVER_REACHES_A_CLIENT: dict[type[Exception], str] = {
     DuplicateUsername: "users are managed on the command line",
     WorkerLost: "the import validates a lost worker's chunks again in its own process",
     StoreInUse: "raised before the service listens; switchboard serve prints it and exits",
+    PlanEditRefused: "raised in a start-up's restore, which then starts clean and logs why",
     telephony.TelephonyError: "AriPbx turns ARI failures into events (OfferFailed, ...); the CLI prints them",
     telephony.AriRequestError: "as TelephonyError",
     telephony.AriUnavailable: "as TelephonyError",
