@@ -4,7 +4,8 @@ A router is driven to a busy floor: ``--agents`` agents signed in, ``--talking``
 ``--waiting`` callers in line (each with its timers), plus the ids of ``--ended`` calls over. Its books
 (and, in format 2, its plan) are written and read ``--rounds`` times in each format; the figures are the
 best round of each (this machine's speed changes within minutes), and their ratio. A snapshot is
-taken on the router's loop (``RouterLoop``), so its write time is a pause there, every ``SNAPSHOT_S`` (60 s) or ``SNAPSHOT_EVERY`` (20,000) events; its read time is paid once per start.
+taken on the router's loop (``RouterLoop``), so its write time is a pause there, every ``SNAPSHOT_S``
+(60 s) or ``SNAPSHOT_EVERY`` (20,000) events; its read time is paid once per start.
 
     .venv/bin/python bench/snapshot_codec.py [--agents 300] [--talking 250] [--waiting 500] [--rounds 7]
 """
