@@ -4,8 +4,8 @@ PostgreSQL store and a private Redis, steady calls, the leader SIGKILLed mid-run
 ``--calls N`` calls at ``--rate R`` calls/s to ``--agents`` agents on the sandbox phones
 ``Local/3NN@switchboard-agents/n`` (answer after 300 ms, hang up 2 s later), the agents' consoles dealt
 over the three instances in turn (each signed in over HTTP where it connects). ``--kill-after S``
-seconds in, the leader gets SIGKILL; its consoles reconnect to the two survivors with their session
-cookies, as the page does. The killed instance is not started again.
+seconds in, the member leading then gets SIGKILL; its consoles reconnect to the two survivors with their
+session cookies, as the page does. The killed instance is not started again.
 
 Printed, from Asterisk's own events (``pop_latency.Observer``), the consoles, the instances' health
 checks and logs, and the call log in PostgreSQL:
@@ -149,21 +149,21 @@ async def loaded(
     async with aiohttp.ClientSession() as http, cluster_up(workdir, agents, http) as cluster:
         refusals: list[str] = []
         seats = await seat_all(http, agents, cluster.members, refusals)
-        old = await cluster.leader(http, timeout=30)  # the one leading now, as the calls start
+        await cluster.leader(http, timeout=30)
         health = await cluster.sample(http)
-        survivors = [m for m in cluster.members if m is not old]
-        pids = {**asterisk(), **{f"follower {m.name}": m.process.pid for m in survivors if m.process}}
         load_opts = Options(opts.calls, opts.rate, opts.agents, 0, ("switchboard",), False, None, ())
         who = Leadership()
         sampling = asyncio.create_task(sample_leaders(http, cluster.members, who))
         calls_from = time.time()
         loading = asyncio.create_task(place_calls(
             ari, observer.seen, load_opts, tag, "switchboard-inbound", {"_SB_APP": cluster.app},
-            drain_s=RING_TIMEOUT_S + 60, pids=pids,
+            drain_s=RING_TIMEOUT_S + 60, pids=asterisk(),
         ))  # fmt: skip
         await asyncio.sleep(opts.kill_after_s)
+        old = await cluster.leader(http, timeout=30)  # whoever leads now, with the ARI websocket
         killed_at = time.time()
         old.kill()  # SIGKILL
+        survivors = [m for m in cluster.members if m is not old]
         took = await watch_takeover(http, survivors, limit_s=30)
         on_old = [s for s in seats if s.member is old]
         refused_moves: list[str] = []
