@@ -4,6 +4,9 @@ The body is signed with the line's secret: header ``X-Switchboard-Signature: sha
 the body>``. Each attempt has ``timeout_s``; a failure (a connection error, a timeout, any status but
 2xx) is tried again after ``backoff_s``, doubled each time, ``attempts`` times in all. The console never
 waits for this: the take-message handler starts it in a task and tells the agent's tabs how it went.
+
+The log names a webhook by ``scheme://host[:port]/path`` only (``shown``): a business may put a password
+in the URL's userinfo or a token in its query, and logs are read by more people than the config.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import structlog
+from yarl import URL
 
 from agent_console.desk import Notified
 from routing.ids import LineId
@@ -31,6 +35,15 @@ class Delivery:
     ok: bool
     attempts: int
     error: str | None
+
+
+def shown(url: str) -> str:
+    """``url`` without its userinfo, query and fragment: what a log may say of it."""
+    try:
+        parsed = URL(url)
+        return str(parsed.with_user(None).with_query(None).with_fragment(None))
+    except (ValueError, TypeError):
+        return "<a URL that does not parse>"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -53,16 +66,19 @@ class Webhooks:
             headers[SIGNATURE] = signature(secret, body)
         error: str | None = None
         delay = self._backoff_s
+        safe_url = shown(url)
         for attempt in range(1, self._attempts + 1):
             error = await self._try(url, body, headers)
-            log.info("webhook.attempt", url=url, attempt=attempt, ok=error is None, error=error,
+            if error is not None:
+                error = error.replace(url, safe_url)  # aiohttp puts the URL in some of its messages
+            log.info("webhook.attempt", url=safe_url, attempt=attempt, ok=error is None, error=error,
                      case_id=payload.get("case_id"))  # fmt: skip
             if error is None:
                 return Delivery(True, attempt, None)
             if attempt < self._attempts:
                 await asyncio.sleep(delay)
                 delay *= 2
-        log.warning("webhook.failed", url=url, attempts=self._attempts, error=error)
+        log.warning("webhook.failed", url=safe_url, attempts=self._attempts, error=error)
         return Delivery(False, self._attempts, error)
 
     async def _try(self, url: str, body: bytes, headers: Mapping[str, str]) -> str | None:
