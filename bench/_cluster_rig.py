@@ -109,7 +109,7 @@ async def seat_all(
                     await seat.connect(member, ready=True)
                     break
                 except AssertionError as refused:
-                    refusals.append(f"{seat.agent} on {member.name}: {refused}")
+                    refusals.append(str(refused))
                     if attempt == SETUP_TRIES - 1:
                         raise
                     await asyncio.sleep(1.0)
@@ -130,7 +130,7 @@ async def move(seats: Sequence[PopSeat], members: Sequence[Member], refusals: li
                 await seat.connect(member)
                 return
             except AssertionError as refused:
-                refusals.append(f"{seat.agent} on {member.name}: {refused}")
+                refusals.append(str(refused))
                 await asyncio.sleep(1.0)
 
     await asyncio.gather(*(one(s, members[n % len(members)]) for n, s in enumerate(seats)))
