@@ -52,6 +52,9 @@ class RouterLoop:
         self._journal = journal  # keeps every event before the router handles it (switchboard/journal.py)
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
         self.observers: list[Callable[[ev.Event], None]] = []
+        # Several instances: whether this one may still route (its lease is valid by its own clock). An
+        # event it may not route is dropped, not journaled: the next leader learns from Asterisk.
+        self.may_route: Callable[[], bool] | None = None
 
     def submit(self, event: ev.Event) -> None:
         """Fire and forget: the PBX's events."""
@@ -94,6 +97,10 @@ class RouterLoop:
             ticker.cancel()
 
     def _handle(self, item: _Item) -> None:
+        if self.may_route is not None and not self.may_route():
+            if item.reply is not None and not item.reply.done():
+                item.reply.set_exception(NoLeader("this instance stopped leading before handling it"))
+            return
         journal = self._journal
         if journal is not None:
             journal.record(item.event, self.router)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from crm_core.domain.journal import JournalLine, Kept, Snapshot
 from crm_core.sql.database import Database
@@ -42,6 +42,13 @@ class SqlJournal:
         the lines a deposed leader wrote that never reached the others are not the cluster's)."""
         async with self._db.engine.begin() as connection:
             await connection.execute(delete(JournalRow).where(JournalRow.seq > seq))
+
+    async def last_seq(self) -> int:
+        """The last event the store holds, in its snapshot or as a line (0: nothing)."""
+        async with self._db.engine.connect() as connection:
+            line = await connection.scalar(select(func.max(JournalRow.seq)))
+            snapshot = await connection.scalar(select(func.max(SnapshotRow.seq)))
+        return max(line or 0, snapshot or 0)
 
     async def kept(self) -> Kept:
         s = SnapshotRow

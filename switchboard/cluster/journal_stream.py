@@ -155,6 +155,9 @@ class StreamWriter:
         for line in batch:
             args += [line_id(line.seq), line.event]
         while not self.stopped:
+            if not self._lease.valid():  # Redis may still hold the lease for us: our clock says no
+                self._stop("the lease has run out by our clock")
+                return
             try:
                 ok = await self._redis.eval(_APPEND, 2, self._lease_key, self._key, *args)
             except ResponseError as exc:  # an id not above the stream's last: another wrote after us

@@ -56,6 +56,9 @@ class Node(Protocol):
     async def stand_down(self) -> None:
         """Stop all of it; return once nothing more is sent."""
 
+    async def stored_seq(self) -> int:
+        """The last line the store holds (in a snapshot or as a line)."""
+
     def heard_of(self, token: int) -> None:
         """The lease is held with ``token`` (by us or another): the latest leadership we know of."""
 
@@ -106,8 +109,6 @@ class Member:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await following
-        # Nobody else may append now: what the stream holds is the whole history we go on from.
-        await self.follower.drain()
 
     async def _acquired(self) -> bool:
         try:
@@ -162,30 +163,44 @@ class Member:
 
     async def _lead(self) -> None:
         lost = asyncio.Event()
+        # Renewed from the moment it is ours: catching up and starting the term may take a while.
+        keep = [asyncio.create_task(self._renew(lost)), asyncio.create_task(self._watch(lost))]
         writer = StreamWriter(self._redis, self._settings.key_prefix, self.lease, lambda _: lost.set())
         try:
+            await self._catch_up()
             seq = await self._node.start_term(writer)
-            if not self.lease.valid() or not await writer.mark(seq):
+            if lost.is_set() or not await writer.mark(seq):
                 log.warning("member.term-not-started", seq=seq)
                 return
             await self._node.lead(self.lease)
             self.role = "leader"
             self.terms_led += 1
             log.info("member.leading", instance=self.lease.instance, token=self.lease.token, seq=seq)
-            work = [asyncio.create_task(w) for w in (writer.run(), self._renew(lost), self._watch(lost))]
-            try:
-                await lost.wait()
-            finally:
-                for task in work:
-                    task.cancel()
-                await asyncio.gather(*work, return_exceptions=True)
+            keep.append(asyncio.create_task(writer.run()))
+            await lost.wait()
         except Exception:  # Redis or the store failing as the term starts
             log.exception("member.lead-failed")
         finally:
+            for task in keep:
+                task.cancel()
+            await asyncio.gather(*keep, return_exceptions=True)
             writer.stopped = True
             self.role = "follower"
             await self._node.stand_down()  # nothing more is sent: then a standby may take over at once
             await self._give_back()
+
+    async def _catch_up(self) -> None:
+        """Everything any leader did before us: nobody else may append to the stream now, so what it
+        holds is all it will hold. The store may hold more: lines the last leader wrote there while its
+        lease was valid but that never reached the stream (Redis lost them, or the leader's appends
+        failed); those are history too (Asterisk may have been told to do them), so then we start from
+        the store, and read the stream on from there."""
+        await self.follower.drain()
+        stored = await self._node.stored_seq()
+        if stored > self.follower.at.seq:
+            log.info("member.store-ahead", replica=self.follower.at.seq, store=stored)
+            await self.follower.reload()
+            await self.follower.drain()
 
     async def _renew(self, lost: asyncio.Event) -> None:
         every = self.lease.renew_every_s

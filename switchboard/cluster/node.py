@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("cluster.node")
 
 READ_MARGIN_S = 5.0  # a blocking stream read's socket waits this much longer than the read itself
+TERM_START_S = 10.0  # writing the new term's snapshot; longer, and the store is not fit to lead with
 
 
 def clients(settings: ClusterSettings) -> tuple[aioredis.Redis, aioredis.Redis]:
@@ -122,6 +123,9 @@ class ClusterNode:
         s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
         return self._journal.seq
 
+    async def stored_seq(self) -> int:
+        return await self._service.store.journal.last_seq()
+
     def heard_of(self, token: int) -> None:
         self._service.standing.term = token
 
@@ -130,7 +134,7 @@ class ClusterNode:
         seq = self._journal.seq
         await s.store.journal.drop_after(seq)  # a deposed leader's lines past what the stream has
         self._journal.snapshot(s.router, s.clock())
-        await asyncio.wait_for(self._journal.flush(), self._settings.lease_ms / 1000)
+        await asyncio.wait_for(self._journal.flush(), TERM_START_S)  # the lease is renewed meanwhile
         self._journal.taps.append(writer.tap)
         return seq
 
@@ -139,6 +143,7 @@ class ClusterNode:
         s.loop.drop_pending()  # queued by work of an earlier leadership of ours (a caller lookup): stale
         s.pbx = s.new_pbx()  # knows nothing yet: its reconcile tells it what Asterisk has
         s.pbx.adopt(views.channels(s.router.book), self._as_of)
+        s.loop.may_route = lease.valid  # not one event more once the lease may be gone by our clock
         s.standing.leading = True
         logged = tuple(s.recent_logs)
         s.recent_logs.clear()

@@ -118,7 +118,10 @@ async def test_given_a_clean_stop_then_the_lease_is_given_back_at_once() -> None
 # --- the stream's fence -------------------------------------------------------------------------------
 async def test_given_a_deposed_leader_then_the_stream_refuses_its_lines_and_keeps_the_new_leaders() -> None:
     async with redis_keys("fence") as (redis, prefix):
-        old, new = Lease(redis, prefix, "old", LEASE_MS), Lease(redis, prefix, "new", LEASE_MS)
+        # The old leader's clock does not move: it still believes its lease valid, so the fence in Redis
+        # is what must refuse it (its own clock would have stopped it first otherwise: the next test).
+        old = Lease(redis, prefix, "old", LEASE_MS, monotonic=Ticking())
+        new = Lease(redis, prefix, "new", LEASE_MS)
         await old.acquire()
         refused: list[str] = []
         old_writer = StreamWriter(redis, prefix, old, refused.append)
@@ -142,6 +145,25 @@ async def test_given_a_deposed_leader_then_the_stream_refuses_its_lines_and_keep
             Mark(1, new.token or 0),
         ]
         assert new.token is not None and new.token > first.token
+
+
+async def test_given_a_leader_whose_lease_ran_out_by_its_clock_then_it_appends_nothing_more() -> None:
+    async with redis_keys("own-clock") as (redis, prefix):
+        clock = Ticking()
+        lease = Lease(redis, prefix, "a", 60_000, monotonic=clock)
+        await lease.acquire()
+        refused: list[str] = []
+        writer = StreamWriter(redis, prefix, lease, refused.append)
+        running = asyncio.create_task(writer.run())
+        writer.tap(JournalLine(1, "one"))
+        await writer.flush()
+        clock.now += 60  # frozen a minute; Redis still holds the lease for it
+        writer.tap(JournalLine(2, "two"))
+        await asyncio.wait_for(running, 2)
+        assert refused == ["the lease has run out by our clock"]
+        assert [parse(i, f) for i, f in await redis.xrange(stream_key(prefix))] == [
+            Line(1, lease.token or 0, "one")
+        ]
 
 
 async def test_given_a_follower_then_it_applies_in_order_and_reloads_when_history_is_not_the_leaders() -> (

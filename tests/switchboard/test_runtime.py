@@ -6,11 +6,14 @@ import asyncio
 
 import pytest
 
+from agent_console.errors import NoLeader
 from routing import commands as cmd
 from routing import events as ev
+from routing import views
 from routing.ids import AgentId
 from routing.plan import Agent, Plan
 from routing.router import Router
+from routing.states import AgentState
 from switchboard.bus import LocalBus
 from switchboard.runtime import RouterLoop
 
@@ -84,5 +87,26 @@ async def test_given_the_pbx_not_reconciled_yet_then_no_deadline_is_checked_unti
                 break
             await asyncio.sleep(0.01)
         assert router.ticks > 0
+    finally:
+        task.cancel()
+
+
+async def test_given_a_lease_gone_by_our_clock_then_no_event_is_routed_and_askers_hear_no_leader() -> None:
+    router = Router(Plan(agents={A1: Agent(id=A1, name="Alice", endpoint="Local/1", queues=())}))
+    published: list[cmd.Command] = []
+    bus = LocalBus()
+    bus.subscribe(published.append)
+    loop = RouterLoop(router, lambda: 0.0, bus)
+    leading = [True]
+    loop.may_route = lambda: leading[0]
+    task = asyncio.create_task(loop.run())
+    try:
+        await asyncio.wait_for(loop.ask(ev.AgentLoggedIn(A1, 1.0)), 2)
+        seen = len(published)
+        leading[0] = False
+        with pytest.raises(NoLeader):
+            await asyncio.wait_for(loop.ask(ev.AgentBecameReady(A1, 2.0)), 2)
+        assert len(published) == seen  # nothing said, nothing carried out
+        assert views.agent_view(router.book, A1).state is AgentState.NOT_READY  # as it was: not made ready
     finally:
         task.cancel()
