@@ -6,12 +6,12 @@ an Authorization header, never in the URL, so they do not end up in logs.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
 from telephony.errors import AriRequestError, AriUnavailable
 
@@ -81,10 +81,10 @@ class AriClient:
         url = f"{self.base_url}/ari{path}"
         try:
             async with self._http().request(method, url, params=params, json=body) as resp:
-                text = await resp.text()
+                data = await resp.read()
                 if resp.status >= 400:
-                    raise AriRequestError(method, path, resp.status, text)
-                return json.loads(text) if text else None
+                    raise AriRequestError(method, path, resp.status, data.decode(errors="replace"))
+                return orjson.loads(data) if data else None
         except aiohttp.ClientError as exc:
             raise AriUnavailable(self.base_url, str(exc)) from exc
         except TimeoutError as exc:
@@ -104,6 +104,11 @@ class AriClient:
     async def bridges(self) -> list[Json]:
         result: list[Json] = await self.request("GET", "/bridges")
         return result
+
+    async def filter_events(self, allowed: Collection[str]) -> None:
+        """Ask Asterisk to send the app only these event types (``PUT /applications/{app}/eventFilter``)."""
+        body = {"allowed": [{"type": kind} for kind in sorted(allowed)]}
+        await self.request("PUT", f"/applications/{_seg(self.app)}/eventFilter", body=body)
 
     async def answer(self, channel: str) -> None:
         await self.request("POST", f"/channels/{_seg(channel)}/answer")

@@ -27,11 +27,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import json
 import uuid
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any, Protocol
 
+import orjson
 import structlog
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
@@ -47,6 +47,7 @@ from telephony.translate import (
     CALLBACK,
     SNOOP,
     SUPERVISOR,
+    USED_EVENTS,
     Normalise,
     dying_calls,
     empty_bridges,
@@ -151,6 +152,7 @@ class AriPbx:
         ):
             try:
                 self._pbx_stopping = False
+                await self._filter_events()
                 await self._reconcile()
                 self.connected.set()
                 log.info("ari.connected", url=self._ari.base_url, app=self._ari.app)
@@ -162,6 +164,12 @@ class AriPbx:
                 if self.connected.is_set():
                     self._known_at = self._clock()
                 self.connected.clear()
+
+    async def _filter_events(self) -> None:
+        try:
+            await self._ari.filter_events(USED_EVENTS)
+        except TelephonyError as exc:  # every event still comes, and those we do not read are dropped here
+            log.warning("ari.no-event-filter", error=str(exc))
 
     async def _pbx_restarted(self) -> bool:
         """Whether Asterisk started since we last knew its channels: then every one we knew died with it."""
@@ -181,12 +189,12 @@ class AriPbx:
 
     def on_message(self, raw: str | bytes) -> None:
         try:
-            message = json.loads(raw)
-        except ValueError:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             log.warning("ari.bad-json", raw=str(raw)[:200])
             return
-        if not isinstance(message, dict) or message.get("type") == "ChannelVarset":
-            return  # a dozen of those per call, none of them useful
+        if not isinstance(message, dict) or message.get("type") not in USED_EVENTS:
+            return  # Asterisk sends only these once its event filter is set: until then, or without one
         try:
             self._track(message)
             events = translate(message, self._clock(), self._normalise)

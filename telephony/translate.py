@@ -40,6 +40,15 @@ CALLBACK = "callback"
 SUPERVISOR = "supervisor"
 SNOOP = "snoop"
 CALLBACK_KEY = "1"
+# The ARI events this package and the PBX adapter read; Asterisk is asked to send no other (its
+# ``eventFilter``): a served call brings a dozen ``ChannelVarset`` and as many others nobody reads.
+# An event read anywhere must be named here, or it never arrives.
+USED_EVENTS = frozenset(
+    {
+        "StasisStart", "StasisEnd", "ChannelStateChange", "Dial", "ChannelDtmfReceived",
+        "ChannelHangupRequest", "PlaybackFinished",
+    }
+)  # fmt: skip
 
 
 def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
