@@ -17,7 +17,7 @@ from tests.integration.cluster.cluster_rig import Rig
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
 
 
-@pytest.mark.parametrize("outage", ["frozen"])
+@pytest.mark.parametrize("outage", ["frozen", "killed"])
 async def test_given_calls_flowing_when_redis_stops_for_ten_seconds_then_no_two_leaders_and_calls_wait(
     cluster: Rig, outage: str
 ) -> None:
