@@ -19,6 +19,8 @@ from crm_core.domain import validation
 from crm_core.domain.customers import KEEP, Keep
 
 MAX_JSON_BYTES = 64 * 1024
+# A JSON integer may be any size; the stores' integer columns are 64-bit (SQLite raised OverflowError: a 500).
+INT64 = (-(2**63), 2**63 - 1)
 CHUNK = 64 * 1024
 
 
@@ -81,6 +83,8 @@ class Fields:
         value = self.required(name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(name, "must be an integer")
+        if not INT64[0] <= value <= INT64[1]:
+            raise invalid(name, "must be a 64-bit integer")
         return value
 
     def optional_text(self, name: str) -> str | None:

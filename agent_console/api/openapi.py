@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from agent_console.api import oncall_openapi
 from agent_console.api.calls import FILTERS as CALL_FILTERS  # the handler's own list: one truth
+from agent_console.api.fields import INT64
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
 from agent_console.api.schemas import ref as _ref
+from crm_core.domain.cases import CaseStatus
+from crm_core.domain.pagination import DEFAULT_PAGE, MAX_PAGE
+from crm_core.domain.reports import MAX_DAYS, Grouping
+from crm_core.domain.validation import LONG_TEXT, SHORT_TEXT
 from routing.records import Outcome
 
 
@@ -38,11 +43,24 @@ def _query(name: str, kind: str = "string", description: str = "") -> Json:
     }
 
 
+def _limited(parameter: Json, **rules: object) -> Json:
+    """``parameter`` with what the server checks of its value (JSON Schema keywords)."""
+    return {**parameter, "schema": {**parameter["schema"], **rules}}
+
+
 def _path(name: str) -> Json:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 _TEXT = {"type": "string"}
+# Text the store strips and refuses when nothing is left (crm_core.domain.validation.text).
+_FILLED = {"type": "string", "pattern": r"\S", "maxLength": SHORT_TEXT}
+_TIER = {**_FILLED, "maxLength": 100}
+_DAY_TEXT: dict[str, object] = {"format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_INTEGER = {"type": "integer", "minimum": INT64[0], "maximum": INT64[1]}  # Fields.integer
+_ID: dict[str, object] = {"minimum": 0, "maximum": 10**18 - 1}  # Query.integer: at most 18 digits
+# A cursor is URL-safe base64 without padding (crm_core.domain.pagination); any other text is refused.
+CURSOR = r"^[A-Za-z0-9_-]+$"
 _NULLABLE = {"type": ["string", "null"]}
 _OBJECT = {"type": "object"}
 
@@ -190,25 +208,37 @@ DOCUMENT: Json = {
         "responses": {"Error": _json(_ref("Error"), "Refused: `error` is a stable code (docs/api.md)")},
         "parameters": {
             "q": _query("q", description="text found in name, company or e-mail"),
-            "limit": _query("limit", "integer", "page size, 1 to 500 (default 50)"),
-            "cursor": _query("cursor", description="next_cursor of the previous page"),
-            "status": _query("status", description="open, pending, escalated or closed"),
+            "limit": _limited(
+                _query("limit", "integer", "page size"), minimum=1, maximum=MAX_PAGE, default=DEFAULT_PAGE
+            ),
+            "cursor": _limited(
+                _query("cursor", description="next_cursor of the previous page of the same list, as given"),
+                pattern=CURSOR,
+            ),
+            "status": _limited(_query("status"), enum=[s.value for s in CaseStatus]),
             "owner": _query("owner"),
-            "since": _query("since", description="ISO 8601 with offset, inclusive (arrival time)"),
-            "until": _query("until", description="ISO 8601 with offset, exclusive"),
-            "outcome": _query("outcome", description=", ".join(outcome.value for outcome in Outcome)),
+            "since": _limited(
+                _query("since", description="with a UTC offset, inclusive (arrival time)"), format="date-time"
+            ),
+            "until": _limited(
+                _query("until", description="with a UTC offset, exclusive"), format="date-time"
+            ),
+            "outcome": _limited(_query("outcome"), enum=[outcome.value for outcome in Outcome]),
             "after_hours": _query("after_hours", "boolean", "true: only calls that came in after hours"),
-            "customer_id": _query("customer_id", "integer"),
+            "customer_id": _limited(_query("customer_id", "integer"), **_ID),
             "from": {
-                **_query("from", description="first day, YYYY-MM-DD, in the center's time zone"),
+                **_limited(_query("from", description="first day, in the center's time zone"), **_DAY_TEXT),
                 "required": True,
             },
             "to": {
-                **_query("to", description="last day, inclusive; at most 366 days from `from`"),
+                **_limited(
+                    _query("to", description=f"last day, inclusive; at most {MAX_DAYS} days from `from`"),
+                    **_DAY_TEXT,
+                ),
                 "required": True,
             },
-            "by": _query("by", description="day (default), hour, queue, line or source"),
-            "case_id": _query("case_id", "integer"),
+            "by": _limited(_query("by"), enum=[g.value for g in Grouping], default=Grouping.DAY.value),
+            "case_id": _limited(_query("case_id", "integer"), **_ID),
             **{name: _query(name) for name in ("line", "did", "source", "queue", "agent")},
         },
         "schemas": {
@@ -233,7 +263,7 @@ DOCUMENT: Json = {
                 "properties": {
                     "ordered_on": DAY,
                     "item": _TEXT,
-                    "quantity": {"type": "integer", "minimum": 1},
+                    "quantity": {**_INTEGER, "minimum": 1},
                     "amount": MONEY,
                     "special_price": NULLABLE_MONEY,
                 },
@@ -249,10 +279,10 @@ DOCUMENT: Json = {
                 "required": ["name"],
                 "additionalProperties": False,
                 "properties": {
-                    "name": _TEXT,
+                    "name": _FILLED,
                     "phones": {"type": "array", "items": _ref("Phone")},
                     "tags": {"type": "array", "items": _TEXT},
-                    "tier": _TEXT,
+                    "tier": _TIER,
                     **{f: _NULLABLE for f in ("company", "email", "language", "notes", "external_id")},
                 },
             },
@@ -260,31 +290,35 @@ DOCUMENT: Json = {
                 "type": "object",
                 "additionalProperties": False,
                 "description": "NewCustomer's fields, all optional; null erases an optional one",
-                "properties": {"name": _TEXT, "tier": _TEXT, "tags": {"type": "array", "items": _TEXT}},
+                "properties": {"name": _FILLED, "tier": _TIER, "tags": {"type": "array", "items": _TEXT}},
             },
             "NewCase": {
                 "type": "object",
                 "required": ["customer_id", "subject"],
                 "additionalProperties": False,
                 "properties": {
-                    "customer_id": {"type": "integer"},
-                    "subject": _TEXT,
+                    "customer_id": _INTEGER,
+                    "subject": _FILLED,
                     "description": _TEXT,
                     "priority": {"enum": ["low", "normal", "high", "urgent"]},
                     "owner": _NULLABLE,
                     "due_at": {"type": ["string", "null"], "format": "date-time"},
-                    "calls": {"type": "array", "items": _TEXT},
+                    "calls": {"type": "array", "items": _FILLED},
                 },
             },
             "CaseChanges": _OBJECT,
-            "Comment": {"type": "object", "required": ["text"], "properties": {"text": _TEXT}},
+            "Comment": {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {**_FILLED, "maxLength": LONG_TEXT}},
+            },
             "WrapUp": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
                     "disposition": _NULLABLE,
                     "agent_notes": _NULLABLE,
-                    "case_id": {"type": ["integer", "null"]},
+                    "case_id": {**_INTEGER, "type": ["integer", "null"]},
                 },
             },
         },
