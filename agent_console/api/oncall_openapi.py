@@ -4,6 +4,7 @@ responses against them."""
 
 from __future__ import annotations
 
+from agent_console.api.oncall import DEFAULT_GAP_DAYS, MAX_GAP_DAYS
 from agent_console.api.schemas import DAY, INSTANT, INTEGER, TEXT, Json, array, closed, ref
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -12,6 +13,12 @@ TIER: Json = {"enum": ["primary", "backup", "manager"]}
 PATCH: Json = {"enum": ["warm", "cold", "message-only"]}
 CADENCE: Json = {"enum": ["daily", "weekly"]}
 HANDOFF: Json = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "HH:MM, local"}
+
+
+def _bounded(parameter: Json, minimum: int, maximum: int, default: int) -> Json:
+    """An integer parameter with the range the handler checks, and what it takes when left out."""
+    rules = {"minimum": minimum, "maximum": maximum, "default": default}
+    return {**parameter, "schema": {**parameter["schema"], **rules}}
 
 
 def _param(name: str, where: str = "path", kind: str = "string", description: str = "") -> Json:
@@ -81,12 +88,13 @@ PATHS: Json = {
         "parameters": [
             BUSINESS,
             _param("from", "query", description="ISO 8601 with offset; default now"),
-            _param("days", "query", "integer", "1 to 366, default 14"),
+            _bounded(_param("days", "query", "integer"), 1, MAX_GAP_DAYS, DEFAULT_GAP_DAYS),
         ],
         "get": _op("Stretches with nobody on call in a tier, as warnings", "OnCallGaps"),
     },
     "/oncall/{business}/changes": {
-        "parameters": [BUSINESS, _param("limit", "query", "integer", "1 to 1000, default 100")],
+        # crm_core.sql.oncall.MAX_CHANGES (this module does not import the SQL adapter)
+        "parameters": [BUSINESS, _bounded(_param("limit", "query", "integer"), 1, 1_000, 100)],
         "get": _op("Every change to the people and schedule, newest first", "OnCallChanges"),
     },
 }
