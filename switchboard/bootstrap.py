@@ -302,6 +302,7 @@ class Service:
     async def stop(self) -> None:
         """Finish what was handed over (PBX commands, call-log writes), keep the router's state in a
         snapshot (the next start replays nothing), then close everything."""
+        self.standing.stopping = True  # several instances: it takes no lease on its way out
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.pbx.idle(), 5)
         if self.journal is not None and self.standing.leading:

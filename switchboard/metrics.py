@@ -85,7 +85,7 @@ class _Standing(Collector):
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
             "switchboard_leader", "1 while this instance leads: routes and commands the PBX",
-            value=int(self._standing.leading),
+            value=int(self._standing.leads_now()),
         )  # fmt: skip
         yield GaugeMetricFamily(
             "switchboard_cluster_term", "The latest leadership this instance knows of (0: alone)",

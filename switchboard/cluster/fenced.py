@@ -34,6 +34,12 @@ class Standing:
         self.term: int | None = None  # the latest leadership this instance knows of
         self.remote_ask: Callable[[ev.Event], Awaitable[None]] | None = None  # a follower's way to the leader
         self.ari_requests = 0  # sent to Asterisk by this process: /metrics
+        self.stopping = False  # the service is on its way out: it takes no lease any more
+
+    def leads_now(self) -> bool:
+        """Leading, and by our own clock still allowed to: a leader whose lease ran out says so at once,
+        before it has stood down."""
+        return self.leading and (self.lease is None or self.lease.valid())
 
     def may_write(self) -> bool:
         return self.lease is None or self.lease.valid()
@@ -48,7 +54,7 @@ class Standing:
         if self.lease is None:
             return {}
         return {
-            "role": "leader" if self.leading else "follower",
+            "role": "leader" if self.leads_now() else "follower",
             "instance": self.lease.instance,
             "term": self.term,
         }

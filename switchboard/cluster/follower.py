@@ -83,20 +83,29 @@ class Follower:
         self._after = line_id(seq)
         self.reloads = 0
         self._reloaded_to = -1
+        self._generation = 0
 
     async def run(self) -> None:
-        """Follow until cancelled."""
-        while True:
-            await self.read(block_ms=BLOCK_MS)
+        """Follow until cancelled (or ``stop``)."""
+        generation = self._generation
+        while generation == self._generation:
+            await self.read(block_ms=BLOCK_MS, generation=generation)
+
+    def stop(self) -> None:
+        """Whatever a reader started before this still brings back is not applied: a read that outlives
+        its task's cancellation (one stuck in the Redis client) must not touch the books after it."""
+        self._generation += 1
 
     async def drain(self) -> None:
         """Apply everything the stream holds now: the leader is gone, nothing more is coming."""
-        while await self.read(block_ms=None):
+        while await self.read(block_ms=None, generation=self._generation):
             pass
 
-    async def read(self, block_ms: int | None) -> int:
+    async def read(self, block_ms: int | None, generation: int) -> int:
         """One read; how many entries it took."""
         found: object = await self._redis.xread({self._key: self._after}, count=BATCH, block=block_ms)
+        if generation != self._generation:
+            return 0
         taken = 0
         for entry_id, fields in entries_of(found):
             taken += 1

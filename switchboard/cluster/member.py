@@ -34,7 +34,8 @@ from switchboard.cluster.lease import Lease
 
 log = structlog.get_logger("cluster.member")
 
-WATCH_S = 0.05  # how often a leader looks at its lease's validity by its own clock
+WATCH_S = 0.05
+STOP_FOLLOWING_S = 1.0  # how often a leader looks at its lease's validity by its own clock
 
 
 class Node(Protocol):
@@ -58,6 +59,9 @@ class Node(Protocol):
 
     async def stored_seq(self) -> int:
         """The last line the store holds (in a snapshot or as a line)."""
+
+    def may_lead(self) -> bool:
+        """False once the service is stopping: it must not take the lease on its way out."""
 
     def heard_of(self, token: int) -> None:
         """The lease is held with ``token`` (by us or another): the latest leadership we know of."""
@@ -106,11 +110,17 @@ class Member:
                 if await self._acquired():
                     break
         finally:
+            self.follower.stop()
             following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
+            # Not waited for without end: a read stuck in the Redis client held a new leader for a minute.
+            # What it brings back is not applied (``Follower.stop``).
+            done, _ = await asyncio.wait({following}, timeout=STOP_FOLLOWING_S)
+            if not done:
+                log.warning("member.follower-slow-to-stop")
 
     async def _acquired(self) -> bool:
+        if not self._node.may_lead():
+            return False
         try:
             token = await self.lease.acquire()
             if not self._reachable:

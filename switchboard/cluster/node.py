@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from agent_console.app import GATE
 from agent_console.devices import KnownDevices
@@ -41,9 +43,13 @@ def clients(settings: ClusterSettings) -> tuple[aioredis.Redis, aioredis.Redis]:
     """One client for the lease and appends, whose requests must fail fast (a renewal stuck for longer
     than the lease is worth nothing), and one for the blocking reads of the stream and the answers."""
     quick = settings.lease_ms / 2000
-    commands = aioredis.Redis.from_url(settings.redis_url, socket_timeout=quick, socket_connect_timeout=quick)
+    # No retries inside redis-py: its default (10, with backoff up to 1 s) held one request for many
+    # seconds while Redis was down, past any lease; every caller here has its own retry, by the lease.
+    once = Retry(NoBackoff(), 0)
+    commands = aioredis.Redis.from_url(settings.redis_url, socket_timeout=quick, socket_connect_timeout=quick,
+                                       retry=once)  # fmt: skip
     reads = aioredis.Redis.from_url(settings.redis_url, socket_timeout=READ_MARGIN_S + 1,
-                                    socket_connect_timeout=quick)  # fmt: skip
+                                    socket_connect_timeout=quick, retry=once)  # fmt: skip
     return commands, reads
 
 
@@ -122,6 +128,9 @@ class ClusterNode:
         self._as_of = restored.as_of
         s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
         return self._journal.seq
+
+    def may_lead(self) -> bool:
+        return not self._service.standing.stopping
 
     async def stored_seq(self) -> int:
         return await self._service.store.journal.last_seq()

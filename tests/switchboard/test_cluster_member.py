@@ -33,6 +33,7 @@ class Node:
         self.leading = False
         self.writer: StreamWriter | None = None
         self.terms: list[int] = []
+        self.stopping = False
 
     def apply(self, line: Line) -> None:
         self.applied.append(line.seq)
@@ -57,6 +58,9 @@ class Node:
 
     async def stored_seq(self) -> int:
         return self.store.seq
+
+    def may_lead(self) -> bool:
+        return not self.stopping
 
     def heard_of(self, token: int) -> None:
         pass
@@ -118,6 +122,21 @@ async def test_given_a_leader_that_cannot_renew_then_it_stands_down_by_its_own_c
             await redis.set(member.lease.key, "thief 999", px=60_000)  # another holds it now
             await wait_until(lambda: not node.leading, 2)
             assert not member.lease.valid()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_given_a_member_on_its_way_out_then_it_takes_no_lease() -> None:
+    async with redis_keys("member-stopping") as (redis, prefix):
+        node = Node(Store())
+        node.stopping = True
+        settings = ClusterSettings(redis_url="redis://", instance="a", lease_ms=LEASE_MS, key_prefix=prefix)
+        member = Member(node, redis, redis, settings, 0)
+        task = asyncio.create_task(member.run())
+        try:
+            await asyncio.sleep(LEASE_MS / 1000)  # ten tries
+            assert not node.leading and await member.lease.holder() is None
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
