@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import getpass
 import json
-import logging
 import os
 import signal
 import sys
@@ -18,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TextIO, cast
 
-import structlog
-
 from config.settings import ConfigError, Settings, load
 from crm_core.domain.customers import RejectedLine
 from crm_core.domain.errors import CrmError, ValidationFailed
@@ -28,7 +25,7 @@ from crm_core.domain.users import Role, User
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing.destinations import destination
-from switchboard import call_route, preflight
+from switchboard import call_route, log_setup, preflight
 from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -50,10 +47,7 @@ class _CurrentStderr:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Logs go to stderr: stdout carries the commands' results (JSON lines, CSV).
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
-    )
+    log_setup.configure(cast(TextIO, _CurrentStderr()))
     try:
         settings = load(Path(args.config), normaliser)
     except ConfigError as exc:

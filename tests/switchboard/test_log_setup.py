@@ -1,0 +1,44 @@
+"""What someone else typed reaches the log with its control characters escaped: no terminal escape
+sequence, no forged second line, no right-to-left override."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from switchboard import log_setup
+
+
+@pytest.fixture
+def configured() -> Iterator[io.StringIO]:
+    before = structlog.get_config()
+    stream = io.StringIO()
+    log_setup.configure(stream)
+    try:
+        yield stream
+    finally:
+        structlog.configure(**before)
+
+
+def test_given_typed_values_with_control_characters_then_the_line_shows_them_escaped(
+    configured: io.StringIO,
+) -> None:
+    structlog.get_logger("t").info("console.pause", reason="lunch\x1b[2J\nfake line\u202eevil", agent="a1")
+    written = configured.getvalue()
+    assert written.count("\n") == 1  # one entry, one line
+    assert "\x1b" not in written and "\u202e" not in written
+    assert "x1b[2J" in written and "u202eevil" in written  # visible, as escapes
+    assert "agent=a1" in written
+
+
+def test_given_an_escape_sequence_alone_then_it_is_escaped_too(configured: io.StringIO) -> None:
+    structlog.get_logger("t").info("console.transfer", target="\x1b]0;owned\x07")  # no whitespace in it
+    written = configured.getvalue()
+    assert "\x1b" not in written and "\x07" not in written and "x1b]0;owned" in written
+
+
+def test_given_printable_text_then_it_is_written_as_it_is() -> None:
+    assert log_setup.escaped("Zoë Ünal, +1 415 555 0123") == "Zoë Ünal, +1 415 555 0123"
