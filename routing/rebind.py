@@ -232,9 +232,9 @@ def _end(book: Book, call: CallEntry, at: float) -> cmd.LogCall:
 
 def _reenter(book: Book, plan: Plan, call: CallEntry, queue: QueueId, at: float) -> None:
     """The call enters ``queue`` afresh, keeping its place by arrival; its rules start over."""
+    # A queued call's legs are all agents' (on-call people are rung only for calls outside any queue).
     for offer in [book.offers[o] for o in call.offers if o in book.offers]:
-        if offer.agent is not None:
-            _unring(book, offer, at)
+        _unring(book, offer, at)
     if call.queue != queue:
         call.queue, call.entered_at, call.announced = queue, at, None
         call.visited += (queue,)
