@@ -24,7 +24,7 @@ CRM_TABLES = {
     "customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users",
     "agent_states", "supervisor_actions", "router_journal", "router_snapshots", "console_sessions",
     "oncall_people", "oncall_contacts", "oncall_schedules", "oncall_rotations", "oncall_turns",
-    "oncall_overrides", "oncall_changes",
+    "oncall_overrides", "oncall_changes", "deliveries", "delivery_changes",
 }  # fmt: skip
 
 
@@ -84,6 +84,8 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "oncall_turns": {"ix_oncall_turns_person_id"},
         "oncall_overrides": {"ix_oncall_overrides_business", "ix_oncall_overrides_person_id"},
         "oncall_changes": {"ix_oncall_changes_business"},
+        "deliveries": {"ix_deliveries_message_id", "ix_deliveries_status"},
+        "delivery_changes": {"ix_delivery_changes_delivery_id"},
     }
     assert differences == []
 
