@@ -6,6 +6,7 @@
     instructions = "..."      # when to escalate, what counts as urgent
     webhook_url = "https://..."   # optional: where taken messages are posted (http or https)
     webhook_secret = "..."        # optional: signs the body; SWITCHBOARD_WEBHOOK_SECRET_<LINE> overrides it
+    [lines.smith.answering.delivery]  # optional: who is told of a message, how (config/deliveries.py)
 
 Unknown keys are refused, as everywhere in the config.
 """
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 from config.values import ConfigError, known_keys, optional_string, string, strings, table, tables
 from routing.ids import LineId
 
-ANSWERING_KEYS = ("greeting", "script", "instructions", "webhook_url", "webhook_secret")
+ANSWERING_KEYS = ("greeting", "script", "instructions", "webhook_url", "webhook_secret", "delivery")
 CONSOLE_KEYS = ("disposition_codes",)
 DEFAULT_DISPOSITION_CODES = ("sale", "support", "complaint", "wrong-number", "no-action", "message-taken")
 

@@ -30,6 +30,7 @@ from config.answering import (
     without_answering,
 )
 from config.cluster import ClusterSettings, cluster
+from config.deliveries import Deliveries, deliveries
 from config.exposure import check_exposed
 from config.plan import Normalise, plan
 from config.public_url import console_origins, public_url
@@ -76,6 +77,9 @@ class Settings:
     default_target: ServiceLevel = DEFAULT_SERVICE_LEVEL  # reports not grouped by queue, and totals
     cluster: ClusterSettings | None = None  # [cluster]: None runs alone
     public_url: str | None = None  # [http] public_url, as an origin: where browsers reach the console
+    deliveries: Deliveries = dataclasses.field(
+        default_factory=Deliveries
+    )  # taken messages: rules per line, SMTP, SMS, the worker
     source: Path | None = None
 
     @property
@@ -142,6 +146,9 @@ def parse(
         service_targets=service_levels(raw),
         cluster=cluster(raw, env, database_url, http_port),
     )
+    settings = dataclasses.replace(
+        settings, deliveries=deliveries(raw, env, normalise_for(region), settings.answering)
+    )
     check_exposed(settings.http_host, _secrets(settings, raw, env))
     return settings
 
@@ -161,6 +168,13 @@ def _secrets(settings: Settings, raw: Mapping[str, Any], env: Mapping[str, str])
         key = variable if env.get(variable) else f"lines.{line}.answering.webhook_secret"
         if profile.webhook_secret is not None:
             found.append((key, profile.webhook_secret))
+    delivery = settings.deliveries
+    if delivery.rules:  # its read links are signed with it
+        found.append(("deliveries.link_secret", delivery.link_secret))
+    if delivery.sms is not None:
+        found.append(("sms.token", delivery.sms.token))
+    if delivery.smtp is not None and delivery.smtp.password is not None:
+        found.append(("smtp.password", delivery.smtp.password))
     return found
 
 
