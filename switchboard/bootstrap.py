@@ -45,6 +45,7 @@ from switchboard.bus import LocalBus
 from switchboard.callers import CallerCache
 from switchboard.cluster.fenced import FencedJournal, Standing
 from switchboard.command_table import CommandTable, Handler
+from switchboard.deliveries import MessageDelivery
 from switchboard.followed_calls import FollowedCalls
 from switchboard.identifier import CallerIdentifier
 from switchboard.journal import Journal
@@ -142,9 +143,12 @@ class Service:
         self.recorder = CallRecorder(store, self.callers)
         self.followed = FollowedCalls(self.callers, store)  # what a follower does when a call ends
         self.webhooks = Webhooks()
+        # Taken messages: queued per the line's rules, sent by a worker (switchboard/deliveries.py).
+        self.deliveries = MessageDelivery(settings, store, self.webhooks, clock)
+        notifier = self.deliveries.notifier(LineWebhooks(self.webhooks, endpoints(settings)))
         self.desk = Desk(
             DeskStore(store, store.calls, store.cases, store.customers, store),
-            self.recorder, self.callers, LineWebhooks(self.webhooks, endpoints(settings)), clock,
+            self.recorder, self.callers, notifier, clock,
         )  # fmt: skip
         self.identifier = CallerIdentifier(self.callers, store, self.loop.submit, clock)
         self.state_log = StateLog(store.agent_states)
@@ -258,6 +262,7 @@ class Service:
             await join(self, self.settings.cluster)
         else:
             await self._start_alone()
+        self.deliveries.start(self.web, self.run_beside)  # the read links; the worker, cancelled by stop
         if http:
             self._runner = web.AppRunner(self.web)
             await self._runner.setup()

@@ -60,17 +60,11 @@ class Webhooks:
         self._session: aiohttp.ClientSession | None = None
 
     async def post(self, url: str, secret: str | None, payload: Mapping[str, Any]) -> Delivery:
-        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-        headers = {"Content-Type": "application/json"}
-        if secret:
-            headers[SIGNATURE] = signature(secret, body)
         error: str | None = None
         delay = self._backoff_s
         safe_url = shown(url)
         for attempt in range(1, self._attempts + 1):
-            error = await self._try(url, body, headers)
-            if error is not None:
-                error = error.replace(url, safe_url)  # aiohttp puts the URL in some of its messages
+            error = await self.once(url, secret, payload)
             log.info("webhook.attempt", url=safe_url, attempt=attempt, ok=error is None, error=error,
                      case_id=payload.get("case_id"))  # fmt: skip
             if error is None:
@@ -80,6 +74,16 @@ class Webhooks:
                 delay *= 2
         log.warning("webhook.failed", url=safe_url, attempts=self._attempts, error=error)
         return Delivery(False, self._attempts, error)
+
+    async def once(self, url: str, secret: str | None, payload: Mapping[str, Any]) -> str | None:
+        """One signed attempt, no retry (the delivery worker keeps its own schedule): None when the
+        webhook took it, else what went wrong, with the URL as ``shown``."""
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers[SIGNATURE] = signature(secret, body)
+        error = await self._try(url, body, headers)
+        return None if error is None else error.replace(url, shown(url))  # aiohttp names the URL
 
     async def _try(self, url: str, body: bytes, headers: Mapping[str, str]) -> str | None:
         """None when the webhook took it, else what went wrong."""

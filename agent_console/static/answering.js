@@ -48,9 +48,12 @@ function renderMessage(msg) {
   if (!msg) { p.textContent = ""; return; }
   const what = `Message taken: case #${msg.case_id}${msg.urgent ? " (urgent)" : ""}`;
   let notify = "";
-  if (msg.notified) {
-    notify = msg.notified.ok ? " — business notified"
-      : ` — notifying the business failed after ${msg.notified.attempts} attempts: ${msg.notified.error}`;
+  const n = msg.notified;
+  if (n && n.attempts === 0) {  // the line's delivery rules: queued, sent by the delivery worker
+    notify = (n.ok ? " — deliveries queued" : " — no delivery queued") + (n.error ? ` (${n.error})` : "");
+  } else if (n) {
+    notify = n.ok ? " — business notified"
+      : ` — notifying the business failed after ${n.attempts} attempts: ${n.error}`;
   } else if (msg.notify === "pending") notify = " — notifying the business…";
   p.textContent = what + notify;
 }

@@ -80,6 +80,9 @@ class SqlDeliveries:
             or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now),
         )
         due = select(DeliveryRow.id).where(free).order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+        async with self._db.engine.connect() as connection:  # idle polls read, and write nothing
+            if (await connection.execute(due.limit(1))).first() is None:
+                return token, []
         async with self._db.engine.begin() as connection:
             # PostgreSQL: rows another claim is taking now are skipped, not waited for; ``free`` again in
             # the UPDATE, checked anew on a row another claim took meanwhile. SQLite has one writer.

@@ -22,8 +22,8 @@ from agent_console import errors as console
 from agent_console.api import errors as api
 from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public, refusal
 from crm_core.csv.record_validation import WorkerLost
+from crm_core.domain import deliveries, oncall
 from crm_core.domain import errors as crm
-from crm_core.domain import oncall
 from crm_core.domain.users import DuplicateUsername, UserNotFound
 from crm_core.sql.instance import StoreInUse
 from routing import errors as routing
@@ -48,6 +48,7 @@ REACHES_A_CLIENT: dict[type[Exception], str] = {
     crm.ValidationFailed: "invalid-input",
     crm.InvalidCursor: "invalid-cursor",
     crm.InvalidCsvHeader: "invalid-csv-header",
+    crm.InvalidImportMapping: "invalid-import-mapping",
     crm.NotFound: "not-found",
     crm.CustomerNotFound: "not-found",
     crm.CaseNotFound: "not-found",
@@ -73,6 +74,9 @@ NEVER_REACHES_A_CLIENT: dict[type[Exception], str] = {
     telephony.TelephonyError: "AriPbx turns ARI failures into events (OfferFailed, ...); the CLI prints them",
     telephony.AriRequestError: "as TelephonyError",
     telephony.AriUnavailable: "as TelephonyError",
+    deliveries.InvalidDelivery: "the message planner checks each recipient first and tells the agent",
+    deliveries.DeliveryNotFound: "the read link (/m/<token>) answers a plain 404, saying nothing more",
+    deliveries.IllegalDeliveryTransition: "the read link shows the message as it is, read or not",
 }
 BUILTIN_ERRORS = {
     n for n, k in vars(builtins).items() if isinstance(k, type) and issubclass(k, BaseException)

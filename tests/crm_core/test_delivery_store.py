@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,20 +22,9 @@ from crm_core.domain.deliveries import (
 from crm_core.sql.engine import open_engine
 from crm_core.sql.store import SqlStore
 from routing.ids import LineId
+from tests.moving_clock import START, Clock
 
-START = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 SMITH = LineId("smith")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
