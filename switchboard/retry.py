@@ -14,19 +14,26 @@ LONGEST_S = 30.0  # the backoff doubles up to this
 
 class Log(Protocol):
     def exception(self, event: str, **context: Any) -> Any: ...
+    def warning(self, event: str, **context: Any) -> Any: ...
 
 
 async def until_done(
     attempt: Callable[[], Awaitable[T]], retry_s: float, log: Log, failed: str, **context: object
 ) -> T:
-    """``attempt()``'s result, trying again after each failure (logged as ``failed`` with ``context``)."""
+    """``attempt()``'s result, trying again after each failure (logged as ``failed`` with ``context``:
+    the first with its traceback, the next ones in a line each, as an outage repeats the same one)."""
     delay = retry_s
+    attempts = 0
     while True:
         try:
             return await attempt()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception(failed, **context, retry_in_s=delay)
+        except Exception as exc:
+            attempts += 1
+            if attempts == 1:
+                log.exception(failed, **context, retry_in_s=delay)
+            else:
+                log.warning(failed, **context, retry_in_s=delay, attempts=attempts, error=repr(exc))
             await asyncio.sleep(delay)
             delay = min(delay * 2, LONGEST_S)

@@ -19,6 +19,7 @@ from telephony.errors import AriRequestError, AriUnavailable
 # phone or a carrier's trunk does. Without it a Local channel takes slin192 (192 kHz linear), and Asterisk
 # resamples hold music to 192 kHz for every waiting caller: measured, 20 calls/s of those took both cores.
 TEST_CALL_FORMATS = "alaw"
+KEEP_IDLE_S = 10.0  # below Asterisk's default session_keep_alive (15 s)
 
 Json = dict[str, Any]
 
@@ -56,7 +57,10 @@ class AriClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             # Many small requests on loopback: keep connections alive, no per-host cap that would queue them.
-            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+            # An idle one is dropped before Asterisk drops it (http.conf session_keep_alive, 15 s by
+            # default, as aiohttp's own): at the same 15 s, a request could go out on a connection
+            # Asterisk was closing ("Server disconnected").
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=KEEP_IDLE_S)
             self._session = aiohttp.ClientSession(
                 headers=self.auth_header, connector=connector, timeout=aiohttp.ClientTimeout(total=10)
             )

@@ -147,7 +147,8 @@ async def test_given_a_caller_waiting_when_the_service_is_stopped_then_it_exits_
     async with aiohttp.ClientSession() as http:
         await service.console(http, "a1", ready=False)  # a console still open when the stop comes
         took = await asyncio.to_thread(service.terminate)
-    assert took < 1.0, f"SIGTERM took {took:.2f} s"  # 0.22 s measured here, with the suite running beside
+    # 0.06 s measured here; 0.9 s before the password worker was ended at once and the teardown skipped.
+    assert took < 1.0, f"SIGTERM took {took:.2f} s"
     assert service.kept_lines() == 0  # a snapshot of the last state: the next start replays nothing
     await service.start()
     async with aiohttp.ClientSession() as http:

@@ -42,3 +42,18 @@ def test_given_an_escape_sequence_alone_then_it_is_escaped_too(configured: io.St
 
 def test_given_printable_text_then_it_is_written_as_it_is() -> None:
     assert log_setup.escaped("Zoë Ünal, +1 415 555 0123") == "Zoë Ünal, +1 415 555 0123"
+
+
+def test_given_an_exception_logged_then_its_traceback_is_plain_text_without_locals(
+    configured: io.StringIO,
+) -> None:
+    """Rich's rendering (boxes, highlighting, every frame's locals) held the event loop for seconds."""
+    secret_local = "a-password-in-a-frame"
+    try:
+        raise ConnectionRefusedError(f"store down ({len(secret_local)})")
+    except ConnectionRefusedError:
+        structlog.get_logger("t").exception("journal.append-failed", retry_in_s=0.5)
+    written = configured.getvalue()
+    assert "Traceback (most recent call last):" in written
+    assert "ConnectionRefusedError: store down (21)" in written
+    assert "╭" not in written and secret_local not in written  # no rich panel, no frame's locals
