@@ -55,18 +55,21 @@ class SqlDeliveries:
         for delivery in new:
             checked_recipient(delivery.channel, delivery.recipient)
         now = self._db.clock()
-        ids: list[int] = []
+        rows = [
+            {
+                "message_id": d.message_id, "business": d.business, "channel": d.channel.value,
+                "recipient": d.recipient, "status": DeliveryStatus.QUEUED.value, "attempts": 0,
+                "next_attempt_at": now, "content": json.dumps(d.content, sort_keys=True), "created_at": now,
+                "updated_at": now,
+            }
+            for d in new
+        ]  # fmt: skip
+        if not rows:
+            return []
         async with self._db.engine.begin() as connection:
-            for delivery in new:
-                values = {
-                    "message_id": delivery.message_id, "business": delivery.business,
-                    "channel": delivery.channel.value, "recipient": delivery.recipient,
-                    "status": DeliveryStatus.QUEUED.value, "attempts": 0, "next_attempt_at": now,
-                    "content": json.dumps(delivery.content, sort_keys=True), "created_at": now,
-                    "updated_at": now,
-                }  # fmt: skip
-                found = await connection.execute(insert(DeliveryRow).values(values).returning(DeliveryRow.id))
-                ids.append(found.scalar_one())
+            # One statement for them all; the ids come back in the order given, on both backends.
+            adding = insert(DeliveryRow).returning(DeliveryRow.id, sort_by_parameter_order=True)
+            ids = list((await connection.execute(adding, rows)).scalars())
             await _changes(connection, [(i, DeliveryStatus.QUEUED, "queued") for i in ids], now)
             return await _read(connection, DeliveryRow.id.in_(ids))
 
@@ -93,21 +96,24 @@ class SqlDeliveries:
 
     async def record(self, delivery_id: int, token: str, decision: Decision) -> bool:
         """Write an attempt's result; False (nothing written) when the row is no longer under ``token``."""
+        checked_transition(DeliveryStatus.QUEUED, decision.status)  # a row under a claim is queued
         now = self._db.clock()
+        detail = decision.detail[:MAX_DETAIL]
+        failed = decision.status in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED)
+        values: dict[str, Any] = {
+            "status": decision.status.value, "attempts": decision.attempts,
+            "next_attempt_at": decision.next_attempt_at, "claim": None, "lease_until": None,
+            "updated_at": now, ("last_error" if failed else "answer"): detail,
+        }  # fmt: skip
+        held = (
+            DeliveryRow.id == delivery_id,
+            DeliveryRow.claim == token,
+            DeliveryRow.status == DeliveryStatus.QUEUED.value,
+        )
         async with self._db.engine.begin() as connection:
-            held = DeliveryRow.id == delivery_id, DeliveryRow.claim == token
-            status = (await connection.execute(select(DeliveryRow.status).where(*held))).scalar()
-            if status is None:
+            written = await connection.execute(update(DeliveryRow).where(*held).values(values))
+            if written.rowcount != 1:
                 return False
-            checked_transition(DeliveryStatus(status), decision.status)
-            detail = decision.detail[:MAX_DETAIL]
-            failed = decision.status in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED)
-            values: dict[str, Any] = {
-                "status": decision.status.value, "attempts": decision.attempts,
-                "next_attempt_at": decision.next_attempt_at, "claim": None, "lease_until": None,
-                "updated_at": now, ("last_error" if failed else "answer"): detail,
-            }  # fmt: skip
-            await connection.execute(update(DeliveryRow).where(*held).values(values))
             await _changes(connection, [(delivery_id, decision.status, detail)], now)
             return True
 
