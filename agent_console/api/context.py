@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from crm_core.domain import ports
+from crm_core.domain.deliveries import DeliveryLog
 from crm_core.domain.figures import ServiceTarget
 from crm_core.domain.oncall_ports import OnCallBook
 from crm_core.domain.overview import CustomerCard, CustomerOverview
@@ -49,6 +50,8 @@ class ApiStore(Protocol):
     def reports(self) -> ReportSource: ...
     @property
     def oncall(self) -> OnCallBook: ...
+    @property
+    def deliveries(self) -> DeliveryLog: ...
 
     async def find_by_number(self, e164: str) -> CustomerCard | None: ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent_console.api import oncall_openapi
+from agent_console.api import deliveries, oncall_openapi
 from agent_console.api.calls import FILTERS as CALL_FILTERS  # the handler's own list: one truth
 from agent_console.api.fields import INT64
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
@@ -199,6 +199,7 @@ DOCUMENT: Json = {
             "get": _op("Agent figures for whole days", _json(_ref("AgentReport")), params=("from", "to")),
         },
         **oncall_openapi.PATHS,
+        **deliveries.PATHS,
     },
     "components": {
         "securitySchemes": {
@@ -244,6 +245,7 @@ DOCUMENT: Json = {
         "schemas": {
             **RESPONSES,
             **oncall_openapi.SCHEMAS,
+            **deliveries.SCHEMAS,
             "AccountChanges": {
                 "type": "object",
                 "additionalProperties": False,

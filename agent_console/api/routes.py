@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from agent_console.access import API_ACTIONS
-from agent_console.api import accounts, calls, cases, customers, imports, oncall, openapi, reports
+from agent_console.api import accounts, calls, cases, customers, deliveries, imports, oncall, openapi, reports
 from agent_console.api.auth import PRINCIPAL, authenticate, guarded
 from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.error_codes import public, refusal
@@ -55,6 +55,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/reports/calls.csv", reports.calls_csv),
     ("GET", "/reports/agents", reports.agents),
     *oncall.ROUTES,
+    *deliveries.ROUTES,
 )
 
 

@@ -25,6 +25,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from crm_core.domain.errors import Conflict, InvalidInput, NotFound
 from routing.ids import LineId
@@ -153,6 +154,13 @@ class DeliveryChange:
     status: DeliveryStatus
     at: datetime
     detail: str
+
+
+class DeliveryLog(Protocol):
+    """What the API reads of the queue (``crm_core.sql.deliveries.SqlDeliveries``)."""
+
+    async def of_message(self, message_id: int) -> list[Delivery]: ...
+    async def history(self, delivery_id: int) -> list[DeliveryChange]: ...
 
 
 EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}")
