@@ -154,7 +154,9 @@ class AriClient:
         await self.request("DELETE", f"/channels/{_seg(channel)}", {"reason": reason})
 
     async def create_bridge(self, bridge_id: str) -> None:
-        await self.request("POST", f"/bridges/{_seg(bridge_id)}", {"type": "mixing", "name": bridge_id})
+        # Named after our Stasis application: a reconcile clears only its own app's empty bridges, never
+        # those of another service on the same Asterisk (``translate.empty_bridges``).
+        await self.request("POST", f"/bridges/{_seg(bridge_id)}", {"type": "mixing", "name": self.app})
 
     async def add_to_bridge(self, bridge_id: str, channels: list[str]) -> None:
         await self.request("POST", f"/bridges/{_seg(bridge_id)}/addChannel", {"channel": ",".join(channels)})

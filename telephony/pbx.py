@@ -247,6 +247,13 @@ class AriPbx:
             self._live, channels, self._ari.app, self._clock(), self._normalise, restarted
         )
         self._live = {c["id"] for c in channels if c.get("id") in self._live}
+        # Before the events go to the router: an answer found here has it bridge the call at once, and
+        # its new bridge is empty until the channels are added (a cleanup after it destroyed it, and the
+        # call ended as a failed bridge).
+        for bridge in empty_bridges(await self._ari.bridges(), self._ari.app):
+            # Left by a run that stopped with calls bridged, or by a leader deposed while bridging.
+            log.info("ari.orphan-bridge", bridge=bridge)
+            await self._quietly(self._ari.destroy_bridge(bridge))
         # Asked at once (a reconnect finds every bridged call's leg answered again), submitted in order.
         for event in await asyncio.gather(*(self._dated(e) for e in events)):
             if isinstance(event, ev.CallArrived):
@@ -255,10 +262,6 @@ class AriPbx:
         for leg in orphans:
             log.info("ari.orphan-leg", channel=leg)
             await self._quietly(self._ari.hangup(leg))
-        for bridge in empty_bridges(await self._ari.bridges()):
-            # Left by a run that stopped with calls bridged: nothing will ever use them again.
-            log.info("ari.orphan-bridge", bridge=bridge)
-            await self._quietly(self._ari.destroy_bridge(bridge))
 
     async def _dated(self, event: ev.Event) -> ev.Event:
         """An answer a reconcile found, dated when Asterisk says the leg was answered (its CDR's answer

@@ -224,7 +224,9 @@ def pbx_clock(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def empty_bridges(bridges: Sequence[Json]) -> list[str]:
-    """Our bridges (``sb-`` ids) with no channel left in them."""
+def empty_bridges(bridges: Sequence[Json], app: str) -> list[str]:
+    """Our bridges (``sb-`` ids, named after our application ``app``) with no channel left in them. Another
+    service's on the same Asterisk may be empty for a moment (made, its channels not yet added)."""
     return sorted(b["id"] for b in bridges
-                  if str(b.get("id", "")).startswith("sb-") and not b.get("channels"))  # fmt: skip
+                  if str(b.get("id", "")).startswith("sb-") and b.get("name") == app
+                  and not b.get("channels"))  # fmt: skip

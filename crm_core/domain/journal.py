@@ -32,3 +32,12 @@ class Kept:
 
     snapshot: Snapshot | None
     lines: tuple[JournalLine, ...]
+
+
+class Fenced(Exception):
+    """A journal write of a leadership older than the store's fence (several instances): a newer leader
+    has started on this store, and what it read there is the history it goes on from."""
+
+    def __init__(self, fence: int, raised: int) -> None:
+        super().__init__(f"the store's fence is {raised}; this write carries {fence}")
+        self.fence, self.raised = fence, raised

@@ -3,17 +3,24 @@
 Lines are appended in batches by one writer, so a batch is one transaction and no event waits for its own
 commit. Taking a snapshot and dropping the lines it covers happen in one transaction, so a crash
 between the two cannot leave a snapshot whose lines are gone or lines replayed over a later snapshot.
+
+Several instances: each leadership raises the store's fence (``router_fence``) to its token before it
+reads the store, and every write of a leader carries its token (``fence``) and checks it in the same
+transaction, the fence's row locked. A deposed leader's lines therefore land either before the new
+leader read the store (and are in the history it goes on from) or not at all. A leader's own clock
+cannot decide this: lines it routed while its lease was valid may reach the store a moment after.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.domain.journal import JournalLine, Kept, Snapshot
+from crm_core.domain.journal import Fenced, JournalLine, Kept, Snapshot
 from crm_core.sql.database import Database
-from crm_core.sql.orm import JournalRow, SnapshotRow
+from crm_core.sql.orm import FenceRow, JournalRow, SnapshotRow
 
 ONLY = 1  # the one snapshot row: a newer one replaces it
 
@@ -22,13 +29,30 @@ class SqlJournal:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, lines: Sequence[JournalLine]) -> None:
+    async def raise_fence(self, token: int, instance: str, at: float) -> None:
+        """A new leadership starts on this store: from now on only writes carrying ``token`` (or a newer
+        one) land. Raises ``Fenced`` if a newer leadership already raised it."""
+        async with self._db.engine.begin() as connection:
+            held = await self._fence(connection)
+            if held is not None and held > token:
+                raise Fenced(token, held)
+            if held is None:
+                values = {"id": ONLY, "token": token, "instance": instance, "raised_at": at}
+                await connection.execute(insert(FenceRow).values(values))
+            else:
+                values = {"token": token, "instance": instance, "raised_at": at}
+                await connection.execute(update(FenceRow).where(FenceRow.id == ONLY).values(values))
+
+    async def append(self, lines: Sequence[JournalLine], fence: int | None = None) -> None:
+        """``fence``: the writing leadership's token (several instances); None: the only instance."""
         if not lines:
             return
         async with self._db.engine.begin() as connection:
+            await self._check(connection, fence)  # a deposed leader's lines may clash with the new one's
             await connection.execute(insert(JournalRow), [{"seq": x.seq, "event": x.event} for x in lines])
+            await self._check(connection, fence)
 
-    async def save_snapshot(self, snapshot: Snapshot) -> None:
+    async def save_snapshot(self, snapshot: Snapshot, fence: int | None = None) -> None:
         """Keep ``snapshot`` instead of the previous one and drop the journal lines it covers."""
         row = {"id": ONLY, "seq": snapshot.seq, "format": snapshot.format, "plan_key": snapshot.plan_key,
                "taken_at": snapshot.taken_at, "data": snapshot.data}  # fmt: skip
@@ -36,12 +60,7 @@ class SqlJournal:
             await connection.execute(delete(SnapshotRow))
             await connection.execute(insert(SnapshotRow).values(row))
             await connection.execute(delete(JournalRow).where(JournalRow.seq <= snapshot.seq))
-
-    async def drop_after(self, seq: int) -> None:
-        """Drop the lines after ``seq``: a new leader's history goes on from there (several instances:
-        the lines a deposed leader wrote that never reached the others are not the cluster's)."""
-        async with self._db.engine.begin() as connection:
-            await connection.execute(delete(JournalRow).where(JournalRow.seq > seq))
+            await self._check(connection, fence)
 
     async def last_seq(self) -> int:
         """The last event the store holds, in its snapshot or as a line (0: nothing)."""
@@ -65,8 +84,27 @@ class SqlJournal:
             rows = await connection.execute(select(j.seq, j.event).where(j.seq > after).order_by(j.seq))
             return Kept(snapshot, tuple(JournalLine(row.seq, row.event) for row in rows))
 
-    async def forget(self) -> None:
+    async def forget(self, fence: int | None = None) -> None:
         """Drop the snapshot and every line (a state that cannot be read back is not kept)."""
         async with self._db.engine.begin() as connection:
             await connection.execute(delete(SnapshotRow))
             await connection.execute(delete(JournalRow))
+            await self._check(connection, fence)
+
+    @staticmethod
+    async def _fence(connection: AsyncConnection) -> int | None:
+        # FOR UPDATE: a write and a new leadership's raise are serialised on the fence's row (PostgreSQL;
+        # SQLite ignores it, and several instances refuse SQLite).
+        query = select(FenceRow.token).where(FenceRow.id == ONLY).with_for_update()
+        held: int | None = await connection.scalar(query)
+        return held
+
+    async def _check(self, connection: AsyncConnection, fence: int | None) -> None:
+        """In the write's transaction, after the write: it holds SQLite's write lock by then, so a raise
+        cannot commit between this check and the commit (PostgreSQL: the row lock taken by the first
+        check does that)."""
+        if fence is None:
+            return
+        held = await self._fence(connection)
+        if held is not None and held != fence:
+            raise Fenced(fence, held)

@@ -280,6 +280,18 @@ class JournalRow(Base):
     event: Mapped[str] = mapped_column(String)
 
 
+class FenceRow(Base):
+    """The newest leadership that started on this store, one row (since 0013): a journal write of an older
+    one is refused (``SqlJournal``, several instances)."""
+
+    __tablename__ = "router_fence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(BigInteger)
+    instance: Mapped[str] = mapped_column(String)
+    raised_at: Mapped[float] = mapped_column(Float)
+
+
 class SnapshotRow(Base):
     """The router's latest snapshot, one row (since 0008); the journal lines after its ``seq`` follow it."""
 

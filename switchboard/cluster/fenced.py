@@ -2,19 +2,20 @@
 
 ``Standing`` is what the service asks before it carries out a command: alone, it always leads; in a
 cluster, ``switchboard/cluster/node.py`` sets ``leading`` and the lease whose validity every ARI request
-and every journal write checks first. Kept free of Redis, so a service that runs alone imports none of it.
+first checks. Journal writes carry the token of the last leadership this instance held, and the store
+refuses them once a newer one has started there (``crm_core/sql/journal.py``). Kept free of Redis, so a
+service that runs alone imports none of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 import structlog
 
-from crm_core.domain.journal import JournalLine, Kept, Snapshot
+from crm_core.domain.journal import Fenced, JournalLine, Kept, Snapshot
 from routing import events as ev
-from switchboard.journal import JournalStore
 
 log = structlog.get_logger("cluster.fenced")
 
@@ -35,14 +36,12 @@ class Standing:
         self.remote_ask: Callable[[ev.Event], Awaitable[None]] | None = None  # a follower's way to the leader
         self.ari_requests = 0  # sent to Asterisk by this process: /metrics
         self.stopping = False  # the service is on its way out: it takes no lease any more
+        self.fence: int | None = None  # the token of the last leadership we held: what our writes carry
 
     def leads_now(self) -> bool:
         """Leading, and by our own clock still allowed to: a leader whose lease ran out says so at once,
         before it has stood down."""
         return self.leading and (self.lease is None or self.lease.valid())
-
-    def may_write(self) -> bool:
-        return self.lease is None or self.lease.valid()
 
     def may_command(self) -> None:
         """``AriClient.gate``: raises ``NotLeading`` unless the lease is ours and valid by our clock."""
@@ -60,29 +59,45 @@ class Standing:
         }
 
 
-class FencedJournal:
-    """The journal's store, written only while ``standing`` says we may; a deposed leader's writes are
-    dropped (the new leader's term start has replaced them in the store)."""
+class FencedStore(Protocol):
+    """The journal's store as several instances write it: ``crm_core.sql.journal.SqlJournal``."""
 
-    def __init__(self, store: JournalStore, standing: Standing) -> None:
+    async def append(self, lines: list[JournalLine], fence: int | None = None) -> None: ...
+    async def save_snapshot(self, snapshot: Snapshot, fence: int | None = None) -> None: ...
+    async def kept(self) -> Kept: ...
+    async def forget(self, fence: int | None = None) -> None: ...
+
+
+class FencedJournal:
+    """The journal's store, written with the token of the last leadership this instance held; the store
+    refuses the writes of a deposed leader once the new one has started there (``Fenced``), and keeps
+    those that came before: lines routed while the lease was valid are history even when they reach
+    the store a moment after it ran out. An instance that never led writes nothing."""
+
+    def __init__(self, store: FencedStore, standing: Standing) -> None:
         self._store = store
         self._standing = standing
 
     async def append(self, lines: list[JournalLine]) -> None:
-        if self._standing.may_write():
-            await self._store.append(lines)
-        else:
-            log.warning("journal.not-written", first=lines[0].seq if lines else None, count=len(lines))
+        first = lines[0].seq if lines else None
+        await self._write(self._store.append(lines, self._standing.fence), "lines", first=first)
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:
-        if self._standing.may_write():
-            await self._store.save_snapshot(snapshot)
-        else:
-            log.warning("journal.snapshot-not-written", seq=snapshot.seq)
+        write = self._store.save_snapshot(snapshot, self._standing.fence)
+        await self._write(write, "snapshot", seq=snapshot.seq)
 
     async def kept(self) -> Kept:
         return await self._store.kept()
 
     async def forget(self) -> None:
-        if self._standing.may_write():
-            await self._store.forget()
+        await self._write(self._store.forget(self._standing.fence), "forget")
+
+    async def _write(self, write: Coroutine[Any, Any, None], what: str, **about: int | None) -> None:
+        if self._standing.lease is not None and self._standing.fence is None:
+            write.close()  # a follower that never led: the leader keeps the journal
+            log.warning("journal.not-written", what=what, why="never led", **about)
+            return
+        try:
+            await write
+        except Fenced as exc:
+            log.warning("journal.fenced", what=what, ours=exc.fence, store=exc.raised, **about)

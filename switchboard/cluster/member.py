@@ -6,11 +6,13 @@
                                                             (not renewed in time, taken by
                                                              another, or the stream refused a line)
 
-Starting a term: the new leader's router holds every line any leader put on the stream (it drained it
-after taking the lease, and no older leader can append any more). It keeps that state in the store as a
-snapshot, dropping every journal line after it (a deposed leader's lines that never reached the stream
-are not the cluster's history), then marks the stream: the followers' reading goes on from there. Only
-then does it connect to Asterisk, which tells it what happened while nobody led (``AriPbx`` reconciles).
+Starting a term: the new leader first raises the store's fence to its token: from then on the store
+refuses every write of an older leadership, and what the last leader wrote before is there to read. Its
+router then holds every line any leader put on the stream (it drained it after taking the lease, and no
+older leader can append any more), or the store's history when that is longer (the last leader's lines
+that never reached the stream). It keeps that state in the store as a snapshot, then marks the stream:
+the followers' reading goes on from there. Only then does it connect to Asterisk, which tells it what
+happened while nobody led (``AriPbx`` reconciles).
 
 Standing down: the instance stops commanding at once (its ARI requests are refused by ``Lease.check``
 from the moment its own clock says the lease may be gone), stops its leader's work, and reloads its
@@ -46,6 +48,9 @@ class Node(Protocol):
 
     async def reload(self) -> int:
         """Put the router back to what the store keeps; the last line that includes."""
+
+    async def raise_fence(self, token: int) -> None:
+        """Make the store refuse every write of an older leadership from now on (``Fenced``)."""
 
     async def start_term(self, writer: StreamWriter) -> int:
         """Keep the router's state as the new term's start in the store, tap the journal into
@@ -88,35 +93,39 @@ class Member:
     async def run(self) -> None:
         try:
             while True:
+                following = asyncio.create_task(self._follow())
                 try:
-                    await self._follow_until_leader()
-                except Exception:  # Redis or the store failing mid-drain: not leading after all
+                    await self._until_leader()
+                except Exception:  # Redis failing as the lease is asked for: not leading after all
                     log.exception("member.takeover-failed")
+                    await self._stop_following(following)
                     await self._give_back()
                     await asyncio.sleep(self.poll_s)
                     continue
-                await self._lead()
+                except BaseException:
+                    await self._stop_following(following)
+                    raise
+                await self._lead(following)
                 await self._reload_after_leading()
         finally:
             with contextlib.suppress(RedisError, OSError):
                 await self.lease.release()  # a clean stop: a standby takes over at once
 
-    async def _follow_until_leader(self) -> None:
+    async def _until_leader(self) -> None:
         self.role = "follower"
-        following = asyncio.create_task(self._follow())
-        try:
-            while True:
-                await asyncio.sleep(self.poll_s)
-                if await self._acquired():
-                    break
-        finally:
-            self.follower.stop()
-            following.cancel()
-            # Not waited for without end: a read stuck in the Redis client held a new leader for a minute.
-            # What it brings back is not applied (``Follower.stop``).
-            done, _ = await asyncio.wait({following}, timeout=STOP_FOLLOWING_S)
-            if not done:
-                log.warning("member.follower-slow-to-stop")
+        while True:
+            await asyncio.sleep(self.poll_s)
+            if await self._acquired():
+                return
+
+    async def _stop_following(self, following: asyncio.Task[None]) -> None:
+        self.follower.stop()
+        following.cancel()
+        # Not waited for without end: a read stuck in the Redis client held a new leader for a minute.
+        # What it brings back is not applied (``Follower.stop``).
+        done, _ = await asyncio.wait({following}, timeout=STOP_FOLLOWING_S)
+        if not done:
+            log.warning("member.follower-slow-to-stop")
 
     async def _acquired(self) -> bool:
         if not self._node.may_lead():
@@ -171,12 +180,16 @@ class Member:
             log.info("member.stood-down", instance=self._settings.instance, seq=self.follower.at.seq)
             return
 
-    async def _lead(self) -> None:
+    async def _lead(self, following: asyncio.Task[None]) -> None:
         lost = asyncio.Event()
-        # Renewed from the moment it is ours: catching up and starting the term may take a while.
+        # Renewed from the moment it is ours: stopping the follower, catching up and starting the term
+        # may take a while (the follower's wait alone used to outlast a 1 s lease after Redis came back).
         keep = [asyncio.create_task(self._renew(lost)), asyncio.create_task(self._watch(lost))]
         writer = StreamWriter(self._redis, self._settings.key_prefix, self.lease, lambda _: lost.set())
         try:
+            await self._stop_following(following)
+            assert self.lease.token is not None  # taken: ours
+            await self._node.raise_fence(self.lease.token)  # the last leader's lines land before, or never
             await self._catch_up()
             seq = await self._node.start_term(writer)
             if lost.is_set() or not await writer.mark(seq):

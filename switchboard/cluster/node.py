@@ -37,6 +37,7 @@ log = structlog.get_logger("cluster.node")
 
 READ_MARGIN_S = 5.0  # a blocking stream read's socket waits this much longer than the read itself
 TERM_START_S = 10.0  # writing the new term's snapshot; longer, and the store is not fit to lead with
+STAND_DOWN_FLUSH_S = 2.0  # our last lines, before the reload from the store; a store that slow is down
 
 
 def clients(settings: ClusterSettings) -> tuple[aioredis.Redis, aioredis.Redis]:
@@ -138,10 +139,14 @@ class ClusterNode:
     def heard_of(self, token: int) -> None:
         self._service.standing.term = token
 
+    async def raise_fence(self, token: int) -> None:
+        s = self._service
+        await s.store.journal.raise_fence(token, self._settings.instance, s.clock())
+        s.standing.fence = token
+
     async def start_term(self, writer: StreamWriter) -> int:
         s = self._service
         seq = self._journal.seq
-        await s.store.journal.drop_after(seq)  # a deposed leader's lines past what the stream has
         self._journal.snapshot(s.router, s.clock())
         await asyncio.wait_for(self._journal.flush(), TERM_START_S)  # the lease is renewed meanwhile
         self._journal.taps.append(writer.tap)
@@ -185,4 +190,8 @@ class ClusterNode:
         dropped = s.loop.drop_pending()
         with contextlib.suppress(Exception):
             await s.ari.forget_connections()
+        # Lines routed while we led and not yet written go to the store now (it keeps them unless a newer
+        # leader has started there), before the member reloads our router from it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._journal.flush(), STAND_DOWN_FLUSH_S)
         log.info("node.stood-down", dropped=dropped)

@@ -24,7 +24,7 @@ CRM_TABLES = {
     "customers", "phone_numbers", "calls", "accounts", "orders", "cases", "case_events", "users",
     "agent_states", "supervisor_actions", "router_journal", "router_snapshots", "console_sessions",
     "oncall_people", "oncall_contacts", "oncall_schedules", "oncall_rotations", "oncall_turns",
-    "oncall_overrides", "oncall_changes", "deliveries", "delivery_changes",
+    "oncall_overrides", "oncall_changes", "deliveries", "delivery_changes", "router_fence",
 }  # fmt: skip
 
 
@@ -76,6 +76,7 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "supervisor_actions": {"ix_supervisor_actions_at"},
         "router_journal": set(),
         "router_snapshots": set(),
+        "router_fence": set(),
         "console_sessions": set(),
         "oncall_people": {"ix_oncall_people_business"},
         "oncall_contacts": {"ix_oncall_contacts_person_id"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ import pytest
 
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
-from tests.integration.conftest import ARI_PASSWORD, ARI_URL, ARI_USER, ari_reachable, phone, wait_until_async
+from tests.integration.conftest import phone, wait_until_async
 from tests.integration.private_postgres import PrivatePostgres, private_postgres
 from tests.integration.restart.harness import DID, Served
+from tests.integration.test_restart_kill import ari  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.timeout(150), pytest.mark.postgres]
 
@@ -40,19 +41,10 @@ def postgres() -> Iterator[PrivatePostgres]:
         yield server
 
 
-@pytest.fixture
-async def ari() -> AsyncIterator[AriClient]:
-    probe = await ari_reachable()
-    await probe.close()
-    client = AriClient(ARI_URL, ARI_USER, ARI_PASSWORD, "probe")
-    yield client
-    await client.close()
-
-
-async def _place(ari: AriClient, service: Served, caller: str) -> str:
+async def _place(client: AriClient, service: Served, caller: str) -> str:
     channel = f"test-{uuid.uuid4().hex[:12]}"
     endpoint = f"Local/{DID.lstrip('+')}@switchboard-inbound/n"
-    await ari.originate(
+    await client.originate(
         endpoint, "switchboard-caller", "s", caller, channel, variables={"_SB_APP": service.app}
     )
     service.placed.append(channel)
@@ -69,7 +61,9 @@ async def _rows(server: PrivatePostgres) -> list[dict[str, Any]]:
 
 
 async def test_given_postgres_restarted_under_calls_then_routing_goes_on_and_each_call_is_logged_once(
-    tmp_path: Path, ari: AriClient, postgres: PrivatePostgres
+    tmp_path: Path,
+    ari: AriClient,  # noqa: F811 (the fixture imported above)
+    postgres: PrivatePostgres,
 ) -> None:
     postgres.create_database("sb")
     service = OnPostgres(tmp_path, {"a1": phone("301"), "a2": phone("302")}, wrap_up_s=0)

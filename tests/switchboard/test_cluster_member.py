@@ -23,6 +23,7 @@ class Store:
 
     def __init__(self) -> None:
         self.seq = 0
+        self.reads: list[str] = []  # "fence <token>" and "read", in the order they came
 
 
 class Node:
@@ -43,6 +44,9 @@ class Node:
         self.seq = self.store.seq
         return self.seq
 
+    async def raise_fence(self, token: int) -> None:
+        self.store.reads.append(f"fence {token}")
+
     async def start_term(self, writer: StreamWriter) -> int:
         self.writer = writer
         self.store.seq = self.seq
@@ -57,6 +61,7 @@ class Node:
         self.leading = False
 
     async def stored_seq(self) -> int:
+        self.store.reads.append("read")
         return self.store.seq
 
     def may_lead(self) -> bool:
@@ -104,6 +109,8 @@ async def test_given_two_members_then_one_leads_the_other_follows_and_takes_over
             assert took < LEASE_MS / 1000 + 0.5, took
             # It went on from the store's line, not from the stream's: those three lines are history too.
             assert nodes[other].seq == 53 and nodes[other].terms[-1] > nodes[leader].terms[-1]
+            # The store was fenced with the new leader's token before it read what the store holds.
+            assert store.reads[-2:] == [f"fence {nodes[other].terms[-1]}", "read"], store.reads
         finally:
             for task in tasks.values():
                 task.cancel()

@@ -322,7 +322,7 @@ async def test_given_listen_or_whisper_then_a_snoop_on_the_agent_leg_bridged_wit
     assert ari.calls == [
         ("POST", "/channels/sb-c1-1/snoop",
          {"spy": "both", "whisper": whisper, "app": "app", "appArgs": "snoop", "snoopId": SNOOP}),
-        ("POST", "/bridges/sb-svbridge-c1-1", {"type": "mixing", "name": "sb-svbridge-c1-1"}),
+        ("POST", "/bridges/sb-svbridge-c1-1", {"type": "mixing", "name": "app"}),
         ("POST", "/bridges/sb-svbridge-c1-1/addChannel", {"channel": "sb-sv-c1-1,sb-snoop-c1-1"}),
     ]  # fmt: skip
     assert events == []

@@ -211,3 +211,28 @@ async def test_given_a_leg_answered_while_we_were_away_then_its_answer_is_dated_
     await pbx._reconcile()
     now = pbx_clock(LATER) + 60
     assert events == [ev.OfferAnswered(OfferId("sb-c1-1"), now if dated is None else dated)]
+
+
+class BridgedAri(FakeAri):
+    """Also lists one empty bridge of ours, and writes each destruction to ``steps``."""
+
+    def __init__(self, steps: list[str]) -> None:
+        super().__init__()
+        self.steps = steps
+
+    async def bridges(self) -> list[Any]:
+        return [{"id": "sb-bridge-c0", "name": "sb", "channels": []}]
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        self.steps.append(f"destroy {bridge_id}")
+
+
+async def test_given_an_empty_bridge_then_it_goes_before_any_event_reaches_the_router() -> None:
+    """An answer the reconcile finds has the router bridge the call at once: a cleanup after the events
+    destroyed that new bridge while it was still empty, and the call ended as a failed bridge."""
+    steps: list[str] = []
+    ari = BridgedAri(steps)
+    pbx = AriPbx(ari, lambda e: steps.append(type(e).__name__), lambda: pbx_clock(LATER), NORMALISE)
+    pbx.adopt({"c1"}, pbx_clock(LATER))  # the books' call c1, gone from Asterisk: an event for the router
+    await pbx._reconcile()
+    assert steps == ["destroy sb-bridge-c0", "CallGone"]

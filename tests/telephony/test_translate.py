@@ -15,7 +15,7 @@ from routing.ids import CallId, OfferId, SupervisorLegId
 from routing.records import EndReason
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
-from telephony.translate import reconcile, translate
+from telephony.translate import empty_bridges, reconcile, translate
 
 RECORDED = Path(__file__).parent / "recorded"
 NORMALISE = functools.partial(to_e164, region="US")
@@ -170,3 +170,16 @@ def test_given_known_legs_still_there_when_reconciling_then_what_they_did_meanwh
         ev.SupervisorAnswered(SupervisorLegId("sb-sv-c5;2-1"), 9.0),
     ]
     assert orphans == []
+
+
+def test_given_bridges_on_a_shared_asterisk_then_only_our_apps_empty_ones_are_orphans() -> None:
+    """Another service's bridge is empty for a moment between its creation and its channels' addition:
+    a reconcile of ours must never destroy it (it did: any empty ``sb-`` bridge went)."""
+    bridges = [
+        {"id": "sb-bridge-c1", "name": "sb", "channels": []},  # ours, left empty: an orphan
+        {"id": "sb-bridge-c2", "name": "sb", "channels": ["c2", "sb-c2-1"]},  # ours, in use
+        {"id": "sb-bridge-c3", "name": "sbkill-1234", "channels": []},  # another service's, just made
+        {"id": "sb-bridge-c4", "channels": []},  # no name: not known to be ours
+        {"id": "conference-7", "name": "sb", "channels": []},  # not one of our ids
+    ]
+    assert empty_bridges(bridges, "sb") == ["sb-bridge-c1"]
