@@ -82,6 +82,7 @@ PUBLIC: dict[type[Exception], Public] = {
     crm.InvalidPhoneKind: Public(422, "invalid-phone-kind", REST),
     crm.InvalidCursor: Public(400, "invalid-cursor", REST),
     crm.InvalidCsvHeader: Public(422, "invalid-csv-header", REST),
+    crm.InvalidImportMapping: Public(422, "invalid-import-mapping", REST),
     oncall.InvalidSchedule: Public(422, "invalid-schedule", REST),  # e.g. a rotation without people
     oncall.BusinessNotFound: Public(404, "unknown-business", REST),  # a business with no schedule
     oncall.OverlappingOverrides: Public(409, "overlapping-overrides", REST),

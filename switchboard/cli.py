@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import IO, TextIO, cast
 
 from config.settings import ConfigError, Settings, load
-from crm_core.domain.customers import RejectedLine
 from crm_core.domain.errors import CrmError, ValidationFailed
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing.destinations import destination
-from switchboard import call_route, log_setup, preflight
+from switchboard import call_route, customer_import, log_setup, preflight
 from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -102,9 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--email")
     add.add_argument("--tier", default="standard")
     add.set_defaults(func=_customers_add)
-    load_csv = customers.add_parser("import", help="import (upsert) customers from a CSV file")
-    load_csv.add_argument("file", type=Path, help="CSV with a header line; docs/api.md lists the columns")
-    load_csv.set_defaults(func=_customers_import)
+    customer_import.add_parser(customers)
     dump_csv = customers.add_parser("export", help="write every customer as CSV (import reads it back)")
     dump_csv.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump_csv.set_defaults(func=_customers_export)
@@ -213,30 +210,6 @@ async def _customers_add(settings: Settings, args: argparse.Namespace) -> int:
         card = await store.add_customer(args.name, phones, args.company, args.email, args.tier)
     print(json.dumps({"id": card.id, "name": card.name, "phones": [p.e164 for p in card.phones]}))
     return 0
-
-
-async def _customers_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Rejected lines go to stderr as they happen, the summary to stdout; rejected rows are not a failure."""
-    try:
-        source = _open_text(args.file)
-    except OSError as exc:
-        print(f"switchboard: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    try:
-        async with _store(settings) as store:
-            with source:
-                summary = await store.customer_csv.import_csv(source, on_rejected=_print_rejected)
-    except UnicodeDecodeError:
-        print(f"switchboard: {args.file} is not UTF-8 text", file=sys.stderr)
-        return 1
-    print(json.dumps({"lines": summary.lines, "inserted": summary.inserted, "updated": summary.updated,
-                      "unchanged": summary.unchanged, "rejected": summary.rejected}))  # fmt: skip
-    return 0
-
-
-def _print_rejected(rejected: RejectedLine) -> None:
-    where = f"{rejected.field}: " if rejected.field else ""
-    print(f"line {rejected.line}: {where}{rejected.reason}", file=sys.stderr)
 
 
 def _open_text(path: Path, mode: str = "r") -> IO[str]:

@@ -161,17 +161,24 @@ def parse_instant(name: str, raw: str) -> datetime:
 
 
 class Query:
-    """The query string, read as strictly as a body: unknown or repeated parameters are refused."""
+    """The query string, read as strictly as a body: unknown parameters are refused, and repeated ones but
+    those ``repeatable`` names (read with ``texts``)."""
 
-    def __init__(self, request: web.Request, allowed: tuple[str, ...]) -> None:
+    def __init__(
+        self, request: web.Request, allowed: tuple[str, ...], *, repeatable: tuple[str, ...] = ()
+    ) -> None:
         query = request.rel_url.query
-        unknown = sorted(set(query) - set(allowed))
+        unknown = sorted(set(query) - set(allowed) - set(repeatable))
         if unknown:
             raise InvalidField(f"unknown parameter(s): {', '.join(unknown)}", unknown[0])
         for name in query:
-            if len(query.getall(name)) > 1:
+            if name not in repeatable and len(query.getall(name)) > 1:
                 raise invalid(name, "must be given once")
         self._query = query
+
+    def texts(self, name: str) -> list[str]:
+        """Every value given for ``name``, in order (none: an empty list)."""
+        return list(self._query.getall(name, []))
 
     def text(self, name: str) -> str | None:
         value = self._query.get(name)

@@ -43,6 +43,12 @@ def _query(name: str, kind: str = "string", description: str = "") -> Json:
     }
 
 
+def _repeated(name: str, description: str) -> Json:
+    """A parameter that may be given several times (``?map=a&map=b``)."""
+    return {**_query(name, description=description), "schema": {"type": "array", "items": {"type": "string"}},
+            "style": "form", "explode": True}  # fmt: skip
+
+
 def _limited(parameter: Json, **rules: object) -> Json:
     """``parameter`` with what the server checks of its value (JSON Schema keywords)."""
     return {**parameter, "schema": {**parameter["schema"], **rules}}
@@ -84,8 +90,9 @@ DOCUMENT: Json = {
         "/customers/import": {
             "post": {
                 **_op(
-                    "Import customers from CSV (docs/api.md describes the columns)",
+                    "Import customers from CSV (docs/api.md describes the columns and the mapping)",
                     _json(_ref("ImportResult")),
+                    params=("map", "value", "default", "dry_run"),
                 ),
                 "requestBody": {"required": True, "content": {"text/csv": {"schema": _TEXT}}},
             }
@@ -226,6 +233,16 @@ DOCUMENT: Json = {
             ),
             "outcome": _limited(_query("outcome"), enum=[outcome.value for outcome in Outcome]),
             "after_hours": _query("after_hours", "boolean", "true: only calls that came in after hours"),
+            "map": _repeated(
+                "map",
+                "SOURCE=FIELD[,SOURCE=FIELD...]: the file's column fills the import's "
+                "(FIELD - leaves it out)",
+            ),
+            "value": _repeated("value", "COLUMN:FROM=TO: in the file's column, the value FROM reads as TO"),
+            "default": _repeated("default", "FIELD=VALUE: the import's column reads VALUE where empty"),
+            "dry_run": _query(
+                "dry_run", "boolean", "true: write nothing, list what would become of each line"
+            ),
             "customer_id": _limited(_query("customer_id", "integer"), **_ID),
             "from": {
                 **_limited(_query("from", description="first day, in the center's time zone"), **_DAY_TEXT),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_core.domain.customers import RowOutcome
 from routing.records import EndReason, Outcome
 
 Json = dict[str, Any]
@@ -144,7 +145,12 @@ RESPONSES: Json = {
             ),
             "rejected": array(closed({"line": INTEGER, "field": NULLABLE, "reason": TEXT})),
             "rejected_truncated": {"type": "boolean"},
-        }
+            "dry_run": {"type": "boolean"},
+            # On a dry run only: what would become of each line not rejected, in file order.
+            "lines": array(closed({"line": INTEGER, "outcome": {"enum": [o.value for o in RowOutcome]}})),
+            "lines_truncated": {"type": "boolean"},
+        },
+        optional=("lines", "lines_truncated"),
     ),
     "ServiceTargetUsed": closed(
         {

@@ -9,7 +9,7 @@ from typing import Any
 from crm_core.domain.accounts import Account
 from crm_core.domain.calls import LoggedCall
 from crm_core.domain.cases import Case, CaseEvent
-from crm_core.domain.customers import Customer, ImportSummary, RejectedLine
+from crm_core.domain.customers import Customer, ImportSummary, RejectedLine, RowOutcome
 from crm_core.domain.orders import Order
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
@@ -110,12 +110,40 @@ def page(p: Page[Any], item: Any) -> Json:
     return {"items": [item(value) for value in p.items], "next_cursor": p.next_cursor}
 
 
-def import_result(summary: ImportSummary, rejected: list[RejectedLine], truncated: bool) -> Json:
-    return {
-        "summary": {
-            "lines": summary.lines, "inserted": summary.inserted, "updated": summary.updated,
-            "unchanged": summary.unchanged, "rejected": summary.rejected,
-        },
-        "rejected": [{"line": r.line, "field": r.field, "reason": r.reason} for r in rejected],
-        "rejected_truncated": truncated,
-    }  # fmt: skip
+class ImportAnswer:
+    """An import's answer, gathered as the store tells of its lines: the first ``most`` rejected lines,
+    and on a dry run the first ``most`` other lines' outcomes; the summary counts every line."""
+
+    def __init__(self, most: int, dry_run: bool) -> None:
+        self._most = most
+        self._dry_run = dry_run
+        self._rejected: list[Json] = []
+        self._rows: list[Json] = []
+        self._left_out = {"rejected": False, "lines": False}
+
+    def rejected(self, rejected: RejectedLine) -> None:
+        self._keep("rejected", self._rejected, {"line": rejected.line, "field": rejected.field,
+                                                "reason": rejected.reason})  # fmt: skip
+
+    def row(self, line: int, outcome: RowOutcome) -> None:
+        self._keep("lines", self._rows, {"line": line, "outcome": outcome.value})
+
+    def _keep(self, kind: str, kept: list[Json], item: Json) -> None:
+        if len(kept) < self._most:
+            kept.append(item)
+        else:
+            self._left_out[kind] = True
+
+    def json(self, summary: ImportSummary) -> Json:
+        result: Json = {
+            "summary": {
+                "lines": summary.lines, "inserted": summary.inserted, "updated": summary.updated,
+                "unchanged": summary.unchanged, "rejected": summary.rejected,
+            },
+            "rejected": self._rejected,
+            "rejected_truncated": self._left_out["rejected"],
+            "dry_run": self._dry_run,
+        }  # fmt: skip
+        if self._dry_run:
+            result |= {"lines": self._rows, "lines_truncated": self._left_out["lines"]}
+        return result

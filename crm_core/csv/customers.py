@@ -39,6 +39,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple, overload
 
+from crm_core.csv.remapping import Remapping, remap
 from crm_core.domain import validation
 from crm_core.domain.accounts import Account, AccountStatus
 from crm_core.domain.customers import TAG_SEPARATOR, Profile, RejectedLine, profile_of, search_text
@@ -189,14 +190,24 @@ def parse_record(
 
 
 def parse_records(
-    records: Sequence[tuple[int, Sequence[str]]], columns: tuple[str, ...], region: str
+    records: Sequence[tuple[int, Sequence[str]]],
+    columns: tuple[str, ...],
+    region: str,
+    remapping: Remapping | None = None,
 ) -> list[PackedRow | RejectedLine]:
     """Each (first line, record) of a chunk parsed and packed; blank records are left out. Module-level and
-    plain in and out, so a worker process can run it."""
+    plain in and out, so a worker process can run it. ``remapping``: the records are the file's, to be
+    turned into records of ``columns`` first (``crm_core.csv.mapping``)."""
     parsed: list[PackedRow | RejectedLine] = []
     for line, record in records:
         if not any(field.strip() for field in record):
             continue
+        if remapping is not None:
+            remapped = remap(remapping, record, line)
+            if isinstance(remapped, RejectedLine):
+                parsed.append(remapped)
+                continue
+            record = remapped
         row = parse_record(record, columns, line, region)
         parsed.append(row if isinstance(row, RejectedLine) else pack(line, row.profile, row.account))
     return parsed

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from crm_core.csv.customers import PackedRow, parse_records
+from crm_core.csv.remapping import Remapping
 from crm_core.domain.customers import RejectedLine
 
 Records = list[tuple[int, Sequence[str]]]  # (first line, fields) of each record of a chunk
@@ -52,9 +53,17 @@ class RecordValidation:
     """``submit`` chunks in file order, take their ``result``s in the same order; ``async with`` it, so the
     worker is ended however the import ends."""
 
-    def __init__(self, columns: tuple[str, ...], region: str, *, worker_process: bool = True) -> None:
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        region: str,
+        *,
+        worker_process: bool = True,
+        remapping: Remapping | None = None,
+    ) -> None:
         self._columns = columns
         self._region = region
+        self._remapping = remapping
         self._worker_process = worker_process
         self._worker: asyncio.Future[_Worker] | None = None  # done once the worker process answers
         self._submitted = 0
@@ -91,7 +100,7 @@ class RecordValidation:
             return PendingChunk(records, done)
         self._submitted += 1
         if self._submitted == 2 and self._worker_process:
-            self._worker = asyncio.ensure_future(_Worker.start(self._columns, self._region))
+            self._worker = asyncio.ensure_future(_Worker.start(self._columns, self._region, self._remapping))
         worker = self._running()
         if worker is not None:
             return PendingChunk(records, worker.send(records))
@@ -110,7 +119,7 @@ class RecordValidation:
         return None if worker.result().lost else worker.result()
 
     async def _in_thread(self, records: Records) -> Parsed:
-        return await asyncio.to_thread(parse_records, records, self._columns, self._region)
+        return await asyncio.to_thread(parse_records, records, self._columns, self._region, self._remapping)
 
 
 class _Worker:
@@ -126,7 +135,7 @@ class _Worker:
         self._answers = asyncio.ensure_future(self._read_answers(process.stdout))
 
     @classmethod
-    async def start(cls, columns: tuple[str, ...], region: str) -> _Worker:
+    async def start(cls, columns: tuple[str, ...], region: str, remapping: Remapping | None) -> _Worker:
         """Raises ``WorkerLost`` when no worker could be started or it did not say it was ready."""
         try:
             # ``-m`` puts the working directory first on the worker's path: this package's parent, so the
@@ -139,7 +148,7 @@ class _Worker:
             raise WorkerLost(f"cannot start: {error}") from error
         worker = cls(process)
         ready = worker._answer()  # the worker's first answer: it has imported the parser
-        worker._stdin.write(_frame((columns, region)))
+        worker._stdin.write(_frame((columns, region, remapping)))
         try:
             await ready
         except WorkerLost:
@@ -208,15 +217,15 @@ def _read_frame(stream: IO[bytes]) -> bytes | None:
 
 
 def _serve(inputs: IO[bytes], outputs: IO[bytes]) -> None:
-    """The worker's side: the columns and region, then chunks until the end of the input."""
+    """The worker's side: the columns, region and remapping, then chunks until the end of the input."""
     outputs.write(_frame([]))  # ready: the parser is imported
     outputs.flush()
     first = _read_frame(inputs)
     if first is None:
         return
-    columns, region = pickle.loads(first)
+    columns, region, remapping = pickle.loads(first)
     while (frame := _read_frame(inputs)) is not None:
-        outputs.write(_frame(parse_records(pickle.loads(frame), columns, region)))
+        outputs.write(_frame(parse_records(pickle.loads(frame), columns, region, remapping)))
         outputs.flush()
 
 

@@ -138,6 +138,14 @@ class RejectedLine:
     reason: str
 
 
+class RowOutcome(enum.StrEnum):
+    """What an import did, or a dry run would do, with a row it did not reject."""
+
+    ADD = "add"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
     inserted: int = 0

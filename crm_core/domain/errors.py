@@ -6,7 +6,9 @@
     │   ├── InvalidPhoneKind      a phone kind outside mobile/office/home/other
     │   ├── ValidationFailed      a field's value is not acceptable: carries the field name and why
     │   ├── InvalidCursor         a pagination cursor this store did not hand out (or for another list)
-    │   └── InvalidCsvHeader      an import file whose header names unknown, missing or doubled columns
+    │   ├── InvalidCsvHeader      an import file whose header names unknown, missing or doubled columns
+    │   └── InvalidImportMapping  an import's column or value mapping that names no field, or no column
+    │                             of the file, or says nothing usable
     ├── NotFound                  the caller's reference names nothing (a 404)
     │   ├── CustomerNotFound      a customer id that is not in the store
     │   ├── CaseNotFound          a case id that is not in the store
@@ -82,6 +84,15 @@ class InvalidCsvHeader(InvalidInput):
         self.missing = missing
         self.unknown = unknown
         self.doubled = doubled
+
+
+class InvalidImportMapping(InvalidInput):
+    """``item`` is the mapping as the user wrote it (``phone=phones``, ``credit_status:hold=on-hold``)."""
+
+    def __init__(self, item: str, reason: str) -> None:
+        super().__init__(f"mapping {item[:80]!r}: {reason}")
+        self.item = item
+        self.reason = reason
 
 
 class CustomerNotFound(NotFound):

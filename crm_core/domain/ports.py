@@ -20,7 +20,15 @@ from crm_core.domain.accounts import Account, AccountChanges
 from crm_core.domain.agent_states import AgentInterval, StateChange
 from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp
 from crm_core.domain.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
-from crm_core.domain.customers import Customer, CustomerChanges, CustomerDraft, ImportSummary, RejectedLine
+from crm_core.domain.customers import (
+    Customer,
+    CustomerChanges,
+    CustomerDraft,
+    ImportSummary,
+    RejectedLine,
+    RowOutcome,
+)
+from crm_core.domain.import_mapping import ImportMapping
 from crm_core.domain.orders import NewOrder, Order
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
@@ -142,6 +150,9 @@ class CustomerTransfer(Protocol):
         lines: Iterable[str],
         *,
         on_rejected: Callable[[RejectedLine], object] | None = None,
+        on_row: Callable[[int, RowOutcome], object] | None = None,
+        mapping: ImportMapping = ...,
+        dry_run: bool = False,
         batch_size: int = 1_000,
         chunk_size: int = 1_000,
         worker_process: bool = True,

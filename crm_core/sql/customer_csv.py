@@ -7,7 +7,9 @@ memory stays flat in the file's size. A bad row is reported and skipped, so it n
 the good ones; if the database still refuses a batch (another writer took an external id meanwhile), the
 batch is rolled back and written again row by row, each in its own transaction, so only the refused row
 is lost. A batch never holds two rows with the same key, so rows apply in file order. Only rows that
-change something are written, so importing the same file twice changes nothing the second time.
+change something are written, so importing the same file twice changes nothing the second time. A row
+repeating an earlier row's external id is rejected (``import_keys``: the first wins). A dry run matches
+and compares every batch the same way on a read-only connection and writes nothing.
 
 Rows arrive as ``PackedRow``s, plain tuples in the tables' column order, and are written and compared as
 they are: the loop that writes does no per-field work.
@@ -19,8 +21,7 @@ import asyncio
 import csv
 import heapq
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,13 +37,16 @@ from crm_core.csv.customers import (
     AccountValues,
     PackedRow,
     export_fields,
-    header_columns,
 )
 from crm_core.csv.lines import csv_line
+from crm_core.csv.mapping import layout
 from crm_core.csv.record_validation import PendingChunk, Records, RecordValidation
-from crm_core.domain.customers import ImportSummary, RejectedLine
+from crm_core.domain.customers import ImportSummary, RejectedLine, RowOutcome
 from crm_core.domain.errors import InvalidCsvHeader
+from crm_core.domain.import_mapping import ImportMapping
 from crm_core.sql.database import Database, phones_of
+from crm_core.sql.import_keys import FileKeys
+from crm_core.sql.import_report import Applied, Batches, ImportReport, OnRejected, OnRow
 from crm_core.sql.orm import AccountRow, CustomerRow, PhoneNumberRow
 from crm_core.sql.rows import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, PACKED_COLUMNS, account, customer, packed
 
@@ -52,20 +56,9 @@ AHEAD = 2  # chunks out being validated while the loop writes: enough to keep th
 _CUSTOMER_INSERT = ("id", "external_id", *CUSTOMER_FIELDS, "created_at", "updated_at")
 _PHONE_INSERT = ("customer_id", "e164", "kind")
 _ACCOUNT_INSERT = ("customer_id", "updated_at", *ACCOUNT_FIELDS)
-OnRejected = Callable[[RejectedLine], object]
 _CUSTOMERS: Any = CustomerRow.__table__
 _by_target = update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("target"))
-
-
-@dataclass(slots=True)
-class _Counts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def summary(self) -> ImportSummary:
-        return ImportSummary(self.inserted, self.updated, self.unchanged, self.rejected)
+NO_MAPPING = ImportMapping()
 
 
 class SqlCustomerCsv:
@@ -77,28 +70,32 @@ class SqlCustomerCsv:
         lines: Iterable[str],
         *,
         on_rejected: OnRejected | None = None,
+        on_row: OnRow | None = None,
+        mapping: ImportMapping = NO_MAPPING,
+        dry_run: bool = False,
         batch_size: int = BATCH,
         chunk_size: int = PARSE_CHUNK,
         worker_process: bool = True,
     ) -> ImportSummary:
         """Upsert the customers in ``lines`` (an open text file, ``newline=""``, or any iterable of lines).
 
-        ``on_rejected`` hears about each rejected line as it happens; the summary counts every line.
+        ``on_rejected`` and ``on_row`` hear about each line, in file order, as its batch is written:
+        ``on_rejected`` of a rejected one, ``on_row`` of what was done with any other. ``mapping``: the
+        file's columns and values mapped onto the import's (``crm_core.csv.mapping``). ``dry_run``: every
+        line is matched, compared and reported as it would be, and nothing is written.
         ``worker_process=False`` validates in threads only (see ``record_validation``).
-        Raises ``InvalidCsvHeader`` (before writing anything) when the header is unusable.
+        Raises ``InvalidCsvHeader`` or ``InvalidImportMapping`` (before writing anything) when the header
+        is unusable or the mapping does not fit it.
         """
-        counts = _Counts()
-
-        def reject(rejected: RejectedLine) -> None:
-            counts.rejected += 1
-            if on_rejected is not None:
-                on_rejected(rejected)
-
-        reader = await asyncio.to_thread(_Reader, lines)
-        batch: list[PackedRow] = []
-        keys: set[str] = set()
+        report = ImportReport(on_rejected, on_row)
+        reader = await asyncio.to_thread(_Reader, lines, mapping)
+        run = Batches(self._write_batch, report, batch_size, dry_run)
         pending: deque[tuple[PendingChunk, list[RejectedLine]]] = deque()
-        async with RecordValidation(reader.columns, self._db.region, worker_process=worker_process) as check:
+        file_keys = FileKeys()
+        validation = RecordValidation(
+            reader.columns, self._db.region, worker_process=worker_process, remapping=reader.remapping
+        )
+        async with validation as check:
             try:
                 while True:
                     while len(pending) < AHEAD and not reader.finished:
@@ -108,22 +105,16 @@ class SqlCustomerCsv:
                         break
                     chunk, unreadable = pending.popleft()
                     parsed = await check.result(chunk)
+                    repeated = await asyncio.to_thread(file_keys.repeated, parsed)
                     # Unreadable records are reported among the others, so rejections come in file order.
                     for row in heapq.merge(parsed, unreadable, key=_line) if unreadable else parsed:
-                        if isinstance(row, RejectedLine):
-                            reject(row)
-                            continue
-                        row_keys = _keys(row)
-                        if row_keys & keys or len(batch) >= batch_size:
-                            await self._write_batch(batch, counts, reject)
-                            batch, keys = [], set()
-                        batch.append(row)
-                        keys |= row_keys
-                await self._write_batch(batch, counts, reject)
+                        await run.take(repeated.get(row.line, row))
+                await run.flush()
             finally:
                 # A failed write must not leave a thread reading a file the caller is about to close.
                 await asyncio.gather(*(chunk.result for chunk, _ in pending), return_exceptions=True)
-        return counts.summary()
+                await asyncio.to_thread(file_keys.close)
+        return report.summary()
 
     async def export_csv(self, *, chunk: int = BATCH) -> AsyncIterator[str]:
         """The header line and one line per customer (anonymised ones left out), oldest customer first;
@@ -148,34 +139,35 @@ class SqlCustomerCsv:
                 return
             after = rows[-1].id
 
-    async def _write_batch(
-        self, batch: list[PackedRow], counts: _Counts, reject: Callable[[RejectedLine], None]
-    ) -> None:
+    async def _write_batch(self, batch: list[PackedRow], dry_run: bool) -> Applied:
+        """What became of each row of ``batch``; written in one transaction unless ``dry_run``."""
         if not batch:
-            return
+            return [], []
+        if dry_run:
+            async with self._db.engine.connect() as connection:  # read only, rolled back on leaving
+                return await self._apply(connection, batch, write=False)
         try:
             async with self._db.engine.begin() as connection:
-                outcome = await self._apply(connection, batch, reject)
+                return await self._apply(connection, batch)
         except IntegrityError:
+            outcomes: list[tuple[int, RowOutcome]] = []
+            rejected: list[RejectedLine] = []
             for row in batch:  # the database refused the batch; find the row it refuses
                 try:
                     async with self._db.engine.begin() as connection:
-                        single = await self._apply(connection, [row], reject)
+                        single, refused = await self._apply(connection, [row])
                 except IntegrityError as error:
-                    reject(
-                        RejectedLine(
-                            row.line, "external_id", f"conflicts with a concurrent write: {error.orig}"
-                        )
-                    )
+                    reason = f"conflicts with a concurrent write: {error.orig}"
+                    rejected.append(RejectedLine(row.line, "external_id", reason))
                     continue
-                _add(counts, single)
-            return
-        _add(counts, outcome)
+                outcomes += single
+                rejected += refused
+            return outcomes, rejected
 
     async def _apply(
-        self, connection: AsyncConnection, batch: list[PackedRow], reject: Callable[[RejectedLine], None]
-    ) -> _Counts:
-        """Match, compare and write ``batch``; rejections of ambiguous rows go to ``reject`` at once."""
+        self, connection: AsyncConnection, batch: list[PackedRow], *, write: bool = True
+    ) -> Applied:
+        """Match, compare and (if ``write``) write ``batch``: each row's outcome, and the ambiguous rows."""
         now = self._db.clock()
         targets, stored = await _match(connection, batch)
         by_phone = {target for target in targets.values() if isinstance(target, int) and target not in stored}
@@ -183,36 +175,40 @@ class SqlCustomerCsv:
             stored |= await _load(connection, CustomerRow.id.in_(by_phone))
         inserts: list[PackedRow] = []
         changes: list[tuple[int, PackedRow, PackedRow]] = []
-        outcome = _Counts()
+        outcomes: list[tuple[int, RowOutcome]] = []
+        rejected: list[RejectedLine] = []
         for row in batch:
             target = targets[row.line]
             if isinstance(target, RejectedLine):
-                reject(target)
-            elif target is None:
+                rejected.append(target)
+                continue
+            if target is None:
                 inserts.append(row)
+                outcomes.append((row.line, RowOutcome.ADD))
+                continue
+            current = stored[target]
+            if row.external_id is None:  # matched by phone: the row says nothing of the id
+                row = row._replace(external_id=current.external_id)
+            if row.same_profile(current) and row.account in (None, current.account):
+                outcomes.append((row.line, RowOutcome.UNCHANGED))
             else:
-                current = stored[target]
-                if row.external_id is None:  # matched by phone: the row says nothing of the id
-                    row = row._replace(external_id=current.external_id)
-                if row.same_profile(current) and row.account in (None, current.account):
-                    outcome.unchanged += 1
-                else:
-                    changes.append((target, row, current))
-        await _insert(self._db, connection, inserts, now)
-        await _update(self._db, connection, changes, now)
-        outcome.inserted, outcome.updated = len(inserts), len(changes)
-        return outcome
+                changes.append((target, row, current))
+                outcomes.append((row.line, RowOutcome.UPDATE))
+        if write:
+            await _insert(self._db, connection, inserts, now)
+            await _update(self._db, connection, changes, now)
+        return outcomes, rejected
 
 
 class _Reader:
     """Reads the header, then records in chunks; a record that cannot be read is rejected, not fatal."""
 
-    def __init__(self, lines: Iterable[str]) -> None:
+    def __init__(self, lines: Iterable[str], mapping: ImportMapping) -> None:
         self._reader = csv.reader(lines)
         header = next(self._reader, None)
         if header is None:
             raise InvalidCsvHeader(("name",), (), ())
-        self.columns = header_columns(header)
+        self.columns, self.remapping = layout(header, mapping)
         self.finished = False
 
     def chunk(self, size: int) -> tuple[Records, list[RejectedLine]]:
@@ -234,19 +230,6 @@ class _Reader:
 
 def _line(row: PackedRow | RejectedLine) -> int:
     return row.line
-
-
-def _keys(row: PackedRow) -> set[str]:
-    keys = {f"p:{e164}" for e164, _ in row.phones}
-    if row.external_id is not None:
-        keys.add(f"x:{row.external_id}")
-    return keys
-
-
-def _add(counts: _Counts, outcome: _Counts) -> None:
-    counts.inserted += outcome.inserted
-    counts.updated += outcome.updated
-    counts.unchanged += outcome.unchanged
 
 
 async def _match(

@@ -48,6 +48,7 @@ REACHES_A_CLIENT: dict[type[Exception], str] = {
     crm.ValidationFailed: "invalid-input",
     crm.InvalidCursor: "invalid-cursor",
     crm.InvalidCsvHeader: "invalid-csv-header",
+    crm.InvalidImportMapping: "invalid-import-mapping",
     crm.NotFound: "not-found",
     crm.CustomerNotFound: "not-found",
     crm.CaseNotFound: "not-found",
