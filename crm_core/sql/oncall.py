@@ -37,7 +37,7 @@ from crm_core.domain.oncall import (
 )
 from crm_core.sql.database import Database
 from crm_core.sql.oncall_reads import read_people, read_schedules
-from crm_core.sql.orm import (
+from crm_core.sql.orm_oncall import (
     OnCallChangeRow,
     OnCallContactRow,
     OnCallOverrideRow,

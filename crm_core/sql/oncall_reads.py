@@ -23,7 +23,7 @@ from crm_core.domain.oncall import (
     Schedule,
     Tier,
 )
-from crm_core.sql.orm import (
+from crm_core.sql.orm_oncall import (
     OnCallContactRow,
     OnCallOverrideRow,
     OnCallPersonRow,

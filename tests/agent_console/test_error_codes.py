@@ -24,6 +24,7 @@ from agent_console.error_codes import PUBLIC, REST, WEBSOCKET, Where, public, re
 from crm_core.csv.record_validation import WorkerLost
 from crm_core.domain import deliveries, oncall
 from crm_core.domain import errors as crm
+from crm_core.domain.journal import Fenced
 from crm_core.domain.users import DuplicateUsername, UserNotFound
 from crm_core.sql.instance import StoreInUse
 from routing import errors as routing
@@ -77,6 +78,7 @@ NEVER_REACHES_A_CLIENT: dict[type[Exception], str] = {
     deliveries.InvalidDelivery: "the message planner checks each recipient first and tells the agent",
     deliveries.DeliveryNotFound: "the read link (/m/<token>) answers a plain 404, saying nothing more",
     deliveries.IllegalDeliveryTransition: "the read link shows the message as it is, read or not",
+    Fenced: "a deposed leader's journal write; switchboard/cluster/fenced.py logs it and drops the write",
 }
 BUILTIN_ERRORS = {
     n for n, k in vars(builtins).items() if isinstance(k, type) and issubclass(k, BaseException)
