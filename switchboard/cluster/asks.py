@@ -222,6 +222,8 @@ def _raise_for(outcome: Mapping[str, Any]) -> None:
             raise error_codec.decode(outcome.get("error"))
         case "expired":
             raise NoLeader("the leader got this order too late to carry it out; nothing was done: try again")
+        case "no-leader":
+            raise NoLeader(str(outcome.get("message", "the leader stopped leading before carrying it out")))
         case _:
             raise AskFailed(str(outcome.get("message", outcome)))
 
@@ -232,8 +234,8 @@ Ask = Callable[[ev.Event], Awaitable[object]]
 class AskServer:
     """The leader's end: hands each ask to ``ask`` (its ``RouterLoop.ask``) and answers the asker.
 
-    ``counts`` has how many asks ended each way ("done", "refused", "expired", "unreadable", "failed",
-    "abandoned"), for /metrics and tests.
+    ``counts`` has how many asks ended each way ("done", "refused", "expired", "no-leader", "unreadable",
+    "failed", "abandoned"), for /metrics and tests.
     """
 
     def __init__(
@@ -330,6 +332,8 @@ class AskServer:
             await self._ask(event)
         except RoutingError as exc:
             return asker, self._outcome(answer, "refused", error=error_codec.encode(exc))
+        except NoLeader as exc:  # we stopped leading with it queued: not done, and the asker may try again
+            return asker, self._outcome(answer, "no-leader", message=str(exc))
         except Exception as exc:
             log.exception("cluster.ask-failed", entry=entry, asker=asker)
             return asker, self._outcome(answer, "failed", message=f"the leader's router failed: {exc!r}")

@@ -140,6 +140,18 @@ async def test_given_the_leaders_router_fails_then_the_asker_gets_ask_failed(key
     assert server.counts == {"failed": 1}
 
 
+async def test_given_the_leader_stops_leading_with_the_ask_queued_then_the_asker_gets_no_leader(
+    keys: Keys,
+) -> None:
+    """Its router loop refuses what it had queued (``RouterLoop``: ``NoLeader``); the console on the
+    follower must say ``no-leader`` (try again), not ``internal-error`` as it did in the cluster bench."""
+    router = RecordingRouter(lambda _: NoLeader("this instance stopped leading before handling it"))
+    async with serving(AskServer(*keys, router.ask)) as server, client(keys) as asker:
+        with pytest.raises(NoLeader, match="stopped leading"):
+            await asker.ask(logged_in(1))
+    assert server.counts == {"no-leader": 1}
+
+
 async def test_given_no_leader_when_asked_then_no_leader_after_the_timeout(keys: Keys) -> None:
     async with client(keys, timeout_s=0.3) as asker:
         started = time.monotonic()
