@@ -33,7 +33,7 @@ from crm_core.domain.deliveries import (
     checked_transition,
 )
 from crm_core.sql.database import Database
-from crm_core.sql.orm import DeliveryChangeRow, DeliveryRow
+from crm_core.sql.delivery_rows import DeliveryChangeRow, DeliveryRow
 from routing.ids import LineId
 
 MAX_DETAIL = 1000  # what a provider answers is kept, cut to this many characters
