@@ -316,5 +316,7 @@ class ConsoleSessionRow(Base):
     last_used: Mapped[float] = mapped_column(Float)
 
 
-# The delivery queue's rows live in their own module; imported here so that ``Base.metadata`` has them.
-from crm_core.sql import delivery_rows as _deliveries  # noqa: E402, F401
+# The on-call schedules' rows live in their own module (this one had grown past 400 lines); importing it
+# here registers them on ``Base.metadata`` wherever the rows are known.
+from crm_core.sql import delivery_rows as _deliveries  # noqa: E402, F401  (likewise, since 0012)
+from crm_core.sql import orm_oncall as _oncall  # noqa: E402, F401
