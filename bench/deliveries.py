@@ -86,7 +86,7 @@ async def serve(ends: FarEnds) -> tuple[Any, web.AppRunner, Smtp, SmsProvider]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     smtp_port = smtp.sockets[0].getsockname()[1]
     sms_url = f"http://127.0.0.1:{runner.addresses[0][1]}/Messages.json"
-    return (smtp, runner, Smtp("127.0.0.1", smtp_port, "bench@example.com"),
+    return (smtp, runner, Smtp(host="127.0.0.1", port=smtp_port, sender="bench@example.com"),
             SmsProvider("form", sms_url, "AC1", "t", "+18005550199"))  # fmt: skip
 
 

@@ -67,7 +67,7 @@ class DeliveryRules:
     routine: Rule
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Smtp:
     host: str
     port: int
@@ -86,7 +86,7 @@ class SmsProvider:
     sender: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Deliveries:
     rules: Mapping[LineId, DeliveryRules] = field(default_factory=dict)
     smtp: Smtp | None = None
