@@ -31,10 +31,16 @@ RETRY_S = 0.05
 MAX_LEN = 200_000  # lines kept (about: trimmed lazily); a follower further behind reloads from the store
 
 # KEYS: the lease, the stream. ARGV: the lease's value as we hold it, the token, MAX_LEN, then id, text...
+# A line whose id is not above the stream's last is already there, and ours: only the lease's holder
+# appends, and its lines start above its own mark. That is a batch sent again after its reply was lost
+# (a timeout while Redis was slow); refusing it made the leader stand down with nobody else leading.
 _APPEND = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 for i = 4, #ARGV, 2 do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], ARGV[i], 't', ARGV[2], 'e', ARGV[i + 1])
+  local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], ARGV[i], 't', ARGV[2], 'e', ARGV[i + 1])
+  if type(added) == 'table' and added.err and not string.find(added.err, 'equal or smaller', 1, true) then
+    return added
+  end
 end
 return 1
 """

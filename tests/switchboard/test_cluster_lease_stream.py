@@ -7,8 +7,10 @@ Redis's own expiry is real and short (``LEASE_MS``) where a test waits for it.
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agent_console.devices import KnownDevices
 from crm_core.domain.journal import JournalLine
@@ -210,3 +212,47 @@ async def test_given_two_instances_then_a_browser_one_knows_is_known_to_the_othe
         cookie = a.issue("alice")
         assert b.device_of(cookie, "alice") is not None
         assert KnownDevices().device_of(cookie, "alice") is None  # a key of its own: a stranger's browser
+
+
+class LostReply:
+    """A Redis client whose next ``eval`` runs but whose reply never comes back (a timeout while Redis
+    was slow): the writer sends the same batch again, and Redis already holds it."""
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self.lose_next = False
+
+    async def eval(self, *args: Any) -> Any:
+        answer = await self._redis.eval(*args)
+        if self.lose_next:
+            self.lose_next = False
+            raise RedisTimeoutError("Timeout reading from the test's Redis")
+        return answer
+
+
+async def test_given_a_batchs_reply_lost_then_sent_again_it_lands_once_and_the_leader_goes_on() -> None:
+    """Seen after Redis came back from a freeze: the retry was refused (its ids not above the stream's
+    last) and the leader stood down, with every other member still following."""
+    async with redis_keys("lost-reply") as (redis, prefix):
+        lease = Lease(redis, prefix, "a", 60_000)
+        await lease.acquire()
+        refused: list[str] = []
+        flaky = LostReply(redis)
+        writer = StreamWriter(cast(Any, flaky), prefix, lease, refused.append)
+        assert await writer.mark(0)
+        running = asyncio.create_task(writer.run())
+        try:
+            flaky.lose_next = True
+            for seq in (1, 2):
+                writer.tap(JournalLine(seq, f"e{seq}"))
+            await writer.flush()
+            writer.tap(JournalLine(3, "e3"))
+            await writer.flush()
+            assert refused == [] and not writer.stopped
+            entries = [parse(i, f) for i, f in await redis.xrange(stream_key(prefix))]
+            assert [e.seq for e in entries if isinstance(e, Line)] == [1, 2, 3]  # each once, in order
+        finally:
+            writer.stopped = True
+            writer.tap(JournalLine(4, "never"))
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
