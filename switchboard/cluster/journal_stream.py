@@ -31,15 +31,17 @@ RETRY_S = 0.05
 MAX_LEN = 200_000  # lines kept (about: trimmed lazily); a follower further behind reloads from the store
 
 # KEYS: the lease, the stream. ARGV: the lease's value as we hold it, the token, MAX_LEN, then id, text...
-# A line whose id is not above the stream's last is already there, and ours: only the lease's holder
-# appends, and its lines start above its own mark. That is a batch sent again after its reply was lost
-# (a timeout while Redis was slow); refusing it made the leader stand down with nobody else leading.
+# A line whose id is already in the stream with this leadership's token and the same text is skipped: a
+# batch sent again after its reply was lost (a timeout while Redis was slow). Refusing it made the leader
+# stand down with nobody else leading. Any other id not above the stream's last is refused, as before.
 _APPEND = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 for i = 4, #ARGV, 2 do
   local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], ARGV[i], 't', ARGV[2], 'e', ARGV[i + 1])
-  if type(added) == 'table' and added.err and not string.find(added.err, 'equal or smaller', 1, true) then
-    return added
+  if type(added) == 'table' and added.err then
+    local there = redis.call('XRANGE', KEYS[2], ARGV[i], ARGV[i])
+    local fields = there[1] and there[1][2]
+    if not (fields and fields[2] == ARGV[2] and fields[4] == ARGV[i + 1]) then return added end
   end
 end
 return 1

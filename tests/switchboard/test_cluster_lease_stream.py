@@ -256,3 +256,21 @@ async def test_given_a_batchs_reply_lost_then_sent_again_it_lands_once_and_the_l
             writer.tap(JournalLine(4, "never"))
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_given_a_line_of_that_id_with_other_text_then_the_batch_is_still_refused() -> None:
+    """Only a line identical to one already there (token and text) is taken for a resend."""
+    async with redis_keys("not-a-resend") as (redis, prefix):
+        lease = Lease(redis, prefix, "a", 60_000)
+        await lease.acquire()
+        refused: list[str] = []
+        writer = StreamWriter(redis, prefix, lease, refused.append)
+        assert await writer.mark(0)
+        running = asyncio.create_task(writer.run())
+        writer.tap(JournalLine(1, "e1"))
+        await writer.flush()
+        writer.tap(JournalLine(1, "another e1"))
+        await asyncio.wait_for(running, 2)
+        assert writer.stopped and len(refused) == 1 and "refused line 1" in refused[0]
+        entries = [parse(i, f) for i, f in await redis.xrange(stream_key(prefix))]
+        assert [(e.seq, e.event) for e in entries if isinstance(e, Line)] == [(1, "e1")]
