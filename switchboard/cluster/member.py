@@ -37,7 +37,8 @@ from switchboard.cluster.lease import Lease
 log = structlog.get_logger("cluster.member")
 
 WATCH_S = 0.05
-STOP_FOLLOWING_S = 1.0  # how often a leader looks at its lease's validity by its own clock
+STOP_FOLLOWING_S = 1.0  # a follower task this slow to end is logged
+FOLLOWER_GONE_S = 10.0  # then waited for this much longer: past a stream read's socket timeout (node.py)
 
 
 class Node(Protocol):
@@ -118,14 +119,19 @@ class Member:
             if await self._acquired():
                 return
 
-    async def _stop_following(self, following: asyncio.Task[None]) -> None:
+    async def _stop_following(self, following: asyncio.Task[None]) -> bool:
+        """Whether the follower task has ended. A leader must not start before it has: one still inside
+        a reload (the store read under way) put the books back to the store's under a new leader, whose
+        journal then numbered lines it had written already (CI, Redis frozen). Not waited for without
+        end either: a read stuck in the Redis client once held a new leader for a minute."""
         self.follower.stop()
         following.cancel()
-        # Not waited for without end: a read stuck in the Redis client held a new leader for a minute.
-        # What it brings back is not applied (``Follower.stop``).
         done, _ = await asyncio.wait({following}, timeout=STOP_FOLLOWING_S)
-        if not done:
-            log.warning("member.follower-slow-to-stop")
+        if done:
+            return True
+        log.warning("member.follower-slow-to-stop")
+        done, _ = await asyncio.wait({following}, timeout=FOLLOWER_GONE_S)
+        return bool(done)
 
     async def _acquired(self) -> bool:
         if not self._node.may_lead():
@@ -187,7 +193,9 @@ class Member:
         keep = [asyncio.create_task(self._renew(lost)), asyncio.create_task(self._watch(lost))]
         writer = StreamWriter(self._redis, self._settings.key_prefix, self.lease, lambda _: lost.set())
         try:
-            await self._stop_following(following)
+            if not await self._stop_following(following):
+                log.warning("member.term-not-started", why="the follower task did not end")
+                return
             assert self.lease.token is not None  # taken: ours
             await self._node.raise_fence(self.lease.token)  # the last leader's lines land before, or never
             await self._catch_up()

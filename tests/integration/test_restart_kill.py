@@ -63,9 +63,10 @@ async def place_call(ari: AriClient, served: Served, caller: str, retries: int |
 
 
 async def ours(ari: AriClient, served: Served) -> tuple[set[str], set[str]]:
-    """The channels in the test's app and the bridges of ours, as Asterisk lists them now."""
+    """The channels in the test's app and the bridges its service made (named after its app), as
+    Asterisk lists them now; another test's leftovers on the shared sandbox are not this one's."""
     channels = {c["id"] for c in await ari.channels() if in_app(c, served.app)}
-    bridges = {b["id"] for b in await ari.bridges() if str(b["id"]).startswith("sb-")}
+    bridges = {b["id"] for b in await ari.bridges() if b.get("name") == served.app}
     return channels, bridges
 
 
