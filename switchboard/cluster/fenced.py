@@ -9,8 +9,8 @@ service that runs alone imports none of it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import structlog
 
@@ -80,24 +80,28 @@ class FencedJournal:
 
     async def append(self, lines: list[JournalLine]) -> None:
         first = lines[0].seq if lines else None
-        await self._write(self._store.append(lines, self._standing.fence), "lines", first=first)
+        await self._write(lambda fence: self._store.append(lines, fence), "lines", first=first)
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:
-        write = self._store.save_snapshot(snapshot, self._standing.fence)
-        await self._write(write, "snapshot", seq=snapshot.seq)
+        await self._write(
+            lambda fence: self._store.save_snapshot(snapshot, fence), "snapshot", seq=snapshot.seq
+        )
 
     async def kept(self) -> Kept:
         return await self._store.kept()
 
     async def forget(self) -> None:
-        await self._write(self._store.forget(self._standing.fence), "forget")
+        await self._write(self._store.forget, "forget")
 
-    async def _write(self, write: Coroutine[Any, Any, None], what: str, **about: int | None) -> None:
-        if self._standing.lease is not None and self._standing.fence is None:
-            write.close()  # a follower that never led: the leader keeps the journal
-            log.warning("journal.not-written", what=what, why="never led", **about)
+    async def _write(
+        self, write: Callable[[int | None], Awaitable[None]], what: str, **about: int | None
+    ) -> None:
+        """``write`` with the fence our writes carry; nothing from an instance that never led."""
+        fence = self._standing.fence
+        if self._standing.lease is not None and fence is None:
+            log.warning("journal.not-written", what=what, why="never led", **about)  # the leader keeps it
             return
         try:
-            await write
+            await write(fence)
         except Fenced as exc:
             log.warning("journal.fenced", what=what, ours=exc.fence, store=exc.raised, **about)
