@@ -3,7 +3,8 @@
 Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
 - the caller's ``StasisStart`` (args ``inbound,<DID>``) is the arrival; its ``StasisEnd`` the hangup;
 - an agent leg (a channel id we chose, ``sb-...``) reports ringing and answer twice, as a
-  ``ChannelStateChange`` and as a ``Dial`` event; the router deduplicates;
+  ``ChannelStateChange`` and as a ``Dial`` event; the router deduplicates. Its ringing is first told by
+  the ``Dial`` that starts it (no status yet: the INVITE is on its way), so the screen pops then;
 - a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over;
 - a callback's customer leg (``sb-cb-...``) is a call of its own: its answer is ``CustomerAnswered``
   and its end ``CallerHungUp`` (``sb-cb-`` ids also look like offer legs, so they are told apart first);
@@ -54,6 +55,13 @@ USED_EVENTS = frozenset(
 )  # fmt: skip
 
 
+# A ``Dial`` with no status yet is stamped as Asterisk sends the phone its INVITE, a few ms before the
+# phone's 180 comes back as ``RINGING`` (issue 19's trace: 1.2 ms to the phone, 1.6 ms more to ringing,
+# and the event's own trip): the screen pops then, as the phone starts to ring, not after. A phone that
+# turns the call down at once (busy, unreachable) has its pop withdrawn as any ring that ends unanswered.
+_DIAL_STATUS = {"": "Ringing", "RINGING": "Ringing", "ANSWER": "Up"}
+
+
 def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
     kind = message.get("type")
     if kind == "StasisStart":
@@ -64,7 +72,7 @@ def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
     if kind == "ChannelStateChange":
         return _leg_progress(_channel_id(message, "channel"), _state(message, "channel"), at)
     if kind == "Dial":
-        status = {"RINGING": "Ringing", "ANSWER": "Up"}.get(str(message.get("dialstatus", "")))
+        status = _DIAL_STATUS.get(str(message.get("dialstatus", "")))
         return _leg_progress(_channel_id(message, "peer"), status, at)
     if kind == "ChannelDtmfReceived":
         return _key(_channel_id(message, "channel"), message.get("digit"), at)

@@ -129,7 +129,7 @@ class Member:
         done, _ = await asyncio.wait({following}, timeout=STOP_FOLLOWING_S)
         if done:
             return True
-        log.warning("member.follower-slow-to-stop")
+        log.warning("member.follower-slow-to-stop", where=_where(following))
         done, _ = await asyncio.wait({following}, timeout=FOLLOWER_GONE_S)
         return bool(done)
 
@@ -252,3 +252,18 @@ class Member:
                 lost.set()
                 return
             await asyncio.sleep(min(left, WATCH_S) + 0.001)
+
+
+def _where(task: asyncio.Task[None]) -> str:
+    """The chain of awaits a task is suspended in, outermost first: what a follower that will not stop
+    waits on (``Task.get_stack`` shows only the outermost frame of a suspended coroutine)."""
+    places: list[str] = []
+    awaited: object = task.get_coro()
+    while awaited is not None and len(places) < 40:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:
+            places.append(type(awaited).__name__)
+            break
+        places.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return " -> ".join(places)
