@@ -7,6 +7,7 @@
     webhook_url = "https://..."   # optional: where taken messages are posted (http or https)
     webhook_secret = "..."        # optional: signs the body; SWITCHBOARD_WEBHOOK_SECRET_<LINE> overrides it
     [lines.smith.answering.delivery]  # optional: who is told of a message, how (config/deliveries.py)
+    [[lines.smith.answering.forms]]   # optional: the message forms the console shows (config/forms.py)
 
 Unknown keys are refused, as everywhere in the config.
 """
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from config.values import ConfigError, known_keys, optional_string, string, strings, table, tables
 from routing.ids import LineId
 
-ANSWERING_KEYS = ("greeting", "script", "instructions", "webhook_url", "webhook_secret", "delivery")
+ANSWERING_KEYS = ("greeting", "script", "instructions", "webhook_url", "webhook_secret", "delivery", "forms")
 CONSOLE_KEYS = ("disposition_codes",)
 DEFAULT_DISPOSITION_CODES = ("sale", "support", "complaint", "wrong-number", "no-action", "message-taken")
 

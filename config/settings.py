@@ -32,6 +32,7 @@ from config.answering import (
 from config.cluster import ClusterSettings, cluster
 from config.deliveries import Deliveries, deliveries
 from config.exposure import check_exposed
+from config.forms import forms
 from config.plan import Normalise, plan
 from config.public_url import console_origins, public_url
 from config.service_levels import (
@@ -41,6 +42,7 @@ from config.service_levels import (
     without_service_levels,
 )
 from config.values import ConfigError, string, table, whole
+from routing.forms import FormBook
 from routing.ids import LineId, QueueId
 from routing.plan import Plan
 
@@ -72,6 +74,7 @@ class Settings:
     api_tokens: tuple[str, ...] = ()  # bearer tokens the customer API accepts; none: the API refuses all
     disposition_codes: tuple[str, ...] = DEFAULT_DISPOSITION_CODES  # [console]
     answering: Mapping[LineId, Answering] = dataclasses.field(default_factory=dict)
+    forms: Mapping[LineId, FormBook] = dataclasses.field(default_factory=dict)  # answering.forms
     # [queues.<id>.service_level]: every queue of the plan, the defaults where the table is absent
     service_targets: Mapping[QueueId, ServiceLevel] = dataclasses.field(default_factory=dict)
     default_target: ServiceLevel = DEFAULT_SERVICE_LEVEL  # reports not grouped by queue, and totals
@@ -143,6 +146,7 @@ def parse(
         api_tokens=_api_tokens(table(raw, "api"), env),
         disposition_codes=disposition_codes(raw),
         answering=answering(raw, env),
+        forms=forms(raw),
         service_targets=service_levels(raw),
         cluster=cluster(raw, env, database_url, http_port),
     )
