@@ -11,7 +11,7 @@ agent, leaving a message, or ended with a farewell. Holding them again (a transf
 =============================  =================================================  =====================
 fed                            steps returned                                     afterwards
 =============================  =================================================  =====================
-answered(caller)               StartMusic(caller)
+answered(caller)               StartMusic(caller); nothing once let go
 held(caller)                   StartMusic(caller)                                 waiting
 prompt(caller)                 StopMusic(caller); None when let go: play nothing
 started(channel, playback)                                                        the channel's prompt
@@ -57,7 +57,9 @@ class Media:
         self._agent_music: set[str] = set()  # agent legs hearing music while a customer is dialed
 
     def answered(self, caller: str) -> list[Step]:
-        return [StartMusic(caller)]
+        # Answered after the agent's leg is dialled, a caller may be bridged already (a phone that
+        # answers at once): no music into the conversation.
+        return [] if caller in self._let_go else [StartMusic(caller)]
 
     def held(self, caller: str) -> list[Step]:
         self._let_go.discard(caller)  # waiting again after a transfer: prompts may play

@@ -145,6 +145,52 @@ async def test_given_an_on_call_offer_when_it_cannot_be_created_then_offer_faile
     ]
 
 
+def offer(leg: str, agent: str = "a") -> cmd.OfferCall:
+    return cmd.OfferCall(
+        offer=OfferId(leg), call=CALL, agent=AgentId(agent), endpoint=f"PJSIP/{agent}", timeout_s=20,
+        caller_number=None,
+    )  # fmt: skip
+
+
+async def test_given_a_caller_offered_on_arrival_then_the_agent_is_dialled_before_the_answer() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.AnswerCall(CALL))  # one batch, as the router sends a caller with an agent free
+    pbx.execute(offer("sb-c1-1"))
+    await pbx.idle()
+    assert steps(ari) == [("POST", "create"), ("POST", "dial"), ("POST", "answer"), ("POST", "moh")]
+
+
+async def test_given_a_caller_with_nobody_free_when_carried_out_then_answered_and_on_music_at_once() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.AnswerCall(CALL))
+    await pbx.idle()
+    assert steps(ari) == [("POST", "answer"), ("POST", "moh")]
+
+
+async def test_given_the_offer_fails_when_carried_out_then_the_caller_is_answered_all_the_same() -> None:
+    ari = RecordingAri(gone=frozenset({"/channels/create"}))
+    pbx, events = pbx_with(ari)
+    pbx.execute(cmd.AnswerCall(CALL))
+    pbx.execute(offer("sb-c1-1"))
+    pbx.execute(offer("sb-c1-2", "b"))  # ring-all: the first offer of the batch answers, once
+    await pbx.idle()
+    assert [s for s in steps(ari) if s[1] != "create"] == [("POST", "answer"), ("POST", "moh")]
+    assert [type(e).__name__ for e in events] == ["OfferFailed", "OfferFailed"]
+
+
+async def test_given_an_answer_after_the_caller_was_bridged_then_no_music_into_the_conversation() -> None:
+    ari = RecordingAri()
+    pbx, _ = pbx_with(ari)
+    pbx.execute(cmd.BridgeCall(CALL, OfferId("sb-c1-1"), BridgeId("sb-bridge-c1")))
+    await pbx.idle()
+    ari.calls.clear()
+    pbx.execute(cmd.AnswerCall(CALL))
+    await pbx.idle()
+    assert steps(ari) == [("POST", "answer")]
+
+
 # --- call control ---------------------------------------------------------------------------------
 BRIDGE = BridgeId("sb-bridge-c1")
 
