@@ -85,9 +85,13 @@ class Follower:
         self._reloaded_to = -1
         self._generation = 0
 
-    async def run(self) -> None:
-        """Follow until cancelled (or ``stop``)."""
-        generation = self._generation
+    @property
+    def generation(self) -> int:
+        """Which following this is: ``stop`` ends it, and a later ``run`` must be given the new one."""
+        return self._generation
+
+    async def run(self, generation: int) -> None:
+        """Follow until cancelled, or until ``stop`` ends ``generation``."""
         while generation == self._generation:
             await self.read(block_ms=BLOCK_MS, generation=generation)
 

@@ -155,9 +155,13 @@ class Member:
         return True
 
     async def _follow(self) -> None:
-        while True:
+        # Ends when the follower is stopped, not only when cancelled: a cancellation can be lost inside
+        # the Redis client (a read's own timeout turns it into a TimeoutError), and a loop that started
+        # the next read then held a new leader for 10 s after Redis came back (the Redis-killed test).
+        generation = self.follower.generation
+        while generation == self.follower.generation:
             try:
-                await self.follower.run()
+                await self.follower.run(generation)
             except (RedisError, OSError) as exc:
                 log.warning("member.follow-failed", error=str(exc))
                 await asyncio.sleep(self.poll_s)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import redis.asyncio as aioredis
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from config.cluster import ClusterSettings
 from crm_core.domain.journal import JournalLine
 from switchboard.cluster.journal_stream import Line, StreamWriter
@@ -144,6 +147,43 @@ async def test_given_a_member_on_its_way_out_then_it_takes_no_lease() -> None:
         try:
             await asyncio.sleep(LEASE_MS / 1000)  # ten tries
             assert not node.leading and await member.lease.holder() is None
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+class LosesCancellation:
+    """The stream reads of a Redis client that loses a cancellation, as redis-py's own read timeout can
+    (a cancel that comes while it expires turns into its TimeoutError): the read ends, the cancel is gone."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.lost = 0
+
+    async def xread(self, streams: dict[str, str], count: int, block: int | None) -> object:
+        try:
+            return await self.redis.xread(streams, count=count, block=block)  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            assert task is not None
+            task.uncancel()
+            self.lost += 1
+            raise RedisTimeoutError("Timeout reading from redis") from None
+
+
+async def test_given_a_cancel_lost_in_a_stream_read_when_the_lease_is_taken_then_it_leads_at_once() -> None:
+    async with redis_keys("member-lost-cancel") as (redis, prefix):
+        node = Node(Store())
+        settings = ClusterSettings(redis_url="redis://", instance="a", lease_ms=LEASE_MS, key_prefix=prefix)
+        reads = LosesCancellation(redis)
+        await redis.set(f"{prefix}:leader", "gone 1", px=LEASE_MS)  # another held it; it lapses
+        member = Member(node, redis, reads, settings, 0)  # type: ignore[arg-type]
+        task = asyncio.create_task(member.run())
+        try:
+            # The follower's read lost the cancel; its task must end all the same, or the new leader
+            # waits ten seconds for it and then gives the lease back.
+            await wait_until(lambda: node.leading, 3)
+            assert reads.lost >= 1
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
