@@ -33,12 +33,18 @@ async def console() -> AsyncIterator[Console]:
         yield c
 
 
-async def watched(browser: Browser) -> tuple[Page, list[str]]:
-    page = await (await browser.new_context()).new_page()
+@pytest.fixture
+async def watched(browser: Browser) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A page whose violations are collected. Set up after the server (the test names it later), so it
+    is closed before the server stops: a page left open kept its websocket, and the console's shutdown
+    waited 30 s for it."""
+    context = await browser.new_context()
+    page = await context.new_page()
     await page.add_init_script(WATCH)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    return page, errors
+    yield page, errors
+    await context.close()
 
 
 async def violations(page: Page, errors: list[str]) -> list[Any]:
@@ -55,9 +61,9 @@ async def sign_in(page: Page, url: str, username: str) -> None:
 
 @pytest.mark.parametrize(("path", "username"), [("/", "alice"), ("/wallboard", "sue")])
 async def test_given_the_policy_when_a_live_page_signs_in_then_no_violation(
-    browser: Browser, console: Console, path: str, username: str
+    console: Console, watched: tuple[Page, list[str]], path: str, username: str
 ) -> None:
-    page, errors = await watched(browser)
+    page, errors = watched
     await sign_in(page, str(console.client.make_url(path)), username)
     if path == "/":
         await page.click("#ready")
@@ -66,9 +72,9 @@ async def test_given_the_policy_when_a_live_page_signs_in_then_no_violation(
 
 
 async def test_given_the_policy_when_the_reports_page_draws_its_charts_then_no_violation(
-    browser: Browser, server: TestServer
+    server: TestServer, watched: tuple[Page, list[str]]
 ) -> None:
-    page, errors = await watched(browser)
+    page, errors = watched
     await sign_in_to_reports(page, server, f"/reports?{RANGE}&by=queue", "sam")
     await expect(page.locator("body")).to_have_attribute("data-loaded", "2026-11-10..2026-11-11 by queue")
     await expect(page.locator("#chart-hours rect.bar")).to_have_count(12)
