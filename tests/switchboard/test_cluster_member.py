@@ -14,7 +14,7 @@ from config.cluster import ClusterSettings
 from crm_core.domain.journal import JournalLine
 from switchboard.cluster.journal_stream import Line, StreamWriter
 from switchboard.cluster.lease import Lease
-from switchboard.cluster.member import Member
+from switchboard.cluster.member import Member, _where
 from tests.integration.conftest import wait_until
 from tests.support_redis import redis_keys
 
@@ -187,3 +187,26 @@ async def test_given_a_cancel_lost_in_a_stream_read_when_the_lease_is_taken_then
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_given_a_task_suspended_deep_in_awaits_then_where_names_each_frame_outermost_first() -> None:
+    gate = asyncio.Event()
+
+    async def inner() -> None:
+        await gate.wait()
+
+    async def outer() -> None:
+        await inner()
+
+    task = asyncio.create_task(outer())
+    await asyncio.sleep(0)
+    try:
+        places = _where(task).split(" -> ")
+        assert places[:2] == [
+            f"{outer.__qualname__}:{outer.__code__.co_firstlineno + 1}",
+            f"{inner.__qualname__}:{inner.__code__.co_firstlineno + 1}",
+        ]
+        assert places[2].startswith("Event.wait:"), places
+    finally:
+        gate.set()
+        await task
