@@ -56,6 +56,7 @@ from telephony.translate import (
     reconcile,
     startup_time,
     translate,
+    unanswered_callers,
 )
 
 log = structlog.get_logger("telephony")
@@ -248,6 +249,9 @@ class AriPbx:
         events, orphans = reconcile(
             self._live, channels, self._ari.app, self._clock(), self._normalise, restarted
         )
+        for caller in unanswered_callers(self._live, channels):
+            log.info("ari.caller-answered-late", call=caller)
+            self._beside(self._after(None, cmd.AnswerCall(CallId(caller))))
         self._live = {c["id"] for c in channels if c.get("id") in self._live}
         # Before the events go to the router: an answer found here has it bridge the call at once, and
         # its new bridge is empty until the channels are added (a cleanup after it destroyed it, and the

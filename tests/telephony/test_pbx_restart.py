@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -31,6 +32,12 @@ class FakeAri(AriClient):
         self.started: object = BOOT
         self.listed: list[dict[str, Any]] = []
         self.answered: dict[str, str] = {}  # CDR(answer,u) of each channel, as Asterisk gives it
+        self.sent: list[tuple[str, str]] = []  # every other request: (method, path)
+
+    async def request(
+        self, method: str, path: str, params: Mapping[str, str] | None = None, body: Any = None
+    ) -> Any:
+        self.sent.append((method, path))
 
     async def info(self, status_only: bool = False) -> Any:
         return {"status": {"startup_time": self.started}}
@@ -110,6 +117,19 @@ async def test_given_our_restart_then_asterisks_start_is_compared_with_the_books
     pbx.adopt({"c1"}, as_of)  # the books knew c1 alive at as_of
     await pbx._reconcile()
     assert [e.reason for e in events if isinstance(e, ev.CallGone)] == [reason]
+
+
+async def test_given_a_known_caller_still_ringing_after_our_restart_then_answered_and_on_music() -> None:
+    """Killed after the caller's offer went out but before their answer (sent once the agent's leg is
+    dialled): the caller is answered when the service is back, and hears the hold music."""
+    ari = FakeAri()
+    states = {"c1": "Ring", "c2": "Up", "sb-c1-1": "Ring"}
+    ari.listed = [{"id": c, "state": state} for c, state in states.items()]
+    pbx, _ = adapter(ari)
+    pbx.adopt({"c1", "c2", "sb-c1-1"}, None)
+    await pbx._reconcile()
+    await pbx.idle()
+    assert ari.sent == [("POST", "/channels/c1/answer"), ("POST", "/channels/c1/moh")]
 
 
 async def test_given_no_start_time_from_asterisk_then_gone_calls_ended_unseen() -> None:

@@ -15,7 +15,7 @@ from routing.ids import CallId, OfferId, SupervisorLegId
 from routing.records import EndReason
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
-from telephony.translate import empty_bridges, reconcile, translate
+from telephony.translate import empty_bridges, reconcile, translate, unanswered_callers
 
 RECORDED = Path(__file__).parent / "recorded"
 NORMALISE = functools.partial(to_e164, region="US")
@@ -183,3 +183,16 @@ def test_given_bridges_on_a_shared_asterisk_then_only_our_apps_empty_ones_are_or
         {"id": "conference-7", "name": "sb", "channels": []},  # not one of our ids
     ]
     assert empty_bridges(bridges, "sb") == ["sb-bridge-c1"]
+
+
+def test_given_callers_found_on_a_reconnect_then_only_the_known_unanswered_ones_are_to_answer() -> None:
+    """A caller offered on arrival is answered after the agent's leg is dialled: a service killed in
+    between finds them still ringing when it comes back."""
+    channels = [
+        {"id": "c1", "state": "Ring"},  # ours, killed before its answer went out
+        {"id": "c2", "state": "Up"},  # ours, answered
+        {"id": "sb-c1-1", "state": "Ringing"},  # the agent's leg: not a caller
+        {"id": "c3", "state": "Ring"},  # not known to us (another app's, or a new arrival)
+        {"state": "Ring"},
+    ]
+    assert unanswered_callers({"c1", "c2", "sb-c1-1"}, channels) == ["c1"]
