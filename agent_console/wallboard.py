@@ -4,14 +4,15 @@ It starts from the store (``load``: today's calls and agent state intervals, thr
 same ``crm_core.domain.figures`` functions the reports use), then follows the bus (``notice``): each
 logged call and each state change is counted in as it happens, so the figures never need a full recount, and a
 supervisor who connects at noon sees exactly what one connected since the morning sees (a test holds the
-two equal). Live figures — calls waiting, how long the oldest has waited, agents by state — are read from
-the router when the view is built. "Today" is the center's day (``[routing].timezone``); at midnight the
-counts start again.
+two equal). Calls a ``counted`` test refuses (practice calls: demo, training) are left out of the
+counts, as the reports leave them out. Live figures — calls waiting, how long the oldest has waited,
+agents by state — are read from the router when the view is built. "Today" is the center's day
+(``[routing].timezone``); at midnight the counts start again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from crm_core.domain.figures import (
 from routing import commands as cmd
 from routing.ids import AgentId, QueueId
 from routing.plan import Plan
+from routing.records import CallRecord
 from routing.states import AgentState
 from routing.views import CallView
 
@@ -66,6 +68,7 @@ class Wallboard:
         targets: Mapping[str, ServiceTarget] | None = None,
         default_target: ServiceTarget = DEFAULT_TARGET,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        counted: Callable[[CallRecord], bool] = lambda _: True,
     ) -> None:
         self._plan = plan
         self._router = router
@@ -73,6 +76,7 @@ class Wallboard:
         self._targets = dict(targets or {})
         self._default = default_target
         self._thresholds = thresholds
+        self._counted_call = counted
         self.version = 0  # bumped on every change: the pusher sends only when it moved
         self._running: dict[AgentId, _Running] = {}
         self._last_end: dict[AgentId, tuple[datetime, str]] = {}  # agent -> (end of last call, whole call)
@@ -118,6 +122,8 @@ class Wallboard:
     # --- from the bus ----------------------------------------------------------------------------
     def notice(self, command: cmd.Command) -> None:
         match command:
+            case cmd.LogCall(record) if not self._counted_call(record):
+                return
             case cmd.LogCall(record):
                 self._roll(record.ended_at)
                 self._logged(plain_call(LoggedCall.from_record(record, None)))

@@ -50,6 +50,7 @@ from switchboard.followed_calls import FollowedCalls
 from switchboard.identifier import CallerIdentifier
 from switchboard.journal import Journal
 from switchboard.metrics import Metrics
+from switchboard.practice import Classify, counted, real_calls
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog, StateLogCommand
@@ -103,12 +104,17 @@ async def build(
     pbx: PbxFactory | None = None,
     clock: Clock = time.time,
     journal: bool = True,
+    practice: Classify = real_calls,
+    keep_states: bool = True,
 ) -> Service:
     """The service; by default on the settings' store (migrated) and on Asterisk (``AriPbx``).
     ``journal=False`` runs without the router's journal (a restart then loses the router's state): for
-    ``bench/journal_cost.py``, which measures what the journal costs."""
+    ``bench/journal_cost.py``, which measures what the journal costs. ``practice`` says which calls are
+    simulated callers' (``switchboard demo``: all): logged marked, left out of the wallboard's counts;
+    ``keep_states=False`` writes no agent state intervals (a demo's would count in the agent report)."""
     chosen = await open_store(settings) if store is None else store
-    return Service(settings, chosen, pbx=pbx, clock=clock, journal=journal)
+    return Service(settings, chosen, pbx=pbx, clock=clock, journal=journal, practice=practice,
+                   keep_states=keep_states)  # fmt: skip
 
 
 class Service:
@@ -120,8 +126,12 @@ class Service:
         pbx: PbxFactory | None = None,
         clock: Clock = time.time,
         journal: bool = True,
+        practice: Classify = real_calls,
+        keep_states: bool = True,
     ) -> None:
         self.settings = settings
+        self.practice = practice
+        self.keep_states = keep_states
         self.store = store
         self._clock = clock
         self.router = Router(settings.plan)
@@ -140,7 +150,7 @@ class Service:
         self.recent_logs: deque[cmd.LogCall] = deque(maxlen=RECENT_LOGS)
         self.callers = CallerCache(store, store)
         self.hub = ConsoleHub(self.callers, floor(settings))
-        self.recorder = CallRecorder(store, self.callers)
+        self.recorder = CallRecorder(store, self.callers, practice=practice)
         self.followed = FollowedCalls(self.callers, store)  # what a follower does when a call ends
         self.webhooks = Webhooks()
         # Taken messages: queued per the line's rules, sent by a worker (switchboard/deliveries.py).
@@ -201,7 +211,8 @@ class Service:
     def _wallboard(self) -> WallboardFeed:
         plan = self.settings.plan
         board = Wallboard(plan, self.router, self.zone, targets=self.reporting.targets,
-                          default_target=self.reporting.default_target)  # fmt: skip
+                          default_target=self.reporting.default_target,
+                          counted=counted(self.practice))  # fmt: skip
         return WallboardFeed(board, self._clock, pause_reasons=plan.pause_reasons, zone=self.zone)
 
     def _command_table(self) -> CommandTable:
@@ -233,7 +244,7 @@ class Service:
             self.followed.notice(command)
 
     def _to_state_log(self, command: StateLogCommand) -> None:
-        if self.standing.leading:
+        if self.standing.leading and self.keep_states:
             self.state_log.notice(command)
 
     async def ask(self, event: ev.Event) -> list[cmd.Command]:

@@ -18,6 +18,7 @@ from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord
 from switchboard.callers import CallerCache
+from switchboard.practice import Classify, real_calls
 from switchboard.retry import until_done
 
 log = structlog.get_logger("recorder")
@@ -25,9 +26,12 @@ REMEMBER = 1000  # written call ids kept, so a late wrap-up need not ask the sto
 
 
 class CallRecorder:
-    def __init__(self, call_log: CallLog, callers: CallerCache, retry_s: float = 0.5) -> None:
+    def __init__(
+        self, call_log: CallLog, callers: CallerCache, retry_s: float = 0.5, practice: Classify = real_calls
+    ) -> None:
         self._log = call_log
         self._callers = callers
+        self._practice = practice  # demo and training calls are logged marked (switchboard/practice.py)
         self._retry_s = retry_s
         self._queue: asyncio.Queue[CallRecord] = asyncio.Queue()
         self._pending: Counter[CallId] = Counter()  # handed over, not yet written
@@ -85,7 +89,7 @@ class CallRecorder:
     async def _write(self, record: CallRecord) -> None:
         async def attempt() -> None:
             customer = await self._callers.customer(record.call, record.caller_number)
-            await self._log.record(record, None if customer is None else customer.id)
+            await self._log.record(record, None if customer is None else customer.id, self._practice(record))
 
         await until_done(attempt, self._retry_s, log, "call.log-failed", call=record.call)
         self._callers.forget(record.call)

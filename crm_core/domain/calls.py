@@ -12,6 +12,7 @@ records the call again. The CSV of calls is
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -19,6 +20,13 @@ from crm_core.domain import validation
 from crm_core.domain.customers import KEEP, Keep
 from crm_core.domain.errors import ValidationFailed
 from routing.records import CallRecord, Outcome
+
+
+class Practice(enum.StrEnum):
+    """A simulated caller's call: logged like any other, left out of every report and service level."""
+
+    DEMO = "demo"  # ``switchboard demo``'s callers
+    TRAINING = "training"  # placed for an agent in training
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,9 +40,12 @@ class LoggedCall:
     disposition: str | None = None  # the wrap-up code the agent chose
     agent_notes: str | None = None
     case_id: int | None = None
+    practice: Practice | None = None  # None: a real caller's call
 
     @classmethod
-    def from_record(cls, record: CallRecord, customer_id: int | None) -> LoggedCall:
+    def from_record(
+        cls, record: CallRecord, customer_id: int | None, practice: Practice | None = None
+    ) -> LoggedCall:
         """The row the store keeps for ``record``; durations come from the record's own floats."""
         answered_at = record.answered_at
         kept = replace(
@@ -43,7 +54,8 @@ class LoggedCall:
             answered_at=None if answered_at is None else _to_microsecond(answered_at),
             ended_at=_to_microsecond(record.ended_at),
         )
-        return cls(record=kept, customer_id=customer_id, wait_s=record.wait_s, talk_s=record.talk_s)
+        return cls(record=kept, customer_id=customer_id, wait_s=record.wait_s, talk_s=record.talk_s,
+                   practice=practice)  # fmt: skip
 
     @property
     def arrived_at(self) -> datetime:

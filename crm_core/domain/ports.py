@@ -18,7 +18,7 @@ from typing import Protocol
 
 from crm_core.domain.accounts import Account, AccountChanges
 from crm_core.domain.agent_states import AgentInterval, StateChange
-from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp
+from crm_core.domain.calls import CallFilter, LoggedCall, Practice, WrapUp
 from crm_core.domain.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
 from crm_core.domain.customers import (
     Customer,
@@ -58,8 +58,11 @@ class CustomerDirectory(Protocol):
 
 
 class CallLog(Protocol):
-    async def record(self, record: CallRecord, customer_id: int | None) -> None:
-        """Keep ``record``; recording the same call id again replaces the row rather than adding one.
+    async def record(
+        self, record: CallRecord, customer_id: int | None, practice: Practice | None = None
+    ) -> None:
+        """Keep ``record``; recording the same call id again replaces the row rather than adding one
+        (its practice mark kept unless ``practice`` gives one).
 
         Raises ``CustomerNotFound`` when ``customer_id`` names no customer.
         """

@@ -12,7 +12,14 @@ from sqlalchemy import Select, or_, select, update
 from crm_core.csv.calls import CALL_CSV_COLUMNS, call_csv_fields
 from crm_core.csv.lines import csv_line
 from crm_core.domain import validation
-from crm_core.domain.calls import CallFilter, LoggedCall, WrapUp, checked_filter, checked_wrap_up
+from crm_core.domain.calls import (
+    CallFilter,
+    LoggedCall,
+    Practice,
+    WrapUp,
+    checked_filter,
+    checked_wrap_up,
+)
 from crm_core.domain.errors import CallNotFound, CaseNotFound, CustomerNotFound, InvalidCursor
 from crm_core.domain.pagination import DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, page
 from crm_core.sql.database import Database, first_or_none
@@ -30,12 +37,17 @@ class SqlCalls:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record(self, record: CallRecord, customer_id: int | None) -> None:
-        """Keep ``record``; recording the same call again replaces its row but keeps its wrap-up.
+    async def record(
+        self, record: CallRecord, customer_id: int | None, practice: Practice | None = None
+    ) -> None:
+        """Keep ``record``; recording the same call again replaces its row but keeps its wrap-up, and its
+        practice mark unless ``practice`` gives one.
 
         Raises ``CustomerNotFound`` when ``customer_id`` names no customer.
         """
         columns = call_columns(LoggedCall.from_record(record, customer_id))
+        if practice is not None:
+            columns["practice"] = practice.value
         async with self._db.engine.begin() as connection:
             if customer_id is not None:
                 found = await connection.scalar(select(CustomerRow.id).where(CustomerRow.id == customer_id))

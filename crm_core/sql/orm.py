@@ -166,6 +166,9 @@ class CallRow(Base):
     part_of: Mapped[str | None] = mapped_column(String, index=True)
     # Since 0010: why the call ended, where nobody saw it end (routing.records.EndReason); else NULL.
     end_reason: Mapped[str | None] = mapped_column(String)
+    # Since 0014: ``demo`` or ``training`` for a simulated caller's call (crm_core.domain.calls.Practice);
+    # NULL for a real one. Reports and service levels count only the real ones.
+    practice: Mapped[str | None] = mapped_column(String)
 
 
 class AccountRow(Base):

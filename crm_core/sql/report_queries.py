@@ -6,7 +6,8 @@ Each query returns per-group sums that add up exactly to what the Python functio
 out of SQL: calls are grouped by 15-minute UTC buckets and the caller assembles a zone's days and hours
 from them (every UTC offset in use is a multiple of 15 minutes). Durations between two timestamps are
 the one thing the two databases spell differently (``Dialect.seconds_between``); they are rounded to
-the millisecond, which SQLite's julianday arithmetic keeps exactly.
+the millisecond, which SQLite's julianday arithmetic keeps exactly. Practice calls (``calls.practice``:
+demo and training) are left out of every query: they are nobody's service.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def call_groups(key: Key, target: ServiceTarget) -> Select[Any]:
             func.coalesce(func.max(case((counted, c.wait_s))), 0.0).label("longest_wait_s"),
             _total(c.talk_s, answered).label("talk_s"),
         )
-        .where(c.arrived_at >= _SINCE, c.arrived_at < _UNTIL, c.part_of.is_(None))
+        .where(c.arrived_at >= _SINCE, c.arrived_at < _UNTIL, c.part_of.is_(None), c.practice.is_(None))
         .group_by(group)
     )
 
@@ -76,7 +77,7 @@ def call_groups(key: Key, target: ServiceTarget) -> Select[Any]:
 def _answered_whole(w: Any) -> ColumnElement[bool]:
     """``w`` (an alias of the calls table) is an answered whole inbound call that arrived in the window."""
     return and_(w.arrived_at >= _SINCE, w.arrived_at < _UNTIL, w.part_of.is_(None), w.callback_of.is_(None),
-                w.answered_at.is_not(None))  # fmt: skip
+                w.answered_at.is_not(None), w.practice.is_(None))  # fmt: skip
 
 
 def stretch_talk(key: Key) -> Select[Any]:
@@ -122,7 +123,11 @@ def agent_calls() -> Select[Any]:
     return (
         select(c.agent_id, func.count(), func.coalesce(func.sum(c.talk_s), 0.0))
         .where(
-            c.arrived_at >= _SINCE, c.arrived_at < _UNTIL, c.agent_id.is_not(None), c.answered_at.is_not(None)
+            c.arrived_at >= _SINCE,
+            c.arrived_at < _UNTIL,
+            c.agent_id.is_not(None),
+            c.answered_at.is_not(None),
+            c.practice.is_(None),
         )
         .group_by(c.agent_id)
     )

@@ -37,7 +37,8 @@ _FACTS = ("call_id", "queue_id", "line_id", "source", "agent_id", "arrived_at", 
           "outcome", "wait_s", "talk_s", "part_of", "callback_of")  # as PlainCall  # fmt: skip
 _CALLS_BETWEEN = (
     select(*(getattr(CallRow, name) for name in _FACTS))
-    .where(CallRow.arrived_at >= bindparam("since"), CallRow.arrived_at < bindparam("until"))
+    .where(CallRow.arrived_at >= bindparam("since"), CallRow.arrived_at < bindparam("until"),
+           CallRow.practice.is_(None))  # demo and training calls are nobody's service
     .order_by(CallRow.arrived_at, CallRow.call_id)
 )  # fmt: skip
 

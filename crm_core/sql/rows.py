@@ -24,7 +24,7 @@ from crm_core.csv.customers import (
     pack,
 )
 from crm_core.domain.accounts import Account, AccountStatus
-from crm_core.domain.calls import LoggedCall, WrapUp
+from crm_core.domain.calls import LoggedCall, Practice, WrapUp
 from crm_core.domain.cases import Case, CaseEvent, CaseEventKind, CaseStatus, FieldChange, Priority
 from crm_core.domain.customers import Customer, Profile, search_text
 from crm_core.domain.orders import Order
@@ -159,8 +159,9 @@ _RECORD_COLUMNS = tuple((name, _CALL_COLUMN.get(name, name)) for name in field_n
 _INSTANTS = ("arrived_at", "answered_at", "ended_at")  # Unix seconds in the record, datetimes in the table
 _ENUMS = {"outcome": Outcome, "hung_up_by": Party}
 _MAYBE_ENUMS = {"end_reason": EndReason}  # None where the record has none
-# Set by the agent's wrap-up, never by recording the call (which may happen again, after it).
-_NOT_RECORDED = frozenset({"record", *field_names(WrapUp)})
+# Set by the agent's wrap-up, never by recording the call (which may happen again, after it); a practice
+# mark is written only where given (``SqlCalls.record``), so recording a call again keeps it.
+_NOT_RECORDED = frozenset({"record", "practice", *field_names(WrapUp)})
 
 
 def call_columns(call: LoggedCall) -> dict[str, object]:
@@ -188,4 +189,5 @@ def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
         name: None if values[name] is None else kind(values[name]) for name, kind in _MAYBE_ENUMS.items()
     }
     values["after_hours"] = bool(values["after_hours"])
-    return built(LoggedCall, row, record=CallRecord(**values))
+    practice = None if row.practice is None else Practice(row.practice)
+    return built(LoggedCall, row, record=CallRecord(**values), practice=practice)

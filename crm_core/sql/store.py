@@ -29,7 +29,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_core.domain import ports
-from crm_core.domain.calls import LoggedCall
+from crm_core.domain.calls import LoggedCall, Practice
 from crm_core.domain.customers import Profile
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.phones import phone_numbers
@@ -130,8 +130,10 @@ class SqlStore:
             id=customer_id, name=name, company=company, email=email, tier=tier, phones=numbers
         )
 
-    async def record(self, record: CallRecord, customer_id: int | None) -> None:
-        await self.calls.record(record, customer_id)
+    async def record(
+        self, record: CallRecord, customer_id: int | None, practice: Practice | None = None
+    ) -> None:
+        await self.calls.record(record, customer_id, practice)
 
     async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
         return await self.calls.recent(limit, customer_id)

@@ -187,3 +187,22 @@ def test_given_a_call_from_before_midnight_when_logged_after_it_then_it_stays_in
 
     sales = next(q for q in view["queues"] if q["id"] == "sales")
     assert (view["day"], sales["entered"], view["agents"][0]["handled"]) == ("2026-12-01", 0, 0)
+
+
+def test_given_practice_calls_when_logged_then_the_counts_leave_them_out_and_the_agents_still_move() -> None:
+    sc, _ = a_morning()
+    practice = {"c2", "c3"}  # as switchboard/practice.py would mark a demo's or a trainee's calls
+    board = Wallboard(sc.plan, sc.router, NEW_YORK, counted=lambda record: record.call not in practice)
+    board.load([], [], T - 3600)
+    for command in sc.emitted:
+        board.notice(command)
+
+    view = board.view(T + 200)
+
+    sales = next(q for q in view["queues"] if q["id"] == "sales")
+    assert (sales["entered"], sales["answered"], sales["abandoned"]) == (1, 1, 0)
+    assert sales["service_level"] == 1.0
+    assert {s["id"]: s["entered"] for s in view["sources"]} == {"google-ads": 1}
+    a1, a2 = view["agents"]
+    assert a1["handled"] == 1 and a1["seconds_in"]["on-call"] == 60  # the states are the agents' own
+    assert a2["rings_unanswered"] == 1

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from crm_core.domain.calls import LoggedCall
+from crm_core.domain.calls import LoggedCall, Practice
 from crm_core.domain.overview import CustomerCard
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
@@ -34,7 +34,9 @@ class FlakyStore:
             raise ConnectionError("database restarting")
         return JANE if e164 == "+14155550123" else None
 
-    async def record(self, record: CallRecord, customer_id: int | None) -> None:
+    async def record(
+        self, record: CallRecord, customer_id: int | None, practice: Practice | None = None
+    ) -> None:
         if self.write_failures:
             self.write_failures -= 1
             raise ConnectionError("database restarting")
@@ -165,3 +167,18 @@ async def test_given_a_replay_when_its_calls_are_written_then_only_those_missing
     first, second = await store.get_call("c1"), await store.get_call("c2")
     assert first is not None and first.record == before  # left as it was: not written again
     assert second is not None and second.record == record("c2")
+
+
+async def test_given_a_classifier_when_calls_are_logged_then_the_practice_ones_are_stored_marked(
+    sqlite_store: SqlStore,
+) -> None:
+    store = sqlite_store
+    demo = {CallId("c2"): Practice.DEMO, CallId("c3"): Practice.TRAINING}
+    recorder = CallRecorder(store, CallerCache(store), practice=lambda r: demo.get(r.call))
+    runner = asyncio.create_task(recorder.run())
+    for call in ("c1", "c2", "c3"):
+        recorder.notice(cmd.LogCall(record(call)))
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    stored = [await store.get_call(call) for call in ("c1", "c2", "c3")]
+    assert [None if c is None else c.practice for c in stored] == [None, Practice.DEMO, Practice.TRAINING]
