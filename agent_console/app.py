@@ -24,10 +24,11 @@ from agent_console.error_codes import INTERNAL, error_code, refusal
 from agent_console.errors import BadMessage, BadOrigin, ConsoleError, NotLoggedIn, RateLimited
 from agent_console.hub import Connection, ConsoleHub
 from agent_console.login import COOKIE, Gate, UserCheck
+from agent_console.login_throttle import MemoryLoginThrottle
 from agent_console.origins import SITE, Site, same_origin
 from agent_console.rate import BURST, PER_S, RATE_LIMITED, MessageRate, Verdict
 from agent_console.router_reader import RouterReader
-from agent_console.sessions import LoginThrottle, Sessions
+from agent_console.sessions import Sessions
 from agent_console.slow_clients import SLOW_CLIENTS, Pace
 from agent_console.sockets import OpenSockets
 from agent_console.wallboard_feed import AuditTrail, Supervision, WallboardFeed
@@ -111,7 +112,7 @@ def create_app(
     app[HUB] = hub
     app[SITE] = backend.site
     sessions = Sessions(backend.sessions, backend.clock)
-    gate = Gate(backend.users, sessions, LoginThrottle(backend.clock), backend.clock)
+    gate = Gate(backend.users, sessions, MemoryLoginThrottle(backend.clock), backend.clock)
     app[GATE] = gate
     sockets = OpenSockets(backend.users, sessions.end)
     sessions.on_end.append(sockets.ended)  # a logout closes that session's sockets at once

@@ -6,13 +6,14 @@ user out from anywhere (issue 18, Medium #7). A successful sign-in therefore als
 sign-in that presents a valid device cookie for the username typed is counted against that device
 (``device:<nonce>``) instead of the username, so the stranger's failures do not refuse it, while every
 client without one (the stranger included) stays under the username's count; the per-address count
-applies to everybody (``sessions.LoginThrottle``). A device's own failures lock that device as the
+applies to everybody (``login_throttle``). A device's own failures lock that device as the
 username's would, so a stolen device cookie buys five guesses per window, no more.
 
 The cookie names no username (the HMAC binds it), is sent only to ``/login`` (its path), HttpOnly,
 SameSite=Strict, and lasts ``DEVICE_MAX_AGE_S``; one browser holds one: the user who signed in there
-last. The key is made at start and never stored: a restart makes every device unknown again, as it
-forgets the failures (the throttle is in memory too), and the next successful sign-in makes it known.
+last. Alone, the key is made at start and never stored: a restart makes every device unknown again, as
+it forgets the failures (the throttle is in memory too), and the next successful sign-in makes it known.
+In a cluster, the key and the counts are in Redis, shared by the instances (switchboard/cluster/).
 """
 
 from __future__ import annotations

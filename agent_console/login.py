@@ -21,8 +21,9 @@ from aiohttp import web
 from agent_console.devices import DEVICE_COOKIE, DEVICE_MAX_AGE_S, DEVICE_PATH, KnownDevices, canonical
 from agent_console.error_codes import refusal
 from agent_console.errors import BadOrigin
+from agent_console.login_throttle import LoginThrottle
 from agent_console.origins import not_cross_site, secure
-from agent_console.sessions import LoginThrottle, Sessions
+from agent_console.sessions import Sessions
 from crm_core.domain.users import User
 
 log = structlog.get_logger("console")
@@ -46,7 +47,7 @@ class Gate:
     ) -> None:
         self.users = users
         self.sessions = sessions
-        self.throttle = throttle
+        self.throttle = throttle  # in memory; a cluster's instances share one in Redis (cluster/node.py)
         self.devices = KnownDevices()
         self._clock = clock
         self._looked_up: dict[str, tuple[float, User | None]] = {}  # username -> (when, what the store said)
@@ -73,7 +74,7 @@ class Gate:
         username, password = await _credentials(request)
         address = request.remote or "unknown"
         device = self.devices.device_of(request.cookies.get(DEVICE_COOKIE), username)
-        attempt = self.throttle.reserve(username, address, device)  # before the check: a burst counts
+        attempt = await self.throttle.reserve(username, address, device)  # before the check: a burst counts
         if attempt is None:
             log.warning("console.login-throttled", typed=typed(username), address=address)
             return _refuse(429, "login-throttled", "too many failed logins; try again later")
@@ -81,7 +82,7 @@ class Gate:
         try:
             user = await self.users.check(username, password)
         finally:
-            self.throttle.settle(attempt, succeeded=user is not None)
+            await self.throttle.settle(attempt, succeeded=user is not None)
         if user is None:
             log.info("console.login-failed", typed=typed(username), address=address)
             return _refuse(401, "login-failed", "wrong username or password")

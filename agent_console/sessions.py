@@ -1,4 +1,4 @@
-"""Console sessions and the login throttle, time handed in.
+"""Console sessions, time handed in.
 
 Sessions are kept by the store (``crm_core.domain.ports.SessionStore``), so a restart or a crash of the
 service signs nobody out: the router's state is durable now (switchboard/journal.py), and an agent whose
@@ -15,18 +15,19 @@ per agent action on the store, which the call log and the router's journal share
 bounded and small: after a crash a session may expire up to ``touch_every_s`` early (the store's
 ``last_used`` lags by less than that), out of an idle allowance of hours.
 
-The throttle stays in memory: a restart forgetting recent failed logins gives a guesser one more window
-of five tries, no more.
+Several instances each keep such a cache: a session ended on one (a logout) is still in the others'.
+``drop_ended`` (run every few seconds by the app) finds such sessions gone from the store; in a cluster,
+the instance that ends a session tells the others at once (``tell_others``, over Redis pub/sub:
+switchboard/cluster/session_ends.py), and they ``forget`` it, so the sweep is only the fallback.
+The login throttle is in agent_console/login_throttle.py.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from agent_console.devices import canonical
 from crm_core.domain.ports import SessionStore
 from crm_core.domain.sessions import StoredSession, key_of
 
@@ -36,11 +37,6 @@ SESSION_IDLE_S = 8 * 3600  # a shift, with its breaks
 SESSION_MAX_S = 16 * 3600
 TOUCH_EVERY_S = 60.0  # how often a session in use writes its last use back to the store
 SWEEP_EVERY_S = 600.0  # how often expired sessions are dropped from the store
-THROTTLE_FAILURES = 5
-THROTTLE_WINDOW_S = 15 * 60
-# Sign-ins being checked at once from one address with no failure in the window: a call center's agents
-# sign in from behind one office address, 60 of them within seconds at a shift start.
-OFFICE_AT_ONCE = 200
 
 
 @dataclass(slots=True)
@@ -73,6 +69,8 @@ class Sessions:
         self._swept = float("-inf")
         self._ended = 0  # sessions ended so far: a lookup that read the store meanwhile reads again
         self.on_end: list[Callable[[str], None]] = []  # told each session id that ends (its sockets close)
+        # Told the store key of each session this process ends, for the other instances' caches.
+        self.tell_others: list[Callable[[str], Awaitable[None]]] = []
 
     async def start(self, username: str) -> Session:
         now = self._clock()
@@ -113,6 +111,19 @@ class Sessions:
         self._ended += 1
         for observer in self.on_end:
             observer(session_id)
+        for tell in self.tell_others:
+            await tell(key_of(session_id))
+
+    def forget(self, key: str) -> bool:
+        """Another instance ended the session whose store key is ``key``: out of the cache, its sockets
+        closed, as at a logout here (the store has already lost it). Whether this process held it."""
+        self._ended += 1  # a lookup reading the store meanwhile reads again
+        found = [session_id for session_id in self._by_id if key_of(session_id) == key]
+        for session_id in found:
+            del self._by_id[session_id]
+            for observer in self.on_end:
+                observer(session_id)
+        return bool(found)
 
     async def drop_ended(self) -> int:
         """End the sessions this process holds that the store no longer keeps: another process ended them
@@ -154,83 +165,3 @@ class Sessions:
         # surely expired, whereas a session used in between may still be alive in a cache.
         used_before = now - self._idle_s - self._touch_every_s
         await self._store.expire(used_before=used_before, started_before=now - self._max_s)
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """A login attempt that holds its place in the throttle's count while its password is checked."""
-
-    keys: tuple[str, str]
-
-
-class LoginThrottle:
-    """After ``limit`` failed logins for one username or from one address within ``window_s``, refuse
-    further attempts for that username or address until the oldest failure leaves the window.
-
-    An attempt takes its place (``reserve``) before its password is checked, and attempts still being
-    checked count as failures: a check takes about 0.17 s in the password worker, so counting failures only
-    when checks end let 200 guesses sent at once all be checked. ``settle`` gives a success's place back
-    and keeps a failure's for the window.
-
-    For an address, attempts under way count so only once it has a failure in the window: until then
-    up to ``OFFICE_AT_ONCE`` may be checked at once, since the agents of an office share its address and
-    sign in together at a shift start (the username's own count still stops guesses at one account).
-
-    An attempt from a known device (``devices``: the browser signed in as that user before) counts against
-    the device instead of the username, so a stranger's failures cannot lock the user's own browser out.
-    """
-
-    def __init__(
-        self, clock: Clock, limit: int = THROTTLE_FAILURES, window_s: float = THROTTLE_WINDOW_S
-    ) -> None:
-        self._clock = clock
-        self._limit = limit
-        self._window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._checking: dict[str, int] = {}  # attempts reserved and not yet settled
-
-    def reserve(self, username: str, address: str, device: str | None = None) -> Attempt | None:
-        """A place for one attempt, or None when the username (or ``device``, a known device's nonce,
-        which stands in for the username) or the address has no place left."""
-        now = self._clock()
-        keys = _keys(username, address, device)
-        if any(self._full(key, now) for key in keys):
-            return None
-        for key in keys:
-            self._checking[key] = self._checking.get(key, 0) + 1
-        return Attempt(keys)
-
-    def settle(self, attempt: Attempt, *, succeeded: bool) -> None:
-        """The attempt's check is over: a failure (or a check that never finished) stays counted."""
-        now = self._clock()
-        for key in attempt.keys:
-            left = self._checking.pop(key) - 1
-            if left:
-                self._checking[key] = left
-            if not succeeded:
-                self._recent(key, now)
-                self._failures.setdefault(key, deque()).append(now)
-
-    def _full(self, key: str, now: float) -> bool:
-        failed, checking = self._recent(key, now), self._checking.get(key, 0)
-        if key.startswith(_ADDRESS) and not failed:
-            return checking >= OFFICE_AT_ONCE
-        return failed + checking >= self._limit
-
-    def _recent(self, key: str, now: float) -> int:
-        """Failures of ``key`` still in the window; a key with none is forgotten, so idle keys go away."""
-        times = self._failures.get(key)
-        while times and now - times[0] >= self._window_s:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-            return 0
-        return len(times)
-
-
-_ADDRESS = "addr:"
-
-
-def _keys(username: str, address: str, device: str | None) -> tuple[str, str]:
-    who = f"user:{canonical(username)}" if device is None else f"device:{device}"
-    return who, f"{_ADDRESS}{address}"

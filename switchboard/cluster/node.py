@@ -27,7 +27,9 @@ from routing import views
 from switchboard.cluster.asks import AskClient, AskServer
 from switchboard.cluster.journal_stream import Line, StreamWriter, last_seq
 from switchboard.cluster.lease import Lease
+from switchboard.cluster.login_throttle import RedisLoginThrottle
 from switchboard.cluster.member import Member
+from switchboard.cluster.session_ends import SessionEnds, subscriber
 from switchboard.event_codec import UnreadableEvent, decode
 
 if TYPE_CHECKING:
@@ -91,7 +93,12 @@ class ClusterNode:
         standing.remote_ask = self.asks.ask
         await self.member.follow_from_store()  # the store's state; the stream is read on from its line
         # A browser known to one instance (its sb_device cookie) is known to all (agent_console/devices.py).
-        s.web[GATE].devices = KnownDevices(await shared_key(self._redis, self._settings.key_prefix))
+        gate, prefix = s.web[GATE], self._settings.key_prefix
+        gate.devices = KnownDevices(await shared_key(self._redis, prefix))
+        gate.throttle = RedisLoginThrottle(self._redis, prefix, s.clock)  # guesses count on every instance
+        ends = SessionEnds(self._redis, subscriber(self._settings.redis_url, 1.0), prefix, gate.sessions)
+        gate.sessions.tell_others.append(ends.publish)  # a logout here drops the session everywhere at once
+        s.run_beside(ends.run)
         await self.asks.start()
         # Today so far for the wallboard, as the store has it; the router's commands keep it up from here.
         await s.wallboard.load(s.store.reports, s.store.agent_states)

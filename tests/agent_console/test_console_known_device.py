@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from agent_console.devices import DEVICE_COOKIE, KnownDevices
-from agent_console.sessions import THROTTLE_FAILURES, LoginThrottle
+from agent_console.login_throttle import THROTTLE_FAILURES, MemoryLoginThrottle
 from crm_core.domain.users import Role
 from tests.agent_console.fakes import PASSWORD, FakeUsers, user
 from tests.agent_console.harness import Console, make_console
@@ -95,12 +95,12 @@ def test_given_a_device_cookie_then_it_is_good_for_its_username_only_and_not_und
     assert devices.device_of("no signature", "alice") is None
 
 
-def test_given_a_known_device_guessing_then_it_locks_itself_not_the_username() -> None:
-    throttle = LoginThrottle(lambda: 0.0)
+async def test_given_a_known_device_guessing_then_it_locks_itself_not_the_username() -> None:
+    throttle = MemoryLoginThrottle(lambda: 0.0)
     for n in range(THROTTLE_FAILURES):  # each from its own address: only the device's count fills
-        attempt = throttle.reserve("alice", f"10.0.0.{n}", device="d1")
+        attempt = await throttle.reserve("alice", f"10.0.0.{n}", device="d1")
         assert attempt is not None
-        throttle.settle(attempt, succeeded=False)
-    assert throttle.reserve("alice", "10.0.1.1", device="d1") is None
-    assert throttle.reserve("alice", "10.0.1.1", device="d2") is not None
-    assert throttle.reserve("alice", "10.0.1.2") is not None
+        await throttle.settle(attempt, succeeded=False)
+    assert await throttle.reserve("alice", "10.0.1.1", device="d1") is None
+    assert await throttle.reserve("alice", "10.0.1.1", device="d2") is not None
+    assert await throttle.reserve("alice", "10.0.1.2") is not None

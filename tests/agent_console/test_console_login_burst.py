@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agent_console.sessions import THROTTLE_FAILURES
+from agent_console.login_throttle import THROTTLE_FAILURES
 from crm_core.domain.users import Role, User
 from tests.agent_console.fakes import PASSWORD, FakeUsers, user
 from tests.agent_console.harness import Console, make_console

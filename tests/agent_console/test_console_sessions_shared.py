@@ -4,6 +4,7 @@ ended as idle by another whose cached last use is old."""
 from __future__ import annotations
 
 from agent_console.sessions import Sessions
+from crm_core.domain.sessions import key_of
 from tests.agent_console.fakes import MemorySessionStore
 
 HOUR = 3600.0
@@ -38,3 +39,24 @@ async def test_given_a_session_idle_everywhere_then_it_still_ends() -> None:
     clock.now += 9 * HOUR
     assert await b.get(session.id) is None
     assert await a.get(session.id) is None and not store.rows
+
+
+async def test_given_an_end_then_the_others_are_told_its_key_and_forget_it_with_its_sockets() -> None:
+    store, clock = MemorySessionStore(), Clock()
+    a, b = Sessions(store, clock), Sessions(store, clock)
+    session = await a.start("alice")
+    assert await b.get(session.id) is not None  # cached on b
+    told: list[str] = []
+    closed: list[str] = []
+
+    async def tell(key: str) -> None:
+        told.append(key)
+
+    a.tell_others.append(tell)
+    b.on_end.append(closed.append)
+    await a.end(session.id)
+    assert told == [key_of(session.id)]  # the store's key, never the id the cookie carries
+    assert await b.get(session.id) is not None  # b's cache, not told yet
+    assert b.forget(told[0]) and closed == [session.id]
+    assert await b.get(session.id) is None
+    assert not b.forget(told[0])  # forgotten once

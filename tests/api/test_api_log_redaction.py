@@ -9,7 +9,7 @@ import pytest
 
 from agent_console.devices import DEVICE_COOKIE
 from agent_console.login import COOKIE, typed
-from agent_console.sessions import THROTTLE_FAILURES
+from agent_console.login_throttle import THROTTLE_FAILURES
 from tests.api.conftest import AUTH, TOKEN, Api
 
 PASSWORD = "correct horse battery"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from agent_console.sessions import THROTTLE_FAILURES
+from agent_console.login_throttle import THROTTLE_FAILURES
 from tests.api.conftest import Api
 
 PASSWORD = "correct horse battery"

@@ -1,0 +1,94 @@
+"""Sessions ended on one instance, dropped by every other at once, over Redis pub/sub.
+
+Each instance keeps the sessions it has seen in a cache (``agent_console.sessions.Sessions``), so a logout
+on instance A left the session good on instance B until B's sweep (``Sessions.drop_ended``, every
+``WS_RECHECK_S``, 5 s) found its row gone: measured, up to 5 s of requests still accepted and sockets
+still open on B. Now the instance that ends a session publishes its store key (the hash of the id, never
+the id, which is the secret the cookie carries) on one channel, after the store has lost the row, and
+every instance ``forget``s it: B refuses the session's next request and closes its sockets within the
+message's delivery (milliseconds).
+
+Pub/sub delivers at most once: a message published while an instance's subscription is down (Redis
+restarted, the connection lost) is lost to it. So on each (re)subscription the instance sweeps once, and
+the app's sweep every 5 s stays as the fallback; a failed publish is logged and leaves the others to
+their sweep. Sessions ended by the CLI (``switchboard users sessions --end``, a password change), which
+only writes the store, reach the instances by that sweep too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from agent_console.sessions import Sessions
+
+log = structlog.get_logger("cluster.session-ends")
+
+RESUBSCRIBE_S = 1.0  # after the subscription failed, the next try
+WAIT_S = 1.0  # one wait for a message; the loop checks its connection between waits
+UNREACHABLE = (RedisError, OSError, TimeoutError)
+
+
+def channel(prefix: str) -> str:
+    return f"{prefix}:sessions-ended"
+
+
+def subscriber(url: str, connect_timeout_s: float) -> aioredis.Redis:
+    """A client for the subscription: no read timeout (it waits for messages), a quick connect."""
+    return aioredis.Redis.from_url(url, socket_connect_timeout=connect_timeout_s, health_check_interval=10)
+
+
+class SessionEnds:
+    """``publish`` is one of ``Sessions.tell_others``; ``run`` subscribes until cancelled.
+
+    ``redis`` publishes (a client whose requests fail fast); ``subscriber`` is a client of its own for
+    the subscription, which holds its connection."""
+
+    def __init__(
+        self, redis: aioredis.Redis, subscriber: aioredis.Redis, prefix: str, sessions: Sessions
+    ) -> None:
+        self._redis = redis
+        self._subscriber = subscriber
+        self._channel = channel(prefix)
+        self._sessions = sessions
+        self.subscribed = asyncio.Event()  # set while subscribed, once what was missed is swept
+
+    async def publish(self, key: str) -> None:
+        try:
+            await self._redis.publish(self._channel, key)
+        except UNREACHABLE as error:
+            log.warning("session-ends.publish-failed", reason=type(error).__name__)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self._listen()
+                except UNREACHABLE as error:
+                    log.warning("session-ends.subscription-lost", reason=type(error).__name__)
+                self.subscribed.clear()
+                await asyncio.sleep(RESUBSCRIBE_S)
+        finally:
+            await self._subscriber.aclose()
+
+    async def _listen(self) -> None:
+        pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self._channel)
+            try:
+                await self._sessions.drop_ended()  # what was published while we were not listening
+            except Exception:  # the store down: the app's sweep tries again
+                log.exception("session-ends.sweep-failed")
+            self.subscribed.set()
+            while True:
+                message = await pubsub.get_message(timeout=WAIT_S)
+                if message is not None and message["type"] == "message":
+                    data = message["data"]
+                    self._sessions.forget(data.decode() if isinstance(data, bytes) else str(data))
+        finally:
+            with contextlib.suppress(*UNREACHABLE):
+                await pubsub.aclose()
