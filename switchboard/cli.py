@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import getpass
 import json
 import logging
@@ -25,7 +26,7 @@ from crm_core.domain.users import Role, User
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing.destinations import destination
-from switchboard import call_route, customer_import, log_setup, preflight
+from switchboard import call_route, customer_import, demo, log_setup, preflight
 from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -84,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the service: ARI, router, agent console, call log")
     serve.set_defaults(func=_serve)
 
+    _demo_parser(sub)
+
     call = sub.add_parser("call", help="place a test call into the configured Asterisk")
     call.add_argument("--from", dest="caller", required=True, help="caller number, e.g. +14155550123")
     call.add_argument("--to", dest="did", required=True, help="one of the number plan's DIDs")
@@ -112,6 +115,17 @@ def _parser() -> argparse.ArgumentParser:
     calls.add_argument("--limit", type=int, default=20)
     calls.set_defaults(func=_calls)
     return p
+
+
+def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="the whole service with simulated callers and agents, no Asterisk")
+    p.add_argument("--rate", type=float, default=6.0, help="callers per minute (default 6)")
+    p.add_argument("--agents", type=int, default=3, help="simulated agents, in every queue (default 3)")
+    p.add_argument("--seed", type=int, help="the same seed places the same callers (default: random)")
+    p.add_argument("--database", help="database URL (default: the config's)")
+    p.add_argument("--port", type=int, help="console port (default: the config's)")
+    p.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    p.set_defaults(func=_demo)
 
 
 def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -156,6 +170,39 @@ async def _serve(settings: Settings, _: argparse.Namespace) -> int:
     finally:
         ari_check.cancel()
         await asyncio.gather(ari_check, return_exceptions=True)
+    return 0
+
+
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    """``switchboard demo`` (switchboard/demo.py): start-up problems end it with one line, as for serve."""
+    if args.rate <= 0 or args.agents < 0:
+        print("switchboard: demo: --rate must be above 0 and --agents at least 0", file=sys.stderr)
+        return 2
+    settings = dataclasses.replace(
+        settings, database_url=args.database or settings.database_url,
+        http_port=settings.http_port if args.port is None else args.port,
+    )  # fmt: skip
+    await preflight.check_port(settings.http_host, settings.http_port)
+    store = await preflight.writable_store(settings)
+    service, driver, password = await demo.open_demo(
+        settings, store, demo.Options(args.rate, args.agents, args.seed)
+    )
+    await service.start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    if args.seconds is not None:
+        asyncio.get_running_loop().call_later(args.seconds, stop.set)
+    simulated = demo.simulated_agents(service.settings.plan)
+    print(demo.sign_in_line(service.settings, password, simulated), file=sys.stderr)
+    running = asyncio.create_task(driver.run())
+    try:
+        await stop.wait()
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await service.stop()
+    print(f"switchboard: demo over: {driver.placed} calls placed", file=sys.stderr)
     return 0
 
 
@@ -336,6 +383,7 @@ async def _calls(settings: Settings, args: argparse.Namespace) -> int:
                 "ended": c.ended_at.isoformat(), "wait_s": round(c.wait_s, 3), "talk_s": round(c.talk_s, 3),
                 "outcome": str(r.outcome), "hung_up_by": str(r.hung_up_by),
                 "end_reason": r.end_reason and str(r.end_reason),
+                "practice": c.practice and str(c.practice),  # demo, training: not in any report
             }))  # fmt: skip
     return 0
 
