@@ -20,10 +20,9 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 
-from agent_console import messages, protocol
+from agent_console import forms, messages, protocol
 from agent_console.access import may_touch_call
 from agent_console.errors import (
-    BadNumber,
     ConsoleError,
     NotYourCall,
     StoreUnavailable,
@@ -37,7 +36,6 @@ from crm_core.domain.cases import CaseChanges, CaseStatus, NewCase, Priority, pl
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.errors import Conflict, InvalidInput, NotFound
 from crm_core.domain.overview import CustomerOverview
-from crm_core.domain.phones import normalise
 from crm_core.domain.ports import CallHistory, CallLog, Cases, Customers, CustomerView
 from routing.ids import AgentId, CallId, LineId
 
@@ -103,6 +101,7 @@ class Desk:
         self._clock = clock
         self._wait_s = wait_s
         self._tasks: set[asyncio.Task[None]] = set()
+        self._forms = forms.FormChoices()
 
     async def idle(self) -> None:
         """Wait until every background job (webhooks, late links) started so far is done."""
@@ -223,25 +222,36 @@ class Desk:
         return m.id
 
     # --- take-message ---------------------------------------------------------------------------
+    async def message_form(self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.MessageForm) -> None:
+        """The form the call takes for the call type the agent picked (agent_console/forms.py)."""
+        pop = _yours(hub, agent, role, m.call).pop
+        form = self._forms.choose(hub.floor.forms, pop.line, pop.call, m.call_type, self._clock())
+        hub.send(agent, forms.message_form(m.call, m.call_type, hub.floor.forms.get(pop.line), form))
+
     async def take_message(self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.TakeMessage) -> None:
+        """Checked against the form the call was shown (or the plain message): refused per field with
+        nothing stored, or filed as a case before any delivery is queued."""
         seen = _yours(hub, agent, role, m.call)
         pop = seen.pop
-        callback = None
-        if m.callback_number is not None:
-            callback = normalise(m.callback_number, hub.floor.region)
-            if callback is None:
-                raise BadNumber(f"{m.callback_number!r} is not a phone number")
-        customer_id = await _store(self._customer_for(hub, seen, m, callback))
+        books, now = hub.floor.forms, self._clock()
+        form = self._forms.choose(books, pop.line, pop.call, m.call_type, now)
+        taken = forms.taken(m, form, books.get(pop.line), hub.floor.region, now, pop.caller_number)
+        if not isinstance(taken, forms.Taken):
+            hub.send(agent, forms.message_refused(m.call, m.form, taken))
+            return
+        callback = taken.callback
+        customer_id = await _store(self._customer_for(hub, seen, taken.caller_name, callback))
         linked = None  # a call not yet in the call log is linked once it is (``_link_later``)
         if seen.record is not None and await self._stored(seen.record.call):
             linked = seen.record.call
-        priority = Priority.URGENT if m.urgent else Priority.NORMAL
-        subject = f"{'URGENT message' if m.urgent else 'Message'} for {pop.line_name}"
-        description = _message_text(m, callback or pop.caller_number)
+        priority = Priority.URGENT if taken.urgent else Priority.NORMAL
+        subject = f"{'URGENT message' if taken.urgent else 'Message'} for {pop.line_name}"
+        if taken.form is not None:
+            subject += f" ({taken.form.title})"
         new = NewCase(
             customer_id=customer_id,
             subject=subject,
-            description=description,
+            description=taken.description,
             priority=priority,
             owner=f"line:{pop.line}",
             calls=() if linked is None else (linked,),
@@ -252,28 +262,26 @@ class Desk:
                 self._link_later(case.id, pop.call if seen.record is None else seen.record.call, agent)
             )
         notify = self._notifier is not None and self._notifier.configured(pop.line)
-        hub.send(agent, messages.message_taken(m.call, case.id, m.urgent, notify))
-        log.info("console.message-taken", agent=agent, call=m.call, case=case.id, urgent=m.urgent)
+        hub.send(agent, messages.message_taken(m.call, case.id, taken.urgent, notify))
+        log.info("console.message-taken", agent=agent, call=m.call, case=case.id, urgent=taken.urgent)
         if notify:
             payload = {
                 "line": pop.line, "line_name": pop.line_name, "case_id": case.id, "call": pop.call,
-                "urgent": m.urgent, "caller_name": m.caller_name or pop.caller_name,
-                "callback_number": callback or pop.caller_number, "message": m.message, "taken_by": agent,
+                "urgent": taken.urgent, "caller_name": taken.caller_name or pop.caller_name,
+                "callback_number": callback or pop.caller_number, "message": taken.message, "taken_by": agent,
                 "taken_at": datetime.fromtimestamp(self._clock(), UTC).isoformat(),
             }  # fmt: skip
+            if taken.form is not None:
+                payload |= {"form": taken.form.name, "call_type": m.call_type, "values": dict(taken.values)}
             self._start(self._notify(hub, agent, m.call, case.id, pop.line, payload))
 
-    async def _customer_for(
-        self, hub: ConsoleHub, seen: Seen, m: protocol.TakeMessage, callback: str | None
-    ) -> int:
+    async def _customer_for(self, hub: ConsoleHub, seen: Seen, name: str | None, callback: str | None) -> int:
         known = await hub.customer_id(seen)
         if known is not None:
             return known
         number = callback or seen.pop.caller_number
         phones = [(number, "other")] if number is not None and number.startswith("+") else []
-        draft = CustomerDraft(
-            name=m.caller_name or "Unknown caller", phones=phones, tags=[f"line:{seen.pop.line}"]
-        )
+        draft = CustomerDraft(name=name or "Unknown caller", phones=phones, tags=[f"line:{seen.pop.line}"])
         return (await self.store.customers.create(draft)).id
 
     async def _link_later(self, case_id: int, call: CallId, agent: AgentId) -> None:
@@ -329,11 +337,6 @@ def _yours(hub: ConsoleHub, agent: AgentId, role: str, call: str) -> Seen:
     if not may_touch_call(role, "console.desk", agent, seen.agent):
         raise NotYourCall(f"call {call} was not yours")
     return seen
-
-
-def _message_text(m: protocol.TakeMessage, number: str | None) -> str:
-    who = m.caller_name or "Unknown caller"
-    return f"{m.message}\n\nFrom: {who}\nCall back: {number or 'no number'}"
 
 
 async def _store(work: Awaitable[T]) -> T:

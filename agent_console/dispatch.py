@@ -191,6 +191,7 @@ def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, str, M]
 
 
 _desk_work(p.TakeMessage, Desk.take_message)
+_desk_work(p.MessageForm, Desk.message_form)
 _desk_work(p.AttachCustomer, Desk.attach_customer)
 
 

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import structlog
@@ -53,9 +53,15 @@ def delivery_of(secret: str, raw: str) -> int | None:
 
 
 class MessageLinks:
-    def __init__(self, deliveries: DeliveryMarks, secret: str) -> None:
+    def __init__(
+        self,
+        deliveries: DeliveryMarks,
+        secret: str,
+        watch: Callable[[Delivery, str | None], None] | None = None,
+    ) -> None:
         self._deliveries = deliveries
         self._secret = secret
+        self._watch = watch  # hears of a delivery marked read (the consoles)
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(PATH, self.open)
@@ -71,6 +77,8 @@ class MessageLinks:
         if delivery.status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED):
             try:
                 delivery = await self._deliveries.change(delivery_id, DeliveryStatus.READ, "link opened")
+                if self._watch is not None:
+                    self._watch(delivery, "link opened")
             except IllegalDeliveryTransition:  # changed meanwhile (filed): show it as it is
                 delivery = await self._deliveries.get(delivery_id)
             log.info("delivery.read", delivery=delivery_id, message=delivery.message_id)

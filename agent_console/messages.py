@@ -16,6 +16,7 @@ from crm_core.domain.calls import LoggedCall
 from crm_core.domain.overview import CustomerOverview
 from crm_core.domain.phones import display
 from routing import commands as cmd
+from routing.forms import FormBook
 from routing.ids import AgentId, LineId
 from routing.plan import Plan
 from routing.views import AgentView
@@ -45,6 +46,7 @@ class Floor:
         "sale", "support", "complaint", "wrong-number", "no-action", "message-taken",
     )  # fmt: skip
     answering: Mapping[LineId, Answering] = field(default_factory=dict)
+    forms: Mapping[LineId, FormBook] = field(default_factory=dict)  # message forms (agent_console/forms.py)
 
 
 def hello() -> Message:

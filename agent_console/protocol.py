@@ -14,7 +14,7 @@ turned into its dataclass. What the server sends is built in ``messages``. See d
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -112,13 +112,27 @@ class WrapUp(ClientMessage):
     callback_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TakeMessage(ClientMessage):
+    """A message for the business: the plain one (``message``, ``urgent``, the caller's name and number),
+    or, where the line has message forms, the ``form`` shown for ``call_type`` filled in (``values``)."""
+
     call: str
     urgent: bool
     message: str
     caller_name: str | None
     callback_number: str | None
+    call_type: str | None = None
+    form: str | None = None
+    values: Mapping[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageForm(ClientMessage):
+    """Which message form ``call`` takes for ``call_type`` (null: the agent picked none)."""
+
+    call: str
+    call_type: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +244,7 @@ KINDS: dict[str, Kind[Any]] = {
     "escalate": Kind(Escalate, CALL),
     "wrap-up": Kind(WrapUp, DESK, _wrap_up),
     "take-message": Kind(TakeMessage, DESK),
+    "message-form": Kind(MessageForm, DESK),
     "attach-customer": Kind(AttachCustomer, DESK),
     "watch-wallboard": Kind(WatchWallboard, FLOOR),
     "unwatch-wallboard": Kind(UnwatchWallboard, FLOOR),

@@ -27,6 +27,7 @@ from agent_console.api import reports
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.desk import Desk, DeskStore
+from agent_console.forms import DeliveryFeed
 from agent_console.hub import ConsoleHub
 from agent_console.messages import Floor
 from agent_console.wallboard import Wallboard
@@ -81,7 +82,9 @@ def normaliser(region: str) -> Callable[[str], str | None]:
 
 def floor(settings: Settings) -> Floor:
     """What the console's messages need from the configuration."""
-    return Floor(settings.plan, settings.region, settings.disposition_codes, settings.answering)
+    return Floor(
+        settings.plan, settings.region, settings.disposition_codes, settings.answering, settings.forms
+    )
 
 
 def endpoints(settings: Settings) -> dict[LineId, Endpoint]:
@@ -156,6 +159,7 @@ class Service:
         # Taken messages: queued per the line's rules, sent by a worker (switchboard/deliveries.py).
         self.deliveries = MessageDelivery(settings, store, self.webhooks, clock)
         notifier = self.deliveries.notifier(LineWebhooks(self.webhooks, endpoints(settings)))
+        self.deliveries.watchers.add(DeliveryFeed(self.hub).changed)  # each message's deliveries, live
         self.desk = Desk(
             DeskStore(store, store.calls, store.cases, store.customers, store),
             self.recorder, self.callers, notifier, clock,

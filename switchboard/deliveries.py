@@ -7,6 +7,10 @@ email; fixed addresses and numbers; the line's webhook) and wakes the worker. A 
 handed to the old notifier (its webhook, told at once). A recipient that cannot be (a person on call with
 no mobile, a bad address) is named in the answer to the agent; the others are queued all the same.
 
+``Watchers`` hears of each delivery queued (the planner) or changed by an attempt (the worker) or a read
+link: the consoles' hook (``agent_console.forms.DeliveryFeed``), so the agent who took the message sees
+its deliveries' statuses live. A watcher that raises is logged and does not stop the others.
+
 ``DeliveryWorker`` claims due rows under a lease, sends each through its channel's ``Sender``, and writes
 what came of it; a failure waits its backoff, and after the last attempt the row is ``failed``. It holds
 nothing the store does not: cancelled (the service stopping) or killed, the rows it held stay queued
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -52,6 +57,24 @@ log = structlog.get_logger("deliveries")
 CONTACT_OF = {Channel.SMS: ContactKind.MOBILE, Channel.EMAIL: ContactKind.EMAIL}
 Now = Callable[[], datetime]
 Run = Callable[[], Coroutine[Any, Any, None]]
+Watcher = Callable[[Delivery, str | None], None]  # the delivery as it is now; why it changed
+
+
+class Watchers:
+    """Who hears of each delivery queued or changed (the consoles)."""
+
+    def __init__(self) -> None:
+        self._each: list[Watcher] = []
+
+    def add(self, watcher: Watcher) -> None:
+        self._each.append(watcher)
+
+    def __call__(self, delivery: Delivery, detail: str | None) -> None:
+        for watcher in self._each:
+            try:
+                watcher(delivery, detail)
+            except Exception:
+                log.exception("deliveries.watcher-failed", delivery=delivery.id)
 
 
 class DeliveryQueue(Protocol):
@@ -79,8 +102,10 @@ class MessagePlanner:
         now: Now,
         wake: Callable[[], None],
         fallback: Notifier | None = None,
+        watch: Watcher | None = None,
     ) -> None:
         self._rules = rules
+        self._watch = watch
         self._queue = queue
         self._oncall = oncall
         self._webhooks = webhooks
@@ -116,6 +141,9 @@ class MessagePlanner:
             new.append(NewDelivery(message_id=int(payload["case_id"]), business=line, channel=channel,
                                    recipient=recipient, content=payload))  # fmt: skip
         queued = await self._queue.enqueue(new) if new else []
+        for delivery in queued:
+            if self._watch is not None:
+                self._watch(delivery, None)
         self._wake()
         log.info(
             "deliveries.queued", line=line, case=payload["case_id"], count=len(queued), problems=problems
@@ -163,8 +191,10 @@ class DeliveryWorker:
         lease_s: float = 60.0,
         batch: int = 50,
         poll_s: float = 1.0,
+        watch: Watcher | None = None,
     ) -> None:
         self._queue = queue
+        self._watch = watch
         self._senders = senders
         self._link = link
         self._policy = policy
@@ -211,6 +241,12 @@ class DeliveryWorker:
             return
         log.info("delivery.attempt", delivery=delivery.id, channel=delivery.channel, status=decision.status,
                  attempts=decision.attempts, detail=decision.detail, kept=kept)  # fmt: skip
+        if kept and self._watch is not None:
+            now = dataclasses.replace(
+                delivery, status=decision.status, attempts=decision.attempts,
+                next_attempt_at=decision.next_attempt_at, updated_at=self._now(),
+            )  # fmt: skip
+            self._watch(now, decision.detail)
 
     async def _send(self, delivery: Delivery) -> Attempt:
         sender = self._senders.get(delivery.channel)
@@ -239,11 +275,12 @@ class MessageDelivery:
             senders[Channel.SMS] = SmsSender(FormSmsProvider(config.sms))
         policy = RetryPolicy(config.attempts, config.backoff_s, config.max_backoff_s)
         secret = config.link_secret
+        self.watchers = Watchers()  # the consoles add theirs (switchboard/bootstrap.py)
         self.worker = DeliveryWorker(
             store.deliveries, senders, lambda i: f"{base}/m/{token(secret, i)}", policy, self._now,
-            lease_s=config.lease_s, batch=config.batch,
+            lease_s=config.lease_s, batch=config.batch, watch=self.watchers,
         )  # fmt: skip
-        self.links = MessageLinks(store.deliveries, secret)
+        self.links = MessageLinks(store.deliveries, secret, watch=self.watchers)
         self._rules = config.rules
         self._store = store
         self._hooks = {line: e.url for line, e in hooks.items()}
@@ -251,7 +288,7 @@ class MessageDelivery:
     def notifier(self, fallback: Notifier) -> MessagePlanner:
         """The desk's notifier: lines with rules queue deliveries; the others go to ``fallback``."""
         return MessagePlanner(self._rules, self._store.deliveries, self._store.oncall, self._hooks,
-                              self._now, self.worker.wake, fallback)  # fmt: skip
+                              self._now, self.worker.wake, fallback, self.watchers)  # fmt: skip
 
     def start(self, app: web.Application, run_beside: Callable[[Run], None]) -> None:
         """Serve the read links on ``app`` and run the worker beside the service (every instance may:

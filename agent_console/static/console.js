@@ -1,6 +1,8 @@
 // The agent console: wiring. The server's messages (docs/console-protocol.md, protocol v2) update one
 // state object, and every module renders from it. Plain ES modules, no build step.
-import { bindAnswering, escalate as escalateKey, focusMessage, renderAnswering } from "./answering.js";
+import {
+  answeringHandlers, bindAnswering, escalate as escalateKey, focusMessage, renderAnswering,
+} from "./answering.js";
 import { bindCallControls, focusTransfer, renderCallControls, renderTargets } from "./callcontrol.js";
 import { $, el } from "./dom.js";
 import { bindPop, callStatus, renderPop } from "./pop.js";
@@ -111,6 +113,7 @@ const handlers = {
   },
   error: (m) => { alert(`${m.error}: ${m.message}`); log(`error ${m.error}`); },
 };
+Object.assign(handlers, answeringHandlers(onCall, log, handlers)); // message forms, deliveries
 
 // The schema bundle, fetched once; null: this server serves none (protocol v1), so nothing is checked.
 const bundle = loadBundle().catch((err) => { log(`schemas unavailable (${err.message}); not validating`); return null; });

@@ -96,7 +96,8 @@ def wrap_up(call: str = "c1", **fields: Any) -> dict[str, Any]:
 
 def take_message(call: str = "c1", **fields: Any) -> dict[str, Any]:
     return {"type": "take-message", "call": call, "urgent": True, "message": "Fever since noon, please call",
-            "caller_name": None, "callback_number": None, **fields}  # fmt: skip
+            "caller_name": None, "callback_number": None, "call_type": None, "form": None, "values": None,
+            **fields}  # fmt: skip
 
 
 async def bob(console: Console) -> Any:

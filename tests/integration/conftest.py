@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -221,10 +222,12 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
         agents: dict[str, str],
         plan: Plan | None = None,
         answering: Mapping[LineId, Answering] | None = None,
+        more: Mapping[str, Any] | None = None,
         **queue: float,
     ) -> Sandbox:
         """A service whose agents are ``agents`` (id -> phone); ``plan`` replaces the default one;
-        ``answering`` gives lines the answering service's profile."""
+        ``answering`` gives lines the answering service's profile; ``more``: other settings (forms,
+        deliveries)."""
         probe = await ari_reachable()
         await probe.close()
         app = f"sbtest-{uuid.uuid4().hex[:8]}"
@@ -239,7 +242,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
             plan=plan if plan is not None else make_plan(agents, **queue),
             answering=dict(answering or {}),
         )
-        service = await build(settings)
+        service = await build(dataclasses.replace(settings, **(more or {})))
         await service.start(http=False)
         await asyncio.wait_for(service.pbx.connected.wait(), 10)
         client: TestClient[Any, Any] = TestClient(TestServer(service.web))
