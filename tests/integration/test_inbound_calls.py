@@ -65,7 +65,11 @@ async def test_given_a_ready_agent_when_a_known_customer_calls_then_pop_bridge_a
     assert (ended["outcome"], ended["hung_up_by"]) == ("answered", "caller")
     # A caller's hangup must take the agent's leg and the bridge down with it (ARI leaves them up).
     await wait_until_gone(box, offer["offer"])
-    assert f"sb-bridge-{call}" not in {b["id"] for b in await box.ari.request("GET", "/bridges")}
+
+    async def unbridged() -> bool:  # destroyed right after the leg's hangup: a request later, not at once
+        return f"sb-bridge-{call}" not in {b["id"] for b in await box.ari.request("GET", "/bridges")}
+
+    await wait_until_async(unbridged, what="the call's bridge destroyed")
 
     row: LoggedCall = await box.logged(call)
     assert (row.record.did, row.record.source, row.record.line, row.record.line_name, row.record.queue) == (
