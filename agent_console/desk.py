@@ -1,4 +1,5 @@
-"""The agent's work on a call beyond the router: wrap-up, taking a message, saying who the caller is.
+"""The agent's work on a call beyond the router: wrap-up, taking a message, saying who the caller is
+(attaching any customer, or picking one of those sharing the caller's number).
 
 Each handler checks everything it can before it writes (the call is this agent's, the disposition and
 the case change are allowed), so a refusal writes nothing. The store's refusals reach the console as
@@ -24,6 +25,7 @@ from agent_console import forms, messages, protocol
 from agent_console.access import may_touch_call
 from agent_console.errors import (
     ConsoleError,
+    NotOffered,
     NotYourCall,
     StoreUnavailable,
     UnknownCall,
@@ -306,10 +308,24 @@ class Desk:
     async def attach_customer(
         self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.AttachCustomer
     ) -> None:
+        await self._attach(hub, _yours(hub, agent, role, m.call), agent, m.customer_id)
+
+    # --- pick-customer --------------------------------------------------------------------------
+    async def pick_customer(
+        self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.PickCustomer
+    ) -> None:
+        """One of the customers sharing the caller's number, as the pop offered them: checked against
+        that offer (``not-offered``) before anything is read or written, then attached as any customer."""
         seen = _yours(hub, agent, role, m.call)
-        overview = await _store(
-            self.store.view.overview(m.customer_id, calls=RECENT, cases=20, orders=RECENT)
-        )
+        offered = [match["id"] for match in seen.offer.get("matches", ())]
+        if m.customer_id not in offered:
+            if not offered:
+                raise NotOffered(f"call {m.call} offered no customers to pick from")
+            raise NotOffered(f"customer {m.customer_id} is not one of those call {m.call} offered: {offered}")
+        await self._attach(hub, seen, agent, m.customer_id)
+
+    async def _attach(self, hub: ConsoleHub, seen: Seen, agent: AgentId, customer_id: int) -> None:
+        overview = await _store(self.store.view.overview(customer_id, calls=RECENT, cases=20, orders=RECENT))
         caller_call = seen.pop.call
         if self._callers.live(caller_call):
             self._callers.attach(caller_call, overview)  # the record, when written, names the customer
@@ -317,9 +333,9 @@ class Desk:
             call = seen.record.call
             if self._recorder.seen(call) and not await self._recorder.written(call, self._wait_s):
                 raise StoreUnavailable("the call log has not stored this call yet; try again")
-            await _store(self.store.call_log.record(seen.record, m.customer_id))  # keeps the wrap-up
+            await _store(self.store.call_log.record(seen.record, customer_id))  # keeps the wrap-up
         hub.attach_customer(seen, overview)
-        log.info("console.customer-attached", agent=agent, call=m.call, customer=m.customer_id)
+        log.info("console.customer-attached", agent=agent, call=seen.pop.call, customer=customer_id)
 
     def _start(self, job: Awaitable[None]) -> None:
         async def run() -> None:

@@ -193,6 +193,7 @@ def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, str, M]
 _desk_work(p.TakeMessage, Desk.take_message)
 _desk_work(p.MessageForm, Desk.message_form)
 _desk_work(p.AttachCustomer, Desk.attach_customer)
+_desk_work(p.PickCustomer, Desk.pick_customer)
 
 
 @handles(p.WrapUp)

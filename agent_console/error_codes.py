@@ -50,6 +50,7 @@ PUBLIC: dict[type[Exception], Public] = {
     console.UnknownCall: Public(404, "unknown-call", WEBSOCKET),
     console.NoWallboard: Public(404, "no-wallboard", WEBSOCKET),
     console.UnknownCustomer: Public(409, "unknown-customer", WEBSOCKET),
+    console.NotOffered: Public(409, "not-offered", WEBSOCKET),
     console.UnknownDisposition: Public(422, "unknown-disposition", WEBSOCKET),
     console.BadNumber: Public(422, "bad-number", WEBSOCKET),
     console.StoreUnavailable: Public(503, "store-unavailable", WEBSOCKET),

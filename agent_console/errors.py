@@ -11,6 +11,7 @@
     ├── UnknownDisposition  a disposition code outside ``[console] disposition_codes``
     ├── BadNumber           a phone number (transfer target, callback number) that is not one
     ├── UnknownCustomer     a case or callback for a call whose caller has no customer record
+    ├── NotOffered          a pick of a customer the call's pop did not offer (the number's owners)
     ├── StoreUnavailable    the customer store failed; nothing was written
     ├── NoWallboard         this service runs no wallboard feed
     ├── RateLimited         a websocket sent more messages than a console does (``rate``)
@@ -67,6 +68,10 @@ class BadNumber(ConsoleError):
 
 
 class UnknownCustomer(ConsoleError):
+    pass
+
+
+class NotOffered(ConsoleError):
     pass
 
 

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from agent_console import messages
 from agent_console.messages import Floor, Message
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import Caller, CustomerOverview
 from routing import commands as cmd
 from routing.ids import AgentId, CallId
 from routing.records import CallRecord
@@ -51,10 +51,10 @@ ConsoleCommand = (
 
 
 class CallerLookup(Protocol):
-    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None: ...
+    async def caller(self, call: CallId, number: str | None) -> Caller: ...
 
-    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
-        """(True, record) when the lookup for ``call`` has finished, else (False, None); never waits."""
+    def peek_caller(self, call: CallId) -> tuple[bool, Caller | None]:
+        """(True, caller) when the lookup for ``call`` has finished, else (False, None); never waits."""
         ...
 
 
@@ -241,8 +241,8 @@ class ConsoleHub:
             return int(known["id"])
         if not seen.offer.get("customer_pending"):
             return None
-        found = await self._lookup.overview(seen.pop.call, seen.pop.caller_number)
-        return None if found is None else found.customer.id
+        found = await self._lookup.caller(seen.pop.call, seen.pop.caller_number)
+        return None if found.customer is None else found.customer.customer.id
 
     def wrapped_up(self, agent: AgentId, call: CallId) -> None:
         desk = self._desk(agent)
@@ -250,9 +250,11 @@ class ConsoleHub:
             desk.wrap_up = None
 
     def attach_customer(self, seen: Seen, customer: CustomerOverview) -> None:
-        """The agent said who the caller is: every tab gets the record, and reconnecting ones too."""
-        seen.offer = messages.offer(seen.pop, customer, self.floor)
-        self.send(seen.agent, messages.offer_customer(seen.pop, customer, self.floor))
+        """The agent said who the caller is: every tab gets the record, and reconnecting ones too. The
+        customers sharing the caller's number stay on offer, so the agent may pick another."""
+        chosen = messages.customer_360(customer, self.floor.region)
+        seen.offer = {**seen.offer, "customer_pending": False, "customer": chosen}
+        self.send(seen.agent, messages.offer_customer(seen.pop, seen.offer))
 
     # --- the router's notices -------------------------------------------------------------------
     def notice(self, command: ConsoleCommand) -> None:
@@ -348,8 +350,8 @@ class ConsoleHub:
         When it is not (a busy database), the pop goes out with ``customer_pending`` and the record
         follows in an ``offer-customer`` message.
         """
-        known, customer = self._lookup.peek_overview(pop.call)
-        seen = Seen(pop.agent, pop, messages.offer(pop, customer, self.floor, pending=not known))
+        known, caller = self._lookup.peek_caller(pop.call)
+        seen = Seen(pop.agent, pop, messages.offer(pop, caller, self.floor, pending=not known))
         self._remember(pop.call, seen)
         desk = self._desk(pop.agent)
         desk.live, desk.wrap_up = _Live(seen), None
@@ -361,15 +363,15 @@ class ConsoleHub:
 
     async def _follow_up(self, seen: Seen) -> None:
         pop = seen.pop
-        customer = await _safely(self._lookup.overview(pop.call, pop.caller_number))
+        caller = await _safely(self._lookup.caller(pop.call, pop.caller_number))
         desk = self._desk(pop.agent)
         live = None if desk.live is None else desk.live.seen
         shown = [s for s in (live, desk.wrap_up) if s is not None and s.pop is pop]
         if not shown:
             return  # withdrawn, or the next call popped, while we looked the caller up
         for s in shown:  # the call, or the wrap-up form once it is over (a stretch's form is a copy)
-            s.offer = messages.offer(pop, customer, self.floor)  # what a reconnecting console gets
-        self.send(pop.agent, messages.offer_customer(pop, customer, self.floor))
+            s.offer = messages.offer(pop, caller, self.floor)  # what a reconnecting console gets
+        self.send(pop.agent, messages.offer_customer(pop, shown[0].offer))
 
 
 def supervision(change: cmd.SupervisionChanged) -> Message:
@@ -379,7 +381,7 @@ def supervision(change: cmd.SupervisionChanged) -> Message:
             "call": change.call, "mode": mode, "at": change.at}  # fmt: skip
 
 
-async def _safely(lookup: Awaitable[CustomerOverview | None]) -> CustomerOverview | None:
+async def _safely(lookup: Awaitable[Caller]) -> Caller | None:
     """A store outage must not stop the pop: the agent still sees the number, line and source."""
     try:
         return await lookup

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from crm_core.domain.accounts import Account
 from crm_core.domain.calls import LoggedCall
-from crm_core.domain.overview import CustomerOverview
-from crm_core.domain.phones import display
+from crm_core.domain.overview import Caller, CustomerCard, CustomerOverview
+from crm_core.domain.phones import PhoneNumber, display
 from routing import commands as cmd
 from routing.forms import FormBook
 from routing.ids import AgentId, LineId
@@ -58,9 +58,8 @@ def state_changed(change: cmd.AgentStateChanged) -> Message:
             "since": change.at, "until": change.until}  # fmt: skip
 
 
-def offer(
-    pop: cmd.PopScreen, customer: CustomerOverview | None, floor: Floor, pending: bool = False
-) -> Message:
+def offer(pop: cmd.PopScreen, caller: Caller | None, floor: Floor, pending: bool = False) -> Message:
+    """The pop; ``caller`` None while the lookup is pending (``pending``) or when it failed."""
     return {
         "type": "offer",
         "customer_pending": pending,
@@ -71,7 +70,7 @@ def offer(
             "name": pop.caller_name,
             "display": display(pop.caller_number, floor.region),
         },
-        "customer": None if customer is None else customer_360(customer, floor.region),
+        **customer_fields(caller, floor.region),
         "line": {"id": pop.line, "name": pop.line_name},
         "did": pop.did,
         "source": pop.source,
@@ -96,14 +95,36 @@ def business(line: LineId, floor: Floor) -> Message | None:
             "instructions": profile.instructions, "on_call": on_call}  # fmt: skip
 
 
+def customer_fields(caller: Caller | None, region: str) -> Message:
+    """``customer``: the caller's 360 or null; ``matches``: when several customers share the caller's
+    number, each one's card (most recently updated first) for the agent to pick from, else [];
+    ``more_matches``: more share it than ``matches`` lists."""
+    if caller is None:
+        return {"customer": None, "matches": [], "more_matches": False}
+    customer = None if caller.customer is None else customer_360(caller.customer, region)
+    cards = [match(card, region) for card in caller.matches] if caller.shared else []
+    return {"customer": customer, "matches": cards, "more_matches": caller.more_matches}
+
+
+def match(card: CustomerCard, region: str) -> Message:
+    """One of the customers sharing the caller's number, as the pop offers them to pick from."""
+    return {"id": card.id, "name": card.name, "company": card.company, "email": card.email,
+            "tier": card.tier, "language": card.language, "phones": _phones(card.phones, region),
+            "account": None if card.account is None else _account(card.account)}  # fmt: skip
+
+
+def _phones(phones: tuple[PhoneNumber, ...], region: str) -> list[Message]:
+    return [{"number": p.e164, "display": display(p.e164, region) or p.e164, "kind": str(p.kind)}
+            for p in phones]  # fmt: skip
+
+
 def customer_360(o: CustomerOverview, region: str) -> Message:
     c = o.customer
     currency = None if o.account is None else o.account.currency
     return {
         "id": c.id, "name": c.name, "company": c.company, "email": c.email, "tier": c.tier,
         "language": c.language, "tags": list(c.tags), "notes": c.notes,
-        "phones": [{"number": p.e164, "display": display(p.e164, region) or p.e164, "kind": str(p.kind)}
-                   for p in c.phones],
+        "phones": _phones(c.phones, region),
         "account": None if o.account is None else _account(o.account),
         "recent_calls": [logged_call(call) for call in o.recent_calls[:RECENT]],
         "open_cases": [{"id": k.id, "subject": k.subject, "status": str(k.status),
@@ -128,10 +149,11 @@ def _account(a: Account) -> Message:
             "last_payment_on": a.last_payment_on and a.last_payment_on.isoformat()}  # fmt: skip
 
 
-def offer_customer(pop: cmd.PopScreen, customer: CustomerOverview | None, floor: Floor) -> Message:
-    """The caller's record for a pop that went out before the store answered (or attached later)."""
-    return {"type": "offer-customer", "offer": pop.offer, "call": pop.call,
-            "customer": None if customer is None else customer_360(customer, floor.region)}  # fmt: skip
+def offer_customer(pop: cmd.PopScreen, shown: Message) -> Message:
+    """The caller's record for a pop that went out before the store answered, or picked or attached
+    later: the ``customer``, ``matches`` and ``more_matches`` of ``shown``, the offer as it stands."""
+    return {"type": "offer-customer", "offer": pop.offer, "call": pop.call, "customer": shown["customer"],
+            "matches": shown["matches"], "more_matches": shown["more_matches"]}  # fmt: skip
 
 
 def offer_withdrawn(w: cmd.WithdrawOffer) -> Message:

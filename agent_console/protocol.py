@@ -142,6 +142,14 @@ class AttachCustomer(ClientMessage):
 
 
 @dataclass(frozen=True, slots=True)
+class PickCustomer(ClientMessage):
+    """The caller is this one of the customers sharing their number that the pop offered."""
+
+    call: str
+    customer_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class WatchWallboard(ClientMessage):
     pass
 
@@ -246,6 +254,7 @@ KINDS: dict[str, Kind[Any]] = {
     "take-message": Kind(TakeMessage, DESK),
     "message-form": Kind(MessageForm, DESK),
     "attach-customer": Kind(AttachCustomer, DESK),
+    "pick-customer": Kind(PickCustomer, DESK),
     "watch-wallboard": Kind(WatchWallboard, FLOOR),
     "unwatch-wallboard": Kind(UnwatchWallboard, FLOOR),
     "set-agent-state": Kind(SetAgentState, FLOOR, _set_agent_state),

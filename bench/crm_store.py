@@ -43,6 +43,7 @@ from crm_core.csv.customers import COLUMNS  # noqa: E402
 from crm_core.domain.customers import search_text  # noqa: E402
 from crm_core.sql.migrate import upgrade_async  # noqa: E402
 from crm_core.sql.store import SqlStore  # noqa: E402
+from switchboard.callers import MATCHES  # noqa: E402
 
 PG_DSN = os.environ.get("SWITCHBOARD_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432")
 CHUNK = 50_000
@@ -209,7 +210,7 @@ def percentiles(samples: list[float]) -> str:
     )
 
 
-async def measure_reads(store: SqlStore, size: int, count: int) -> tuple[str, str]:
+async def measure_reads(store: SqlStore, size: int, count: int) -> tuple[str, str, str]:
     rnd = random.Random(7)
     numbers = [rnd.choice(phones_of(rnd.randint(1, size)))[0] for _ in range(count + WARM_UP)]
     lookups: list[float] = []
@@ -219,6 +220,14 @@ async def measure_reads(store: SqlStore, size: int, count: int) -> tuple[str, st
         if n >= WARM_UP:
             lookups.append(time.perf_counter() - started)
         assert found is not None and found.account is not None, caller
+    # The pop's own lookup: every owner of the number (here one each), as ``CallerCache`` asks.
+    pops: list[float] = []
+    for n, caller in enumerate(numbers):
+        started = time.perf_counter()
+        owners = await store.find_all_by_number(caller, MATCHES + 1)
+        if n >= WARM_UP:
+            pops.append(time.perf_counter() - started)
+        assert len(owners) == 1 and owners[0].account is not None, caller
     ids = [rnd.randint(1, size) for _ in range(count + WARM_UP)]
     views: list[float] = []
     for n, customer_id in enumerate(ids):
@@ -227,7 +236,7 @@ async def measure_reads(store: SqlStore, size: int, count: int) -> tuple[str, st
         if n >= WARM_UP:
             views.append(time.perf_counter() - started)
         assert len(view.recent_calls) == 3, customer_id
-    return percentiles(lookups), percentiles(views)
+    return percentiles(lookups), percentiles(pops), percentiles(views)
 
 
 def write_import_csv(path: Path, rows: int, national: bool = False) -> None:
@@ -298,10 +307,11 @@ async def bench_reads(backend: str, size: int, lookups: int, workdir: Path) -> N
               f"database {await database_size(backend, url)}", flush=True)  # fmt: skip
         store = SqlStore.open(url, "US")
         try:
-            lookup, view = await measure_reads(store, size, lookups)
+            lookup, owners, view = await measure_reads(store, size, lookups)
         finally:
             await store.close()
         print(f"[{backend}] caller-number lookup: {lookup}", flush=True)
+        print(f"[{backend}] every owner (pop's):  {owners}", flush=True)
         print(f"[{backend}] customer 360:         {view}", flush=True)
 
 

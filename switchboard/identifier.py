@@ -1,10 +1,11 @@
 """Answers the router's ``IdentifyCaller``: the caller's tier, and who served their last answered call.
 
-The customer comes from the ``CallerCache`` (the same lookup the screen pop and the call log reuse), the
-last call from the call log, by the caller's number or by the customer's id. Each question runs in its
-own task, so the router loop never waits on the store. Whatever happens — an unknown caller, a store that
-is down, a lookup slower than ``timeout_s`` — the router gets an answer, empty if need be: it routes a
-call whose answer is late without it, and an empty answer costs it nothing.
+The customers come from the ``CallerCache`` (the same lookup the screen pop and the call log reuse), the
+last call from the call log, by the caller's number or by the customer's id (when the number is one
+customer's). Each question runs in its own task, so the router loop never waits on the store. Whatever
+happens — an unknown caller, a store that is down, a lookup slower than ``timeout_s`` — the router gets
+an answer, empty if need be: it routes a call whose answer is late without it, and an empty answer costs
+it nothing.
 """
 
 from __future__ import annotations
@@ -66,11 +67,15 @@ class CallerIdentifier:
         self._submit(ev.CallerIdentified(call, tier, agent, ended_at, self._clock()))
 
     async def _profile(self, call: CallId, number: str) -> Profile:
-        customer = await self._callers.customer(call, number)
-        if customer is None and not number.startswith("+"):
+        found = await self._callers.matches(call, number)
+        if not found and not number.startswith("+"):
             return UNKNOWN  # withheld or not a dialable number: there is no history to find
-        last = await self._history.last_answered_call(number, None if customer is None else customer.id)
-        tier = None if customer is None else customer.tier
+        # Several customers sharing the number (an office's main line): nobody has picked one yet, so the
+        # history is the number's alone, and the tier the most recently updated one's (as before the
+        # lookup returned them all).
+        one = found[0] if len(found) == 1 else None
+        last = await self._history.last_answered_call(number, None if one is None else one.id)
+        tier = found[0].tier if found else None
         if last is None:
             return tier, None, None
         return tier, last.record.agent, last.ended_at.timestamp()

@@ -8,6 +8,7 @@ from agent_console.api import bodies, views
 from agent_console.api.context import config, store
 from agent_console.api.errors import NoSuchRecord, UnreadableNumber
 from agent_console.api.fields import Query, json_object
+from crm_core.domain.overview import MAX_MATCHES
 from crm_core.domain.pagination import DEFAULT_PAGE
 from crm_core.domain.phones import to_e164
 
@@ -58,10 +59,12 @@ async def by_number(request: web.Request) -> web.Response:
     e164 = to_e164(raw, config(request).region)
     if e164 is None:
         raise UnreadableNumber(f"not a phone number: {raw[:40]!r}", "number")
-    found = await store(request).find_by_number(e164)
-    if found is None:
+    found = await store(request).find_all_by_number(e164, MAX_MATCHES)
+    if not found:
         raise NoSuchRecord(f"no customer owns {e164}")
-    return web.json_response(views.card(found))
+    # The first owner's card as before, for clients that read one; ``matches`` has every owner, for a
+    # number several share (an office's main line).
+    return web.json_response(views.owners(found))
 
 
 async def overview(request: web.Request) -> web.Response:

@@ -99,7 +99,12 @@ DOCUMENT: Json = {
         },
         "/customers/by-number/{number}": {
             "parameters": [_path("number")],
-            "get": _op("The customer a caller number belongs to", _json(_ref("CustomerCard"))),
+            "get": _op(
+                "The customers a caller number belongs to: the most recently updated one's card, and in"
+                " `matches` every owner's (several share an office's main line), most recently updated"
+                " first, at most 1000",
+                _json(_ref("NumberOwners")),
+            ),
         },
         "/customers/{id}": {
             "parameters": [_path("id")],

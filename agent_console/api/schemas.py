@@ -81,6 +81,14 @@ RESPONSES: Json = {
             "language": NULLABLE, "phones": PHONES, "account": nullable("Account"),
         }
     ),
+    # GET /customers/by-number: the first owner's card, and every owner's (a number several share)
+    "NumberOwners": closed(
+        {
+            "id": INTEGER, "name": TEXT, "company": NULLABLE, "email": NULLABLE, "tier": TEXT,
+            "language": NULLABLE, "phones": PHONES, "account": nullable("Account"),
+            "matches": array(ref("CustomerCard")),
+        }
+    ),
     "Account": closed(
         {
             "balance": MONEY, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},

@@ -46,6 +46,12 @@ def card(c: CustomerCard) -> Json:
     }  # fmt: skip
 
 
+def owners(cards: tuple[CustomerCard, ...]) -> Json:
+    """``GET /customers/by-number``: the most recently updated owner's card (what the lookup answered
+    when it named one customer), and ``matches``, every owner's card in that order."""
+    return {**card(cards[0]), "matches": [card(c) for c in cards]}
+
+
 def account(a: Account | None) -> Json | None:
     if a is None:
         return None

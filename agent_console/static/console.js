@@ -5,7 +5,7 @@ import {
 } from "./answering.js";
 import { bindCallControls, focusTransfer, renderCallControls, renderTargets } from "./callcontrol.js";
 import { $, el } from "./dom.js";
-import { bindPop, callStatus, renderPop } from "./pop.js";
+import { bindPop, callStatus, focusMatches, renderPop } from "./pop.js";
 import { checkServerMessage, loadBundle } from "./schema.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { bindSignIn, currentUser, signOut } from "./signin.js";
@@ -32,7 +32,7 @@ function alert(text) { $("error").textContent = text; }
 
 function render() {
   renderState(st);
-  renderPop(st);
+  renderPop(st, actions.pick);
   renderCallControls(st);
   renderWrapUp(st);
   renderAnswering(st);
@@ -205,6 +205,9 @@ const actions = {
   transfer: (to, target) => send({ type: "transfer", to, target }),
   escalate: () => send({ type: "escalate" }),
   attach: (callId, customerId) => send({ type: "attach-customer", call: callId ?? call(), customer_id: customerId }),
+  // One of the customers sharing the caller's number, as the pop offered them (the server checks it).
+  pick: (customerId) => send({ type: "pick-customer", call: call(), customer_id: customerId }),
+  render: () => render(),
 };
 
 bindStatus(actions);
@@ -223,6 +226,7 @@ bindShortcuts({
   KeyS: saveWrapUp,
   KeyE: () => escalateKey(actions),
   KeyM: focusMessage,
+  KeyC: () => focusMatches(st),
 });
 setInterval(() => {
   tick(st);

@@ -1,5 +1,6 @@
-// The screen pop: who is calling (the customer 360 when the store knows them), and for an unknown
-// caller a quick-create form and a search to attach the call to a customer.
+// The screen pop: who is calling (the customer 360 when the store knows them); when several customers
+// share the caller's number, the list to pick the caller from; and for an unknown caller (or none of
+// those) a quick-create form and a search to attach the call to a customer.
 import { $, clock, el, fill, now, when } from "./dom.js";
 
 function callerText(caller) {
@@ -51,7 +52,69 @@ export function callStatus(st) {
   return st.state === "on-call" ? "connected" : "ringing…"; // a v1 server does not say since when
 }
 
-export function renderPop(st) {
+const shared = (offer) => (offer.matches ?? []).length > 1;
+
+function matchText(c) {
+  const phones = c.phones.map((p) => `${p.kind} ${p.display}`).join(", ");
+  return [[c.name, c.company].filter(Boolean).join(", "), c.email, phones].filter(Boolean).join(" · ");
+}
+
+function matchItems(m, pick) {
+  return m.matches.map((c, i) => {
+    const picked = m.customer?.id === c.id;
+    const key = i < 9 ? `${i + 1}` : undefined;
+    return el("li", {},
+      el("button", { type: "button", class: picked ? "match picked" : "match", "data-customer": c.id,
+        "aria-pressed": picked ? "true" : "false", "aria-keyshortcuts": key,
+        onclick: () => pick(c.id) },
+        el("span", { class: "match-key" }, i < 9 ? `${i + 1}` : "·"),
+        el("strong", {}, c.name), c.tier === "vip" ? " ★ VIP" : "",
+        el("span", { class: "match-detail" }, matchText(c)),
+        c.account?.on_credit_hold ? el("span", { class: "hold" }, " CREDIT HOLD") : null));
+  });
+}
+
+function renderMatches(shown, pick) {
+  const m = shown.offer;
+  const box = $("matches");
+  box.hidden = !shared(m);
+  if (box.hidden) return;
+  $("matches-title").textContent = m.customer
+    ? `${m.matches.length} customers share this number; the caller is ${m.customer.name}. Not them? Pick another:`
+    : `${m.matches.length} customers share this number. Ask who is calling, then pick:`;
+  // Every message renders the page again: a keyboard user keeps their place in the list.
+  const list = $("match-list");
+  const focused = [...list.querySelectorAll("button")].indexOf(document.activeElement);
+  fill(list, matchItems(m, pick));
+  if (focused >= 0) list.querySelectorAll("button")[Math.min(focused, m.matches.length - 1)]?.focus();
+  $("matches-more").hidden = !m.more_matches;
+  $("match-none").hidden = Boolean(m.customer);
+}
+
+/** In the list: 1-9 pick the n-th customer, the arrows move, Enter or Space picks the focused one. */
+function listKeys(e, st, pick) {
+  const buttons = [...$("match-list").querySelectorAll("button")];
+  const at = buttons.indexOf(document.activeElement);
+  const m = st.shown?.offer;
+  if (e.altKey || e.ctrlKey || e.metaKey || !m || !shared(m)) return;
+  if (/^[1-9]$/.test(e.key) && Number(e.key) <= m.matches.length) {
+    e.preventDefault();
+    pick(m.matches[Number(e.key) - 1].id);
+  } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && at >= 0) {
+    e.preventDefault();
+    buttons[(at + (e.key === "ArrowDown" ? 1 : buttons.length - 1)) % buttons.length].focus();
+  }
+}
+
+/** Alt+C: the focus to the list of customers sharing the number (the picked one, else the first). */
+export function focusMatches(st) {
+  if (st.shown && shared(st.shown.offer)) {
+    const list = $("match-list");
+    (list.querySelector("button[aria-pressed=true]") ?? list.querySelector("button"))?.focus();
+  }
+}
+
+export function renderPop(st, pick = () => {}) {
   const shown = st.shown;
   $("pop").hidden = shown === null;
   if (shown === null) return;
@@ -62,12 +125,14 @@ export function renderPop(st) {
   pop.classList.toggle("held", shown.held && !shown.ended);
   pop.classList.toggle("ended", Boolean(shown.ended));
   pop.classList.toggle("vip", c?.tier === "vip");
-  const pending = m.customer_pending ? "Looking up the caller…" : "Unknown caller";
+  let pending = m.customer_pending ? "Looking up the caller…" : "Unknown caller";
+  if (!c && shared(m)) pending = `Who is calling? ${m.matches.length} customers share this number`;
   $("pop-title").textContent = c ? `${c.name}${c.tier === "vip" ? " ★ VIP" : ""}` : pending;
   $("pop-tier").textContent = c?.tier && c.tier !== "vip" ? c.tier : "";
   $("call-status").textContent = callStatus(st);
   $("pop-caller").textContent = callerText(m.caller);
-  $("pop-customer").textContent = c ? [c.name, c.company].filter(Boolean).join(", ") : "not in the customer store";
+  const nobody = shared(m) ? "not picked yet: ask the caller's name" : "not in the customer store";
+  $("pop-customer").textContent = c ? [c.name, c.company].filter(Boolean).join(", ") : nobody;
   fill($("pop-account"), account(c?.account));
   $("pop-line").textContent = m.line.name;
   $("pop-did").textContent = m.did;
@@ -79,12 +144,15 @@ export function renderPop(st) {
     fill($("pop-cases"), cases(c.open_cases ?? []));
     fill($("pop-orders"), orders(c.recent_orders ?? []));
   }
+  renderMatches(shown, pick);
   renderUnknown(shown, st);
 }
 
 function renderUnknown(shown, st) {
   const box = $("unknown");
-  const unknown = !shown.offer.customer && !shown.offer.customer_pending && st.v2;
+  // Several customers share the number: the forms only once the agent says it is none of them.
+  const none = !shared(shown.offer) || box.dataset.none === shown.offer.call;
+  const unknown = !shown.offer.customer && !shown.offer.customer_pending && st.v2 && none;
   if (unknown && box.dataset.call !== shown.offer.call) {
     // A new unknown caller: start the forms afresh, the number already in.
     box.dataset.call = shown.offer.call;
@@ -117,6 +185,13 @@ function createBody(form) {
 }
 
 export function bindPop(st, actions) {
+  $("match-list").addEventListener("keydown", (e) => listKeys(e, st, actions.pick));
+  $("match-none").addEventListener("click", () => {
+    // None of those sharing the number: search for the caller or add them.
+    $("unknown").dataset.none = st.shown?.offer.call ?? "";
+    actions.render();
+    $("customer-search").elements.q.focus();
+  });
   $("quick-create").addEventListener("submit", async (e) => {
     e.preventDefault();
     const call = st.shown?.offer.call;

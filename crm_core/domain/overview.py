@@ -12,6 +12,8 @@ from crm_core.domain.customers import Customer
 from crm_core.domain.orders import Order
 from crm_core.domain.phones import PhoneNumber
 
+MAX_MATCHES = 1000  # the customers sharing one number a lookup returns at most
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CustomerCard:
@@ -49,3 +51,19 @@ class CustomerOverview:
             language=c.language,
             account=self.account,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as the screen pop shows it: ``customer``, the 360 of the caller when the store can
+    tell (the number's only customer, or the one an agent picked or attached), and ``matches``, every
+    customer owning the number (most recently updated first) when several share it (an office's main
+    line), so the agent can ask and pick; ``more_matches``: more share it than ``matches`` holds."""
+
+    customer: CustomerOverview | None
+    matches: tuple[CustomerCard, ...] = ()
+    more_matches: bool = False
+
+    @property
+    def shared(self) -> bool:
+        return len(self.matches) > 1

@@ -30,7 +30,7 @@ from crm_core.domain.customers import (
 )
 from crm_core.domain.import_mapping import ImportMapping
 from crm_core.domain.orders import NewOrder, Order
-from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
 from crm_core.domain.sessions import StoredSession
 from routing.records import CallRecord
@@ -39,6 +39,12 @@ from routing.records import CallRecord
 class CustomerDirectory(Protocol):
     async def find_by_number(self, e164: str) -> CustomerCard | None:
         """The most recently updated customer owning this number, or None (also for a non-number)."""
+        ...
+
+    async def find_all_by_number(self, e164: str, limit: int = MAX_MATCHES) -> tuple[CustomerCard, ...]:
+        """Every customer owning this number (several share an office's main line), most recently
+        updated first, at most ``limit``; none for a non-number. Raises ``ValidationFailed`` for a
+        ``limit`` outside 1..``MAX_MATCHES``."""
         ...
 
     async def add_customer(

@@ -2,9 +2,10 @@
 
 Both are prebuilt statements with bound parameters (compiled once, cached by SQLAlchemy) run on one
 connection, synchronously (``Database.read``, ``read_here``): the awaits of an async driver cost more than
-the queries. The lookup is one indexed query: the owning customer is chosen in a subquery on
-``phone_numbers.e164`` and returned with its account and every one of its numbers, one row per number;
-on a SQLite file it runs in place, on the caller's thread. The 360 is five queries in one trip.
+the queries. The lookup is one indexed query: the customers owning the number are chosen in a subquery on
+``phone_numbers.e164`` (several share an office's main line) and returned with their accounts and every
+one of their numbers, one row per number, most recently updated customer first; on a SQLite file it runs
+in place, on the caller's thread. The 360 is five queries in one trip.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import aliased
 from crm_core.domain import validation
 from crm_core.domain.cases import CaseStatus
 from crm_core.domain.errors import CustomerNotFound
-from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
 from crm_core.domain.phones import normalise
 from crm_core.sql.cases import cases_calls_query, linked_calls
 from crm_core.sql.database import Database
@@ -41,13 +42,13 @@ from crm_core.sql.rows import (
 MAX_OVERVIEW_ROWS = 100
 
 _matched = aliased(PhoneNumberRow)
-_owner = (
+_NEWEST_FIRST = (CustomerRow.updated_at.desc(), CustomerRow.id.desc())
+_owners = (
     select(CustomerRow.id)
     .join(_matched, _matched.customer_id == CustomerRow.id)
     .where(_matched.e164 == bindparam("e164"))
-    .order_by(CustomerRow.updated_at.desc(), CustomerRow.id.desc())
-    .limit(1)
-    .scalar_subquery()
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
 )
 _CARD = (
     select(
@@ -64,8 +65,8 @@ _CARD = (
     .select_from(CustomerRow)
     .outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id)
     .outerjoin(PhoneNumberRow, PhoneNumberRow.customer_id == CustomerRow.id)
-    .where(CustomerRow.id == _owner)
-    .order_by(PhoneNumberRow.id)
+    .where(CustomerRow.id.in_(_owners))
+    .order_by(*_NEWEST_FIRST, PhoneNumberRow.id)
 )
 _PROFILE = (
     select(*CUSTOMER_COLUMNS, *ACCOUNT_COLUMNS, PhoneNumberRow.e164, PhoneNumberRow.kind)
@@ -95,19 +96,30 @@ _ORDERS = (
 )
 
 
-async def find_by_number(db: Database, number: str) -> CustomerCard | None:
-    """The most recently updated customer owning ``number`` (any format), or None (also for a non-number)."""
+async def find_all_by_number(db: Database, number: str, limit: int = MAX_MATCHES) -> tuple[CustomerCard, ...]:
+    """Every customer owning ``number`` (any format), most recently updated first, at most ``limit``
+    (1..``MAX_MATCHES``, else ``ValidationFailed``); none for a non-number."""
+    validation.limit(limit, MAX_MATCHES)
     e164 = normalise(number, db.region)
     if e164 is None:
-        return None
-    rows = await db.read_here(functools.partial(_card_rows, e164=e164))
-    if not rows:
-        return None
-    return plain_card(rows)
+        return ()
+    rows = await db.read_here(functools.partial(_card_rows, e164=e164, limit=limit))
+    return tuple(plain_card(owned) for owned in _by_customer(rows))
 
 
-def _card_rows(connection: Connection, e164: str) -> list[Row[Any]]:
-    return list(connection.execute(_CARD, {"e164": e164}))
+def _card_rows(connection: Connection, e164: str, limit: int) -> list[Row[Any]]:
+    return list(connection.execute(_CARD, {"e164": e164, "limit": limit}))
+
+
+def _by_customer(rows: list[Row[Any]]) -> list[list[Row[Any]]]:
+    """The rows split into one run per customer (a customer's rows are adjacent: the order says so)."""
+    runs: list[list[Row[Any]]] = []
+    for row in rows:
+        if runs and runs[-1][0][0] == row[0]:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
 
 
 async def overview(

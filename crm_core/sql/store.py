@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_core.domain import ports
 from crm_core.domain.calls import LoggedCall, Practice
 from crm_core.domain.customers import Profile
-from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
 from crm_core.domain.phones import phone_numbers
 from crm_core.sql import overview
 from crm_core.sql.accounts import SqlAccounts
@@ -103,7 +103,13 @@ class SqlStore:
 
     async def find_by_number(self, e164: str) -> CustomerCard | None:
         # Normalising again is idempotent on E.164 and forgives a caller id that arrived as dialled.
-        return await overview.find_by_number(self._db, e164)
+        found = await overview.find_all_by_number(self._db, e164, limit=1)
+        return found[0] if found else None
+
+    async def find_all_by_number(self, e164: str, limit: int = MAX_MATCHES) -> tuple[CustomerCard, ...]:
+        """Every customer owning the number, most recently updated first; see
+        ``overview.find_all_by_number``."""
+        return await overview.find_all_by_number(self._db, e164, limit)
 
     async def overview(
         self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10

@@ -31,7 +31,7 @@ from agent_console.wallboard_feed import WallboardFeed
 from config.answering import Answering
 from crm_core.domain.accounts import Account, AccountStatus
 from crm_core.domain.customers import Customer
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import Caller, CustomerOverview
 from crm_core.domain.phones import PhoneKind, PhoneNumber
 from crm_core.domain.ports import CallLog
 from crm_core.domain.users import Role
@@ -118,16 +118,17 @@ class FixedDirectory:
         self.release = asyncio.Event()
         self.number_of: dict[CallId, str] = {}
 
-    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None:
+    async def caller(self, call: CallId, number: str | None) -> Caller:
         if self.slow:
             await self.release.wait()
-        return JANE if number == JANE_NUMBER else None
+        return Caller(JANE, (JANE.card,)) if number == JANE_NUMBER else Caller(None)
 
-    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
+    def peek_caller(self, call: CallId) -> tuple[bool, Caller | None]:
         if self.slow:
             return False, None
         # As the real cache: the lookup started at the call's arrival and has finished by ringing time.
-        return True, JANE if self.number_of.get(call) == JANE_NUMBER else None
+        known = self.number_of.get(call) == JANE_NUMBER
+        return True, Caller(JANE, (JANE.card,)) if known else Caller(None)
 
 
 class RecordingAsk:

@@ -93,6 +93,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                      "callback_number": None, "call_type": None, "form": None, "values": None},
     "message-form": {"call": "c9", "call_type": None},
     "attach-customer": {"call": "c9", "customer_id": 1},
+    "pick-customer": {"call": "c9", "customer_id": 1},
     "watch-wallboard": {}, "unwatch-wallboard": {},
     "set-agent-state": {"agent": "a2", "state": "not-ready", "reason": "break"},
     "supervise": {"agent": "a2", "mode": "listen"}, "stop-supervising": {},

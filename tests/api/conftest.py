@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
-from crm_core.domain.overview import CustomerOverview
+from crm_core.domain.overview import Caller
 from crm_core.sql.engine import open_engine
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.orm import Base
@@ -58,11 +58,11 @@ async def sqlite_url(tmp_path: Path) -> str:
 
 
 class NoCallers:
-    async def overview(self, call: CallId, number: str | None) -> CustomerOverview | None:
-        return None
+    async def caller(self, call: CallId, number: str | None) -> Caller:
+        return Caller(None)
 
-    def peek_overview(self, call: CallId) -> tuple[bool, CustomerOverview | None]:
-        return True, None
+    def peek_caller(self, call: CallId) -> tuple[bool, Caller | None]:
+        return True, Caller(None)
 
 
 @dataclass

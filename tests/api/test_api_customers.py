@@ -97,6 +97,33 @@ async def test_given_a_number_in_any_format_when_looked_up_then_the_owner(api: A
     status, card = await api.call("GET", f"/customers/by-number/{typed}")
     assert status == 200
     assert card["id"] == created["id"] and card["account"]["balance"] == "12.50"
+    assert [match["id"] for match in card["matches"]] == [created["id"]]
+
+
+async def test_given_a_number_several_customers_share_when_looked_up_then_every_owner_newest_first(
+    api: Api,
+) -> None:
+    office = {"number": "(212) 555-0150", "kind": "office"}
+    _, ben = await api.call("POST", "/customers", {"name": "Ben Ortiz", "phones": [office]})
+    ann_phones = [office, {"number": "212 555 0151"}]
+    _, ann = await api.call("POST", "/customers", {"name": "Ann Park", "phones": ann_phones})
+    await api.store.accounts.set(ben["id"], Account(Decimal("40.00"), "USD"))
+    await api.call("PATCH", f"/customers/{ben['id']}", {"email": "ben@ortiz.example"})  # Ben updated last
+
+    status, found = await api.call("GET", "/customers/by-number/2125550150")
+
+    assert status == 200
+    assert [m["name"] for m in found["matches"]] == ["Ben Ortiz", "Ann Park"]
+    first, second = found["matches"]
+    assert {k: v for k, v in found.items() if k != "matches"} == first  # the old fields: the newest owner
+    assert (first["email"], first["account"]["balance"], second["account"]) == (
+        "ben@ortiz.example",
+        "40.00",
+        None,
+    )
+    assert second["phones"] == [{"number": "+12125550150", "kind": "office"},
+                                {"number": "+12125550151", "kind": "other"}]  # fmt: skip
+    assert second["id"] == ann["id"]
 
 
 async def test_given_a_non_number_or_unknown_number_when_looked_up_then_400_or_404(api: Api) -> None:

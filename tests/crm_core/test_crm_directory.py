@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_core.domain.errors import InvalidPhoneKind, InvalidPhoneNumber
+from crm_core.domain.errors import InvalidPhoneKind, InvalidPhoneNumber, ValidationFailed
 from crm_core.domain.overview import CustomerCard
 from crm_core.domain.phones import PhoneKind, PhoneNumber, to_e164
 from crm_core.sql.engine import open_engine
@@ -159,3 +159,49 @@ async def test_given_shared_number_and_same_update_time_when_looked_up_then_newe
         assert await store.find_by_number(ANN) == second
     finally:
         await store.close()
+
+
+async def test_given_a_number_several_share_when_all_looked_up_then_every_owner_newest_first_with_its_card(
+    database_url: str,
+) -> None:
+    """An office's main line: each colleague's card comes whole (all their numbers, their account)."""
+    times = (datetime(2024, 5, day, tzinfo=UTC) for day in (1, 3, 2, 4))
+    store = SqlStore(open_engine(database_url), REGION, clock=FixedTimes(*times))
+    try:
+        ben = await store.add_customer("Ben", [("+12125550151", "mobile"), (ANN, "office")])
+        cy = await store.add_customer("Cy", [(ANN, "office"), ("+12125550152", "home")], tier="vip")
+        dee = await store.add_customer("Dee", [(ANN, "office")], company="Ortiz & Park")
+        await store.add_customer("Someone else", [("+14155550124", "mobile")])
+
+        found = await store.find_all_by_number("(415) 555-0123")
+
+        assert found == (cy, dee, ben)
+        assert found[0].phones == (
+            PhoneNumber(ANN, PhoneKind.OFFICE),
+            PhoneNumber("+12125550152", PhoneKind.HOME),
+        )
+        assert await store.find_all_by_number(ANN, limit=2) == (cy, dee)
+        assert await store.find_by_number(ANN) == cy  # the one-customer lookup: the newest owner, as before
+    finally:
+        await store.close()
+
+
+async def test_given_a_number_one_customer_owns_when_all_looked_up_then_that_one_alone(
+    store: SqlStore,
+) -> None:
+    ann = await store.add_customer("Ann", [(ANN, "mobile"), ("+442079460018", "office")])
+    await store.add_customer("Bo", [("+14155550124", "mobile")])
+
+    assert await store.find_all_by_number(ANN) == (ann,)
+    assert await store.find_all_by_number("+14155550199") == ()
+    assert await store.find_all_by_number("not a number") == ()
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1001])
+async def test_given_a_limit_out_of_range_when_all_looked_up_then_validation_failed(
+    store: SqlStore, limit: int
+) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        await store.find_all_by_number(ANN, limit=limit)
+
+    assert raised.value.field == "limit"

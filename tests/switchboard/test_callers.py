@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from crm_core.domain.customers import Customer, Profile
-from crm_core.domain.overview import CustomerCard, CustomerOverview
+from crm_core.domain.overview import Caller, CustomerCard, CustomerOverview
 from routing.ids import CallId
 from switchboard.callers import CallerCache
 from tests.agent_console.fakes import EPOCH
@@ -20,8 +20,11 @@ class CountingDirectory:
         self.lookups = 0
 
     async def find_by_number(self, e164: str) -> CustomerCard | None:
+        raise NotImplementedError  # the cache asks for every owner of the number
+
+    async def find_all_by_number(self, e164: str, limit: int = 1000) -> tuple[CustomerCard, ...]:
         self.lookups += 1
-        return JANE if e164 == NUMBER else None
+        return (JANE,) if e164 == NUMBER else ()
 
     async def add_customer(self, *args: object, **kwargs: object) -> CustomerCard:
         raise NotImplementedError  # the cache only reads
@@ -34,7 +37,7 @@ async def test_given_a_prefetched_call_when_asked_twice_then_one_lookup_serves_b
     assert await cache.customer(CallId("c1"), NUMBER) == JANE
     assert await cache.customer(CallId("c1"), NUMBER) == JANE
     assert directory.lookups == 1
-    assert cache.peek(CallId("c1")) == (True, JANE)
+    assert cache.peek(CallId("c1")) == (True, (JANE,))
 
 
 async def test_given_a_forgotten_call_when_asked_late_then_answered_but_nothing_is_kept() -> None:
@@ -70,9 +73,9 @@ async def test_given_a_known_caller_when_prefetched_then_the_360_is_read_once_fo
     store = OverviewStore()
     cache = CallerCache(store, store)
     cache.prefetch(CallId("c1"), NUMBER)
-    assert cache.peek_overview(CallId("c1")) == (False, None)  # not yet: never waits
-    assert await cache.overview(CallId("c1"), NUMBER) == OVERVIEW
-    assert cache.peek_overview(CallId("c1")) == (True, OVERVIEW)
+    assert cache.peek_caller(CallId("c1")) == (False, None)  # not yet: never waits
+    assert await cache.caller(CallId("c1"), NUMBER) == Caller(OVERVIEW, (JANE,))
+    assert cache.peek_caller(CallId("c1")) == (True, Caller(OVERVIEW, (JANE,)))
     assert (store.lookups, store.overviews) == (1, 1)
 
 
@@ -80,7 +83,7 @@ async def test_given_an_unknown_caller_then_no_360() -> None:
     store = OverviewStore()
     cache = CallerCache(store, store)
     cache.prefetch(CallId("c1"), "+12125550100")
-    assert await cache.overview(CallId("c1"), "+12125550100") is None
+    assert await cache.caller(CallId("c1"), "+12125550100") == Caller(None)
     assert store.overviews == 0
 
 
@@ -89,7 +92,7 @@ async def test_given_a_live_call_when_a_customer_is_attached_then_the_pop_and_th
     cache = CallerCache(store, store)
     cache.prefetch(CallId("c1"), "+12125550100")
     cache.attach(CallId("c1"), MARY)
-    assert cache.peek_overview(CallId("c1")) == (True, MARY)
+    assert cache.peek_caller(CallId("c1")) == (True, Caller(MARY))
     card = await cache.customer(CallId("c1"), "+12125550100")
     assert card is not None and (card.id, card.tier) == (8, "vip")
     cache.forget(CallId("c1"))
@@ -102,9 +105,9 @@ class SlowStore(OverviewStore):
         super().__init__()
         self.release = asyncio.Event()
 
-    async def find_by_number(self, e164: str) -> CustomerCard | None:
+    async def find_all_by_number(self, e164: str, limit: int = 1000) -> tuple[CustomerCard, ...]:
         await self.release.wait()
-        return await super().find_by_number(e164)
+        return await super().find_all_by_number(e164, limit)
 
 
 async def test_given_a_question_waiting_when_the_call_is_forgotten_then_it_is_answered_not_cancelled() -> (
@@ -114,11 +117,55 @@ async def test_given_a_question_waiting_when_the_call_is_forgotten_then_it_is_an
     store = SlowStore()
     cache = CallerCache(store, store)
     cache.prefetch(CallId("c1"), NUMBER)
-    waiting_360 = asyncio.create_task(cache.overview(CallId("c1"), NUMBER))
+    waiting_360 = asyncio.create_task(cache.caller(CallId("c1"), NUMBER))
     waiting_card = asyncio.create_task(cache.customer(CallId("c1"), NUMBER))
     await asyncio.sleep(0)
     cache.forget(CallId("c1"))
     store.release.set()
-    assert await asyncio.wait_for(waiting_360, 2) == OVERVIEW
+    assert await asyncio.wait_for(waiting_360, 2) == Caller(OVERVIEW, (JANE,))
     assert await asyncio.wait_for(waiting_card, 2) == JANE
     assert not cache.live(CallId("c1"))
+
+
+BEN = CustomerCard(id=8, name="Ben Ortiz", company="Ortiz & Park", email=None)
+COLLEAGUES = tuple(
+    CustomerCard(id=100 + n, name=f"Colleague {n}", company=None, email=None) for n in range(25)
+)
+
+
+class SharedLine(OverviewStore):
+    """Jane and Ben share ``NUMBER``; 25 colleagues share the office's main line."""
+
+    async def find_all_by_number(self, e164: str, limit: int = 1000) -> tuple[CustomerCard, ...]:
+        self.lookups += 1
+        found = {NUMBER: (JANE, BEN), "+12125550150": COLLEAGUES}.get(e164, ())
+        return found[:limit]
+
+
+async def test_given_a_shared_number_then_every_owner_offered_no_360_read_and_nobody_the_caller() -> None:
+    store = SharedLine()
+    cache = CallerCache(store, store)
+    cache.prefetch(CallId("c1"), NUMBER)
+    assert await cache.caller(CallId("c1"), NUMBER) == Caller(None, (JANE, BEN))
+    assert await cache.customer(CallId("c1"), NUMBER) is None  # the call log names nobody unpicked
+    assert await cache.matches(CallId("c1"), NUMBER) == (JANE, BEN)
+    assert (store.lookups, store.overviews) == (1, 0)
+
+
+async def test_given_more_owners_than_the_pop_lists_then_the_first_twenty_and_more_matches() -> None:
+    store = SharedLine()
+    cache = CallerCache(store, store)
+    caller = await cache.caller(CallId("c1"), "+12125550150")
+    assert (caller.matches, caller.more_matches) == (COLLEAGUES[:20], True)
+
+
+async def test_given_a_shared_number_when_one_is_picked_then_the_caller_and_the_others_stay_offered() -> None:
+    store = SharedLine()
+    cache = CallerCache(store, store)
+    cache.prefetch(CallId("c1"), NUMBER)
+    await cache.caller(CallId("c1"), NUMBER)
+    cache.attach(CallId("c1"), MARY)
+    assert cache.peek_caller(CallId("c1")) == (True, Caller(MARY, (JANE, BEN)))
+    card = await cache.customer(CallId("c1"), NUMBER)
+    assert card is not None and card.id == 8
+    assert cache.attached(CallId("c1")) == 8

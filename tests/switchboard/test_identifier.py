@@ -102,6 +102,21 @@ async def test_given_an_unknown_number_with_history_when_identified_then_no_tier
     )
 
 
+async def test_given_a_shared_number_when_identified_then_the_newest_owners_tier_and_the_numbers_last_agent(
+    store: SqlStore,
+) -> None:
+    """Nobody has picked yet: the number's history, not one colleague's (Bo's call from his mobile)."""
+    await store.add_customer("Ann", [(ANN, "office")])
+    bo = await store.add_customer("Bo", [(ANN, "office"), ("+14155550199", "mobile")], tier="vip")
+    await store.record(answered("office", "1001", NOW - 7200), None)
+    await store.record(answered("mobile", "1002", NOW - 600, "+14155550199"), bo.id)
+    answers = Answers()
+    identifier = CallerIdentifier(CallerCache(store), store, answers.submit, lambda: NOW)
+    assert await identify(identifier, answers, ANN) == ev.CallerIdentified(
+        CallId("c1"), "vip", AgentId("1001"), NOW - 7200, NOW
+    )
+
+
 @pytest.mark.parametrize("number", ["+19995550000", "anonymous"])
 async def test_given_a_caller_nobody_knows_when_identified_then_an_empty_answer(
     store: SqlStore, number: str
@@ -117,14 +132,17 @@ class BrokenStore:
     async def find_by_number(self, e164: str) -> CustomerCard | None:
         raise ConnectionError("database restarting")
 
+    async def find_all_by_number(self, e164: str, limit: int = 1000) -> tuple[CustomerCard, ...]:
+        raise ConnectionError("database restarting")
+
     async def last_answered_call(self, e164: str | None, customer_id: int | None = None) -> LoggedCall | None:
         raise ConnectionError("database restarting")
 
 
 class StuckStore(BrokenStore):
-    async def find_by_number(self, e164: str) -> CustomerCard | None:
+    async def find_all_by_number(self, e164: str, limit: int = 1000) -> tuple[CustomerCard, ...]:
         await asyncio.sleep(3600)
-        return None
+        return ()
 
 
 @pytest.mark.parametrize("broken", [BrokenStore, StuckStore])
