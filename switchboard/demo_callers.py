@@ -3,7 +3,8 @@
 Pure and deterministic: the same seed gives the same callers, in the same order, with the same timing
 and the same script (a test holds it to that). The numbers are the store's customers' (so the pops show
 a known customer) and, for a share of the calls, numbers nobody in the store has (an unknown caller's
-pop). Arrivals are a Poisson process at ``rate_per_min``; each caller brings a script: how long they talk,
+pop). Arrivals are a Poisson process at ``rate_per_min``, but the first caller dials at once (a new user
+sees a call within seconds, whatever the rate); each caller brings a script: how long they talk,
 whether the agent puts them on hold, whether the agent transfers them, and how long they wait for an
 agent before hanging up.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from routing.ids import CallId
 
 UNKNOWN_SHARE = 0.2  # of the callers: a number the store does not know
+FIRST_AFTER_S = 1.0  # the first caller: once the agents are in
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class Callers:
             raise ValueError("no number to call")
         r = self._random
         self._count += 1
-        after_s = r.expovariate(self._rate_per_s)
+        after_s = r.expovariate(self._rate_per_s) if self._count > 1 else FIRST_AFTER_S
         did = dids[r.randrange(len(dids))]
         if self._known and r.random() >= UNKNOWN_SHARE:
             known = self._known[r.randrange(len(self._known))]
@@ -71,6 +73,6 @@ class Callers:
             number, name = f"+1202555{r.randrange(100, 200):04d}", None  # 555-0100..0199: fictional
         return Caller(
             call=CallId(f"{self._prefix}-{self._count:06d}"), after_s=after_s, did=did, number=number,
-            name=name, talk_s=r.uniform(15.0, 45.0), hold=r.random() < 0.4, transfer=r.random() < 0.15,
+            name=name, talk_s=r.uniform(10.0, 30.0), hold=r.random() < 0.4, transfer=r.random() < 0.15,
             patience_s=r.uniform(45.0, 120.0),
         )  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from crm_core.domain.calls import CallFilter, LoggedCall
+from crm_core.domain.calls import CallFilter, LoggedCall, Practice
 from crm_core.domain.cases import CaseStatus, NewCase, Priority
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.users import Role
@@ -65,9 +65,11 @@ class GatedLog:
         self.store = store
         self.gate = asyncio.Event()
 
-    async def record(self, record: CallRecord, customer_id: int | None) -> None:
+    async def record(
+        self, record: CallRecord, customer_id: int | None, practice: Practice | None = None
+    ) -> None:
         await self.gate.wait()
-        await self.store.record(record, customer_id)
+        await self.store.record(record, customer_id, practice)
 
     async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
         return await self.store.recent_calls(limit, customer_id)
