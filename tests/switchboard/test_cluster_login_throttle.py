@@ -1,17 +1,24 @@
 """The login throttle's two adapters held to one rule (agent_console/login_throttle.py): the memory one of
 a lone instance and the Redis one a cluster shares (switchboard/cluster/login_throttle.py), the latter on
 the machine's real Redis. Then what only a shared throttle has: guesses spread over two instances at once
-count together, its keys go away when idle, and an unreachable Redis falls back to counting locally."""
+count together (two throttles, and two console apps each with its own), its keys go away when idle, and an
+unreachable Redis falls back to counting locally."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 from redis import asyncio as aioredis
 from structlog.testing import capture_logs
 
+from agent_console.app import GATE
 from agent_console.login_throttle import (
     OFFICE_AT_ONCE,
     THROTTLE_FAILURES,
@@ -22,6 +29,7 @@ from agent_console.login_throttle import (
 )
 from switchboard.cluster.login_throttle import RedisLoginThrottle
 from tests.support_redis import redis_keys
+from tests.switchboard.test_cluster_session_ends import two_instances
 
 UNREACHABLE_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -150,3 +158,21 @@ async def test_given_redis_unreachable_then_sign_ins_are_counted_by_this_instanc
         ) == 1  # once per outage, not per sign-in
     finally:
         await redis.aclose()
+
+
+async def guesses_over(a: TestClient[Any, Any], b: TestClient[Any, Any], count: int) -> Counter[int]:
+    async def guess(n: int) -> int:
+        client = a if n % 2 else b
+        async with client.post("/login", json={"username": "alice", "password": f"wrong{n}"}) as r:
+            return r.status
+
+    return Counter(await asyncio.gather(*(guess(n) for n in range(count))))
+
+
+async def test_given_two_instances_apps_on_one_redis_when_guesses_are_spread_over_them_then_five_are_checked(
+    tmp_path: Path,
+) -> None:
+    async with two_instances(tmp_path) as (a, b, (redis, prefix)):
+        for client in (a, b):  # as cluster/node.py wires each instance
+            client.app[GATE].throttle = RedisLoginThrottle(redis, prefix, time.time)
+        assert await guesses_over(a, b, 40) == {401: THROTTLE_FAILURES, 429: 40 - THROTTLE_FAILURES}
