@@ -8,13 +8,14 @@ while the supervisor's wallboard moves with the simulated agents.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,10 +24,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from config.settings import load
 from crm_core.domain.calls import Practice
 from crm_core.domain.figures import ServiceTarget
 from crm_core.domain.reports import Grouping
 from crm_core.sql.store import SqlStore
+from routing import commands as cmd
+from routing.ids import CallId
+from routing.records import Outcome
+from routing.states import AgentState
+from switchboard.bootstrap import normaliser, open_store
+from switchboard.demo import Demo, Options, open_demo
+from switchboard.demo_callers import Caller, Callers
 from tests.integration.conftest import ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,3 +166,57 @@ async def test_given_an_empty_database_when_a_new_user_tries_the_demo_then_a_pop
     await board.screenshot(path=str(ARTIFACTS / "demo-wallboard.png"))
     await console.close()
     await board.close()
+
+
+class OneCaller(Callers):
+    """A single scripted caller (hold, then a transfer), then nobody for an hour."""
+
+    def __init__(self) -> None:
+        super().__init__([], rate_per_min=1)
+        self.count = 0
+
+    def next_caller(self, dids: Sequence[str]) -> Caller:
+        self.count += 1
+        return Caller(
+            call=CallId(f"demo-{self.count:06d}"), after_s=0.5 if self.count == 1 else 3600.0, did=dids[0],
+            number="+14155550123", name="Jane Doe", talk_s=9.0, hold=True, transfer=True, patience_s=60.0,
+        )  # fmt: skip
+
+
+async def test_given_a_scripted_caller_when_the_demo_plays_it_then_hold_transfer_wrap_up_and_a_demo_record(
+    tmp_path: Path,
+) -> None:
+    settings = dataclasses.replace(
+        load(ROOT / "config" / "switchboard.toml", normaliser),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+    )
+    store = await open_store(settings)
+    service, _, _ = await open_demo(settings, store, Options(rate_per_min=1, agents=2, seed=0))
+    seen: list[cmd.Command] = []
+    service.bus.subscribe(seen.append)
+    await service.start(http=False)
+    driver = Demo(service, OneCaller())
+    running = asyncio.create_task(driver.run())
+    try:
+        deadline = time.monotonic() + MINUTE
+        while not any(isinstance(c, cmd.LogCall) and c.record.call == "demo-000001" for c in seen):
+            assert time.monotonic() < deadline, [type(c).__name__ for c in seen]
+            await asyncio.sleep(0.2)
+        await service.recorder.flush()
+        logged = await store.get_call("demo-000001")
+    finally:
+        running.cancel()
+        await service.stop()
+
+    held = [(c.agent, c.held) for c in seen if isinstance(c, cmd.CallHeld)]
+    # Each agent who has the caller puts them on hold for a moment, then takes them back.
+    assert held == [("sim-1", True), ("sim-1", False), ("sim-2", True), ("sim-2", False)]
+    parts = [c.record for c in seen if isinstance(c, cmd.LogCall)]
+    assert [(r.agent, r.outcome, r.queue) for r in parts] == [
+        ("sim-1", Outcome.TRANSFERRED, "acme"),  # sim-1's stretch: passed on to the answering queue
+        ("sim-2", Outcome.ANSWERED, "answering"),  # sim-2 took it there and ended it
+    ]
+    states = [(c.agent, c.state) for c in seen if isinstance(c, cmd.AgentStateChanged)]
+    assert ("sim-1", AgentState.WRAP_UP) in states  # the acme queue's 30 s of after-call work
+    assert states[-1] == ("sim-2", AgentState.READY)  # the answering queue has none: ready at once
+    assert logged is not None and logged.practice is Practice.DEMO
