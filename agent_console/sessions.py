@@ -28,8 +28,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import structlog
+
 from crm_core.domain.ports import SessionStore
 from crm_core.domain.sessions import StoredSession, key_of
+
+log = structlog.get_logger("sessions")
 
 Clock = Callable[[], float]
 
@@ -96,10 +100,20 @@ class Sessions:
             return None
         session.last_used = now
         if now - session.written >= self._touch_every_s:
-            session.written = now
-            await self._store.touch(key_of(session_id), now)
+            await self._write_back(session, now)
         await self._sweep_if_due(now)
         return session
+
+    async def _write_back(self, session: Session, now: float) -> None:
+        """The last use, to the store, best effort: a store busy for a moment (its connections all taken,
+        SQLite's writer lock held past its timeout) must not fail the request, which closed the agent's
+        console when it was a websocket message (bench/service_ceiling.py). The next use tries again."""
+        written, session.written = session.written, now  # requests meanwhile do not write it again
+        try:
+            await self._store.touch(key_of(session.id), now)
+        except Exception as exc:
+            session.written = written
+            log.warning("session.touch-failed", user=session.username, error=repr(exc))
 
     async def end(self, session_id: str | None) -> None:
         if not session_id:

@@ -185,3 +185,33 @@ async def test_given_a_logout_while_a_lookup_reads_the_store_then_the_session_st
     store.during_read, store.session_id = after_restart, session.id
     assert await after_restart.get(session.id) is None  # it read the row before the logout removed it
     assert await after_restart.get(session.id) is None
+
+
+class TouchFails(MemorySessionStore):
+    """A store whose writes of a session's last use fail while ``failing``: a full connection pool, or
+    SQLite's writer lock held past its timeout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = True
+
+    async def touch(self, key: str, last_used: float) -> None:
+        if self.failing:
+            self.touches += 1
+            raise TimeoutError("QueuePool limit of size 5 overflow 10 reached")
+        await super().touch(key, last_used)
+
+
+async def test_given_the_last_use_write_failing_when_looked_up_then_the_session_serves_and_retries() -> None:
+    store, clock = TouchFails(), Clock()
+    kept = sessions(store, clock)
+    session = await kept.start("alice")
+    clock.now += TOUCH_EVERY_S
+    found = await kept.get(session.id)  # the write fails: the request is not failed with it
+    assert found is not None and found.username == "alice"
+    assert store.rows[key_of(session.id)].last_used == 1_000.0
+    store.failing = False
+    clock.now += 1
+    assert await kept.get(session.id) is not None
+    assert store.touches == 2  # tried again at the next use, not a write-back interval later
+    assert store.rows[key_of(session.id)].last_used == clock.now
