@@ -61,8 +61,17 @@ class Gate:
         now = self._clock()
         when, user = self._looked_up.get(session.username, (float("-inf"), None))
         if now - when > max_age_s or max_age_s <= 0:
-            user = await self.users.get(session.username)
-            self._looked_up[session.username] = (now, user)
+            try:
+                user = await self.users.get(session.username)
+            except Exception as exc:
+                if max_age_s <= 0 or session.username not in self._looked_up:
+                    raise
+                # A websocket's re-check: a store that cannot answer for a moment (its connections all
+                # taken) must not close the agent's console. The last answer stands; the next message
+                # asks again, so a disabled user is still cut off once the store answers.
+                log.warning("console.recheck-failed", user=session.username, error=repr(exc))
+            else:
+                self._looked_up[session.username] = (now, user)
         if user is None or user.disabled:
             await self.sessions.end(session.id)
             return None

@@ -107,6 +107,25 @@ async def test_given_an_idle_session_when_it_expires_then_the_websocket_is_refus
     assert status == 401
 
 
+async def test_given_the_store_failing_the_recheck_when_a_message_comes_then_handled_and_the_socket_kept(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = await console.ws()
+    answers = console.users.get
+
+    async def busy(username: str) -> None:
+        raise TimeoutError("QueuePool limit of size 5 overflow 10 reached")
+
+    monkeypatch.setattr(console.users, "get", busy)
+    console.now[0] += WS_RECHECK_S + 0.1
+    await ws.send_json({"type": "ready"})
+    assert (await next_of(ws, "state"))["state"] == "ready"  # the last answer stood
+    monkeypatch.setattr(console.users, "get", answers)
+    console.users.disable("alice")
+    await ws.send_json({"type": "pause", "reason": "break"})  # the store answers again: asked again
+    assert (await next_of(ws, "error"))["error"] == "not-logged-in"
+
+
 async def test_given_a_connected_agent_when_disabled_then_a_message_after_the_recheck_ends_the_connection(
     console: Console,
 ) -> None:
