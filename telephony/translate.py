@@ -241,7 +241,7 @@ def empty_bridges(bridges: Sequence[Json], app: str) -> list[str]:
 
 
 def unanswered_callers(known: Collection[str], channels: Sequence[Json]) -> list[str]:
-    """Callers we know who are still not answered: a caller offered on arrival is answered only once the
-    agent's leg is dialled (``AriPbx.execute``), so a service stopped in between leaves them ringing."""
+    """Callers we know who are still not answered: the answer goes out beside the caller's first offer
+    (``AriPbx.execute``), so a service stopped between the two leaves them ringing."""
     ours = (c for c in channels if c.get("id") in known and not is_offer_channel(c["id"]))
     return sorted(c["id"] for c in ours if c.get("state") != "Up")

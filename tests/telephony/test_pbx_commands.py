@@ -152,15 +152,6 @@ def offer(leg: str, agent: str = "a") -> cmd.OfferCall:
     )  # fmt: skip
 
 
-async def test_given_a_caller_offered_on_arrival_then_the_agent_is_dialled_before_the_answer() -> None:
-    ari = RecordingAri()
-    pbx, _ = pbx_with(ari)
-    pbx.execute(cmd.AnswerCall(CALL))  # one batch, as the router sends a caller with an agent free
-    pbx.execute(offer("sb-c1-1"))
-    await pbx.idle()
-    assert steps(ari) == [("POST", "create"), ("POST", "dial"), ("POST", "answer"), ("POST", "moh")]
-
-
 async def test_given_a_caller_with_nobody_free_when_carried_out_then_answered_and_on_music_at_once() -> None:
     ari = RecordingAri()
     pbx, _ = pbx_with(ari)
@@ -174,7 +165,7 @@ async def test_given_the_offer_fails_when_carried_out_then_the_caller_is_answere
     pbx, events = pbx_with(ari)
     pbx.execute(cmd.AnswerCall(CALL))
     pbx.execute(offer("sb-c1-1"))
-    pbx.execute(offer("sb-c1-2", "b"))  # ring-all: the first offer of the batch answers, once
+    pbx.execute(offer("sb-c1-2", "b"))  # ring-all: both fail, the caller is answered once
     await pbx.idle()
     assert [s for s in steps(ari) if s[1] != "create"] == [("POST", "answer"), ("POST", "moh")]
     assert [type(e).__name__ for e in events] == ["OfferFailed", "OfferFailed"]

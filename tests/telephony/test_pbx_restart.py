@@ -120,8 +120,8 @@ async def test_given_our_restart_then_asterisks_start_is_compared_with_the_books
 
 
 async def test_given_a_known_caller_still_ringing_after_our_restart_then_answered_and_on_music() -> None:
-    """Killed after the caller's offer went out but before their answer (sent once the agent's leg is
-    dialled): the caller is answered when the service is back, and hears the hold music."""
+    """Killed after the caller's arrival but before their answer went out: the caller is answered when
+    the service is back, and hears the hold music."""
     ari = FakeAri()
     states = {"c1": "Ring", "c2": "Up", "sb-c1-1": "Ring"}
     ari.listed = [{"id": c, "state": state} for c, state in states.items()]

@@ -186,8 +186,8 @@ def test_given_bridges_on_a_shared_asterisk_then_only_our_apps_empty_ones_are_or
 
 
 def test_given_callers_found_on_a_reconnect_then_only_the_known_unanswered_ones_are_to_answer() -> None:
-    """A caller offered on arrival is answered after the agent's leg is dialled: a service killed in
-    between finds them still ringing when it comes back."""
+    """A service killed between a caller's arrival and their answer finds them still ringing when it
+    comes back."""
     channels = [
         {"id": "c1", "state": "Ring"},  # ours, killed before its answer went out
         {"id": "c2", "state": "Up"},  # ours, answered
