@@ -36,7 +36,7 @@ from pop_latency import watch_loop_lag
 from config.settings import AriSettings, Settings
 from routing import commands as cmd
 from routing.ids import CallId
-from switchboard import log_setup
+from switchboard import heap, log_setup
 from switchboard.bootstrap import build
 from telephony.simulated import Clock, SimulatedPbx, Submit, Timing
 
@@ -187,16 +187,18 @@ async def place(pbx: SimulatedPbx, rate: float, count: int, prefix: str) -> None
         await asyncio.sleep(max(0.0, t0 + placed / rate - time.monotonic()))
 
 
-async def serve(workdir: Path, agents: int, database_url: str, timing: Timing, freeze: bool) -> None:
+async def serve(workdir: Path, agents: int, database_url: str, timing: Timing, freeze: str | None) -> None:
     log_setup.configure(sys.stderr)  # as ``switchboard serve`` logs: INFO, plain tracebacks
     control = Control(sys.stdout)
     sys.stdout = sys.stderr  # nothing else may write on the control pipe
     bench = await CeilingService.on(workdir, agents, database_url, timing)
-    control.say(await bench.start())
+    started = await bench.start()
+    if freeze == "start":  # as ``switchboard serve`` does once started: before any console connects
+        heap.settle()
+    control.say(started)
     await control.expect("idle")
-    if freeze:  # what exists now (modules, plan, the consoles' connections) is never scanned again
-        gc.collect()
-        gc.freeze()
+    if freeze == "idle":  # what exists now (modules, plan, the consoles' connections) is never scanned again
+        heap.settle()
     control.say({"rss_idle_kb": rss_kb(), "gc_frozen": gc.get_freeze_count()})
     while (line := (await asyncio.to_thread(sys.stdin.readline)).strip()) not in ("stop", ""):
         order = json.loads(line)
@@ -211,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--database-url", required=True)
     p.add_argument("--answer-after", type=float, required=True, help="ringing -> answered, seconds")
     p.add_argument("--hang-up-after", type=float, required=True, help="ringing -> caller hangs up")
-    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once the consoles are idle")
+    p.add_argument("--gc-freeze", choices=("start", "idle"), help="gc.freeze() once started, or once idle")
     p.add_argument("--nice", type=int, default=0, help="this process' niceness (its threads inherit it)")
     a = p.parse_args(argv)
     if a.nice:

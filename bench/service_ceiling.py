@@ -78,7 +78,7 @@ class Options:
     hang_up_after: float
     profile: bool
     keep: bool
-    gc_freeze: bool
+    gc_freeze: str | None  # "start" or "idle": when the service calls gc.freeze()
     nice: int
 
 
@@ -152,7 +152,8 @@ async def start_service(opts: Options, workdir: Path, url: str) -> ServiceProces
     log = workdir / "service.log"
     args = [sys.executable, str(SERVICE), str(workdir), "--agents", str(opts.agents), "--database-url", url,
             "--answer-after", str(opts.answer_after), "--hang-up-after", str(opts.hang_up_after),
-            *(["--gc-freeze"] if opts.gc_freeze else []), "--nice", str(opts.nice)]  # fmt: skip
+            *(["--gc-freeze", opts.gc_freeze] if opts.gc_freeze else []),
+            "--nice", str(opts.nice)]  # fmt: skip
     with log.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
@@ -250,7 +251,7 @@ def header(opts: Options, store: str, hello: Json, idle: Json, connect_s: float)
         f"setup: users and customers in {hello['seed_s']:.1f} s, {opts.agents} consoles ready in "
         f"{connect_s:.1f} s; service VmRSS {hello['rss_before_kb'] / 1024:.1f} MiB before the consoles, "
         f"{idle['rss_idle_kb'] / 1024:.1f} MiB with them connected and idle"
-        + (f"; gc.freeze() then: {idle['gc_frozen']} objects frozen" if opts.gc_freeze else "")
+        + (f"; gc.freeze() at {opts.gc_freeze}: {idle['gc_frozen']} objects frozen" if opts.gc_freeze else "")
     )
 
 
@@ -346,7 +347,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     p.add_argument("--hang-up-after", type=float, default=1.3, help="ringing -> caller hangs up, s (1.3)")
     p.add_argument("--profile", action="store_true", help="a profiled step at the first failing rate")
     p.add_argument("--keep", action="store_true", help="keep the service's store, log and profile")
-    p.add_argument("--gc-freeze", action="store_true", help="the service calls gc.freeze() once idle")
+    p.add_argument("--gc-freeze", choices=("start", "idle"),
+                   help="gc.freeze() once started (as switchboard serve does), or once idle")  # fmt: skip
     p.add_argument("--nice", type=int, default=0, help="the service's niceness, e.g. -10 on a busy machine")
     a = p.parse_args(argv)
     rates = tuple(float(r) for r in a.rates.split(","))

@@ -26,7 +26,7 @@ from crm_core.domain.users import Role, User
 from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing.destinations import destination
-from switchboard import call_route, customer_import, demo, log_setup, preflight
+from switchboard import call_route, customer_import, demo, heap, log_setup, preflight
 from switchboard.bootstrap import build, normaliser, open_store
 from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
@@ -160,6 +160,7 @@ async def _serve(settings: Settings, _: argparse.Namespace) -> int:
     try:
         service = await build(settings, store=await preflight.writable_store(settings))
         await service.start()
+        heap.settle()  # what start-up made is never walked by the cyclic collector again
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
