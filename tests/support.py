@@ -12,12 +12,15 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy import URL, make_url
 
+from crm_core.sql.migrate import upgrade_async
+from crm_core.sql.store import SqlStore
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome, Party
 
@@ -62,6 +65,18 @@ async def postgres_database(prefix: str) -> AsyncIterator[str]:
         # FORCE (PostgreSQL 13+) ends any connection a failed test left behind, so the drop always works.
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@asynccontextmanager
+async def sqlite_store(directory: Path) -> AsyncIterator[SqlStore]:
+    """A migrated SQLite store in ``directory`` (US numbers), closed afterwards."""
+    url = f"sqlite+aiosqlite:///{directory}/crm.db"
+    await upgrade_async(url)
+    store = SqlStore.open(url, "US")
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def radio_call(call: str, **changes: Any) -> CallRecord:

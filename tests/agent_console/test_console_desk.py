@@ -18,7 +18,6 @@ from crm_core.domain.calls import CallFilter, LoggedCall, Practice
 from crm_core.domain.cases import CaseStatus, NewCase, Priority
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.users import Role
-from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
@@ -35,7 +34,7 @@ from tests.agent_console.harness import (
     ready,
     restarted,
 )
-from tests.support import radio_call
+from tests.support import radio_call, sqlite_store
 from tests.switchboard.hook_server import SECRET, hook_server
 
 USERS = (user("alice", Role.AGENT, "a1"), user("bob", Role.AGENT, "a2"))
@@ -44,12 +43,9 @@ SMITH_DID = "+18005550201"
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    await store.customers.create(CustomerDraft(name="Jane Doe", phones=[(JANE_NUMBER, "mobile")]))
-    yield store
-    await store.close()
+    async with sqlite_store(tmp_path) as store:
+        await store.customers.create(CustomerDraft(name="Jane Doe", phones=[(JANE_NUMBER, "mobile")]))
+        yield store
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.users import Role
-from crm_core.sql.migrate import upgrade_async
 from crm_core.sql.store import SqlStore
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import JANE_NUMBER, Console, make_console, next_of, ready
+from tests.support import sqlite_store
 
 USERS = (user("alice", Role.AGENT, "a1"), user("bob", Role.AGENT, "a2"))
 MAIN_LINE = "+12125550150"  # the office's: Ann and Ben's
@@ -24,16 +24,15 @@ MAIN_LINE = "+12125550150"  # the office's: Ann and Ben's
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    await store.customers.create(CustomerDraft(name="Jane Doe", phones=[(JANE_NUMBER, "mobile")]))  # id 1
-    await store.customers.create(CustomerDraft(name="Ben Ortiz", phones=[(MAIN_LINE, "office")]))  # id 2
-    await store.customers.create(  # id 3, updated last: first in the list
-        CustomerDraft(name="Ann Park", tier="vip", phones=[(MAIN_LINE, "office"), ("+12125550151", "mobile")])
-    )
-    yield store
-    await store.close()
+    async with sqlite_store(tmp_path) as store:
+        await store.customers.create(CustomerDraft(name="Jane Doe", phones=[(JANE_NUMBER, "mobile")]))  # id 1
+        await store.customers.create(CustomerDraft(name="Ben Ortiz", phones=[(MAIN_LINE, "office")]))  # id 2
+        await store.customers.create(  # id 3, updated last: first in the list
+            CustomerDraft(
+                name="Ann Park", tier="vip", phones=[(MAIN_LINE, "office"), ("+12125550151", "mobile")]
+            )
+        )
+        yield store
 
 
 @pytest.fixture
