@@ -1,6 +1,9 @@
 """Writes finished calls to the call log, in order, without ever dropping one.
 
-A failed write (database restarting, locked SQLite file) is retried with backoff; the router is never
+The calls waiting when the writer comes round are written together, in one transaction of at most
+``BATCH``: one commit a call made this writer the first part of the service to fall behind under load
+(bench/README.md, ``service_ceiling.py``), and a batch costs little more than one call. A failed write
+(database restarting, locked SQLite file) is retried with backoff, the whole batch; the router is never
 held up by the store. ``written(call)`` lets a wrap-up that arrives before its call's record wait for
 exactly that record, without polling.
 """
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from crm_core.domain.calls import CallToLog
 from crm_core.domain.ports import CallLog
 from routing import commands as cmd
 from routing.ids import CallId
@@ -23,6 +27,7 @@ from switchboard.retry import until_done
 
 log = structlog.get_logger("recorder")
 REMEMBER = 1000  # written call ids kept, so a late wrap-up need not ask the store
+BATCH = 200  # calls a transaction at most: a bounded statement, and waiters told in good time
 
 
 class CallRecorder:
@@ -78,23 +83,36 @@ class CallRecorder:
 
     async def run(self) -> None:
         while True:
-            record = await self._queue.get()
-            await self._write(record)
-            self._queue.task_done()
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+            for _ in batch:
+                self._queue.task_done()
 
     async def flush(self) -> None:
         """Wait until every call handed over so far is stored."""
         await self._queue.join()
 
-    async def _write(self, record: CallRecord) -> None:
-        async def attempt() -> None:
-            customer = await self._callers.customer(record.call, record.caller_number)
-            await self._log.record(record, None if customer is None else customer.id, self._practice(record))
+    async def _write(self, batch: list[CallRecord]) -> None:
+        async def attempt() -> frozenset[str]:
+            calls = []
+            for record in batch:
+                customer = await self._callers.customer(record.call, record.caller_number)
+                customer_id = None if customer is None else customer.id
+                calls.append(CallToLog(record, customer_id, self._practice(record)))
+            return await self._log.record_many(calls)
 
-        await until_done(attempt, self._retry_s, log, "call.log-failed", call=record.call)
-        self._callers.forget(record.call)
-        self._stored(record.call)
-        log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)
+        first = batch[0].call
+        unlinked = await until_done(
+            attempt, self._retry_s, log, "call.log-failed", call=first, calls=len(batch)
+        )
+        for record in batch:
+            self._callers.forget(record.call)
+            self._stored(record.call)
+            if record.call in unlinked:
+                log.warning("call.customer-gone", call=record.call)  # deleted since the pop: logged without
+            log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)
 
     def _stored(self, call: CallId) -> None:
         self._pending[call] -= 1

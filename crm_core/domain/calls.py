@@ -29,6 +29,16 @@ class Practice(enum.StrEnum):
     TRAINING = "training"  # placed for an agent in training
 
 
+@dataclass(frozen=True, slots=True)
+class CallToLog:
+    """One finished call handed to ``CallLog.record_many``: the router's record, the caller's customer and,
+    for a simulated caller's call, its practice mark."""
+
+    record: CallRecord
+    customer_id: int | None
+    practice: Practice | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoggedCall:
     """A call as the log keeps it: the router's ``record`` and what the store adds to it."""

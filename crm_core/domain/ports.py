@@ -18,7 +18,7 @@ from typing import Protocol
 
 from crm_core.domain.accounts import Account, AccountChanges
 from crm_core.domain.agent_states import AgentInterval, StateChange
-from crm_core.domain.calls import CallFilter, LoggedCall, Practice, WrapUp
+from crm_core.domain.calls import CallFilter, CallToLog, LoggedCall, Practice, WrapUp
 from crm_core.domain.cases import Case, CaseChanges, CaseEvent, CaseStatus, NewCase
 from crm_core.domain.customers import (
     Customer,
@@ -72,6 +72,12 @@ class CallLog(Protocol):
 
         Raises ``CustomerNotFound`` when ``customer_id`` names no customer.
         """
+        ...
+
+    async def record_many(self, calls: Sequence[CallToLog]) -> frozenset[str]:
+        """Keep every call of ``calls`` in one transaction, as ``record`` would one at a time, except that
+        a call whose customer no longer exists (deleted since the caller was matched) is kept without one:
+        a finished call is never refused. The ids of the calls kept so, without their customer."""
         ...
 
     async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:

@@ -3,7 +3,8 @@ the CSV export, streamed in chunks so a month of calls is never held in memory."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from crm_core.csv.lines import csv_line
 from crm_core.domain import validation
 from crm_core.domain.calls import (
     CallFilter,
+    CallToLog,
     LoggedCall,
     Practice,
     WrapUp,
@@ -45,9 +47,7 @@ class SqlCalls:
 
         Raises ``CustomerNotFound`` when ``customer_id`` names no customer.
         """
-        columns = call_columns(LoggedCall.from_record(record, customer_id))
-        if practice is not None:
-            columns["practice"] = practice.value
+        columns = _columns(CallToLog(record, customer_id, practice))
         async with self._db.engine.begin() as connection:
             if customer_id is not None:
                 found = await connection.scalar(select(CustomerRow.id).where(CustomerRow.id == customer_id))
@@ -55,6 +55,22 @@ class SqlCalls:
                     raise CustomerNotFound(customer_id)
             # INSERT ... ON CONFLICT (call_id) DO UPDATE: one statement, so two writers cannot race.
             await self._db.upsert(connection, CallRow, columns, "call_id")
+
+    async def record_many(self, calls: Sequence[CallToLog]) -> frozenset[str]:
+        """Keep every call of ``calls`` in one transaction (the call recorder's batches: one commit for many
+        calls, where one each made the writer the first part of the service to fall behind under load,
+        bench/README.md ``service_ceiling.py``). A call whose customer no longer exists is kept without
+        one; their ids are returned."""
+        wanted = {c.customer_id for c in calls if c.customer_id is not None}
+        async with self._db.engine.begin() as connection:
+            found: set[int] = set()
+            if wanted:
+                query = select(CustomerRow.id).where(CustomerRow.id.in_(wanted))
+                found = {int(row[0]) for row in await connection.execute(query)}
+            gone = {c.record.call for c in calls if c.customer_id is not None and c.customer_id not in found}
+            rows = [_columns(c if c.record.call not in gone else replace(c, customer_id=None)) for c in calls]
+            await self._db.upsert_many(connection, CallRow, rows, "call_id")
+        return frozenset(gone)
 
     async def logged(self, call_ids: Collection[str]) -> set[str]:
         """Which of ``call_ids`` have a row (asked a chunk at a time: a statement's parameters are few)."""
@@ -204,3 +220,11 @@ def _instant(cursor: str, text: str) -> datetime:
     if at.utcoffset() is None:
         raise InvalidCursor(cursor)
     return at
+
+
+def _columns(call: CallToLog) -> dict[str, object]:
+    """The call's row; ``practice`` only when given, so a later write keeps the mark an earlier one set."""
+    columns = call_columns(LoggedCall.from_record(call.record, call.customer_id))
+    if call.practice is not None:
+        columns["practice"] = call.practice.value
+    return columns

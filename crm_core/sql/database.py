@@ -125,10 +125,25 @@ class Database:
         compiling it per call — most of the CPU of logging a call.
         """
         sql, order, converters = self._upsert_statement(table, tuple(row), key)
-        values = [row[name] for name in order]
-        for index, convert in converters:
-            values[index] = convert(values[index])
-        await connection.exec_driver_sql(sql, tuple(values))
+        await connection.exec_driver_sql(sql, tuple(_ordered(row, order, converters)))
+
+    async def upsert_many(
+        self,
+        connection: AsyncConnection,
+        table: type[DeclarativeBase],
+        rows: Sequence[Mapping[str, object]],
+        key: str,
+    ) -> None:
+        """``upsert`` of every row of ``rows``, as one executemany per set of columns, in
+        ``connection``'s transaction (the call log's writer: one transaction for a batch of calls)."""
+        by_columns: dict[tuple[str, ...], list[Mapping[str, object]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(row), []).append(row)
+        for names, group in by_columns.items():
+            sql, order, converters = self._upsert_statement(table, names, key)
+            await self.dialect.executemany(
+                connection, sql, [_ordered(row, order, converters) for row in group]
+            )
 
     @functools.lru_cache(maxsize=16)  # noqa: B019 - one Database per store, a handful of statements
     def _upsert_statement(
@@ -204,3 +219,11 @@ async def phones_of(connection: AsyncConnection, ids: Iterable[int]) -> dict[int
 
 def first_or_none(rows: Iterable[Row[Any]]) -> Row[Any] | None:
     return next(iter(rows), None)
+
+
+def _ordered(row: Mapping[str, object], order: tuple[str, ...], converters: _Converters) -> list[object]:
+    """``row``'s values in the statement's parameter ``order``, converted where the driver needs it."""
+    values = [row[name] for name in order]
+    for index, convert in converters:
+        values[index] = convert(values[index])
+    return values

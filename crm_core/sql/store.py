@@ -29,7 +29,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_core.domain import ports
-from crm_core.domain.calls import LoggedCall, Practice
+from crm_core.domain.calls import CallToLog, LoggedCall, Practice
 from crm_core.domain.customers import Profile
 from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
 from crm_core.domain.phones import phone_numbers
@@ -140,6 +140,9 @@ class SqlStore:
         self, record: CallRecord, customer_id: int | None, practice: Practice | None = None
     ) -> None:
         await self.calls.record(record, customer_id, practice)
+
+    async def record_many(self, calls: Sequence[CallToLog]) -> frozenset[str]:
+        return await self.calls.record_many(calls)
 
     async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
         return await self.calls.recent(limit, customer_id)

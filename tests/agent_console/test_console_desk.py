@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crm_core.domain.calls import CallFilter, LoggedCall, Practice
+from crm_core.domain.calls import CallFilter, CallToLog, LoggedCall, Practice
 from crm_core.domain.cases import CaseStatus, NewCase, Priority
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.users import Role
@@ -66,6 +66,10 @@ class GatedLog:
     ) -> None:
         await self.gate.wait()
         await self.store.record(record, customer_id, practice)
+
+    async def record_many(self, calls: Sequence[CallToLog]) -> frozenset[str]:
+        await self.gate.wait()
+        return await self.store.record_many(calls)
 
     async def recent_calls(self, limit: int = 50, customer_id: int | None = None) -> list[LoggedCall]:
         return await self.store.recent_calls(limit, customer_id)

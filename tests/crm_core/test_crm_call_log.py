@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from crm_core.domain.calls import LoggedCall
+from crm_core.domain.calls import CallToLog, LoggedCall, Practice
 from crm_core.domain.errors import CustomerNotFound
 from crm_core.sql.engine import open_engine
 from crm_core.sql.store import SqlStore
@@ -229,3 +229,36 @@ async def test_given_calls_recorded_when_asked_which_are_logged_then_exactly_tho
     asked = {f"call-{n}" for n in range(1, 700)} | {"never"}
     assert await store.logged(asked) == {"call-1", "call-2", "call-600"}
     assert await store.logged(set()) == set()
+
+
+async def test_given_a_batch_when_recorded_many_then_each_call_reads_back_as_recorded_alone(
+    store: SqlStore, answered_call: CallRecord
+) -> None:
+    ann = await store.add_customer("Ann", [("+14155550123", "mobile")])
+    calls = [_call(answered_call, n) for n in range(3)]
+    await store.record(replace(calls[0], agent=None), None)  # an earlier write of the first: replaced
+
+    gone = await store.record_many(
+        [
+            CallToLog(calls[0], ann.id),
+            CallToLog(calls[1], None, Practice.TRAINING),
+            CallToLog(calls[2], ann.id + 1000),  # a customer erased since the caller was matched
+        ]
+    )
+
+    assert gone == {"call-2"}
+    logged = [await store.get_call(c.call) for c in calls]
+    assert logged == [
+        LoggedCall.from_record(calls[0], ann.id),
+        replace(LoggedCall.from_record(calls[1], None), practice=Practice.TRAINING),
+        LoggedCall.from_record(calls[2], None),
+    ]
+
+
+async def test_given_a_practice_mark_when_a_batch_writes_the_call_again_then_the_mark_is_kept(
+    store: SqlStore, answered_call: CallRecord
+) -> None:
+    await store.record_many([CallToLog(answered_call, None, Practice.DEMO)])
+    await store.record_many([CallToLog(replace(answered_call, agent=None), None)])  # no mark: keeps it
+    logged = await store.get_call(answered_call.call)
+    assert logged is not None and (logged.practice, logged.record.agent) == (Practice.DEMO, None)

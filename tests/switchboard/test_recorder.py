@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
 
-from crm_core.domain.calls import LoggedCall, Practice
+from crm_core.domain.calls import CallToLog, LoggedCall, Practice
 from crm_core.domain.overview import CustomerCard
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome
 from switchboard.callers import CallerCache
-from switchboard.recorder import CallRecorder
+from switchboard.recorder import BATCH, CallRecorder
 from tests.support import radio_call
 
 JANE = CustomerCard(id=7, name="Jane Doe", company=None, email=None)
@@ -27,6 +28,7 @@ class FlakyStore:
         self.lookup_failures = failures
         self.write_failures = failures
         self.written: list[tuple[CallRecord, int | None]] = []
+        self.batches: list[int] = []  # calls a write
 
     async def find_by_number(self, e164: str) -> CustomerCard | None:
         raise NotImplementedError  # the cache asks for every owner of the number
@@ -44,6 +46,14 @@ class FlakyStore:
             self.write_failures -= 1
             raise ConnectionError("database restarting")
         self.written.append((record, customer_id))
+
+    async def record_many(self, calls: Sequence[CallToLog]) -> frozenset[str]:
+        if self.write_failures:
+            self.write_failures -= 1
+            raise ConnectionError("database restarting")
+        self.written.extend((c.record, c.customer_id) for c in calls)
+        self.batches.append(len(calls))
+        return frozenset()
 
     async def add_customer(self, *args: object, **kwargs: object) -> CustomerCard:
         raise NotImplementedError
@@ -185,3 +195,46 @@ async def test_given_a_classifier_when_calls_are_logged_then_the_practice_ones_a
     runner.cancel()
     stored = [await store.get_call(call) for call in ("c1", "c2", "c3")]
     assert [None if c is None else c.practice for c in stored] == [None, Practice.DEMO, Practice.TRAINING]
+
+
+async def test_given_calls_waiting_when_the_writer_comes_round_then_they_are_written_in_one_batch() -> None:
+    store = FlakyStore(failures=1)
+    recorder = CallRecorder(store, CallerCache(store), retry_s=0.001)  # type: ignore[arg-type]
+    for n in range(5):
+        recorder.notice(cmd.LogCall(record(f"c{n}")))  # all queued before the writer runs
+    runner = asyncio.create_task(recorder.run())
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    assert store.batches == [5]  # the failed try wrote nothing; the retry wrote the five together
+    assert [r.call for r, _ in store.written] == ["c0", "c1", "c2", "c3", "c4"]
+    assert all(await asyncio.gather(*(recorder.written(CallId(f"c{n}"), 0) for n in range(5))))
+
+
+async def test_given_more_calls_than_a_batch_when_written_then_in_batches_of_at_most_the_bound() -> None:
+    store = FlakyStore(failures=0)
+    recorder = CallRecorder(store, CallerCache(store))  # type: ignore[arg-type]
+    for n in range(BATCH + 3):
+        recorder.notice(cmd.LogCall(record(f"c{n}")))
+    runner = asyncio.create_task(recorder.run())
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    assert store.batches == [BATCH, 3]
+
+
+async def test_given_a_customer_deleted_since_the_pop_when_the_call_is_logged_then_it_is_kept_without_one(
+    sqlite_store: SqlStore,
+) -> None:
+    store = sqlite_store
+    jane = await store.add_customer("Jane Doe", [("+14155550123", "mobile")])
+    callers = CallerCache(store)
+    callers.prefetch(CallId("c1"), "+14155550123")  # matched at the call's arrival
+    assert (await callers.customer(CallId("c1"), "+14155550123")) is not None
+    await store.customers.delete(jane.id)  # erased while the call went on
+    recorder = CallRecorder(store, callers, retry_s=0.001)
+    runner = asyncio.create_task(recorder.run())
+    recorder.notice(cmd.LogCall(record("c1")))
+    recorder.notice(cmd.LogCall(record("c2")))  # a later call is not held up behind it
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    stored = [await store.get_call("c1"), await store.get_call("c2")]
+    assert [None if c is None else c.customer_id for c in stored] == [None, None]
