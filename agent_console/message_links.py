@@ -34,25 +34,31 @@ class DeliveryMarks(Protocol):
     async def change(self, delivery_id: int, status: DeliveryStatus, detail: str) -> Delivery: ...
 
 
-def _mac(secret: str, delivery_id: int) -> str:
-    digest = hmac.new(secret.encode(), f"delivery:{delivery_id}".encode(), hashlib.sha256).digest()
+READ = "delivery"  # the read link's purpose; another purpose (an SMS receipt's URL) makes other tokens
+
+
+def _mac(secret: str, delivery_id: int, purpose: str) -> str:
+    digest = hmac.new(secret.encode(), f"{purpose}:{delivery_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def token(secret: str, delivery_id: int) -> str:
-    return f"{delivery_id}-{_mac(secret, delivery_id)}"
+def token(secret: str, delivery_id: int, purpose: str = READ) -> str:
+    return f"{delivery_id}-{_mac(secret, delivery_id, purpose)}"
 
 
-def delivery_of(secret: str, raw: str) -> int | None:
-    """The delivery ``raw`` names, if it is a token made with ``secret``; else None."""
+def delivery_of(secret: str, raw: str, purpose: str = READ) -> int | None:
+    """The delivery ``raw`` names, if it is a token made with ``secret`` for ``purpose``; else None."""
     number, _, mac = raw.partition("-")
     if len(raw) > MAX_TOKEN or not number.isascii() or not number.isdigit() or len(number) > 18:
         return None
     delivery_id = int(number)
-    return delivery_id if hmac.compare_digest(mac.encode(), _mac(secret, delivery_id).encode()) else None
+    expected = _mac(secret, delivery_id, purpose)
+    return delivery_id if hmac.compare_digest(mac.encode(), expected.encode()) else None
 
 
-class MessageLinks:
+class DeliveryEndpoint:
+    """What the endpoints a delivery's tokens open share (this read link, ``sms_receipts``)."""
+
     def __init__(
         self,
         deliveries: DeliveryMarks,
@@ -61,19 +67,26 @@ class MessageLinks:
     ) -> None:
         self._deliveries = deliveries
         self._secret = secret
-        self._watch = watch  # hears of a delivery marked read (the consoles)
+        self._watch = watch  # hears of each status the endpoint records (the consoles)
 
+    async def _delivery(self, raw: str, purpose: str) -> Delivery:
+        """The delivery ``raw`` names if it is a token made for ``purpose``; else a bare 404."""
+        delivery_id = delivery_of(self._secret, raw, purpose)
+        if delivery_id is None:
+            raise web.HTTPNotFound()
+        try:
+            return await self._deliveries.get(delivery_id)
+        except DeliveryNotFound:
+            raise web.HTTPNotFound() from None
+
+
+class MessageLinks(DeliveryEndpoint):
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(PATH, self.open)
 
     async def open(self, request: web.Request) -> web.Response:
-        delivery_id = delivery_of(self._secret, request.match_info["token"])
-        if delivery_id is None:
-            raise web.HTTPNotFound()
-        try:
-            delivery = await self._deliveries.get(delivery_id)
-        except DeliveryNotFound:
-            raise web.HTTPNotFound() from None
+        delivery = await self._delivery(request.match_info["token"], READ)
+        delivery_id = delivery.id
         if delivery.status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED):
             try:
                 delivery = await self._deliveries.change(delivery_id, DeliveryStatus.READ, "link opened")

@@ -32,6 +32,9 @@ from aiohttp import web
 
 from agent_console.desk import Notified, Notifier
 from agent_console.message_links import MessageLinks, token
+from agent_console.sms_receipts import PURPOSE as RECEIPT
+from agent_console.sms_receipts import URL_PREFIX as RECEIPTS_AT
+from agent_console.sms_receipts import SmsReceipts
 from config.deliveries import DeliveryRules, Rule
 from config.settings import Settings
 from crm_core.domain.coverage import on_call
@@ -271,16 +274,18 @@ class MessageDelivery:
         senders: dict[Channel, Sender] = {Channel.WEBHOOK: WebhookSender(webhooks, hooks)}
         if config.smtp is not None:
             senders[Channel.EMAIL] = EmailSender(config.smtp)
-        if config.sms is not None:
-            senders[Channel.SMS] = SmsSender(FormSmsProvider(config.sms))
         policy = RetryPolicy(config.attempts, config.backoff_s, config.max_backoff_s)
         secret = config.link_secret
+        if config.sms is not None:
+            receipts: Callable[[int], str] = lambda i: f"{base}{RECEIPTS_AT}{token(secret, i, RECEIPT)}"  # noqa: E731
+            senders[Channel.SMS] = SmsSender(FormSmsProvider(config.sms), receipts)
         self.watchers = Watchers()  # the consoles add theirs (switchboard/bootstrap.py)
         self.worker = DeliveryWorker(
             store.deliveries, senders, lambda i: f"{base}/m/{token(secret, i)}", policy, self._now,
             lease_s=config.lease_s, batch=config.batch, watch=self.watchers,
         )  # fmt: skip
         self.links = MessageLinks(store.deliveries, secret, watch=self.watchers)
+        self.receipts = SmsReceipts(store.deliveries, secret, watch=self.watchers)
         self._rules = config.rules
         self._store = store
         self._hooks = {line: e.url for line, e in hooks.items()}
@@ -291,7 +296,9 @@ class MessageDelivery:
                               self._now, self.worker.wake, fallback, self.watchers)  # fmt: skip
 
     def start(self, app: web.Application, run_beside: Callable[[Run], None]) -> None:
-        """Serve the read links on ``app`` and run the worker beside the service (every instance may:
-        rows are claimed under a lease). The service's stop cancels it; what it held is taken again."""
+        """Serve the read links and the SMS receipts on ``app`` and run the worker beside the service
+        (every instance may: rows are claimed under a lease). The service's stop cancels it; what it held
+        is taken again."""
         self.links.add_to(app)
+        self.receipts.add_to(app)
         run_beside(self.worker.run)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -97,7 +97,11 @@ class EmailSender:
 class SmsProvider(Protocol):
     """A way to text a number (an HTTP API); the one adapter is ``FormSmsProvider``."""
 
-    async def text(self, to: str, body: str) -> Attempt: ...
+    async def text(self, to: str, body: str, receipts: str | None = None) -> Attempt:
+        """Text ``body`` to ``to``; ``receipts``: where the provider posts the message's delivery
+        receipts (``agent_console.sms_receipts``)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -109,9 +113,11 @@ class FormSmsProvider:
         pair = f"{settings.account}:{settings.token}".encode()
         self._auth = "Basic " + base64.b64encode(pair).decode()  # HTTP basic auth (aiohttp's is deprecated)
 
-    async def text(self, to: str, body: str) -> Attempt:
+    async def text(self, to: str, body: str, receipts: str | None = None) -> Attempt:
         s = self._settings
         form = {"To": to, "From": s.sender, "Body": body}
+        if receipts is not None:
+            form["StatusCallback"] = receipts
         try:
             async with self._open().post(s.url, data=form, headers={"Authorization": self._auth}) as response:
                 answer = (await response.content.read(4000)).decode("utf-8", "replace")
@@ -148,11 +154,13 @@ def _sid(answer: str) -> str | None:
 
 
 class SmsSender:
-    def __init__(self, provider: SmsProvider) -> None:
+    def __init__(self, provider: SmsProvider, receipts: Callable[[int], str] | None = None) -> None:
         self._provider = provider
+        self._receipts = receipts  # a delivery's receipt URL: "sent" becomes "delivered" or "failed"
 
     async def send(self, delivery: Delivery, link: str) -> Attempt:
-        return await self._provider.text(delivery.recipient, sms_text(delivery.content, link))
+        receipts = None if self._receipts is None else self._receipts(delivery.id)
+        return await self._provider.text(delivery.recipient, sms_text(delivery.content, link), receipts)
 
     async def close(self) -> None:
         await self._provider.close()

@@ -116,7 +116,13 @@ async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -
 
 
 def worker(
-    store: SqlStore, clock: Clock, *, smtp: Smtp | None = None, sms: SmsProvider | None = None, **kw: Any
+    store: SqlStore,
+    clock: Clock,
+    *,
+    smtp: Smtp | None = None,
+    sms: SmsProvider | None = None,
+    receipts: Callable[[int], str] | None = None,
+    **kw: Any,
 ) -> DeliveryWorker:
     from agent_console.message_links import token
 
@@ -124,6 +130,6 @@ def worker(
     if smtp is not None:
         senders["email"] = EmailSender(smtp, timeout_s=5)
     if sms is not None:
-        senders["sms"] = SmsSender(FormSmsProvider(sms, timeout_s=5))
+        senders["sms"] = SmsSender(FormSmsProvider(sms, timeout_s=5), receipts)
     link: Callable[[int], str] = lambda i: f"{BASE}/m/{token(SECRET, i)}"  # noqa: E731
     return DeliveryWorker(store.deliveries, senders, link, POLICY, clock, poll_s=0.05, **kw)
