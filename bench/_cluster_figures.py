@@ -9,13 +9,19 @@ the pops read by the consoles, and the instances' logs.
 * calls logged twice: ``call.logged`` lines naming the same call, over every instance's log (the call
   log's primary key is the call id, written with an upsert, so a second write would replace a row and
   never show as a second one);
-* pops by where the console was: on the leader at the time, or on a follower.
+* pops by where the console was: on the leader at the time, or on a follower; from the call's Stasis entry,
+  and from the agent leg's ringing (Asterisk's timestamp of the event the leader pops the screen on), which
+  leaves the ring itself out and measures the pop's own path: the leader's router and console hub, and
+  for a follower also the journal stream (the leader's append, the follower's read and its own router);
+* when each ``OfferRinging`` line of the leader's journal could be read from the Redis stream (the bench's
+  own blocking read of it, as a follower's): where a follower's pop spends its time.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -32,11 +38,12 @@ LEADERSHIP = ("member.leading", "lease.lost", "member.term-not-started", "stream
 
 @dataclass(frozen=True)
 class Pop:
-    """An ``offer`` read by a console: for which call, when (``time.time()``), on which instance."""
+    """An ``offer`` read by a console: for which call and leg, when (``time.time()``), on which instance."""
 
     call: str
     at: float
     instance: str
+    offer: str = ""  # the agent leg's channel, ``sb-<call>-<attempt>``
 
 
 @dataclass
@@ -124,8 +131,94 @@ def pops_by_role(
     split: dict[str, list[float]] = {"leader": [], "follower": []}
     for pop in pops:
         if pop.call in wanted and pop.call in start:
-            role = "leader" if who.leader_at(pop.at) == pop.instance else "follower"
-            split[role].append((pop.at - start[pop.call]) * 1000)
+            split[role_of(pop, who)].append((pop.at - start[pop.call]) * 1000)
+    return split
+
+
+def first_reads(pops: Iterable[Pop]) -> dict[str, Pop]:
+    """offer -> the first time its pop was read (a console that reconnects is sent it again)."""
+    found: dict[str, Pop] = {}
+    for pop in pops:
+        if pop.offer and (pop.offer not in found or pop.at < found[pop.offer].at):
+            found[pop.offer] = pop
+    return found
+
+
+def role_of(pop: Pop, who: Leadership) -> str:
+    return "leader" if who.leader_at(pop.at) == pop.instance else "follower"
+
+
+def ring_to_pop(
+    pops: Iterable[Pop], seen: Seen, calls: Sequence[str], who: Leadership
+) -> tuple[dict[tuple[str, str], list[float]], int]:
+    """Agent leg ringing (Asterisk's timestamp) -> first pop read (ms) of the offers of ``calls``, by
+    (instance, whether it led when the pop was read); and how many pops had no ring to count from."""
+    wanted = set(calls)
+    split: dict[tuple[str, str], list[float]] = {}
+    unringed = 0
+    for offer, pop in first_reads(pops).items():
+        if pop.call not in wanted:
+            continue
+        rang = leg_ring(seen, offer)
+        if rang is None:
+            unringed += 1
+            continue
+        split.setdefault((pop.instance, role_of(pop, who)), []).append((pop.at - rang) * 1000)
+    return split, unringed
+
+
+def ring_to_pop_by_role(
+    pops: Iterable[Pop], seen: Seen, calls: Sequence[str], who: Leadership
+) -> tuple[dict[str, list[float]], int]:
+    """``ring_to_pop`` over every instance: by whether the console was on the leader."""
+    split, unringed = ring_to_pop(pops, seen, calls, who)
+    by_role: dict[str, list[float]] = {"leader": [], "follower": []}
+    for (_, role), ms in sorted(split.items()):
+        by_role[role] += ms
+    return by_role, unringed
+
+
+def unread(
+    pops: Iterable[Pop], answered: dict[str, str], seats: dict[str, str], seen: Seen, who: Leadership
+) -> Counter[tuple[str, str]]:
+    """Pops lost, by (instance, role): calls ``answered`` (call -> agent) on a leg that rang whose agent's
+    console (``seats``: agent -> instance) read no pop of the call; the role is the instance's at the ring."""
+    read = {p.call for p in pops}
+    lost: Counter[tuple[str, str]] = Counter()
+    for call, agent in answered.items():
+        rings = [t for leg in legs(seen, [call]).get(call, []) if (t := leg_ring(seen, leg)) is not None]
+        if call in read or not rings or agent not in seats:
+            continue
+        instance = seats[agent]
+        lost[(instance, "leader" if who.leader_at(min(rings)) == instance else "follower")] += 1
+    return lost
+
+
+def ringing_lines(read: Iterable[tuple[float, str]]) -> dict[str, float]:
+    """offer -> when the leader's ``OfferRinging`` line for it was read from the journal stream, from
+    (time read, the line's event text) in the order read; the first read of each."""
+    found: dict[str, float] = {}
+    for at, text in read:
+        event = json.loads(text)
+        if event.get("k") == "OfferRinging":
+            found.setdefault(str(event["offer"]), at)
+    return found
+
+
+def pop_legs(
+    pops: Iterable[Pop], seen: Seen, lines: dict[str, float], calls: Sequence[str], who: Leadership
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per role, the two halves of ring -> pop (ms) for the offers whose line was read: agent leg ringing
+    -> its line read from the stream, and that read -> the pop read on the console."""
+    wanted = set(calls)
+    split: dict[str, tuple[list[float], list[float]]] = {"leader": ([], []), "follower": ([], [])}
+    for offer, pop in first_reads(pops).items():
+        rang, line = leg_ring(seen, offer), lines.get(offer)
+        if pop.call not in wanted or rang is None or line is None:
+            continue
+        to_line, to_pop = split[role_of(pop, who)]
+        to_line.append((line - rang) * 1000)
+        to_pop.append((pop.at - line) * 1000)
     return split
 
 

@@ -1,29 +1,35 @@
 """Three ``switchboard serve`` instances for ``bench/cluster_run.py``, built from the cluster tests' harness
 (tests/integration/cluster/): a private ``redis-server``, a fresh PostgreSQL database (migrated once by
 ``switchboard migrate``, dropped afterwards), the members' configs and processes, and the agents'
-consoles, which here also note when each pop was read and on which instance.
+consoles, which here also note when each pop was read and on which instance, and a reader of the leader's
+journal stream that notes when each line could be read there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import redis.asyncio as aioredis
 from _cluster_figures import Leadership, Pop
-from pop_latency import DIDS, seed_customers
+from pop_latency import ARI_URL, AUTH, DIDS, Observer, hang_up_leftovers, seed_customers, settle
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the cluster tests' harness
 
+from switchboard.cluster.follower import entries_of  # noqa: E402
+from switchboard.cluster.journal_stream import stream_key  # noqa: E402
 from tests.integration.cluster.cluster_calls import call_log as call_log  # noqa: E402  (cluster_run's)
-from tests.integration.cluster.cluster_harness import Cluster, Member  # noqa: E402
+from tests.integration.cluster.cluster_harness import LEASE_MS, Cluster, Member  # noqa: E402
 from tests.integration.cluster.cluster_harness import Health as Health  # noqa: E402  (cluster_run's)
 from tests.integration.cluster.cluster_seats import Seat  # noqa: E402
 from tests.integration.cluster.private_redis import PrivateRedis  # noqa: E402
@@ -41,6 +47,48 @@ SAMPLE_S = 0.05  # how often the leadership timeline asks every member
 UP_TIMEOUT_S = 120.0  # three processes start at once on a machine other engineers load too
 
 
+class NoAri(Exception):
+    """The sandbox's ARI does not answer."""
+
+
+@dataclass
+class Sandbox:
+    """The Asterisk sandbox as a run uses it: an ARI client, the bench's own observer app, a work dir."""
+
+    ari: aiohttp.ClientSession
+    observer: Observer
+    version: str
+    workdir: Path
+    left: int = 0  # the run's channels still up at its end, hung up then
+
+
+@asynccontextmanager
+async def sandbox(tag: str, prefix: str, keep: bool) -> AsyncIterator[Sandbox]:
+    """ARI and an observer on a quiet Asterisk for a run whose channels are named ``tag...``, and a fresh
+    work dir (``prefix...``, removed after unless ``keep``); afterwards the run's leftover channels are
+    hung up (``Sandbox.left``). Raises ``NoAri`` when the sandbox does not answer."""
+    connector = aiohttp.TCPConnector(limit=16)  # Asterisk's HTTP server takes 100 sessions in all
+    async with aiohttp.ClientSession(
+        headers=AUTH, connector=connector, timeout=aiohttp.ClientTimeout(30)
+    ) as ari:
+        try:
+            async with ari.get(f"{ARI_URL}/ari/asterisk/info") as resp:
+                version = str((await resp.json())["system"]["version"])
+        except aiohttp.ClientError as exc:
+            raise NoAri(f"no ARI at {ARI_URL} ({exc}); scripts/asterisk-sandbox up") from exc
+        observer = Observer(ari, keep_raw=False)
+        await observer.start()
+        await settle()
+        box = Sandbox(ari, observer, version, Path(tempfile.mkdtemp(prefix=prefix)))
+        try:
+            yield box
+        finally:
+            box.left = await hang_up_leftovers(ari, tag)
+            await observer.stop()
+            if not keep:
+                shutil.rmtree(box.workdir, ignore_errors=True)
+
+
 @dataclass
 class PopSeat(Seat):
     """A console that also notes each ``offer`` it reads: when (before parsing) and on which instance."""
@@ -54,7 +102,8 @@ class PopSeat(Seat):
                 if msg.type is aiohttp.WSMsgType.TEXT:
                     message = json.loads(msg.data)
                     if message["type"] == "offer" and self.member is not None:
-                        self.pops.append(Pop(str(message["call"]), now, self.member.name))
+                        call, offer = str(message["call"]), str(message["offer"])
+                        self.pops.append(Pop(call, now, self.member.name, offer))
                     self.seen.append(message)
                     self._news.set()
         finally:
@@ -62,16 +111,31 @@ class PopSeat(Seat):
             self._news.set()
 
 
+Users = Callable[[Cluster], Awaitable[None]]
+
+
+async def users_by_cli(cluster: Cluster) -> None:
+    """A user per agent, as an administrator adds them (``switchboard users add``: one argon2 hash each)."""
+    cluster.members[0].add_agent_users(*cluster.agents)
+
+
 @asynccontextmanager
 async def cluster_up(
-    workdir: Path, agents: Sequence[str], http: aiohttp.ClientSession
+    workdir: Path,
+    agents: Sequence[str],
+    http: aiohttp.ClientSession,
+    phones: Mapping[str, str] | None = None,
+    users: Users = users_by_cli,
+    lease_ms: int = LEASE_MS,
 ) -> AsyncIterator[Cluster]:
-    """The three members running on one store and one Redis, one of them leading; all gone afterwards."""
+    """The three members running on one store and one Redis, one of them leading; all gone afterwards.
+    Each agent's phone is ``phones[agent]`` (by default the sandbox phone of the agent's number)."""
     redis = PrivateRedis(workdir)
     redis.start()
     try:
         async with postgres_database("sb_bench_cluster") as url:
-            cluster = Cluster(workdir, redis, url, {a: phone(a) for a in agents})
+            endpoints = {a: phone(a) for a in agents} if phones is None else dict(phones)
+            cluster = Cluster(workdir, redis, url, endpoints, lease_ms)
             for name in NAMES:
                 member = cluster.add(name)
                 member.extra += BENCH_LINE
@@ -79,7 +143,7 @@ async def cluster_up(
                 member.write_config()
             try:
                 cluster.members[0].cli("migrate")
-                cluster.members[0].add_agent_users(*agents)
+                await users(cluster)
                 await seed_customers(url, [])  # half the callers are customers: pops carry a card
                 await cluster.start(*cluster.members)
                 await cluster.leader(http, timeout=UP_TIMEOUT_S)
@@ -104,18 +168,25 @@ async def seat_all(
     async def sit(member: Member, mine: Sequence[PopSeat]) -> None:
         for seat in mine:
             await seat.sign_in(member)
-            for attempt in range(SETUP_TRIES):
-                try:
-                    await seat.connect(member, ready=True)
-                    break
-                except AssertionError as refused:
-                    refusals.append(str(refused))
-                    if attempt == SETUP_TRIES - 1:
-                        raise
-                    await asyncio.sleep(1.0)
+            await sit_down(seat, member, refusals)
 
     await asyncio.gather(*(sit(m, seats[n :: len(members)]) for n, m in enumerate(members)))
     return seats
+
+
+async def sit_down(seat: PopSeat, member: Member, refusals: list[str], ready: bool = True) -> None:
+    """Open ``seat``'s console on ``member`` (its session cookie already kept) and join the ACD, ready or
+    not. Setup only: refused while leadership moves (``no-leader``, ``routing-refused``), it tries again a
+    second later, as the agent would, at most ``SETUP_TRIES`` times; each refusal is kept in ``refusals``."""
+    for attempt in range(SETUP_TRIES):
+        try:
+            await seat.connect(member, ready=ready)
+            return
+        except AssertionError as refused:
+            refusals.append(str(refused))
+            if attempt == SETUP_TRIES - 1:
+                raise
+            await asyncio.sleep(1.0)
 
 
 async def move(seats: Sequence[PopSeat], members: Sequence[Member], refusals: list[str]) -> float:
@@ -169,6 +240,36 @@ async def watch_takeover(
                 return seen
         await asyncio.sleep(0.01)
     return seen
+
+
+class StreamTap:
+    """The leader's journal stream read as a follower reads it (a blocking ``XREAD`` from the start, on a
+    client of its own): each line's event text and when it was read (``time.time()``), until stopped."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.read: list[tuple[float, str]] = []
+        self._redis = aioredis.Redis.from_url(cluster.redis.url)
+        self._key = stream_key(cluster.prefix)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        after = "0-0"
+        while True:
+            found = await self._redis.xread({self._key: after}, count=1000, block=1000)
+            now = time.time()
+            for entry_id, fields in entries_of(found):
+                after = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                if b"e" in fields:
+                    self.read.append((now, fields[b"e"].decode()))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._redis.aclose()
 
 
 def full_logs(member: Member) -> str:

@@ -17,8 +17,12 @@ checks and logs, and the call log in PostgreSQL:
   legs of one caller alive together, from Asterisk's channels; target 0), rows not answered;
 * Stasis entry -> agent ringing for the calls that entered Stasis before the kill, in the 5 s after it
   (from their first, failed, try: the dialplan tries again every 0.5 s) and later;
-* Stasis entry -> pop read, for consoles on the leader and on a follower at the time (target: a
-  follower's p99 at most 3 ms above the leader's), before the kill and after the 5 s that follow it.
+* Stasis entry -> pop read, for consoles on the leader and on a follower at the time, before the kill
+  and after the 5 s that follow it; its p99 is mostly the ring's own (the queue, the failover);
+* agent leg ringing -> pop read, the same split: the pop's own path (the leader pops the screen on that
+  ring; a follower's console gets it from its replica, a stream read behind the leader; target: a
+  follower's p99 at most 3 ms above the leader's), and the two halves of it, split at the moment the
+  ``OfferRinging`` line could be read from the journal stream (the bench reads the stream itself).
 
     scripts/asterisk-sandbox up
     .venv/bin/python bench/cluster_run.py [--calls 600] [--rate 20] [--agents 60] [--kill-after 10]
@@ -28,9 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -45,23 +47,27 @@ from _cluster_figures import (
     first_ring_after,
     leadership_lines,
     logged,
+    pop_legs,
     pops_by_role,
+    ring_to_pop_by_role,
+    ringing_lines,
     windows,
 )
 from _cluster_rig import (
     Health,
+    NoAri,
+    StreamTap,
     Takeover,
     call_log,
     cluster_up,
     full_logs,
     move,
     sample_leaders,
+    sandbox,
     seat_all,
     watch_takeover,
 )
 from pop_latency import (
-    ARI_URL,
-    AUTH,
     RING_TIMEOUT_S,
     Figure,
     Observer,
@@ -70,9 +76,8 @@ from pop_latency import (
     asterisk,
     code_version,
     figure,
-    hang_up_leftovers,
+    percentile,
     place_calls,
-    settle,
 )
 
 DURING_S = 5.0  # "during the failover": calls that entered Stasis in this long after the kill
@@ -109,36 +114,22 @@ class Outcome:
     refusals: list[str]
     refused_moves: list[str]
     health: dict[str, Health | None]  # each instance's, as the calls start
+    lines: dict[str, float]  # offer -> when its OfferRinging line was read from the journal stream
     left: int = 0
 
 
 async def run(opts: ClusterOptions) -> int:
     tag = f"clu{uuid.uuid4().hex[:6]}"
-    connector = aiohttp.TCPConnector(limit=16)  # Asterisk's HTTP server takes 100 sessions in all
-    async with aiohttp.ClientSession(
-        headers=AUTH, connector=connector, timeout=aiohttp.ClientTimeout(30)
-    ) as ari:
-        try:
-            async with ari.get(f"{ARI_URL}/ari/asterisk/info") as resp:
-                version = str((await resp.json())["system"]["version"])
-        except aiohttp.ClientError as exc:
-            print(f"cluster_run: no ARI at {ARI_URL} ({exc}); scripts/asterisk-sandbox up", file=sys.stderr)
-            return 2
-        observer = Observer(ari, keep_raw=False)
-        await observer.start()
-        await settle()
-        workdir = Path(tempfile.mkdtemp(prefix="sb-cluster-"))
-        try:
-            outcome = await loaded(ari, observer, opts, tag, workdir)
-        finally:
-            left = await hang_up_leftovers(ari, tag)
-            await observer.stop()
-            if not opts.keep:
-                shutil.rmtree(workdir, ignore_errors=True)
-    outcome.left = left
-    report(opts, version, outcome, observer)
+    try:
+        async with sandbox(tag, "sb-cluster-", opts.keep) as box:
+            outcome = await loaded(box.ari, box.observer, opts, tag, box.workdir)
+    except NoAri as exc:
+        print(f"cluster_run: {exc}", file=sys.stderr)
+        return 2
+    outcome.left = box.left
+    report(opts, box.version, outcome, box.observer)
     if opts.keep:
-        print(f"kept: {workdir}")
+        print(f"kept: {box.workdir}")
     return 0
 
 
@@ -154,6 +145,8 @@ async def loaded(
         load_opts = Options(opts.calls, opts.rate, opts.agents, 0, ("switchboard",), False, None, ())
         who = Leadership()
         sampling = asyncio.create_task(sample_leaders(http, cluster.members, who))
+        tap = StreamTap(cluster)
+        tap.start()
         calls_from = time.time()
         loading = asyncio.create_task(place_calls(
             ari, observer.seen, load_opts, tag, "switchboard-inbound", {"_SB_APP": cluster.app},
@@ -169,6 +162,7 @@ async def loaded(
         refused_moves: list[str] = []
         moved_s = await move(on_old, survivors, refused_moves)
         load = await loading
+        await tap.stop()
         sampling.cancel()
         await asyncio.gather(sampling, return_exceptions=True)
         await asyncio.sleep(2.0)  # the last hang-ups' call-log writes
@@ -179,7 +173,8 @@ async def loaded(
             await seat.close()
     placed = [c for c in load.placed if c not in load.failed]
     return Outcome(who, old.name, killed_at, took, moved_s, len(on_old), placed, len(load.failed), rows,
-                   logs, calls_from, load.cpu, pops, refusals, refused_moves, health)  # fmt: skip
+                   logs, calls_from, load.cpu, pops, refusals, refused_moves, health,
+                   ringing_lines(tap.read))  # fmt: skip
 
 
 def report(opts: ClusterOptions, version: str, o: Outcome, observer: Observer) -> None:
@@ -201,6 +196,7 @@ def report(opts: ClusterOptions, version: str, o: Outcome, observer: Observer) -
     for label, group in zip(labels, groups, strict=True):
         print(figure(label, group, start, ring).row())
     report_pops(o, start, groups)
+    report_ring_pops(o, seen, groups)
     print(f"{o.cpu}\nleftover channels hung up: {o.left}")
     report_leadership(o)
 
@@ -250,6 +246,29 @@ def report_pops(o: Outcome, start: dict[str, float], groups: list[list[str]]) ->
             verdict = "met" if extra <= TARGET_POP_EXTRA_MS else "NOT MET"
             print(f"    follower p99 - leader p99: {extra:+.1f} ms  "
                   f"(target <= {TARGET_POP_EXTRA_MS:g} ms: {verdict})")  # fmt: skip
+
+
+def report_ring_pops(o: Outcome, seen: Seen, groups: list[list[str]]) -> None:
+    """The pop's own path, without the ring: the agent leg rang -> its pop read, by where the console was."""
+    print(f"{'Agent leg ringing -> pop read (ms)':<46} {HEADS}")
+    for when, group in (("before the kill", groups[0]), (f"from {DURING_S:g} s after", groups[2])):
+        split, unringed = ring_to_pop_by_role(o.pops, seen, group, o.who)
+        rows = [Figure(f"  {when}: console on the {role}", ms, 0) for role, ms in split.items()]
+        for row in rows:
+            print(row.row())
+        leader, follower = rows
+        if leader.ms and follower.ms:
+            p50 = percentile(follower.ms, 50) - percentile(leader.ms, 50)
+            p99 = percentile(follower.ms, 99) - percentile(leader.ms, 99)
+            verdict = "met" if p99 <= TARGET_POP_EXTRA_MS else "NOT MET"
+            print(f"    follower - leader: p50 {p50:+.1f} ms, p99 {p99:+.1f} ms  "
+                  f"(target: p99 at most {TARGET_POP_EXTRA_MS:g} ms more: {verdict})")  # fmt: skip
+        if unringed:
+            print(f"    pops with no ring of their leg seen (not counted): {unringed}")
+        legs = pop_legs(o.pops, seen, o.lines, group, o.who)
+        for role, (to_line, to_pop) in legs.items():
+            print(Figure(f"    {role}: ring -> its line read from the stream", to_line, 0).row())
+            print(Figure(f"    {role}: line read -> pop read", to_pop, 0).row())
 
 
 def report_leadership(o: Outcome) -> None:

@@ -15,7 +15,12 @@ from _cluster_figures import (
     first_ring_after,
     leadership_lines,
     logged,
+    pop_legs,
     pops_by_role,
+    ring_to_pop,
+    ring_to_pop_by_role,
+    ringing_lines,
+    unread,
     windows,
 )
 from pop_latency import Seen
@@ -88,6 +93,58 @@ def test_given_pops_on_each_instance_then_they_split_by_who_led_when_each_was_re
     assert [round(ms) for ms in split["leader"]] == [10, 4]
     assert [round(ms) for ms in split["follower"]] == [13, 9]
     assert (who.leader_at(T0 - 1), who.leader_at(T0 + 10.5)) == (None, None)
+
+
+def ringing_line(offer: str) -> str:
+    return json.dumps({"k": "OfferRinging", "offer": offer, "at": T0}, separators=(",", ":"))
+
+
+def test_given_pops_read_after_their_leg_rang_then_ring_to_pop_splits_by_role_from_the_first_read() -> None:
+    who = Leadership()
+    who.note(T0, ["a"])
+    seen = seen_of(*leg(CALL, 1, T0 + 1.0, T0 + 1.050, None), *leg(OTHER, 2, T0 + 2.0, T0 + 2.020, None))
+    pops = [Pop(CALL, T0 + 1.054, "a", f"sb-{CALL}-1"), Pop(CALL, T0 + 9.0, "b", f"sb-{CALL}-1"),
+            Pop(OTHER, T0 + 2.027, "b", f"sb-{OTHER}-2"), Pop(OTHER, T0 + 2.5, "c", f"sb-{OTHER}-1"),
+            Pop("not-ours;2", T0 + 2.0, "b", "sb-not-ours;2-1")]  # fmt: skip
+    split, unringed = ring_to_pop_by_role(pops, seen, [CALL, OTHER], who)
+    assert [round(ms) for ms in split["leader"]] == [4]  # the reconnect's second read is not counted
+    assert [round(ms) for ms in split["follower"]] == [7]
+    assert unringed == 1  # OTHER's first leg never rang
+
+
+def test_given_ringing_lines_read_from_the_stream_then_each_pop_splits_at_its_line() -> None:
+    first, second = f"sb-{CALL}-1", f"sb-{OTHER}-2"
+    read = [(T0 + 1.051, ringing_line(first)), (T0 + 1.052, '{"k":"Tick","at":1.0}'),
+            (T0 + 2.022, ringing_line(second)), (T0 + 3.0, ringing_line(first))]  # fmt: skip
+    lines = ringing_lines(read)
+    assert lines == {f"sb-{CALL}-1": T0 + 1.051, f"sb-{OTHER}-2": T0 + 2.022}
+    who = Leadership()
+    who.note(T0, ["a"])
+    seen = seen_of(*leg(CALL, 1, T0 + 1.0, T0 + 1.050, None), *leg(OTHER, 2, T0 + 2.0, T0 + 2.020, None))
+    pops = [Pop(CALL, T0 + 1.0505, "a", f"sb-{CALL}-1"), Pop(OTHER, T0 + 2.027, "b", f"sb-{OTHER}-2")]
+    legs = pop_legs(pops, seen, lines, [CALL, OTHER], who)
+    assert [[round(ms, 1) for ms in half] for half in legs["leader"]] == [[1.0], [-0.5]]
+    assert [[round(ms, 1) for ms in half] for half in legs["follower"]] == [[2.0], [5.0]]
+
+
+def test_given_consoles_on_three_instances_then_pops_split_by_instance_and_role_and_unread_are_lost() -> None:
+    who = Leadership()
+    for at, leading in ((T0, ["a"]), (T0 + 5, ["b"])):
+        who.note(at, leading)
+    third, fourth = "clu1-00003;2", "clu1-00004;2"
+    seen = seen_of(*leg(CALL, 1, T0 + 1.0, T0 + 1.050, None), *leg(OTHER, 1, T0 + 6.0, T0 + 6.020, None),
+                   *leg(third, 1, T0 + 4.9, T0 + 4.910, None), *leg(fourth, 1, T0, None, None))  # fmt: skip
+    pops = [Pop(CALL, T0 + 1.060, "c", f"sb-{CALL}-1"), Pop(OTHER, T0 + 6.023, "b", f"sb-{OTHER}-1")]
+    split, unringed = ring_to_pop(pops, seen, [CALL, OTHER, third], who)
+    assert {k: [round(ms) for ms in v] for k, v in split.items()} == {
+        ("c", "follower"): [10],
+        ("b", "leader"): [3],
+    }
+    assert unringed == 0
+    answered = {CALL: "301", OTHER: "302", third: "303", fourth: "301", "clu1-00005;2": "309"}
+    seats = {"301": "c", "302": "b", "303": "a"}
+    # third rang for a console on a while a led and was never read; fourth never rang; 309 has no console
+    assert unread(pops, answered, seats, seen, who) == {("a", "leader"): 1}
 
 
 def test_given_health_samples_then_changes_and_samples_with_two_leaders_are_counted() -> None:
