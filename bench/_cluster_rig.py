@@ -21,7 +21,21 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 from _cluster_figures import Leadership, Pop
-from pop_latency import ARI_URL, AUTH, DIDS, Observer, hang_up_leftovers, seed_customers, settle
+from pop_latency import (
+    ARI_URL,
+    AUTH,
+    DIDS,
+    RING_TIMEOUT_S,
+    Load,
+    Observer,
+    Options,
+    Seen,
+    asterisk,
+    hang_up_leftovers,
+    place_calls,
+    seed_customers,
+    settle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the cluster tests' harness
@@ -87,6 +101,17 @@ async def sandbox(tag: str, prefix: str, keep: bool) -> AsyncIterator[Sandbox]:
             await observer.stop()
             if not keep:
                 shutil.rmtree(box.workdir, ignore_errors=True)
+
+
+async def call_in(
+    ari: aiohttp.ClientSession, seen: Seen, cluster: Cluster, calls: int, rate: float, tag: str,
+    pids: dict[str, int],
+) -> Load:  # fmt: skip
+    """``calls`` of ``pop_latency``'s G.711 callers at ``rate`` calls/s into the cluster's app, until every
+    one has hung up (at most a minute past the ring timeout); the CPU of Asterisk and ``pids`` meanwhile."""
+    opts = Options(calls, rate, 0, 0, ("switchboard",), False, None, ())
+    return await place_calls(ari, seen, opts, tag, "switchboard-inbound", {"_SB_APP": cluster.app},
+                             drain_s=RING_TIMEOUT_S + 60, pids={**asterisk(), **pids})  # fmt: skip
 
 
 @dataclass

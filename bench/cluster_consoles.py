@@ -47,20 +47,16 @@ from pathlib import Path
 
 import aiohttp
 from _cluster_figures import Leadership, Pop, ring_to_pop, unread
-from _cluster_rig import NoAri, PopSeat, call_log, cluster_up, sample_leaders, sandbox, sit_down
+from _cluster_rig import NoAri, PopSeat, call_in, call_log, cluster_up, sample_leaders, sandbox, sit_down
 from _fanout_service import add_users
 from console_fanout import raise_open_files
 from pop_latency import (
-    RING_TIMEOUT_S,
     Figure,
     Observer,
-    Options,
     Seen,
-    asterisk,
     code_version,
     figure,
     percentile,
-    place_calls,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,14 +149,10 @@ async def loaded(
             rss[m.name].append(vm_rss_kb(m))
         who = Leadership()
         sampling = asyncio.create_task(sample_leaders(http, members, who))
-        load_opts = Options(opts.calls, opts.rate, opts.ready, 0, ("switchboard",), False, None, ())
         leader = await cluster.leader(http, timeout=60)
         roles = {m.name: f"{m.name} ({'leader' if m is leader else 'follower'})" for m in members}
-        pids = {**asterisk(), **{roles[m.name]: m.process.pid for m in members if m.process is not None}}
-        done = await place_calls(
-            ari, observer.seen, load_opts, tag, "switchboard-inbound", {"_SB_APP": cluster.app},
-            drain_s=RING_TIMEOUT_S + 60, pids=pids,
-        )  # fmt: skip
+        pids = {roles[m.name]: m.process.pid for m in members if m.process is not None}
+        done = await call_in(ari, observer.seen, cluster, opts.calls, opts.rate, tag, pids)
         sampling.cancel()
         await asyncio.gather(sampling, return_exceptions=True)
         await asyncio.sleep(2.0)  # the last hang-ups' call-log writes

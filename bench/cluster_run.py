@@ -58,6 +58,7 @@ from _cluster_rig import (
     NoAri,
     StreamTap,
     Takeover,
+    call_in,
     call_log,
     cluster_up,
     full_logs,
@@ -68,16 +69,12 @@ from _cluster_rig import (
     watch_takeover,
 )
 from pop_latency import (
-    RING_TIMEOUT_S,
     Figure,
     Observer,
-    Options,
     Seen,
-    asterisk,
     code_version,
     figure,
     percentile,
-    place_calls,
 )
 
 DURING_S = 5.0  # "during the failover": calls that entered Stasis in this long after the kill
@@ -142,16 +139,12 @@ async def loaded(
         seats = await seat_all(http, agents, cluster.members, refusals)
         await cluster.leader(http, timeout=30)
         health = await cluster.sample(http)
-        load_opts = Options(opts.calls, opts.rate, opts.agents, 0, ("switchboard",), False, None, ())
         who = Leadership()
         sampling = asyncio.create_task(sample_leaders(http, cluster.members, who))
         tap = StreamTap(cluster)
         tap.start()
         calls_from = time.time()
-        loading = asyncio.create_task(place_calls(
-            ari, observer.seen, load_opts, tag, "switchboard-inbound", {"_SB_APP": cluster.app},
-            drain_s=RING_TIMEOUT_S + 60, pids=asterisk(),
-        ))  # fmt: skip
+        loading = asyncio.create_task(call_in(ari, observer.seen, cluster, opts.calls, opts.rate, tag, {}))
         await asyncio.sleep(opts.kill_after_s)
         old = await cluster.leader(http, timeout=30)  # whoever leads now, with the ARI websocket
         killed_at = time.time()
