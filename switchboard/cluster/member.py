@@ -39,6 +39,11 @@ log = structlog.get_logger("cluster.member")
 WATCH_S = 0.05
 STOP_FOLLOWING_S = 1.0  # a follower task this slow to end is logged
 FOLLOWER_GONE_S = 10.0  # then waited for this much longer: past a stream read's socket timeout (node.py)
+STUCK_S = (
+    10.0  # a member this long in one step of taking or giving up the lead is logged, with where it waits
+)
+ASKING = "asking for the lease"  # a follower's step; each ask starts it again
+LEADING = "leading"  # the one step a member may stay in for good
 
 
 class Node(Protocol):
@@ -85,6 +90,8 @@ class Member:
         self.role = "follower"
         self.terms_led = 0
         self._reachable = True
+        self.step = ASKING
+        self._step_since = 0.0  # the loop's clock when ``step`` began
 
     @property
     def poll_s(self) -> float:
@@ -92,6 +99,9 @@ class Member:
         return self._settings.lease_ms / 10_000
 
     async def run(self) -> None:
+        running = asyncio.current_task()
+        assert running is not None
+        watch = asyncio.create_task(self._watch_steps(running))
         try:
             while True:
                 following = asyncio.create_task(self._follow())
@@ -99,6 +109,7 @@ class Member:
                     await self._until_leader()
                 except Exception:  # Redis failing as the lease is asked for: not leading after all
                     log.exception("member.takeover-failed")
+                    self._at("giving the lease back")
                     await self._stop_following(following)
                     await self._give_back()
                     await asyncio.sleep(self.poll_s)
@@ -109,12 +120,31 @@ class Member:
                 await self._lead(following)
                 await self._reload_after_leading()
         finally:
+            watch.cancel()
             with contextlib.suppress(RedisError, OSError):
                 await self.lease.release()  # a clean stop: a standby takes over at once
+
+    def _at(self, step: str) -> None:
+        self.step = step
+        self._step_since = asyncio.get_running_loop().time()
+
+    async def _watch_steps(self, running: asyncio.Task[None]) -> None:
+        """Taking or giving up the lead takes seconds at most; a member that stays in one of its steps
+        is logged every ``STUCK_S`` with the chain of awaits it waits in. A three-instance cluster of
+        5,000 agents under load once sat with nobody leading for 40 s, the lease free, each member idle
+        after its last stand-down, and no log line said where each waited (bench/README.md,
+        ``cluster_consoles.py``)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(STUCK_S / 2)
+            held = loop.time() - self._step_since
+            if self.step != LEADING and held >= STUCK_S:
+                log.warning("member.stuck", step=self.step, for_s=round(held, 1), where=_where(running))
 
     async def _until_leader(self) -> None:
         self.role = "follower"
         while True:
+            self._at(ASKING)
             await asyncio.sleep(self.poll_s)
             if await self._acquired():
                 return
@@ -180,6 +210,7 @@ class Member:
 
     async def _reload_after_leading(self) -> None:
         """Our last events may never have reached the stream: the store's history is the cluster's."""
+        self._at("reloading after leading")
         while True:
             try:
                 await self.follower.reload()
@@ -197,18 +228,23 @@ class Member:
         keep = [asyncio.create_task(self._renew(lost)), asyncio.create_task(self._watch(lost))]
         writer = StreamWriter(self._redis, self._settings.key_prefix, self.lease, lambda _: lost.set())
         try:
+            self._at("stopping the follower")
             if not await self._stop_following(following):
                 log.warning("member.term-not-started", why="the follower task did not end")
                 return
             assert self.lease.token is not None  # taken: ours
+            self._at("raising the fence")
             await self._node.raise_fence(self.lease.token)  # the last leader's lines land before, or never
+            self._at("catching up")
             await self._catch_up()
+            self._at("starting the term")
             seq = await self._node.start_term(writer)
             if lost.is_set() or not await writer.mark(seq):
                 log.warning("member.term-not-started", seq=seq)
                 return
             await self._node.lead(self.lease)
             self.role = "leader"
+            self._at(LEADING)
             self.terms_led += 1
             log.info("member.leading", instance=self.lease.instance, token=self.lease.token, seq=seq)
             keep.append(asyncio.create_task(writer.run()))
@@ -216,6 +252,7 @@ class Member:
         except Exception:  # Redis or the store failing as the term starts
             log.exception("member.lead-failed")
         finally:
+            self._at("standing down")
             for task in keep:
                 task.cancel()
             await asyncio.gather(*keep, return_exceptions=True)

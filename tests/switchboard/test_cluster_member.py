@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import pytest
 import redis.asyncio as aioredis
+import structlog.testing
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.cluster import ClusterSettings
 from crm_core.domain.journal import JournalLine
+from switchboard.cluster import member as member_module
 from switchboard.cluster.journal_stream import Line, StreamWriter
 from switchboard.cluster.lease import Lease
 from switchboard.cluster.member import Member, _where
@@ -210,3 +213,45 @@ async def test_given_a_task_suspended_deep_in_awaits_then_where_names_each_frame
     finally:
         gate.set()
         await task
+
+
+class StuckReload(Node):
+    """A node whose reload, once it has led, never returns (as a store read that hangs)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.led = False
+        self.never = asyncio.Event()
+
+    async def lead(self, lease: Lease) -> None:
+        await super().lead(lease)
+        self.led = True
+
+    async def reload(self) -> int:
+        if self.led:
+            await self.never.wait()
+        return await super().reload()
+
+
+async def test_given_a_member_that_hangs_in_a_step_then_it_says_which_and_where_it_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(member_module, "STUCK_S", 0.3)
+    async with redis_keys("member-stuck") as (redis, prefix):
+        node = StuckReload(Store())
+        settings = ClusterSettings(redis_url="redis://", instance="a", lease_ms=LEASE_MS, key_prefix=prefix)
+        member = Member(node, redis, redis, settings, 0)
+        with structlog.testing.capture_logs() as logs:
+            task = asyncio.create_task(member.run())
+            try:
+                await wait_until(lambda: node.leading, 3)
+                await asyncio.sleep(0.5)  # leading for longer than STUCK_S is no news
+                assert not [e for e in logs if e["event"] == "member.stuck"]
+                await redis.set(member.lease.key, "thief 999", px=60_000)  # another takes it
+                await wait_until(lambda: any(e["event"] == "member.stuck" for e in logs), 3)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        stuck = next(e for e in logs if e["event"] == "member.stuck")
+        assert stuck["step"] == "reloading after leading" and stuck["for_s"] >= 0.3
+        assert "Member._reload_after_leading" in stuck["where"] and "StuckReload.reload" in stuck["where"]
