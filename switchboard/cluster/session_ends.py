@@ -11,14 +11,16 @@ message's delivery (milliseconds).
 Pub/sub delivers at most once: a message published while an instance's subscription is down (Redis
 restarted, the connection lost) is lost to it. So on each (re)subscription the instance sweeps once, and
 the app's sweep every 5 s stays as the fallback; a failed publish is logged and leaves the others to
-their sweep. Sessions ended by the CLI (``switchboard users sessions --end``, a password change), which
-only writes the store, reach the instances by that sweep too.
+their sweep. Sessions ended by the CLI (``switchboard users sessions --end``, a password change) are
+published the same way (``announce``) once the store has lost their rows, when the config names a cluster;
+a publish that fails is a warning, and the sweep ends them within 5 s all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import structlog
 from redis import asyncio as aioredis
@@ -40,6 +42,30 @@ def channel(prefix: str) -> str:
 def subscriber(url: str, connect_timeout_s: float) -> aioredis.Redis:
     """A client for the subscription: no read timeout (it waits for messages), a quick connect."""
     return aioredis.Redis.from_url(url, socket_connect_timeout=connect_timeout_s, health_check_interval=10)
+
+
+PUBLISH_TIMEOUT_S = 2.0  # the CLI's wait for Redis; the sweep is there if it does not answer
+
+
+async def announce(url: str, prefix: str, keys: Sequence[str]) -> str | None:
+    """Tell the running instances that the sessions whose store keys are ``keys`` ended (the CLI, after
+    the store has lost them): None, or why it could not (they then drop them at their next sweep)."""
+    if not keys:
+        return None
+    redis = aioredis.Redis.from_url(
+        url, socket_timeout=PUBLISH_TIMEOUT_S, socket_connect_timeout=PUBLISH_TIMEOUT_S
+    )
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.publish(channel(prefix), key)
+            await pipe.execute()
+    except UNREACHABLE as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        with contextlib.suppress(*UNREACHABLE):
+            await redis.aclose()
+    return None
 
 
 class SessionEnds:
