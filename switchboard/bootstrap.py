@@ -159,7 +159,9 @@ class Service:
         # Taken messages: queued per the line's rules, sent by a worker (switchboard/deliveries.py).
         self.deliveries = MessageDelivery(settings, store, self.webhooks, clock)
         notifier = self.deliveries.notifier(LineWebhooks(self.webhooks, endpoints(settings)))
-        self.deliveries.watchers.add(DeliveryFeed(self.hub).changed)  # each message's deliveries, live
+        # Each message's deliveries, live (in a cluster, on every instance: switchboard/cluster/node.py).
+        self.delivery_feed = DeliveryFeed(self.hub).changed
+        self.deliveries.watchers.add(self.delivery_feed)
         self.desk = Desk(
             DeskStore(store, store.calls, store.cases, store.customers, store),
             self.recorder, self.callers, notifier, clock,
