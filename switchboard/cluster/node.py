@@ -141,6 +141,7 @@ class ClusterNode:
             # follows from the stream's end (else it would find every later line missing, and reload again).
             self._journal.seq = await last_seq(self._reads, self._settings.key_prefix)
         self._as_of = restored.as_of
+        await s.renamed()  # the customers agents named for live calls
         s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
         return self._journal.seq
 
