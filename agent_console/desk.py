@@ -307,13 +307,13 @@ class Desk:
     # --- attach-customer ------------------------------------------------------------------------
     async def attach_customer(
         self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.AttachCustomer
-    ) -> None:
-        await self._attach(hub, _yours(hub, agent, role, m.call), agent, m.customer_id)
+    ) -> CallId | None:
+        return await self._attach(hub, _yours(hub, agent, role, m.call), agent, m.customer_id)
 
     # --- pick-customer --------------------------------------------------------------------------
     async def pick_customer(
         self, hub: ConsoleHub, agent: AgentId, role: str, m: protocol.PickCustomer
-    ) -> None:
+    ) -> CallId | None:
         """One of the customers sharing the caller's number, as the pop offered them: checked against
         that offer (``not-offered``) before anything is read or written, then attached as any customer."""
         seen = _yours(hub, agent, role, m.call)
@@ -322,9 +322,11 @@ class Desk:
             if not offered:
                 raise NotOffered(f"call {m.call} offered no customers to pick from")
             raise NotOffered(f"customer {m.customer_id} is not one of those call {m.call} offered: {offered}")
-        await self._attach(hub, seen, agent, m.customer_id)
+        return await self._attach(hub, seen, agent, m.customer_id)
 
-    async def _attach(self, hub: ConsoleHub, seen: Seen, agent: AgentId, customer_id: int) -> None:
+    async def _attach(self, hub: ConsoleHub, seen: Seen, agent: AgentId, customer_id: int) -> CallId | None:
+        """The customer shown and kept for the call; the caller's call while it is live (the router is
+        told, which keeps it: agent_console/dispatch.py), None once it is over (the call log has it)."""
         overview = await _store(self.store.view.overview(customer_id, calls=RECENT, cases=20, orders=RECENT))
         caller_call = seen.pop.call
         if self._callers.live(caller_call):
@@ -336,6 +338,7 @@ class Desk:
             await _store(self.store.call_log.record(seen.record, customer_id))  # keeps the wrap-up
         hub.attach_customer(seen, overview)
         log.info("console.customer-attached", agent=agent, call=seen.pop.call, customer=customer_id)
+        return caller_call if seen.record is None else None
 
     def _start(self, job: Awaitable[None]) -> None:
         async def run() -> None:

@@ -192,8 +192,26 @@ def _desk_work(kind: type[M], work: Callable[[Desk, ConsoleHub, AgentId, str, M]
 
 _desk_work(p.TakeMessage, Desk.take_message)
 _desk_work(p.MessageForm, Desk.message_form)
-_desk_work(p.AttachCustomer, Desk.attach_customer)
-_desk_work(p.PickCustomer, Desk.pick_customer)
+
+
+def _naming(kind: type[p.AttachCustomer | p.PickCustomer]) -> None:
+    """The desk shows and keeps the customer; for a live call the router is told too, and journals it, so
+    a restart (or another instance taking over) keeps the agent's choice and the record names it."""
+
+    async def handler(t: Turn, m: p.AttachCustomer | p.PickCustomer) -> None:
+        agent, desk = t.desk_agent(), t.desk()
+        if isinstance(m, p.PickCustomer):
+            live = await desk.pick_customer(t.hub, agent, str(t.user.role), m)
+        else:
+            live = await desk.attach_customer(t.hub, agent, str(t.user.role), m)
+        if live is not None:
+            await t.ask(ev.CustomerNamed(live, agent, str(m.customer_id), t.now()))
+
+    handles(kind)(handler)
+
+
+_naming(p.AttachCustomer)
+_naming(p.PickCustomer)
 
 
 @handles(p.WrapUp)

@@ -7,7 +7,9 @@ edge. The builders here make the server messages ``message-form``, ``message-ref
 (schemas in agent_console/schemas/server/).
 
 ``DeliveryFeed`` is the delivery worker's hook: each time a delivery is queued or changes status, the
-agent who took the message is sent a ``delivery`` message on their console's socket (no polling).
+agent who took the message is sent a ``delivery`` message on their console's socket (no polling). It
+reaches this process's sockets; in a cluster, switchboard/cluster/delivery_feed.py takes its place and
+tells every instance.
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ class CallEntry:
     attempts: int = 0
     parts: int = 0  # agents' stretches logged on their own so far (transfers, escalations)
     escalation: Escalation | None = None
+    customer: str | None = None  # the customer an agent named (``CustomerNamed``): the record names it
     supervised: int = 0  # supervisor legs placed on this call so far (their ids count on)
     wait_round: int = 0  # bumped when the maximum wait restarts (transfer, move); older timers lapse
 

@@ -101,7 +101,17 @@ def let_go(book: Book, plan: Plan, agent: AgentEntry, call: CallEntry, at: float
     out += agents.after_call(book, plan, agent, call, at)
     agents.keep_form(agent, entry.pop, record)
     call.offer, call.agent, call.stretch_at = None, None, None
-    return [*out, cmd.LogCall(record)]
+    return [*out, cmd.LogCall(record, call.customer)]
+
+
+def customer_named(book: Book, e: ev.CustomerNamed) -> list[cmd.Command]:
+    """Kept with the call, so the record names that customer whoever writes it, and a restart's replay
+    or a standby knows the agent's choice (the console shows it again). A call already over is not the
+    router's any more: its record is in the call log, where the console changes it."""
+    call = book.calls.get(e.call)
+    if call is not None:
+        call.customer = e.customer
+    return []
 
 
 def _requeue(book: Book, plan: Plan, call: CallEntry, queue: QueueId, at: float) -> None:

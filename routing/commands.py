@@ -281,6 +281,7 @@ class SupervisionChanged:
 @dataclass(frozen=True, slots=True)
 class LogCall:
     record: CallRecord
+    customer: str | None = None  # the customer an agent named for the call (``CustomerNamed``)
 
 
 PbxCommand = (

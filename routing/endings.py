@@ -105,7 +105,7 @@ def finish(
         book.queued[call.queue].pop(call.id, None)
     if call.offer is not None:
         book.offers.pop(call.offer).fire(_OFFER_END)
-    return cmd.LogCall(call_record(call, outcome, by, at, reason))
+    return cmd.LogCall(call_record(call, outcome, by, at, reason), call.customer)
 
 
 def call_record(

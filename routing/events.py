@@ -256,6 +256,17 @@ class CallPrioritised:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerNamed:
+    """The agent said who the caller is: picked among the customers sharing the caller's number, or
+    attached any customer. ``customer`` is the store's id of that customer, as text."""
+
+    call: CallId
+    agent: AgentId
+    customer: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     at: float
 
@@ -290,5 +301,6 @@ Event = (
     | SupervisorLegEnded
     | CallMoved
     | CallPrioritised
+    | CustomerNamed
     | Tick
 )

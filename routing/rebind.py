@@ -227,7 +227,7 @@ def _end(book: Book, call: CallEntry, at: float) -> cmd.LogCall:
     call.fire(CallTrigger.HANG_UP)
     del book.calls[call.id]
     book.remember_ended(call.id)  # its channel, found again in the app, is hung up (queueing.call_arrived)
-    return cmd.LogCall(call_record(call, Outcome.NO_AGENT, Party.SYSTEM, at))
+    return cmd.LogCall(call_record(call, Outcome.NO_AGENT, Party.SYSTEM, at), call.customer)
 
 
 def _reenter(book: Book, plan: Plan, call: CallEntry, queue: QueueId, at: float) -> None:

@@ -106,6 +106,8 @@ class Router:
                 return queueing.call_moved(book, plan, event)
             case ev.CallPrioritised():
                 return queueing.call_prioritised(book, plan, event)
+            case ev.CustomerNamed():
+                return call_control.customer_named(book, event)
             case _:
                 assert_never(event)
 

@@ -129,6 +129,11 @@ def active_calls(book: Book) -> int:
 _NOT_DIALLED = frozenset({CallState.IDENTIFYING, CallState.WAITING, CallState.OFFERED})
 
 
+def named_customers(book: Book) -> list[tuple[CallId, str | None, str]]:
+    """The live calls an agent named the customer of: (call, caller number, customer)."""
+    return [(c.id, c.caller_number, c.customer) for c in book.calls.values() if c.customer is not None]
+
+
 def channels(book: Book) -> frozenset[str]:
     """The PBX channels the books say are up: callers, agents' and on-call legs, supervisors' legs and
     their snoops. After a restart the PBX adapter compares them with the channels the PBX has."""

@@ -159,7 +159,9 @@ class Service:
         # Taken messages: queued per the line's rules, sent by a worker (switchboard/deliveries.py).
         self.deliveries = MessageDelivery(settings, store, self.webhooks, clock)
         notifier = self.deliveries.notifier(LineWebhooks(self.webhooks, endpoints(settings)))
-        self.deliveries.watchers.add(DeliveryFeed(self.hub).changed)  # each message's deliveries, live
+        # Each message's deliveries, live (in a cluster, on every instance: switchboard/cluster/node.py).
+        self.delivery_feed = DeliveryFeed(self.hub).changed
+        self.deliveries.watchers.add(self.delivery_feed)
         self.desk = Desk(
             DeskStore(store, store.calls, store.cases, store.customers, store),
             self.recorder, self.callers, notifier, clock,
@@ -311,7 +313,18 @@ class Service:
         restored = await self.journal.restore(self.router)
         await self.recorder.replayed(restored.records)  # calls that ended just before the stop
         self.pbx.adopt(views.channels(self.router.book), restored.as_of)
+        await self.renamed()
         self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
+
+    async def renamed(self) -> None:
+        """The customers agents had named for live calls (the router kept them), looked up again, so the
+        pop a console gets back shows the one chosen, not the list to choose from again. A store that
+        cannot answer leaves the pop as the lookup makes it; the record still names the customer."""
+        for call, number, customer in views.named_customers(self.router.book):
+            try:
+                await self.callers.named(call, number, int(customer))
+            except Exception:
+                log.exception("bootstrap.named-customer-lost", call=call, customer=customer)
 
     def agents_as_kept(self, at: float) -> list[cmd.AgentStateChanged]:
         """Every agent the restored router has signed in, in their state as of ``at``."""

@@ -95,6 +95,16 @@ class CallerCache:
         self._lookups[call], self._profiles[call] = cards, profile
         self._attached[call] = overview.card
 
+    async def named(self, call: CallId, number: str | None, customer_id: int) -> None:
+        """After a restart: the customer an agent had named for the live ``call`` (the router kept it), as
+        ``attach`` made it, with the customers sharing the number still on offer."""
+        if self._view is None:
+            return
+        self.prefetch(call, number)
+        await self.caller(call, number)  # the number's owners, for the pop's list
+        overview = await self._view.overview(customer_id, calls=CALLS, cases=CASES, orders=ORDERS)
+        self.attach(call, overview)
+
     def attached(self, call: CallId) -> int | None:
         """The customer an agent attached to the live ``call`` here, if one did."""
         card = self._attached.get(call)

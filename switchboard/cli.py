@@ -335,7 +335,9 @@ async def _users_passwd(settings: Settings, args: argparse.Namespace) -> int:
 
     async def change(store: SqlStore) -> None:
         await store.users.set_password(args.username, password)
-        await store.sessions.remove_user(args.username.strip().casefold())  # an old password's sessions end
+        # An old password's sessions end, on the running instances too.
+        ended = await store.sessions.remove_user(args.username.strip().casefold())
+        await _tell_instances(settings, ended)
 
     return await _with_users(settings, change)
 
@@ -360,13 +362,27 @@ async def _users_sessions(settings: Settings, args: argparse.Namespace) -> int:
         user = await store.users.require(args.username)  # no such user: refused, exit 1
         if args.end:
             ended = await store.sessions.remove_user(user.username)
-            print(json.dumps({"username": user.username, "ended": ended}))
+            await _tell_instances(settings, ended)
+            print(json.dumps({"username": user.username, "ended": len(ended)}))
             return
         for kept in await store.sessions.of_user(user.username):
             times = {"started": _when(kept.started), "last_used": _when(kept.last_used)}
             print(json.dumps({"username": user.username, "session": kept.key[:12], **times}))
 
     return await _with_users(settings, sessions)
+
+
+async def _tell_instances(settings: Settings, keys: list[str]) -> None:
+    """Running instances of a cluster drop the sessions at once (switchboard/cluster/session_ends.py);
+    alone, or with Redis away, their sweep of the store ends them within 5 s."""
+    if settings.cluster is None or not keys:
+        return
+    from switchboard.cluster.session_ends import announce  # Redis is imported only by those who use it
+
+    why = await announce(settings.cluster.redis_url, settings.cluster.key_prefix, keys)
+    if why is not None:
+        print(f"switchboard: warning: the running instances were not told at once ({why}); they end "
+              "the sessions at their next sweep of the store, within 5 s", file=sys.stderr)  # fmt: skip
 
 
 def _when(unix_s: float) -> str:

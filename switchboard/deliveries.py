@@ -9,7 +9,8 @@ no mobile, a bad address) is named in the answer to the agent; the others are qu
 
 ``Watchers`` hears of each delivery queued (the planner) or changed by an attempt (the worker) or a read
 link: the consoles' hook (``agent_console.forms.DeliveryFeed``), so the agent who took the message sees
-its deliveries' statuses live. A watcher that raises is logged and does not stop the others.
+its deliveries' statuses live (in a cluster on every instance: switchboard/cluster/delivery_feed.py). A
+watcher that raises is logged and does not stop the others.
 
 ``DeliveryWorker`` claims due rows under a lease, sends each through its channel's ``Sender``, and writes
 what came of it; a failure waits its backoff, and after the last attempt the row is ``failed``. It holds
@@ -71,6 +72,10 @@ class Watchers:
 
     def add(self, watcher: Watcher) -> None:
         self._each.append(watcher)
+
+    def replace(self, old: Watcher, new: Watcher) -> None:
+        """``new`` where ``old`` was (a cluster's feed for the consoles of this process alone)."""
+        self._each[self._each.index(old)] = new
 
     def __call__(self, delivery: Delivery, detail: str | None) -> None:
         for watcher in self._each:

@@ -20,7 +20,6 @@ from crm_core.domain.calls import CallToLog
 from crm_core.domain.ports import CallLog
 from routing import commands as cmd
 from routing.ids import CallId
-from routing.records import CallRecord
 from switchboard.callers import CallerCache
 from switchboard.practice import Classify, real_calls
 from switchboard.retry import until_done
@@ -38,7 +37,7 @@ class CallRecorder:
         self._callers = callers
         self._practice = practice  # demo and training calls are logged marked (switchboard/practice.py)
         self._retry_s = retry_s
-        self._queue: asyncio.Queue[CallRecord] = asyncio.Queue()
+        self._queue: asyncio.Queue[cmd.LogCall] = asyncio.Queue()
         self._pending: Counter[CallId] = Counter()  # handed over, not yet written
         self._written: OrderedDict[CallId, None] = OrderedDict()
         self._waiters: dict[CallId, list[asyncio.Future[None]]] = {}
@@ -46,7 +45,7 @@ class CallRecorder:
     def notice(self, command: cmd.LogCall) -> None:
         """The bus hands it every finished call (switchboard/command_table.py)."""
         self._pending[command.record.call] += 1
-        self._queue.put_nowait(command.record)
+        self._queue.put_nowait(command)
 
     async def replayed(self, records: Sequence[cmd.LogCall]) -> int:
         """Calls a restart's replay saw end: written unless the call log has them already (it has all
@@ -94,25 +93,32 @@ class CallRecorder:
         """Wait until every call handed over so far is stored."""
         await self._queue.join()
 
-    async def _write(self, batch: list[CallRecord]) -> None:
+    async def _write(self, batch: list[cmd.LogCall]) -> None:
         async def attempt() -> frozenset[str]:
             calls = []
-            for record in batch:
-                customer = await self._callers.customer(record.call, record.caller_number)
-                customer_id = None if customer is None else customer.id
-                calls.append(CallToLog(record, customer_id, self._practice(record)))
+            for command in batch:
+                record = command.record
+                calls.append(CallToLog(record, await self._customer(command), self._practice(record)))
             return await self._log.record_many(calls)
 
-        first = batch[0].call
+        first = batch[0].record.call
         unlinked = await until_done(
             attempt, self._retry_s, log, "call.log-failed", call=first, calls=len(batch)
         )
-        for record in batch:
+        for record in (command.record for command in batch):
             self._callers.forget(record.call)
             self._stored(record.call)
             if record.call in unlinked:
                 log.warning("call.customer-gone", call=record.call)  # deleted since the pop: logged without
             log.info("call.logged", call=record.call, outcome=str(record.outcome), agent=record.agent)
+
+    async def _customer(self, command: cmd.LogCall) -> int | None:
+        """The customer an agent named for the call, as the router kept it (it survives a restart and a
+        failover), else the one this process's lookup found (the number's only owner)."""
+        if command.customer is not None:
+            return int(command.customer)
+        found = await self._callers.customer(command.record.call, command.record.caller_number)
+        return None if found is None else found.id
 
     def _stored(self, call: CallId) -> None:
         self._pending[call] -= 1

@@ -16,6 +16,7 @@ from crm_core.domain.deliveries import DeliveryLog
 from crm_core.domain.figures import ServiceTarget
 from crm_core.domain.oncall_ports import OnCallBook
 from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
+from crm_core.domain.pagination import Page
 from crm_core.domain.reports import AgentReport, CallReport, Grouping
 
 DEFAULT_IMPORT_BYTES = 50 * 1024 * 1024
@@ -54,6 +55,9 @@ class ApiStore(Protocol):
     def deliveries(self) -> DeliveryLog: ...
 
     async def find_all_by_number(self, e164: str, limit: int = MAX_MATCHES) -> tuple[CustomerCard, ...]: ...
+    async def number_owners(
+        self, e164: str, limit: int = MAX_MATCHES, cursor: str | None = None
+    ) -> Page[CustomerCard]: ...
 
     async def overview(
         self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10

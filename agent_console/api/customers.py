@@ -55,16 +55,21 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def by_number(request: web.Request) -> web.Response:
+    query = Query(request, ("limit", "cursor"))
     raw = request.match_info["number"]
     e164 = to_e164(raw, config(request).region)
     if e164 is None:
         raise UnreadableNumber(f"not a phone number: {raw[:40]!r}", "number")
-    found = await store(request).find_all_by_number(e164, MAX_MATCHES)
-    if not found:
-        raise NoSuchRecord(f"no customer owns {e164}")
-    # The first owner's card as before, for clients that read one; ``matches`` has every owner, for a
-    # number several share (an office's main line).
-    return web.json_response(views.owners(found))
+    limit = query.integer("limit", MAX_MATCHES) or 0
+    found = await store(request).number_owners(e164, limit, query.text("cursor"))
+    if not found.items:
+        raise NoSuchRecord(f"no customer owns {e164}" + (" past that cursor" if query.text("cursor") else ""))
+    # The page's first owner's card as before, for clients that read one; ``matches`` has the page's
+    # owners (a number several share: an office's main line); ``next`` the link to the next page.
+    after = None
+    if found.next_cursor is not None:
+        after = str(request.rel_url.with_query({"limit": str(limit), "cursor": found.next_cursor}))
+    return web.json_response(views.owners(found, after))
 
 
 async def overview(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from agent_console.api.fields import INT64
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
 from agent_console.api.schemas import ref as _ref
 from crm_core.domain.cases import CaseStatus
+from crm_core.domain.overview import MAX_MATCHES
 from crm_core.domain.pagination import DEFAULT_PAGE, MAX_PAGE
 from crm_core.domain.reports import MAX_DAYS, Grouping
 from crm_core.domain.validation import LONG_TEXT, SHORT_TEXT
@@ -99,12 +100,24 @@ DOCUMENT: Json = {
         },
         "/customers/by-number/{number}": {
             "parameters": [_path("number")],
-            "get": _op(
-                "The customers a caller number belongs to: the most recently updated one's card, and in"
-                " `matches` every owner's (several share an office's main line), most recently updated"
-                " first, at most 1000",
-                _json(_ref("NumberOwners")),
-            ),
+            "get": {
+                **_op(
+                    "The customers a caller number belongs to (several share an office's main line), most"
+                    " recently updated first, a page at a time: the page's first one's card, in `matches`"
+                    f" the page's owners (`limit`, at most {MAX_MATCHES}, the default), and the next page"
+                    " in `next` (a link) and `next_cursor` (pass it as `cursor`), null on the last page",
+                    _json(_ref("NumberOwners")),
+                ),
+                "parameters": [
+                    _limited(
+                        _query("limit", "integer", "owners per page"),
+                        minimum=1,
+                        maximum=MAX_MATCHES,
+                        default=MAX_MATCHES,
+                    ),
+                    {"$ref": "#/components/parameters/cursor"},
+                ],
+            },
         },
         "/customers/{id}": {
             "parameters": [_path("id")],

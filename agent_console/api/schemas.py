@@ -81,12 +81,13 @@ RESPONSES: Json = {
             "language": NULLABLE, "phones": PHONES, "account": nullable("Account"),
         }
     ),
-    # GET /customers/by-number: the first owner's card, and every owner's (a number several share)
+    # GET /customers/by-number: the page's first owner's card, the page's owners (a number several share),
+    # and the next page (its cursor, and the link with it), null on the last
     "NumberOwners": closed(
         {
             "id": INTEGER, "name": TEXT, "company": NULLABLE, "email": NULLABLE, "tier": TEXT,
             "language": NULLABLE, "phones": PHONES, "account": nullable("Account"),
-            "matches": array(ref("CustomerCard")),
+            "matches": array(ref("CustomerCard")), "next_cursor": NULLABLE, "next": NULLABLE,
         }
     ),
     "Account": closed(

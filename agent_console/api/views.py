@@ -46,10 +46,13 @@ def card(c: CustomerCard) -> Json:
     }  # fmt: skip
 
 
-def owners(cards: tuple[CustomerCard, ...]) -> Json:
-    """``GET /customers/by-number``: the most recently updated owner's card (what the lookup answered
-    when it named one customer), and ``matches``, every owner's card in that order."""
-    return {**card(cards[0]), "matches": [card(c) for c in cards]}
+def owners(found: Page[CustomerCard], next_link: str | None) -> Json:
+    """``GET /customers/by-number``: the page's first owner's card (on the first page the most recently
+    updated owner: what the lookup answered when it named one customer), ``matches``, the page's owners in
+    that order, and where the next page is (``next_cursor``; ``next``, the same as a link), or null."""
+    cards = found.items
+    paging = {"next_cursor": found.next_cursor, "next": next_link}
+    return {**card(cards[0]), "matches": [card(c) for c in cards], **paging}
 
 
 def account(a: Account | None) -> Json | None:

@@ -136,6 +136,12 @@ class SqlDeliveries:
         async with self._db.engine.connect() as connection:
             return await _read(connection, DeliveryRow.message_id == message_id)
 
+    async def changed_since(self, at: datetime) -> list[Delivery]:
+        """Every delivery queued or changed at ``at`` or later (an instance that may have missed the news:
+        switchboard/cluster/delivery_feed.py). No index on ``updated_at``: asked once per resubscription."""
+        async with self._db.engine.connect() as connection:
+            return await _read(connection, DeliveryRow.updated_at >= at)
+
     async def history(self, delivery_id: int) -> list[DeliveryChange]:
         query = (
             select(DeliveryChangeRow.status, DeliveryChangeRow.at, DeliveryChangeRow.detail)

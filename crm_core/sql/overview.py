@@ -11,15 +11,17 @@ in place, on the caller's thread. The 360 is five queries in one trip.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from crm_core.domain import validation
 from crm_core.domain.cases import CaseStatus
-from crm_core.domain.errors import CustomerNotFound
+from crm_core.domain.errors import CustomerNotFound, InvalidCursor
 from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
+from crm_core.domain.pagination import Page, decode_cursor, page
 from crm_core.domain.phones import normalise
 from crm_core.sql.cases import cases_calls_query, linked_calls
 from crm_core.sql.database import Database
@@ -43,31 +45,48 @@ MAX_OVERVIEW_ROWS = 100
 
 _matched = aliased(PhoneNumberRow)
 _NEWEST_FIRST = (CustomerRow.updated_at.desc(), CustomerRow.id.desc())
-_owners = (
-    select(CustomerRow.id)
-    .join(_matched, _matched.customer_id == CustomerRow.id)
-    .where(_matched.e164 == bindparam("e164"))
-    .order_by(*_NEWEST_FIRST)
-    .limit(bindparam("limit"))
-)
-_CARD = (
-    select(
-        CustomerRow.id,
-        CustomerRow.name,
-        CustomerRow.company,
-        CustomerRow.email,
-        CustomerRow.tier,
-        CustomerRow.language,
-        *ACCOUNT_COLUMNS,
-        PhoneNumberRow.e164,
-        PhoneNumberRow.kind,
+NUMBER_OWNERS = "number-owners"  # the list a lookup's cursor belongs to (crm_core/domain/pagination.py)
+
+
+def _owners(after: bool) -> Select[Any]:
+    """The customers owning ``:e164``, newest first, ``:limit`` of them; ``after``: past the one updated at
+    ``:updated`` with id ``:id`` in that order (the last of the previous page)."""
+    owners = select(CustomerRow.id).join(_matched, _matched.customer_id == CustomerRow.id)
+    owners = owners.where(_matched.e164 == bindparam("e164"))
+    if after:
+        updated = bindparam("updated", type_=CustomerRow.updated_at.type)
+        earlier = CustomerRow.updated_at < updated
+        owners = owners.where(
+            or_(earlier, and_(CustomerRow.updated_at == updated, CustomerRow.id < bindparam("id")))
+        )
+    return owners.order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+
+
+def _cards(owners: Select[Any]) -> Select[Any]:
+    """Each owner's card, one row per phone number, its ``updated_at`` last (a cursor's key)."""
+    return (
+        select(
+            CustomerRow.id,
+            CustomerRow.name,
+            CustomerRow.company,
+            CustomerRow.email,
+            CustomerRow.tier,
+            CustomerRow.language,
+            *ACCOUNT_COLUMNS,
+            PhoneNumberRow.e164,
+            PhoneNumberRow.kind,
+            CustomerRow.updated_at,
+        )
+        .select_from(CustomerRow)
+        .outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id)
+        .outerjoin(PhoneNumberRow, PhoneNumberRow.customer_id == CustomerRow.id)
+        .where(CustomerRow.id.in_(owners))
+        .order_by(*_NEWEST_FIRST, PhoneNumberRow.id)
     )
-    .select_from(CustomerRow)
-    .outerjoin(AccountRow, AccountRow.customer_id == CustomerRow.id)
-    .outerjoin(PhoneNumberRow, PhoneNumberRow.customer_id == CustomerRow.id)
-    .where(CustomerRow.id.in_(_owners))
-    .order_by(*_NEWEST_FIRST, PhoneNumberRow.id)
-)
+
+
+_CARD = _cards(_owners(after=False))
+_CARD_AFTER = _cards(_owners(after=True))
 _PROFILE = (
     select(*CUSTOMER_COLUMNS, *ACCOUNT_COLUMNS, PhoneNumberRow.e164, PhoneNumberRow.kind)
     .select_from(CustomerRow)
@@ -103,12 +122,49 @@ async def find_all_by_number(db: Database, number: str, limit: int = MAX_MATCHES
     e164 = normalise(number, db.region)
     if e164 is None:
         return ()
-    rows = await db.read_here(functools.partial(_card_rows, e164=e164, limit=limit))
+    rows = await db.read_here(
+        functools.partial(_card_rows, query=_CARD, values={"e164": e164, "limit": limit})
+    )
     return tuple(plain_card(owned) for owned in _by_customer(rows))
 
 
-def _card_rows(connection: Connection, e164: str, limit: int) -> list[Row[Any]]:
-    return list(connection.execute(_CARD, {"e164": e164, "limit": limit}))
+async def number_owners(
+    db: Database, number: str, limit: int = MAX_MATCHES, cursor: str | None = None
+) -> Page[CustomerCard]:
+    """One page of the customers owning ``number``, in ``find_all_by_number``'s order: ``limit`` of them
+    (1..``MAX_MATCHES``), after the page whose ``next_cursor`` is ``cursor``. Raises ``ValidationFailed``
+    or ``InvalidCursor``. A customer changed between two pages moves to the first (changes go first), so
+    a client paging meanwhile may not see it again; one added shows on the first page too."""
+    validation.limit(limit, MAX_MATCHES)
+    e164 = normalise(number, db.region)
+    if e164 is None:
+        return Page((), None)
+    values: dict[str, object] = {"e164": e164, "limit": limit + 1}
+    query = _CARD
+    if cursor is not None:
+        updated, after_id = decode_cursor(cursor, NUMBER_OWNERS, (str, int))
+        values |= {"updated": _instant(str(updated), cursor), "id": after_id}
+        query = _CARD_AFTER
+    rows = await db.read_here(functools.partial(_card_rows, query=query, values=values))
+    runs = _by_customer(rows)
+    cards = [(plain_card(owned), owned[0][-1]) for owned in runs]
+    found = page(cards, limit, NUMBER_OWNERS, lambda c: (c[1].isoformat(), c[0].id))
+    return Page(tuple(card for card, _ in found.items), found.next_cursor)
+
+
+def _instant(text: str, cursor: str) -> datetime:
+    """The aware instant a cursor of ours carries; anything else is not one of our cursors."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidCursor(cursor) from None
+    if at.tzinfo is None:
+        raise InvalidCursor(cursor)
+    return at
+
+
+def _card_rows(connection: Connection, query: Select[Any], values: dict[str, object]) -> list[Row[Any]]:
+    return list(connection.execute(query, values))
 
 
 def _by_customer(rows: list[Row[Any]]) -> list[list[Row[Any]]]:

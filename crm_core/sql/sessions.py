@@ -52,11 +52,12 @@ class SqlSessions:
             rows = (await connection.execute(query.order_by(_ROW.started, _ROW.key))).all()
         return [StoredSession(row.key, row.username, row.started, row.last_used) for row in rows]
 
-    async def remove_user(self, username: str) -> int:
-        """End every session of ``username``; how many there were."""
+    async def remove_user(self, username: str) -> list[str]:
+        """End every session of ``username``; the store keys of those there were (for the instances that
+        cache them: switchboard/cluster/session_ends.py)."""
         async with self._db.engine.begin() as connection:
-            done = await connection.execute(delete(_ROW).where(_ROW.username == username))
-        return done.rowcount
+            done = await connection.execute(delete(_ROW).where(_ROW.username == username).returning(_ROW.key))
+            return sorted(done.scalars())
 
     async def kept(self, keys: Collection[str]) -> set[str]:
         """Which of ``keys`` the table still holds."""

@@ -32,6 +32,7 @@ from crm_core.domain import ports
 from crm_core.domain.calls import CallToLog, LoggedCall, Practice
 from crm_core.domain.customers import Profile
 from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
+from crm_core.domain.pagination import Page
 from crm_core.domain.phones import phone_numbers
 from crm_core.sql import overview
 from crm_core.sql.accounts import SqlAccounts
@@ -110,6 +111,12 @@ class SqlStore:
         """Every customer owning the number, most recently updated first; see
         ``overview.find_all_by_number``."""
         return await overview.find_all_by_number(self._db, e164, limit)
+
+    async def number_owners(
+        self, e164: str, limit: int = MAX_MATCHES, cursor: str | None = None
+    ) -> Page[CustomerCard]:
+        """A page of them; see ``overview.number_owners``."""
+        return await overview.number_owners(self._db, e164, limit, cursor)
 
     async def overview(
         self, customer_id: int, *, calls: int = 10, cases: int = 20, orders: int = 10

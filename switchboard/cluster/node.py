@@ -25,11 +25,13 @@ from config.cluster import ClusterSettings
 from routing import book as books
 from routing import views
 from switchboard.cluster.asks import AskClient, AskServer
+from switchboard.cluster.delivery_feed import SharedDeliveryFeed
 from switchboard.cluster.journal_stream import Line, StreamWriter, last_seq
 from switchboard.cluster.lease import Lease
 from switchboard.cluster.login_throttle import RedisLoginThrottle
 from switchboard.cluster.member import Member
-from switchboard.cluster.session_ends import SessionEnds, subscriber
+from switchboard.cluster.session_ends import SessionEnds
+from switchboard.cluster.subscription import subscriber
 from switchboard.event_codec import UnreadableEvent, decode
 
 if TYPE_CHECKING:
@@ -99,6 +101,11 @@ class ClusterNode:
         ends = SessionEnds(self._redis, subscriber(self._settings.redis_url, 1.0), prefix, gate.sessions)
         gate.sessions.tell_others.append(ends.publish)  # a logout here drops the session everywhere at once
         s.run_beside(ends.run)
+        # Each delivery's status to this agent's consoles on every instance, not only where it changed.
+        feed = SharedDeliveryFeed(self._redis, subscriber(self._settings.redis_url, 1.0), prefix,
+                                  self._settings.instance, s.hub, s.store.deliveries, s.clock)  # fmt: skip
+        s.deliveries.watchers.replace(s.delivery_feed, feed.changed)
+        s.run_beside(feed.run)
         await self.asks.start()
         # Today so far for the wallboard, as the store has it; the router's commands keep it up from here.
         await s.wallboard.load(s.store.reports, s.store.agent_states)
@@ -134,6 +141,7 @@ class ClusterNode:
             # follows from the stream's end (else it would find every later line missing, and reload again).
             self._journal.seq = await last_seq(self._reads, self._settings.key_prefix)
         self._as_of = restored.as_of
+        await s.renamed()  # the customers agents named for live calls
         s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
         return self._journal.seq
 

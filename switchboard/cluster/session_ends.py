@@ -11,35 +11,52 @@ message's delivery (milliseconds).
 Pub/sub delivers at most once: a message published while an instance's subscription is down (Redis
 restarted, the connection lost) is lost to it. So on each (re)subscription the instance sweeps once, and
 the app's sweep every 5 s stays as the fallback; a failed publish is logged and leaves the others to
-their sweep. Sessions ended by the CLI (``switchboard users sessions --end``, a password change), which
-only writes the store, reach the instances by that sweep too.
+their sweep. Sessions ended by the CLI (``switchboard users sessions --end``, a password change) are
+published the same way (``announce``) once the store has lost their rows, when the config names a cluster;
+a publish that fails is a warning, and the sweep ends them within 5 s all the same.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import structlog
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
 
 from agent_console.sessions import Sessions
+from switchboard.cluster.subscription import UNREACHABLE, Subscription
+from switchboard.cluster.subscription import subscriber as subscriber
 
 log = structlog.get_logger("cluster.session-ends")
-
-RESUBSCRIBE_S = 1.0  # after the subscription failed, the next try
-WAIT_S = 1.0  # one wait for a message; the loop checks its connection between waits
-UNREACHABLE = (RedisError, OSError, TimeoutError)
 
 
 def channel(prefix: str) -> str:
     return f"{prefix}:sessions-ended"
 
 
-def subscriber(url: str, connect_timeout_s: float) -> aioredis.Redis:
-    """A client for the subscription: no read timeout (it waits for messages), a quick connect."""
-    return aioredis.Redis.from_url(url, socket_connect_timeout=connect_timeout_s, health_check_interval=10)
+PUBLISH_TIMEOUT_S = 2.0  # the CLI's wait for Redis; the sweep is there if it does not answer
+
+
+async def announce(url: str, prefix: str, keys: Sequence[str]) -> str | None:
+    """Tell the running instances that the sessions whose store keys are ``keys`` ended (the CLI, after
+    the store has lost them): None, or why it could not (they then drop them at their next sweep)."""
+    if not keys:
+        return None
+    redis = aioredis.Redis.from_url(
+        url, socket_timeout=PUBLISH_TIMEOUT_S, socket_connect_timeout=PUBLISH_TIMEOUT_S
+    )
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.publish(channel(prefix), key)
+            await pipe.execute()
+    except UNREACHABLE as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        with contextlib.suppress(*UNREACHABLE):
+            await redis.aclose()
+    return None
 
 
 class SessionEnds:
@@ -52,10 +69,12 @@ class SessionEnds:
         self, redis: aioredis.Redis, subscriber: aioredis.Redis, prefix: str, sessions: Sessions
     ) -> None:
         self._redis = redis
-        self._subscriber = subscriber
         self._channel = channel(prefix)
         self._sessions = sessions
-        self.subscribed = asyncio.Event()  # set while subscribed, once what was missed is swept
+        # On each (re)subscription, the sessions ended while we were not listening; the app's sweep is the
+        # fallback when the store is down then.
+        self._subscription = Subscription(subscriber, self._channel, self._heard, sessions.drop_ended)
+        self.subscribed = self._subscription.subscribed
 
     async def publish(self, key: str) -> None:
         try:
@@ -64,31 +83,7 @@ class SessionEnds:
             log.warning("session-ends.publish-failed", reason=type(error).__name__)
 
     async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self._listen()
-                except UNREACHABLE as error:
-                    log.warning("session-ends.subscription-lost", reason=type(error).__name__)
-                self.subscribed.clear()
-                await asyncio.sleep(RESUBSCRIBE_S)
-        finally:
-            await self._subscriber.aclose()
+        await self._subscription.run()
 
-    async def _listen(self) -> None:
-        pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(self._channel)
-            try:
-                await self._sessions.drop_ended()  # what was published while we were not listening
-            except Exception:  # the store down: the app's sweep tries again
-                log.exception("session-ends.sweep-failed")
-            self.subscribed.set()
-            while True:
-                message = await pubsub.get_message(timeout=WAIT_S)
-                if message is not None and message["type"] == "message":
-                    data = message["data"]
-                    self._sessions.forget(data.decode() if isinstance(data, bytes) else str(data))
-        finally:
-            with contextlib.suppress(*UNREACHABLE):
-                await pubsub.aclose()
+    def _heard(self, data: bytes | str) -> None:
+        self._sessions.forget(data.decode() if isinstance(data, bytes) else str(data))

@@ -14,6 +14,9 @@ import pytest
 from crm_core.domain.customers import CustomerDraft
 from crm_core.domain.users import Role
 from crm_core.sql.store import SqlStore
+from routing import events as ev
+from routing.ids import CallId
+from routing.views import named_customers
 from tests.agent_console.fakes import FakeUsers, user
 from tests.agent_console.harness import JANE_NUMBER, Console, make_console, next_of, ready
 from tests.support import sqlite_store
@@ -137,6 +140,7 @@ async def test_given_a_logged_call_when_the_agent_picks_then_the_log_is_relinked
     assert (await next_of(ws, "offer-customer"))["customer"]["id"] == 3
     logged = await store.get_call("c1")
     assert logged is not None and (logged.customer_id, logged.disposition) == (3, "sale")
+    assert named(console) == []  # the call is over: the router is not told, the call log has it
 
 
 @pytest.mark.parametrize(
@@ -177,3 +181,22 @@ async def test_given_another_agents_call_or_an_unknown_one_when_picking_then_ref
     console.hang_up()
     await next_of(ws, "call-ended")
     assert await logged_customer(store) is None
+
+
+def named(console: Console) -> list[tuple[str, str, str]]:
+    """What the router was told of the customers named (``CustomerNamed``)."""
+    return [(e.call, e.agent, e.customer) for e in console.ask.events if isinstance(e, ev.CustomerNamed)]
+
+
+async def test_given_a_live_call_when_the_agent_picks_then_the_router_keeps_it_for_the_record_and_a_restart(
+    console: Console, store: SqlStore
+) -> None:
+    ws, _ = await rung(console)
+    console.answer()
+    await ws.send_json(pick(2))
+    await next_of(ws, "offer-customer")
+    assert named(console) == [("c1", "a1", "2")]
+    assert named_customers(console.loop.router.book) == [(CallId("c1"), MAIN_LINE, "2")]
+    console.hang_up()
+    await next_of(ws, "call-ended")
+    assert await logged_customer(store) == 2

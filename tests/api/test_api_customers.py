@@ -10,7 +10,7 @@ import pytest
 
 from crm_core.domain.accounts import Account
 from crm_core.domain.orders import NewOrder
-from tests.api.conftest import Api, MakeCall
+from tests.api.conftest import AUTH, Api, MakeCall
 
 JANE = {
     "name": "Jane Doe",
@@ -115,7 +115,9 @@ async def test_given_a_number_several_customers_share_when_looked_up_then_every_
     assert status == 200
     assert [m["name"] for m in found["matches"]] == ["Ben Ortiz", "Ann Park"]
     first, second = found["matches"]
-    assert {k: v for k, v in found.items() if k != "matches"} == first  # the old fields: the newest owner
+    old = {k: v for k, v in found.items() if k not in ("matches", "next", "next_cursor")}
+    assert old == first  # the old fields: the newest owner
+    assert (found["next"], found["next_cursor"]) == (None, None)  # every owner on the one page
     assert (first["email"], first["account"]["balance"], second["account"]) == (
         "ben@ortiz.example",
         "40.00",
@@ -124,6 +126,41 @@ async def test_given_a_number_several_customers_share_when_looked_up_then_every_
     assert second["phones"] == [{"number": "+12125550150", "kind": "office"},
                                 {"number": "+12125550151", "kind": "other"}]  # fmt: skip
     assert second["id"] == ann["id"]
+
+
+async def test_given_three_owners_when_looked_up_two_a_page_then_the_next_link_gives_the_rest(
+    api: Api,
+) -> None:
+    office = {"number": "(212) 555-0150", "kind": "office"}
+    made = [(await api.call("POST", "/customers", {"name": name, "phones": [office]}))[1]
+            for name in ("Ann", "Ben", "Cy")]  # fmt: skip
+    status, whole = await api.call("GET", "/customers/by-number/2125550150")
+    assert status == 200 and (whole["next"], whole["next_cursor"]) == (None, None)
+    status, first = await api.call("GET", "/customers/by-number/2125550150?limit=2")
+    assert status == 200
+    assert first["next"].startswith("/api/v1/customers/by-number/2125550150?limit=2&cursor=")
+    assert first["next"].endswith(first["next_cursor"])
+    async with api.client.get(first["next"], headers=AUTH) as r:
+        assert r.status == 200
+        second = await r.json()
+    paged = [m["id"] for m in first["matches"]] + [m["id"] for m in second["matches"]]
+    assert paged == [m["id"] for m in whole["matches"]] and sorted(paged) == sorted(c["id"] for c in made)
+    assert second["id"] == second["matches"][0]["id"]  # the page's first owner's card, as on the first page
+    assert (second["next"], second["next_cursor"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "error"),
+    [("limit=0", 422, "invalid-input"), ("limit=1001", 422, "invalid-input"),
+     ("limit=x", 422, "invalid-input"), ("cursor=nonsense", 400, "invalid-cursor"),
+     ("page=2", 422, "invalid-input")],
+)  # fmt: skip
+async def test_given_a_bad_page_request_when_looked_up_then_refused(
+    api: Api, query: str, status: int, error: str
+) -> None:
+    await api.call("POST", "/customers", JANE)
+    code, body = await api.call("GET", f"/customers/by-number/+14155550123?{query}")
+    assert (code, body["error"]) == (status, error)
 
 
 async def test_given_a_non_number_or_unknown_number_when_looked_up_then_400_or_404(api: Api) -> None:

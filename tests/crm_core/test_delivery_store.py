@@ -128,3 +128,23 @@ async def test_given_a_message_when_its_deliveries_are_listed_then_only_its_own(
     assert [d.recipient for d in await queue.deliveries.of_message(7)] == [
         "office@drsmith.example", "desk@drsmith.example",
     ]  # fmt: skip
+
+
+async def test_given_deliveries_changed_at_times_when_asked_since_then_those_changed_at_or_after(
+    queue: SqlStore, clock: Clock
+) -> None:
+    """What an instance whose subscription was down re-reads (switchboard/cluster/delivery_feed.py)."""
+    old, kept, read = await queue.deliveries.enqueue([email(1), email(2), email(3)])
+    clock.advance(60)
+    since = clock()
+    await queue.deliveries.change(kept.id, DeliveryStatus.SENT, "250 ok")
+    await queue.deliveries.change(read.id, DeliveryStatus.SENT, "250 ok")
+    clock.advance(5)
+    await queue.deliveries.change(read.id, DeliveryStatus.READ, "link opened")
+    found = await queue.deliveries.changed_since(since)
+    assert [(d.id, d.status) for d in found] == [
+        (kept.id, DeliveryStatus.SENT),
+        (read.id, DeliveryStatus.READ),
+    ]
+    assert await queue.deliveries.changed_since(clock()) == [found[1]]
+    assert old.id not in [d.id for d in await queue.deliveries.changed_since(since)]

@@ -169,3 +169,14 @@ async def test_given_a_shared_number_when_one_is_picked_then_the_caller_and_the_
     card = await cache.customer(CallId("c1"), NUMBER)
     assert card is not None and card.id == 8
     assert cache.attached(CallId("c1")) == 8
+
+
+async def test_given_a_restart_when_a_pick_was_kept_then_named_shows_it_and_the_others_stay_offered() -> None:
+    """``Service.renamed``: the cache is empty after a restart; the router's books say who was picked."""
+    store = SharedLine()  # Jane and Ben share the number; the agent had picked Jane (7)
+    cache = CallerCache(store, store)
+    await cache.named(CallId("c1"), NUMBER, 7)
+    assert cache.peek_caller(CallId("c1")) == (True, Caller(OVERVIEW, (JANE, BEN)))
+    assert cache.attached(CallId("c1")) == 7 and store.overviews == 1
+    card = await cache.customer(CallId("c1"), NUMBER)
+    assert card is not None and card.id == 7

@@ -85,6 +85,20 @@ async def test_given_a_failing_store_when_calls_are_logged_then_each_is_written_
     assert callers.peek(CallId("c1")) == (False, None)  # forgotten once logged
 
 
+async def test_given_a_customer_the_router_kept_for_the_call_then_it_is_logged_not_the_lookups() -> None:
+    """After a restart or a failover this process's lookup knows nothing of the agent's pick; the router
+    does (``CustomerNamed``), and the record it hands over names it."""
+    store = FlakyStore(failures=0)
+    callers = CallerCache(store)  # type: ignore[arg-type]
+    recorder = CallRecorder(store, callers, retry_s=0.001)  # type: ignore[arg-type]
+    runner = asyncio.create_task(recorder.run())
+    recorder.notice(cmd.LogCall(record("c1"), customer="42"))  # the number is Jane's alone: 7 by lookup
+    recorder.notice(cmd.LogCall(record("c2")))
+    await asyncio.wait_for(recorder.flush(), 5)
+    runner.cancel()
+    assert [(r.call, customer) for r, customer in store.written] == [("c1", 42), ("c2", 7)]
+
+
 @pytest.mark.parametrize("outcome", [Outcome.VOICEMAIL, Outcome.CALLBACK, Outcome.UNREACHED])
 async def test_given_the_new_outcomes_when_logged_then_the_real_store_keeps_them(
     sqlite_store: SqlStore, outcome: Outcome
