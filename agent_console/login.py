@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 import structlog
@@ -39,6 +40,8 @@ class UserCheck(Protocol):
     async def get(self, username: str) -> User | None: ...
 
     async def list(self) -> list[User]: ...
+
+    async def changed_since(self, at: datetime) -> Sequence[User]: ...
 
 
 class Gate:

@@ -3,6 +3,8 @@ hashing and checking run in ``password_worker``'s process, away from the routing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
@@ -57,6 +59,12 @@ class SqlUsers:
         async with self._db.engine.connect() as connection:
             rows = await connection.execute(select(*_COLUMNS).order_by(UserRow.username))
         return [_user(row) for row in rows]
+
+    async def changed_since(self, at: datetime) -> Sequence[u.User]:
+        """The users whose row changed at or after ``at`` (by the writer's clock)."""
+        query = select(*_COLUMNS).where(UserRow.updated_at >= at).order_by(UserRow.username)
+        async with self._db.engine.connect() as connection:
+            return [_user(row) for row in await connection.execute(query)]
 
     async def set_password(self, username: str, password: str) -> None:
         hashed = await self._worker.hash(u.password(password))

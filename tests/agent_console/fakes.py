@@ -4,8 +4,8 @@ store in a dict that counts what reaches it."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
 
 from crm_core.domain.sessions import StoredSession
 from crm_core.domain.users import Role, User
@@ -43,8 +43,14 @@ class FakeUsers:
     async def list(self) -> list[User]:
         return sorted(self.by_name.values(), key=lambda u: u.username)
 
+    async def changed_since(self, at: datetime) -> Sequence[User]:
+        return [u for u in await self.list() if u.updated_at >= at]
+
     def disable(self, username: str) -> None:
-        self.by_name[username] = dataclasses.replace(self.by_name[username], disabled=True)
+        """As ``SqlUsers.disable``: the row's ``updated_at`` moves on."""
+        user = self.by_name[username]
+        later = max(u.updated_at for u in self.by_name.values()) + timedelta(seconds=1)
+        self.by_name[username] = dataclasses.replace(user, disabled=True, updated_at=later)
 
 
 class MemorySessionStore:

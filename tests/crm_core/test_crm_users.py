@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -74,3 +76,17 @@ async def test_given_no_such_user_when_changed_then_not_found(store: SqlStore) -
         await store.users.disable("ghost")
     with pytest.raises(UserNotFound):
         await store.users.set_password("ghost", PASSWORD)
+
+
+async def test_given_users_when_one_is_disabled_then_changed_since_its_change_names_only_them(
+    store: SqlStore,
+) -> None:
+    await store.users.add("alice", PASSWORD, "agent", agent="a1")
+    bob = await store.users.add("bob", PASSWORD, "agent", agent="a2")
+    assert [u.username for u in await store.users.changed_since(bob.updated_at)] == ["bob"]  # at: included
+    await store.users.disable("alice")
+    alice = await store.users.require("alice")
+    assert alice.updated_at > bob.updated_at
+    changed = await store.users.changed_since(alice.updated_at)
+    assert [(u.username, u.disabled) for u in changed] == [("alice", True)]
+    assert await store.users.changed_since(alice.updated_at + timedelta(microseconds=1)) == []
