@@ -17,7 +17,7 @@ from routing.commands import PopScreen
 from routing.errors import IllegalTransition, UnknownAgent
 from routing.events import SupervisionMode
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId, SupervisorLegId
-from routing.plan import Plan
+from routing.plan import OnCallStep, Plan
 from routing.pools import Filing, LazyHeap, Pool
 from routing.records import CallRecord
 from routing.states import (
@@ -115,14 +115,18 @@ class CallEntry:
         return (-self.priority, self.seq)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Escalation:
-    """An escalation to the line's on-call chain: who asked, who is rung, how it went so far."""
+    """An escalation to an on-call chain: who asked, whom it rings (``chain``, ``rounds`` times over),
+    who is rung now (``step`` of ``round``), how it went so far."""
 
     agent: AgentId | None  # None once the agent has hung up: it goes on blind
     step: int = 0
     attempts: tuple[tuple[str, str], ...] = ()
     at: float = 0.0  # when the person now rung started ringing
+    chain: tuple[OnCallStep, ...] = ()
+    rounds: int = 1
+    round: int = 0
 
 
 @dataclass(slots=True, kw_only=True)

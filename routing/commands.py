@@ -45,6 +45,18 @@ class CancelOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class PromptOnCall:
+    """An on-call person picked up ``offer``: tell them who the call is for (the number the caller
+    dialled, ``did``: the business) and who calls (``caller_number``, None if withheld), and that 1
+    accepts. The key comes back as ``LegKeyPressed``."""
+
+    offer: OfferId
+    call: CallId
+    did: str
+    caller_number: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class BridgeCall:
     call: CallId
     offer: OfferId
@@ -266,6 +278,24 @@ class EscalationUpdate:
     at: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EscalationAttempt:
+    """One person of an escalation's chain was tried, for the store (the call's attempts).
+
+    ``result``: accepted, no-answer, busy, declined (a key other than 1), voicemail-or-no-key (picked up,
+    no key in time), hung-up (picked up, hung up before a key), caller-hung-up, bridge-failed, lost, or
+    ``failed: <why>`` (the leg could not be placed). ``round`` and ``step`` count from 1."""
+
+    call: CallId
+    person: str
+    number: str
+    round: int
+    step: int
+    started_at: float
+    ended_at: float
+    result: str
+
+
 @dataclass(frozen=True, slots=True)
 class SupervisionChanged:
     """``supervisor`` now supervises ``agent`` on ``call`` in ``mode`` (their phone is being rung or is
@@ -289,6 +319,7 @@ PbxCommand = (
     | RejectCall
     | OfferCall
     | CancelOffer
+    | PromptOnCall
     | BridgeCall
     | EndCall
     | AnnouncePosition
@@ -312,6 +343,7 @@ NoticeCommand = (
     | IdentifyCaller
     | CallHeld
     | EscalationUpdate
+    | EscalationAttempt
     | SupervisionChanged
 )
 Command = PbxCommand | NoticeCommand

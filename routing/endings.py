@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing import agents, offers, supervision
+from routing import agents, escalation, offers, supervision
 from routing import commands as cmd
 from routing import events as ev
 from routing.book import Book, CallEntry
@@ -44,7 +44,8 @@ def _caller_left(
         out = offers.withdraw_all(book, plan, call, "caller-hung-up", at)
         return [*out, finish(book, call, Outcome.ABANDONED, by, at, reason)]
     if call.state in TALKING:
-        out = offers.withdraw_all(book, plan, call, "caller-hung-up", at)  # an on-call person ringing
+        out = escalation.ended(call, "caller-hung-up", at)
+        out += offers.withdraw_all(book, plan, call, "caller-hung-up", at)  # an on-call person ringing
         legs = () if call.offer is None else (call.offer,)  # None: a blind escalation
         out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
         return out + close(book, plan, call, _ANSWERED, by, at, reason=reason)
@@ -62,7 +63,8 @@ def bridge_failed(book: Book, plan: Plan, e: ev.BridgeFailed) -> list[cmd.Comman
     if call is None:
         return []
     next_call_state(call.id, call.state, _CT.BRIDGE_FAILED)  # refused unless connected, before any change
-    out = offers.withdraw_all(book, plan, call, "bridge-failed", e.at)  # an on-call person still ringing
+    out = escalation.ended(call, "bridge-failed", e.at)
+    out += offers.withdraw_all(book, plan, call, "bridge-failed", e.at)  # an on-call person still ringing
     legs = (call.id,) if call.offer is None else (call.id, call.offer)
     out.append(cmd.EndCall(call.id, legs, bridge_id(call.id)))
     return out + close(book, plan, call, Outcome.ANSWERED, Party.SYSTEM, e.at, _CT.BRIDGE_FAILED)

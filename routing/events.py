@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from routing.ids import AgentId, CallId, OfferId, SupervisorLegId
+from routing.plan import OnCallStep
 from routing.records import EndReason
 
 
@@ -76,6 +77,15 @@ class OfferFailed:
 class BridgeFailed:
     call: CallId
     reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LegKeyPressed:
+    """A key was pressed on a leg the router dialled (an on-call person's: 1 accepts the caller)."""
+
+    offer: OfferId
+    digit: str
     at: float
 
 
@@ -189,10 +199,13 @@ class TransferRequested:
 
 @dataclass(frozen=True, slots=True)
 class EscalationRequested:
-    """The answering service escalates the caller to the line's on-call chain."""
+    """The answering service escalates the caller to the on-call chain: ``chain`` as the shell resolved
+    it from the business's on-call schedule when the agent asked (who is on call now in each tier, in
+    tier order), so a replay rings the same people; empty: the line's own chain from the config."""
 
     agent: AgentId
     at: float
+    chain: tuple[OnCallStep, ...] = ()
 
 
 # --- from a supervisor's console, and their phone -------------------------------------------------
@@ -280,6 +293,7 @@ Event = (
     | OfferEnded
     | OfferLost
     | OfferFailed
+    | LegKeyPressed
     | BridgeFailed
     | CallerIdentified
     | CallbackRequested

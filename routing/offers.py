@@ -8,7 +8,7 @@ the best waiting call (``try_agent``). An agent who lets an offer ring out may b
 
 from __future__ import annotations
 
-from routing import agents, call_control, endings, matching, queueing, timers
+from routing import agents, endings, escalation, matching, queueing, timers
 from routing import commands as cmd
 from routing import events as ev
 from routing.book import AgentEntry, Book, CallEntry, OfferEntry
@@ -25,6 +25,8 @@ _S, _CT, _OT, _AT = CallState, CallTrigger, OfferTrigger, AgentTrigger
 _WAITING, _ESCALATING, _DIALING = _S.WAITING, _S.ESCALATING, _S.DIALING
 _ANSWERED, _READY, _OFFER_TIMER = OfferState.ANSWERED, AgentState.READY, TimerKind.OFFER
 _POPPED = frozenset({OfferState.RINGING, OfferState.ANSWERED})  # the agent's screen shows the call
+_PROMPTED = OfferState.PROMPTED
+_PICKED_UP = frozenset({_ANSWERED, _PROMPTED})  # an answer seen already
 _CALL_OFFER, _CALL_ANSWER, _AGENT_OFFER, _AGENT_ANSWER = _CT.OFFER, _CT.ANSWER, _AT.OFFER, _AT.ANSWER
 _OFFER_ANSWER = _OT.ANSWER
 
@@ -171,11 +173,11 @@ def restated(book: Book, at: float) -> list[cmd.Restated]:
 
 def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
-    if entry is None or entry.state is _ANSWERED:
+    if entry is None or entry.state in _PICKED_UP:
         return []  # withdrawn (its leg is being hung up), or the answer reported twice
     call = book.calls[entry.call]
     if call.state is _ESCALATING:
-        return call_control.escalation_answered(book, plan, call, entry, e.at)
+        return escalation.picked_up(book, call, entry, e.at)
     call.fire(_CT.AGENT_TOOK_CALLBACK if call.awaits_customer else _CALL_ANSWER)
     entry.fire(_OFFER_ANSWER)
     # Ring-all: the first answer wins, every other phone stops at once.
@@ -229,10 +231,10 @@ def ended(book: Book, plan: Plan, e: ev.OfferEnded) -> list[cmd.Command]:
     if entry is None:
         return []  # a leg we hung up ourselves
     if entry.state is not _ANSWERED:
-        return unanswered(book, plan, entry, "no-answer", e.at)
+        return unanswered(book, plan, entry, "hung-up" if entry.state is _PROMPTED else "no-answer", e.at)
     call = book.calls[entry.call]
     if call.state is _ESCALATING:  # the agent's phone hung up: the escalation goes on blind
-        return call_control.left_escalation(book, plan, call, e.at)
+        return escalation.left(book, plan, call, e.at)
     outcome = Outcome.UNREACHED if call.state is _DIALING else Outcome.ANSWERED
     out: list[cmd.Command] = [cmd.EndCall(call.id, (call.id,), bridge_id(call.id))]
     return out + endings.close(book, plan, call, outcome, Party.AGENT, e.at)
@@ -269,8 +271,9 @@ def lost(book: Book, plan: Plan, e: ev.OfferLost) -> list[cmd.Command]:
 
 
 def deadline_passed(book: Book, plan: Plan, entry: OfferEntry, at: float) -> list[cmd.Command]:
-    """The PBX never told us the ring ended: do not leave the agent ringing forever."""
-    if entry.state is _ANSWERED:
+    """The PBX never told us the ring ended: do not leave the agent ringing forever. A prompted on-call
+    person has their own deadline (``escalation.accept_over``)."""
+    if entry.state in _PICKED_UP:
         return []
     return unanswered(book, plan, entry, "ring-timeout", at)
 
@@ -283,7 +286,7 @@ def unanswered(book: Book, plan: Plan, entry: OfferEntry, reason: str, at: float
     """
     call = book.calls[entry.call]
     if call.state is _ESCALATING:
-        return call_control.escalation_missed(book, plan, call, entry, reason, at)
+        return escalation.missed(book, plan, call, entry, reason, at)
     out = drop(book, entry, _OT.NO_ANSWER, reason)
     if entry.agent is not None:
         book.agents[entry.agent].call = None

@@ -99,11 +99,15 @@ class Queue:
 
 @dataclass(frozen=True, slots=True)
 class OnCallStep:
-    """One person in an on-call chain: rung for ``ring_timeout_s``, then the next one."""
+    """One person in an on-call chain: rung for ``ring_timeout_s``, then the next one. In an escalation,
+    a person who picks up has as long again to press 1 (accept) before the next one is rung.
+
+    ``number``: what the attempt records as dialled (the schedule's phone number); None: ``endpoint``."""
 
     name: str
     endpoint: str
     ring_timeout_s: float = 20.0
+    number: str | None = None
 
 
 class AfterHoursKind(enum.StrEnum):
@@ -135,6 +139,7 @@ class Line:
     hours: Hours | None = None  # None: always open
     after_hours: AfterHours = field(default_factory=AfterHours)
     on_call: tuple[OnCallStep, ...] = ()  # who an agent escalates a caller to (answering service)
+    escalation_rounds: int = 2  # how many times an escalation goes through its chain before giving up
 
     @property
     def escalation_chain(self) -> tuple[OnCallStep, ...]:

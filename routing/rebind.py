@@ -25,9 +25,9 @@ The rebind sends no commands (it runs before the PBX adapter and the consoles): 
 ready agent may take now is routed at the router's first tick, as a call whose caller lookup ran out then
 (``IDENTIFYING``, its identify deadline now), so its offer goes out through the running loop.
 
-It refuses (``PlanEditRefused``) what the books could not follow: a call ringing an on-call chain (an
-escalation, or an after-hours chain) whose chain the edit changed, and a call on the phone that no queue
-of the new plan can take.
+It refuses (``PlanEditRefused``) what the books could not follow: a call ringing an after-hours on-call
+chain whose chain the edit changed (an escalation carries its own chain, so an edit does not touch it),
+and a call on the phone that no queue of the new plan can take.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from routing.book import AgentEntry, Book, CallEntry, OfferEntry
 from routing.endings import call_record
 from routing.errors import RoutingError
 from routing.ids import AgentId, CallId, LineId, QueueId
-from routing.plan import AfterHoursKind, Line, OnCallStep, Plan
+from routing.plan import AfterHoursKind, Plan
 from routing.records import Outcome, Party
 from routing.states import QUEUED, AgentState, AgentTrigger, CallState, CallTrigger, OfferState
 from routing.timers import TimerKind
@@ -105,19 +105,14 @@ def _with_leaving(new: Plan, old: Plan, leaving: list[AgentId]) -> Plan:
 
 
 def _check_chains(kept: Book, old: Plan, new: Plan) -> None:
-    """A call ringing an on-call chain reads its next step from its line's chain: that must not change."""
+    """A call ringing an after-hours chain reads its next step from its line's chain: that must not
+    change. (An escalation carries its own chain, as it was when the agent asked.)"""
     for call in kept.calls.values():
-        after_hours_chain = call.queue is None and call.state is _S.OFFERED
-        if call.escalation is None and not after_hours_chain:
+        if call.queue is not None or call.state is not _S.OFFERED:
             continue
         was, now = old.lines.get(call.line), new.lines.get(call.line)
-        escalating = call.escalation is not None
-        if was is None or now is None or _chain(was, escalating) != _chain(now, escalating):
+        if was is None or now is None or was.after_hours.chain != now.after_hours.chain:
             raise PlanEditRefused(f"call {call.id} rings the on-call chain of {call.line}, which changed")
-
-
-def _chain(line: Line, escalation: bool) -> tuple[OnCallStep, ...]:
-    return line.escalation_chain if escalation else line.after_hours.chain
 
 
 def _carried(kept: Book, plan: Plan, dropped: set[AgentId]) -> Book:

@@ -18,6 +18,7 @@ from routing import (
     audit,
     call_control,
     endings,
+    escalation,
     offers,
     queueing,
     supervision,
@@ -93,7 +94,9 @@ class Router:
             case ev.TransferRequested():
                 return call_control.transfer_requested(book, plan, event)
             case ev.EscalationRequested():
-                return call_control.escalation_requested(book, plan, event)
+                return escalation.requested(book, plan, event)
+            case ev.LegKeyPressed():
+                return escalation.key_pressed(book, plan, event)
             case ev.SupervisionRequested():
                 return supervision.requested(book, plan, event)
             case ev.SupervisionEnded():
@@ -141,6 +144,9 @@ class Router:
                 return self._for_call(timer, at, queueing.message_over)
             case TimerKind.DIAL:
                 return self._for_call(timer, at, offers.dial_over)
+            case TimerKind.ACCEPT:
+                offer = timers.live_offer(self.book, timer)
+                return [] if offer is None else escalation.accept_over(self.book, self.plan, offer, at)
             case _:
                 assert_never(timer.kind)
 
@@ -168,8 +174,8 @@ class Router:
 
     def restated(self, at: float) -> list[cmd.Restated]:
         """What the consoles must be told again after a restart (``offers.restated``), then the
-        escalations under way (``call_control.restated``)."""
-        return [*offers.restated(self.book, at), *call_control.restated(self.book, self.plan)]
+        escalations under way (``escalation.restated``)."""
+        return [*offers.restated(self.book, at), *escalation.restated(self.book)]
 
     def audit(self) -> list[str]:
         return audit.problems(self.book, self.plan)

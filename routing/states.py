@@ -102,7 +102,7 @@ class CallTrigger(enum.StrEnum):
     RESUME = "resume"
     TRANSFER = "transfer"  # the agent lets go: the caller waits again (a queue, an agent, a number)
     ESCALATE = "escalate"
-    ESCALATION_FAILED = "escalation-failed"  # nobody on call answered: the caller is back with the agent
+    ESCALATION_FAILED = "escalation-failed"  # nobody on call accepted: the caller is back with the agent
 
 
 _C, _CT = CallState, CallTrigger
@@ -150,6 +150,9 @@ PHONE_BUSY = (AgentState.READY, AgentState.RINGING, AgentState.ON_CALL)
 class OfferState(enum.StrEnum):
     PLACED = "placed"  # the leg is being dialed (an on-call person's or an outside number stays here)
     RINGING = "ringing"  # the agent's phone rings and their screen has popped
+    # An on-call person picked up: they hear who the call is for and must press 1 to take it (answering
+    # is not accepting: a voicemail pickup never presses 1).
+    PROMPTED = "prompted"
     ANSWERED = "answered"  # picked up; the leg ending now means the agent (or on-call person) hung up
     MISSED = "missed"  # nobody took it: rang out, busy, failed, declined, or past the router's deadline
     WITHDRAWN = "withdrawn"  # stopped for a reason not the agent's: the caller left, another phone answered
@@ -158,7 +161,8 @@ class OfferState(enum.StrEnum):
 
 class OfferTrigger(enum.StrEnum):
     RING = "ring"
-    ANSWER = "answer"
+    PICK_UP = "pick-up"  # an escalation's on-call leg answered: the person is prompted for the key
+    ANSWER = "answer"  # picked up by an agent, or accepted (key 1) by an on-call person
     NO_ANSWER = "no-answer"
     WITHDRAW = "withdraw"
     END = "end"
@@ -173,6 +177,10 @@ OFFER_TRANSITIONS: Mapping[tuple[OfferState, OfferTrigger], OfferState] = {
     (_O.RINGING, _OT.ANSWER): _O.ANSWERED,
     (_O.RINGING, _OT.NO_ANSWER): _O.MISSED,
     (_O.RINGING, _OT.WITHDRAW): _O.WITHDRAWN,
+    (_O.PLACED, _OT.PICK_UP): _O.PROMPTED,
+    (_O.PROMPTED, _OT.ANSWER): _O.ANSWERED,
+    (_O.PROMPTED, _OT.NO_ANSWER): _O.MISSED,  # another key, no key in time, or hung up: not accepted
+    (_O.PROMPTED, _OT.WITHDRAW): _O.WITHDRAWN,
     (_O.ANSWERED, _OT.END): _O.ENDED,
 }
 

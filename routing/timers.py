@@ -29,6 +29,7 @@ class TimerKind(enum.StrEnum):
     MAX_WAIT = "max-wait"  # the caller has waited as long as the queue allows
     MESSAGE = "message"  # a voicemail has gone on as long as it may
     DIAL = "dial"  # a callback's customer (or a transfer's outside number) did not pick up in time
+    ACCEPT = "accept"  # an on-call person who picked up has not pressed 1 in the step's time
 
 
 class Counter(enum.StrEnum):
@@ -51,6 +52,7 @@ CANCELLED_BY: Mapping[TimerKind, Counter] = {
     TimerKind.MAX_WAIT: Counter.WAIT_ROUND,  # a transfer or a move starts a fresh maximum wait
     TimerKind.MESSAGE: Counter.NONE,
     TimerKind.DIAL: Counter.NONE,
+    TimerKind.ACCEPT: Counter.NONE,  # gone with its offer; a prompted offer that moved on ignores it
 }
 
 

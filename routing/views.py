@@ -109,7 +109,7 @@ def _escalation_view(plan: Plan, c: CallEntry) -> EscalationView | None:
     e = c.escalation
     if e is None:
         return None
-    person = plan.lines[c.line].escalation_chain[e.step].name
+    person = e.chain[e.step].name
     return EscalationView(e.agent, EscalationStatus.RINGING, person, e.attempts, e.at)
 
 

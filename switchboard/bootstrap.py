@@ -230,6 +230,7 @@ class Service:
             "call-log": self._to_call_log,
             "state-log": self._to_state_log,
             "metrics": self.metrics.notice,
+            "attempts": self._to_attempts,
         }
         # The wallboard's view may move with anything the router says (a caller queued, or taken).
         return CommandTable(consumers, SHARED, watchers=[self.wallboard.notice])
@@ -248,6 +249,11 @@ class Service:
         else:
             self.recent_logs.append(command)
             self.followed.notice(command)
+
+    def _to_attempts(self, command: cmd.EscalationAttempt) -> None:
+        if self.standing.leading:
+            log.info("escalation.attempt", call=command.call, person=command.person, number=command.number,
+                     round=command.round, step=command.step, result=command.result)  # fmt: skip
 
     def _to_state_log(self, command: StateLogCommand) -> None:
         if self.standing.leading and self.keep_states:

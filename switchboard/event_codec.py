@@ -1,9 +1,11 @@
 """The router's events as JSON text, for the journal (``switchboard/journal.py``), and back.
 
 One object per event: ``{"k": <class name>, <field>: <value>, ...}``. Every field of every event is a
-string, a float, a string enum or None (``test_event_codec`` checks the union stays that way), so the
-text is plain JSON and readable in the database. Decoding names the class and the field that do not
-fit, so a journal written by another release fails loudly, never as a silently different event.
+string, a float, a string enum or None, or a tuple of frozen dataclasses whose fields are those (an
+escalation's chain, written as a list of objects; ``test_event_codec`` checks the union stays that
+way), so the text is plain JSON and readable in the database. Decoding names the class and the field
+that do not fit, so a journal written by another release fails loudly, never as a silently different
+event.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ Decode = Callable[[object], object]
 
 def _decoder(hint: object) -> Decode:
     """How one field's JSON value becomes the field's value: enums by value, numbers and strings as
-    they are once their type is checked, None only where the field may be None."""
+    they are once their type is checked, None only where the field may be None, a tuple of dataclasses
+    from a list of objects."""
+    if typing.get_origin(hint) is tuple:
+        return _items(typing.get_args(hint)[0])
     options = typing.get_args(hint) or (hint,)
     optional = type(None) in options
     (kind,) = [getattr(o, "__supertype__", o) for o in options if o is not type(None)]
@@ -45,6 +50,28 @@ def _decoder(hint: object) -> Decode:
     return convert
 
 
+def _items(cls: type) -> Decode:
+    fields = _fields(cls)
+
+    def convert(value: object) -> object:
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise ValueError(f"{value!r} is not a list of {cls.__name__}")
+        items = []
+        for item in value:
+            items.append(cls(**{name: field(item.pop(name)) for name, field in fields}))
+            if item:
+                raise ValueError(f"unknown fields {sorted(item)} of {cls.__name__}")
+        return tuple(items)
+
+    return convert
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return [dataclasses.asdict(item) for item in value]
+    return value  # a StrEnum member is written as its value
+
+
 def _fields(cls: type) -> tuple[tuple[str, Decode], ...]:
     hints = typing.get_type_hints(cls)
     return tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls))
@@ -52,12 +79,16 @@ def _fields(cls: type) -> tuple[tuple[str, Decode], ...]:
 
 KINDS: Mapping[str, type[ev.Event]] = {cls.__name__: cls for cls in typing.get_args(ev.Event)}
 _FIELDS = {name: _fields(cls) for name, cls in KINDS.items()}
+_OPTIONAL = {
+    name: frozenset(f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING)
+    for name, cls in KINDS.items()
+}
 
 
 def encode(event: ev.Event) -> str:
     body: dict[str, object] = {"k": type(event).__name__}
     for name, _ in _FIELDS[type(event).__name__]:
-        body[name] = getattr(event, name)  # a StrEnum member is written as its value
+        body[name] = _plain(getattr(event, name))
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -69,7 +100,12 @@ def decode(text: str) -> ev.Event:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UnreadableEvent(f"not a journalled event: {text[:120]!r}") from exc
     try:
-        values = {name: convert(body.pop(name)) for name, convert in fields}
+        # A field added since with a default (an escalation's chain) may be absent from older lines.
+        values = {
+            name: convert(body.pop(name))
+            for name, convert in fields
+            if name in body or name not in _OPTIONAL[kind]
+        }
     except (KeyError, ValueError) as exc:
         raise UnreadableEvent(f"{kind}: {exc!r} in {text[:120]!r}") from exc
     if body:

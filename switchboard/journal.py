@@ -54,7 +54,7 @@ from routing import commands as cmd
 from routing import events as ev
 from routing import timers
 from routing.errors import RoutingError
-from routing.plan import Plan
+from routing.plan import OnCallStep, Plan
 from routing.rebind import PlanEditRefused, Rebound, rebind
 from routing.records import CallRecord
 from routing.router import Router
@@ -87,7 +87,7 @@ class JournalStore(Protocol):
 # test walks the books' field types to hold this list complete).
 SNAPSHOT_CLASSES: tuple[type, ...] = (
     books.CallEntry, books.OfferEntry, books.AgentEntry, books.Supervision, books.Escalation,
-    books.WrapUpForm, cmd.PopScreen, CallRecord,
+    books.WrapUpForm, cmd.PopScreen, CallRecord, OnCallStep,
 )  # fmt: skip
 
 

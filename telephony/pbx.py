@@ -334,6 +334,9 @@ class AriPbx:
                 await self._offer(command)
             case cmd.CancelOffer(offer):
                 await self._quietly(ari.hangup(offer))
+            case cmd.PromptOnCall(offer, _, did, caller_number):
+                # Not waited for: the key may come while it plays (ARI passes DTMF on during a playback).
+                await self._play(offer, prompts.on_call(did, caller_number))
             case cmd.BridgeCall():
                 await self._bridge(command)
             case cmd.EndCall():
@@ -400,6 +403,9 @@ class AriPbx:
             await self._create_bridge(bridge)
             await self._let_go(call)
             await self._hear(self.media.agent_bridged(offer))  # a callback's agent heard music
+            playback = self.media.playing(offer)
+            if playback is not None:  # an on-call person accepted during their prompt: it stops
+                await self._hear([media.StopPrompt(playback)])
             await self._ari.add_to_bridge(bridge, [call, offer])
         except TelephonyError as exc:
             log.warning("ari.bridge-failed", call=call, error=str(exc))

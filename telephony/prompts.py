@@ -21,10 +21,26 @@ FAREWELLS: Mapping[str, tuple[str, ...]] = {
 # No core prompt offers a callback; "to call this person back ... press ... 1" is the nearest.
 CALLBACK_CHOICE = ("vm-tocallback", "vm-press", "digits/1")
 MESSAGE_INTRO = ("vm-intro",)
+# What an on-call person hears when they pick up an escalation. No core prompt names a business or asks
+# to accept a call; the nearest: "Call waiting. For <the number the caller dialled: the business's>.
+# From <the caller's number> (or: from an unknown caller). Press 1."
+ON_CALL_INTRO = ("call-waiting", "for")
+ON_CALL_ACCEPT = ("vm-press", "digits/1")
 
 
 def sounds(names: tuple[str, ...] | list[str]) -> Media:
     return [f"sound:{name}" for name in names]
+
+
+def on_call(did: str, caller_number: str | None) -> Media:
+    """Who an escalated call is for and who calls, digit by digit (``digits:`` says each), then 'press 1'."""
+    number = _digits(caller_number)
+    caller = ["sound:vm-from", f"digits:{number}"] if number else ["sound:from-unknown-caller"]
+    return [*sounds(ON_CALL_INTRO), f"digits:{_digits(did)}", *caller, *sounds(ON_CALL_ACCEPT)]
+
+
+def _digits(number: str | None) -> str:
+    return "".join(c for c in number or "" if c.isdigit())
 
 
 def farewell(name: str) -> Media:

@@ -7,6 +7,8 @@ driven like ``AriPbx``, by the router's commands, and answers like it, with doma
 - a phone offered a call (``OfferCall``) rings ``ring_after_s`` later (``OfferRinging``), is answered
   ``answer_after_s`` after it began to ring (``OfferAnswered``), and the caller hangs up
   ``hang_up_after_s`` after it began to ring (``CallerHungUp``); None: never;
+- an on-call person told who an escalated call is for (``PromptOnCall``) presses 1 as the prompt's
+  time (``answer_after_s``) is over (``LegKeyPressed``);
 - a withdrawn offer (``CancelOffer``) stops ringing at once (``OfferEnded``);
 - a call the router ends or rejects (``EndCall``, ``RejectCall``) is over for its caller and phones: what
   they were about to do does not happen.
@@ -76,6 +78,9 @@ class SimulatedPbx:
         match command:
             case cmd.OfferCall(offer=offer, call=call):
                 self._ring(offer, call)
+            case cmd.PromptOnCall(offer=offer) if self.timing.answer_after_s is not None:
+                accept = functools.partial(ev.LegKeyPressed, offer, "1")
+                self._later(offer, self.timing.answer_after_s, accept)
             case cmd.CancelOffer(offer=offer):
                 self._forget([offer])
                 self._later(offer, 0.0, functools.partial(ev.OfferEnded, offer))

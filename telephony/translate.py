@@ -5,10 +5,13 @@ Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
 - an agent leg (a channel id we chose, ``sb-...``) reports ringing and answer twice, as a
   ``ChannelStateChange`` and as a ``Dial`` event; the router deduplicates. Its ringing is first told by
   the ``Dial`` that starts it (no status yet: the INVITE is on its way), so the screen pops then;
-- a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over;
+- a ring timeout sends no NOANSWER: the leg's ``StasisEnd`` is the only sign the offer is over; a busy
+  phone's ``Dial`` says ``BUSY`` before the leg ends: the offer failed, busy (an escalation stores it so);
 - a callback's customer leg (``sb-cb-...``) is a call of its own: its answer is ``CustomerAnswered``
   and its end ``CallerHungUp`` (``sb-cb-`` ids also look like offer legs, so they are told apart first);
 - the caller's key 1 (``ChannelDtmfReceived``) asks for a callback; the router ignores it unless offered;
+  a key on a leg we dialled (``LegKeyPressed``) is how an on-call person accepts an escalation (1) or
+  declines it (any other); the router ignores keys on other legs (an agent's phone);
 - a supervisor's phone leg (``sb-sv-...``) reports its answer (``SupervisorAnswered``) and its end
   (``SupervisorLegEnded``); the snoop channels on agents' legs (``sb-snoop-...``) report nothing: they
   come and go with the supervisor's leg, which the router follows.
@@ -59,7 +62,7 @@ USED_EVENTS = frozenset(
 # phone's 180 comes back as ``RINGING`` (issue 19's trace: 1.2 ms to the phone, 1.6 ms more to ringing,
 # and the event's own trip): the screen pops then, as the phone starts to ring, not after. A phone that
 # turns the call down at once (busy, unreachable) has its pop withdrawn as any ring that ends unanswered.
-_DIAL_STATUS = {"": "Ringing", "RINGING": "Ringing", "ANSWER": "Up"}
+_DIAL_STATUS = {"": "Ringing", "RINGING": "Ringing", "ANSWER": "Up", "BUSY": "Busy"}
 
 
 def translate(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
@@ -97,9 +100,13 @@ def channel_gone(channel: str, at: float) -> ev.Event:
 
 
 def _key(channel: str | None, digit: object, at: float) -> list[ev.Event]:
-    if channel is None or is_offer_channel(channel) or digit != CALLBACK_KEY:
+    if channel is None or not isinstance(digit, str):
         return []
-    return [ev.CallbackRequested(CallId(channel), at)]
+    if is_offer_channel(channel):
+        if is_callback_leg(channel) or is_supervisor_leg(channel) or is_snoop_channel(channel):
+            return []
+        return [ev.LegKeyPressed(OfferId(channel), digit, at)]
+    return [ev.CallbackRequested(CallId(channel), at)] if digit == CALLBACK_KEY else []
 
 
 def _stasis_start(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
@@ -134,6 +141,8 @@ def _leg_progress(channel: str | None, state: str | None, at: float) -> list[ev.
         return [ev.OfferRinging(OfferId(channel), at)]
     if state == "Up":
         return [ev.OfferAnswered(OfferId(channel), at)]
+    if state == "Busy":  # only a Dial says so; the leg's end follows, and finds the offer gone
+        return [ev.OfferFailed(OfferId(channel), "busy", at)]
     return []
 
 

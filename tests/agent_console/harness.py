@@ -223,8 +223,9 @@ def restarted(before: Console, after: Console) -> None:
     after.hub.restate(after.loop.router.restated(after.now[0]))
 
 
-def elsewhere(command: cmd.PbxCommand | cmd.IdentifyCaller) -> None:
-    """The consumers of what no console shows: there is no PBX and no caller identification here."""
+def elsewhere(command: cmd.PbxCommand | cmd.IdentifyCaller | cmd.EscalationAttempt) -> None:
+    """The consumers of what no console shows: there is no PBX, no caller identification and no store
+    of escalation attempts here."""
 
 
 @contextlib.asynccontextmanager

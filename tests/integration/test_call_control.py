@@ -1,9 +1,10 @@
 """Call control on the real Asterisk sandbox: the agent hangs up (and declines) from the console, holds
-and resumes, transfers to a queue and to an outside number, and escalates to the on-call chain.
+and resumes, transfers to a queue and to an outside number, and escalates to the on-call chain (whose
+people accept with the key 1: tests/integration/test_escalation_accept.py has the rest of that).
 
 The console's websocket messages for these are not wired yet, so the tests submit the router events
 through the service's own loop, as the console backend will. Phones (conftest): 1xx answer after
-300 ms, 2xx never answer; switchboard-outbound answers any number after 300 ms.
+300 ms, 2xx never answer, 6xx answer and press 1; switchboard-outbound answers any number after 300 ms.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ DID = "+18005550101"
 NUMBER = "+14155550199"
 
 
-def plan(agents: dict[str, tuple[str, QueueId]], on_call: tuple[OnCallStep, ...] = ()) -> Plan:
+def plan(
+    agents: dict[str, tuple[str, QueueId]], on_call: tuple[OnCallStep, ...] = (), rounds: int = 1
+) -> Plan:
     queues = {
         q: Queue(id=q, name=q.title(), ring_timeout_s=10, max_wait_s=120, announce_every_s=0)
         for q in (ACME, SUPPORT)
     }
-    line = Line(id=LineId("acme"), name="Acme Service", queue=ACME, on_call=on_call)
+    line = Line(id=LineId("acme"), name="Acme Service", queue=ACME, on_call=on_call, escalation_rounds=rounds)
     return Plan(
         dids={n: Did(n, src, line.id) for n, src in DIDS.items()},
         lines={line.id: line},
@@ -211,7 +214,7 @@ async def test_given_a_connected_call_when_transferred_to_a_number_then_the_call
 async def test_given_an_escalation_when_the_second_person_answers_then_they_take_the_caller(
     sandbox: SandboxFactory,
 ) -> None:
-    chain = (OnCallStep("Dr. Away", phone("201"), 2), OnCallStep("Dr. Home", phone("103"), 10))
+    chain = (OnCallStep("Dr. Away", phone("201"), 2), OnCallStep("Dr. Home", phone("603"), 10))
     agents = {"a1": (phone("102"), ACME)}
     box = await sandbox(agents, plan(agents, chain))
     seen = watch(box)
@@ -225,7 +228,7 @@ async def test_given_an_escalation_when_the_second_person_answers_then_they_take
         (EscalationStatus.RINGING, "Dr. Home"),
         (EscalationStatus.ANSWERED, "Dr. Home"),
     ]
-    assert updates(seen)[-1].attempts == (("Dr. Away", "no-answer"),)
+    assert updates(seen)[-1].attempts == (("Dr. Away", "no-answer"), ("Dr. Home", "accepted"))
     await box.gone(f"sb-{call}-1")  # the agent is out of the call
     await box.gone(f"sb-{call}-2")  # Dr. Away stopped ringing
     await bridged(box, call, f"sb-{call}-3")
@@ -319,7 +322,7 @@ async def test_given_an_escalation_when_the_caller_hangs_up_then_every_leg_stops
 async def test_given_an_escalation_when_the_agent_hangs_up_then_it_goes_on_and_the_next_person_takes_it(
     sandbox: SandboxFactory,
 ) -> None:
-    chain = (OnCallStep("Dr. Away", phone("201"), 3), OnCallStep("Dr. Home", phone("103"), 10))
+    chain = (OnCallStep("Dr. Away", phone("201"), 3), OnCallStep("Dr. Home", phone("603"), 10))
     agents = {"a1": (phone("101"), ACME)}
     box = await sandbox(agents, plan(agents, chain))
     seen = watch(box)

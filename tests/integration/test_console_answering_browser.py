@@ -64,9 +64,10 @@ async def webhook() -> AsyncIterator[Webhook]:
 
 
 def dentist_plan() -> Plan:
-    """One answering line; its on-call chain: Dr Lee never answers (2xx), Dr Park answers (1xx)."""
+    """One answering line; its on-call chain: Dr Lee never answers (2xx), Dr Park answers and accepts
+    with the key 1 (6xx)."""
     q = QueueId("answering")
-    chain = (OnCallStep("Dr Lee", phone("201"), ring_timeout_s=3), OnCallStep("Dr Park", phone("102")))
+    chain = (OnCallStep("Dr Lee", phone("201"), ring_timeout_s=3), OnCallStep("Dr Park", phone("602")))
     return Plan(
         dids={DID: Did(DID, "web", DENTIST)},
         lines={DENTIST: Line(id=DENTIST, name="Smile Dental", queue=q, after_hours=AfterHours(chain=chain))},

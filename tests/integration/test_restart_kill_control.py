@@ -48,7 +48,8 @@ endpoint = "{phone("102")}"
 queues = ["q2"]
 """
 
-# The line's on-call chain: Dr. Away's phone rings out (longer than a restart takes), Dr. Home answers.
+# The line's on-call chain: Dr. Away's phone rings out (longer than a restart takes), Dr. Home answers
+# and accepts with the key 1.
 ON_CALL = f"""
 [[lines.l.on_call]]
 name = "Dr. Away"
@@ -56,7 +57,7 @@ endpoint = "{phone("202")}"
 ring_timeout_s = 8
 [[lines.l.on_call]]
 name = "Dr. Home"
-endpoint = "{phone("103")}"
+endpoint = "{phone("603")}"
 ring_timeout_s = 10
 """
 
@@ -148,7 +149,7 @@ async def test_given_an_escalation_ringing_the_on_call_chain_when_killed_then_it
         taken = await agent.expect("escalation", call=call, status="answered")
         assert (taken["person"], taken["attempts"]) == (
             "Dr. Home",
-            [{"person": "Dr. Away", "result": "no-answer"}],
+            [{"person": "Dr. Away", "result": "no-answer"}, {"person": "Dr. Home", "result": "accepted"}],
         )
         home = f"sb-{call}-3"
         await wait_until_async(lambda: _bridged(ari, call, {call, home}), what="caller and Dr. Home bridged")

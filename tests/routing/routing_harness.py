@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import AgentId, CallId, LineId, OfferId, QueueId
-from routing.plan import Agent, Did, Line, Plan, Queue
+from routing.plan import Agent, Did, Line, OnCallStep, Plan, Queue
 from routing.records import CallRecord
 from routing.router import Router
 
@@ -190,8 +190,17 @@ class Scenario:
     def transfer(self, agent: str, kind: str, target: str, at: float | None = None) -> list[cmd.Command]:
         return self.feed(ev.TransferRequested(AgentId(agent), ev.TransferKind(kind), target, self._at(at)))
 
-    def escalate(self, agent: str, at: float | None = None) -> list[cmd.Command]:
-        return self.feed(ev.EscalationRequested(AgentId(agent), self._at(at)))
+    def escalate(
+        self, agent: str, at: float | None = None, chain: tuple[OnCallStep, ...] = ()
+    ) -> list[cmd.Command]:
+        return self.feed(ev.EscalationRequested(AgentId(agent), self._at(at), chain))
+
+    def press(self, offer: str, digit: str, at: float | None = None) -> list[cmd.Command]:
+        return self.feed(ev.LegKeyPressed(OfferId(offer), digit, self._at(at)))
+
+    def accept(self, offer: str, at: float | None = None) -> list[cmd.Command]:
+        """An on-call person picks up and presses 1 at once."""
+        return self.answer(offer, at) + self.press(offer, "1", at)
 
     def tick(self, at: float) -> list[cmd.Command]:
         return self.feed(ev.Tick(self._at(at)))

@@ -33,10 +33,16 @@ STAFF = {"a1": (SALES,), "a2": (SALES,), "b1": (SUPPORT,)}
 
 
 def connected(
-    chain: tuple[OnCallStep, ...] = (SMITH, JONES), *, staff: tuple[str, ...] = ("a1",), **options: Any
+    chain: tuple[OnCallStep, ...] = (SMITH, JONES),
+    *,
+    staff: tuple[str, ...] = ("a1",),
+    rounds: int = 1,
+    **options: Any,
 ) -> Scenario:
-    """c1 on the sales line, answered by a1 at 15; ``staff`` are ready (a1 first, so a1 takes c1)."""
-    sc = Scenario(make_plan(STAFF, sales_line={"on_call": chain}, **options))
+    """c1 on the sales line, answered by a1 at 15; ``staff`` are ready (a1 first, so a1 takes c1).
+    An escalation goes through the chain ``rounds`` times."""
+    line = {"on_call": chain, "escalation_rounds": rounds}
+    sc = Scenario(make_plan(STAFF, sales_line=line, **options))
     sc.staff(*staff, at=1)
     sc.arrive("c1", at=10)
     assert sc.agent_of("c1") == "a1"
@@ -389,10 +395,13 @@ def test_given_an_escalation_when_the_second_person_answers_then_bridged_and_the
         )
         in out
     )
-    out = sc.answer(OfferId("sb-c1-3"), at=35)
-    assert out[0] == cmd.EscalationUpdate(
-        agent=AgentId("a1"), call=C1, status=Esc.ANSWERED, person="Dr. Jones", attempts=tried, at=35
-    )
+    out = sc.accept(OfferId("sb-c1-3"), at=35)
+    accepted = (*tried, ("Dr. Jones", "accepted"))
+    assert of_type(out, cmd.EscalationUpdate) == [
+        cmd.EscalationUpdate(
+            agent=AgentId("a1"), call=C1, status=Esc.ANSWERED, person="Dr. Jones", attempts=accepted, at=35
+        )
+    ]
     assert cmd.DropLeg(C1, LEG, BRIDGE) in out and out[-1] == cmd.BridgeCall(C1, OfferId("sb-c1-3"), BRIDGE)
     stretch = segment(out)
     assert (stretch.call, stretch.agent, stretch.talk_s, stretch.outcome) == (
@@ -413,7 +422,7 @@ def test_given_an_escalation_nobody_answers_then_the_caller_is_back_with_the_age
     sc.tick(20 + 20 + 5)  # Dr. Smith rings out by the router's timer
     out = sc.leg_failed("sb-c1-3", at=46)  # Dr. Jones cannot be reached
     attempts = (("Dr. Smith", "no-answer"), ("Dr. Jones", "failed: endpoint offline"))
-    assert out[-2:] == [
+    assert [c for c in out if not isinstance(c, cmd.EscalationAttempt)][-2:] == [
         cmd.ResumeCall(C1, BRIDGE),
         cmd.EscalationUpdate(
             agent=AgentId("a1"), call=C1, status=Esc.FAILED, person=None, attempts=attempts, at=46
@@ -447,8 +456,11 @@ def test_given_an_escalation_when_the_agent_hangs_up_then_it_goes_on_blind(how: 
     assert segment(out).agent == "a1" and cmd.DropLeg(C1, LEG, BRIDGE) in out
     assert sc.state("a1") == A.READY
     assert view(sc).escalation == EscalationView(None, Esc.RINGING, "Dr. Smith", (), 20)
-    out = sc.answer(NEXT, at=30)
-    assert out == [cmd.BridgeCall(C1, NEXT, BRIDGE)]  # nobody to tell
+    sc.answer(NEXT, at=30)
+    out = sc.press(NEXT, "1", at=31)
+    assert [c for c in out if not isinstance(c, cmd.EscalationAttempt)] == [
+        cmd.BridgeCall(C1, NEXT, BRIDGE)
+    ]  # nobody to tell
     sc.hang_up("c1", at=60)
     assert sc.record_of("c1").on_call == "Dr. Smith"
 

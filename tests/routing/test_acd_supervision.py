@@ -164,7 +164,7 @@ def test_given_an_escalation_answered_then_the_supervisor_goes_with_the_agent() 
     sv_answers(sc)
     out = sc.escalate("a1", at=25)
     assert of_type(out, cmd.DropSupervisor) == []  # the agent is still on the line
-    out = sc.answer("sb-c1-2", at=30)
+    out = sc.accept("sb-c1-2", at=30)
     assert dropped() in out and view(sc).supervisors == ()
 
 

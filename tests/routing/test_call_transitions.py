@@ -20,7 +20,7 @@ _Feed = Callable[[Scenario], object]
 _SHORT_WAIT = {"max_wait_s": 10.0}  # so the caller's max wait comes before the router's ring timer
 _VOICEMAIL = {"rules": (Rule(30, Action.VOICEMAIL),)}
 ON_CALL = OnCallStep("Dr. Who", "PJSIP/oncall", 15)
-_ESCALATES = {"sales_line": {"on_call": (ON_CALL,)}}
+_ESCALATES = {"sales_line": {"on_call": (ON_CALL,), "escalation_rounds": 1}}
 
 
 def _reach(state: CallState, **plan_options: Any) -> Scenario:
@@ -146,7 +146,7 @@ _LEGAL: list[tuple[CallState, CallTrigger, str, _Feed, dict[str, Any]]] = [
     (S.HELD, T.ESCALATE, "held, escalates", lambda sc: sc.escalate("a1", at=30), {}),
     (S.HELD, T.HANG_UP, "held caller hangs up", lambda sc: sc.hang_up("c1", at=30), {}),
     (S.HELD, T.BRIDGE_FAILED, "held, bridge fails", lambda sc: sc.bridge_failed("c1", at=30), {}),
-    (S.ESCALATING, T.ANSWER, "on-call answers", lambda sc: sc.answer("sb-c1-2", at=25), {}),
+    (S.ESCALATING, T.ANSWER, "on-call answers", lambda sc: sc.accept("sb-c1-2", at=25), {}),
     (S.ESCALATING, T.ESCALATION_FAILED, "nobody answers", lambda sc: sc.leg_ended("sb-c1-2", at=35), {}),
     (S.ESCALATING, T.HANG_UP, "escalating caller hangs up", lambda sc: sc.hang_up("c1", at=30), {}),
     (S.ESCALATING, T.BRIDGE_FAILED, "escalating, bridge fails", lambda sc: sc.bridge_failed("c1"), {}),

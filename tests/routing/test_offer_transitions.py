@@ -129,5 +129,45 @@ def test_given_an_on_call_person_rung_when_the_ring_is_reported_then_no_screen_p
     assert _entry(sc).state is OS.ANSWERED
 
 
+# An escalation's leg to an on-call person: a1 took c1 at 15 and escalates at 20; Dr. Who is rung on
+# ``sb-c1-2`` and, for ``prompted``, picks up at 22 and hears who the call is for.
+ESCALATED = OfferId("sb-c1-2")
+_ESCALATION_LEGAL: list[tuple[OfferState, OfferTrigger, str, _Feed]] = [
+    (OS.PLACED, T.PICK_UP, "on-call person picks up", lambda sc: sc.answer(ESCALATED, at=22)),
+    (OS.PROMPTED, T.ANSWER, "presses 1", lambda sc: sc.press(ESCALATED, "1", at=24)),
+    (OS.PROMPTED, T.NO_ANSWER, "presses 2", lambda sc: sc.press(ESCALATED, "2", at=24)),
+    (OS.PROMPTED, T.NO_ANSWER, "no key in time", lambda sc: sc.tick(22 + 15)),
+    (OS.PROMPTED, T.NO_ANSWER, "hangs up unheard", lambda sc: sc.leg_ended(ESCALATED, at=24)),
+    (OS.PROMPTED, T.WITHDRAW, "caller hangs up", lambda sc: sc.hang_up("c1", at=24)),
+]
+
+
+def _escalated(state: OfferState) -> Scenario:
+    sc = Scenario(make_plan(1, sales_line={"on_call": (ON_CALL,), "escalation_rounds": 1}))
+    sc.staff("a1", at=10)
+    sc.arrive("c1", at=12)
+    sc.answer(LEG, at=15)
+    sc.escalate("a1", at=20)
+    if state is OS.PROMPTED:
+        sc.answer(ESCALATED, at=22)
+    return sc
+
+
+@pytest.mark.parametrize(
+    ("state", "trigger", "feed"), [pytest.param(s, t, f, id=name) for s, t, name, f in _ESCALATION_LEGAL]
+)
+def test_given_an_escalation_leg_in_a_state_when_event_then_router_follows_the_table(
+    state: OfferState, trigger: OfferTrigger, feed: _Feed
+) -> None:
+    sc = _escalated(state)
+    entry = _entry(sc, ESCALATED)
+    assert entry.state is state
+    feed(sc)
+    assert entry.state is OFFER_TRANSITIONS[(state, trigger)]
+    finished = entry.state in (OS.MISSED, OS.WITHDRAWN, OS.ENDED)
+    assert (ESCALATED in sc.router.book.offers) is not finished
+
+
 def test_every_legal_pair_is_exercised_through_the_router() -> None:
-    assert {(s, t) for s, t, *_ in _LEGAL} == set(OFFER_TRANSITIONS)
+    pairs = {(s, t) for s, t, *_ in _LEGAL} | {(s, t) for s, t, *_ in _ESCALATION_LEGAL}
+    assert pairs == set(OFFER_TRANSITIONS)

@@ -22,8 +22,9 @@ from routing_harness import (
 from routing import audit, views
 from routing import commands as cmd
 from routing import events as ev
+from routing.hours import Hours
 from routing.ids import AgentId, CallId, OfferId, QueueId
-from routing.plan import Action, Agent, Line, OnCallStep, Plan, Queue, Rule
+from routing.plan import Action, AfterHours, AfterHoursKind, Agent, Line, OnCallStep, Plan, Queue, Rule
 from routing.rebind import AGENT_TIMERS, CALL_TIMERS, OFFER_TIMERS, PlanEditRefused, rebind
 from routing.records import Outcome, Party
 from routing.router import Router
@@ -215,7 +216,7 @@ def test_given_the_same_plan_then_the_books_hold_the_same_and_nothing_is_moved()
     assert router.waiting(SALES) == s.router.waiting(SALES)
 
 
-def test_given_an_escalation_ringing_when_the_chain_changes_then_the_edit_is_refused() -> None:
+def test_given_an_escalation_ringing_when_the_chain_changes_then_it_rings_the_chain_it_began_with() -> None:
     chain = (OnCallStep("Dr A", "PJSIP/9001"), OnCallStep("Dr B", "PJSIP/9002"))
     plan = make_plan({"a1": (SALES,)}, sales_line={"on_call": chain})
     s = Scenario(plan)
@@ -225,8 +226,24 @@ def test_given_an_escalation_ringing_when_the_chain_changes_then_the_edit_is_ref
     s.answer("sb-c1-1", 3.0)
     s.feed(ev.EscalationRequested(A1, 4.0))
     shorter = {**plan.lines, SALES_LINE: dataclasses.replace(plan.lines[SALES_LINE], on_call=chain[:1])}
+    router = bound(s, edited(plan, lines=shorter))
+    out = router.handle(ev.OfferEnded(OfferId("sb-c1-2"), AT))  # Dr A does not answer: Dr B is rung
+    assert [o.endpoint for o in of_type(out, cmd.OfferCall)] == ["PJSIP/9002"]
+
+
+def test_given_an_after_hours_chain_ringing_when_the_chain_changes_then_the_edit_is_refused() -> None:
+    chain = (OnCallStep("Dr A", "PJSIP/9001"), OnCallStep("Dr B", "PJSIP/9002"))
+    closed = {
+        "hours": Hours(timezone="UTC", weekly={}),
+        "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, chain),
+    }
+    plan = make_plan({"a1": (SALES,)}, sales_line=closed)
+    s = Scenario(plan)
+    s.arrive("c1", 2.0)
+    line = plan.lines[SALES_LINE]
+    shorter = dataclasses.replace(line, after_hours=AfterHours(AfterHoursKind.ON_CALL, None, chain[:1]))
     with pytest.raises(PlanEditRefused, match="c1"):
-        rebind(s.router.book, plan, edited(plan, lines=shorter), AT)
+        rebind(s.router.book, plan, edited(plan, lines={**plan.lines, SALES_LINE: shorter}), AT)
     bound(s, edited(plan, agents={**plan.agents, A3: Agent(id=A3, name="x", endpoint="x", queues=(SALES,))}))
 
 

@@ -100,7 +100,7 @@ def test_given_an_escalation_the_agent_left_or_that_was_answered_then_it_is_not_
         sc.answer(leg, at=15)
         sc.escalate(agent, at=20)
     sc.agent_hangs_up("a1", at=21)  # the chain goes on blind: a1's console follows it no more
-    sc.answer("sb-c2-2", at=22)  # Dr. Home took c2
+    sc.accept("sb-c2-2", at=22)  # Dr. Home took c2
     assert not of_type(sc.router.restated(30), cmd.EscalationUpdate)
 
 

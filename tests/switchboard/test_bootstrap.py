@@ -105,6 +105,7 @@ def test_given_the_service_then_its_command_table_names_each_commands_consumers(
         cmd.IdentifyCaller: ("identifier",),
         cmd.CallHeld: ("console",),
         cmd.EscalationUpdate: ("console",),
+        cmd.EscalationAttempt: ("attempts",),
         cmd.SupervisionChanged: ("console",),
     }
     # The wallboard watches everything, after the consumers; the PBX's share goes out only while leading.

@@ -34,3 +34,18 @@ def test_given_the_routers_farewell_names_when_looked_up_then_all_are_known() ->
     from routing.commands import CALLBACK_CONFIRMED, CLOSED, GOODBYE
 
     assert {GOODBYE, CLOSED, CALLBACK_CONFIRMED} <= prompts.FAREWELLS.keys()
+
+
+def test_given_an_escalation_picked_up_then_the_person_hears_the_business_the_caller_and_press_1() -> None:
+    assert prompts.on_call("+18005550101", "+1 (415) 555-0123") == [
+        "sound:call-waiting", "sound:for", "digits:18005550101",
+        "sound:vm-from", "digits:14155550123",
+        "sound:vm-press", "sound:digits/1",
+    ]  # fmt: skip
+
+
+def test_given_a_withheld_caller_then_the_person_hears_an_unknown_caller() -> None:
+    assert prompts.on_call("+18005550101", None)[3:] == [
+        "sound:from-unknown-caller", "sound:vm-press", "sound:digits/1",
+    ]  # fmt: skip
+    assert prompts.on_call("+18005550101", "anonymous")[3] == "sound:from-unknown-caller"

@@ -95,6 +95,20 @@ async def test_given_a_call_offered_twice_then_its_caller_hangs_up_once() -> Non
     assert pbx.offers == 2
 
 
+async def test_given_an_on_call_person_prompted_then_they_press_1_after_the_answer_time() -> None:
+    pbx, events = simulated()
+    pbx.execute(cmd.PromptOnCall(OFFER, CALL, "+18005550101", "+14155550123"))
+    await asyncio.sleep(PAST_IT_ALL_S)
+    assert events == [ev.LegKeyPressed(OFFER, "1", 1.0)]
+
+
+async def test_given_nobody_answers_then_a_prompted_person_presses_nothing_either() -> None:
+    pbx, events = simulated(Timing(ring_after_s=0.001, answer_after_s=None, hang_up_after_s=None))
+    pbx.execute(cmd.PromptOnCall(OFFER, CALL, "+18005550101", None))
+    await asyncio.sleep(PAST_IT_ALL_S)
+    assert events == []
+
+
 async def test_given_a_caller_dialing_in_then_the_call_arrives_at_once() -> None:
     pbx, events = simulated()
     pbx.arrive(CALL, "+18005550101", "+14155550123")

@@ -88,7 +88,7 @@ def test_given_caller_ids_as_carriers_send_them_when_translated_then_normalised_
         {"type": "StasisEnd"},
         {"type": "ChannelStateChange", "channel": {"id": "c1", "state": "Up"}},  # the caller, not a leg
         {"type": "ChannelStateChange", "channel": {"id": "sb-c1-1", "state": "Down"}},
-        {"type": "Dial", "dialstatus": "BUSY", "peer": {"id": "sb-c1-1"}},
+        {"type": "Dial", "dialstatus": "NOANSWER", "peer": {"id": "sb-c1-1"}},
         {"type": "ChannelVarset", "channel": {"id": "c1"}},
         {"type": "NotAnEvent"},
         {},

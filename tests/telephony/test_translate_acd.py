@@ -40,6 +40,46 @@ def test_given_the_callback_choice_when_the_caller_presses_1_then_callback_reque
                              ("CallerHungUp", CALL)]  # fmt: skip
 
 
+ON_CALL_LEG = OfferId("sb-rec-2")  # an escalation's leg to a sandbox on-call phone (6xx presses 1, 8xx 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "digit"), [("on_call_accepts_with_1", "1"), ("on_call_declines_with_2", "2")]
+)
+def test_given_an_on_call_leg_that_picks_up_and_presses_a_key_then_ringing_answer_key_and_end(
+    name: str, digit: str
+) -> None:
+    events = [e for e in replay(name) if getattr(e, "offer", None) == ON_CALL_LEG]
+    # While its prompt plays (the recording plays one to it), the key comes through as it is pressed.
+    assert [type(e) for e in events] == [
+        ev.OfferRinging, ev.OfferRinging, ev.OfferRinging, ev.OfferAnswered, ev.OfferAnswered,
+        ev.LegKeyPressed, ev.OfferEnded,
+    ]  # fmt: skip
+    (key,) = [e for e in events if isinstance(e, ev.LegKeyPressed)]
+    assert key.digit == digit
+
+
+def test_given_a_busy_phone_when_replayed_then_the_offer_failed_busy_before_its_leg_ended() -> None:
+    events = [e for e in replay("on_call_busy") if getattr(e, "offer", None) == ON_CALL_LEG]
+    # The Dial that starts the ring pops a screen as for any ring; a busy phone's ends it at once.
+    assert [type(e) for e in events] == [ev.OfferRinging, ev.OfferFailed, ev.OfferEnded]
+    assert events[1] == ev.OfferFailed(ON_CALL_LEG, "busy", events[1].at)
+
+
+def test_given_keys_on_our_legs_then_told_to_the_router_and_only_callers_ask_for_callbacks() -> None:
+    """A key on a leg we dialled is the router's to judge (an agent's is ignored there)."""
+
+    def key(channel: str, digit: object = "1") -> list[ev.Event]:
+        return translate(
+            {"type": "ChannelDtmfReceived", "channel": {"id": channel}, "digit": digit}, 5.0, NORMALISE
+        )
+
+    assert key("sb-c1-2") == [ev.LegKeyPressed(OfferId("sb-c1-2"), "1", 5.0)]
+    assert key("sb-c1-2", "#") == [ev.LegKeyPressed(OfferId("sb-c1-2"), "#", 5.0)]
+    assert key("sb-cb-c1") == key("sb-sv-c1-1") == key("sb-snoop-c1-1") == key("sb-c1-2", None) == []
+    assert key("c1") == [ev.CallbackRequested(CallId("c1"), 5.0)] and key("c1", "2") == []
+
+
 def test_given_prompts_and_a_recording_when_replayed_then_only_the_hangups_count() -> None:
     assert kinds(replay("position_announced")) == [("CallArrived", CALL), ("CallerHungUp", CALL)]
     assert kinds(replay("message_taken")) == [("CallArrived", CALL), ("CallerHungUp", CALL)]
@@ -72,7 +112,6 @@ def test_given_two_phones_rung_when_one_answers_and_the_other_is_cancelled_then_
     "message",
     [
         {"type": "ChannelDtmfReceived", "digit": "2", "channel": {"id": "c1"}},
-        {"type": "ChannelDtmfReceived", "digit": "1", "channel": {"id": "sb-c1-1"}},  # an agent's key
         {"type": "ChannelDtmfReceived", "digit": "1", "channel": {"id": "sb-cb-c1"}},  # the customer's
         {"type": "ChannelDtmfReceived", "digit": "1"},
         {"type": "ChannelStateChange", "channel": {"id": "sb-cb-c1", "state": "Ringing"}},

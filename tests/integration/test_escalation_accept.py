@@ -1,0 +1,141 @@
+"""Escalation until someone accepts, on the real Asterisk sandbox: the on-call person's phone picks up,
+hears who the call is for (the prompt plays on their leg) and presses 1 to be patched to the caller;
+a phone that answers and presses nothing (a voicemail would), one that presses 2, one that is busy and one
+that never answers are attempts that failed, and the chain goes on, round after round.
+
+On-call phones (telephony/sandbox/extensions.conf): 6xx answers and presses 1 after a second, 7xx answers
+and presses nothing, 8xx answers and presses 2 after a second, 4xx is busy, 2xx never answers.
+The agent escalates through the service's own loop (``act``), as the console's Escalate does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from routing import commands as cmd
+from routing import events as ev
+from routing.commands import EscalationStatus
+from routing.ids import AgentId, LineId, QueueId
+from routing.plan import Agent, Did, Line, OnCallStep, Plan, Queue
+from tests.integration.conftest import (
+    DIDS,
+    Sandbox,
+    SandboxFactory,
+    act,
+    bridge_members,
+    phone,
+    wait_until,
+    wait_until_async,
+    watch,
+)
+
+pytestmark = pytest.mark.asterisk
+
+ACME = QueueId("acme")
+CALLER = "+14155550123"
+DID = "+18005550101"
+
+
+def plan(chain: tuple[OnCallStep, ...], rounds: int) -> Plan:
+    line = Line(id=LineId("acme"), name="Acme Service", queue=ACME, on_call=chain, escalation_rounds=rounds)
+    return Plan(
+        dids={n: Did(n, src, line.id) for n, src in DIDS.items()},
+        lines={line.id: line},
+        queues={ACME: Queue(id=ACME, name="Acme", ring_timeout_s=10, max_wait_s=120, announce_every_s=0)},
+        agents={AgentId("a1"): Agent(id=AgentId("a1"), name="a1", endpoint=phone("101"), queues=(ACME,))},
+    )
+
+
+def tried(seen: list[cmd.Command]) -> list[tuple[str, int, int, str]]:
+    return [(a.person, a.round, a.step, a.result) for a in seen if isinstance(a, cmd.EscalationAttempt)]
+
+
+def final(seen: list[cmd.Command]) -> cmd.EscalationUpdate | None:
+    done = [
+        c for c in seen if isinstance(c, cmd.EscalationUpdate) and c.status is not EscalationStatus.RINGING
+    ]
+    return done[-1] if done else None
+
+
+async def escalated(
+    sandbox: SandboxFactory, chain: tuple[OnCallStep, ...], rounds: int
+) -> tuple[Sandbox, list[cmd.Command], str]:
+    """a1 takes a call and, once the caller and a1 are bridged, escalates it to ``chain``."""
+    box = await sandbox({"a1": phone("101")}, plan(chain, rounds))
+    seen = watch(box)
+    agent = await box.console("a1")
+    call = await box.call(CALLER, DID)
+    await agent.expect("call-connected", call=call)
+    await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-1"), 5, "the caller with the agent")
+    await act(box, ev.EscalationRequested, AgentId("a1"))
+    return box, seen, call
+
+
+async def test_given_an_on_call_person_who_presses_1_then_patched_to_the_caller_and_the_attempt_stored(
+    sandbox: SandboxFactory,
+) -> None:
+    box, seen, call = await escalated(sandbox, (OnCallStep("Dr. Yes", phone("601"), 10),), 2)
+    person = f"sb-{call}-2"
+    # Picked up at 0.3 s: prompted, the caller still on hold and not with the person
+    await wait_until(lambda: any(isinstance(c, cmd.PromptOnCall) for c in seen), 5, "the person prompted")
+    assert await bridge_members(box, f"sb-bridge-{call}") != {call, person}
+    await wait_until(lambda: final(seen), 10, "the escalation over")
+    update = final(seen)
+    assert update is not None and (update.status, update.person) == (EscalationStatus.ANSWERED, "Dr. Yes")
+    await wait_until_async(
+        lambda: _bridged(box, call, person), 5, "the caller and the on-call person bridged"
+    )
+    await box.gone(f"sb-{call}-1")  # the agent is out of the call
+    assert tried(seen) == [("Dr. Yes", 1, 1, "accepted")]
+    await box.hang_up_caller(call)
+    whole = await box.logged(call)
+    assert (whole.record.on_call, str(whole.record.outcome)) == ("Dr. Yes", "answered")
+
+
+async def test_given_people_who_decline_or_say_nothing_then_the_next_one_who_presses_1_takes_it(
+    sandbox: SandboxFactory,
+) -> None:
+    chain = (
+        OnCallStep("Dr. No", phone("801"), 10),
+        OnCallStep("Dr. Voicemail", phone("701"), 3),
+        OnCallStep("Dr. Yes", phone("601"), 10),
+    )
+    box, seen, call = await escalated(sandbox, chain, 1)
+    await wait_until(lambda: final(seen), 20, "the escalation over")
+    assert tried(seen) == [
+        ("Dr. No", 1, 1, "declined"),
+        ("Dr. Voicemail", 1, 2, "voicemail-or-no-key"),
+        ("Dr. Yes", 1, 3, "accepted"),
+    ]
+    await box.gone(f"sb-{call}-2")  # Dr. No's and Dr. Voicemail's legs were hung up
+    await box.gone(f"sb-{call}-3")
+    await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-4"), 5, "the caller with Dr. Yes")
+    await box.hang_up_caller(call)
+    assert (await box.logged(call)).record.on_call == "Dr. Yes"
+
+
+async def test_given_two_rounds_nobody_accepts_then_every_attempt_stored_and_the_caller_back_with_the_agent(
+    sandbox: SandboxFactory,
+) -> None:
+    chain = (
+        OnCallStep("Dr. Voicemail", phone("702"), 2),
+        OnCallStep("Dr. Busy", phone("401"), 2),
+        OnCallStep("Dr. Away", phone("201"), 2),
+    )
+    box, seen, call = await escalated(sandbox, chain, 2)
+    leg = f"sb-{call}-1"
+    await wait_until(lambda: final(seen), 30, "the escalation over")
+    update = final(seen)
+    assert update is not None and update.status is EscalationStatus.FAILED
+    results = [("Dr. Voicemail", "voicemail-or-no-key"), ("Dr. Busy", "busy"), ("Dr. Away", "no-answer")]
+    assert tried(seen) == [(p, r, s, why) for r in (1, 2) for s, (p, why) in enumerate(results, 1)]
+    await wait_until_async(lambda: _bridged(box, call, leg), 5, "the caller back with the agent")
+    for n in range(2, 8):
+        await box.gone(f"sb-{call}-{n}")
+    await box.hang_up_caller(call)
+    whole = await box.logged(call)
+    assert (whole.record.agent, whole.record.on_call, str(whole.record.outcome)) == ("a1", None, "answered")
+
+
+async def _bridged(box: Sandbox, call: str, other: str) -> bool:
+    return await bridge_members(box, f"sb-bridge-{call}") == {call, other}
