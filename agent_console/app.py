@@ -82,8 +82,10 @@ class ConsoleBackend:
         origins: Sequence[str] = (),
         secure_cookies: bool = False,
         pace: Pace = SLOW_CLIENTS,
+        on_call: dispatch.OnCallChain | None = None,
     ) -> None:
         self.ask = ask
+        self.on_call = on_call  # an escalation's chain from the schedule; None: the line's from the config
         self.router = router  # what the console reads of the live state: each agent's view
         self.clock = clock
         self.users = users

@@ -33,7 +33,11 @@ from crm_core.domain.phones import normalise
 from crm_core.domain.users import User
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import AgentId, CallId
+from routing.ids import AgentId, CallId, LineId
+from routing.plan import OnCallStep
+
+# Whom an escalation of a call on a line rings now (``switchboard.oncall_chain.OnCallChain``).
+OnCallChain = Callable[[LineId, float], Awaitable[tuple[OnCallStep, ...]]]
 
 log = structlog.get_logger("console")
 M = TypeVar("M", bound=p.ClientMessage)
@@ -56,6 +60,8 @@ class Backend(Protocol):
     def feed(self) -> WallboardFeed | None: ...
     @property
     def supervision(self) -> Supervision: ...
+    @property
+    def on_call(self) -> OnCallChain | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +141,23 @@ _one_event(p.Logout, ev.AgentLoggedOut)
 _one_event(p.HangUp, ev.AgentHungUp)
 _one_event(p.Hold, ev.HoldRequested)
 _one_event(p.Resume, ev.ResumeRequested)
-_one_event(p.Escalate, ev.EscalationRequested)
+
+
+@handles(p.Escalate)
+async def escalate(t: Turn, _: p.Escalate) -> None:
+    """The chain from the business's on-call schedule goes in the event (``switchboard/oncall_chain.py``);
+    none resolved: the router rings the line's own chain."""
+    agent = t.desk_agent()
+    at = t.now()
+    await t.ask(ev.EscalationRequested(agent, at, await _on_call_chain(t, agent, at)))
+
+
+async def _on_call_chain(t: Turn, agent: AgentId, at: float) -> tuple[OnCallStep, ...]:
+    resolve, call = t.backend.on_call, t.backend.router.agent_view(agent).call
+    view = None if call is None else t.backend.router.call_view(call)
+    if resolve is None or view is None or view.line is None:
+        return ()  # not on a call: the router refuses the escalation as it would anyway
+    return await resolve(view.line, at)
 
 
 # --- the agent's own state (console.acd) --------------------------------------------------------

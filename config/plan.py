@@ -45,7 +45,7 @@ QUEUE_KEYS = (
     "full_queue", "wrap_up_s", "sticky_s", "priorities", "announce_every_s", "expected_handle_s",
     "no_answer", "voicemail_max_s",
 )  # fmt: skip
-LINE_KEYS = ("name", "queue", "dids", "hours", "after_hours", "on_call")
+LINE_KEYS = ("name", "queue", "dids", "hours", "after_hours", "on_call", "escalation_rounds")
 AGENT_KEYS = ("name", "endpoint", "queues", "penalties", "skills")
 ROUTING_KEYS = ("identify_timeout_s", "offer_grace_s", "pause_reasons", "timezone")
 WHEN_FULL = (Action.VOICEMAIL, Action.HANG_UP, Action.MOVE)
@@ -171,9 +171,11 @@ def _lines(
         # Who an agent escalates a caller to ([[lines.<id>.on_call]]); after hours, after_hours.chain rings.
         chain = on_call_chain(ln.get("on_call", []), f"{where}on_call")
         name = string(ln, "name", key, where)
-        lines[LineId(key)] = Line(
-            id=LineId(key), name=name, queue=queue, hours=line_hours, after_hours=policy, on_call=chain
-        )
+        # How many times an escalation goes through its chain (the schedule's, else on_call) before the
+        # caller is back with the agent.
+        rounds = integer(ln, "escalation_rounds", 2, where, minimum=1)
+        lines[LineId(key)] = Line(id=LineId(key), name=name, queue=queue, hours=line_hours,
+                                  after_hours=policy, on_call=chain, escalation_rounds=rounds)  # fmt: skip
         for source, number in table(ln, "dids", where).items():
             e164 = normalise(str(number))
             if e164 is None:

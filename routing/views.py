@@ -12,7 +12,7 @@ from routing import matching
 from routing.book import Book, CallEntry
 from routing.commands import EscalationStatus
 from routing.events import SupervisionMode
-from routing.ids import AgentId, CallId, OfferId, QueueId, snoop_id
+from routing.ids import AgentId, CallId, LineId, OfferId, QueueId, snoop_id
 from routing.plan import Plan
 from routing.states import IN_LINE, AgentState, CallState
 
@@ -61,6 +61,7 @@ class CallView:
     escalation: EscalationView | None = None
     supervisors: tuple[tuple[AgentId, SupervisionMode], ...] = ()  # who supervises the call, how
     caller_number: str | None = None  # E.164 when it could be parsed; None when withheld
+    line: LineId | None = None  # the service line (the business) the call came in on
 
 
 def agent_view(book: Book, agent: AgentId) -> AgentView:
@@ -102,6 +103,7 @@ def call_view(book: Book, plan: Plan, call: CallId) -> CallView | None:
         escalation=_escalation_view(plan, c),
         supervisors=tuple((s.supervisor, s.mode) for s in book.supervisions.values() if s.call == c.id),
         caller_number=c.caller_number,
+        line=c.line,
     )
 
 

@@ -51,6 +51,7 @@ from switchboard.followed_calls import FollowedCalls
 from switchboard.identifier import CallerIdentifier
 from switchboard.journal import Journal
 from switchboard.metrics import Metrics
+from switchboard.oncall_chain import OnCallChain
 from switchboard.practice import Classify, counted, real_calls
 from switchboard.recorder import CallRecorder
 from switchboard.runtime import RouterLoop
@@ -183,6 +184,7 @@ class Service:
             self.ask, self.router, clock, store.users, self.health, self.desk, self.wallboard,
             store.supervisor_actions, sessions=store.sessions, origins=settings.console_origins,
             secure_cookies=settings.secure_cookies,
+            on_call=OnCallChain(store.oncall, settings.ari.outbound_endpoint),
         )  # fmt: skip
         api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
         self.web = create_app(self.hub, self.backend, api, self.metrics.render)

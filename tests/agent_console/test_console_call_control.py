@@ -19,8 +19,10 @@ from routing.errors import (
     UnknownQueue,
     UnknownReason,
 )
-from routing.ids import AgentId, CallId
+from routing.ids import AgentId, CallId, LineId
+from routing.plan import OnCallStep
 from tests.agent_console.harness import Console, next_of
+from tests.agent_console.test_console_snapshot import connected_call
 
 A1 = AgentId("a1")
 
@@ -140,3 +142,21 @@ async def test_given_a_call_when_the_router_reports_hold_and_escalation_then_the
     console.bus.publish(cmd.CallHeld(AgentId("a2"), CallId("c2"), True, 1003.0))  # someone else's
     await ws.send_json({"type": "nonsense"})
     assert (await ws.receive_json())["type"] == "error"  # nothing about a2's call came before it
+
+
+async def test_given_an_on_call_schedule_when_the_agent_escalates_then_its_chain_goes_in_the_event(
+    console: Console,
+) -> None:
+    asked: list[tuple[LineId, float]] = []
+    chain = (OnCallStep("Dr. Lee", "Local/+14155550100@out", 20, number="+14155550100"),)
+
+    async def on_call(line: LineId, at: float) -> tuple[OnCallStep, ...]:
+        asked.append((line, at))
+        return chain
+
+    console.backend.on_call = on_call
+    ws = await connected_call(console)
+    await ws.send_json({"type": "escalate"})
+    await round_trip(ws)
+    assert asked == [(LineId("acme"), 1000.0)]  # the call's line, resolved when the agent asked
+    assert console.ask.events[-1] == ev.EscalationRequested(A1, 1000.0, chain)

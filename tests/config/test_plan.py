@@ -191,6 +191,16 @@ def test_given_an_on_call_chain_when_parsed_then_the_line_escalates_to_it_in_ord
     assert plan_of().lines[LineId("acme")].on_call == ()
 
 
+def test_given_escalation_rounds_then_the_line_goes_round_its_chain_so_often_and_twice_by_default() -> None:
+    assert plan_of(line={"escalation_rounds": 3}).lines[LineId("acme")].escalation_rounds == 3
+    assert plan_of().lines[LineId("acme")].escalation_rounds == 2
+    for bad in (0, 1.5, "2", True):
+        with pytest.raises(
+            ConfigError, match=r"lines\.acme\.escalation_rounds: .* must be a whole number of at least 1"
+        ):
+            plan_of(line={"escalation_rounds": bad})
+
+
 def test_given_only_an_after_hours_chain_then_escalation_falls_back_to_it() -> None:
     after = {"kind": "on-call", "chain": [{"name": "Dr. A", "endpoint": "PJSIP/9"}]}
     line = plan_of(line={"after_hours": after}).lines[LineId("acme")]

@@ -223,16 +223,19 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxFactory]:
         plan: Plan | None = None,
         answering: Mapping[LineId, Answering] | None = None,
         more: Mapping[str, Any] | None = None,
+        outbound: str | None = None,
         **queue: float,
     ) -> Sandbox:
         """A service whose agents are ``agents`` (id -> phone); ``plan`` replaces the default one;
         ``answering`` gives lines the answering service's profile; ``more``: other settings (forms,
-        deliveries)."""
+        deliveries); ``outbound``: the outbound endpoint (``{number}`` filled in) instead of the default."""
         probe = await ari_reachable()
         await probe.close()
         app = f"sbtest-{uuid.uuid4().hex[:8]}"
         settings = Settings(
-            ari=AriSettings(ARI_URL, ARI_USER, ARI_PASSWORD, app),
+            ari=AriSettings(
+                ARI_URL, ARI_USER, ARI_PASSWORD, app, **({"outbound_endpoint": outbound} if outbound else {})
+            ),
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'store.db'}",
             http_host="127.0.0.1",
             http_port=0,

@@ -10,8 +10,11 @@ The agent escalates through the service's own loop (``act``), as the console's E
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from crm_core.domain.oncall import Cadence, Contact, ContactKind, PatchMethod, Rotation, Tier
 from routing import commands as cmd
 from routing import events as ev
 from routing.commands import EscalationStatus
@@ -34,6 +37,7 @@ pytestmark = pytest.mark.asterisk
 ACME = QueueId("acme")
 CALLER = "+14155550123"
 DID = "+18005550101"
+ONCALL = "Local/{number}@switchboard-oncall"  # the sandbox's stand-in for the outbound trunk
 
 
 def plan(chain: tuple[OnCallStep, ...], rounds: int) -> Plan:
@@ -139,3 +143,40 @@ async def test_given_two_rounds_nobody_accepts_then_every_attempt_stored_and_the
 
 async def _bridged(box: Sandbox, call: str, other: str) -> bool:
     return await bridge_members(box, f"sb-bridge-{call}") == {call, other}
+
+
+async def test_given_an_on_call_schedule_then_its_tiers_are_rung_not_the_config_and_message_only_skipped(
+    sandbox: SandboxFactory,
+) -> None:
+    """The console's Escalate: the chain comes from the business's schedule, read when the agent asks
+    (numbers dialled through ``Local/{number}@switchboard-oncall``, whose last digits pick the phone)."""
+    config_chain = (OnCallStep("Dr. Config", phone("601"), 10),)
+    box = await sandbox({"a1": phone("101")}, plan(config_chain, 1), outbound=ONCALL)
+    oncall, line = box.service.store.oncall, LineId("acme")
+    await oncall.set_timezone(line, "UTC", who="admin")
+    notes = await oncall.add_person(line, "Dr. Notes", PatchMethod.MESSAGE_ONLY,
+                                    [Contact(ContactKind.PHONE, "+14155550601")], who="admin")  # fmt: skip
+    no = await oncall.add_person(line, "Dr. No", PatchMethod.COLD,
+                                 [Contact(ContactKind.MOBILE, "+14155550801")], who="admin")  # fmt: skip
+    yes = await oncall.add_person(line, "Dr. Yes", PatchMethod.COLD,
+                                  [Contact(ContactKind.PHONE, "+14155550602")], who="admin")  # fmt: skip
+    for tier, who in ((Tier.PRIMARY, notes), (Tier.BACKUP, no), (Tier.MANAGER, yes)):
+        rotation = Rotation(tier=tier, cadence=Cadence.DAILY, people=(who.id,), starts_on=date(2020, 1, 1))
+        await oncall.set_rotation(line, rotation, who="admin")
+    seen = watch(box)
+    agent = await box.console("a1")
+    call = await box.call(CALLER, DID)
+    await agent.expect("call-connected", call=call)
+    await agent.send(type="escalate")
+    taken = await agent.expect("escalation", call=call, status="answered", timeout=20)
+    assert taken["attempts"] == [
+        {"person": "Dr. No", "result": "declined"},
+        {"person": "Dr. Yes", "result": "accepted"},
+    ]
+    assert [(a.person, a.number) for a in seen if isinstance(a, cmd.EscalationAttempt)] == [
+        ("Dr. No", "+14155550801"),
+        ("Dr. Yes", "+14155550602"),
+    ]
+    await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-3"), 5, "the caller with Dr. Yes")
+    await box.hang_up_caller(call)
+    assert (await box.logged(call)).record.on_call == "Dr. Yes"
