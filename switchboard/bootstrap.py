@@ -53,7 +53,7 @@ from switchboard.journal import Journal
 from switchboard.metrics import Metrics
 from switchboard.oncall_chain import OnCallChain
 from switchboard.practice import Classify, counted, real_calls
-from switchboard.recorder import CallRecorder
+from switchboard.recorder import AttemptRecorder, CallRecorder
 from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog, StateLogCommand
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
@@ -155,6 +155,7 @@ class Service:
         self.callers = CallerCache(store, store)
         self.hub = ConsoleHub(self.callers, floor(settings))
         self.recorder = CallRecorder(store, self.callers, practice=practice)
+        self.attempts = AttemptRecorder(store.escalations)
         self.followed = FollowedCalls(self.callers, store)  # what a follower does when a call ends
         self.webhooks = Webhooks()
         # Taken messages: queued per the line's rules, sent by a worker (switchboard/deliveries.py).
@@ -254,8 +255,7 @@ class Service:
 
     def _to_attempts(self, command: cmd.EscalationAttempt) -> None:
         if self.standing.leading:
-            log.info("escalation.attempt", call=command.call, person=command.person, number=command.number,
-                     round=command.round, step=command.step, result=command.result)  # fmt: skip
+            self.attempts.notice(command)
 
     def _to_state_log(self, command: StateLogCommand) -> None:
         if self.standing.leading and self.keep_states:
@@ -308,7 +308,7 @@ class Service:
         await self.wallboard.load(self.store.reports, self.store.agent_states)
         loop = functools.partial(self.loop.run, self.pbx.connected)  # deadlines after the PBX's news
         runs: list[Callable[[], Coroutine[Any, Any, None]]] = [
-            loop, self.recorder.run, self.state_log.run, self.pbx.run, self.wallboard.run
+            loop, self.recorder.run, self.attempts.run, self.state_log.run, self.pbx.run, self.wallboard.run
         ]  # fmt: skip
         if self.journal is not None:
             runs.append(self.journal.run)
@@ -352,6 +352,7 @@ class Service:
                 await asyncio.wait_for(self.journal.flush(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
+            await asyncio.wait_for(self.attempts.flush(), 10)
             await asyncio.wait_for(self.state_log.flush(), 10)
             await asyncio.wait_for(self.desk.idle(), 20)  # webhooks under way: three 5 s attempts at most
         for task in reversed(self._tasks):  # the cluster's member last started, first stopped: it gives

@@ -1,4 +1,5 @@
-"""Writes finished calls to the call log, in order, without ever dropping one.
+"""Writes finished calls to the call log, in order, without ever dropping one (and escalation attempts
+to theirs, likewise: ``AttemptRecorder``).
 
 The calls waiting when the writer comes round are written together, in one transaction of at most
 ``BATCH``: one commit a call made this writer the first part of the service to fall behind under load
@@ -11,12 +12,15 @@ exactly that record, without polling.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import structlog
 
 from crm_core.domain.calls import CallToLog
+from crm_core.domain.escalations import Attempt, EscalationAttempts
 from crm_core.domain.ports import CallLog
 from routing import commands as cmd
 from routing.ids import CallId
@@ -131,3 +135,40 @@ class CallRecorder:
         for waiter in self._waiters.pop(call, []):
             if not waiter.done():
                 waiter.set_result(None)
+
+
+class AttemptRecorder:
+    """Writes escalation attempts (the router's ``EscalationAttempt``) to the store, in order, retrying a
+    failed write as ``CallRecorder`` does; the router is never held up by it."""
+
+    def __init__(self, attempts: EscalationAttempts, retry_s: float = 0.5) -> None:
+        self._attempts = attempts
+        self._retry_s = retry_s
+        self._queue: asyncio.Queue[Attempt] = asyncio.Queue()
+
+    def notice(self, command: cmd.EscalationAttempt) -> None:
+        self._queue.put_nowait(attempt_of(command))
+
+    async def run(self) -> None:
+        while True:
+            attempt = await self._queue.get()
+            await until_done(functools.partial(self._attempts.record, attempt), self._retry_s, log,
+                             "escalation.attempt-log-failed", call=attempt.call)  # fmt: skip
+            log.info("escalation.attempt", call=attempt.call, person=attempt.person, result=attempt.result)
+            self._queue.task_done()
+
+    async def flush(self) -> None:
+        await self._queue.join()
+
+
+def attempt_of(command: cmd.EscalationAttempt) -> Attempt:
+    return Attempt(
+        call=command.call,
+        person=command.person,
+        number=command.number,
+        round=command.round,
+        step=command.step,
+        started_at=datetime.fromtimestamp(command.started_at, UTC),
+        ended_at=datetime.fromtimestamp(command.ended_at, UTC),
+        result=command.result,
+    )

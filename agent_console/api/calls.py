@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from aiohttp import web
 
@@ -70,7 +71,8 @@ async def list_calls(request: web.Request) -> web.Response:
     found = await store(request).calls.query(
         where, limit=query.integer("limit", DEFAULT_PAGE) or 0, cursor=query.text("cursor")
     )
-    return web.json_response(views.page(found, views.call))
+    attempts = await store(request).escalations.of_calls([c.record.call for c in found.items])
+    return web.json_response(views.page(found, functools.partial(views.logged_call, attempts=attempts)))
 
 
 async def export_csv(request: web.Request) -> web.StreamResponse:

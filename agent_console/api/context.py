@@ -13,6 +13,7 @@ from aiohttp import web
 
 from crm_core.domain import ports
 from crm_core.domain.deliveries import DeliveryLog
+from crm_core.domain.escalations import EscalationAttempts
 from crm_core.domain.figures import ServiceTarget
 from crm_core.domain.oncall_ports import OnCallBook
 from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
@@ -53,6 +54,8 @@ class ApiStore(Protocol):
     def oncall(self) -> OnCallBook: ...
     @property
     def deliveries(self) -> DeliveryLog: ...
+    @property
+    def escalations(self) -> EscalationAttempts: ...
 
     async def find_all_by_number(self, e164: str, limit: int = MAX_MATCHES) -> tuple[CustomerCard, ...]: ...
     async def number_owners(

@@ -24,6 +24,7 @@ DAY: Json = {"type": "string", "format": "date"}
 MONEY: Json = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "decimal, 2 places"}
 NULLABLE_MONEY: Json = {**MONEY, "type": ["string", "null"]}
 SECONDS: Json = {"type": "number", "minimum": 0}
+SOME: Json = {"type": "integer", "minimum": 1}  # a count that is there only when not 0
 NULLABLE_SECONDS: Json = {"type": ["number", "null"], "minimum": 0}
 SHARE: Json = {
     "type": ["number", "null"],
@@ -136,6 +137,16 @@ RESPONSES: Json = {
             "case_id": NULLABLE_INTEGER, "priority": INTEGER, "after_hours": {"type": "boolean"},
             "on_call": NULLABLE, "recording": NULLABLE, "callback_of": NULLABLE, "part_of": NULLABLE,
             "end_reason": {"enum": [*(reason.value for reason in EndReason), None]},
+            "escalation_attempts": array(ref("EscalationAttempt")),
+            "escalation_results": {"type": "object", "additionalProperties": SOME},
+        },
+        optional=("escalation_attempts", "escalation_results"),  # in the call log's list (GET /calls)
+    ),
+    "EscalationAttempt": closed(
+        {
+            "person": TEXT, "number": TEXT, "round": {"type": "integer", "minimum": 1},
+            "step": {"type": "integer", "minimum": 1}, "started_at": INSTANT, "ended_at": INSTANT,
+            "result": TEXT,
         }
     ),
     "CallPage": page("Call"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from crm_core.domain.accounts import Account
 from crm_core.domain.calls import LoggedCall
 from crm_core.domain.cases import Case, CaseEvent
 from crm_core.domain.customers import Customer, ImportSummary, RejectedLine, RowOutcome
+from crm_core.domain.escalations import Attempt, counts
 from crm_core.domain.orders import Order
 from crm_core.domain.overview import CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
@@ -102,6 +104,20 @@ def call(c: LoggedCall) -> Json:
         "case_id": c.case_id, "priority": r.priority, "after_hours": r.after_hours, "on_call": r.on_call,
         "recording": r.recording, "callback_of": r.callback_of, "part_of": r.part_of,
         "end_reason": r.end_reason and r.end_reason.value,
+    }  # fmt: skip
+
+
+def logged_call(c: LoggedCall, attempts: Mapping[str, tuple[Attempt, ...]]) -> Json:
+    """A call as the call log lists it: with its escalation's attempts and how many came to each result."""
+    tried = attempts.get(c.record.call, ())
+    return {
+        **call(c),
+        "escalation_attempts": [
+            {"person": a.person, "number": a.number, "round": a.round, "step": a.step,
+             "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at), "result": a.result}
+            for a in tried
+        ],
+        "escalation_results": counts(tried),
     }  # fmt: skip
 
 

@@ -322,4 +322,5 @@ class ConsoleSessionRow(Base):
 # The on-call schedules' rows live in their own module (this one had grown past 400 lines); importing it
 # here registers them on ``Base.metadata`` wherever the rows are known.
 from crm_core.sql import delivery_rows as _deliveries  # noqa: E402, F401  (likewise, since 0012)
+from crm_core.sql import orm_escalations as _escalations  # noqa: E402, F401  (likewise, since 0015)
 from crm_core.sql import orm_oncall as _oncall  # noqa: E402, F401

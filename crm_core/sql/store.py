@@ -15,6 +15,7 @@ hands out one part per concept, each implementing its own port:
     store.journal     SqlJournal      append / save_snapshot / kept / forget (the router's, for restarts)
     store.sessions    SqlSessions     add / get / touch / remove / expire (the consoles' sign-ins)
     store.oncall      SqlOnCall       people, schedules, rotations, overrides and their audit (answering)
+    store.escalations SqlEscalationAttempts  each on-call person rung for an escalated call, and the result
     store.deliveries  SqlDeliveries   enqueue / claim / record / change: the taken messages' delivery queue
 
 Every query is built with SQLAlchemy expressions, so values always travel as bound parameters. The
@@ -44,6 +45,7 @@ from crm_core.sql.customers import SqlCustomers, insert_customer
 from crm_core.sql.database import Database, utc_now
 from crm_core.sql.deliveries import SqlDeliveries
 from crm_core.sql.engine import open_engine
+from crm_core.sql.escalations import SqlEscalationAttempts
 from crm_core.sql.journal import SqlJournal
 from crm_core.sql.oncall import SqlOnCall
 from crm_core.sql.password_worker import PasswordWorker
@@ -86,6 +88,7 @@ class SqlStore:
         self.sessions = SqlSessions(self._db)
         self.oncall = SqlOnCall(self._db)
         self.deliveries = SqlDeliveries(self._db)
+        self.escalations = SqlEscalationAttempts(self._db)
 
     @classmethod
     def open(cls, url: str, region: str) -> SqlStore:

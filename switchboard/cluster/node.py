@@ -109,7 +109,9 @@ class ClusterNode:
         await self.asks.start()
         # Today so far for the wallboard, as the store has it; the router's commands keep it up from here.
         await s.wallboard.load(s.store.reports, s.store.agent_states)
-        s.run_beside(s.recorder.run, s.state_log.run, s.wallboard.run, self._journal.run, self._run)
+        s.run_beside(
+            s.recorder.run, s.attempts.run, s.state_log.run, s.wallboard.run, self._journal.run, self._run
+        )
 
     async def _run(self) -> None:
         try:

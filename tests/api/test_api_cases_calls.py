@@ -7,8 +7,10 @@ import csv
 import io
 
 from crm_core.csv.calls import CALL_CSV_COLUMNS
+from routing import commands as cmd
 from routing.ids import AgentId
 from routing.records import Outcome
+from switchboard.recorder import attempt_of
 from tests.api.conftest import Api, MakeCall
 
 
@@ -183,3 +185,43 @@ async def test_given_a_call_when_wrapped_up_then_disposition_notes_case_kept(
     assert (status, body["error"]) == (404, "not-found")
     status, body = await api.call("PATCH", f"/calls/{call.call}", {"case_id": 987654})
     assert status == 404
+
+
+async def test_given_an_escalated_call_then_the_call_log_lists_its_attempts_and_a_count_per_result(
+    api: Api, record_call: MakeCall
+) -> None:
+    escalated = await record_call(None, arrived_at=1_700_000_000.0, on_call="Dr. Kim")
+    plain = await record_call(None, arrived_at=1_700_000_100.0)
+    tried = [("Dr. Lee", "no-answer"), ("Dr. Kim", "voicemail-or-no-key"), ("Dr. Lee", "busy"),
+             ("Dr. Kim", "accepted")]  # fmt: skip
+    for n, (person, result) in enumerate(tried):
+        await api.store.escalations.record(
+            attempt_of(
+                cmd.EscalationAttempt(
+                    call=escalated.call,
+                    person=person,
+                    number=f"+1415555010{n % 2}",
+                    round=1 + n // 2,
+                    step=1 + n % 2,
+                    started_at=1_700_000_030.0 + 20 * n,
+                    ended_at=1_700_000_045.0 + 20 * n,
+                    result=result,
+                )
+            )
+        )
+    status, page = await api.call("GET", "/calls")
+    assert status == 200
+    rows = {item["call_id"]: item for item in page["items"]}
+    attempts = rows[escalated.call]["escalation_attempts"]
+    assert [(a["person"], a["round"], a["step"], a["result"]) for a in attempts] == [
+        ("Dr. Lee", 1, 1, "no-answer"), ("Dr. Kim", 1, 2, "voicemail-or-no-key"), ("Dr. Lee", 2, 1, "busy"),
+        ("Dr. Kim", 2, 2, "accepted"),
+    ]  # fmt: skip
+    first = rows[escalated.call]["escalation_attempts"][0]
+    assert (first["number"], first["started_at"], first["ended_at"]) == (
+        "+14155550100", "2023-11-14T22:13:50+00:00", "2023-11-14T22:14:05+00:00",
+    )  # fmt: skip
+    assert rows[escalated.call]["escalation_results"] == {
+        "no-answer": 1, "voicemail-or-no-key": 1, "busy": 1, "accepted": 1,
+    }  # fmt: skip
+    assert (rows[plain.call]["escalation_attempts"], rows[plain.call]["escalation_results"]) == ([], {})

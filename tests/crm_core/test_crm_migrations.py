@@ -25,6 +25,7 @@ CRM_TABLES = {
     "agent_states", "supervisor_actions", "router_journal", "router_snapshots", "console_sessions",
     "oncall_people", "oncall_contacts", "oncall_schedules", "oncall_rotations", "oncall_turns",
     "oncall_overrides", "oncall_changes", "deliveries", "delivery_changes", "router_fence",
+    "escalation_attempts",
 }  # fmt: skip
 
 
@@ -87,6 +88,7 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "oncall_changes": {"ix_oncall_changes_business"},
         "deliveries": {"ix_deliveries_message_id", "ix_deliveries_status"},
         "delivery_changes": {"ix_delivery_changes_delivery_id"},
+        "escalation_attempts": {"ix_escalation_attempts_call_id"},
     }
     assert differences == []
 

@@ -91,6 +91,7 @@ async def test_given_an_on_call_person_who_presses_1_then_patched_to_the_caller_
     )
     await box.gone(f"sb-{call}-1")  # the agent is out of the call
     assert tried(seen) == [("Dr. Yes", 1, 1, "accepted")]
+    assert await stored(box, call) == [("Dr. Yes", phone("601"), 1, 1, "accepted")]
     await box.hang_up_caller(call)
     whole = await box.logged(call)
     assert (whole.record.on_call, str(whole.record.outcome)) == ("Dr. Yes", "answered")
@@ -133,12 +134,22 @@ async def test_given_two_rounds_nobody_accepts_then_every_attempt_stored_and_the
     assert update is not None and update.status is EscalationStatus.FAILED
     results = [("Dr. Voicemail", "voicemail-or-no-key"), ("Dr. Busy", "busy"), ("Dr. Away", "no-answer")]
     assert tried(seen) == [(p, r, s, why) for r in (1, 2) for s, (p, why) in enumerate(results, 1)]
+    rows = await stored(box, call)
+    assert [(p, r, s, why) for p, _, r, s, why in rows] == tried(seen)  # every attempt in the store
+    assert [number for _, number, *_ in rows[:3]] == [phone("702"), phone("401"), phone("201")]
     await wait_until_async(lambda: _bridged(box, call, leg), 5, "the caller back with the agent")
     for n in range(2, 8):
         await box.gone(f"sb-{call}-{n}")
     await box.hang_up_caller(call)
     whole = await box.logged(call)
     assert (whole.record.agent, whole.record.on_call, str(whole.record.outcome)) == ("a1", None, "answered")
+
+
+async def stored(box: Sandbox, call: str) -> list[tuple[str, str, int, int, str]]:
+    """The call's escalation attempts as the store has them (once the recorder has written them)."""
+    await box.service.attempts.flush()
+    kept = (await box.service.store.escalations.of_calls([call])).get(call, ())
+    return [(a.person, a.number, a.round, a.step, a.result) for a in kept]
 
 
 async def _bridged(box: Sandbox, call: str, other: str) -> bool:
@@ -163,7 +174,6 @@ async def test_given_an_on_call_schedule_then_its_tiers_are_rung_not_the_config_
     for tier, who in ((Tier.PRIMARY, notes), (Tier.BACKUP, no), (Tier.MANAGER, yes)):
         rotation = Rotation(tier=tier, cadence=Cadence.DAILY, people=(who.id,), starts_on=date(2020, 1, 1))
         await oncall.set_rotation(line, rotation, who="admin")
-    seen = watch(box)
     agent = await box.console("a1")
     call = await box.call(CALLER, DID)
     await agent.expect("call-connected", call=call)
@@ -173,7 +183,7 @@ async def test_given_an_on_call_schedule_then_its_tiers_are_rung_not_the_config_
         {"person": "Dr. No", "result": "declined"},
         {"person": "Dr. Yes", "result": "accepted"},
     ]
-    assert [(a.person, a.number) for a in seen if isinstance(a, cmd.EscalationAttempt)] == [
+    assert [(person, number) for person, number, *_ in await stored(box, call)] == [
         ("Dr. No", "+14155550801"),
         ("Dr. Yes", "+14155550602"),
     ]

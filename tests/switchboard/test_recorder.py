@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from crm_core.domain.calls import CallToLog, LoggedCall, Practice
+from crm_core.domain.escalations import Attempt
 from crm_core.domain.overview import CustomerCard
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing.ids import CallId
 from routing.records import CallRecord, Outcome
 from switchboard.callers import CallerCache
-from switchboard.recorder import BATCH, CallRecorder
+from switchboard.recorder import BATCH, AttemptRecorder, CallRecorder
 from tests.support import radio_call
 
 JANE = CustomerCard(id=7, name="Jane Doe", company=None, email=None)
@@ -252,3 +254,38 @@ async def test_given_a_customer_deleted_since_the_pop_when_the_call_is_logged_th
     runner.cancel()
     stored = [await store.get_call("c1"), await store.get_call("c2")]
     assert [None if c is None else c.customer_id for c in stored] == [None, None]
+
+
+class FlakyAttempts:
+    """An escalation-attempt store whose first ``failures`` writes fail."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.written: list[Attempt] = []
+
+    async def record(self, attempt: Attempt) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database restarting")
+        self.written.append(attempt)
+
+    async def of_calls(self, calls: Collection[str]) -> Mapping[str, tuple[Attempt, ...]]:
+        raise NotImplementedError
+
+
+async def test_given_a_store_failing_for_a_while_then_every_escalation_attempt_is_written_in_order() -> None:
+    attempts = FlakyAttempts(failures=2)
+    recorder = AttemptRecorder(attempts, retry_s=0.001)
+    running = asyncio.create_task(recorder.run())
+    made = [
+        cmd.EscalationAttempt(call=CallId("c1"), person=person, number="+14155550100", round=1, step=n,
+                              started_at=1_700_000_000.5 + n, ended_at=1_700_000_010.0 + n, result=result)
+        for n, (person, result) in enumerate((("Dr. Lee", "busy"), ("Dr. Kim", "accepted")), 1)
+    ]  # fmt: skip
+    for command in made:
+        recorder.notice(command)
+    await asyncio.wait_for(recorder.flush(), 5)
+    running.cancel()
+    written = [(a.person, a.step, a.result) for a in attempts.written]
+    assert written == [("Dr. Lee", 1, "busy"), ("Dr. Kim", 2, "accepted")]
+    assert attempts.written[0].started_at == datetime(2023, 11, 14, 22, 13, 21, 500000, tzinfo=UTC)
