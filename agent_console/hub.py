@@ -46,6 +46,7 @@ ConsoleCommand = (
     | cmd.CallHeld
     | cmd.EscalationUpdate
     | cmd.SupervisionChanged
+    | cmd.TrainingChanged
     | cmd.LogCall
 )
 
@@ -192,6 +193,7 @@ class ConsoleHub:
         # Supervisors' connections by the agent id whose phone they supervise on (``supervise``): they
         # get ``supervision`` messages without logging that agent in.
         self._supervising: dict[AgentId, set[Connection]] = {}
+        self._training: dict[AgentId, Message] = {}  # agents in training: told to every tab that joins
 
     # --- connections ----------------------------------------------------------------------------
     def join(self, conn: Connection, view: AgentView, role: str) -> None:
@@ -199,6 +201,8 @@ class ConsoleHub:
         self.detach(conn)
         conn.role = role
         conn.send(self.snapshot(view, role))
+        if view.agent in self._training:
+            conn.send(self._training[view.agent])
         conn.agent = view.agent
         self._desk(view.agent).tabs.add(conn)
 
@@ -289,6 +293,13 @@ class ConsoleHub:
                 message = supervision(command)
                 for conn in self._desk(supervisor).tabs | self._supervising.get(supervisor, set()):
                     conn.send(message)
+            case cmd.TrainingChanged(agent, per_minute):
+                message = training(command)
+                if per_minute is None:
+                    self._training.pop(agent, None)
+                else:
+                    self._training[agent] = message
+                self.send(agent, message)
             case cmd.LogCall(record) if record.agent is not None:
                 self._ended(record.agent, record)
                 self.send(record.agent, messages.call_ended(command))
@@ -379,6 +390,13 @@ def supervision(change: cmd.SupervisionChanged) -> Message:
     mode = None if change.mode is None else str(change.mode)
     return {"type": "supervision", "supervisor": change.supervisor, "agent": change.agent,
             "call": change.call, "mode": mode, "at": change.at}  # fmt: skip
+
+
+def training(change: cmd.TrainingChanged) -> Message:
+    """The ``training`` server message: the agent is offered practice callers only (``per_minute`` of
+    them), or, with ``per_minute`` null, real callers again."""
+    return {"type": "training", "agent": change.agent, "per_minute": change.per_minute, "by": change.by,
+            "at": change.at}  # fmt: skip
 
 
 async def _safely(lookup: Awaitable[Caller]) -> Caller | None:

@@ -91,6 +91,7 @@ class CallEntry:
     customer: str | None = None  # the customer an agent named (``CustomerNamed``): the record names it
     supervised: int = 0  # supervisor legs placed on this call so far (their ids count on)
     wait_round: int = 0  # bumped when the maximum wait restarts (transfer, move); older timers lapse
+    trainee: AgentId | None = None  # a training call: a practice caller for this trainee alone (issue 17)
 
     def fire(self, trigger: CallTrigger) -> None:
         """Move to the state the call table gives; if none, raise ``IllegalTransition``, changing nothing.
@@ -127,6 +128,17 @@ class Escalation:
     chain: tuple[OnCallStep, ...] = ()
     rounds: int = 1
     round: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
+class Training:
+    """An agent in training (``routing.training``): how many practice callers a minute the shell places
+    for them, who said so and when, and their practice callers waiting for them, first come first."""
+
+    per_minute: float
+    by: str
+    since: float
+    waiting: dict[CallId, None] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -229,6 +241,7 @@ class Book:
         "supervisions",
         "timer_seq",
         "timers",
+        "training",
         "tz",
         "waiting",
     )
@@ -238,6 +251,7 @@ class Book:
         self.offers: dict[OfferId, OfferEntry] = {}
         self.agents = {a: AgentEntry(id=a) for a in plan.agents}
         self.supervisions: dict[AgentId, Supervision] = {}  # by supervisor; a handful at most
+        self.training: dict[AgentId, Training] = {}  # agents in training; a handful at most
         # Ids of calls already over, oldest first, so a replayed arrival (a StasisStart seen again after
         # an ARI reconnect, before our hangup took effect) is not taken for a new call. Bounded.
         self.ended: dict[CallId, None] = {}

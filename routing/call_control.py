@@ -8,7 +8,7 @@ and is logged when it ends. See docs/acd.md section 7.
 
 from __future__ import annotations
 
-from routing import agents, endings, escalation, offers, queueing, supervision
+from routing import agents, endings, escalation, offers, queueing, supervision, training
 from routing import commands as cmd
 from routing import events as ev
 from routing.book import AgentEntry, Book, CallEntry
@@ -76,11 +76,16 @@ def transfer_requested(book: Book, plan: Plan, e: ev.TransferRequested) -> list[
         target = book.agent(AgentId(e.target))
         if target.state is not AgentState.READY:
             raise AgentNotReady(target.id, target.state)
+    if call.trainee is not None or book.training:
+        training.check_transfer(book, call, e.kind, e.target)
     out: list[cmd.Command] = [cmd.HoldCall(call.id, bridge_id(call.id))]
     out += let_go(book, plan, agent, call, e.at)
     assert call.queue is not None
     _requeue(book, plan, call, QueueId(e.target) if e.kind is TransferKind.QUEUE else call.queue, e.at)
     if target is not None:
+        if call.trainee is not None:  # a practice caller: the other trainee's now, in no queue's line
+            call.trainee = target.id
+            book.queued[call.queue].pop(call.id, None)
         return out + offers.offer(book, plan, call, [target], e.at)
     if e.kind is TransferKind.NUMBER:
         return out + _dial_number(book, plan, call, e.target, e.at)

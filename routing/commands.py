@@ -309,6 +309,17 @@ class SupervisionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingChanged:
+    """``agent`` is in training, offered ``per_minute`` practice callers (the shell places them), since
+    ``by`` said so; with ``per_minute`` None, no longer."""
+
+    agent: AgentId
+    per_minute: float | None
+    by: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class LogCall:
     record: CallRecord
     customer: str | None = None  # the customer an agent named for the call (``CustomerNamed``)
@@ -345,9 +356,10 @@ NoticeCommand = (
     | EscalationUpdate
     | EscalationAttempt
     | SupervisionChanged
+    | TrainingChanged
 )
 Command = PbxCommand | NoticeCommand
 # What a console that comes back after a restart is told again (``Router.restated``): the pops of the
 # calls live on agents' screens, their connection and hold, the calls their wrap-up forms are for, and
 # whom an escalation rings.
-Restated = PopScreen | CallConnected | CallHeld | LogCall | EscalationUpdate
+Restated = PopScreen | CallConnected | CallHeld | LogCall | EscalationUpdate | TrainingChanged

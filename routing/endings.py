@@ -107,6 +107,8 @@ def finish(
         book.queued[call.queue].pop(call.id, None)
     if call.offer is not None:
         book.offers.pop(call.offer).fire(_OFFER_END)
+    if call.trainee is not None and call.trainee in book.training:
+        book.training[call.trainee].waiting.pop(call.id, None)
     return cmd.LogCall(call_record(call, outcome, by, at, reason), call.customer)
 
 
@@ -135,6 +137,7 @@ def call_record(
         recording=call.recording,
         callback_of=call.callback_of,
         end_reason=reason,
+        training=call.trainee is not None,
     )
 
 

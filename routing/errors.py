@@ -7,7 +7,10 @@ RoutingError
 ├── UnknownReason          a not-ready reason code that is not in the plan
 ├── UnknownQueue           a transfer or a move to a queue that is not in the plan
 ├── AgentNotReady          a transfer to an agent who is not ready for a call
-└── NoOnCall               an escalation on a line that has no on-call chain
+├── NoOnCall               an escalation on a line that has no on-call chain
+├── NotInTraining          training ended for an agent who is not in training
+├── AgentInTraining        a real caller transferred to an agent in training
+└── TrainingCallKept       a training call sent anywhere but to a trainee (a queue, a number, on-call)
 """
 
 from __future__ import annotations
@@ -54,3 +57,27 @@ class NoOnCall(RoutingError):
     def __init__(self, line: str) -> None:
         super().__init__(f"line {line!r} has no on-call chain")
         self.line = line
+
+
+class NotInTraining(RoutingError):
+    def __init__(self, agent: str) -> None:
+        super().__init__(f"agent {agent!r} is not in training")
+        self.agent = agent
+
+
+class AgentInTraining(RoutingError):
+    """Real callers never reach a trainee: the trainee's calls are practice ones only."""
+
+    def __init__(self, agent: str) -> None:
+        super().__init__(f"agent {agent!r} is in training: offered practice callers only")
+        self.agent = agent
+
+
+class TrainingCallKept(RoutingError):
+    """A practice caller stays with trainees: a queue, an outside number or the on-call chain would ring
+    real agents or real people with a simulated caller, and count the call in their figures."""
+
+    def __init__(self, call: str, target: str) -> None:
+        super().__init__(f"call {call!r} is a training call: it cannot go to {target} (trainees only)")
+        self.call = call
+        self.target = target

@@ -19,7 +19,7 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.book import Book, CallEntry, Escalation, OfferEntry
 from routing.commands import EscalationStatus
-from routing.errors import NoOnCall
+from routing.errors import NoOnCall, TrainingCallKept
 from routing.ids import bridge_id
 from routing.plan import OnCallStep, Plan
 from routing.states import CallTrigger, OfferState, OfferTrigger, next_call_state
@@ -32,6 +32,8 @@ _CT, _OT = CallTrigger, OfferTrigger
 def requested(book: Book, plan: Plan, e: ev.EscalationRequested) -> list[cmd.Command]:
     agent, call = call_control.agent_call(book, e.agent)
     next_call_state(call.id, call.state, _CT.ESCALATE)  # refused unless connected or held
+    if call.trainee is not None:  # a practice caller would ring a real on-call person
+        raise TrainingCallKept(call.id, "the on-call chain")
     line = plan.lines[call.line]
     chain = e.chain or line.escalation_chain
     if not chain:

@@ -268,6 +268,38 @@ class CallPrioritised:
     at: float
 
 
+# --- training (issue 17): a supervisor puts an agent on simulated calls only --------------------------
+@dataclass(frozen=True, slots=True)
+class TrainingStarted:
+    """Supervisor ``by`` puts ``agent`` in training: offered practice callers only (``per_minute`` of
+    them, placed by the shell), and no real caller until ``TrainingEnded``. Again: the rate changes."""
+
+    agent: AgentId
+    by: str
+    per_minute: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingEnded:
+    agent: AgentId
+    by: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainingCallArrived:
+    """A practice caller placed for ``trainee`` has come in on ``did`` (a number of the plan: its line and
+    queue are what the trainee's screen shows). Offered to that trainee alone; never counted."""
+
+    call: CallId
+    did: str
+    trainee: AgentId
+    caller_number: str | None
+    caller_name: str | None
+    at: float
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerNamed:
     """The agent said who the caller is: picked among the customers sharing the caller's number, or
@@ -316,5 +348,8 @@ Event = (
     | CallMoved
     | CallPrioritised
     | CustomerNamed
+    | TrainingStarted
+    | TrainingEnded
+    | TrainingCallArrived
     | Tick
 )

@@ -48,7 +48,10 @@ def file_waiting(book: Book, call: CallEntry, pools: list[Pool]) -> None:
 
 def best_call(book: Book, agent_id: AgentId) -> CallEntry | None:
     """The call a newly ready agent takes: one held for them (sticky routing), else the best waiting
-    call of their most preferred queues; None when nothing waits for them."""
+    call of their most preferred queues; None when nothing waits for them. A trainee takes their own
+    practice callers only (``routing.training``)."""
+    if book.training and agent_id in book.training:
+        return _practice_call(book, agent_id)
     held = _take_held(book, agent_id) if agent_id in book.held else None
     if held is not None:
         return held
@@ -60,6 +63,16 @@ def best_call(book: Book, agent_id: AgentId) -> CallEntry | None:
         if top is not None and (best is None or top[0] < best[1]):
             best = (penalty, top[0], top[1])
     return None if best is None else book.calls[best[2]]
+
+
+def _practice_call(book: Book, agent_id: AgentId) -> CallEntry | None:
+    """The first of the trainee's practice callers waiting for them, taken out of their line."""
+    waiting = book.training[agent_id].waiting
+    if not waiting:
+        return None
+    first = next(iter(waiting))  # a practice caller who hangs up leaves the line (``endings.finish``)
+    del waiting[first]
+    return book.calls[first]
 
 
 def _take_held(book: Book, agent_id: AgentId) -> CallEntry | None:
@@ -77,7 +90,10 @@ def _take_held(book: Book, agent_id: AgentId) -> CallEntry | None:
 def file_ready(book: Book, agent: AgentEntry, at: float, keep_place: bool) -> None:
     """Put a ready agent in the ready heap of each of their pools, keyed by each queue's strategy.
 
-    ``keep_place``: an offer was withdrawn through no fault of theirs, so they keep their idle order."""
+    ``keep_place``: an offer was withdrawn through no fault of theirs, so they keep their idle order.
+    A trainee is filed nowhere: real callers do not find them (``routing.training``)."""
+    if book.training and agent.id in book.training:
+        return
     if not keep_place or agent.ready_seq == 0:
         book.ready_seq += 1
         agent.ready_seq = book.ready_seq

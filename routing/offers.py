@@ -8,7 +8,7 @@ the best waiting call (``try_agent``). An agent who lets an offer ring out may b
 
 from __future__ import annotations
 
-from routing import agents, endings, escalation, matching, queueing, timers
+from routing import agents, endings, escalation, matching, queueing, timers, training
 from routing import commands as cmd
 from routing import events as ev
 from routing.book import AgentEntry, Book, CallEntry, OfferEntry
@@ -35,6 +35,8 @@ def try_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Com
     """Offer a waiting call to the best ready agent of its pools, or file it to wait for one."""
     if call.state is not _WAITING or call.held_for is not None:
         return []
+    if call.trainee is not None:
+        return training.try_call(book, plan, call, at)
     call.version += 1  # entries filed before lapse: this call is filed afresh below, or offered
     pools = matching.call_pools(call)
     chosen = matching.agents_to_ring(book, plan, call, pools)

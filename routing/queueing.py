@@ -18,7 +18,7 @@ from routing import endings, offers, timers
 from routing import events as ev
 from routing.book import Book, CallEntry
 from routing.commands import CALLBACK_CONFIRMED, CLOSED, GOODBYE
-from routing.errors import IllegalTransition, UnknownQueue
+from routing.errors import IllegalTransition, TrainingCallKept, UnknownQueue
 from routing.ids import AgentId, CallId, QueueId, callback_id, recording_name
 from routing.plan import Action, AfterHoursKind, Plan, Queue, Rule
 from routing.records import Outcome, Party
@@ -45,24 +45,25 @@ def call_arrived(book: Book, plan: Plan, e: ev.CallArrived) -> list[cmd.Command]
             cmd.LogCall(endings.unrouted_record(e)),
         ]
     line = plan.lines[did.line]
-    book.arrival_seq += 1
-    call = CallEntry(
-        id=e.call,
-        seq=book.arrival_seq,
-        did=e.did,
-        source=did.source,
-        line=line.id,
-        line_name=line.name,
-        caller_number=e.caller_number,
-        caller_name=e.caller_name,
-        arrived_at=e.at,
-    )
-    book.calls[call.id] = call
+    call = new_call(book, plan, e.call, e.did, e.caller_number, e.caller_name, e.at)
     out: list[cmd.Command] = [cmd.AnswerCall(call.id)]
     if line.hours is not None and not line.hours.is_open(e.at):
         call.after_hours = True
         return out + _after_hours(book, plan, call, e.at)
     return out + _arrive_in(book, plan, call, line.queue, e.at)
+
+
+def new_call(
+    book: Book, plan: Plan, call: CallId, did: str, number: str | None, name: str | None, at: float
+) -> CallEntry:
+    """A call come in on ``did`` (a number of the plan), next in arrival order, on the books."""
+    found = plan.dids[did]
+    line = plan.lines[found.line]
+    book.arrival_seq += 1
+    entry = CallEntry(id=call, seq=book.arrival_seq, did=did, source=found.source, line=line.id,
+                      line_name=line.name, caller_number=number, caller_name=name, arrived_at=at)  # fmt: skip
+    book.calls[call] = entry
+    return entry
 
 
 def _arrive_in(book: Book, plan: Plan, call: CallEntry, queue: QueueId, at: float) -> list[cmd.Command]:
@@ -345,6 +346,8 @@ def call_moved(book: Book, plan: Plan, e: ev.CallMoved) -> list[cmd.Command]:
     """A waiting call to another queue, like a transfer's caller: its place by arrival, that queue's
     rules and a fresh maximum wait; a full queue does not turn it away."""
     call = _waiting_call(book, e.call, "move")
+    if call.trainee is not None:
+        raise TrainingCallKept(call.id, f"queue {e.queue}")
     if e.queue not in plan.queues:
         raise UnknownQueue(e.queue)
     queue = QueueId(e.queue)

@@ -55,6 +55,7 @@ class CallRecord:
     callback_of: CallId | None = None  # for a callback: the call whose caller asked for it
     part_of: CallId | None = None  # for an agent's stretch of a transferred call: that call (ids.segment_id)
     end_reason: EndReason | None = None
+    training: bool = False  # a practice caller's call, placed for a trainee (issue 17): counted nowhere
 
     @property
     def wait_s(self) -> float:

@@ -23,6 +23,7 @@ from routing import (
     queueing,
     supervision,
     timers,
+    training,
     views,
 )
 from routing import commands as cmd
@@ -111,6 +112,12 @@ class Router:
                 return queueing.call_prioritised(book, plan, event)
             case ev.CustomerNamed():
                 return call_control.customer_named(book, event)
+            case ev.TrainingCallArrived():
+                return training.call_arrived(book, plan, event)
+            case ev.TrainingStarted():
+                return training.started(book, plan, event)
+            case ev.TrainingEnded():
+                return training.ended(book, plan, event)
             case _:
                 assert_never(event)
 
@@ -174,8 +181,9 @@ class Router:
 
     def restated(self, at: float) -> list[cmd.Restated]:
         """What the consoles must be told again after a restart (``offers.restated``), then the
-        escalations under way (``escalation.restated``)."""
-        return [*offers.restated(self.book, at), *escalation.restated(self.book)]
+        escalations under way (``escalation.restated``) and who is in training (``training.restated``)."""
+        book = self.book
+        return [*offers.restated(book, at), *escalation.restated(book), *training.restated(book)]
 
     def audit(self) -> list[str]:
         return audit.problems(self.book, self.plan)

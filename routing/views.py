@@ -120,6 +120,8 @@ def may_take(book: Book, agent: AgentId, call: CallId) -> bool:
     c = book.calls[call]
     if c.queue is None:
         return False
+    if c.trainee is not None or agent in book.training:
+        return c.trainee == agent  # practice callers and trainees only meet each other
     return any(pool in matching.call_pools(c) for _, pool in book.agent_pools[agent])
 
 

@@ -56,6 +56,7 @@ from switchboard.practice import Classify, counted, real_calls
 from switchboard.recorder import AttemptRecorder, CallRecorder
 from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog, StateLogCommand
+from switchboard.training import PracticeCallers, known_callers
 from switchboard.webhooks import Endpoint, LineWebhooks, Webhooks
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx, Pbx
@@ -74,6 +75,7 @@ SHARED: Mapping[type, frozenset[str]] = {
     cmd.WithdrawOffer: frozenset({"console", "state-log", "metrics"}),  # why the ring stopped
     cmd.AgentStateChanged: frozenset({"console", "state-log"}),
     cmd.LogCall: frozenset({"console", "call-log", "metrics"}),  # the wrap-up, the record, the counts
+    cmd.TrainingChanged: frozenset({"console", "training"}),  # the trainee's badge; their practice callers
 }
 
 
@@ -170,6 +172,10 @@ class Service:
         )  # fmt: skip
         self.identifier = CallerIdentifier(self.callers, store, self.loop.submit, clock)
         self.state_log = StateLog(store.agent_states)
+        # Practice callers for the agents in training (issue 17), through whichever PBX adapter is current.
+        self.training = PracticeCallers(
+            settings.plan, lambda: self.pbx, functools.partial(known_callers, store)
+        )
         self.metrics = Metrics(self.router, settings.plan, lambda: self.pbx.connected.is_set(), clock,
                                standing=self.standing)  # fmt: skip
         self.hub.ack_observers.append(self.metrics.pop_acknowledged)
@@ -234,6 +240,7 @@ class Service:
             "state-log": self._to_state_log,
             "metrics": self.metrics.notice,
             "attempts": self._to_attempts,
+            "training": self._to_training,
         }
         # The wallboard's view may move with anything the router says (a caller queued, or taken).
         return CommandTable(consumers, SHARED, watchers=[self.wallboard.notice])
@@ -241,6 +248,10 @@ class Service:
     def _to_pbx(self, command: cmd.PbxCommand) -> None:
         if self.standing.leading:
             self.pbx.execute(command)
+
+    def _to_training(self, command: cmd.TrainingChanged) -> None:
+        if self.standing.leading:
+            self.training.notice(command)
 
     def _to_identifier(self, command: cmd.IdentifyCaller) -> None:
         if self.standing.leading:
@@ -271,7 +282,7 @@ class Service:
         return []
 
     def _prefetch_caller(self, event: ev.Event) -> None:
-        if isinstance(event, ev.CallArrived):
+        if isinstance(event, ev.CallArrived | ev.TrainingCallArrived):
             self.callers.prefetch(event.call, event.caller_number)
 
     def health(self) -> dict[str, object]:
@@ -322,7 +333,11 @@ class Service:
         await self.recorder.replayed(restored.records)  # calls that ended just before the stop
         self.pbx.adopt(views.channels(self.router.book), restored.as_of)
         await self.renamed()
-        self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds of live calls
+        restated = self.router.restated(self._clock())
+        self.hub.restate(restated)  # the pops, connections, holds of live calls; who is in training
+        for command in restated:
+            if isinstance(command, cmd.TrainingChanged):
+                self._to_training(command)  # their practice callers come again
 
     async def renamed(self) -> None:
         """The customers agents had named for live calls (the router kept them), looked up again, so the
@@ -355,6 +370,7 @@ class Service:
             await asyncio.wait_for(self.attempts.flush(), 10)
             await asyncio.wait_for(self.state_log.flush(), 10)
             await asyncio.wait_for(self.desk.idle(), 20)  # webhooks under way: three 5 s attempts at most
+        await self.training.stop()
         for task in reversed(self._tasks):  # the cluster's member last started, first stopped: it gives
             task.cancel()  # the lease back (a standby takes over at once) once the writers are done
         await asyncio.gather(*self._tasks, return_exceptions=True)

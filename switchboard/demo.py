@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import structlog
 
 from config.settings import Settings
-from crm_core.domain.pagination import MAX_PAGE
 from crm_core.domain.users import Role
 from crm_core.sql.store import SqlStore
 from routing import commands as cmd
@@ -38,8 +37,9 @@ from routing.destinations import Target, destination
 from routing.ids import AgentId, CallId, QueueId
 from routing.plan import Agent, Plan
 from switchboard.bootstrap import Clock, Service, build
-from switchboard.demo_callers import Caller, Callers, Known
+from switchboard.demo_callers import Caller, Callers
 from switchboard.practice import demo_calls
+from switchboard.training import known_callers
 from telephony.simulated import SimulatedPbx, Timing
 
 log = structlog.get_logger("demo")
@@ -107,12 +107,6 @@ async def seed(store: SqlStore, plan: Plan) -> str | None:
     await store.users.add(USERS[0], password, Role.AGENT, agent=agent, name="Demo agent")
     await store.users.add(USERS[1], password, Role.SUPERVISOR, name="Demo supervisor")
     return password
-
-
-async def known_callers(store: SqlStore) -> list[Known]:
-    """The store's customers' numbers (the first page of them: plenty for a demo)."""
-    page = await store.customers.search("", limit=MAX_PAGE)
-    return [Known(phone.e164, customer.name) for customer in page.items for phone in customer.phones]
 
 
 def pbx_factory(timing: Timing = TIMING) -> Callable[[Callable[[ev.Event], None], Clock], SimulatedPbx]:

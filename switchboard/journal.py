@@ -86,7 +86,7 @@ class JournalStore(Protocol):
 # Every dataclass whose objects the books hold, down to the records and pops kept for wrap-up forms (a
 # test walks the books' field types to hold this list complete).
 SNAPSHOT_CLASSES: tuple[type, ...] = (
-    books.CallEntry, books.OfferEntry, books.AgentEntry, books.Supervision, books.Escalation,
+    books.CallEntry, books.OfferEntry, books.AgentEntry, books.Supervision, books.Escalation, books.Training,
     books.WrapUpForm, cmd.PopScreen, CallRecord, OnCallStep,
 )  # fmt: skip
 

@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import uuid
 from collections.abc import Callable, Collection, Coroutine
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -38,7 +39,7 @@ from websockets.exceptions import WebSocketException
 
 from routing import commands as cmd
 from routing import events as ev
-from routing.ids import CallId, OfferId
+from routing.ids import AgentId, CallId, OfferId
 from telephony import media, prompts
 from telephony.ari_client import AriClient
 from telephony.errors import AriRequestError, AriUnavailable, TelephonyError
@@ -68,11 +69,29 @@ PROMPT_LIMIT_S = 60.0  # a PlaybackFinished that never comes must not hold a cal
 # it again at once is refused (409, "already exists"), so the next bridge of that call tries again.
 BRIDGE_RETRY_S, BRIDGE_RETRIES = 0.05, 40
 OUTBOUND_ENDPOINT = "Local/{number}@switchboard-outbound"
+# A practice caller for a trainee (issue 17): a Local channel whose one half enters the app from
+# ``switchboard-training`` (args ``training,<agent>,<DID>``) and whose other half, the "caller", plays a
+# recording in ``switchboard-training-caller`` for as many seconds as its extension says, then hangs up.
+PRACTICE_ENDPOINT = "Local/{did}@switchboard-training/n"
+PRACTICE_CALLER_CONTEXT = "switchboard-training-caller"
 # What a snoop on the agent's leg whispers into: ``out`` is the audio the agent's phone receives.
 WHISPER_DIRECTION = {"listen": "none", "whisper": "out"}
 
 Submit = Callable[[ev.Event], None]
 Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PracticeCall:
+    """A practice caller to place for ``trainee`` (``switchboard.training``): ``call`` is our id for the
+    caller's channel, who dials ``did`` and stays ``stay_s`` seconds at most."""
+
+    call: CallId
+    did: str
+    trainee: AgentId
+    number: str
+    name: str | None
+    stay_s: float
 
 
 class Pbx(Protocol):
@@ -95,6 +114,9 @@ class Pbx(Protocol):
 
     async def run(self) -> None:
         """Read the PBX's events until cancelled."""
+
+    def place_practice_call(self, practice: PracticeCall) -> None:
+        """Start placing a practice caller: it comes back as a ``TrainingCallArrived``, or not at all."""
 
     async def idle(self) -> None:
         """Wait until every command started so far has been carried out (tests, shutdown)."""
@@ -296,6 +318,23 @@ class AriPbx:
         task = asyncio.create_task(self._after(previous, command))
         self._tails[command.call] = task
         task.add_done_callback(functools.partial(self._forget, command.call))
+
+    def place_practice_call(self, practice: PracticeCall) -> None:
+        self._beside(self._place_practice_call(practice))
+
+    async def _place_practice_call(self, practice: PracticeCall) -> None:
+        caller = f'"{practice.name}" <{practice.number}>' if practice.name else practice.number
+        endpoint = PRACTICE_ENDPOINT.format(did=practice.did.lstrip("+"))
+        # Inherited by the half that enters the app: which app (as a test call's SB_APP), and whose call.
+        variables = {"_SB_APP": self._ari.app, "_SB_TRAINEE": practice.trainee}
+        stay = str(max(1, round(practice.stay_s)))
+        try:
+            await self._ari.originate(endpoint, PRACTICE_CALLER_CONTEXT, stay, caller, practice.call,
+                                      variables=variables)  # fmt: skip
+        except TelephonyError as exc:
+            log.warning(
+                "ari.practice-call-failed", call=practice.call, trainee=practice.trainee, error=str(exc)
+            )
 
     def _beside(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

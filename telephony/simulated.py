@@ -3,7 +3,8 @@
 The benches use it to load the real service without a PBX, and a demo mode can stand on it later. It is
 driven like ``AriPbx``, by the router's commands, and answers like it, with domain events:
 
-- a caller dials in when told (``arrive``): ``CallArrived``;
+- a caller dials in when told (``arrive``): ``CallArrived``; a practice caller for a trainee
+  (``place_practice_call``): ``TrainingCallArrived``, and their hangup once their time is up;
 - a phone offered a call (``OfferCall``) rings ``ring_after_s`` later (``OfferRinging``), is answered
   ``answer_after_s`` after it began to ring (``OfferAnswered``), and the caller hangs up
   ``hang_up_after_s`` after it began to ring (``CallerHungUp``); None: never;
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId, OfferId
+from telephony.pbx import PracticeCall
 from telephony.translate import channel_gone
 
 Submit = Callable[[ev.Event], None]
@@ -95,6 +97,14 @@ class SimulatedPbx:
     # --- the simulated callers ----------------------------------------------------------------------
     def arrive(self, call: CallId, did: str, number: str | None, name: str | None = None) -> None:
         self._submit(ev.CallArrived(call, did, number, name, self._clock()))
+
+    def place_practice_call(self, practice: PracticeCall) -> None:
+        """A practice caller for a trainee comes in at once and hangs up after ``stay_s`` (unless the call
+        is ended first), as the sandbox's ``switchboard-training-caller`` does."""
+        self._submit(ev.TrainingCallArrived(call=practice.call, did=practice.did, trainee=practice.trainee,
+                                            caller_number=practice.number, caller_name=practice.name,
+                                            at=self._clock()))  # fmt: skip
+        self._later(practice.call, practice.stay_s, functools.partial(ev.CallerHungUp, practice.call))
 
     # --- inside -----------------------------------------------------------------------------------
     def _ring(self, offer: OfferId, call: CallId) -> None:

@@ -2,6 +2,7 @@
 
 Which ARI events matter (measured on Asterisk 22, see docs/ari.md):
 - the caller's ``StasisStart`` (args ``inbound,<DID>``) is the arrival; its ``StasisEnd`` the hangup;
+  a practice caller placed for a trainee (args ``training,<agent>,<DID>``) is a ``TrainingCallArrived``;
 - an agent leg (a channel id we chose, ``sb-...``) reports ringing and answer twice, as a
   ``ChannelStateChange`` and as a ``Dial`` event; the router deduplicates. Its ringing is first told by
   the ``Dial`` that starts it (no status yet: the INVITE is on its way), so the screen pops then;
@@ -25,6 +26,7 @@ from typing import Any
 
 from routing import events as ev
 from routing.ids import (
+    AgentId,
     CallId,
     OfferId,
     SupervisorLegId,
@@ -39,6 +41,7 @@ Normalise = Callable[[str], str | None]
 Json = Mapping[str, Any]
 
 INBOUND = "inbound"
+TRAINING = "training"  # a practice caller for an agent in training (issue 17): args training,<agent>,<DID>
 AGENT = "agent"
 CALLBACK = "callback"
 SUPERVISOR = "supervisor"
@@ -112,9 +115,26 @@ def _key(channel: str | None, digit: object, at: float) -> list[ev.Event]:
 def _stasis_start(message: Json, at: float, normalise: Normalise) -> list[ev.Event]:
     args: Sequence[str] = message.get("args") or []
     channel = message.get("channel") or {}
-    if len(args) < 2 or args[0] != INBOUND or not isinstance(channel.get("id"), str):
-        return []  # an agent leg we created, or a channel sent to the app by someone else
-    return [_arrival(channel, args[1], at, normalise)]
+    if not isinstance(channel.get("id"), str):
+        return []
+    arrival = _arrival_of(channel, list(args), at, normalise)
+    return [] if arrival is None else [arrival]  # None: an agent leg we created, or someone else's channel
+
+
+def _arrival_of(
+    channel: Json, args: Sequence[str], at: float, normalise: Normalise
+) -> ev.CallArrived | ev.TrainingCallArrived | None:
+    """A caller entering the app with ``args``: a real caller, a practice caller, or neither."""
+    if len(args) >= 2 and args[0] == INBOUND:
+        return _arrival(channel, args[1], at, normalise)
+    if len(args) >= 3 and args[0] == TRAINING and args[1]:
+        real = _arrival(channel, args[2], at, normalise)
+        number, name = real.caller_number, real.caller_name
+        trainee = AgentId(args[1])
+        return ev.TrainingCallArrived(
+            call=real.call, did=real.did, trainee=trainee, caller_number=number, caller_name=name, at=at
+        )
+    return None
 
 
 def _arrival(channel: Json, dialed: str, at: float, normalise: Normalise) -> ev.CallArrived:
@@ -193,10 +213,11 @@ def reconcile(
         args = str(dialplan.get("app_data", "")).split(",")
         if dialplan.get("app_name") != "Stasis" or args[0] != app:
             continue
+        arrival = _arrival_of(channel, args[1:], at, normalise)
         if is_offer_channel(channel_id):
             orphans.append(channel_id)
-        elif len(args) >= 3 and args[1] == INBOUND:
-            out.append(_arrival(channel, args[2], at, normalise))
+        elif arrival is not None:
+            out.append(arrival)
     return out, orphans
 
 

@@ -90,6 +90,12 @@ const handlers = {
     log(`offer withdrawn: ${m.reason}`);
   },
   "call-connected": (m) => { onCall(m, (s) => { s.connectedAt = m.at; }); log("connected"); },
+  training: (m) => {
+    const badge = $("training");
+    badge.hidden = m.per_minute === null;
+    badge.textContent = m.per_minute === null ? "" : `training: practice callers only (${m.per_minute}/min)`;
+    log(m.per_minute === null ? "training ended: real callers again" : `in training (${m.by}): practice callers only`);
+  },
   "call-held": (m) => { onCall(m, (s) => { s.held = m.held; }); log(m.held ? "on hold" : "resumed"); },
   escalation: (m) => { onCall(m, (s) => { s.escalation = m; }); log(`escalation: ${m.status} ${m.person ?? ""}`); },
   "call-ended": (m) => {

@@ -155,7 +155,10 @@ def changes_json(changes: tuple[FieldChange, ...]) -> str | None:
 
 # The ``calls`` table named four of its columns before ``CallRecord`` named its fields.
 _CALL_COLUMN = {"call": "call_id", "line": "line_id", "queue": "queue_id", "agent": "agent_id"}
-_RECORD_COLUMNS = tuple((name, _CALL_COLUMN.get(name, name)) for name in field_names(CallRecord))
+# A record's ``training`` mark is the ``practice`` column's ``training`` (written by ``SqlCalls.record``).
+_RECORD_COLUMNS = tuple(
+    (name, _CALL_COLUMN.get(name, name)) for name in field_names(CallRecord) if name != "training"
+)
 _INSTANTS = ("arrived_at", "answered_at", "ended_at")  # Unix seconds in the record, datetimes in the table
 _ENUMS = {"outcome": Outcome, "hung_up_by": Party}
 _MAYBE_ENUMS = {"end_reason": EndReason}  # None where the record has none
@@ -190,4 +193,5 @@ def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
     }
     values["after_hours"] = bool(values["after_hours"])
     practice = None if row.practice is None else Practice(row.practice)
+    values["training"] = practice is Practice.TRAINING
     return built(LoggedCall, row, record=CallRecord(**values), practice=practice)

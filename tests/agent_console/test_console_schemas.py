@@ -15,7 +15,7 @@ from tests.agent_console.harness import Console
 SERVER_TYPES = {"hello", "state", "snapshot", "offer", "offer-customer", "offer-withdrawn", "call-connected",
                 "call-ended", "call-held", "escalation", "wrap-up-saved", "message-taken", "message-notified",
                 "error", "wallboard", "supervision", "message-form", "message-refused",
-                "delivery"}  # fmt: skip
+                "delivery", "training"}  # fmt: skip
 
 
 def objects(schema: Any) -> Iterator[dict[str, Any]]:

@@ -107,6 +107,7 @@ def test_given_the_service_then_its_command_table_names_each_commands_consumers(
         cmd.EscalationUpdate: ("console",),
         cmd.EscalationAttempt: ("attempts",),
         cmd.SupervisionChanged: ("console",),
+        cmd.TrainingChanged: ("console", "training"),
     }
     # The wallboard watches everything, after the consumers; the PBX's share goes out only while leading.
     assert table.handlers(cmd.AnswerCall) == (service._to_pbx, service.wallboard.notice)
