@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports.read": STAFF,  # the supervisors' figures: how the floor and each agent did
     "oncall.read": EVERYONE,  # who is on call for a business, its schedule, its gaps, its audit
     "oncall.write": STAFF,  # a business's on-call people and schedule
+    "training.manage": STAFF,  # who is in training (practice callers only): never an agent's own say
     # The console acts as the user's agent id; a user without one is refused with ``no-agent``.
     "console.acd": PEOPLE,
     "console.call": PEOPLE,  # call control: hang up, hold, resume, transfer, escalate
@@ -93,6 +94,9 @@ API_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/oncall/{business}/on-call"): "oncall.read",
     ("GET", "/oncall/{business}/gaps"): "oncall.read",
     ("GET", "/oncall/{business}/changes"): "oncall.read",
+    ("GET", "/training"): "training.manage",
+    ("PUT", "/training/{agent}"): "training.manage",
+    ("DELETE", "/training/{agent}"): "training.manage",
 }
 
 # console message type -> action: each type's entry in the protocol's registry says it

@@ -73,11 +73,14 @@ PUBLIC: dict[type[Exception], Public] = {
     web.HTTPRequestEntityTooLarge: Public(413, "too-large", REST),
     web.HTTPException: Public(400, "http-error", REST),
     routing.IllegalTransition: Public(409, "not-allowed-now", WEBSOCKET),  # e.g. pausing during a call
-    routing.UnknownAgent: Public(404, "unknown-agent", WEBSOCKET),
+    routing.UnknownAgent: Public(404, "unknown-agent", BOTH),  # REST: /training/{agent}
     routing.UnknownQueue: Public(404, "unknown-queue", WEBSOCKET),
     routing.UnknownReason: Public(422, "unknown-reason", WEBSOCKET),
     routing.AgentNotReady: Public(409, "agent-not-ready", WEBSOCKET),
     routing.NoOnCall: Public(409, "no-on-call", WEBSOCKET),
+    routing.NotInTraining: Public(409, "agent-not-in-training", REST),  # DELETE /training/{agent}
+    routing.AgentInTraining: Public(409, "agent-in-training", WEBSOCKET),  # a real caller to a trainee
+    routing.TrainingCallKept: Public(409, "training-call-kept", WEBSOCKET),  # a practice caller elsewhere
     routing.RoutingError: Public(409, "routing-refused", WEBSOCKET),
     crm.InvalidPhoneNumber: Public(422, "invalid-phone-number", REST),
     crm.InvalidPhoneKind: Public(422, "invalid-phone-kind", REST),

@@ -212,6 +212,16 @@ class Supervision:
             who, "stop-supervising", supervisor, None, ev.SupervisionEnded(supervisor, self._clock())
         )
 
+    async def start_training(self, who: str, agent: str, per_minute: float) -> None:
+        """Practice callers only for ``agent``, ``per_minute`` of them (issue 17); again: a new rate."""
+        event = ev.TrainingStarted(AgentId(agent), who, per_minute, self._clock())
+        await self.order(who, "start-training", agent, f"{per_minute:g}/min", event)
+
+    async def end_training(self, who: str, agent: str) -> None:
+        await self.order(
+            who, "end-training", agent, None, ev.TrainingEnded(AgentId(agent), who, self._clock())
+        )
+
     async def move_call(self, who: str, call: str, queue: str) -> None:
         await self.order(who, "move-call", call, queue, ev.CallMoved(CallId(call), queue, self._clock()))
 

@@ -185,6 +185,10 @@ class Router:
         book = self.book
         return [*offers.restated(book, at), *escalation.restated(book), *training.restated(book)]
 
+    def trainees(self) -> list[cmd.TrainingChanged]:
+        """Who is in training, at what rate, since when and on whose word."""
+        return training.restated(self.book)
+
     def audit(self) -> list[str]:
         return audit.problems(self.book, self.plan)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent_console.api import deliveries, oncall_openapi
+from agent_console.api import deliveries, oncall_openapi, training
 from agent_console.api.calls import FILTERS as CALL_FILTERS  # the handler's own list: one truth
 from agent_console.api.fields import INT64
 from agent_console.api.schemas import DAY, MONEY, NULLABLE_MONEY, RESPONSES, Json
@@ -225,6 +225,7 @@ DOCUMENT: Json = {
         },
         **oncall_openapi.PATHS,
         **deliveries.PATHS,
+        **training.PATHS,
     },
     "components": {
         "securitySchemes": {
@@ -281,6 +282,7 @@ DOCUMENT: Json = {
             **RESPONSES,
             **oncall_openapi.SCHEMAS,
             **deliveries.SCHEMAS,
+            **training.SCHEMAS,
             "AccountChanges": {
                 "type": "object",
                 "additionalProperties": False,

@@ -9,13 +9,25 @@ import structlog
 from aiohttp import web
 
 from agent_console.access import API_ACTIONS
-from agent_console.api import accounts, calls, cases, customers, deliveries, imports, oncall, openapi, reports
+from agent_console.api import (
+    accounts,
+    calls,
+    cases,
+    customers,
+    deliveries,
+    imports,
+    oncall,
+    openapi,
+    reports,
+    training,
+)
 from agent_console.api.auth import PRINCIPAL, authenticate, guarded
 from agent_console.api.context import CONFIG, ApiConfig
 from agent_console.error_codes import public, refusal
 from agent_console.errors import ConsoleError
 from agent_console.login import UserOf
 from crm_core.domain.errors import CrmError
+from routing.errors import RoutingError
 
 log = structlog.get_logger("api")
 PREFIX = "/api/v1"
@@ -56,6 +68,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/reports/agents", reports.agents),
     *oncall.ROUTES,
     *deliveries.ROUTES,
+    *training.ROUTES,
 )
 
 
@@ -68,6 +81,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[PRINCIPAL] = await authenticate(request, request.app[CONFIG].tokens, request.app.get(USER_OF))
         return await handler(request)
     except ConsoleError as error:
+        return refusal(error)
+    except RoutingError as error:  # an order for the router (``api.training``) it refused
         return refusal(error)
     except CrmError as error:
         if public(error).status >= 500:

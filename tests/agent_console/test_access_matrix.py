@@ -75,6 +75,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/oncall/{business}/on-call"): ALL,
     ("GET", "/oncall/{business}/gaps"): ALL,
     ("GET", "/oncall/{business}/changes"): ALL,
+    ("GET", "/training"): STAFF,
+    ("PUT", "/training/{agent}"): STAFF,  # an agent never puts anyone, themselves included, in training
+    ("DELETE", "/training/{agent}"): STAFF,
 }
 SUPERVISING = {
     "watch-wallboard", "unwatch-wallboard", "set-agent-state", "supervise", "stop-supervising", "move-call",
@@ -154,6 +157,7 @@ def _concrete(path: str) -> str:
         .replace("{id}", "1")
         .replace("{business}", "smith")
         .replace("{tier}", "primary")
+        .replace("{agent}", "a1")
     )
 
 
