@@ -20,8 +20,10 @@ from routing.ids import AgentId, CallId
 from routing.plan import Agent
 from routing.states import AgentState
 from switchboard.bootstrap import Service, build
+from switchboard.practice import demo_calls, real_calls
 from telephony.simulated import SimulatedPbx, Timing
 from tests.integration.conftest import wait_until
+from tests.support import radio_call
 from tests.switchboard.test_bootstrap import A1, DID, Q, simulated_settings
 
 A2 = AgentId("a2")
@@ -111,3 +113,10 @@ async def test_the_openapi_document_lists_the_training_routes(
         paths = (await r.json())["paths"]
     assert set(paths["/training"]) == {"get"}
     assert {"put", "delete"} <= set(paths["/training/{agent}"])
+
+
+def test_a_trainees_practice_call_is_marked_training_in_serve_and_in_a_demo() -> None:
+    real = radio_call("c1")
+    practice = dataclasses.replace(real, training=True)
+    assert (real_calls(real), real_calls(practice)) == (None, Practice.TRAINING)
+    assert (demo_calls(real), demo_calls(practice)) == (Practice.DEMO, Practice.TRAINING)

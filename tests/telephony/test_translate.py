@@ -11,7 +11,7 @@ import pytest
 
 from crm_core.domain.phones import to_e164
 from routing import events as ev
-from routing.ids import CallId, OfferId, SupervisorLegId
+from routing.ids import AgentId, CallId, OfferId, SupervisorLegId
 from routing.records import EndReason
 from telephony.ari_client import AriClient
 from telephony.pbx import AriPbx
@@ -196,3 +196,30 @@ def test_given_callers_found_on_a_reconnect_then_only_the_known_unanswered_ones_
         {"state": "Ring"},
     ]
     assert unanswered_callers({"c1", "c2", "sb-c1-1"}, channels) == ["c1"]
+
+
+def test_given_a_practice_caller_entering_the_app_then_a_training_call_for_its_trainee() -> None:
+    message = {
+        "type": "StasisStart",
+        "args": ["training", "1001", "18005550101"],
+        "channel": {
+            "id": "p1;2",
+            "caller": {"number": "4155550123", "name": "Jane"},
+        },
+    }
+    assert translate(message, 1.0, NORMALISE) == [
+        ev.TrainingCallArrived(call=CallId("p1;2"), did="+18005550101", trainee=AgentId("1001"),
+                               caller_number="+14155550123", caller_name="Jane", at=1.0)
+    ]  # fmt: skip
+    for args in (["training", "", "18005550101"], ["training", "1001"]):  # no trainee, no number
+        assert translate({**message, "args": args}, 1.0, NORMALISE) == []
+
+
+def test_given_a_reconnect_when_a_practice_caller_came_meanwhile_then_it_arrives_for_its_trainee() -> None:
+    listed = [{"id": "p;2", "dialplan": {"app_name": "Stasis", "app_data": "sb,training,1001,18005550101"}}]
+    events, orphans = reconcile(set(), listed, "sb", 9.0, NORMALISE)
+    assert events == [
+        ev.TrainingCallArrived(call=CallId("p;2"), did="+18005550101", trainee=AgentId("1001"),
+                               caller_number=None, caller_name=None, at=9.0)
+    ]  # fmt: skip
+    assert orphans == []
