@@ -219,3 +219,26 @@ def test_given_the_books_then_every_dataclass_they_hold_is_in_the_snapshot_layou
     for entry in (books.CallEntry, books.OfferEntry, books.AgentEntry, books.Supervision, books.Escalation):
         walk(entry)
     assert held <= set(SNAPSHOT_CLASSES), held - set(SNAPSHOT_CLASSES)
+
+
+@pytest.mark.parametrize("snapshot_every", [1000, 3], ids=["replayed", "from-a-snapshot"])
+async def test_given_an_agent_in_training_with_a_practice_caller_when_restored_then_both_are_kept(
+    snapshot_every: int,
+) -> None:
+    """Training (issue 17) is the router's state like any: a2 in training, one practice caller waiting for
+    a2 (paused); a1 ready. Restored, the practice caller still waits for a2 alone and a2 is still told."""
+    practice = ev.TrainingCallArrived(call=CallId("p1"), did=DID, trainee=A2, caller_number=None,
+                                      caller_name=None, at=103.0)  # fmt: skip
+    events = [
+        ev.AgentLoggedIn(A1, 100.0), ev.AgentBecameReady(A1, 100.0), ev.AgentLoggedIn(A2, 100.0),
+        ev.TrainingStarted(A2, "boss", 2.0, 101.0), practice,
+    ]  # fmt: skip
+    store = MemoryJournal()
+    before = await run_shift(store, events, snapshot_every=snapshot_every)
+    after = Router(plan(A1, A2))
+    restored = await Journal(store).restore(after)
+    assert restored.from_snapshot is (snapshot_every == 3)
+    assert state(after) == state(before) and after.trainees() == before.trainees() != []
+    assert after.restated(200.0) == [cmd.TrainingChanged(A2, 2.0, "boss", 101.0)]
+    offered = [c for c in after.handle(ev.AgentBecameReady(A2, 201.0)) if isinstance(c, cmd.OfferCall)]
+    assert [(o.call, o.agent) for o in offered] == [("p1", A2)]
