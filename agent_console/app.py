@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from agent_console import contract, dispatch, headers, messages, protocol
 from agent_console.api.context import ApiConfig
 from agent_console.api.routes import PREFIX, create_api
+from agent_console.api.training import TrainingDesk
 from agent_console.desk import Desk
 from agent_console.error_codes import INTERNAL, error_code, refusal
 from agent_console.errors import BadMessage, BadOrigin, ConsoleError, NotLoggedIn, RateLimited
@@ -133,7 +134,8 @@ def create_app(
     if metrics is not None:
         app.router.add_get("/metrics", functools.partial(_metrics, metrics))
     if api is not None:
-        app.add_subapp(PREFIX, create_api(api, gate.user))
+        trainer = TrainingDesk(backend.supervision, backend.router)  # training mode's orders (issue 17)
+        app.add_subapp(PREFIX, create_api(api, gate.user, trainer))
     return app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from routing.commands import TrainingChanged
 from routing.ids import AgentId, CallId, QueueId
 from routing.views import AgentView, CallView
 
@@ -23,6 +24,10 @@ class RouterReader(Protocol):
 
     def waiting(self, queue: QueueId) -> Sequence[CallId]:
         """Calls waiting in ``queue`` (not ringing anyone), first in line first."""
+        ...
+
+    def trainees(self) -> list[TrainingChanged]:
+        """Who is in training (issue 17), at what rate, since when and on whose word."""
         ...
 
     @property

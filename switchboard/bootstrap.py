@@ -25,7 +25,6 @@ from aiohttp import web
 
 from agent_console.api import reports
 from agent_console.api.context import ApiConfig
-from agent_console.api.training import TrainingDesk
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.desk import Desk, DeskStore
 from agent_console.forms import DeliveryFeed
@@ -194,10 +193,7 @@ class Service:
             secure_cookies=settings.secure_cookies,
             on_call=OnCallChain(store.oncall, settings.ari.outbound_endpoint),
         )  # fmt: skip
-        trainer = TrainingDesk(self.backend.supervision, self.router)  # training mode's orders (issue 17)
-        api = ApiConfig(
-            store, settings.api_tokens, settings.region, reporting=self.reporting, trainer=trainer
-        )
+        api = ApiConfig(store, settings.api_tokens, settings.region, reporting=self.reporting)
         self.web = create_app(self.hub, self.backend, api, self.metrics.render)
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None

@@ -19,7 +19,6 @@ from crm_core.domain.oncall_ports import OnCallBook
 from crm_core.domain.overview import MAX_MATCHES, CustomerCard, CustomerOverview
 from crm_core.domain.pagination import Page
 from crm_core.domain.reports import AgentReport, CallReport, Grouping
-from routing.commands import TrainingChanged
 
 DEFAULT_IMPORT_BYTES = 50 * 1024 * 1024
 UTC = ZoneInfo("UTC")
@@ -81,17 +80,6 @@ class Reporting:
         return self.targets.get(queue, self.default_target)
 
 
-class Trainer(Protocol):
-    """Training mode (``api.training``): ``agent_console.wallboard_feed.Supervision`` gives the orders to the
-    router, the ``Router`` lists who is in training."""
-
-    async def start_training(self, who: str, agent: str, per_minute: float) -> None: ...
-
-    async def end_training(self, who: str, agent: str) -> None: ...
-
-    def trainees(self) -> list[TrainingChanged]: ...
-
-
 @dataclass(frozen=True)
 class ApiConfig:
     store: ApiStore
@@ -99,7 +87,6 @@ class ApiConfig:
     region: str  # how numbers without a country code are read (the by-number lookup)
     max_import_bytes: int = DEFAULT_IMPORT_BYTES
     reporting: Reporting = Reporting()
-    trainer: Trainer | None = None  # training mode's orders and list (the router's); None: not offered
 
 
 CONFIG = web.AppKey("api_config", ApiConfig)

@@ -94,13 +94,18 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return refusal(error)
 
 
-def create_api(api: ApiConfig, user_of: UserOf | None = None) -> web.Application:
+def create_api(
+    api: ApiConfig, user_of: UserOf | None = None, trainer: training.Trainer | None = None
+) -> web.Application:
     """The API as an aiohttp sub-application, to be mounted at ``PREFIX``; with ``user_of``, the console's
-    session cookie is accepted as well as the bearer tokens."""
+    session cookie is accepted as well as the bearer tokens; with ``trainer``, training mode is offered
+    (``/training``: else its routes answer not-found)."""
     app = web.Application(middlewares=[_guard])
     app[CONFIG] = api
     if user_of is not None:
         app[USER_OF] = user_of
+    if trainer is not None:
+        app[training.TRAINER] = trainer
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, guarded(API_ACTIONS[method, path], handler))
     return app

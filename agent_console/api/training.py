@@ -16,13 +16,25 @@ from typing import Protocol
 from aiohttp import web
 
 from agent_console.api.auth import principal
-from agent_console.api.context import Trainer, config
 from agent_console.api.errors import NoSuchRecord, invalid
 from agent_console.api.fields import json_object
 from agent_console.api.schemas import TEXT, Json, array, closed, ref
 from routing import commands as cmd
 
 MAX_PER_MINUTE = 60.0  # one practice caller a second is more than any trainee can take
+
+
+class Trainer(Protocol):
+    """What the API needs of training mode: the orders, and who is in training (``TrainingDesk``)."""
+
+    async def start_training(self, who: str, agent: str, per_minute: float) -> None: ...
+
+    async def end_training(self, who: str, agent: str) -> None: ...
+
+    def trainees(self) -> list[cmd.TrainingChanged]: ...
+
+
+TRAINER = web.AppKey("trainer", Trainer)  # set by ``create_api`` when the app has a router to order
 
 
 class Orders(Protocol):
@@ -54,7 +66,7 @@ class TrainingDesk:
 
 
 def _trainer(request: web.Request) -> Trainer:
-    trainer = config(request).trainer
+    trainer = request.app.get(TRAINER)
     if trainer is None:
         raise NoSuchRecord("training needs the running service's router")
     return trainer
