@@ -155,7 +155,8 @@ def changes_json(changes: tuple[FieldChange, ...]) -> str | None:
 
 # The ``calls`` table named four of its columns before ``CallRecord`` named its fields.
 _CALL_COLUMN = {"call": "call_id", "line": "line_id", "queue": "queue_id", "agent": "agent_id"}
-# A record's ``training`` mark is the ``practice`` column's ``training`` (written by ``SqlCalls.record``).
+# A record's ``training`` mark is kept as the ``practice`` column's ``training`` (``SqlCalls.record`` is given
+# it by the recorder's ``Classify``): a call read back has it in ``LoggedCall.practice``, not in its record.
 _RECORD_COLUMNS = tuple(
     (name, _CALL_COLUMN.get(name, name)) for name in field_names(CallRecord) if name != "training"
 )
@@ -193,5 +194,4 @@ def logged_call(row: Row[Any] | CallRow) -> LoggedCall:
     }
     values["after_hours"] = bool(values["after_hours"])
     practice = None if row.practice is None else Practice(row.practice)
-    values["training"] = practice is Practice.TRAINING
     return built(LoggedCall, row, record=CallRecord(**values), practice=practice)

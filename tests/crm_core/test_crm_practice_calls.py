@@ -83,3 +83,15 @@ async def test_given_only_practice_calls_when_reported_then_the_reports_are_empt
     assert by_queue.rows == {} and by_queue.total.entered == 0
     assert [(f.handled, f.talk_s) for f in agents.agents.values()] == [(0, 0.0)]  # a2: their states only
     assert AgentId("a1") not in agents.agents
+
+
+async def test_given_a_trainees_practice_call_when_read_back_then_the_mark_is_its_practice(
+    store: SqlStore,
+) -> None:
+    call = dataclasses.replace(record("t", Outcome.ANSWERED, 3, 40, agent="a1"), training=True)
+    await store.record(
+        call, None, Practice.TRAINING
+    )  # the mark is the practice column's: no column of its own
+    logged = await store.get_call(CallId("t"))
+    assert logged is not None and logged.practice is Practice.TRAINING
+    assert logged.record == dataclasses.replace(call, training=False)

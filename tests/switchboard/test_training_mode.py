@@ -76,8 +76,7 @@ async def test_given_a_trainee_then_practice_callers_ring_them_alone_and_a_real_
     assert await service.recorder.written(CallId("real-1"), timeout_s=10)
     logged = await service.store.get_call(practice)
     real = await service.store.get_call("real-1")
-    assert logged is not None and (logged.practice, logged.record.agent, logged.record.training) == (
-        Practice.TRAINING, "a1", True)  # fmt: skip
+    assert logged is not None and (logged.practice, logged.record.agent) == (Practice.TRAINING, "a1")
     assert real is not None and (real.practice, real.record.agent) == (None, "a2")
     audit = [(a.action, a.target, a.outcome) for a in service.backend.supervision.audit]
     assert ("start-training", "a1", "done") in audit
