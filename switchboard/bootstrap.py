@@ -253,6 +253,11 @@ class Service:
         if self.standing.leading:
             self.training.notice(command)
 
+    def train_again(self) -> None:
+        """The agents the router has in training get their practice callers again (a start, a new leader)."""
+        for trainee in self.router.trainees():
+            self._to_training(trainee)
+
     def _to_identifier(self, command: cmd.IdentifyCaller) -> None:
         if self.standing.leading:
             self.identifier.notice(command)
@@ -333,11 +338,8 @@ class Service:
         await self.recorder.replayed(restored.records)  # calls that ended just before the stop
         self.pbx.adopt(views.channels(self.router.book), restored.as_of)
         await self.renamed()
-        restated = self.router.restated(self._clock())
-        self.hub.restate(restated)  # the pops, connections, holds of live calls; who is in training
-        for command in restated:
-            if isinstance(command, cmd.TrainingChanged):
-                self._to_training(command)  # their practice callers come again
+        self.hub.restate(self.router.restated(self._clock()))  # the pops, connections, holds; who trains
+        self.train_again()
 
     async def renamed(self) -> None:
         """The customers agents had named for live calls (the router kept them), looked up again, so the

@@ -176,6 +176,7 @@ class ClusterNode:
         s.pbx.adopt(views.channels(s.router.book), self._as_of)
         s.loop.may_route = lease.valid  # not one event more once the lease may be gone by our clock
         s.standing.leading = True
+        s.train_again()  # practice callers for the trainees (issue 17): the old leader's stopped with it
         logged = tuple(s.recent_logs)
         s.recent_logs.clear()
         now = s.clock()
@@ -199,6 +200,7 @@ class ClusterNode:
         s = self._service
         s.standing.leading = False
         s.retire_pbx()  # what its requests under way report now is not news for any leadership
+        await s.training.stop()
         self._journal.taps.clear()
         for task in self._leading:
             task.cancel()

@@ -119,3 +119,23 @@ def test_a_trainees_practice_call_is_marked_training_in_serve_and_in_a_demo() ->
     practice = dataclasses.replace(real, training=True)
     assert (real_calls(real), real_calls(practice)) == (None, Practice.TRAINING)
     assert (demo_calls(real), demo_calls(practice)) == (Practice.DEMO, Practice.TRAINING)
+
+
+async def test_given_an_agent_in_training_when_the_service_restarts_then_their_practice_callers_come_again(
+    tmp_path: Path,
+) -> None:
+    settings = simulated_settings(tmp_path)
+    first = await build(settings, pbx=functools.partial(SimulatedPbx, timing=PHONES))
+    await first.start(http=False)
+    try:
+        await first.loop.ask(ev.TrainingStarted(A1, "boss", 1.0, first.clock()))
+        await wait_until(lambda: first.training.placed == 1, what="the first practice caller")
+    finally:
+        await first.stop()
+    again = await build(settings, pbx=functools.partial(SimulatedPbx, timing=PHONES))
+    await again.start(http=False)
+    try:
+        assert [t.agent for t in again.router.trainees()] == [A1]
+        await wait_until(lambda: again.training.placed == 1, what="a practice caller after the restart")
+    finally:
+        await again.stop()
