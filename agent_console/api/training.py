@@ -92,10 +92,10 @@ async def start(request: web.Request) -> web.Response:
         raise invalid("per_minute", "must be a number")
     if not 0 < per_minute <= MAX_PER_MINUTE:
         raise invalid("per_minute", f"must be above 0 and at most {MAX_PER_MINUTE:g}")
-    trainer, agent = _trainer(request), request.match_info["agent"]
-    await trainer.start_training(principal(request).name, agent, float(per_minute))
-    found = [_view(t) for t in trainer.trainees() if t.agent == agent]
-    return web.json_response(found[0] if found else {"agent": agent})
+    agent, who = request.match_info["agent"], principal(request).name
+    await _trainer(request).start_training(who, agent, float(per_minute))
+    # The order as the router took it (on a follower, the leader's router did: GET /training lists it).
+    return web.json_response({"agent": agent, "per_minute": float(per_minute), "by": who})
 
 
 async def end(request: web.Request) -> web.Response:
@@ -131,7 +131,7 @@ PATHS: Json = {
                        "per_minute of them, marked training in the call log and left out of every figure",
             "requestBody": {"required": True,
                             "content": {"application/json": {"schema": ref("TrainingRate")}}},
-            "responses": _ok("Trainee", "200", "404", "409", "422"),
+            "responses": _ok("TrainingOrder", "200", "404", "409", "422"),
         },
         "delete": {"summary": "End an agent's training: real callers again; waiting practice callers go",
                    "responses": _ok(None, "204", "404", "409")},
@@ -150,4 +150,5 @@ SCHEMAS: Json = {
         }
     ),
     "Trainees": closed({"items": array(ref("Trainee"))}),
+    "TrainingOrder": closed({"agent": TEXT, "per_minute": {"type": "number"}, "by": TEXT}),
 }

@@ -98,8 +98,8 @@ async def serve(url: str, max_import_bytes: int = 1024 * 1024) -> AsyncIterator[
     async def ask(_: object) -> list[Any]:
         return []
 
-    backend = ConsoleBackend(
-        ask, router.agent_view, lambda: 0.0, store.users, lambda: {"ok": True}, sessions=store.sessions
+    backend = ConsoleBackend(  # the router as a RouterReader: /training lists its trainees
+        ask, router, lambda: 0.0, store.users, lambda: {"ok": True}, sessions=store.sessions
     )
     config = ApiConfig(store, (TOKEN, "second-token"), REGION, max_import_bytes=max_import_bytes)
     client: TestClient[Any, Any] = TestClient(
