@@ -177,7 +177,7 @@ class Service:
             settings.plan, lambda: self.pbx, functools.partial(known_callers, store)
         )
         self.metrics = Metrics(self.router, settings.plan, lambda: self.pbx.connected.is_set(), clock,
-                               standing=self.standing)  # fmt: skip
+                               standing=self.standing, counted=counted(practice))  # fmt: skip
         self.hub.ack_observers.append(self.metrics.pop_acknowledged)
         self.zone = ZoneInfo(settings.plan.timezone)
         # One reading of the per-queue service targets for the wallboard and the reports alike.

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from agent_console.router_reader import RouterReader
 from routing import commands as cmd
 from routing.plan import Plan
+from routing.records import CallRecord
 from routing.states import AgentState
 from switchboard.cluster.fenced import Standing
 
@@ -106,8 +107,10 @@ class Metrics:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         standing: Standing | None = None,
+        counted: Callable[[CallRecord], bool] = lambda record: True,
     ) -> None:
         self.registry = CollectorRegistry()
+        self._counted = counted  # practice calls (demo, training) are left out, as in every other figure
         self._monotonic = monotonic
         self._standing = standing
         self._popped: dict[str, float] = {}
@@ -143,7 +146,9 @@ class Metrics:
                 self._popped[offer] = self._monotonic()
             case cmd.WithdrawOffer(offer=offer):
                 self._popped.pop(offer, None)
-            case cmd.LogCall(record) if record.part_of is None and self._counts_calls():
+            case cmd.LogCall(record) if (
+                record.part_of is None and self._counts_calls() and self._counted(record)
+            ):
                 queue = record.queue or "none"
                 self.calls.labels(queue, str(record.outcome)).inc()
                 self.waits.labels(queue).observe(record.wait_s)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from routing import commands as cmd
 from switchboard.cluster.fenced import Standing
 from switchboard.metrics import Metrics
+from switchboard.practice import counted, real_calls
 from tests.routing.routing_harness import Scenario
 
 
@@ -113,3 +116,39 @@ def test_given_several_instances_then_only_the_leader_counts_calls_and_each_says
     assert got[("switchboard_leader", ())] == 1
     assert got[("switchboard_cluster_term", ())] == 4
     assert got[("switchboard_ari_requests_total", ())] == 17
+
+
+def test_given_a_practice_call_when_logged_then_it_is_not_counted_and_a_real_one_is() -> None:
+    sc = Scenario(agents=1)
+    practice = {"c1"}  # as the service's Classify says of a trainee's practice caller
+    metrics = Metrics(
+        sc.router, sc.plan, lambda: True, Clock(), Clock(), counted=lambda r: r.call not in practice
+    )
+    sc.staff("a1", at=0.0)
+    for call, at in (("c1", 1.0), ("c2", 10.0)):
+        sc.arrive(call, at=at)
+        sc.answer(sc.offer_of(call).offer, at=at + 1)
+        for command in sc.hang_up(call, at=at + 2):
+            metrics.notice(command)
+
+    got = samples(metrics)
+
+    assert got[("switchboard_calls_total", (("outcome", "answered"), ("queue", "sales")))] == 1
+    assert got[("switchboard_call_wait_seconds_count", (("queue", "sales"),))] == 1
+
+
+def test_given_the_service_when_a_trainees_call_is_logged_then_its_metrics_leave_it_out() -> None:
+    sc = Scenario(agents=1)
+    metrics = Metrics(sc.router, sc.plan, lambda: True, Clock(), Clock(), counted=counted(real_calls))
+    sc.staff("a1", at=0.0)
+    sc.arrive("c1", at=1.0)
+    sc.answer(sc.offer_of("c1").offer, at=2.0)
+    for command in sc.hang_up("c1", at=3.0):
+        if isinstance(command, cmd.LogCall):
+            command = cmd.LogCall(dataclasses.replace(command.record, training=True))
+        metrics.notice(command)
+
+    assert (
+        samples(metrics).get(("switchboard_calls_total", (("outcome", "answered"), ("queue", "sales"))))
+        is None
+    )
