@@ -80,6 +80,7 @@ API_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/reports/calls"): "reports.read",
     ("GET", "/reports/calls.csv"): "reports.read",
     ("GET", "/reports/agents"): "reports.read",
+    ("GET", "/reports/escalations"): "reports.read",
     ("GET", "/messages/{id}/deliveries"): "cases.read",  # a taken message (a case): who was told, how it went
     ("GET", "/oncall/{business}/people"): "oncall.read",
     ("POST", "/oncall/{business}/people"): "oncall.write",

@@ -223,6 +223,13 @@ DOCUMENT: Json = {
         "/reports/agents": {
             "get": _op("Agent figures for whole days", _json(_ref("AgentReport")), params=("from", "to")),
         },
+        "/reports/escalations": {
+            "get": _op(
+                "Escalations for whole days: attempts and their results per business and per person",
+                _json(_ref("EscalationReport")),
+                params=("from", "to"),
+            ),
+        },
         **oncall_openapi.PATHS,
         **deliveries.PATHS,
         **training.PATHS,

@@ -33,6 +33,8 @@ SHARE: Json = {
     "description": "0 to 1; null: undefined",
 }
 COUNT: Json = {"type": "integer", "minimum": 0}
+TALLY: Json = {"attempts": COUNT, "calls": COUNT, "accepted": COUNT,
+               "results": {"type": "object", "additionalProperties": COUNT}}  # fmt: skip
 
 
 def ref(name: str) -> Json:
@@ -214,5 +216,10 @@ RESPONSES: Json = {
         }
     ),
     "AgentReport": closed({"from": DAY, "to": DAY, "zone": TEXT, "agents": array(ref("AgentFigures"))}),
+    "EscalationTally": closed(TALLY),
+    "EscalationReport": closed({
+        "from": DAY, "to": DAY, "zone": TEXT, "total": ref("EscalationTally"),
+        "lines": array(closed({"line": TEXT, **TALLY})), "people": array(closed({"person": TEXT, **TALLY})),
+    }),
     "Error": closed({"error": TEXT, "message": TEXT, "field": TEXT}, optional=("field",)),
 }  # fmt: skip

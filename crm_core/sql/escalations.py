@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select
 
-from crm_core.domain.escalations import Attempt
+from crm_core.domain.escalations import Attempt, EscalationReport, report
 from crm_core.sql.database import Database
+from crm_core.sql.orm import CallRow
 from crm_core.sql.orm_escalations import EscalationAttemptRow
 
 CHUNK = 500  # calls asked at once: a statement's parameters are few
@@ -36,6 +38,20 @@ class SqlEscalationAttempts:
                 for row in await connection.execute(query):
                     found.setdefault(row.call_id, []).append(_attempt(row))
         return {call: tuple(attempts) for call, attempts in found.items()}
+
+    async def report(self, since: datetime, until: datetime) -> EscalationReport:
+        """The attempts that began in [since, until) for calls the call log has, real callers' only (a
+        demo's or a trainee's practice calls are left out, as from every figure), counted."""
+        r = EscalationAttemptRow
+        query = (
+            select(r, CallRow.line_id)
+            .join(CallRow, CallRow.call_id == r.call_id)
+            .where(r.started_at >= since, r.started_at < until, CallRow.practice.is_(None))
+            .order_by(r.id)
+        )
+        async with self._db.engine.connect() as connection:
+            rows = list(await connection.execute(query))
+        return report((row.line_id or "", _attempt(row)) for row in rows)
 
 
 def _attempt(row: Row[Any]) -> Attempt:

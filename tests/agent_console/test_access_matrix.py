@@ -61,6 +61,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/reports/calls"): STAFF,
     ("GET", "/reports/calls.csv"): STAFF,
     ("GET", "/reports/agents"): STAFF,
+    ("GET", "/reports/escalations"): STAFF,
     ("GET", "/messages/{id}/deliveries"): ALL,
     ("GET", "/oncall/{business}/people"): ALL,
     ("POST", "/oncall/{business}/people"): STAFF,

@@ -20,7 +20,7 @@ New York time (wait, talk):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,8 @@ from agent_console.api.reports import label, reporting
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.hub import ConsoleHub
 from config.service_levels import ServiceLevel
+from crm_core.domain.calls import Practice
+from crm_core.domain.escalations import Attempt
 from crm_core.domain.figures import ServiceLevelFormula, ServiceTarget
 from crm_core.sql.store import SqlStore
 from routing.ids import AgentId, CallId, LineId, QueueId
@@ -321,9 +323,60 @@ async def test_given_every_report_when_served_then_it_matches_its_documented_sch
         await d.call("GET", f"/reports/calls?{RANGE}&by={by}")
     await d.call("GET", "/reports/calls?from=2026-01-01&to=2026-01-01")
     await d.call("GET", f"/reports/agents?{RANGE}")
+    await d.call("GET", f"/reports/escalations?{RANGE}")
     await d.call("GET", "/reports/calls?from=2026-11-11&to=2026-11-10")
 
     assert {status for _, _, status in d.checked} == {200, 400}
+
+
+def attempt(call: str, day: int, clock: str, person: str, result: str) -> Attempt:
+    began = datetime.fromtimestamp(at(day, clock), NEW_YORK)
+    return Attempt(call=call, person=person, number="+14155550100", round=1, step=1, started_at=began,
+                   ended_at=began + timedelta(seconds=15), result=result)  # fmt: skip
+
+
+async def test_given_escalations_when_reported_then_counted_per_business_per_person_and_in_all(
+    api: Api,
+) -> None:
+    await api.store.record(
+        call("t1", 10, "15:00:00", "support", "web", Outcome.ANSWERED, 5, 30, "a1"), None, Practice.TRAINING
+    )
+    for made in (
+        attempt("p1", 10, "14:00:40", "Dr. Lee", "declined"),
+        attempt("p1", 10, "14:01:00", "Dr. Kim", "accepted"),
+        attempt("p2", 10, "14:30:05", "Dr. Lee", "no-answer"),
+        attempt("s1", 10, "09:00:30", "Dr. Kim", "voicemail-or-no-key"),
+        attempt("s7", 12, "09:00:00", "Dr. Lee", "busy"),  # its call is in the log, but the day is not asked
+        attempt("gone", 10, "12:00:00", "Dr. Lee", "busy"),  # its call is not in the call log (yet)
+        attempt("t1", 10, "15:00:10", "Dr. Lee", "accepted"),  # a trainee's practice call
+    ):
+        await api.store.escalations.record(made)
+
+    status, report = await api.call("GET", f"/reports/escalations?{RANGE}")
+
+    assert status == 200
+    assert (report["from"], report["to"], report["zone"]) == ("2026-11-10", "2026-11-11", "America/New_York")
+    assert report["total"] == {
+        "attempts": 4,
+        "calls": 3,
+        "accepted": 1,
+        "results": {"declined": 1, "accepted": 1, "no-answer": 1, "voicemail-or-no-key": 1},
+    }
+    assert [(r["line"], r["attempts"], r["calls"], r["accepted"]) for r in report["lines"]] == [
+        ("acme", 1, 1, 0),
+        ("smith", 3, 2, 1),
+    ]
+    assert [(r["person"], r["attempts"], r["accepted"], r["results"]) for r in report["people"]] == [
+        ("Dr. Kim", 2, 1, {"accepted": 1, "voicemail-or-no-key": 1}),
+        ("Dr. Lee", 2, 0, {"declined": 1, "no-answer": 1}),
+    ]  # fmt: skip
+
+
+async def test_given_the_escalation_report_with_bad_dates_then_refused(sqlite_api: Api) -> None:
+    status, body = await sqlite_api.call("GET", "/reports/escalations?from=2026-11-11&to=2026-11-10")
+    assert (status, body["error"]) == (400, "invalid-range")
+    status, body = await sqlite_api.call("GET", "/reports/escalations?from=11/10/2026&to=2026-11-10")
+    assert (status, body["error"]) == (400, "invalid-date")
 
 
 def test_given_the_config_targets_when_handed_to_the_api_then_they_become_the_figures_targets() -> None:
