@@ -77,7 +77,6 @@ class CallEntry:
     callback_offered: bool = False
     callback_of: CallId | None = None
     after_hours: bool = False
-    chain_step: int = 0
     offers: dict[OfferId, None] = field(default_factory=dict)  # its offers (several in ring-all)
     offer: OfferId | None = None  # the answered offer
     agent: AgentId | None = None

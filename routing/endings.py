@@ -17,6 +17,7 @@ from routing.states import TALKING, CallState, CallTrigger, OfferTrigger, next_c
 _S, _CT = CallState, CallTrigger
 # Members tested as every call ends, bound once (see routing/book.py on enum members read off their class).
 _OFFERED, _DIALING, _MESSAGE, _ENDED = _S.OFFERED, _S.DIALING, _S.MESSAGE, _S.ENDED
+_ESCALATING = _S.ESCALATING
 _ANSWERED, _BY_CALLER, _OFFER_END = Outcome.ANSWERED, Party.CALLER, OfferTrigger.END
 
 
@@ -38,10 +39,12 @@ def _caller_left(
     if call is None:
         return []  # we ended it ourselves; the PBX is confirming
     out: list[cmd.Command]
-    if call.state is _OFFERED:
-        # Stop the ringing first, so the freed agents are offered other calls (not this one).
+    if call.state is _OFFERED or (call.answered_at is None and call.state is _ESCALATING):
+        # Stop the ringing first, so the freed agents are offered other calls (not this one). An after-hours
+        # on-call chain has rung nobody who took the caller: abandoned, as a caller who left the queue.
+        out = escalation.ended(call, "caller-hung-up", at)
         call.fire(_CT.HANG_UP)
-        out = offers.withdraw_all(book, plan, call, "caller-hung-up", at)
+        out += offers.withdraw_all(book, plan, call, "caller-hung-up", at)
         return [*out, finish(book, call, Outcome.ABANDONED, by, at, reason)]
     if call.state in TALKING:
         out = escalation.ended(call, "caller-hung-up", at)

@@ -43,6 +43,16 @@ def requested(book: Book, plan: Plan, e: ev.EscalationRequested) -> list[cmd.Com
     return [cmd.HoldCall(call.id, bridge_id(call.id)), *_ring(book, plan, call, e.at)]
 
 
+def after_hours(
+    book: Book, plan: Plan, call: CallEntry, chain: tuple[OnCallStep, ...], at: float
+) -> list[cmd.Command]:
+    """A closed line whose policy is its on-call chain: the same prompted chain, with no agent (nobody has
+    spoken to the caller), rung once over; nobody accepting, the caller leaves a message."""
+    call.fire(_CT.RING_ON_CALL)
+    call.escalation = Escalation(agent=None, chain=chain, rounds=1)
+    return _ring(book, plan, call, at)
+
+
 def _ring(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
     esc = call.escalation
     assert esc is not None
@@ -97,6 +107,7 @@ def _accepted(book: Book, plan: Plan, call: CallEntry, entry: OfferEntry, at: fl
     assert esc is not None
     call.fire(_CT.ANSWER)
     call.escalation = None
+    call.answered_at = at if call.answered_at is None else call.answered_at  # after hours: the first answer
     entry.fire(_OT.ANSWER)
     esc.attempts += ((entry.label, "accepted"),)
     out = [

@@ -96,13 +96,6 @@ def place(
     return entry.id
 
 
-def ring_on_call(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
-    """Ring the next person of the line's after-hours on-call chain."""
-    step = plan.lines[call.line].after_hours.chain[call.chain_step]
-    call.fire(_CT.OFFER)
-    return [ring_person(book, plan, call, step, at)]
-
-
 def ring_person(book: Book, plan: Plan, call: CallEntry, step: OnCallStep, at: float) -> cmd.OfferCall:
     """A new leg for the call that rings an on-call person's number: no agent, so no screen pops."""
     leg = place(book, plan, call, None, step.name, step.ring_timeout_s, at)
@@ -185,9 +178,9 @@ def answered(book: Book, plan: Plan, e: ev.OfferAnswered) -> list[cmd.Command]:
     # Ring-all: the first answer wins, every other phone stops at once.
     out = withdraw_all(book, plan, call, "answered-elsewhere", e.at) if len(call.offers) > 1 else []
     call.offer, call.agent = entry.id, entry.agent
-    if call.queue is not None:
-        book.queued[call.queue].pop(call.id, None)
-    if entry.agent is None:
+    assert call.queue is not None  # a closed line's on-call legs are the escalation's (above)
+    book.queued[call.queue].pop(call.id, None)
+    if entry.agent is None:  # a number the agent transferred the caller to
         call.on_call = entry.label
         call.answered_at = e.at if call.answered_at is None else call.answered_at
         return [*out, cmd.BridgeCall(call.id, entry.id, bridge_id(call.id))]
@@ -301,14 +294,10 @@ def unanswered(book: Book, plan: Plan, entry: OfferEntry, reason: str, at: float
 
 
 def lost_all(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
-    """The call's last ringing leg is gone: it waits again (or, on the on-call chain, rings the next)."""
+    """The call's last ringing leg is gone: it waits again."""
     call.fire(_CT.OFFER_LOST)
     call.version += 1
-    if call.queue is None:  # the on-call chain: the next person, or a message
-        call.chain_step += 1
-        if call.chain_step < len(plan.lines[call.line].after_hours.chain):
-            return ring_on_call(book, plan, call, at)
-        return queueing.voicemail(book, plan, call, at)
+    assert call.queue is not None  # an on-call chain's legs are the escalation's (``escalation.missed``)
     if call.rule_due:
         call.rule_due = False
         return queueing.fire_rule(book, plan, call, at)

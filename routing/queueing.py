@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from routing import commands as cmd
-from routing import endings, offers, timers
+from routing import endings, escalation, offers, timers
 from routing import events as ev
 from routing.book import Book, CallEntry
 from routing.commands import CALLBACK_CONFIRMED, CLOSED, GOODBYE
@@ -85,7 +85,7 @@ def _after_hours(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd
     if policy.kind is AfterHoursKind.QUEUE and policy.queue is not None:
         return _arrive_in(book, plan, call, policy.queue, at)
     if policy.kind is AfterHoursKind.ON_CALL and policy.chain:
-        return offers.ring_on_call(book, plan, call, at)
+        return escalation.after_hours(book, plan, call, policy.chain, at)
     if policy.kind is AfterHoursKind.HANG_UP:
         return end_unserved(book, plan, call, at, CLOSED)
     return voicemail(book, plan, call, at)

@@ -25,9 +25,9 @@ The rebind sends no commands (it runs before the PBX adapter and the consoles): 
 ready agent may take now is routed at the router's first tick, as a call whose caller lookup ran out then
 (``IDENTIFYING``, its identify deadline now), so its offer goes out through the running loop.
 
-It refuses (``PlanEditRefused``) what the books could not follow: a call ringing an after-hours on-call
-chain whose chain the edit changed (an escalation carries its own chain, so an edit does not touch it),
-and a call on the phone that no queue of the new plan can take.
+It refuses (``PlanEditRefused``) what the books could not follow: a call on the phone that no queue of the
+new plan can take. (A call ringing an on-call chain, an agent's escalation or a closed line's, carries its
+own chain, so an edit does not touch it.)
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ class Rebound:
 
 def rebind(kept: Book, old: Plan, new: Plan, at: float) -> Rebound:
     """Books for ``new`` holding what ``kept`` (books for ``old``) has under way, as of ``at``."""
-    _check_chains(kept, old, new)
     leaving = [a for a in kept.agents if a not in new.agents and _on_the_phone(kept, kept.agents[a])]
     plan = _with_leaving(new, old, leaving)
     dropped = [a for a in kept.agents if a not in plan.agents]
@@ -102,17 +101,6 @@ def _with_leaving(new: Plan, old: Plan, leaving: list[AgentId]) -> Plan:
         return new
     gone = {a: dataclasses.replace(old.agents[a], queues=(), penalties={}) for a in leaving}
     return dataclasses.replace(new, agents={**new.agents, **gone})
-
-
-def _check_chains(kept: Book, old: Plan, new: Plan) -> None:
-    """A call ringing an after-hours chain reads its next step from its line's chain: that must not
-    change. (An escalation carries its own chain, as it was when the agent asked.)"""
-    for call in kept.calls.values():
-        if call.queue is not None or call.state is not _S.OFFERED:
-            continue
-        was, now = old.lines.get(call.line), new.lines.get(call.line)
-        if was is None or now is None or was.after_hours.chain != now.after_hours.chain:
-            raise PlanEditRefused(f"call {call.id} rings the on-call chain of {call.line}, which changed")
 
 
 def _carried(kept: Book, plan: Plan, dropped: set[AgentId]) -> Book:

@@ -103,6 +103,7 @@ class CallTrigger(enum.StrEnum):
     TRANSFER = "transfer"  # the agent lets go: the caller waits again (a queue, an agent, a number)
     ESCALATE = "escalate"
     ESCALATION_FAILED = "escalation-failed"  # nobody on call accepted: the caller is back with the agent
+    RING_ON_CALL = "ring-on-call"  # a closed line rings its on-call people, each of whom must accept
 
 
 _C, _CT = CallState, CallTrigger
@@ -114,6 +115,7 @@ CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
     (_C.WAITING, _CT.OFFER): _C.OFFERED,
     (_C.WAITING, _CT.VOICEMAIL): _C.MESSAGE,
     (_C.WAITING, _CT.HANG_UP): _C.ENDED,
+    (_C.WAITING, _CT.RING_ON_CALL): _C.ESCALATING,  # after hours: nobody has spoken to the caller yet
     (_C.OFFERED, _CT.OFFER_LOST): _C.WAITING,
     (_C.OFFERED, _CT.ANSWER): _C.CONNECTED,
     (_C.OFFERED, _CT.AGENT_TOOK_CALLBACK): _C.DIALING,

@@ -96,16 +96,18 @@ async def test_given_a_closed_line_then_the_answering_service_takes_the_call_mar
     assert (row.record.queue, row.record.agent, str(row.record.outcome)) == ("answering", "n1", "answered")
 
 
-async def test_given_a_closed_line_with_an_on_call_chain_then_the_next_person_answers_if_the_first_does_not(
+async def test_given_a_closed_line_with_an_on_call_chain_then_the_next_accepts_if_the_first_does_not_answer(
     sandbox: SandboxFactory,
 ) -> None:
-    chain = (OnCallStep("Dr. Away", phone("201"), 2), OnCallStep("Dr. Home", phone("101"), 10))
+    # 601 answers, hears who the call is for and presses 1 (telephony/sandbox/extensions.conf)
+    chain = (OnCallStep("Dr. Away", phone("201"), 2), OnCallStep("Dr. Home", phone("601"), 10))
     after = AfterHours(AfterHoursKind.ON_CALL, None, chain)
     box = await sandbox({}, plan({}, {"hours": CLOSED, "after_hours": after}))
     seen = watch(box)
     call = await box.call(CALLER, DID)
     await wait_until(lambda: [c for c in seen if isinstance(c, cmd.BridgeCall)], 15, "the on-call bridge")
-    assert [c.endpoint for c in seen if isinstance(c, cmd.OfferCall)] == [phone("201"), phone("101")]
+    assert [c.endpoint for c in seen if isinstance(c, cmd.OfferCall)] == [phone("201"), phone("601")]
+    assert [c.offer for c in seen if isinstance(c, cmd.PromptOnCall)] == [f"sb-{call}-2"]  # before the 1
     await box.gone(next(c.offer for c in seen if isinstance(c, cmd.OfferCall)))  # the first stopped ringing
     await box.hang_up_caller(call)
     record = await wait_until(lambda: logged(seen, call), what="the call's record")

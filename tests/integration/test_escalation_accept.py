@@ -10,6 +10,7 @@ The agent escalates through the service's own loop (``act``), as the console's E
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -18,8 +19,9 @@ from crm_core.domain.oncall import Cadence, Contact, ContactKind, PatchMethod, R
 from routing import commands as cmd
 from routing import events as ev
 from routing.commands import EscalationStatus
+from routing.hours import Hours
 from routing.ids import AgentId, LineId, QueueId
-from routing.plan import Agent, Did, Line, OnCallStep, Plan, Queue
+from routing.plan import AfterHours, AfterHoursKind, Agent, Did, Line, OnCallStep, Plan, Queue
 from tests.integration.conftest import (
     DIDS,
     Sandbox,
@@ -48,6 +50,16 @@ def plan(chain: tuple[OnCallStep, ...], rounds: int) -> Plan:
         queues={ACME: Queue(id=ACME, name="Acme", ring_timeout_s=10, max_wait_s=120, announce_every_s=0)},
         agents={AgentId("a1"): Agent(id=AgentId("a1"), name="a1", endpoint=phone("101"), queues=(ACME,))},
     )
+
+
+def closed(chain: tuple[OnCallStep, ...]) -> Plan:
+    """The same line, closed, whose after-hours policy rings ``chain``."""
+    shut = {
+        "hours": Hours(timezone="UTC", weekly={}),
+        "after_hours": AfterHours(AfterHoursKind.ON_CALL, None, chain),
+    }
+    line = dataclasses.replace(plan((), 1).lines[LineId("acme")], **shut)
+    return dataclasses.replace(plan((), 1), lines={line.id: line})
 
 
 def tried(seen: list[cmd.Command]) -> list[tuple[str, int, int, str]]:
@@ -190,3 +202,26 @@ async def test_given_an_on_call_schedule_then_its_tiers_are_rung_not_the_config_
     await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-3"), 5, "the caller with Dr. Yes")
     await box.hang_up_caller(call)
     assert (await box.logged(call)).record.on_call == "Dr. Yes"
+
+
+async def test_given_a_closed_line_when_the_first_person_presses_nothing_then_the_second_pressing_1_takes_it(
+    sandbox: SandboxFactory,
+) -> None:
+    """After hours there is no agent: the line's on-call chain is rung on arrival, with the same prompt."""
+    chain = (OnCallStep("Dr. Voicemail", phone("701"), 3), OnCallStep("Dr. Yes", phone("601"), 10))
+    box = await sandbox({"a1": phone("101")}, closed(chain))
+    seen = watch(box)
+    call = await box.call(CALLER, DID)
+    await wait_until(lambda: any(isinstance(c, cmd.BridgeCall) for c in seen), 20, "the on-call bridge")
+    assert [c.offer for c in seen if isinstance(c, cmd.PromptOnCall)] == [f"sb-{call}-1", f"sb-{call}-2"]
+    await box.gone(f"sb-{call}-1")  # Dr. Voicemail's leg was hung up
+    await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-2"), 5, "the caller with Dr. Yes")
+    assert await stored(box, call) == [
+        ("Dr. Voicemail", phone("701"), 1, 1, "voicemail-or-no-key"),
+        ("Dr. Yes", phone("601"), 1, 2, "accepted"),
+    ]
+    await box.hang_up_caller(call)
+    whole = await box.logged(call)
+    assert (whole.record.on_call, whole.record.after_hours, str(whole.record.outcome)) == (
+        "Dr. Yes", True, "answered",
+    )  # fmt: skip

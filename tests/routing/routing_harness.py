@@ -85,6 +85,14 @@ def records(commands: Iterable[object]) -> list[CallRecord]:
     return [c.record for c in of_type(commands, cmd.LogCall)]
 
 
+def attempts(commands: Iterable[object]) -> list[tuple[str, str, int, int, float, float, str]]:
+    """The escalation attempts among ``commands``, as the store keeps them."""
+    return [
+        (a.person, a.number, a.round, a.step, a.started_at, a.ended_at, a.result)
+        for a in of_type(commands, cmd.EscalationAttempt)
+    ]
+
+
 def snapshot(router: Router, plan: Plan, calls: Iterable[str] = ()) -> dict[str, Any]:
     """Everything the router lets a reader see, to compare before and after an event."""
     return {

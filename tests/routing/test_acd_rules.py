@@ -566,7 +566,10 @@ def test_given_closed_line_with_on_call_chain_then_each_person_is_rung_in_turn()
     assert sc.ring("sb-c1-1", at=6) == []  # no screen to pop for a phone outside the center
     out = sc.leg_ended("sb-c1-1", at=25)
     assert [o.endpoint for o in of_type(out, cmd.OfferCall)] == ["PJSIP/jones"]
-    assert of_type(sc.answer("sb-c1-2", at=30), cmd.BridgeCall)
+    assert sc.answer("sb-c1-2", at=30) == [
+        cmd.PromptOnCall(OfferId("sb-c1-2"), CallId("c1"), NIGHT_DID, CALLER)
+    ]  # answering is not accepting: Dr. Jones hears who the call is for
+    assert of_type(sc.press("sb-c1-2", "1", at=33), cmd.BridgeCall)
     sc.hang_up("c1", at=90)
     record = sc.record_of("c1")
     assert (record.on_call, record.after_hours, record.queue, record.outcome) == (

@@ -171,7 +171,14 @@ _ELSEWHERE: list[tuple[CallState, CallTrigger, str, Callable[[], Scenario], _Fee
     ),
     (S.IDENTIFYING, T.VOICEMAIL, "queue full", lambda: _arrived(**_FULL), _full_then),
     (
-        S.WAITING,  # in passing: the last on-call leg lost, then off to voicemail
+        S.WAITING,  # in passing: a closed line's call arrives and its on-call chain is rung
+        T.RING_ON_CALL,
+        "closed line rings its on-call chain",
+        lambda: Scenario(make_plan(1, sales_line=_CLOSED)),
+        lambda sc: sc.arrive("c1", at=12),
+    ),
+    (
+        S.ESCALATING,  # after hours, with no agent: the chain exhausted, off to voicemail
         T.VOICEMAIL,
         "on-call chain exhausted",
         lambda: _after_hours(),

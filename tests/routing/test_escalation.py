@@ -17,6 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from routing_harness import CALLER, SALES, SALES_DID, Scenario, make_plan, of_type
+from routing_harness import attempts as harness_attempts
 
 from routing import commands as cmd
 from routing.commands import EscalationStatus as Esc
@@ -54,10 +55,7 @@ def view(sc: Scenario) -> Any:
 
 
 def attempts(sc: Scenario) -> list[tuple[str, str, int, int, float, float, str]]:
-    return [
-        (a.person, a.number, a.round, a.step, a.started_at, a.ended_at, a.result)
-        for a in of_type(sc.emitted, cmd.EscalationAttempt)
-    ]
+    return harness_attempts(sc.emitted)
 
 
 def test_given_the_person_rung_picks_up_then_they_are_prompted_and_not_yet_bridged() -> None:

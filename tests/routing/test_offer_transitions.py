@@ -114,7 +114,7 @@ def test_given_offer_state_when_event_then_router_follows_the_table(
     assert sc.router.book.offers.get(LEG) is (None if finished else entry)
 
 
-def test_given_an_on_call_person_rung_when_the_ring_is_reported_then_no_screen_pops_and_it_stays_placed() -> (
+def test_given_an_after_hours_person_rung_when_ringing_then_no_screen_pops_and_a_pick_up_prompts_them() -> (
     None
 ):
     closed = {
@@ -126,6 +126,8 @@ def test_given_an_on_call_person_rung_when_the_ring_is_reported_then_no_screen_p
     assert sc.ring(LEG, at=13) == []
     assert _entry(sc).state is OS.PLACED
     sc.answer(LEG, at=14)
+    assert _entry(sc).state is OS.PROMPTED  # answering is not accepting, after hours too
+    sc.press(LEG, "1", at=15)
     assert _entry(sc).state is OS.ANSWERED
 
 

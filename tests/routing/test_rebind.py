@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 from routing_harness import (
     SALES,
     SALES_DID,
@@ -25,7 +24,7 @@ from routing import events as ev
 from routing.hours import Hours
 from routing.ids import AgentId, CallId, OfferId, QueueId
 from routing.plan import Action, AfterHours, AfterHoursKind, Agent, Line, OnCallStep, Plan, Queue, Rule
-from routing.rebind import AGENT_TIMERS, CALL_TIMERS, OFFER_TIMERS, PlanEditRefused, rebind
+from routing.rebind import AGENT_TIMERS, CALL_TIMERS, OFFER_TIMERS, rebind
 from routing.records import Outcome, Party
 from routing.router import Router
 from routing.states import AgentState, CallState
@@ -231,7 +230,9 @@ def test_given_an_escalation_ringing_when_the_chain_changes_then_it_rings_the_ch
     assert [o.endpoint for o in of_type(out, cmd.OfferCall)] == ["PJSIP/9002"]
 
 
-def test_given_an_after_hours_chain_ringing_when_the_chain_changes_then_the_edit_is_refused() -> None:
+def test_given_an_after_hours_chain_ringing_when_the_chain_changes_then_it_rings_the_one_it_began_with() -> (
+    None
+):
     chain = (OnCallStep("Dr A", "PJSIP/9001"), OnCallStep("Dr B", "PJSIP/9002"))
     closed = {
         "hours": Hours(timezone="UTC", weekly={}),
@@ -242,9 +243,9 @@ def test_given_an_after_hours_chain_ringing_when_the_chain_changes_then_the_edit
     s.arrive("c1", 2.0)
     line = plan.lines[SALES_LINE]
     shorter = dataclasses.replace(line, after_hours=AfterHours(AfterHoursKind.ON_CALL, None, chain[:1]))
-    with pytest.raises(PlanEditRefused, match="c1"):
-        rebind(s.router.book, plan, edited(plan, lines={**plan.lines, SALES_LINE: shorter}), AT)
-    bound(s, edited(plan, agents={**plan.agents, A3: Agent(id=A3, name="x", endpoint="x", queues=(SALES,))}))
+    router = bound(s, edited(plan, lines={**plan.lines, SALES_LINE: shorter}))
+    out = router.handle(ev.OfferEnded(OfferId("sb-c1-1"), AT))  # Dr A does not answer: Dr B is rung
+    assert [o.endpoint for o in of_type(out, cmd.OfferCall)] == ["PJSIP/9002"]
 
 
 def test_given_a_talking_calls_queue_and_line_removed_then_it_stays_up_counted_in_its_numbers_queue() -> None:
