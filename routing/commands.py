@@ -259,6 +259,7 @@ class CallHeld:
 
 class EscalationStatus(enum.StrEnum):
     RINGING = "ringing"  # ``person`` is being rung now; the caller is on hold
+    PROMPTED = "prompted"  # ``person`` picked up and hears who the call is for: deciding, not yet accepted
     ANSWERED = "answered"  # ``person`` took the caller; the agent is out of the call
     FAILED = "failed"  # nobody answered; the caller is back with the agent
 

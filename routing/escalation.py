@@ -77,10 +77,12 @@ def _update(
 def picked_up(book: Book, call: CallEntry, entry: OfferEntry, at: float) -> list[cmd.Command]:
     """The person rung answered: they hear who the call is for, and the clock for their key starts."""
     assert call.escalation is not None
+    esc = call.escalation
     entry.fire(_OT.PICK_UP)
-    step = call.escalation.chain[call.escalation.step]
+    step = esc.chain[esc.step]
     timers.start(book, TimerKind.ACCEPT, at + step.ring_timeout_s, entry)
-    return [cmd.PromptOnCall(entry.id, call.id, call.did, call.caller_number)]
+    prompt = cmd.PromptOnCall(entry.id, call.id, call.did, call.caller_number)
+    return [prompt, *_update(call, esc, EscalationStatus.PROMPTED, step.name, at)]
 
 
 def key_pressed(book: Book, plan: Plan, e: ev.LegKeyPressed) -> list[cmd.Command]:
@@ -178,17 +180,20 @@ def _number(step: OnCallStep) -> str:
 
 def restated(book: Book) -> list[cmd.EscalationUpdate]:
     """The escalations under way, told again after a restart (``Router.restated``, after the pops and
-    connections of their calls): a console that comes back shows whom the chain rings, as before."""
+    connections of their calls): a console that comes back shows whom the chain rings, or who picked up
+    and is deciding, as before (``at``: when that person's ring began)."""
     out: list[cmd.EscalationUpdate] = []
     for call in book.calls.values():
         esc = call.escalation
         if esc is None or esc.agent is None:
             continue
+        legs = (book.offers[o] for o in call.offers)
+        prompted = any(leg.state is OfferState.PROMPTED for leg in legs)
         out.append(
             cmd.EscalationUpdate(
                 agent=esc.agent,
                 call=call.id,
-                status=EscalationStatus.RINGING,
+                status=EscalationStatus.PROMPTED if prompted else EscalationStatus.RINGING,
                 person=esc.chain[esc.step].name,
                 attempts=esc.attempts,
                 at=esc.at,

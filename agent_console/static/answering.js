@@ -29,9 +29,9 @@ export function renderAnswering(st) {
   }
   renderForm(form, shown);
   if (biz !== null) renderBusiness(biz);
-  const ringing = shown.escalation?.status === "ringing";
+  const underWay = ["ringing", "prompted"].includes(shown.escalation?.status);
   // Without a business we do not know the chain: the server says no-on-call if there is none.
-  $("escalate").disabled = !shown.live || ringing || biz?.on_call.length === 0;
+  $("escalate").disabled = !shown.live || underWay || biz?.on_call.length === 0;
   renderEscalation(shown.escalation);
   renderMessage(shown.message);
 }
@@ -47,8 +47,8 @@ function renderBusiness(biz) {
 function renderEscalation(esc) {
   const box = $("escalation");
   if (!esc) { fill(box); return; }
-  const now = { ringing: `ringing ${esc.person ?? "…"}`, answered: `${esc.person} answered`,
-    failed: "nobody answered" }[esc.status] ?? esc.status;
+  const now = { ringing: `ringing ${esc.person ?? "…"}`, prompted: `${esc.person} picked up, deciding`,
+    answered: `${esc.person} answered`, failed: "nobody answered" }[esc.status] ?? esc.status;
   fill(box, el("strong", { class: `esc-${esc.status}` }, `Escalation: ${now}`),
     el("ul", {}, esc.attempts.map((a) => el("li", {}, `${a.person}: ${a.result}`))));
 }

@@ -157,6 +157,21 @@ async def test_given_a_call_restated_after_a_restart_then_a_returning_console_sh
     assert (call["connected_at"], call["held"]) == (995.0, True)
 
 
+async def test_given_an_escalation_restated_while_the_person_decides_then_a_returning_console_says_so(
+    console: Console,
+) -> None:
+    tried = (("Dr. Smith", "no-answer"),)
+    status = cmd.EscalationStatus.PROMPTED
+    prompted = cmd.EscalationUpdate(
+        agent=A1, call=C1, status=status, person="Dr. Jones", attempts=tried, at=1010
+    )
+    console.hub.restate([restated_pop(), cmd.CallConnected(A1, C1, 995.0), prompted])
+    ws = await console.ws()
+    escalation = ws.snapshot["call"]["escalation"]
+    assert (escalation["status"], escalation["person"]) == ("prompted", "Dr. Jones")
+    assert escalation["attempts"] == [{"person": "Dr. Smith", "result": "no-answer"}]
+
+
 async def test_given_a_pop_restated_when_the_console_acknowledges_it_then_no_pop_latency_is_counted(
     console: Console,
 ) -> None:

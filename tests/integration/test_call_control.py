@@ -226,6 +226,7 @@ async def test_given_an_escalation_when_the_second_person_answers_then_they_take
     assert [(u.status, u.person) for u in updates(seen)] == [
         (EscalationStatus.RINGING, "Dr. Away"),
         (EscalationStatus.RINGING, "Dr. Home"),
+        (EscalationStatus.PROMPTED, "Dr. Home"),  # picked up, deciding: the agent's console says so
         (EscalationStatus.ANSWERED, "Dr. Home"),
     ]
     assert updates(seen)[-1].attempts == (("Dr. Away", "no-answer"), ("Dr. Home", "accepted"))

@@ -80,6 +80,16 @@ def dentist_plan() -> Plan:
 
 Start = Callable[[str], Awaitable[Sandbox]]
 
+# Every status line the escalation box shows, in order (a page script, so no status is missed between polls).
+SHOWN_ESCALATIONS = """() => {
+  const box = document.getElementById("escalation");
+  window.shownEscalations = [];
+  new MutationObserver(() => {
+    const line = box.querySelector("strong")?.textContent;
+    if (line) window.shownEscalations.push(line);
+  }).observe(box, { childList: true, subtree: true, characterData: true });
+}"""
+
 
 @pytest.fixture
 def answering_sandbox(sandbox: SandboxFactory) -> Start:
@@ -137,11 +147,15 @@ async def test_given_an_answering_line_when_a_message_is_taken_and_the_call_esca
     assert "Broken crown, in pain since this morning" in json.dumps(json.loads(body))
     ARTIFACTS.mkdir(exist_ok=True)
 
+    await page.evaluate(SHOWN_ESCALATIONS)  # Dr Park decides for a second only: every status shown is kept
     await page.get_by_role("button", name="Escalate").click()
     escalation = page.get_by_role("status", name="escalation")
     await expect(escalation).to_contain_text("ringing Dr Lee")
     await page.screenshot(path=str(ARTIFACTS / "answering-pop.png"))
     await expect(escalation).to_contain_text("Dr Park answered", timeout=15_000)
+    shown = await page.evaluate("() => window.shownEscalations")
+    park = ["ringing Dr Park", "Dr Park picked up, deciding", "Dr Park answered"]
+    assert [s for s in dict.fromkeys(shown) if "Dr Park" in s] == [f"Escalation: {s}" for s in park]
     await expect(escalation).to_contain_text("Dr Lee: no-answer")
     await expect(page.locator("#call-status")).to_have_text("call ended (transferred)")
     assert call in await box.channels()  # the caller is with Dr Park now

@@ -67,9 +67,8 @@ def tried(seen: list[cmd.Command]) -> list[tuple[str, int, int, str]]:
 
 
 def final(seen: list[cmd.Command]) -> cmd.EscalationUpdate | None:
-    done = [
-        c for c in seen if isinstance(c, cmd.EscalationUpdate) and c.status is not EscalationStatus.RINGING
-    ]
+    under_way = (EscalationStatus.RINGING, EscalationStatus.PROMPTED)
+    done = [c for c in seen if isinstance(c, cmd.EscalationUpdate) and c.status not in under_way]
     return done[-1] if done else None
 
 

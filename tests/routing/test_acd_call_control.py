@@ -399,8 +399,11 @@ def test_given_an_escalation_when_the_second_person_answers_then_bridged_and_the
     accepted = (*tried, ("Dr. Jones", "accepted"))
     assert of_type(out, cmd.EscalationUpdate) == [
         cmd.EscalationUpdate(
+            agent=AgentId("a1"), call=C1, status=Esc.PROMPTED, person="Dr. Jones", attempts=tried, at=35
+        ),
+        cmd.EscalationUpdate(
             agent=AgentId("a1"), call=C1, status=Esc.ANSWERED, person="Dr. Jones", attempts=accepted, at=35
-        )
+        ),
     ]
     assert cmd.DropLeg(C1, LEG, BRIDGE) in out and out[-1] == cmd.BridgeCall(C1, OfferId("sb-c1-3"), BRIDGE)
     stretch = segment(out)

@@ -61,7 +61,10 @@ def attempts(sc: Scenario) -> list[tuple[str, str, int, int, float, float, str]]
 def test_given_the_person_rung_picks_up_then_they_are_prompted_and_not_yet_bridged() -> None:
     sc = escalated()
     out = sc.answer(leg(2), at=39)  # late in its ring time
-    assert out == [cmd.PromptOnCall(leg(2), C1, SALES_DID, CALLER)]
+    assert out == [
+        cmd.PromptOnCall(leg(2), C1, SALES_DID, CALLER),
+        cmd.EscalationUpdate(agent=A1, call=C1, status=Esc.PROMPTED, person="Dr. Smith", attempts=(), at=39),
+    ]  # the agent's console: Dr. Smith picked up and is deciding
     assert sc.router.book.offers[leg(2)].state is OfferState.PROMPTED
     assert sc.router.call_state(C1) is CallState.ESCALATING and view(sc).agent == "a1"
     assert sc.answer(leg(2), at=40) == []  # the answer told twice (Dial and state change)
@@ -209,11 +212,13 @@ def test_given_keys_on_legs_not_prompted_then_nothing_happens() -> None:
     assert sc.tick(23 + 20) == []  # its key deadline lapsed with the acceptance
 
 
-def test_given_a_person_prompted_when_restated_then_the_console_shows_them_rung() -> None:
+def test_given_a_person_prompted_when_restated_then_the_console_shows_them_deciding() -> None:
     sc = escalated()
+    (told,) = of_type(sc.router.restated(22), cmd.EscalationUpdate)
+    assert (told.person, told.status, told.at) == ("Dr. Smith", Esc.RINGING, 20)
     sc.answer(leg(2), at=23)
     (told,) = of_type(sc.router.restated(30), cmd.EscalationUpdate)
-    assert (told.person, told.status, told.at) == ("Dr. Smith", Esc.RINGING, 20)
+    assert (told.person, told.status, told.at) == ("Dr. Smith", Esc.PROMPTED, 20)
 
 
 def test_given_a_prompted_escalation_then_hold_and_another_escalation_are_refused() -> None:
@@ -307,7 +312,8 @@ class EscalationMachine(RuleBasedStateMachine):
         escalating = self._escalating()
         stored = of_type(self.sc.emitted, cmd.EscalationAttempt)
         assert self.ends == (0 if escalating else 1)
-        finals = [u for u in of_type(self.sc.emitted, cmd.EscalationUpdate) if u.status is not Esc.RINGING]
+        under_way = (Esc.RINGING, Esc.PROMPTED)
+        finals = [u for u in of_type(self.sc.emitted, cmd.EscalationUpdate) if u.status not in under_way]
         assert len(finals) <= 1
         # every leg rung ends in one stored attempt, except the one still being rung
         assert len(stored) == len(self.placed) - (1 if escalating else 0)
