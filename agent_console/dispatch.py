@@ -152,6 +152,16 @@ async def escalate(t: Turn, _: p.Escalate) -> None:
     await t.ask(ev.EscalationRequested(agent, at, await _on_call_chain(t, agent, at)))
 
 
+@handles(p.ConnectCaller)
+async def connect_caller(t: Turn, _: p.ConnectCaller) -> None:
+    await t.ask(ev.WarmPatchDecided(t.desk_agent(), t.now(), connect=True))
+
+
+@handles(p.BackToCaller)
+async def back_to_caller(t: Turn, _: p.BackToCaller) -> None:
+    await t.ask(ev.WarmPatchDecided(t.desk_agent(), t.now(), connect=False))
+
+
 async def _on_call_chain(t: Turn, agent: AgentId, at: float) -> tuple[OnCallStep, ...]:
     resolve, call = t.backend.on_call, t.backend.router.agent_view(agent).call
     view = None if call is None else t.backend.router.call_view(call)

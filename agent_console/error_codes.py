@@ -78,6 +78,7 @@ PUBLIC: dict[type[Exception], Public] = {
     routing.UnknownReason: Public(422, "unknown-reason", WEBSOCKET),
     routing.AgentNotReady: Public(409, "agent-not-ready", WEBSOCKET),
     routing.NoOnCall: Public(409, "no-on-call", WEBSOCKET),
+    routing.NoWarmPatch: Public(409, "no-warm-patch", WEBSOCKET),  # connect-caller with nobody to connect
     routing.NotInTraining: Public(409, "agent-not-in-training", REST),  # DELETE /training/{agent}
     routing.AgentInTraining: Public(409, "agent-in-training", WEBSOCKET),  # a real caller to a trainee
     routing.TrainingCallKept: Public(409, "training-call-kept", WEBSOCKET),  # a practice caller elsewhere

@@ -91,6 +91,16 @@ class Escalate(ClientMessage):
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectCaller(ClientMessage):
+    """A warm patch: the agent has announced the caller to the on-call person; connect them."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackToCaller(ClientMessage):
+    """A warm patch: the agent takes the caller back instead; the on-call person is hung up."""
+
+
+@dataclass(frozen=True, slots=True)
 class NewCaseRequest:
     subject: str
     priority: str
@@ -250,6 +260,8 @@ KINDS: dict[str, Kind[Any]] = {
     "resume": Kind(Resume, CALL),
     "transfer": Kind(Transfer, CALL),
     "escalate": Kind(Escalate, CALL),
+    "connect-caller": Kind(ConnectCaller, CALL),
+    "back-to-caller": Kind(BackToCaller, CALL),
     "wrap-up": Kind(WrapUp, DESK, _wrap_up),
     "take-message": Kind(TakeMessage, DESK),
     "message-form": Kind(MessageForm, DESK),

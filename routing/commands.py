@@ -57,6 +57,16 @@ class PromptOnCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsultOnCall:
+    """A warm patch: the on-call person who accepted on ``offer`` joins the agent in the call's ``bridge``
+    (their prompt stops); the caller stays on hold until the agent connects them or takes them back."""
+
+    offer: OfferId
+    call: CallId
+    bridge: BridgeId
+
+
+@dataclass(frozen=True, slots=True)
 class BridgeCall:
     call: CallId
     offer: OfferId
@@ -260,6 +270,8 @@ class CallHeld:
 class EscalationStatus(enum.StrEnum):
     RINGING = "ringing"  # ``person`` is being rung now; the caller is on hold
     PROMPTED = "prompted"  # ``person`` picked up and hears who the call is for: deciding, not yet accepted
+    CONSULTING = "consulting"  # warm: ``person`` accepted and talks with the agent; the caller on hold
+    CANCELLED = "cancelled"  # warm: the agent took the caller back (or ``person`` hung up on them)
     ANSWERED = "answered"  # ``person`` took the caller; the agent is out of the call
     FAILED = "failed"  # nobody answered; the caller is back with the agent
 
@@ -332,6 +344,7 @@ PbxCommand = (
     | OfferCall
     | CancelOffer
     | PromptOnCall
+    | ConsultOnCall
     | BridgeCall
     | EndCall
     | AnnouncePosition

@@ -8,6 +8,7 @@ RoutingError
 ├── UnknownQueue           a transfer or a move to a queue that is not in the plan
 ├── AgentNotReady          a transfer to an agent who is not ready for a call
 ├── NoOnCall               an escalation on a line that has no on-call chain
+├── NoWarmPatch            connect caller / back to caller with no on-call person on the line to the agent
 ├── NotInTraining          training ended for an agent who is not in training
 ├── AgentInTraining        a real caller transferred to an agent in training
 └── TrainingCallKept       a training call sent anywhere but to a trainee (a queue, a number, on-call)
@@ -57,6 +58,12 @@ class NoOnCall(RoutingError):
     def __init__(self, line: str) -> None:
         super().__init__(f"line {line!r} has no on-call chain")
         self.line = line
+
+
+class NoWarmPatch(RoutingError):
+    def __init__(self, call: str) -> None:
+        super().__init__(f"call {call!r} has no on-call person waiting to be connected")
+        self.call = call
 
 
 class NotInTraining(RoutingError):

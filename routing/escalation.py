@@ -19,13 +19,18 @@ from routing import commands as cmd
 from routing import events as ev
 from routing.book import Book, CallEntry, Escalation, OfferEntry
 from routing.commands import EscalationStatus
-from routing.errors import NoOnCall, TrainingCallKept
+from routing.errors import NoOnCall, NoWarmPatch, TrainingCallKept
 from routing.ids import bridge_id
 from routing.plan import OnCallStep, Plan
 from routing.states import CallTrigger, OfferState, OfferTrigger, next_call_state
 from routing.timers import TimerKind
 
 ACCEPT_KEY = "1"
+# What the person now rung is doing, from their leg's state, told again after a restart (else: ringing).
+_RESTATED = {
+    OfferState.CONSULTED: EscalationStatus.CONSULTING,
+    OfferState.PROMPTED: EscalationStatus.PROMPTED,
+}
 _CT, _OT = CallTrigger, OfferTrigger
 
 
@@ -104,7 +109,19 @@ def accept_over(book: Book, plan: Plan, entry: OfferEntry, at: float) -> list[cm
 
 
 def _accepted(book: Book, plan: Plan, call: CallEntry, entry: OfferEntry, at: float) -> list[cmd.Command]:
-    """The on-call person takes the caller; the agent, if still on the line, is let go."""
+    """The on-call person takes the caller: a warm-patch person talks with the agent first, if the agent
+    is still on the line; else the caller is patched to them at once (cold)."""
+    esc = call.escalation
+    assert esc is not None
+    if esc.chain[esc.step].warm and esc.agent is not None:
+        entry.fire(_OT.CONSULT)
+        out: list[cmd.Command] = [cmd.ConsultOnCall(entry.id, call.id, bridge_id(call.id))]
+        return out + _update(call, esc, EscalationStatus.CONSULTING, entry.label, at)
+    return _patched(book, plan, call, entry, at)
+
+
+def _patched(book: Book, plan: Plan, call: CallEntry, entry: OfferEntry, at: float) -> list[cmd.Command]:
+    """The caller is bridged with the on-call person; the agent, if still on the line, is let go."""
     esc = call.escalation
     assert esc is not None
     call.fire(_CT.ANSWER)
@@ -120,6 +137,37 @@ def _accepted(book: Book, plan: Plan, call: CallEntry, entry: OfferEntry, at: fl
         out += call_control.let_go(book, plan, book.agents[esc.agent], call, at)
     call.offer, call.on_call = entry.id, entry.label
     return [*out, cmd.BridgeCall(call.id, entry.id, bridge_id(call.id))]
+
+
+def warm_decided(book: Book, plan: Plan, e: ev.WarmPatchDecided) -> list[cmd.Command]:
+    """The agent has announced the caller: "Connect caller" patches them through (the agent drops out, as
+    in a cold patch); "Back to caller" hangs up the person's leg and the caller is back with the agent."""
+    _, call = call_control.agent_call(book, e.agent)
+    entry = consulted(book, call)
+    if entry is None:
+        raise NoWarmPatch(call.id)
+    if e.connect:
+        return _patched(book, plan, call, entry, e.at)
+    return taken_back(book, call, entry, "taken-back", e.at)
+
+
+def consulted(book: Book, call: CallEntry) -> OfferEntry | None:
+    """The warm-patch person talking with the call's agent, if there is one."""
+    found = (book.offers[o] for o in call.offers if book.offers[o].state is OfferState.CONSULTED)
+    return next(found, None)
+
+
+def taken_back(book: Book, call: CallEntry, entry: OfferEntry, result: str, at: float) -> list[cmd.Command]:
+    """A warm patch that did not happen (``result``: taken-back by the agent, or the person hung-up): the
+    person's leg is hung up and the caller, off hold, is back with the agent; the escalation is over."""
+    esc = call.escalation
+    assert esc is not None
+    call.fire(_CT.TAKE_BACK)
+    call.escalation = None
+    out = offers.drop(book, entry, _OT.END, result)
+    esc.attempts += ((entry.label, result),)
+    out += [_attempt(call, esc, result, at), cmd.ResumeCall(call.id, bridge_id(call.id))]
+    return out + _update(call, esc, EscalationStatus.CANCELLED, entry.label, at)
 
 
 def missed(
@@ -154,8 +202,12 @@ def ended(call: CallEntry, result: str, at: float) -> list[cmd.Command]:
 
 
 def left(book: Book, plan: Plan, call: CallEntry, at: float) -> list[cmd.Command]:
-    """The agent hangs up while the chain rings: their stretch ends, the escalation goes on blind."""
+    """The agent hangs up while the chain rings: their stretch ends, the escalation goes on blind. During
+    a warm patch's announcement, hanging up connects the caller to the person."""
     assert call.escalation is not None and call.agent is not None
+    entry = consulted(book, call)
+    if entry is not None:  # the agent hung up after announcing the caller: connected, as they would be
+        return _patched(book, plan, call, entry, at)
     call.escalation.agent = None
     return call_control.let_go(book, plan, book.agents[call.agent], call, at)
 
@@ -187,13 +239,13 @@ def restated(book: Book) -> list[cmd.EscalationUpdate]:
         esc = call.escalation
         if esc is None or esc.agent is None:
             continue
-        legs = (book.offers[o] for o in call.offers)
-        prompted = any(leg.state is OfferState.PROMPTED for leg in legs)
+        legs = {book.offers[o].state for o in call.offers}
+        status = next((told for state, told in _RESTATED.items() if state in legs), EscalationStatus.RINGING)
         out.append(
             cmd.EscalationUpdate(
                 agent=esc.agent,
                 call=call.id,
-                status=EscalationStatus.PROMPTED if prompted else EscalationStatus.RINGING,
+                status=status,
                 person=esc.chain[esc.step].name,
                 attempts=esc.attempts,
                 at=esc.at,

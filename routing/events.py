@@ -208,6 +208,16 @@ class EscalationRequested:
     chain: tuple[OnCallStep, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class WarmPatchDecided:
+    """The agent, having announced the caller to the on-call person who accepted (a warm patch), connects
+    them (``connect``: the agent drops out) or takes the caller back (the person's leg is hung up)."""
+
+    agent: AgentId
+    at: float
+    connect: bool
+
+
 # --- from a supervisor's console, and their phone -------------------------------------------------
 class SupervisionMode(enum.StrEnum):
     LISTEN = "listen"  # the supervisor hears the agent and the caller; nobody hears the supervisor
@@ -341,6 +351,7 @@ Event = (
     | ResumeRequested
     | TransferRequested
     | EscalationRequested
+    | WarmPatchDecided
     | SupervisionRequested
     | SupervisionEnded
     | SupervisorAnswered

@@ -25,8 +25,9 @@ _S, _CT, _OT, _AT = CallState, CallTrigger, OfferTrigger, AgentTrigger
 _WAITING, _ESCALATING, _DIALING = _S.WAITING, _S.ESCALATING, _S.DIALING
 _ANSWERED, _READY, _OFFER_TIMER = OfferState.ANSWERED, AgentState.READY, TimerKind.OFFER
 _POPPED = frozenset({OfferState.RINGING, OfferState.ANSWERED})  # the agent's screen shows the call
-_PROMPTED = OfferState.PROMPTED
-_PICKED_UP = frozenset({_ANSWERED, _PROMPTED})  # an answer seen already
+_PROMPTED, _CONSULTED = OfferState.PROMPTED, OfferState.CONSULTED
+_PICKED_UP = frozenset({_ANSWERED, _PROMPTED, _CONSULTED})  # an answer seen already
+_TALKED = frozenset({_ANSWERED, _CONSULTED})  # the leg's end is a hang-up, not a missed offer
 _CALL_OFFER, _CALL_ANSWER, _AGENT_OFFER, _AGENT_ANSWER = _CT.OFFER, _CT.ANSWER, _AT.OFFER, _AT.ANSWER
 _OFFER_ANSWER = _OT.ANSWER
 
@@ -225,6 +226,8 @@ def ended(book: Book, plan: Plan, e: ev.OfferEnded) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
     if entry is None:
         return []  # a leg we hung up ourselves
+    if entry.state is _CONSULTED:  # the on-call person hung up on the agent's announcement
+        return escalation.taken_back(book, book.calls[entry.call], entry, "hung-up", e.at)
     if entry.state is not _ANSWERED:
         return unanswered(book, plan, entry, "hung-up" if entry.state is _PROMPTED else "no-answer", e.at)
     call = book.calls[entry.call]
@@ -237,7 +240,7 @@ def ended(book: Book, plan: Plan, e: ev.OfferEnded) -> list[cmd.Command]:
 
 def failed(book: Book, plan: Plan, e: ev.OfferFailed) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
-    if entry is None or entry.state is _ANSWERED:
+    if entry is None or entry.state in _TALKED:
         return []
     return unanswered(book, plan, entry, f"failed: {e.reason}", e.at)
 
@@ -249,7 +252,7 @@ def lost(book: Book, plan: Plan, e: ev.OfferLost) -> list[cmd.Command]:
     entry = book.offers.get(e.offer)
     if entry is None:
         return []
-    if entry.state is _ANSWERED:
+    if entry.state in _TALKED:
         return ended(book, plan, ev.OfferEnded(e.offer, e.at))
     call = book.calls[entry.call]
     if entry.agent is None or call.state is _ESCALATING:

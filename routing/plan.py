@@ -102,12 +102,15 @@ class OnCallStep:
     """One person in an on-call chain: rung for ``ring_timeout_s``, then the next one. In an escalation,
     a person who picks up has as long again to press 1 (accept) before the next one is rung.
 
-    ``number``: what the attempt records as dialled (the schedule's phone number); None: ``endpoint``."""
+    ``number``: what the attempt records as dialled (the schedule's phone number); None: ``endpoint``.
+    ``warm``: once they press 1, the agent (if still on the line) speaks with them before connecting the
+    caller (a warm patch); else the caller is connected at once (cold)."""
 
     name: str
     endpoint: str
     ring_timeout_s: float = 20.0
     number: str | None = None
+    warm: bool = False
 
 
 class AfterHoursKind(enum.StrEnum):

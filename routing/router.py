@@ -98,6 +98,8 @@ class Router:
                 return escalation.requested(book, plan, event)
             case ev.LegKeyPressed():
                 return escalation.key_pressed(book, plan, event)
+            case ev.WarmPatchDecided():
+                return escalation.warm_decided(book, plan, event)
             case ev.SupervisionRequested():
                 return supervision.requested(book, plan, event)
             case ev.SupervisionEnded():

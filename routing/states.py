@@ -104,6 +104,7 @@ class CallTrigger(enum.StrEnum):
     ESCALATE = "escalate"
     ESCALATION_FAILED = "escalation-failed"  # nobody on call accepted: the caller is back with the agent
     RING_ON_CALL = "ring-on-call"  # a closed line rings its on-call people, each of whom must accept
+    TAKE_BACK = "take-back"  # a warm patch called off (by the agent, or the person hung up): caller is back
 
 
 _C, _CT = CallState, CallTrigger
@@ -134,6 +135,7 @@ CALL_TRANSITIONS: Mapping[tuple[CallState, CallTrigger], CallState] = {
     (_C.HELD, _CT.BRIDGE_FAILED): _C.ENDED,
     (_C.ESCALATING, _CT.ANSWER): _C.CONNECTED,  # to the on-call person; the agent is out of the call
     (_C.ESCALATING, _CT.ESCALATION_FAILED): _C.CONNECTED,
+    (_C.ESCALATING, _CT.TAKE_BACK): _C.CONNECTED,  # a warm patch called off: the caller back with the agent
     (_C.ESCALATING, _CT.VOICEMAIL): _C.MESSAGE,  # nobody answered and the agent had already hung up
     (_C.ESCALATING, _CT.HANG_UP): _C.ENDED,
     (_C.ESCALATING, _CT.BRIDGE_FAILED): _C.ENDED,
@@ -155,6 +157,9 @@ class OfferState(enum.StrEnum):
     # An on-call person picked up: they hear who the call is for and must press 1 to take it (answering
     # is not accepting: a voicemail pickup never presses 1).
     PROMPTED = "prompted"
+    # A warm-patch person pressed 1 while the agent is on the line: they talk with the agent, who announces
+    # the caller (on hold meanwhile), then connects them or takes the caller back.
+    CONSULTED = "consulted"
     ANSWERED = "answered"  # picked up; the leg ending now means the agent (or on-call person) hung up
     MISSED = "missed"  # nobody took it: rang out, busy, failed, declined, or past the router's deadline
     WITHDRAWN = "withdrawn"  # stopped for a reason not the agent's: the caller left, another phone answered
@@ -165,6 +170,7 @@ class OfferTrigger(enum.StrEnum):
     RING = "ring"
     PICK_UP = "pick-up"  # an escalation's on-call leg answered: the person is prompted for the key
     ANSWER = "answer"  # picked up by an agent, or accepted (key 1) by an on-call person
+    CONSULT = "consult"  # a warm-patch person accepted: the agent speaks with them first
     NO_ANSWER = "no-answer"
     WITHDRAW = "withdraw"
     END = "end"
@@ -183,6 +189,10 @@ OFFER_TRANSITIONS: Mapping[tuple[OfferState, OfferTrigger], OfferState] = {
     (_O.PROMPTED, _OT.ANSWER): _O.ANSWERED,
     (_O.PROMPTED, _OT.NO_ANSWER): _O.MISSED,  # another key, no key in time, or hung up: not accepted
     (_O.PROMPTED, _OT.WITHDRAW): _O.WITHDRAWN,
+    (_O.PROMPTED, _OT.CONSULT): _O.CONSULTED,
+    (_O.CONSULTED, _OT.ANSWER): _O.ANSWERED,  # the agent connects the caller to them
+    (_O.CONSULTED, _OT.END): _O.ENDED,  # the agent took the caller back, or the person hung up
+    (_O.CONSULTED, _OT.WITHDRAW): _O.WITHDRAWN,  # the caller hung up meanwhile
     (_O.ANSWERED, _OT.END): _O.ENDED,
 }
 

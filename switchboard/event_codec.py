@@ -1,7 +1,7 @@
 """The router's events as JSON text, for the journal (``switchboard/journal.py``), and back.
 
 One object per event: ``{"k": <class name>, <field>: <value>, ...}``. Every field of every event is a
-string, a float, a string enum or None, or a tuple of frozen dataclasses whose fields are those (an
+string, a float, a boolean, a string enum or None, or a tuple of frozen dataclasses whose fields are those (an
 escalation's chain, written as a list of objects; ``test_event_codec`` checks the union stays that
 way), so the text is plain JSON and readable in the database. Decoding names the class and the field
 that do not fit, so a journal written by another release fails loudly, never as a silently different
@@ -45,6 +45,8 @@ def _decoder(hint: object) -> Decode:
             return float(value)
         if kind is str and isinstance(value, str):
             return value
+        if kind is bool and isinstance(value, bool):
+            return value
         raise ValueError(f"{value!r} is not a {getattr(kind, '__name__', kind)}")
 
     return convert
@@ -52,13 +54,18 @@ def _decoder(hint: object) -> Decode:
 
 def _items(cls: type) -> Decode:
     fields = _fields(cls)
+    # A field added since with a default (an on-call step's warm) may be absent from older lines.
+    optional = {f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
 
     def convert(value: object) -> object:
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise ValueError(f"{value!r} is not a list of {cls.__name__}")
         items = []
         for item in value:
-            items.append(cls(**{name: field(item.pop(name)) for name, field in fields}))
+            found = {
+                name: field(item.pop(name)) for name, field in fields if name in item or name not in optional
+            }
+            items.append(cls(**found))
             if item:
                 raise ValueError(f"unknown fields {sorted(item)} of {cls.__name__}")
         return tuple(items)

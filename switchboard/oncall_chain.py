@@ -5,8 +5,8 @@ replay of the journal rings the same people), so the store is read here, by the 
 The chain: each tier in order (primary, backup, manager), the person on call *now* in it (overrides
 first, then the rotation), rung on their first phone or mobile number through the outbound endpoint.
 A person in two tiers is rung once per round. A message-only person is not rung (the message planner,
-``switchboard/deliveries.py``, delivers them the message). A warm-patch person is rung and, on pressing
-1, patched as a cold one: the agent's announcement first is not built yet.
+``switchboard/deliveries.py``, delivers them the message). A warm-patch person's step is ``warm``: on
+pressing 1 they talk with the agent first, who then connects the caller (``routing.escalation``).
 
 No schedule, nobody on call, or a store that cannot answer: an empty chain, and the router falls back
 on the line's own chain from the config (``[[lines.<id>.on_call]]``).
@@ -64,5 +64,6 @@ class OnCallChain:
                 continue
             seen.add(person.id)
             endpoint = self._outbound.format(number=numbers[0])
-            out.append(OnCallStep(person.name, endpoint, self._ring_s, number=numbers[0]))
+            warm = person.patch is PatchMethod.WARM  # the agent announces the caller before connecting
+            out.append(OnCallStep(person.name, endpoint, self._ring_s, number=numbers[0], warm=warm))
         return tuple(out)

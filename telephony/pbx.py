@@ -378,6 +378,8 @@ class AriPbx:
                 await self._play(offer, prompts.on_call(did, caller_number))
             case cmd.BridgeCall():
                 await self._bridge(command)
+            case cmd.ConsultOnCall():
+                await self._consult(command)
             case cmd.EndCall():
                 await self._end(command)
             case cmd.AnnouncePosition(call, place, expected_wait_s):
@@ -449,6 +451,19 @@ class AriPbx:
         except TelephonyError as exc:
             log.warning("ari.bridge-failed", call=call, error=str(exc))
             self._submit(ev.BridgeFailed(call, str(exc), self._clock()))
+
+    async def _consult(self, command: cmd.ConsultOnCall) -> None:
+        """A warm patch: the on-call person who accepted joins the agent in the call's bridge (the caller,
+        on hold, is not in it). If that fails, their leg is hung up: its end tells the router."""
+        offer = command.offer
+        playback = self.media.playing(offer)
+        if playback is not None:  # they pressed 1 during their prompt: it stops
+            await self._hear([media.StopPrompt(playback)])
+        try:
+            await self._ari.add_to_bridge(command.bridge, [offer])
+        except TelephonyError as exc:
+            log.warning("ari.consult-failed", call=command.call, offer=offer, error=str(exc))
+            await self._quietly(self._ari.hangup(offer))
 
     async def _create_bridge(self, bridge: str) -> None:
         for _ in range(BRIDGE_RETRIES):

@@ -29,7 +29,9 @@ export function renderAnswering(st) {
   }
   renderForm(form, shown);
   if (biz !== null) renderBusiness(biz);
-  const underWay = ["ringing", "prompted"].includes(shown.escalation?.status);
+  const underWay = ["ringing", "prompted", "consulting"].includes(shown.escalation?.status);
+  // A warm patch: the person who accepted talks with the agent; the agent connects them or takes the caller back.
+  $("warm-patch").hidden = !shown.live || shown.escalation?.status !== "consulting";
   // Without a business we do not know the chain: the server says no-on-call if there is none.
   $("escalate").disabled = !shown.live || underWay || biz?.on_call.length === 0;
   renderEscalation(shown.escalation);
@@ -48,7 +50,9 @@ function renderEscalation(esc) {
   const box = $("escalation");
   if (!esc) { fill(box); return; }
   const now = { ringing: `ringing ${esc.person ?? "…"}`, prompted: `${esc.person} picked up, deciding`,
-    answered: `${esc.person} answered`, failed: "nobody answered" }[esc.status] ?? esc.status;
+    consulting: `${esc.person} accepted: announce the caller`, answered: `${esc.person} answered`,
+    failed: "nobody answered", cancelled: `back with the caller (${esc.person} not connected)` }[esc.status]
+    ?? esc.status;
   fill(box, el("strong", { class: `esc-${esc.status}` }, `Escalation: ${now}`),
     el("ul", {}, esc.attempts.map((a) => el("li", {}, `${a.person}: ${a.result}`))));
 }
@@ -160,6 +164,8 @@ export function bindAnswering(st, actions) {
   $("message-status").before(el("p", { id: "message-errors", class: "field-error", "aria-live": "polite" }));
   $("message-status").after(el("ul", { id: "deliveries", "aria-label": "deliveries" }));
   $("escalate").addEventListener("click", actions.escalate);
+  $("connect-caller").addEventListener("click", () => ask({ type: "connect-caller" }));
+  $("back-to-caller").addEventListener("click", () => ask({ type: "back-to-caller" }));
   $("take-message").addEventListener("change", (e) => {
     if (e.target.name !== "call_type" || !st.shown) return;
     ask({ type: "message-form", call: st.shown.offer.call, call_type: e.target.value || null });

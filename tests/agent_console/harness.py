@@ -107,6 +107,7 @@ CALL_CONTROL = (
     ev.ResumeRequested,
     ev.TransferRequested,
     ev.EscalationRequested,
+    ev.WarmPatchDecided,
 )
 
 

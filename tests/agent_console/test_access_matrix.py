@@ -91,6 +91,7 @@ CONSOLE_EXPECTED = {kind: ALL - {API_TOKEN} for kind in KINDS.keys() - SUPERVISI
 SAMPLES: dict[str, dict[str, Any]] = {
     "login": {}, "ready": {}, "pause": {"reason": "x"}, "logout": {}, "ack": {"offer": "x"},
     "extend-wrap-up": {"seconds": 5}, "hang-up": {}, "hold": {}, "resume": {}, "escalate": {},
+    "connect-caller": {}, "back-to-caller": {},
     "transfer": {"to": "queue", "target": "q"},
     "wrap-up": {"call": "c9", "disposition": "sale", "notes": "", "case": None, "callback_at": None},
     "take-message": {"call": "c9", "urgent": False, "message": "hi", "caller_name": None,

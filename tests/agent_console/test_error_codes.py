@@ -42,6 +42,7 @@ REACHES_A_CLIENT: dict[type[Exception], str] = {
     routing.UnknownQueue: "unknown-queue",
     routing.AgentNotReady: "agent-not-ready",
     routing.NoOnCall: "no-on-call",
+    routing.NoWarmPatch: "no-warm-patch",
     routing.NotInTraining: "agent-not-in-training",
     routing.AgentInTraining: "agent-in-training",
     routing.TrainingCallKept: "training-call-kept",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def tried(seen: list[cmd.Command]) -> list[tuple[str, int, int, str]]:
 
 
 def final(seen: list[cmd.Command]) -> cmd.EscalationUpdate | None:
-    under_way = (EscalationStatus.RINGING, EscalationStatus.PROMPTED)
+    under_way = (EscalationStatus.RINGING, EscalationStatus.PROMPTED, EscalationStatus.CONSULTING)
     done = [c for c in seen if isinstance(c, cmd.EscalationUpdate) and c.status not in under_way]
     return done[-1] if done else None
 
@@ -164,7 +165,11 @@ async def stored(box: Sandbox, call: str) -> list[tuple[str, str, int, int, str]
 
 
 async def _bridged(box: Sandbox, call: str, other: str) -> bool:
-    return await bridge_members(box, f"sb-bridge-{call}") == {call, other}
+    return await _in_bridge(box, call, call, other)
+
+
+async def _in_bridge(box: Sandbox, call: str, *legs: str) -> bool:
+    return await bridge_members(box, f"sb-bridge-{call}") == set(legs)
 
 
 async def test_given_an_on_call_schedule_then_its_tiers_are_rung_not_the_config_and_message_only_skipped(
@@ -224,3 +229,50 @@ async def test_given_a_closed_line_when_the_first_person_presses_nothing_then_th
     assert (whole.record.on_call, whole.record.after_hours, str(whole.record.outcome)) == (
         "Dr. Yes", True, "answered",
     )  # fmt: skip
+
+
+# --- warm patch: the agent announces the caller first ------------------------------------------------
+def decided(connect: bool) -> Any:
+    """The console's Connect caller (``connect``) or Back to caller, as ``act`` submits it."""
+    return lambda agent, at: ev.WarmPatchDecided(agent, at, connect)
+
+
+async def announcing(sandbox: SandboxFactory) -> tuple[Sandbox, list[cmd.Command], str]:
+    """a1 escalates to Dr. Warm (601: presses 1), a warm patch: once the 1 is in, a1 and Dr. Warm are in
+    the call's bridge and the caller, on hold, is not."""
+    box, seen, call = await escalated(sandbox, (OnCallStep("Dr. Warm", phone("601"), 10, warm=True),), 1)
+    agent, person = f"sb-{call}-1", f"sb-{call}-2"
+    await wait_until(lambda: any(isinstance(c, cmd.ConsultOnCall) for c in seen), 10, "Dr. Warm accepted")
+    await wait_until_async(lambda: _in_bridge(box, call, agent, person), 5, "the agent with Dr. Warm")
+    assert not any(isinstance(c, cmd.EscalationAttempt) for c in seen)  # not over until the agent says
+    return box, seen, call
+
+
+async def test_given_a_warm_person_who_presses_1_when_the_agent_connects_then_caller_and_person_bridged(
+    sandbox: SandboxFactory,
+) -> None:
+    box, seen, call = await announcing(sandbox)
+    await act(box, decided(True), AgentId("a1"))
+    await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-2"), 5, "the caller with Dr. Warm")
+    await box.gone(f"sb-{call}-1")  # the agent is out of the call
+    update = final(seen)
+    assert update is not None and (update.status, update.person) == (EscalationStatus.ANSWERED, "Dr. Warm")
+    assert await stored(box, call) == [("Dr. Warm", phone("601"), 1, 1, "accepted")]
+    assert str((await box.logged(f"{call}~1")).record.outcome) == "transferred"
+    await box.hang_up_caller(call)
+    assert (await box.logged(call)).record.on_call == "Dr. Warm"
+
+
+async def test_given_a_warm_person_who_presses_1_when_the_agent_goes_back_then_the_caller_is_with_the_agent(
+    sandbox: SandboxFactory,
+) -> None:
+    box, seen, call = await announcing(sandbox)
+    await act(box, decided(False), AgentId("a1"))
+    await box.gone(f"sb-{call}-2")  # Dr. Warm's leg is hung up
+    await wait_until_async(lambda: _bridged(box, call, f"sb-{call}-1"), 5, "the caller back with the agent")
+    update = final(seen)
+    assert update is not None and (update.status, update.person) == (EscalationStatus.CANCELLED, "Dr. Warm")
+    assert await stored(box, call) == [("Dr. Warm", phone("601"), 1, 1, "taken-back")]
+    await box.hang_up_caller(call)
+    whole = await box.logged(call)
+    assert (whole.record.agent, whole.record.on_call, str(whole.record.outcome)) == ("a1", None, "answered")

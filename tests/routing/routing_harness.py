@@ -203,6 +203,14 @@ class Scenario:
     ) -> list[cmd.Command]:
         return self.feed(ev.EscalationRequested(AgentId(agent), self._at(at), chain))
 
+    def connect_caller(self, agent: str, at: float | None = None) -> list[cmd.Command]:
+        """A warm patch: the agent, having announced the caller, connects them to the on-call person."""
+        return self.feed(ev.WarmPatchDecided(AgentId(agent), self._at(at), connect=True))
+
+    def back_to_caller(self, agent: str, at: float | None = None) -> list[cmd.Command]:
+        """A warm patch: the agent takes the caller back instead; the on-call person is hung up."""
+        return self.feed(ev.WarmPatchDecided(AgentId(agent), self._at(at), connect=False))
+
     def press(self, offer: str, digit: str, at: float | None = None) -> list[cmd.Command]:
         return self.feed(ev.LegKeyPressed(OfferId(offer), digit, self._at(at)))
 

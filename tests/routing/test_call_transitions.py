@@ -21,6 +21,9 @@ _SHORT_WAIT = {"max_wait_s": 10.0}  # so the caller's max wait comes before the 
 _VOICEMAIL = {"rules": (Rule(30, Action.VOICEMAIL),)}
 ON_CALL = OnCallStep("Dr. Who", "PJSIP/oncall", 15)
 _ESCALATES = {"sales_line": {"on_call": (ON_CALL,), "escalation_rounds": 1}}
+_WARM = {
+    "sales_line": {"on_call": (OnCallStep("Dr. Who", "PJSIP/oncall", 15, warm=True),), "escalation_rounds": 1}
+}
 
 
 def _reach(state: CallState, **plan_options: Any) -> Scenario:
@@ -113,6 +116,13 @@ def _blind_then_missed(sc: Scenario) -> object:
     return sc.leg_ended("sb-c1-2", at=35)
 
 
+def _warm_back(sc: Scenario) -> object:
+    """Dr. Who (warm) accepts at 25 and a1 talks with them, then takes the caller back."""
+    sc.accept("sb-c1-2", at=25)
+    assert sc.router.call_state(CallId("c1")) is S.ESCALATING  # the caller still on hold
+    return sc.back_to_caller("a1", at=30)
+
+
 def _full_then(sc: Scenario) -> object:
     """c1 already waits in a queue of one; c2 arrives and goes to voicemail while being identified."""
     sc.arrive("c2", at=20)
@@ -148,6 +158,7 @@ _LEGAL: list[tuple[CallState, CallTrigger, str, _Feed, dict[str, Any]]] = [
     (S.HELD, T.BRIDGE_FAILED, "held, bridge fails", lambda sc: sc.bridge_failed("c1", at=30), {}),
     (S.ESCALATING, T.ANSWER, "on-call answers", lambda sc: sc.accept("sb-c1-2", at=25), {}),
     (S.ESCALATING, T.ESCALATION_FAILED, "nobody answers", lambda sc: sc.leg_ended("sb-c1-2", at=35), {}),
+    (S.ESCALATING, T.TAKE_BACK, "warm, agent takes caller back", lambda sc: _warm_back(sc), _WARM),
     (S.ESCALATING, T.HANG_UP, "escalating caller hangs up", lambda sc: sc.hang_up("c1", at=30), {}),
     (S.ESCALATING, T.BRIDGE_FAILED, "escalating, bridge fails", lambda sc: sc.bridge_failed("c1"), {}),
     (S.ESCALATING, T.VOICEMAIL, "agent gone, nobody answers", lambda sc: _blind_then_missed(sc), {}),

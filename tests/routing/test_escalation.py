@@ -9,6 +9,7 @@ Times: c1 arrives at 10, a1 answers at 15, escalates at 20; Dr. Smith rings on `
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,8 @@ from routing_harness import CALLER, SALES, SALES_DID, Scenario, make_plan, of_ty
 from routing_harness import attempts as harness_attempts
 
 from routing import commands as cmd
+from routing import escalation
+from routing import events as ev
 from routing.commands import EscalationStatus as Esc
 from routing.errors import IllegalTransition
 from routing.ids import AgentId, BridgeId, CallId, OfferId
@@ -101,14 +104,10 @@ _FAILED: list[tuple[str, Callable[[Scenario], object], str, float]] = [
 
 
 def _failed(offer: OfferId, reason: str, at: float) -> Any:
-    from routing import events as ev
-
     return ev.OfferFailed(offer, reason, at)
 
 
 def _lost(offer: OfferId, at: float) -> Any:
-    from routing import events as ev
-
     return ev.OfferLost(offer, at)
 
 
@@ -231,12 +230,13 @@ def test_given_a_prompted_escalation_then_hold_and_another_escalation_are_refuse
 
 # --- invariants -------------------------------------------------------------------------------------
 class EscalationMachine(RuleBasedStateMachine):
-    """One call escalated to a chain of three, two rounds; the people, the caller and the agent do
-    anything in any order."""
+    """One call escalated to a chain of three, up to three rounds, Dr. Jones maybe a warm patch; the
+    people, the caller and the agent (connecting a warm patch or taking the caller back too) do anything
+    in any order."""
 
-    @initialize(rounds=st.integers(1, 3))
-    def start(self, rounds: int) -> None:
-        chain = (SMITH, JONES, OnCallStep("Dr. Who", "PJSIP/who", 15))
+    @initialize(rounds=st.integers(1, 3), warm=st.booleans())
+    def start(self, rounds: int, warm: bool) -> None:
+        chain = (SMITH, dataclasses.replace(JONES, warm=warm), OnCallStep("Dr. Who", "PJSIP/who", 15))
         self.sc = escalated(rounds=rounds, line_chain=chain)
         self.rounds = rounds
         self.placed: list[OfferId] = [leg(2)]
@@ -287,6 +287,14 @@ class EscalationMachine(RuleBasedStateMachine):
         at = self._later(by)
         self._feed(lambda: self.sc.tick(at))
 
+    @rule(by=st.floats(0, 30), connect=st.booleans())
+    def agent_decides(self, by: float, connect: bool) -> None:
+        call = self.sc.router.book.calls.get(C1)
+        if call is None or escalation.consulted(self.sc.router.book, call) is None:
+            return  # no warm patch to decide on (the router refuses it: tested on its own)
+        at = self._later(by)
+        self._feed(lambda: self.sc.feed(ev.WarmPatchDecided(A1, at, connect)))
+
     @rule(by=st.floats(0, 30))
     def caller_hangs_up(self, by: float) -> None:
         at = self._later(by)
@@ -312,7 +320,7 @@ class EscalationMachine(RuleBasedStateMachine):
         escalating = self._escalating()
         stored = of_type(self.sc.emitted, cmd.EscalationAttempt)
         assert self.ends == (0 if escalating else 1)
-        under_way = (Esc.RINGING, Esc.PROMPTED)
+        under_way = (Esc.RINGING, Esc.PROMPTED, Esc.CONSULTING)
         finals = [u for u in of_type(self.sc.emitted, cmd.EscalationUpdate) if u.status not in under_way]
         assert len(finals) <= 1
         # every leg rung ends in one stored attempt, except the one still being rung

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from routing_harness import Scenario, make_plan
 
+from routing import events as ev
 from routing.book import OfferEntry
 from routing.errors import IllegalTransition
 from routing.hours import Hours
@@ -23,6 +24,7 @@ from routing.states import OFFER_TRANSITIONS, OfferState, OfferTrigger, next_off
 OS, T = OfferState, OfferTrigger
 LEG = OfferId("sb-c1-1")
 ON_CALL = OnCallStep("Dr. Who", "PJSIP/oncall", 15)
+WARM = OnCallStep("Dr. Who", "PJSIP/oncall", 15, warm=True)
 _Feed = Callable[[Scenario], object]
 
 
@@ -144,32 +146,51 @@ _ESCALATION_LEGAL: list[tuple[OfferState, OfferTrigger, str, _Feed]] = [
 ]
 
 
-def _escalated(state: OfferState) -> Scenario:
-    sc = Scenario(make_plan(1, sales_line={"on_call": (ON_CALL,), "escalation_rounds": 1}))
+def _escalated(state: OfferState, warm: bool = False) -> Scenario:
+    """For a warm patch (``warm``), Dr. Who is warm; ``consulted``: they press 1 at 24 and talk with a1."""
+    sc = Scenario(make_plan(1, sales_line={"on_call": (WARM if warm else ON_CALL,), "escalation_rounds": 1}))
     sc.staff("a1", at=10)
     sc.arrive("c1", at=12)
     sc.answer(LEG, at=15)
     sc.escalate("a1", at=20)
-    if state is OS.PROMPTED:
+    if state in (OS.PROMPTED, OS.CONSULTED):
         sc.answer(ESCALATED, at=22)
+    if state is OS.CONSULTED:
+        sc.press(ESCALATED, "1", at=24)
     return sc
 
 
+# A warm-patch person's leg: Dr. Who (warm) picks up at 22; for ``consulted``, presses 1 at 24 and talks
+# with a1, the caller on hold.
+_WARM_LEGAL: list[tuple[OfferState, OfferTrigger, str, _Feed]] = [
+    (OS.PROMPTED, T.CONSULT, "warm: presses 1", lambda sc: sc.press(ESCALATED, "1", at=24)),
+    (OS.CONSULTED, T.ANSWER, "agent connects the caller", lambda sc: sc.connect_caller("a1", at=30)),
+    (OS.CONSULTED, T.ANSWER, "agent hangs up after announcing", lambda sc: sc.leg_ended(LEG, at=30)),
+    (OS.CONSULTED, T.END, "agent takes the caller back", lambda sc: sc.back_to_caller("a1", at=30)),
+    (OS.CONSULTED, T.END, "person hangs up on the agent", lambda sc: sc.leg_ended(ESCALATED, at=30)),
+    (OS.CONSULTED, T.END, "person's leg lost", lambda sc: sc.feed(ev.OfferLost(ESCALATED, 30))),
+    (OS.CONSULTED, T.WITHDRAW, "caller hangs up meanwhile", lambda sc: sc.hang_up("c1", at=30)),
+]
+
+
 @pytest.mark.parametrize(
-    ("state", "trigger", "feed"), [pytest.param(s, t, f, id=name) for s, t, name, f in _ESCALATION_LEGAL]
+    ("state", "trigger", "feed", "warm"),
+    [pytest.param(s, t, f, False, id=name) for s, t, name, f in _ESCALATION_LEGAL]
+    + [pytest.param(s, t, f, True, id=f"warm: {name}") for s, t, name, f in _WARM_LEGAL],
 )
 def test_given_an_escalation_leg_in_a_state_when_event_then_router_follows_the_table(
-    state: OfferState, trigger: OfferTrigger, feed: _Feed
+    state: OfferState, trigger: OfferTrigger, feed: _Feed, warm: bool
 ) -> None:
-    sc = _escalated(state)
+    sc = _escalated(state, warm)
     entry = _entry(sc, ESCALATED)
     assert entry.state is state
     feed(sc)
     assert entry.state is OFFER_TRANSITIONS[(state, trigger)]
     finished = entry.state in (OS.MISSED, OS.WITHDRAWN, OS.ENDED)
     assert (ESCALATED in sc.router.book.offers) is not finished
+    assert sc.router.audit() == []
 
 
 def test_every_legal_pair_is_exercised_through_the_router() -> None:
     pairs = {(s, t) for s, t, *_ in _LEGAL} | {(s, t) for s, t, *_ in _ESCALATION_LEGAL}
-    assert pairs == set(OFFER_TRANSITIONS)
+    assert pairs | {(s, t) for s, t, *_ in _WARM_LEGAL} == set(OFFER_TRANSITIONS)

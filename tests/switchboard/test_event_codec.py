@@ -36,6 +36,8 @@ def _values(hint: object) -> st.SearchStrategy[object]:
             found.append(FLOATS)
         elif supertype is str:
             found.append(st.text())
+        elif supertype is bool:
+            found.append(st.booleans())
         else:
             raise AssertionError(f"no strategy for {option!r}: the codec would not know it either")
     return st.one_of(found)
@@ -99,5 +101,28 @@ def test_given_an_escalation_with_its_chain_then_the_chain_is_a_list_of_objects(
     step = OnCallStep("Dr. Who", "Local/+1555@out", 25.0, number="+1555")
     text = encode(ev.EscalationRequested(AgentId("a1"), 20.0, (step,)))
     assert json.loads(text)["chain"] == [
-        {"name": "Dr. Who", "endpoint": "Local/+1555@out", "ring_timeout_s": 25.0, "number": "+1555"}
+        {
+            "name": "Dr. Who",
+            "endpoint": "Local/+1555@out",
+            "ring_timeout_s": 25.0,
+            "number": "+1555",
+            "warm": False,
+        }
     ]
+
+
+def test_given_a_chain_journalled_before_warm_patches_then_its_people_read_as_cold() -> None:
+    line = (
+        '{"k":"EscalationRequested","agent":"a1","at":20.0,"chain":[{"name":"Dr. Who","endpoint":"PJSIP/who",'
+    )
+    line += '"ring_timeout_s":25.0,"number":null}]}'
+    (step,) = typing.cast(ev.EscalationRequested, decode(line)).chain
+    assert step == OnCallStep("Dr. Who", "PJSIP/who", 25.0) and not step.warm
+
+
+def test_given_a_warm_patch_decision_then_its_flag_must_be_a_boolean() -> None:
+    assert decode(encode(ev.WarmPatchDecided(AgentId("a1"), 30.0, connect=False))) == ev.WarmPatchDecided(
+        AgentId("a1"), 30.0, False
+    )
+    with pytest.raises(UnreadableEvent, match="'yes' is not a bool"):
+        decode('{"k":"WarmPatchDecided","agent":"a1","at":30.0,"connect":"yes"}')

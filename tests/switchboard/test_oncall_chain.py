@@ -51,7 +51,7 @@ async def rota(store: SqlStore, tier: Tier, *people: Person) -> None:
     await store.oncall.set_rotation(SMITH, rotation, who="admin")
 
 
-async def test_given_three_tiers_then_each_on_call_person_in_tier_order_on_their_first_number(
+async def test_given_three_tiers_then_each_on_call_person_in_tier_order_on_their_first_number_warm_or_not(
     store: SqlStore,
 ) -> None:
     await store.oncall.set_timezone(SMITH, "America/New_York", who="admin")
@@ -65,7 +65,9 @@ async def test_given_three_tiers_then_each_on_call_person_in_tier_order_on_their
     chain = await OnCallChain(store.oncall, OUT, ring_s=15)(SMITH, MONDAY_NOON.timestamp())
     assert chain == (
         OnCallStep("Dr. Lee", "Local/+14155550100@switchboard-outbound", 15, number="+14155550100"),
-        OnCallStep("Dr. Park", "Local/+14155550102@switchboard-outbound", 15, number="+14155550102"),
+        OnCallStep(
+            "Dr. Park", "Local/+14155550102@switchboard-outbound", 15, number="+14155550102", warm=True
+        ),
         OnCallStep("Ms. Kim", "Local/+14155550103@switchboard-outbound", 15, number="+14155550103"),
     )
     # A week on, Dr. Park is primary and backup: rung once.
