@@ -253,10 +253,16 @@ class Member:
             log.exception("member.lead-failed")
         finally:
             self._at("standing down")
+            # The leader's tasks also end by themselves once ``lost`` is set and the writer stopped: a
+            # cancel can be lost (asyncio.wait_for before 3.12 swallows one that meets its inner call's
+            # end; redis-py's read timeout turns one into its TimeoutError). A renewal loop that lost its
+            # cancel went on renewing the lease of a member standing down, and nobody led for a minute
+            # (bench/cluster_consoles.py, 5,000 consoles: member.stuck at this gather).
+            lost.set()
+            writer.stopped = True
             for task in keep:
                 task.cancel()
             await asyncio.gather(*keep, return_exceptions=True)
-            writer.stopped = True
             self.role = "follower"
             await self._node.stand_down()  # nothing more is sent: then a standby may take over at once
             await self._give_back()
@@ -276,8 +282,10 @@ class Member:
 
     async def _renew(self, lost: asyncio.Event) -> None:
         every = self.lease.renew_every_s
-        while True:
+        while not lost.is_set():
             await asyncio.sleep(every)
+            if lost.is_set():
+                return  # standing down: the lease is not to be kept, even if a cancel went astray
             try:
                 if not await asyncio.wait_for(self.lease.renew(), timeout=every * 2):
                     lost.set()
@@ -287,7 +295,7 @@ class Member:
 
     async def _watch(self, lost: asyncio.Event) -> None:
         """Wake when the lease would end by our clock; renewals will usually have moved that on."""
-        while True:
+        while not lost.is_set():
             left = self.lease.remaining_s()
             if left <= 0:
                 lost.set()

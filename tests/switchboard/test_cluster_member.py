@@ -255,3 +255,27 @@ async def test_given_a_member_that_hangs_in_a_step_then_it_says_which_and_where_
         stuck = next(e for e in logs if e["event"] == "member.stuck")
         assert stuck["step"] == "reloading after leading" and stuck["for_s"] >= 0.3
         assert "Member._reload_after_leading" in stuck["where"] and "StuckReload.reload" in stuck["where"]
+
+
+async def test_given_a_leader_standing_down_when_its_tasks_lose_the_cancel_then_they_end_by_themselves() -> (
+    None
+):
+    # A cancel can be lost (asyncio.wait_for before 3.12 swallows one that meets its inner call's end);
+    # a renewal loop that lost it went on renewing the lease of a member standing down, and nobody led.
+    # So the loops end once the term is over whether or not the cancel reaches them: here it never does.
+    async with redis_keys("member-renew-stops") as (redis, prefix):
+        settings = ClusterSettings(redis_url="redis://", instance="a", lease_ms=LEASE_MS, key_prefix=prefix)
+        member = Member(Node(Store()), redis, redis, settings, 0)
+        assert await member.lease.acquire() is not None
+        lost = asyncio.Event()
+        loops = [asyncio.create_task(member._renew(lost)), asyncio.create_task(member._watch(lost))]
+        await asyncio.sleep(LEASE_MS / 1000)  # a few renewals: the lease is kept while the term is on
+        assert member.lease.valid() and not any(t.done() for t in loops)
+        lost.set()  # the term is over; no cancel is sent
+        _, pending = await asyncio.wait(loops, timeout=member.lease.renew_every_s * 3)
+        for task in pending:
+            task.cancel()
+        assert not pending, [t.get_coro() for t in pending]
+        renewed_until = await redis.pttl(member.lease.key)
+        await asyncio.sleep(member.lease.renew_every_s * 2)
+        assert await redis.pttl(member.lease.key) < renewed_until  # nobody renews it any more
