@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TextIO, cast
 
+import structlog
+
 from config.settings import ConfigError, Settings, load
 from crm_core.domain.errors import CrmError, ValidationFailed
 from crm_core.domain.phones import to_e164
@@ -32,6 +34,7 @@ from telephony.ari_client import AriClient
 from telephony.errors import TelephonyError
 
 DEFAULT_CONFIG = "config/switchboard.toml"
+GC_SLOW_S = 0.02  # a full collection this long is said, and may freeze what lives on (switchboard/heap.py)
 
 
 class _CurrentStderr:
@@ -161,6 +164,8 @@ async def _serve(settings: Settings, _: argparse.Namespace) -> int:
         service = await build(settings, store=await preflight.writable_store(settings))
         await service.start()
         heap.settle()  # what start-up made is never walked by the cyclic collector again
+        pauses = heap.HeapWatch(GC_SLOW_S, structlog.get_logger("heap").warning)
+        pauses.install()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -168,6 +173,7 @@ async def _serve(settings: Settings, _: argparse.Namespace) -> int:
               f"ARI {settings.ari.url} app {settings.ari.app!r}", file=sys.stderr)  # fmt: skip
         await stop.wait()
         await service.stop()
+        pauses.remove()
     finally:
         ari_check.cancel()
         await asyncio.gather(ari_check, return_exceptions=True)

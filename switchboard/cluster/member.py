@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
@@ -139,7 +139,7 @@ class Member:
             await asyncio.sleep(STUCK_S / 2)
             held = loop.time() - self._step_since
             if self.step != LEADING and held >= STUCK_S:
-                log.warning("member.stuck", step=self.step, for_s=round(held, 1), where=_where(running))
+                log.warning("member.stuck", step=self.step, for_s=round(held, 1), where=where(running))
 
     async def _until_leader(self) -> None:
         self.role = "follower"
@@ -159,7 +159,7 @@ class Member:
         done, _ = await asyncio.wait({following}, timeout=STOP_FOLLOWING_S)
         if done:
             return True
-        log.warning("member.follower-slow-to-stop", where=_where(following))
+        log.warning("member.follower-slow-to-stop", where=where(following))
         done, _ = await asyncio.wait({following}, timeout=FOLLOWER_GONE_S)
         return bool(done)
 
@@ -303,7 +303,7 @@ class Member:
             await asyncio.sleep(min(left, WATCH_S) + 0.001)
 
 
-def _where(task: asyncio.Task[None]) -> str:
+def where(task: asyncio.Task[Any]) -> str:
     """The chain of awaits a task is suspended in, outermost first: what a follower that will not stop
     waits on (``Task.get_stack`` shows only the outermost frame of a suspended coroutine)."""
     places: list[str] = []

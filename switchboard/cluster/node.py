@@ -29,7 +29,7 @@ from switchboard.cluster.delivery_feed import SharedDeliveryFeed
 from switchboard.cluster.journal_stream import Line, StreamWriter, last_seq
 from switchboard.cluster.lease import Lease
 from switchboard.cluster.login_throttle import RedisLoginThrottle
-from switchboard.cluster.member import Member
+from switchboard.cluster.member import STUCK_S, Member, where
 from switchboard.cluster.session_ends import SessionEnds
 from switchboard.cluster.subscription import subscriber
 from switchboard.event_codec import UnreadableEvent, decode
@@ -181,11 +181,22 @@ class ClusterNode:
         s.recent_logs.clear()
         now = s.clock()
         asks = AskServer(self._reads, self._settings.key_prefix, s.loop.ask, consumer=self._settings.instance)
-        runs: list[Coroutine[Any, Any, object]] = [
-            s.loop.run(s.pbx.connected), s.pbx.run(), asks.run(),
-            s.recorder.replayed(logged), s.state_log.start(now, s.agents_as_kept(now)),
-        ]  # fmt: skip
-        self._leading = [asyncio.create_task(self._logged(run)) for run in runs]
+        runs: dict[str, Coroutine[Any, Any, object]] = {
+            "router": s.loop.run(s.pbx.connected), "pbx": s.pbx.run(), "asks": asks.run(),
+            "call-log": s.recorder.replayed(logged),
+            "state-log": s.state_log.start(now, s.agents_as_kept(now)),
+        }  # fmt: skip
+        self._leading = [asyncio.create_task(self._logged(run), name=name) for name, run in runs.items()]
+
+    async def _leader_tasks_ended(self) -> None:
+        """Wait for the cancelled leader's tasks; one that does not end is named every ``STUCK_S`` with
+        where it waits (a member once sat 40 s in this wait under load, and the log said only that)."""
+        pending = set(self._leading)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=STUCK_S)
+            for task in pending:
+                log.warning("node.leader-task-stuck", task=task.get_name(), where=where(task))
+        self._leading = []
 
     @staticmethod
     async def _logged(run: Coroutine[Any, Any, object]) -> None:
@@ -204,8 +215,7 @@ class ClusterNode:
         self._journal.taps.clear()
         for task in self._leading:
             task.cancel()
-        await asyncio.gather(*self._leading, return_exceptions=True)
-        self._leading = []
+        await self._leader_tasks_ended()
         dropped = s.loop.drop_pending()
         with contextlib.suppress(Exception):
             await s.ari.forget_connections()

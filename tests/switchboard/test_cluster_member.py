@@ -17,7 +17,7 @@ from crm_core.domain.journal import JournalLine
 from switchboard.cluster import member as member_module
 from switchboard.cluster.journal_stream import Line, StreamWriter
 from switchboard.cluster.lease import Lease
-from switchboard.cluster.member import Member, _where
+from switchboard.cluster.member import Member, where
 from tests.integration.conftest import wait_until
 from tests.support_redis import redis_keys
 
@@ -204,7 +204,7 @@ async def test_given_a_task_suspended_deep_in_awaits_then_where_names_each_frame
     task = asyncio.create_task(outer())
     await asyncio.sleep(0)
     try:
-        places = _where(task).split(" -> ")
+        places = where(task).split(" -> ")
         assert places[:2] == [
             f"{outer.__qualname__}:{outer.__code__.co_firstlineno + 1}",
             f"{inner.__qualname__}:{inner.__code__.co_firstlineno + 1}",

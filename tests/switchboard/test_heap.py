@@ -31,3 +31,59 @@ def test_given_the_heap_settled_then_what_existed_is_frozen_and_later_cycles_are
         gc.unfreeze()  # the test process goes on as it was
         gc.collect()
     assert kept() is None
+
+
+class Said:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, dict[str, object]]] = []
+
+    def __call__(self, what: str, **fields: object) -> None:
+        self.lines.append((what, fields))
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.lines]
+
+
+def test_given_a_slow_full_collection_then_said_and_its_survivors_frozen_only_when_that_doubles_them() -> None:
+    said = Said()
+    watch = heap.HeapWatch(0.0, said)  # every full collection counts as slow
+    watch.install()
+    try:
+        gc.collect()  # survivors: the whole test process, nothing frozen yet
+        assert said.names() == ["heap.gc-pause", "heap.frozen"]
+        frozen = gc.get_freeze_count()
+        assert frozen > 0 and watch.freezes == 1
+        gc.collect()  # a few new survivors against all that is frozen: said, not frozen
+        assert said.names()[2:] == ["heap.gc-pause"] and gc.get_freeze_count() == frozen
+        gc.disable()  # no automatic collection while it grows: the one below is the one looked at
+        grown = [[n] for n in range(frozen + 1)]  # as many new long-lived objects as are frozen, and more
+        gc.enable()
+        gc.collect()
+        assert said.names()[3:] == ["heap.gc-pause", "heap.frozen"] and watch.freezes == 2
+        assert gc.get_freeze_count() >= 2 * frozen
+        del grown
+    finally:
+        gc.enable()
+        watch.remove()
+        gc.unfreeze()
+        gc.collect()
+    assert watch not in gc.callbacks
+
+
+def test_given_a_quick_full_collection_or_a_young_one_then_nothing_is_said_or_frozen() -> None:
+    said = Said()
+    watch = heap.HeapWatch(60.0, said)
+    watch.install()
+    try:
+        gc.collect()
+        gc.collect(generation=0)
+    finally:
+        watch.remove()
+    assert said.lines == [] and watch.pauses == watch.freezes == 0
+    slow_young = heap.HeapWatch(0.0, said)
+    slow_young.install()
+    try:
+        gc.collect(generation=1)
+    finally:
+        slow_young.remove()
+    assert said.lines == [] and gc.get_freeze_count() == 0
