@@ -180,6 +180,29 @@ def escalation(e: cmd.EscalationUpdate) -> Message:
             "attempts": [{"person": p, "result": r} for p, r in e.attempts], "at": e.at}  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """The queues and agents a console may transfer to, as every snapshot lists them: built once per
+    plan, not per console (5,000 agents: 1-3 ms a snapshot, and a failover reconnects 1,667 consoles at
+    once). Shared by every snapshot, so never changed in place."""
+
+    plan: Plan
+    queues: list[dict[str, str]]
+    agents: list[dict[str, str]]
+
+
+_directory: list[Directory] = []  # the last plan's: plans change rarely, and only the current one matters
+
+
+def directory(plan: Plan) -> Directory:
+    if not _directory or _directory[0].plan is not plan:
+        _directory[:] = [Directory(
+            plan, queues=[{"id": q.id, "name": q.name} for q in plan.queues.values()],
+            agents=[{"id": a.id, "name": a.name} for a in plan.agents.values()],
+        )]  # fmt: skip
+    return _directory[0]
+
+
 def snapshot(
     view: AgentView, role: str, floor: Floor, call: Message | None, wrap_up: Message | None
 ) -> Message:
@@ -190,8 +213,7 @@ def snapshot(
         "role": role, "mode": "answering" if role == "answering" else "agent",
         "state": str(view.state), "reason": view.reason, "since": view.since, "until": view.until,
         "pause_reasons": list(plan.pause_reasons), "disposition_codes": list(floor.disposition_codes),
-        "queues": [{"id": q.id, "name": q.name} for q in plan.queues.values()],
-        "agents": [{"id": a.id, "name": a.name} for a in plan.agents.values()],
+        "queues": directory(plan).queues, "agents": directory(plan).agents,
         "call": call, "wrap_up": wrap_up,
     }  # fmt: skip
 

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import re
 import subprocess
 import sys
 import time
@@ -66,12 +68,15 @@ from agent_console.sessions import Sessions  # noqa: E402
 from crm_core.sql.engine import open_engine  # noqa: E402
 from crm_core.sql.password_worker import PasswordWorker  # noqa: E402
 from crm_core.sql.store import SqlStore  # noqa: E402
+from switchboard import heap  # noqa: E402
 from tests.integration.cluster.cluster_harness import Cluster, Member  # noqa: E402
 from tests.integration.conftest import PASSWORD, phone  # noqa: E402
 
 TARGET_P99_MS = 50.0
 HEADS = f"{'p50':>8} {'p99':>8} {'max':>8} {'measured':>9} {'lost':>5}"
 CONNECTING = 48  # consoles opening at once, over the three members
+BENCH_PAUSE_S = 0.005  # the bench's own collections said: one this long delays the pops it is reading
+PAUSE = re.compile(r"heap\.gc-pause .*?ms=([0-9.]+)")
 IDLE_S = 5.0  # after the last console is in: its login's replies, log lines and journal writes are done
 
 
@@ -102,6 +107,7 @@ class Outcome:
     rows: int
     cpu: str
     load: list[str]  # ``uptime`` before and after
+    pauses: dict[str, list[float]]  # member -> its heap.gc-pause lines' ms (the whole run); "bench": its own
     left: int = 0
 
 
@@ -152,7 +158,15 @@ async def loaded(
         leader = await cluster.leader(http, timeout=60)
         roles = {m.name: f"{m.name} ({'leader' if m is leader else 'follower'})" for m in members}
         pids = {roles[m.name]: m.process.pid for m in members if m.process is not None}
-        done = await call_in(ari, observer.seen, cluster, opts.calls, opts.rate, tag, pids)
+        gc.collect()
+        gc.freeze()  # the bench's own 5,000 consoles: its collections would delay reading the pops it times
+        own = heap.HeapWatch(BENCH_PAUSE_S, lambda *_, ms, **__: bench_pauses.append(ms))
+        bench_pauses: list[float] = []
+        own.install()
+        try:
+            done = await call_in(ari, observer.seen, cluster, opts.calls, opts.rate, tag, pids)
+        finally:
+            own.remove()
         sampling.cancel()
         await asyncio.gather(sampling, return_exceptions=True)
         await asyncio.sleep(2.0)  # the last hang-ups' call-log writes
@@ -160,6 +174,8 @@ async def loaded(
             rss[m.name].append(vm_rss_kb(m))
         rows = await call_log(cluster.store_url)
         pops = [p for s in seats for p in s.pops]
+        pauses = {m.name: [float(ms) for ms in PAUSE.findall(m.log())] for m in members}
+        pauses["bench"] = bench_pauses
         await asyncio.gather(*(s.close() for s in seats), return_exceptions=True)
     load.append(uptime())
     answered = {r["call_id"]: r["agent_id"] for r in rows if r["outcome"] == "answered" and r["agent_id"]}
@@ -167,7 +183,7 @@ async def loaded(
     return Outcome(
         seats={s.agent: s.member.name for s in seats if s.member is not None}, rss=rss, connect_s=connect_s,
         refusals=refusals, who=who, pops=pops, calls=placed, failed=len(done.failed), answered=answered,
-        rows=len(rows), cpu=done.cpu, load=load,
+        rows=len(rows), cpu=done.cpu, load=load, pauses=pauses,
     )  # fmt: skip
 
 
@@ -242,6 +258,10 @@ def report(
     report_pops(o, seen, calls)
     report_memory(o, per)
     print(o.cpu)
+    print(
+        "full collections of 20 ms or more (heap.gc-pause; the bench's own, 5 ms or more, in the calls): "
+        + ", ".join(f"{who} {len(ms)}, longest {max(ms, default=0):.0f} ms" for who, ms in o.pauses.items())
+    )
     changes = [f"{who or 'nobody'} from {at - o.who.samples[0][0]:+.2f} s" for at, who in o.who.changes()]
     print(f"leadership by /healthz during the calls ({len(o.who.samples)} samples): {', '.join(changes)}")
     print(f"leftover channels hung up: {o.left}")

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from agent_console import messages
 from crm_core.domain.users import Role
 from routing import commands as cmd
 from routing import events as ev
@@ -247,3 +248,13 @@ async def test_given_a_form_when_wrapped_up_then_the_router_is_told_and_restates
         assert (await next_of(ws, "error"))["error"] == "store-unavailable"  # no store here: nothing saved
         assert not [e for e in console.ask.events if isinstance(e, ev.WrapUpSaved)]
         assert len(console.loop.router.restated(1040.0)) == 2
+
+
+def test_given_one_plan_then_every_snapshot_shares_its_directory_and_an_edited_plan_gets_its_own() -> None:
+    first = messages.directory(PLAN)
+    assert messages.directory(PLAN) is first  # built once per plan, not per console
+    assert first.agents == [{"id": a.id, "name": a.name} for a in PLAN.agents.values()]
+    assert first.queues == [{"id": q.id, "name": q.name} for q in PLAN.queues.values()]
+    edited = messages.directory(WRAP_UP_PLAN)
+    assert edited is not first and edited.queues == [{"id": Q, "name": "Acme"}]
+    assert messages.directory(PLAN) is not first and messages.directory(PLAN).agents == first.agents
