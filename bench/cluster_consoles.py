@@ -174,7 +174,7 @@ async def loaded(
             rss[m.name].append(vm_rss_kb(m))
         rows = await call_log(cluster.store_url)
         pops = [p for s in seats for p in s.pops]
-        pauses = {m.name: [float(ms) for ms in PAUSE.findall(m.log())] for m in members}
+        pauses = {m.name: [float(ms) for ms in PAUSE.findall(whole_log(m))] for m in members}
         pauses["bench"] = bench_pauses
         await asyncio.gather(*(s.close() for s in seats), return_exceptions=True)
     load.append(uptime())
@@ -218,6 +218,11 @@ async def mint_sessions(store_url: str, agents: Sequence[str]) -> dict[str, str]
         return {a: (await sessions.start(a)).id for a in agents}
     finally:
         await store.close()
+
+
+def whole_log(member: Member) -> str:
+    """Every line the member logged (``Member.log`` keeps only the end, for a failing test's message)."""
+    return "\n".join(p.read_text(errors="replace") for p in sorted(member.workdir.glob("serve-*.log")))
 
 
 def vm_rss_kb(member: Member) -> int:

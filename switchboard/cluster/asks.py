@@ -258,12 +258,19 @@ class AskServer:
         # Asks handled and not yet answered: (entry id, the asking instance or None, the answer).
         self._answers: list[tuple[str, str | None, dict[str, object]]] = []
         self.counts: Counter[str] = Counter()
+        self.stopped = False
+
+    def stop(self) -> None:
+        """End the loop at its next turn, cancel or not: a leader standing down once waited 70 s for this
+        loop, which had lost its cancel and gone back to reading (bench/README.md, cluster_consoles)."""
+        self.stopped = True
 
     async def run(self) -> None:
-        """Serve asks until cancelled; Redis failing is logged and retried, never the end of the loop."""
+        """Serve asks until stopped or cancelled; Redis failing is logged and retried, never the end of the
+        loop."""
         swept = -math.inf
         try:
-            while True:
+            while not self.stopped:
                 try:
                     if time.monotonic() - swept > SWEEP_S:
                         await self._sweep()

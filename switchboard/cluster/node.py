@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from agent_console.app import GATE
 from agent_console.devices import KnownDevices
@@ -86,6 +87,7 @@ class ClusterNode:
         self.asks = AskClient(self._reads, settings.key_prefix, settings.instance)
         self.member = Member(self, self._redis, self._reads, settings, seq=0)
         self._leading: list[asyncio.Task[None]] = []
+        self._asks: AskServer | None = None  # while leading
         self._as_of: float | None = None  # the time of the last event the router has
 
     async def start(self) -> None:
@@ -180,7 +182,9 @@ class ClusterNode:
         logged = tuple(s.recent_logs)
         s.recent_logs.clear()
         now = s.clock()
-        asks = AskServer(self._reads, self._settings.key_prefix, s.loop.ask, consumer=self._settings.instance)
+        asks = self._asks = AskServer(
+            self._reads, self._settings.key_prefix, s.loop.ask, consumer=self._settings.instance
+        )
         runs: dict[str, Coroutine[Any, Any, object]] = {
             "router": s.loop.run(s.pbx.connected), "pbx": s.pbx.run(), "asks": asks.run(),
             "call-log": s.recorder.replayed(logged),
@@ -196,7 +200,13 @@ class ClusterNode:
             _, pending = await asyncio.wait(pending, timeout=STUCK_S)
             for task in pending:
                 log.warning("node.leader-task-stuck", task=task.get_name(), where=where(task))
+            if pending:
+                # Seen: the asks' read waiting on its socket 70 s after the cancel. Closing the blocking
+                # reads' sockets ends such a read with an error (the client connects again when next used).
+                with contextlib.suppress(RedisError, OSError):
+                    await self._reads.connection_pool.disconnect()
         self._leading = []
+        self._asks = None
 
     @staticmethod
     async def _logged(run: Coroutine[Any, Any, object]) -> None:
@@ -213,6 +223,8 @@ class ClusterNode:
         s.retire_pbx()  # what its requests under way report now is not news for any leadership
         await s.training.stop()
         self._journal.taps.clear()
+        if self._asks is not None:
+            self._asks.stop()
         for task in self._leading:
             task.cancel()
         await self._leader_tasks_ended()

@@ -25,7 +25,15 @@ from routing.router import Router
 from routing.states import AgentState
 from switchboard.bus import LocalBus
 from switchboard.cluster import error_codec
-from switchboard.cluster.asks import GROUP, AskClient, AskFailed, AskServer, answers_channel, stream_key
+from switchboard.cluster.asks import (
+    BLOCK_MS,
+    GROUP,
+    AskClient,
+    AskFailed,
+    AskServer,
+    answers_channel,
+    stream_key,
+)
 from switchboard.event_codec import encode
 from switchboard.runtime import RouterLoop
 from tests.support_redis import redis_keys
@@ -295,3 +303,19 @@ async def test_given_malformed_asks_then_each_is_answered_unreadable_and_the_lea
     assert router.handled == [logged_in(9)]
     assert server.counts == {"unreadable": len(MALFORMED) + 1, "done": 1}
     assert await pending(keys) == 0
+
+
+async def test_given_a_leader_standing_down_when_its_server_is_stopped_without_a_cancel_then_it_ends(
+    keys: Keys,
+) -> None:
+    """A cancel can be lost (asyncio's timeouts before 3.12): stopping alone must end the loop, within
+    one blocking read, having answered what it carried out."""
+    router = RecordingRouter()
+    server = AskServer(*keys, router.ask)
+    task = asyncio.create_task(server.run())
+    async with client(keys) as asker:
+        await asker.ask(ev.AgentLoggedIn(A1, at=1.0))
+        server.stop()
+        await asyncio.wait_for(task, timeout=BLOCK_MS / 1000 + 2.0)
+    assert task.done() and not task.cancelled() and task.exception() is None
+    assert router.handled == [ev.AgentLoggedIn(A1, at=1.0)]
