@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
 from _fanout_service import Control, FanoutService, Load, agent_ids, bench_plan, dump_profile, rss_kb
 from pop_latency import watch_loop_lag
 
@@ -38,6 +39,7 @@ from routing import commands as cmd
 from routing.ids import CallId
 from switchboard import heap, log_setup
 from switchboard.bootstrap import build
+from switchboard.cli import GC_SLOW_S
 from telephony.simulated import Clock, SimulatedPbx, Submit, Timing
 
 Json = dict[str, Any]
@@ -195,6 +197,7 @@ async def serve(workdir: Path, agents: int, database_url: str, timing: Timing, f
     started = await bench.start()
     if freeze == "start":  # as ``switchboard serve`` does once started: before any console connects
         heap.settle()
+        heap.HeapWatch(GC_SLOW_S, structlog.get_logger("heap").warning).install()  # and so on, as it does
     control.say(started)
     await control.expect("idle")
     if freeze == "idle":  # what exists now (modules, plan, the consoles' connections) is never scanned again
