@@ -21,7 +21,7 @@ from typing import Protocol
 
 from agent_console.errors import BadNumber
 from agent_console.protocol import TakeMessage
-from crm_core.domain.deliveries import Delivery
+from crm_core.domain.deliveries import Delivery, DeliveryStatus
 from crm_core.domain.phones import normalise
 from routing.forms import FieldType, Form, FormBook, check, choose
 from routing.ids import AgentId, CallId, LineId
@@ -137,6 +137,14 @@ def delivery(d: Delivery, detail: str | None) -> Message:
         "delivery": d.id, "channel": d.channel.value, "recipient": d.recipient, "status": d.status.value,
         "attempts": d.attempts, "detail": detail, "at": d.updated_at.isoformat(),
     }  # fmt: skip
+
+
+def detail_of(d: Delivery) -> str | None:
+    """What a delivery read from the store says of its last change: the error of a failure or a retry, else
+    the far end's answer (the live message carries the change's own words)."""
+    if d.status in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED):
+        return d.last_error
+    return d.answer
 
 
 class DeliveryFeed:

@@ -183,6 +183,9 @@ class _Live:
 class _Desk:
     live: _Live | None = None
     wrap_up: Seen | None = None  # the last call over, until wrapped up or the next pop
+    # The call on the agent's screen: the page keeps the last call, over and wrapped up, until the next ring
+    # (static/console.js), and with it its message's deliveries; a withdrawn ring leaves none.
+    last: CallId | None = None
     tabs: set[Connection] = field(default_factory=set)
 
 
@@ -200,6 +203,10 @@ class ConsoleHub:
         # get ``supervision`` messages without logging that agent in.
         self._supervising: dict[AgentId, set[Connection]] = {}
         self._training: dict[AgentId, Message] = {}  # agents in training: told to every tab that joins
+        # Told of each tab that joins with the calls its console shows (the deliveries' catch-up), and of
+        # each message sent to an agent's tabs.
+        self.join_observers: list[Callable[[Connection, AgentId, list[CallId]], None]] = []
+        self.send_observers: list[Callable[[AgentId, Message], None]] = []
 
     # --- connections ----------------------------------------------------------------------------
     def join(self, conn: Connection, view: AgentView, role: str) -> None:
@@ -211,6 +218,8 @@ class ConsoleHub:
             conn.send(self._training[view.agent])
         conn.agent = view.agent
         self._desk(view.agent).tabs.add(conn)
+        for observer in self.join_observers:
+            observer(conn, view.agent, self.shown_calls(view.agent))
 
     def detach(self, conn: Connection) -> None:
         if conn.agent is not None:
@@ -225,6 +234,15 @@ class ConsoleHub:
     def send(self, agent: AgentId, message: Message) -> None:
         for conn in self._desk(agent).tabs:
             conn.send(message)
+        for observer in self.send_observers:
+            observer(agent, message)
+
+    def shown_calls(self, agent: AgentId) -> list[CallId]:
+        """The calls an agent's console shows (its live call, its wrap-up, the last call it had)."""
+        desk = self._desk(agent)
+        live = None if desk.live is None else desk.live.seen.pop.call
+        wrap_up = None if desk.wrap_up is None else desk.wrap_up.pop.call
+        return [call for call in dict.fromkeys((live, wrap_up, desk.last)) if call is not None]
 
     def snapshot(self, view: AgentView, role: str) -> Message:
         desk = self._desk(view.agent)
@@ -273,9 +291,12 @@ class ConsoleHub:
             case cmd.PopScreen(agent=agent, offer=offer):
                 self._ringing[agent] = offer
                 self._pop(command)
-            case cmd.WithdrawOffer(agent):
+            case cmd.WithdrawOffer(agent, call):
                 self._forget(agent)
-                self._desk(agent).live = None
+                desk = self._desk(agent)
+                desk.live = None
+                if desk.last == call:
+                    desk.last = None
                 self.send(agent, messages.offer_withdrawn(command))
             case cmd.CallConnected(agent, call, at):
                 live = self._live(agent, call)
@@ -371,7 +392,7 @@ class ConsoleHub:
         seen = Seen(pop.agent, pop, messages.offer(pop, caller, self.floor, pending=not known))
         self._remember(pop.call, seen)
         desk = self._desk(pop.agent)
-        desk.live, desk.wrap_up = _Live(seen), None
+        desk.live, desk.wrap_up, desk.last = _Live(seen), None, pop.call
         self.send(pop.agent, seen.offer)
         if not known:
             task = asyncio.create_task(self._follow_up(seen))

@@ -26,6 +26,7 @@ from aiohttp import web
 from agent_console.api import reports
 from agent_console.api.context import ApiConfig
 from agent_console.app import ConsoleBackend, create_app
+from agent_console.delivery_catchup import DeliveryCatchUp
 from agent_console.desk import Desk, DeskStore
 from agent_console.forms import DeliveryFeed
 from agent_console.hub import ConsoleHub
@@ -166,6 +167,9 @@ class Service:
         # Each message's deliveries, live (in a cluster, on every instance: switchboard/cluster/node.py).
         self.delivery_feed = DeliveryFeed(self.hub).changed
         self.deliveries.watchers.add(self.delivery_feed)
+        # A tab that joins gets the statuses it missed while away, read from the store (shared by a cluster).
+        self.delivery_catchup = DeliveryCatchUp(store.deliveries, clock)
+        self.delivery_catchup.attach(self.hub)
         self.desk = Desk(
             DeskStore(store, store.calls, store.cases, store.customers, store),
             self.recorder, self.callers, notifier, clock,

@@ -139,6 +139,7 @@ class MessagePlanner:
             raise BusinessNotFound(line)
         rule = rules.urgent if payload.get("urgent") else rules.routine
         targets, problems = await self._targets(line, rule)
+        call = payload.get("call") if isinstance(payload.get("call"), str) else None  # what a console shows
         new = []
         for channel, recipient in dict.fromkeys(targets):
             try:
@@ -147,7 +148,7 @@ class MessagePlanner:
                 problems.append(f"{channel} to {recipient[:80]!r} left out: {exc}")
                 continue
             new.append(NewDelivery(message_id=int(payload["case_id"]), business=line, channel=channel,
-                                   recipient=recipient, content=payload))  # fmt: skip
+                                   recipient=recipient, content=payload, call=call))  # fmt: skip
         queued = await self._queue.enqueue(new) if new else []
         for delivery in queued:
             if self._watch is not None:

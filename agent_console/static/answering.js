@@ -148,7 +148,12 @@ export function answeringHandlers(onCall, log, handlers) {
       log(`message refused: ${m.errors.map((e) => `${e.field}: ${e.error}`).join("; ")}`);
     },
     delivery: (m) => {
-      onCall(m, (s) => { if (s.message && s.message.case_id === m.case_id) s.message.deliveries = { ...s.message.deliveries, [m.delivery]: m }; });
+      onCall(m, (s) => {
+        // A tab that was not there when the message was taken (a reload, a tab on another instance) learns
+        // of it from its deliveries: the server sends those of the call's newest message when a tab joins.
+        if (!s.message || s.message.case_id < m.case_id) s.message = { case_id: m.case_id, urgent: false, notified: null };
+        if (s.message.case_id === m.case_id) s.message.deliveries = { ...s.message.deliveries, [m.delivery]: m };
+      });
       log(`delivery ${m.delivery} (${m.channel}): ${m.status}`);
     },
   };

@@ -128,6 +128,7 @@ class NewDelivery:
     channel: Channel
     recipient: str  # an address, an E.164 number, or the webhook's URL
     content: dict[str, object]
+    call: str | None = None  # the call the message was taken on (the caller's call id), if any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

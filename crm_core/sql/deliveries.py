@@ -59,8 +59,8 @@ class SqlDeliveries:
             {
                 "message_id": d.message_id, "business": d.business, "channel": d.channel.value,
                 "recipient": d.recipient, "status": DeliveryStatus.QUEUED.value, "attempts": 0,
-                "next_attempt_at": now, "content": json.dumps(d.content, sort_keys=True), "created_at": now,
-                "updated_at": now,
+                "next_attempt_at": now, "content": json.dumps(d.content, sort_keys=True), "call_id": d.call,
+                "created_at": now, "updated_at": now,
             }
             for d in new
         ]  # fmt: skip
@@ -135,6 +135,13 @@ class SqlDeliveries:
     async def of_message(self, message_id: int) -> list[Delivery]:
         async with self._db.engine.connect() as connection:
             return await _read(connection, DeliveryRow.message_id == message_id)
+
+    async def of_calls(self, calls: Sequence[str]) -> list[Delivery]:
+        """The deliveries of the messages taken on ``calls`` (a console that joins: what it shows)."""
+        if not calls:
+            return []
+        async with self._db.engine.connect() as connection:
+            return await _read(connection, DeliveryRow.call_id.in_(calls))
 
     async def changed_since(self, at: datetime) -> list[Delivery]:
         """Every delivery queued or changed at ``at`` or later (an instance that may have missed the news:

@@ -34,6 +34,8 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(String)
     answer: Mapped[str | None] = mapped_column(String)  # what the far end said when it took it
     content: Mapped[str] = mapped_column(String)  # the message as JSON
+    # The call the message was taken on (since 0016): a console that reconnects reads its deliveries by it.
+    call_id: Mapped[str | None] = mapped_column(String, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

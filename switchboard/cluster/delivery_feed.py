@@ -27,7 +27,7 @@ from typing import Protocol
 import structlog
 from redis import asyncio as aioredis
 
-from agent_console.forms import Sender, delivery
+from agent_console.forms import Sender, delivery, detail_of
 from crm_core.domain.deliveries import Delivery
 from routing.ids import AgentId
 from switchboard.cluster.subscription import UNREACHABLE, Subscription
@@ -136,7 +136,7 @@ class SharedDeliveryFeed:
         for d in found:
             agent = taken_by(d)
             if agent is not None:
-                self._consoles.send(agent, delivery(d, None))
+                self._consoles.send(agent, delivery(d, detail_of(d)))
         return len(found)
 
     async def run(self) -> None:

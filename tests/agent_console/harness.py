@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from agent_console.app import ConsoleBackend, create_app
 from agent_console.contract import server_problem
+from agent_console.delivery_catchup import DeliveryCatchUp
 from agent_console.desk import Desk, DeskStore, Notifier
 from agent_console.hub import ConsoleHub
 from agent_console.messages import Floor
@@ -261,6 +262,7 @@ async def make_console(
         loop.observers.append(lambda e: callers.prefetch(e.call, e.caller_number)
                               if isinstance(e, ev.CallArrived) else None)  # fmt: skip
         tasks.append(asyncio.create_task(recorder.run()))
+        DeliveryCatchUp(store.deliveries, lambda: now[0]).attach(hub)  # as the bootstrap wires it
     consumers: dict[str, Handler] = {"console": hub.notice, "elsewhere": elsewhere}
     if recorder is not None:
         consumers["call-log"] = recorder.notice

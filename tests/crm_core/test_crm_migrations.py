@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, insert, inspect, text
 
 from crm_core.domain.calls import LoggedCall
+from crm_core.sql.delivery_rows import DeliveryRow
 from crm_core.sql.engine import open_engine
 from crm_core.sql.migrate import HEAD, alembic_config, downgrade, revision, upgrade_async
 from crm_core.sql.orm import Base, CallRow
@@ -86,7 +87,7 @@ async def test_given_empty_database_when_upgraded_then_schema_matches_the_orm(
         "oncall_turns": {"ix_oncall_turns_person_id"},
         "oncall_overrides": {"ix_oncall_overrides_business", "ix_oncall_overrides_person_id"},
         "oncall_changes": {"ix_oncall_changes_business"},
-        "deliveries": {"ix_deliveries_message_id", "ix_deliveries_status"},
+        "deliveries": {"ix_deliveries_message_id", "ix_deliveries_status", "ix_deliveries_call_id"},
         "delivery_changes": {"ix_delivery_changes_delivery_id"},
         "escalation_attempts": {"ix_escalation_attempts_call_id"},
     }
@@ -260,3 +261,30 @@ async def test_given_0003_database_when_downgraded_to_0002_then_the_acd_columns_
         await engine.dispose()
     assert columns.isdisjoint({"priority", "after_hours", "on_call", "recording", "callback_of"})
     assert ids == [answered_call.call]
+
+
+async def test_given_deliveries_queued_at_0015_when_upgraded_then_found_by_the_call_their_content_names(
+    empty_database_url: str,
+) -> None:
+    await asyncio.to_thread(command.upgrade, alembic_config(empty_database_url), "0015")
+    at = datetime(2026, 12, 7, 20, tzinfo=UTC)
+    columns = {"business": "smith", "channel": "email", "recipient": "desk@example.com", "status": "queued",
+               "attempts": 0, "next_attempt_at": at, "created_at": at, "updated_at": at}  # fmt: skip
+    contents = ['{"call": "c1", "case_id": 7}', '{"case_id": 8}', '{"call": null, "case_id": 9}']
+    engine = open_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            for n, content in enumerate(contents):
+                values = columns | {"message_id": 7 + n, "content": content}
+                await connection.execute(insert(DeliveryRow).values(values))  # no call_id yet
+    finally:
+        await engine.dispose()
+
+    await upgrade_async(empty_database_url)
+
+    store = SqlStore.open(empty_database_url, "US")
+    try:
+        found = await store.deliveries.of_calls(["c1"])
+    finally:
+        await store.close()
+    assert [d.message_id for d in found] == [7]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -148,3 +149,17 @@ async def test_given_deliveries_changed_at_times_when_asked_since_then_those_cha
     ]
     assert await queue.deliveries.changed_since(clock()) == [found[1]]
     assert old.id not in [d.id for d in await queue.deliveries.changed_since(since)]
+
+
+async def test_given_messages_taken_on_calls_when_asked_by_call_then_those_calls_deliveries(
+    queue: SqlStore,
+) -> None:
+    """What a console that joins reads (agent_console/delivery_catchup.py): by the calls it shows."""
+    calls = ((1, "c1"), (2, "c2"), (3, "c1"), (4, None))
+    first, second, third, _ = await queue.deliveries.enqueue(
+        [dataclasses.replace(email(i), call=c) for i, c in calls]
+    )
+    assert [d.id for d in await queue.deliveries.of_calls(["c1"])] == [first.id, third.id]
+    both = await queue.deliveries.of_calls(["c2", "c1", "c9"])
+    assert [d.id for d in both] == [first.id, second.id, third.id]
+    assert await queue.deliveries.of_calls([]) == []

@@ -13,14 +13,14 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from config.answering import Answering
 from config.deliveries import Deliveries, DeliveryRules, Rule, Smtp
 from crm_core.domain.cases import Priority
 from crm_core.domain.deliveries import DeliveryStatus
 from routing.forms import FieldType, Form, FormBook, FormField
-from tests.integration.conftest import ARTIFACTS, SandboxFactory
+from tests.integration.conftest import ARTIFACTS, Sandbox, SandboxFactory
 from tests.integration.test_console_answering_browser import DENTIST, DID, dentist_plan
 from tests.integration.test_console_browser import sign_in
 
@@ -71,24 +71,35 @@ async def mailbox() -> AsyncIterator[tuple[HeldMailbox, Smtp]]:
     await server.wait_closed()
 
 
-async def test_given_a_line_with_forms_when_a_message_is_taken_then_checked_stored_and_its_delivery_live(
-    sandbox: SandboxFactory, browser: Browser, mailbox: tuple[HeldMailbox, Smtp]
-) -> None:
-    held, smtp = mailbox
+async def on_a_call(
+    sandbox: SandboxFactory, browser: Browser, smtp: Smtp, forms: FormBook | None = None
+) -> tuple[Sandbox, Page]:
+    """Olivia, answering in Chromium, on a call to the dentist, whose messages are emailed to the front
+    desk through ``smtp`` (and take ``forms``, if any)."""
     rule = Rule(email=(FRONT_DESK,))
     profile = Answering(
         greeting="Smile Dental, answering service.", script="Ask why they call.", instructions=""
     )
-    box = await sandbox({}, plan=dentist_plan(), answering={DENTIST: profile}, more={
-        "forms": {DENTIST: FormBook((NEW_PATIENT, GENERAL), "America/New_York")},
-        "deliveries": Deliveries(rules={DENTIST: DeliveryRules(urgent=rule, routine=rule)}, smtp=smtp),
-    })  # fmt: skip
+    more: dict[str, object] = {
+        "deliveries": Deliveries(rules={DENTIST: DeliveryRules(urgent=rule, routine=rule)}, smtp=smtp)
+    }
+    if forms is not None:
+        more["forms"] = {DENTIST: forms}
+    box = await sandbox({}, plan=dentist_plan(), answering={DENTIST: profile}, more=more)
     page = await browser.new_page(viewport={"width": 1366, "height": 900})
     await sign_in(page, box, "olivia", role="answering")
     await page.click("#ready")
     await expect(page.locator("#state")).to_have_text("ready")
     await box.call("+14155550177", DID)
     await expect(page.locator("#call-status")).to_contain_text("connected")
+    return box, page
+
+
+async def test_given_a_line_with_forms_when_a_message_is_taken_then_checked_stored_and_its_delivery_live(
+    sandbox: SandboxFactory, browser: Browser, mailbox: tuple[HeldMailbox, Smtp]
+) -> None:
+    held, smtp = mailbox
+    box, page = await on_a_call(sandbox, browser, smtp, FormBook((NEW_PATIENT, GENERAL), "America/New_York"))
 
     form = page.get_by_role("form", name="take a message")
     await expect(form.get_by_label("What the caller wants")).to_be_visible()  # no call type yet: General

@@ -131,3 +131,11 @@ async def test_given_an_unknown_business_then_refused_and_nothing_queued(store: 
     with pytest.raises(BusinessNotFound):
         await planner(store, []).queue_message(LineId("nope"), payload(urgent=True))
     assert await store.deliveries.counts() == {}
+
+
+async def test_given_a_message_taken_on_a_call_then_its_deliveries_are_found_by_that_call(
+    store: SqlStore,
+) -> None:
+    queued, _ = await planner(store, []).queue_message(SMITH, payload(urgent=False) | {"call": "c9"})
+    assert [d.id for d in await store.deliveries.of_calls(["c9"])] == [d.id for d in queued]
+    assert await store.deliveries.of_calls(["c1"]) == []
