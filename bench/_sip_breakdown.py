@@ -24,6 +24,7 @@ class Traced:
 
     first: dict[tuple[str, str, str], float] = field(default_factory=dict)
     asterisk: dict[tuple[str, str], float] = field(default_factory=dict)  # (kind, channel) -> its stamp
+    legs: dict[str, str] = field(default_factory=dict)  # caller channel -> the leg of its first offer
 
     @classmethod
     def read(cls, path: Path) -> Traced:
@@ -33,6 +34,8 @@ class Traced:
                 out.first.setdefault((step, kind, channel), float(at))
                 if stamp:
                     out.asterisk.setdefault((kind, channel), ari_time(stamp))
+                if step == "command" and kind == "OfferCall" and " " in channel:
+                    out.legs.setdefault(*channel.split(" ", 1))
         return out
 
     def at(self, step: str, kind: str, channel: str) -> float | None:
@@ -54,7 +57,7 @@ def steps(t: Traced) -> list[Step]:
         ("POST /channels (originate) sent", lambda k, c, leg: t.at("request", "POST /channels", leg)),
         ("POST /channels/create sent", lambda k, c, leg: t.at("request", "POST /channels/create", leg)),
         ("create answered", lambda k, c, leg: t.at("reply", "POST /channels/create", leg)),
-        ("leg's StasisStart read from the websocket", lambda k, c, leg: t.at("recv", "StasisStart", leg)),
+        ("leg's StasisStart read from the websocket", lambda k, c, leg: _created_leg_entered(t, leg)),
         ("POST /dial sent", lambda k, c, leg: t.at("request", f"POST /channels/{leg}/dial", "")),
         ("leg dialled (Asterisk's Dial stamp)", lambda k, c, leg: t.asterisk.get(("Dial:", leg))),
         ("originate answered", lambda k, c, leg: t.at("reply", "POST /channels", leg)),
@@ -66,9 +69,27 @@ def steps(t: Traced) -> list[Step]:
     ]  # fmt: skip
 
 
+def _created_leg_entered(t: Traced, leg: str) -> float | None:
+    """A created leg enters the app before it is dialled; an originated one only once its phone answers,
+    which is no step of ringing it."""
+    created = t.at("request", "POST /channels/create", leg) is not None
+    return t.at("recv", "StasisStart", leg) if created else None
+
+
 def _ringing_read(t: Traced, leg: str) -> float | None:
     times = [t.at("recv", k, leg) for k in ("Dial:RINGING", "ChannelStateChange:Ringing")]
     return min((x for x in times if x is not None), default=None)
+
+
+def _leg(t: Traced, caller: str) -> str:
+    """The leg of the caller's first offer: as the trace names it, else the service's own name for it."""
+    return t.legs.get(caller, f"sb-{caller}-1")
+
+
+def _during(call: CallTimes, at: float | None) -> float | None:
+    """A step before the caller's INVITE (a leg made ahead entering the app) is no part of the call; the
+    millisecond is Asterisk's stamps' resolution."""
+    return at if at is not None and at > call.invite - 0.001 else None
 
 
 def breakdown(trace: Path, calls: Sequence[CallTimes], channels: dict[str, str]) -> list[str]:
@@ -81,7 +102,9 @@ def breakdown(trace: Path, calls: Sequence[CallTimes], channels: dict[str, str])
              "then the step from the one before, p50 / p99):"]  # fmt: skip
     last: dict[str, float] = {}  # per call, the time of its last step seen
     for label, when in steps(t):
-        now = {c: x for c, call in rows.items() if (x := when(call, c, f"sb-{c}-1")) is not None}
+        now = {
+            c: x for c, call in rows.items() if (x := _during(call, when(call, c, _leg(t, c)))) is not None
+        }
         if not now:
             continue
         since = [(x - rows[c].invite) * 1000 for c, x in now.items()]

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,13 +240,23 @@ async def queue_members(verb: str, members: Sequence[str]) -> None:
     await asyncio.gather(*(one(m) for m in members))
 
 
-def asterisk_view(seen: Seen, channels: dict[str, str], app: str, leg_prefix: str | None) -> list[str]:
+def asterisk_view(
+    seen: Seen,
+    channels: dict[str, str],
+    app: str,
+    leg_prefix: str | None,
+    legs: Mapping[str, str] | None = None,
+) -> list[str]:
     """The same calls on Asterisk's own event timestamps (1 ms resolution): dialplan app entry to the
-    agent's leg ringing."""
+    agent's leg ringing. ``legs``: caller channel -> its leg, for legs named after no caller (made ahead)."""
     ms = []
     for channel in channels.values():
         start = seen.entered.get(channel, {}).get(app)
         ring = seen.first_ring(channel, None if leg_prefix is None else f"{leg_prefix}{channel}-")
+        if legs is not None and (leg := legs.get(channel)) is not None:
+            ring = min(
+                (t for t in (ring, seen.ringing.get(leg), seen.dial_ringing.get(leg)) if t), default=None
+            )
         if start is not None and ring is not None:
             ms.append((ring - start) * 1000)
     if not ms:

@@ -24,6 +24,11 @@ With ``--variant NAME=CMD`` (repeatable) another Switchboard, run by ``CMD`` ins
 (e.g. ``env PYTHONPATH=<a copy of another commit> .venv/bin/switchboard``), takes the same calls in the
 same rounds, so two versions of the service are compared interleaved, as ratios, on one loaded machine.
 
+With ``--floor NAME=MODE`` (repeatable) bench/_ari_floor_app.py, the least an ARI app can do (one of its
+modes: ``create-dial``, ``originate``, ``ahead``, ``ahead-ws``, ``originate-ws``), takes the same calls in the
+same rounds; it has no consoles (no logins to wait for, no pop), so its figures are the ring only, as
+ratios to app_queue's and to Switchboard's, with where its time goes (bench/_sip_breakdown.py).
+
 With ``--sustained S`` each system takes R calls/s for S seconds instead, and the figures and the memory
 of Asterisk and the service are printed per ``--window`` seconds, to show whether they grow over time.
 
@@ -52,6 +57,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this work tree's packages and test harness
 
+from _ari_floor_app import MODES  # noqa: E402
 from _sip_figures import (  # noqa: E402
     HEADER,
     WINDOW_HEADER,
@@ -62,6 +68,7 @@ from _sip_figures import (  # noqa: E402
     ring_distribution,
     windows,
 )
+from _sip_floor import run_floor  # noqa: E402
 from _sip_runs import Bench, Run, SipSeen, hang_up_leftovers, run_app_queue, run_switchboard  # noqa: E402
 from pop_latency import ARI_URL, AUTH, Observer, code_version, settle  # noqa: E402
 
@@ -76,7 +83,7 @@ TARGET_RATIO, TARGET_POP_MS = 0.8, 2.0  # issue 19, at 20 calls/s with 60 agents
 SETTLE_S = 90.0  # pop_latency.settle's longest wait for a quiet Asterisk, before every run
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     calls: int
     rate: float
@@ -89,8 +96,11 @@ class Options:
     keep: bool
     serve: tuple[str, ...]
     variants: dict[str, tuple[str, ...]]  # another Switchboard's name -> its serve command
+    floors: dict[str, str]  # a floor app's name -> its mode
 
     def runner(self, system: str) -> Callable[[Bench, int], Awaitable[Run]]:
+        if system in self.floors:
+            return functools.partial(run_floor, name=system, mode=self.floors[system])
         if system in self.variants:
             return functools.partial(run_switchboard, name=system, serve=self.variants[system])
         return SYSTEMS[system]
@@ -118,11 +128,13 @@ def report(opts: Options, version: str, runs: list[Run]) -> None:
             print(f"{system} / app_queue, all rounds: {ratio(ours, theirs)}")
     # Each variant against the service as it is, or (with --only app_queue) against the first variant.
     base = "switchboard" if "switchboard" in totals else next(iter(opts.variants), None)
-    for system in opts.variants:
+    for system in (*opts.variants, *opts.floors):
         if base is not None and system != base:
             print(f"{system} / {base}, all rounds: {ratio(totals[system], totals[base])}")
     for system, ours in totals.items():
-        if theirs is not None and system != APP_QUEUE:
+        if theirs is not None and system in opts.floors:
+            print(f"{system}: {floor_verdict(ours, theirs)}")
+        elif theirs is not None and system != APP_QUEUE:
             print(f"{system}: {verdict(ours, theirs, pops[system])}")
     for run in runs:
         details(opts, run)
@@ -139,13 +151,14 @@ def ring_rows(opts: Options, runs: Sequence[Run]) -> dict[str, Distribution]:
 
 
 def pop_rows(opts: Options, runs: Sequence[Run]) -> dict[str, Distribution]:
+    """Switchboard's pops: app_queue and the floor app have no consoles."""
     for run in runs:
-        if run.system != APP_QUEUE:
+        if run.system != APP_QUEUE and run.system not in opts.floors:
             label = f"{run.system} round {run.round}: agent INVITE -> pop"
             print(pop_distribution(label, run.calls).row())
     pops = {}
     for system in opts.systems:
-        if system != APP_QUEUE:
+        if system != APP_QUEUE and system not in opts.floors:
             label = f"{system} all rounds: agent INVITE -> pop"
             pops[system] = pop_distribution(label, calls_of(runs, system))
             print(pops[system].row())
@@ -171,6 +184,16 @@ def verdict(ours: Distribution, theirs: Distribution, pops: Distribution) -> str
     met = a <= TARGET_RATIO * b and p <= TARGET_POP_MS and ours.lost == 0
     return (f"{head}: {'met' if met else 'NOT MET'} (p99 {a:.1f} vs {b:.1f} ms, pop p99 {p:.1f} ms, "
             f"lost {ours.lost})")  # fmt: skip
+
+
+def floor_verdict(ours: Distribution, theirs: Distribution) -> str:
+    """Whether this way of ringing, with nothing else in the app, could meet issue 19's ring target."""
+    a, b = ours.at(99), theirs.at(99)
+    if a is None or b is None:
+        return "the floor: nothing measured"
+    reach = "within" if a <= TARGET_RATIO * b and ours.lost == 0 else "NOT within"
+    return (f"the floor: p99 {a:.1f} vs app_queue's {b:.1f} ms ({a / b:.2f} x), {reach} issue 19's "
+            f"{TARGET_RATIO} x ({TARGET_RATIO * b:.1f} ms), lost {ours.lost}")  # fmt: skip
 
 
 async def ari_version(http: aiohttp.ClientSession) -> str | None:
@@ -266,6 +289,14 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         metavar="NAME=CMD",
         help="another Switchboard, run by CMD, on the same calls in the same rounds (repeatable)",
     )
+    p.add_argument(
+        "--floor",
+        action="append",
+        default=[],
+        metavar="NAME=MODE",
+        help=f"the floor ARI app (bench/_ari_floor_app.py) in one of its modes ({', '.join(MODES)}), "
+        "on the same calls in the same rounds (repeatable)",
+    )
     a = p.parse_args(argv)
     most = KINDS["bench"].count
     if a.calls < 1 or a.rate <= 0 or a.warmup < 0 or a.rounds < 1 or not 1 <= a.agents <= most:
@@ -275,10 +306,14 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     variants = dict(v.split("=", 1) for v in a.variant if "=" in v)
     if len(variants) != len(a.variant) or set(variants) & {*SYSTEMS}:
         p.error("--variant NAME=CMD, NAME neither app_queue nor switchboard")
-    systems = ((a.only,) if a.only else ("app_queue", "switchboard")) + tuple(variants)
+    floors = dict(f.split("=", 1) for f in a.floor if "=" in f)
+    if len(floors) != len(a.floor) or set(floors) & {*SYSTEMS, *variants} or set(floors.values()) - {*MODES}:
+        p.error(f"--floor NAME=MODE, NAME not another system's, MODE one of {', '.join(MODES)}")
+    systems = ((a.only,) if a.only else ("app_queue", "switchboard")) + tuple(variants) + tuple(floors)
     commands = {n: tuple(shlex.split(c)) for n, c in variants.items()}
-    return Options(a.calls, a.rate, a.agents, a.warmup, a.rounds, systems, a.sustained, a.window, a.keep,
-                   tuple(shlex.split(a.serve)), commands)  # fmt: skip
+    return Options(calls=a.calls, rate=a.rate, agents=a.agents, warmup=a.warmup, rounds=a.rounds,
+                   systems=systems, sustained_s=a.sustained, window_s=a.window, keep=a.keep,
+                   serve=tuple(shlex.split(a.serve)), variants=commands, floors=floors)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
