@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from agent_console.app import SOCKETS, WS_RECHECK_S
+from agent_console.app import SOCKETS, WS_USER_TRUSTED_S
 from agent_console.sockets import SESSION_ENDED
 from crm_core.domain.users import Role
 from tests.agent_console.fakes import PASSWORD, FakeUsers, user
@@ -117,7 +117,7 @@ async def test_given_the_store_failing_the_recheck_when_a_message_comes_then_han
         raise TimeoutError("QueuePool limit of size 5 overflow 10 reached")
 
     monkeypatch.setattr(console.users, "get", busy)
-    console.now[0] += WS_RECHECK_S + 0.1
+    console.now[0] += WS_USER_TRUSTED_S + 0.1
     await ws.send_json({"type": "ready"})
     assert (await next_of(ws, "state"))["state"] == "ready"  # the last answer stood
     monkeypatch.setattr(console.users, "get", answers)
@@ -131,9 +131,9 @@ async def test_given_a_connected_agent_when_disabled_then_a_message_after_the_re
 ) -> None:
     ws = await console.ws()
     console.users.disable("alice")
-    await ws.send_json({"type": "ready"})  # the lookup from login is under 5 s old: trusted
+    await ws.send_json({"type": "ready"})  # the lookup from login is recent: trusted
     assert (await next_of(ws, "state"))["state"] == "ready"
-    console.now[0] += WS_RECHECK_S + 0.1
+    console.now[0] += WS_USER_TRUSTED_S + 0.1
     await ws.send_json({"type": "pause", "reason": "break"})
     assert (await next_of(ws, "error"))["error"] == "not-logged-in"
     assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
