@@ -5,8 +5,19 @@ from __future__ import annotations
 import gc
 import sys
 import weakref
+from collections.abc import Iterator
+
+import pytest
 
 from switchboard import heap
+
+
+@pytest.fixture(autouse=True)
+def thresholds_kept() -> Iterator[None]:
+    """``settle`` changes the collector's thresholds: the test process gets its own back."""
+    before = gc.get_threshold()
+    yield
+    gc.set_threshold(*before)
 
 
 class Cycle:
@@ -88,3 +99,13 @@ def test_given_a_quick_full_collection_or_a_young_one_then_nothing_is_said_or_fr
     finally:
         slow_young.remove()
     assert said.lines == [] and gc.get_freeze_count() == 0
+
+
+def test_given_the_heap_settled_then_the_young_generation_is_collected_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        heap.settle()
+        assert gc.get_threshold() == (heap.YOUNG, *before[1:]) and before[0] < heap.YOUNG
+    finally:
+        gc.unfreeze()
+        gc.collect()
