@@ -16,7 +16,8 @@ and the half second after it, with the cyclic collector's longest pause and its 
 window, and the holds less the collector's pauses within them (the code's own); then the steps
 of a reload timed one by one on the loop, each ``--rounds`` times (a new ``Book``, the store's read, the
 snapshot's decoding, the lines' replay, the customers named again, ``Router.restated``, the hub told).
-The heap is settled first (``switchboard/heap.py``: collected, then frozen), as ``switchboard serve`` does.
+The heap is settled first and watched (``switchboard/heap.py``: collected, frozen, and frozen again after
+a full collection once it has doubled), as ``switchboard serve`` does.
 ``--profile`` also prints the top of a cProfile of one reload (own time), as run on the loop.
 
     .venv/bin/python bench/follower_reload.py [--agents 5000] [--lines 3000] [--rounds 5] [--postgres]
@@ -43,6 +44,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
+
 ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("PYTHONPATH"):  # a PYTHONPATH names the code measured: an older copy of it
     sys.path.insert(0, str(ROOT))
@@ -57,6 +60,7 @@ from routing.ids import CallId, OfferId  # noqa: E402
 from routing.router import Router  # noqa: E402
 from switchboard import heap, snapshot_codec  # noqa: E402
 from switchboard.bootstrap import Service, build, normaliser  # noqa: E402
+from switchboard.cli import GC_SLOW_S  # noqa: E402
 from switchboard.cluster.node import ClusterNode  # noqa: E402
 from switchboard.event_codec import decode  # noqa: E402
 from switchboard.journal import Journal  # noqa: E402
@@ -288,7 +292,8 @@ async def one_store(kind: str, opts: Options) -> None:
             service = await build(settings, pbx=SimulatedPbx)
             try:
                 snapshot_bytes, lines = await record(service, opts)
-                frozen = heap.settle()  # as ``switchboard serve`` does once started
+                frozen = heap.settle()  # as ``switchboard serve`` does once started, with its watch
+                heap.HeapWatch(GC_SLOW_S, structlog.get_logger("heap").warning).install()
                 size = f"snapshot {snapshot_bytes / 1e6:.2f} MB, {lines} lines after it"
                 print(f"{kind}: {size}, {frozen} objects frozen")
                 nowhere = ClusterSettings(redis_url="redis://127.0.0.1:1", instance="bench")  # never asked
