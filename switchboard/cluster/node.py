@@ -42,7 +42,7 @@ log = structlog.get_logger("cluster.node")
 READ_MARGIN_S = 5.0  # a blocking stream read's socket waits this much longer than the read itself
 TERM_START_S = 10.0  # writing the new term's snapshot; longer, and the store is not fit to lead with
 STAND_DOWN_FLUSH_S = 2.0  # our last lines, before the reload from the store; a store that slow is down
-RESTATE_SLICE = 50  # restated commands handed to the hub at a time in a reload (see ``reload``)
+RESTATE_SLICE = 10  # restated commands handed to the hub at a time in a reload (see ``reload``)
 
 
 def clients(settings: ClusterSettings) -> tuple[aioredis.Redis, aioredis.Redis]:
