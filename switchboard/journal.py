@@ -144,67 +144,26 @@ class Journal:
 
     # --- start-up -------------------------------------------------------------------------------
     async def restore(self, router: Router) -> Restored:
-        """Put the kept state into ``router`` (a fresh one): the snapshot, then the lines after it, under
-        the plan they were for; then, if the router's plan is another, the books rebound to it."""
+        """Put the kept state into ``router`` in place of what it holds: the snapshot, then the lines after
+        it, under the plan they were for; then, if the router's plan is another, the books rebound to it.
+
+        The books are rebuilt in a thread, in a router of their own that nothing else holds, and swapped
+        into ``router`` in one step on the loop: with 5,000 agents the decoding and a new ``Book`` alone
+        held a follower's loop for hundreds of ms (bench/follower_reload.py), its lease renewals with it,
+        and whoever reads ``router`` meanwhile sees the books it had, never half-built ones. Cancelled
+        meanwhile (a member standing down), the thread finishes for nothing and ``router`` is untouched."""
         kept = await self._store.kept()
+        built = await asyncio.to_thread(_rebuilt, kept, router.plan, self._clock)
+        if built.refused is not None:
+            return await self._refuse(router, built.refused, built.router.book)
+        router.book, router.plan = built.router.book, built.router.plan
+        if built.seq is not None:
+            self.seq = built.seq
         snapshot = kept.snapshot
-        try:
-            plan, book = self._start(snapshot, router)
-        except UnreadableSnapshot as exc:
-            return await self._refuse(router, str(exc))
-        if snapshot is not None:
-            self.seq = snapshot.seq
-        then = Router(plan) if plan != router.plan else router
-        then.book = book
-        records: list[cmd.LogCall] = []
-        as_of = None if snapshot is None else snapshot.taken_at
-        try:
-            for line in kept.lines:
-                event = decode(line.event)
-                records += self._replay(then, event)
-                self.seq = line.seq
-                as_of = event.at
-        except UnreadableEvent as exc:
-            return await self._refuse(router, str(exc))
-        if then is not router:
-            try:
-                records += self._rebind(router, then, self._clock())
-            except PlanEditRefused as exc:
-                return await self._refuse(router, str(exc))
-        if then is not router or (self.anchors_new_stores and snapshot is None and not kept.lines):
+        if built.rebound or (self.anchors_new_stores and snapshot is None and not kept.lines):
             await self._anchor(router)
         log.info("journal.restored", snapshot=snapshot is not None, replayed=len(kept.lines), seq=self.seq)
-        return Restored(snapshot is not None, len(kept.lines), tuple(records), as_of=as_of)
-
-    @staticmethod
-    def _start(snapshot: Snapshot | None, router: Router) -> tuple[Plan, books.Book]:
-        """The plan and books the kept lines start from; ``UnreadableSnapshot`` if the snapshot is not
-        one this release reads. Lines with no snapshot before them come from a release that did not
-        anchor them (see the docstring): taken to be of the router's plan, as that release did."""
-        if snapshot is None:
-            return router.plan, router.book
-        if snapshot.format == SNAPSHOT_FORMAT:
-            return snapshot_codec.loads(snapshot.data)
-        if snapshot.format not in READS:
-            raise UnreadableSnapshot(f"snapshot format {snapshot.format}, this release reads {READS}")
-        if snapshot.plan_key != state_key(router):
-            raise UnreadableSnapshot(
-                "a format-1 snapshot of another number plan or layout of the books: format 1 does not say"
-                " which plan it was for"
-            )
-        book = pickle.loads(snapshot.data)  # our own store's (see the docstring)
-        return router.plan, book
-
-    @staticmethod
-    def _rebind(router: Router, then: Router, at: float) -> list[cmd.LogCall]:
-        """The books replayed under the kept plan, bound to the router's (``routing.rebind``)."""
-        rebound: Rebound = rebind(then.book, then.plan, router.plan, at)
-        router.book, router.plan = rebound.book, rebound.plan
-        log.warning(
-            "journal.plan-edited", moved=list(rebound.moved), dropped=list(rebound.dropped),
-            leaving=list(rebound.leaving), ended=[x.record.call for x in rebound.ended],
-        )  # fmt: skip
-        return list(rebound.ended)
+        return Restored(snapshot is not None, len(kept.lines), built.records, as_of=built.as_of)
 
     async def _anchor(self, router: Router) -> None:
         """A snapshot of the books just rebound, written before any new line: the lines that follow are
@@ -214,23 +173,12 @@ class Journal:
         await until_done(save, self._retry_s, log, "journal.snapshot-failed", seq=self.seq)
         self._since_snapshot, self._snapshot_at = 0, now
 
-    async def _refuse(self, router: Router, why: str) -> Restored:
+    async def _refuse(self, router: Router, why: str, empty: books.Book) -> Restored:
         log.warning("journal.not-restored", reason=why)
-        router.book = books.Book(router.plan)
+        router.book = empty
         await self._store.forget()
         self.seq = 0
         return Restored(False, 0, (), refused=why)
-
-    @staticmethod
-    def _replay(router: Router, event: ev.Event) -> list[cmd.LogCall]:
-        try:
-            commands = router.handle(event)
-        except RoutingError:
-            return []  # refused then too: it changed nothing then and changes nothing now
-        except Exception:
-            log.exception("journal.replay-failed", what=repr(event))  # as the loop did the first time
-            return []
-        return [c for c in commands if isinstance(c, cmd.LogCall)]
 
     # --- while running --------------------------------------------------------------------------
     def record(self, event: ev.Event, router: Router) -> None:
@@ -297,3 +245,86 @@ class Journal:
     async def flush(self) -> None:
         """Wait until everything recorded so far is in the store."""
         await self._idle.wait()
+
+
+# --- rebuilding, off the loop ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Rebuilt:
+    """The kept state in a router of its own (``restore`` swaps its plan and books in); refused: an empty
+    one, and why. ``seq`` is the last line it includes, None if the store kept nothing to say it."""
+
+    router: Router
+    seq: int | None = None
+    records: tuple[cmd.LogCall, ...] = ()
+    as_of: float | None = None
+    rebound: bool = False  # the books were rebound to another plan: anchor them before any new line
+    refused: str | None = None
+
+
+def _rebuilt(kept: Kept, plan: Plan, clock: Clock) -> _Rebuilt:
+    """``restore``'s work, run in a thread: it touches nothing but what it builds (``plan`` is frozen)."""
+    router = Router(plan)
+    snapshot = kept.snapshot
+    try:
+        kept_plan, book = _start(snapshot, router)
+    except UnreadableSnapshot as exc:
+        return _Rebuilt(router=router, refused=str(exc))
+    seq = None if snapshot is None else snapshot.seq
+    then = Router(kept_plan) if kept_plan != plan else router
+    then.book = book
+    records: list[cmd.LogCall] = []
+    as_of = None if snapshot is None else snapshot.taken_at
+    try:
+        for line in kept.lines:
+            event = decode(line.event)
+            records += _replay(then, event)
+            seq, as_of = line.seq, event.at
+    except UnreadableEvent as exc:
+        return _Rebuilt(router=Router(plan), refused=str(exc))
+    if then is not router:
+        try:
+            records += _rebind(router, then, clock())
+        except PlanEditRefused as exc:
+            return _Rebuilt(router=Router(plan), refused=str(exc))
+    return _Rebuilt(router=router, seq=seq, records=tuple(records), as_of=as_of, rebound=then is not router)
+
+
+def _start(snapshot: Snapshot | None, router: Router) -> tuple[Plan, books.Book]:
+    """The plan and books the kept lines start from; ``UnreadableSnapshot`` if the snapshot is not
+    one this release reads. Lines with no snapshot before them come from a release that did not
+    anchor them (see the docstring): taken to be of the router's plan, as that release did."""
+    if snapshot is None:
+        return router.plan, router.book
+    if snapshot.format == SNAPSHOT_FORMAT:
+        return snapshot_codec.loads(snapshot.data)
+    if snapshot.format not in READS:
+        raise UnreadableSnapshot(f"snapshot format {snapshot.format}, this release reads {READS}")
+    if snapshot.plan_key != state_key(router):
+        raise UnreadableSnapshot(
+            "a format-1 snapshot of another number plan or layout of the books: format 1 does not say"
+            " which plan it was for"
+        )
+    book = pickle.loads(snapshot.data)  # our own store's (see the docstring)
+    return router.plan, book
+
+
+def _rebind(router: Router, then: Router, at: float) -> list[cmd.LogCall]:
+    """The books replayed under the kept plan, bound to the router's (``routing.rebind``)."""
+    rebound: Rebound = rebind(then.book, then.plan, router.plan, at)
+    router.book, router.plan = rebound.book, rebound.plan
+    log.warning(
+        "journal.plan-edited", moved=list(rebound.moved), dropped=list(rebound.dropped),
+        leaving=list(rebound.leaving), ended=[x.record.call for x in rebound.ended],
+    )  # fmt: skip
+    return list(rebound.ended)
+
+
+def _replay(router: Router, event: ev.Event) -> list[cmd.LogCall]:
+    try:
+        commands = router.handle(event)
+    except RoutingError:
+        return []  # refused then too: it changed nothing then and changes nothing now
+    except Exception:
+        log.exception("journal.replay-failed", what=repr(event))  # as the loop did the first time
+        return []
+    return [c for c in commands if isinstance(c, cmd.LogCall)]

@@ -23,7 +23,6 @@ from redis.exceptions import RedisError
 from agent_console.app import GATE
 from agent_console.devices import KnownDevices
 from config.cluster import ClusterSettings
-from routing import book as books
 from routing import views
 from switchboard.cluster.asks import AskClient, AskServer
 from switchboard.cluster.delivery_feed import SharedDeliveryFeed
@@ -43,6 +42,7 @@ log = structlog.get_logger("cluster.node")
 READ_MARGIN_S = 5.0  # a blocking stream read's socket waits this much longer than the read itself
 TERM_START_S = 10.0  # writing the new term's snapshot; longer, and the store is not fit to lead with
 STAND_DOWN_FLUSH_S = 2.0  # our last lines, before the reload from the store; a store that slow is down
+RESTATE_SLICE = 10  # restated commands handed to the hub at a time in a reload (see ``reload``)
 
 
 def clients(settings: ClusterSettings) -> tuple[aioredis.Redis, aioredis.Redis]:
@@ -138,7 +138,8 @@ class ClusterNode:
 
     async def reload(self) -> int:
         s = self._service
-        s.router.book = books.Book(s.settings.plan)
+        # The books are rebuilt off the loop and swapped in at once (``Journal.restore``): until then the
+        # router, its readers and the consoles here have the books as they were.
         restored = await self._journal.restore(s.router)
         if restored.refused is not None:
             # As alone: a state this release cannot read back is not used; the router starts empty and
@@ -146,7 +147,14 @@ class ClusterNode:
             self._journal.seq = await last_seq(self._reads, self._settings.key_prefix)
         self._as_of = restored.as_of
         await s.renamed()  # the customers agents named for live calls
-        s.hub.restate(s.router.restated(s.clock()))  # consoles here see the state as it now is
+        # Consoles here see the state as it now is. A slice at a time, the loop let go between: with
+        # thousands of pops and wrap-up forms the hub's messages, and the caller look-ups it starts for
+        # each, held the loop for hundreds of ms in one go. No stream line is applied meanwhile (the
+        # follower waits for the reload), so the router does not move under the slices.
+        restated = s.router.restated(s.clock())
+        for start in range(0, len(restated), RESTATE_SLICE):
+            s.hub.restate(restated[start : start + RESTATE_SLICE])
+            await asyncio.sleep(0)
         return self._journal.seq
 
     def may_lead(self) -> bool:
