@@ -25,7 +25,7 @@ from agent_console.errors import BadOrigin
 from agent_console.login_throttle import LoginThrottle
 from agent_console.origins import not_cross_site, secure
 from agent_console.sessions import Sessions
-from crm_core.domain.users import User
+from crm_core.domain.users import Standing, User
 
 log = structlog.get_logger("console")
 COOKIE = "sb_session"
@@ -39,9 +39,7 @@ class UserCheck(Protocol):
 
     async def get(self, username: str) -> User | None: ...
 
-    async def list(self) -> list[User]: ...
-
-    async def changed_since(self, at: datetime) -> Sequence[User]: ...
+    async def standings(self, since: datetime | None = None) -> Sequence[Standing]: ...
 
 
 class Gate:

@@ -13,8 +13,10 @@ messages. Now:
   disabled or in another role are ended; once a minute it reads every user, which also finds those
   removed (whose sessions the removal ends anyway). So such a socket closes within ``every_s`` plus one
   query, whether or not anything is pushed to it. One query per sweep, whatever the number of sockets,
-  and a small one: reading all 5,000 users of a large center took 44 ms of the loop's CPU here, every
-  5 s on every instance.
+  and a small one: it reads each user's ``Standing`` (four columns, as plain tuples). Whole user rows
+  took 50-110 ms of the loop for 5,000 users, every 5 s on every instance for a minute after a bulk of
+  users was added (all within ``MARGIN``), and once a minute always: the tail of the pops at 5,000
+  consoles (bench/README.md).
 
 A socket closed this way gets ``error`` ``not-logged-in`` and then the close code ``SESSION_ENDED``
 (docs/console-protocol.md); the page then finds it is signed out (``GET /session``) and shows the login.
@@ -34,7 +36,7 @@ from agent_console import messages
 from agent_console.error_codes import error_code
 from agent_console.errors import NotLoggedIn
 from agent_console.hub import Connection
-from crm_core.domain.users import User
+from crm_core.domain.users import Standing, User
 
 log = structlog.get_logger("console")
 SESSION_ENDED = 4401  # the websocket close code of a socket whose session ended (like HTTP 401)
@@ -42,9 +44,8 @@ FULL_EVERY = 12  # sweeps: every user read again once a minute, whatever the row
 MARGIN = timedelta(seconds=60)  # the writers' clocks (the CLI's, other instances') may be this far apart
 
 
-class UserList(Protocol):
-    async def list(self) -> Sequence[User]: ...
-    async def changed_since(self, at: datetime) -> Sequence[User]: ...
+class UserStandings(Protocol):
+    async def standings(self, since: datetime | None = None) -> Sequence[Standing]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class _Opened:
 
 
 class OpenSockets:
-    def __init__(self, users: UserList, end_session: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(self, users: UserStandings, end_session: Callable[[str], Awaitable[None]]) -> None:
         """``end_session`` is ``Sessions.end``, which tells ``ended`` in turn."""
         self._users = users
         self._end_session = end_session
@@ -92,9 +93,9 @@ class OpenSockets:
         mark, full = self._mark, self._sweeps % FULL_EVERY == 0
         self._sweeps += 1
         if mark is None or full:
-            full, read = True, await self._users.list()
+            full, read = True, await self._users.standings()
         else:
-            read = await self._users.changed_since(mark - MARGIN)
+            read = await self._users.standings(since=mark - MARGIN)
         if read:
             self._mark = max(self._mark or read[0].updated_at, *(u.updated_at for u in read))
         now = {u.username: u for u in read}
@@ -119,7 +120,7 @@ class OpenSockets:
         await asyncio.gather(*self._closing.values(), return_exceptions=True)
 
 
-def _shut_out(opened: User, now: User | None) -> bool:
+def _shut_out(opened: User, now: Standing | None) -> bool:
     return now is None or now.disabled or now.role != opened.role
 
 

@@ -41,6 +41,17 @@ class User:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the console's sweep of open sockets reads of every user, and no more: whether they may still
+    be signed in (``disabled``), as what (``role``), and when their row last changed."""
+
+    username: str
+    role: Role
+    disabled: bool
+    updated_at: datetime
+
+
 class UserNotFound(NotFound):
     def __init__(self, username: str) -> None:
         super().__init__(f"no user {username!r}")

@@ -25,7 +25,7 @@ class SqlAccounts:
 
     async def get(self, customer_id: int) -> Account | None:
         """The customer's account, or None when the business keeps none. Raises ``CustomerNotFound``."""
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await _load_account(connection, customer_id)
 
     async def set(self, customer_id: int, value: Account) -> Account:
@@ -95,7 +95,7 @@ class SqlAccounts:
             query = query.where(
                 (OrderRow.ordered_on < on) | ((OrderRow.ordered_on == on) & (OrderRow.id < before))
             )
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             await _require_customer(connection, customer_id)
             rows = [order(row) for row in await connection.execute(query)]
         return page(rows, limit, ORDER_LIST, lambda o: (o.ordered_on.isoformat(), o.id))

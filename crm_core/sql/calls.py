@@ -75,7 +75,7 @@ class SqlCalls:
     async def logged(self, call_ids: Collection[str]) -> set[str]:
         """Which of ``call_ids`` have a row (asked a chunk at a time: a statement's parameters are few)."""
         wanted, found = sorted(call_ids), set[str]()
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             for start in range(0, len(wanted), LOGGED_CHUNK):
                 chunk = wanted[start : start + LOGGED_CHUNK]
                 rows = await connection.execute(select(CallRow.call_id).where(CallRow.call_id.in_(chunk)))
@@ -83,7 +83,7 @@ class SqlCalls:
         return found
 
     async def get(self, call_id: str) -> LoggedCall | None:
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             row = first_or_none(
                 await connection.execute(select(*CALL_COLUMNS).where(CallRow.call_id == call_id))
             )
@@ -96,7 +96,7 @@ class SqlCalls:
         query = select(*CALL_COLUMNS).order_by(*self._newest_first()).limit(limit)
         if customer_id is not None:
             query = query.where(CallRow.customer_id == customer_id)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return [logged_call(row) for row in await connection.execute(query)]
 
     async def last_answered(self, number: str | None, customer_id: int | None = None) -> LoggedCall | None:
@@ -112,7 +112,7 @@ class SqlCalls:
             .order_by(CallRow.ended_at.desc(), self._db.dialect.bytewise(CallRow.call_id).desc())
             .limit(1)
         )
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             row = first_or_none(await connection.execute(query))
         return None if row is None else logged_call(row)
 
@@ -156,7 +156,7 @@ class SqlCalls:
             at = _instant(cursor, str(arrived))
             newer_tie = self._db.dialect.bytewise(CallRow.call_id) < str(call_id)
             query = query.where(or_(CallRow.arrived_at < at, (CallRow.arrived_at == at) & newer_tie))
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             calls = [logged_call(row) for row in await connection.execute(query)]
         return page(calls, limit, CALL_LIST, lambda c: (c.arrived_at.isoformat(), c.record.call))
 
@@ -178,7 +178,7 @@ class SqlCalls:
                 query = query.where(
                     or_(CallRow.arrived_at > after[0], (CallRow.arrived_at == after[0]) & later_tie)
                 )
-            async with self._db.engine.connect() as connection:
+            async with self._db.reads.connect() as connection:
                 chunk = [logged_call(row) for row in await connection.execute(query.limit(EXPORT_CHUNK))]
             for call in chunk:
                 yield csv_line(call_csv_fields(call))

@@ -77,7 +77,7 @@ class SqlCases:
 
     async def get(self, case_id: int) -> Case:
         """Raises ``CaseNotFound``."""
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await _load(connection, case_id)
 
     async def update(self, case_id: int, changes: CaseChanges, author: str | None = None) -> Case:
@@ -138,7 +138,7 @@ class SqlCases:
 
     async def history(self, case_id: int) -> list[CaseEvent]:
         """Every event of the case, oldest first. Raises ``CaseNotFound``."""
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             await _load(connection, case_id)
             query = select(*EVENT_COLUMNS).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
             return [case_event(row) for row in await connection.execute(query)]
@@ -167,7 +167,7 @@ class SqlCases:
             query = query.where(CaseRow.status == CaseStatus(status).value)
         if owner is not None:
             query = query.where(CaseRow.owner == owner)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = list(await connection.execute(query))
             linked = await calls_of_cases(connection, [row.id for row in rows])
         return page([case(row, linked.get(row.id, ())) for row in rows], limit, CASE_LIST, lambda c: (c.id,))

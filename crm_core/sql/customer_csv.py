@@ -129,7 +129,7 @@ class SqlCustomerCsv:
                 .order_by(CustomerRow.id)
                 .limit(chunk)
             )
-            async with self._db.engine.connect() as connection:
+            async with self._db.reads.connect() as connection:
                 rows = list(await connection.execute(query))
                 phones = await phones_of(connection, [row.id for row in rows])
             for row in rows:

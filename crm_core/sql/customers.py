@@ -56,7 +56,7 @@ class SqlCustomers:
 
     async def get(self, customer_id: int) -> Customer:
         """Raises ``CustomerNotFound``."""
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await load_customer(connection, customer_id)
 
     async def update(self, customer_id: int, changes: CustomerChanges) -> Customer:
@@ -140,7 +140,7 @@ class SqlCustomers:
         needle = validation.optional_text("text", text)
         if needle is not None:
             query = query.where(_matches(needle))
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = list(await connection.execute(query))
             phones = await phones_of(connection, [row.id for row in rows])
         found = [customer(row, phones.get(row.id, ())) for row in rows]

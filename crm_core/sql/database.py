@@ -2,8 +2,10 @@
 PostgreSQL must be spoken to differently so that they answer the same), the default phone region, the
 clock, and the fast paths for many plain rows.
 
-Reads run on one connection in one transaction, so a multi-query read (a customer 360, a page with its
-phone numbers) sees one snapshot; writes run in ``begin()`` and either all land or none does.
+Reads connect with ``reads``: on PostgreSQL each statement is its own transaction (at READ COMMITTED a
+statement sees its own snapshot either way), which saves a BEGIN and a ROLLBACK a read; on SQLite a
+multi-query read (a customer 360, a page with its phone numbers) runs in one read transaction. Writes run
+in ``begin()`` and either all land or none does.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Database:
         self.region = region
         self.clock = clock
         self.dialect = dialect_named(engine.dialect.name)
+        self.reads = self.dialect.reads(engine)  # what every read connects with (``reads.connect()``)
         self._reader = self.dialect.file_reader(engine)
 
     async def close(self) -> None:
@@ -62,7 +65,7 @@ class Database:
         connection of its own (one hop to a thread and back, where aiosqlite takes about four per query;
         WAL lets it read beside the writer). Elsewhere: ``run_sync`` on an async connection."""
         if self._reader is None:
-            async with self.engine.connect() as connection:
+            async with self.reads.connect() as connection:
                 return await connection.run_sync(reading)
         return await asyncio.to_thread(self._read_file, self._reader, reading)
 
@@ -85,7 +88,7 @@ class Database:
         """The rows of ``statement`` as plain tuples, values as the driver returns them (no SQLAlchemy
         result processing: the caller converts, with ``dialect.read_instant`` for timestamps, as
         ``reports`` does). For reads of many plain rows; on SQLite, past SQLAlchemy to the driver."""
-        async with self.engine.connect() as connection:
+        async with self.reads.connect() as connection:
             return await self.dialect.fetch_plain(connection, statement, params)
 
     async def bulk_insert(

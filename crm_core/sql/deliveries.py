@@ -83,7 +83,7 @@ class SqlDeliveries:
             or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now),
         )
         due = select(DeliveryRow.id).where(free).order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
-        async with self._db.engine.connect() as connection:  # idle polls read, and write nothing
+        async with self._db.reads.connect() as connection:  # idle polls read, and write nothing
             if (await connection.execute(due.limit(1))).first() is None:
                 return token, []
         async with self._db.engine.begin() as connection:
@@ -129,24 +129,24 @@ class SqlDeliveries:
             return await _one(connection, delivery_id)
 
     async def get(self, delivery_id: int) -> Delivery:
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await _one(connection, delivery_id)
 
     async def of_message(self, message_id: int) -> list[Delivery]:
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await _read(connection, DeliveryRow.message_id == message_id)
 
     async def of_calls(self, calls: Sequence[str]) -> list[Delivery]:
         """The deliveries of the messages taken on ``calls`` (a console that joins: what it shows)."""
         if not calls:
             return []
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await _read(connection, DeliveryRow.call_id.in_(calls))
 
     async def changed_since(self, at: datetime) -> list[Delivery]:
         """Every delivery queued or changed at ``at`` or later (an instance that may have missed the news:
         switchboard/cluster/delivery_feed.py). No index on ``updated_at``: asked once per resubscription."""
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return await _read(connection, DeliveryRow.updated_at >= at)
 
     async def history(self, delivery_id: int) -> list[DeliveryChange]:
@@ -155,14 +155,14 @@ class SqlDeliveries:
             .where(DeliveryChangeRow.delivery_id == delivery_id)
             .order_by(DeliveryChangeRow.id)
         )
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [DeliveryChange(DeliveryStatus(r.status), r.at, r.detail) for r in rows]
 
     async def counts(self) -> dict[DeliveryStatus, int]:
         """How many deliveries are in each status."""
         query = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return {DeliveryStatus(status): count for status, count in rows}
 

@@ -66,6 +66,15 @@ class Dialect(Protocol):
         """What to run on every new connection before the store uses it."""
         ...
 
+    @property
+    def engine_options(self) -> Mapping[str, object]:
+        """``create_async_engine``'s keywords for this backend (its connection pool)."""
+        ...
+
+    def reads(self, engine: AsyncEngine) -> AsyncEngine:
+        """``engine`` as the store's reads take it (``engine.connect()``, never a write)."""
+        ...
+
     def stored_instant(self, at: datetime) -> datetime:
         """An aware UTC datetime as ``UtcDateTime`` hands it to SQLAlchemy."""
         ...
@@ -136,6 +145,13 @@ class _Sqlite:
         # Foreign keys are off per connection unless asked, which would skip the ON DELETE rules in orm;
         # WAL lets the screen pop read while a call is being logged.
         return f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}", "PRAGMA journal_mode=WAL"
+
+    @property
+    def engine_options(self) -> Mapping[str, object]:
+        return {}
+
+    def reads(self, engine: AsyncEngine) -> AsyncEngine:
+        return engine  # the driver begins no transaction for a SELECT: nothing to save
 
     def stored_instant(self, at: datetime) -> datetime:
         return at.replace(tzinfo=None)  # no time zones: naive UTC, which also sorts correctly as text
@@ -220,6 +236,20 @@ class _PostgreSql:
 
     def connect_statements(self, *, enforce_foreign_keys: bool) -> tuple[str, ...]:
         return ()  # foreign keys are always on; a migration's table rebuilds need no switch
+
+    @property
+    def engine_options(self) -> Mapping[str, object]:
+        # As many connections at most as SQLAlchemy's default (5 + 10 overflow), but 10 kept open: past
+        # the fifth, each was opened for a burst and closed after it (a TLS attempt, a login and asyncpg's
+        # type set-up every time), which a follower at 50 calls/s did all the time (bench/README.md).
+        return {"pool_size": 10, "max_overflow": 5}
+
+    def reads(self, engine: AsyncEngine) -> AsyncEngine:
+        # Each statement in its own transaction: asyncpg otherwise sends a BEGIN before the first and a
+        # ROLLBACK when the connection goes back to the pool, three round trips for a one-query read (the
+        # screen pop's lookup, a session or user check). Nothing changes for what a read sees: at READ
+        # COMMITTED, the default and ours, every statement of a transaction takes a snapshot of its own.
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def stored_instant(self, at: datetime) -> datetime:
         return at  # timestamptz

@@ -22,7 +22,7 @@ def open_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
     foreign keys on that drop would cascade-delete the rows that point at it.
     """
     dialect = dialect_named(make_url(url).get_backend_name())  # raises UnsupportedDatabase
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, **dialect.engine_options)
     statements = dialect.connect_statements(enforce_foreign_keys=enforce_foreign_keys)
     if statements:
         event.listen(engine.sync_engine, "connect", _run_on_connect(statements))

@@ -32,7 +32,7 @@ class SqlEscalationAttempts:
     async def of_calls(self, calls: Collection[str]) -> Mapping[str, tuple[Attempt, ...]]:
         found: dict[str, list[Attempt]] = {}
         wanted, r = sorted(set(calls)), EscalationAttemptRow
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             for start in range(0, len(wanted), CHUNK):
                 query = select(r).where(r.call_id.in_(wanted[start : start + CHUNK])).order_by(r.id)
                 for row in await connection.execute(query):
@@ -49,7 +49,7 @@ class SqlEscalationAttempts:
             .where(r.started_at >= since, r.started_at < until, CallRow.practice.is_(None))
             .order_by(r.id)
         )
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = list(await connection.execute(query))
         return report((row.line_id or "", _attempt(row)) for row in rows)
 

@@ -68,14 +68,14 @@ class SqlJournal:
 
     async def last_seq(self) -> int:
         """The last event the store holds, in its snapshot or as a line (0: nothing)."""
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             line = await connection.scalar(select(func.max(JournalRow.seq)))
             snapshot = await connection.scalar(select(func.max(SnapshotRow.seq)))
         return max(line or 0, snapshot or 0)
 
     async def kept(self) -> Kept:
         s = SnapshotRow
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             found = (
                 await connection.execute(select(s.seq, s.format, s.plan_key, s.taken_at, s.data))
             ).first()

@@ -233,7 +233,7 @@ class SqlOnCall:
         c = OnCallChangeRow
         columns = (getattr(c, name) for name in field_names(OnCallChange))
         query = select(*columns).where(c.business == business).order_by(c.at.desc(), c.id.desc()).limit(limit)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             return [
                 built(OnCallChange, row, business=LineId(row.business))
                 for row in await connection.execute(query)

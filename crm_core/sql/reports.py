@@ -60,7 +60,7 @@ class SqlReports:
         by_time = grouping in (Grouping.DAY, Grouping.HOUR)
         key = queries.bucket(self._db.dialect) if by_time else _COLUMN[grouping]
         params = _params(since, until)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = [
                 (r.key, _call_figures(r))
                 for r in await connection.execute(queries.call_groups(key, target), params)
@@ -90,7 +90,7 @@ class SqlReports:
         """Agent figures for the days ``first_day`` to ``last_day`` inclusive, counted by the database."""
         since, until = report_window(first_day, last_day, zone)
         figures: dict[AgentId, AgentFigures] = {}
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             for agent, handled, talk in await connection.execute(
                 queries.agent_calls(), _params(since, until)
             ):

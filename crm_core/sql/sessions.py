@@ -33,7 +33,7 @@ class SqlSessions:
 
     async def get(self, key: str) -> StoredSession | None:
         query = select(_ROW.key, _ROW.username, _ROW.started, _ROW.last_used).where(_ROW.key == key)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else StoredSession(row.key, row.username, row.started, row.last_used)
 
@@ -48,7 +48,7 @@ class SqlSessions:
     async def of_user(self, username: str) -> list[StoredSession]:
         """``username``'s sessions, the oldest sign-in first."""
         query = select(_ROW.key, _ROW.username, _ROW.started, _ROW.last_used).where(_ROW.username == username)
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = (await connection.execute(query.order_by(_ROW.started, _ROW.key))).all()
         return [StoredSession(row.key, row.username, row.started, row.last_used) for row in rows]
 
@@ -62,7 +62,7 @@ class SqlSessions:
     async def kept(self, keys: Collection[str]) -> set[str]:
         """Which of ``keys`` the table still holds."""
         wanted, found = list(keys), set[str]()
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             for start in range(0, len(wanted), _KEYS_AT_ONCE):
                 query = select(_ROW.key).where(_ROW.key.in_(wanted[start : start + _KEYS_AT_ONCE]))
                 found.update((await connection.execute(query)).scalars())

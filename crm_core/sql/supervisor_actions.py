@@ -31,6 +31,6 @@ class SqlSupervisorActions:
         r = SupervisorActionRow
         columns = (getattr(r, name) for name in field_names(SupervisorAction))
         query = select(*columns).order_by(r.at.desc(), r.id.desc())
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = await connection.execute(query.limit(limit))
             return [built(SupervisorAction, row) for row in rows]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crm_core.domain import users as u
@@ -45,7 +45,7 @@ class SqlUsers:
         return await self.require(login)
 
     async def get(self, username: str) -> u.User | None:
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             row = (await connection.execute(select(*_COLUMNS).where(UserRow.username == username))).first()
         return None if row is None else _user(row)
 
@@ -56,15 +56,26 @@ class SqlUsers:
         return user
 
     async def list(self) -> list[u.User]:
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             rows = await connection.execute(select(*_COLUMNS).order_by(UserRow.username))
         return [_user(row) for row in rows]
 
-    async def changed_since(self, at: datetime) -> Sequence[u.User]:
-        """The users whose row changed at or after ``at`` (by the writer's clock)."""
-        query = select(*_COLUMNS).where(UserRow.updated_at >= at).order_by(UserRow.username)
-        async with self._db.engine.connect() as connection:
-            return [_user(row) for row in await connection.execute(query)]
+    async def standings(self, since: datetime | None = None) -> Sequence[u.Standing]:
+        """Every user's ``Standing``; with ``since``, only those whose row changed at or after it (by the
+        writer's clock). Read as plain tuples: for 5,000 users, whole ``User`` rows took 50-110 ms of the
+        loop here, every 5 s on every instance while a bulk of new users was within the sweep's margin."""
+        dialect, role = self._db.dialect, u.Role
+        query = select(UserRow.username, UserRow.role, UserRow.disabled, UserRow.updated_at)
+        params: dict[str, object] = {}
+        if since is not None:  # bound as the driver takes it: ``fetch_plain`` skips the column's type
+            query, params = (
+                query.where(UserRow.updated_at >= bindparam("since")),
+                {"since": dialect.plain_instant(since)},
+            )
+        return [
+            u.Standing(username, role(kind), bool(disabled), dialect.read_instant(at))
+            for username, kind, disabled, at in await self._db.fetch_plain(query, params)
+        ]
 
     async def set_password(self, username: str, password: str) -> None:
         hashed = await self._worker.hash(u.password(password))
@@ -76,7 +87,7 @@ class SqlUsers:
     async def check(self, username: str, password: str) -> u.User | None:
         """The user, when ``password`` is theirs and they are not disabled; else None (never says why)."""
         login = username.strip().casefold()
-        async with self._db.engine.connect() as connection:
+        async with self._db.reads.connect() as connection:
             row = (
                 await connection.execute(
                     select(UserRow.password_hash, *_COLUMNS).where(UserRow.username == login)

@@ -4,11 +4,11 @@ store in a dict that counts what reaches it."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from crm_core.domain.sessions import StoredSession
-from crm_core.domain.users import Role, User
+from crm_core.domain.users import Role, Standing, User
 
 PASSWORD = "correct horse battery"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -43,8 +43,12 @@ class FakeUsers:
     async def list(self) -> list[User]:
         return sorted(self.by_name.values(), key=lambda u: u.username)
 
-    async def changed_since(self, at: datetime) -> Sequence[User]:
-        return [u for u in await self.list() if u.updated_at >= at]
+    async def standings(self, since: datetime | None = None) -> list[Standing]:
+        return [
+            Standing(u.username, u.role, u.disabled, u.updated_at)
+            for u in await self.list()
+            if since is None or u.updated_at >= since
+        ]
 
     def disable(self, username: str) -> None:
         """As ``SqlUsers.disable``: the row's ``updated_at`` moves on."""

@@ -1,15 +1,15 @@
 """The open sockets' sweep reads only the users changed since the last change it saw, and every user
-once a minute: a large center's 5,000 rows every 5 s on every instance cost the loop 44 ms each time."""
+once a minute, and of each only its ``Standing``: a large center's 5,000 whole rows every 5 s on every
+instance cost the loop 44-110 ms each time."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from agent_console.sockets import FULL_EVERY, OpenSockets
-from crm_core.domain.users import Role, User
+from crm_core.domain.users import Role, Standing, User
 from tests.agent_console.fakes import FakeUsers, user
 
 
@@ -20,13 +20,9 @@ class CountedUsers(FakeUsers):
         super().__init__(*users)
         self.reads: list[str] = []
 
-    async def list(self) -> list[User]:
-        self.reads.append("all")
-        return await super().list()
-
-    async def changed_since(self, at: datetime) -> Sequence[User]:
-        self.reads.append("changed")
-        return [u for u in self.by_name.values() if u.updated_at >= at]
+    async def standings(self, since: datetime | None = None) -> list[Standing]:
+        self.reads.append("all" if since is None else "changed")
+        return await super().standings(since)
 
     def change(self, username: str, by: timedelta, **fields: Any) -> None:
         """As a writer whose clock is ``by`` ahead of the latest change (behind, when negative)."""

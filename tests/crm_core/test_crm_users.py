@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.domain.errors import ValidationFailed
-from crm_core.domain.users import DuplicateUsername, Role, UserNotFound
+from crm_core.domain.users import DuplicateUsername, Role, Standing, UserNotFound
 from crm_core.sql.engine import open_engine
 from crm_core.sql.orm import UserRow
 from crm_core.sql.store import SqlStore
@@ -78,15 +78,21 @@ async def test_given_no_such_user_when_changed_then_not_found(store: SqlStore) -
         await store.users.set_password("ghost", PASSWORD)
 
 
-async def test_given_users_when_one_is_disabled_then_changed_since_its_change_names_only_them(
+async def test_given_users_when_one_is_disabled_then_standings_since_its_change_name_only_them(
     store: SqlStore,
 ) -> None:
     await store.users.add("alice", PASSWORD, "agent", agent="a1")
-    bob = await store.users.add("bob", PASSWORD, "agent", agent="a2")
-    assert [u.username for u in await store.users.changed_since(bob.updated_at)] == ["bob"]  # at: included
+    bob = await store.users.add("bob", PASSWORD, "supervisor")
+    assert await store.users.standings(since=bob.updated_at) == [  # at: included
+        Standing("bob", Role.SUPERVISOR, False, bob.updated_at)
+    ]
     await store.users.disable("alice")
     alice = await store.users.require("alice")
     assert alice.updated_at > bob.updated_at
-    changed = await store.users.changed_since(alice.updated_at)
-    assert [(u.username, u.disabled) for u in changed] == [("alice", True)]
-    assert await store.users.changed_since(alice.updated_at + timedelta(microseconds=1)) == []
+    assert await store.users.standings(since=alice.updated_at) == [
+        Standing("alice", Role.AGENT, True, alice.updated_at)
+    ]
+    assert await store.users.standings(since=alice.updated_at + timedelta(microseconds=1)) == []
+    everyone = await store.users.standings()
+    assert sorted(s.username for s in everyone) == ["alice", "bob"]
+    assert all(s.updated_at.tzinfo is not None for s in everyone)
