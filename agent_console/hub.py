@@ -199,6 +199,7 @@ class ConsoleHub:
         self.acked: dict[str, AgentId] = {}  # offers a console confirmed it displayed
         self.ack_observers: list[Callable[[str], None]] = []  # told of each offer's first ack
         self._tasks: set[asyncio.Task[None]] = set()
+        self._following_up: set[tuple[AgentId, CallId]] = set()  # pops whose caller is being looked up
         # Supervisors' connections by the agent id whose phone they supervise on (``supervise``): they
         # get ``supervision`` messages without logging that agent in.
         self._supervising: dict[AgentId, set[Connection]] = {}
@@ -217,9 +218,18 @@ class ConsoleHub:
         if view.agent in self._training:
             conn.send(self._training[view.agent])
         conn.agent = view.agent
-        self._desk(view.agent).tabs.add(conn)
+        desk = self._desk(view.agent)
+        desk.tabs.add(conn)
+        for shown in (None if desk.live is None else desk.live.seen, desk.wrap_up):
+            if shown is not None and shown.offer.get("customer_pending"):
+                self._start_follow_up(shown)  # popped while no tab of it was here: its record now
         for observer in self.join_observers:
             observer(conn, view.agent, self.shown_calls(view.agent))
+
+    def present(self, agent: AgentId) -> bool:
+        """Whether a tab of ``agent``'s console is connected here."""
+        desk = self._desks.get(agent)
+        return desk is not None and bool(desk.tabs)
 
     def detach(self, conn: Connection) -> None:
         if conn.agent is not None:
@@ -394,19 +404,32 @@ class ConsoleHub:
         desk = self._desk(pop.agent)
         desk.live, desk.wrap_up, desk.last = _Live(seen), None, pop.call
         self.send(pop.agent, seen.offer)
-        if not known:
-            task = asyncio.create_task(self._follow_up(seen))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if not known and desk.tabs:  # else when a tab joins: no store read for a pop nobody here shows
+            self._start_follow_up(seen)
+
+    def _start_follow_up(self, seen: Seen) -> None:
+        key = (seen.agent, seen.pop.call)  # ring-all pops one call on several agents' consoles
+        if key in self._following_up:
+            return
+        self._following_up.add(key)
+        task = asyncio.create_task(self._follow_up(seen))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._following_up.discard(key))
 
     async def _follow_up(self, seen: Seen) -> None:
         pop = seen.pop
         caller = await _safely(self._lookup.caller(pop.call, pop.caller_number))
         desk = self._desk(pop.agent)
         live = None if desk.live is None else desk.live.seen
-        shown = [s for s in (live, desk.wrap_up) if s is not None and s.pop is pop]
+        # Not one an agent named the customer of meanwhile (``attach_customer``): the lookup is older news.
+        shown = [
+            s
+            for s in (live, desk.wrap_up)
+            if s is not None and s.pop is pop and s.offer.get("customer_pending")
+        ]
         if not shown:
-            return  # withdrawn, or the next call popped, while we looked the caller up
+            return  # withdrawn, the next call popped, or the customer named, while we looked the caller up
         for s in shown:  # the call, or the wrap-up form once it is over (a stretch's form is a copy)
             s.offer = messages.offer(pop, caller, self.floor)  # what a reconnecting console gets
         self.send(pop.agent, messages.offer_customer(pop, shown[0].offer))

@@ -181,6 +181,9 @@ class Router:
     def may_take(self, agent: AgentId, call: CallId) -> bool:
         return views.may_take(self.book, agent, call)
 
+    def offered_agents(self, call: CallId) -> frozenset[AgentId] | None:
+        return views.offered_agents(self.book, call)
+
     def restated(self, at: float) -> list[cmd.Restated]:
         """What the consoles must be told again after a restart (``offers.restated``), then the
         escalations under way (``escalation.restated``) and who is in training (``training.restated``)."""

@@ -125,6 +125,17 @@ def may_take(book: Book, agent: AgentId, call: CallId) -> bool:
     return any(pool in matching.call_pools(c) for _, pool in book.agent_pools[agent])
 
 
+def offered_agents(book: Book, call: CallId) -> frozenset[AgentId] | None:
+    """The agents holding an offer of ``call`` now: their phones ring with it (several in ring-all), or
+    one of them took it; none while it waits or rings an on-call person; None when the call is not live
+    (never arrived, or over). A follower looks the caller up only when the pop may be on its consoles."""
+    c = book.calls.get(call)
+    if c is None:
+        return None
+    offers = (book.offers.get(offer) for offer in c.offers)
+    return frozenset(o.agent for o in offers if o is not None and o.agent is not None)
+
+
 def active_calls(book: Book) -> int:
     return len(book.calls)
 

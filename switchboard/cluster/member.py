@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -301,6 +302,23 @@ class Member:
                 lost.set()
                 return
             await asyncio.sleep(min(left, WATCH_S) + 0.001)
+
+
+async def until_ended(
+    tasks: Collection[asyncio.Task[Any]], stuck_s: float, unblock: Callable[[], Awaitable[None]]
+) -> None:
+    """Wait for ``tasks``, cancelled already; one that has not ended within ``stuck_s`` is named with
+    where it waits (``node.leader-task-stuck``) and ``unblock`` is called, again every ``stuck_s`` until
+    all have ended. Seen: a deposed leader's asks' read waiting on its Redis socket 70 s after its cancel
+    (the client lost it); closing that socket (``unblock``) ends the read with an error."""
+    pending = set(tasks)
+    while pending:
+        _, pending = await asyncio.wait(pending, timeout=stuck_s)
+        for task in pending:
+            log.warning("node.leader-task-stuck", task=task.get_name(), where=where(task))
+        if pending:
+            with contextlib.suppress(RedisError, OSError):
+                await unblock()
 
 
 def where(task: asyncio.Task[Any]) -> str:

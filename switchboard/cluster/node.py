@@ -18,7 +18,6 @@ import redis.asyncio as aioredis
 import structlog
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from agent_console.app import GATE
 from agent_console.devices import KnownDevices
@@ -29,7 +28,7 @@ from switchboard.cluster.delivery_feed import SharedDeliveryFeed
 from switchboard.cluster.journal_stream import Line, StreamWriter, last_seq
 from switchboard.cluster.lease import Lease
 from switchboard.cluster.login_throttle import RedisLoginThrottle
-from switchboard.cluster.member import STUCK_S, Member, where
+from switchboard.cluster.member import STUCK_S, Member, until_ended
 from switchboard.cluster.session_ends import SessionEnds
 from switchboard.cluster.subscription import subscriber
 from switchboard.event_codec import UnreadableEvent, decode
@@ -203,16 +202,9 @@ class ClusterNode:
     async def _leader_tasks_ended(self) -> None:
         """Wait for the cancelled leader's tasks; one that does not end is named every ``STUCK_S`` with
         where it waits (a member once sat 40 s in this wait under load, and the log said only that)."""
-        pending = set(self._leading)
-        while pending:
-            _, pending = await asyncio.wait(pending, timeout=STUCK_S)
-            for task in pending:
-                log.warning("node.leader-task-stuck", task=task.get_name(), where=where(task))
-            if pending:
-                # Seen: the asks' read waiting on its socket 70 s after the cancel. Closing the blocking
-                # reads' sockets ends such a read with an error (the client connects again when next used).
-                with contextlib.suppress(RedisError, OSError):
-                    await self._reads.connection_pool.disconnect()
+        # Closing the blocking reads' sockets ends a read stuck in one with an error (the client connects
+        # again when next used).
+        await until_ended(self._leading, STUCK_S, self._reads.connection_pool.disconnect)
         self._leading = []
         self._asks = None
 

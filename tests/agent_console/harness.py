@@ -119,8 +119,10 @@ class FixedDirectory:
         self.slow = False
         self.release = asyncio.Event()
         self.number_of: dict[CallId, str] = {}
+        self.lookups: list[CallId] = []  # each ``caller`` asked: a read of the store
 
     async def caller(self, call: CallId, number: str | None) -> Caller:
+        self.lookups.append(call)
         if self.slow:
             await self.release.wait()
         return Caller(JANE, (JANE.card,)) if number == JANE_NUMBER else Caller(None)

@@ -309,6 +309,10 @@ async def test_given_a_form_restated_after_a_restart_when_a_customer_is_attached
 ) -> None:
     await finished_call(console, "+12125550100")
     async with after_a_restart(console, store) as (_, ws):
+        # Restated while no tab was here: the form comes back pending, and the caller's record (nobody
+        # owns the number) follows once the tab has joined.
+        assert ws.snapshot["wrap_up"]["offer"]["customer_pending"] is True
+        assert (await next_of(ws, "offer-customer"))["customer"] is None
         await ws.send_json({"type": "attach-customer", "call": "c1", "customer_id": 1})
         assert (await next_of(ws, "offer-customer"))["customer"]["id"] == 1
         logged = await store.get_call("c1")

@@ -923,3 +923,28 @@ def test_given_a_callback_then_its_channel_is_in_the_books_only_once_the_custome
     assert views.channels(sc.router.book) == {CallId("c2"), offer}  # the agent's phone rings first
     sc.answer(offer, at=32)
     assert views.channels(sc.router.book) == {CallId("c2"), offer, CB}  # then the customer's is dialled
+
+
+def test_given_ring_all_then_the_call_is_offered_to_every_ringing_agent_and_then_to_who_took_it() -> None:
+    sc = Scenario(plan({"a1": {}, "a2": {}, "a3": {}}, {"strategy": Strategy.RING_ALL}))
+    sc.staff("a1", "a2", "a3", at=1)
+    sc.pause("a3", "lunch", at=2)
+    sc.arrive("c1", at=5)
+    assert sc.router.offered_agents(CallId("c1")) == {AgentId("a1"), AgentId("a2")}
+    sc.answer("sb-c1-2", at=7)
+    sc.leg_ended("sb-c1-1", at=7.1)  # the other phone's leg, hung up
+    assert sc.router.offered_agents(CallId("c1")) == {AgentId("a2")}
+    sc.hang_up("c1", at=9)
+    assert sc.router.offered_agents(CallId("c1")) is None  # over
+    assert sc.router.offered_agents(CallId("never")) is None
+
+
+def test_given_a_call_waiting_or_ringing_an_on_call_person_then_no_agent_holds_it() -> None:
+    sc = Scenario(plan({"a1": {}}))
+    sc.arrive("c1", at=5)  # nobody logged in: it waits
+    assert sc.router.offered_agents(CallId("c1")) == frozenset()
+    night = _night(AfterHoursKind.ON_CALL)
+    night.arrive("c2", at=5, did=NIGHT_DID)  # Dr. Smith's phone rings: not an agent's
+    view = night.router.call_view(CallId("c2"))
+    assert view is not None and view.offers
+    assert night.router.offered_agents(CallId("c2")) == frozenset()
