@@ -10,6 +10,7 @@ import contextlib
 import pytest
 import redis.asyncio as aioredis
 import structlog.testing
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.cluster import ClusterSettings
@@ -19,7 +20,7 @@ from switchboard.cluster.journal_stream import Line, StreamWriter
 from switchboard.cluster.lease import Lease
 from switchboard.cluster.member import Member, where
 from tests.integration.conftest import wait_until
-from tests.support_redis import redis_keys
+from tests.support_redis import redis_keys, redis_url
 
 LEASE_MS = 400
 
@@ -279,3 +280,38 @@ async def test_given_a_leader_standing_down_when_its_tasks_lose_the_cancel_then_
         renewed_until = await redis.pttl(member.lease.key)
         await asyncio.sleep(member.lease.renew_every_s * 2)
         assert await redis.pttl(member.lease.key) < renewed_until  # nobody renews it any more
+
+
+async def test_given_a_follower_read_that_loses_its_cancel_when_taking_over_then_its_socket_is_closed() -> (
+    None
+):
+    # The follower's blocking stream read, cancelled as the member takes the lease, can lose the cancel
+    # inside the Redis client: the takeover then waited for the read's own end (a failover of 2.1 s).
+    async with redis_keys("member-deaf-read") as (redis, prefix):
+        settings = ClusterSettings(redis_url="redis://", instance="a", lease_ms=LEASE_MS, key_prefix=prefix)
+        reads = aioredis.Redis.from_url(redis_url())
+        member = Member(Node(Store()), redis, reads, settings, 0)
+        cancels = 0
+
+        async def deaf_read() -> None:
+            nonlocal cancels
+            while True:
+                try:
+                    await reads.xread({f"{prefix}:nothing": "$"}, block=5000)
+                except asyncio.CancelledError:
+                    cancels += 1  # lost, as inside the client
+                except RedisError:
+                    return  # its socket closed under it
+
+        following = asyncio.create_task(deaf_read())
+        await asyncio.sleep(0.1)  # in its blocking read
+        started = asyncio.get_running_loop().time()
+        with structlog.testing.capture_logs() as logs:
+            ended = await member._stop_following(following)
+        took = asyncio.get_running_loop().time() - started
+        await reads.aclose()
+
+    assert ended and cancels == 1
+    assert took < 1.0  # not the read's 5 s
+    slow = [e for e in logs if e["event"] == "member.follower-slow-to-stop"]
+    assert len(slow) == 1 and "deaf_read" in slow[0]["where"]
