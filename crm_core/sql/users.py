@@ -62,8 +62,8 @@ class SqlUsers:
 
     async def standings(self, since: datetime | None = None) -> Sequence[u.Standing]:
         """Every user's ``Standing``; with ``since``, only those whose row changed at or after it (by the
-        writer's clock). Read as plain tuples: for 5,000 users, whole ``User`` rows took 50-110 ms of the
-        loop here, every 5 s on every instance while a bulk of new users was within the sweep's margin."""
+        writer's clock). Read as plain tuples: for 5,000 users on PostgreSQL this holds the loop about 5
+        ms, whole ``User`` rows 33-35 ms (agent_console/sockets.py reads it every 5 s on every instance)."""
         dialect, role = self._db.dialect, u.Role
         query = select(UserRow.username, UserRow.role, UserRow.disabled, UserRow.updated_at)
         params: dict[str, object] = {}
