@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -36,6 +36,7 @@ from routing import events as ev
 from routing.destinations import Target, destination
 from routing.ids import AgentId, CallId, QueueId
 from routing.plan import Agent, Plan
+from routing.states import AgentState
 from switchboard.bootstrap import Clock, Service, build
 from switchboard.demo_callers import Caller, Callers
 from switchboard.practice import demo_calls
@@ -84,12 +85,17 @@ def simulated_agents(plan: Plan) -> list[AgentId]:
     return [agent for agent in plan.agents if agent.startswith("sim-")]
 
 
-def open_numbers(plan: Plan, at: float) -> list[str]:
-    """The plan's numbers whose calls wait in a queue someone serves at ``at``; every number if none."""
+def open_numbers(plan: Plan, at: float, wanted: Collection[QueueId] = ()) -> list[str]:
+    """The plan's numbers whose calls wait in a queue someone serves at ``at``; every number if none.
+    With ``wanted`` (the queues of the people ready at a console), only those of them whose calls wait in
+    one of these, when there are any: after Acme's hours its thirteen numbers go to the answering queue,
+    and a new user who signed in as an Acme agent and pressed Ready got one call in fourteen, often none
+    in a minute (the demo's own browser test, run after 18:00 New York time)."""
     served = {q for agent in plan.agents.values() for q in agent.queues}
-    found = [did for did in sorted(plan.dids)
-             if (d := destination(plan, did, at)).target is Target.QUEUE and d.queue in served]  # fmt: skip
-    return found or sorted(plan.dids)
+    queues = {did: d.queue for did in sorted(plan.dids)
+              if (d := destination(plan, did, at)).target is Target.QUEUE and d.queue in served}  # fmt: skip
+    for_people = [did for did, queue in queues.items() if queue in wanted]
+    return for_people or list(queues) or sorted(plan.dids)
 
 
 async def seed(store: SqlStore, plan: Plan) -> str | None:
@@ -155,12 +161,19 @@ class Demo:
             self._submit(ev.AgentLoggedIn(agent, now))
             self._submit(ev.AgentBecameReady(agent, now))
         while True:
-            caller = self._callers.next_caller(open_numbers(self._plan, self._service.clock()))
+            numbers = open_numbers(self._plan, self._service.clock(), self._queues_of_people_ready())
+            caller = self._callers.next_caller(numbers)
             await asyncio.sleep(caller.after_s)
             self._scripts[caller.call] = caller
             self.pbx.arrive(caller.call, caller.did, caller.number, caller.name)
             self.placed += 1
             self._after(caller.call, caller.patience_s, self._give_up, caller.call)
+
+    def _queues_of_people_ready(self) -> set[QueueId]:
+        """The queues of the plan's own agents (people at a console, not the simulated ones) ready now."""
+        router = self._service.router
+        people = (a for a in self._plan.agents.values() if a.id not in self._simulated)
+        return {q for a in people if router.agent_view(a.id).state is AgentState.READY for q in a.queues}
 
     def notice(self, command: cmd.Command) -> None:
         match command:

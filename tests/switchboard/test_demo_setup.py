@@ -35,6 +35,21 @@ def test_given_the_hour_when_callers_pick_numbers_then_only_numbers_that_reach_a
     assert not smith_after_hours & at_night and smith_after_hours <= by_day
 
 
+def test_given_a_person_ready_at_night_then_the_callers_dial_numbers_whose_calls_they_may_take() -> None:
+    acme, answering = PLAN.agents[AgentId("1001")].queues, ("answering",)
+    at_night = demo.open_numbers(PLAN, TUESDAY_21_NY, wanted=acme)
+
+    assert at_night == ["+18005550100"]  # the test line, to Acme's queue; Acme's own go to answering
+    assert set(demo.open_numbers(PLAN, TUESDAY_21_NY, wanted=answering)) == (
+        set(demo.open_numbers(PLAN, TUESDAY_21_NY)) - {"+18005550100"}
+    )
+    # Nobody's queue open (a queue no number reaches now): every open number, as with nobody ready.
+    assert demo.open_numbers(PLAN, TUESDAY_21_NY, wanted=("nowhere",)) == demo.open_numbers(
+        PLAN, TUESDAY_21_NY
+    )
+    assert set(demo.open_numbers(PLAN, TUESDAY_10_NY, wanted=acme)) >= {"+18005550100", "+18005550103"}
+
+
 async def test_given_an_empty_store_when_seeded_then_demo_customers_and_users_once(
     sqlite_store: SqlStore,
 ) -> None:
