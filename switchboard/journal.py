@@ -12,7 +12,10 @@ replays at most that much.
 What a crash can lose is the last batch not yet written (at most ``FLUSH_S`` of events): those are
 events about the PBX's channels or consoles' orders, and the PBX is the truth about channels: after
 the replay the PBX adapter compares what the books say is up with what Asterisk has (``views.channels``
-and ``AriPbx.adopt``), and the consoles' agents see their state again when they reconnect.
+and ``AriPbx.adopt``), and the consoles' agents see their state again when they reconnect. The call log
+is written behind the journal (``mark`` and ``kept_through``): a row is stored only once the line of the
+event that ended its call is, so a crash never leaves a call logged (a callback promised, say) that the
+restarted router does not know has ended.
 
 A snapshot holds the ``Book`` and the plan it was built for (``switchboard/snapshot_codec.py``: every
 object of the routing core kept by field name, so a release that added a field with a default, or
@@ -129,6 +132,11 @@ class Journal:
         self._retry_s = retry_s
         self.seq = 0
         self._pending: list[JournalLine | Snapshot] = []
+        # Lines recorded, and lines handed to the store (written, or refused by its fence), since the
+        # start: counts, not line numbers, which a follower sets and a refused restore puts back to 0.
+        self._recorded = 0
+        self._handed = 0
+        self._kept_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -190,7 +198,22 @@ class Journal:
         line = JournalLine(self.seq, encode(event))
         for tap in self.taps:
             tap(line)
+        self._recorded += 1
         self._push(line)
+
+    def mark(self) -> int:
+        """Where the journal stands now: ``kept_through(mark)`` returns once every line recorded so far
+        (the event the router is handling among them) is in the store."""
+        return self._recorded
+
+    async def kept_through(self, mark: int) -> None:
+        """Wait until the lines recorded up to ``mark`` are in the store (or refused by its fence: then
+        they are another leader's to keep). Lines never recorded here (a follower's) wait for nothing."""
+        if self._handed >= mark:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._kept_waiters.append((mark, waiter))
+        await waiter
 
     def snapshot_due(self, now: float) -> bool:
         return self._since_snapshot >= self.snapshot_every or (
@@ -241,6 +264,18 @@ class Journal:
         if lines:
             await until_done(functools.partial(self._store.append, lines), self._retry_s, log,
                              "journal.append-failed", first=lines[0].seq, count=len(lines))  # fmt: skip
+            self._handed += len(lines)
+            self._tell_kept()
+
+    def _tell_kept(self) -> None:
+        waiting, self._kept_waiters = self._kept_waiters, []
+        for mark, waiter in waiting:
+            if waiter.done():  # its waiter was cancelled
+                continue
+            if mark <= self._handed:
+                waiter.set_result(None)
+            else:
+                self._kept_waiters.append((mark, waiter))
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is in the store."""

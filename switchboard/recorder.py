@@ -7,6 +7,13 @@ The calls waiting when the writer comes round are written together, in one trans
 (database restarting, locked SQLite file) is retried with backoff, the whole batch; the router is never
 held up by the store. ``written(call)`` lets a wrap-up that arrives before its call's record wait for
 exactly that record, without polling.
+
+Rows are written behind the router's journal (``WriteAhead``): a batch waits until the journal holds the
+events that ended its calls. The journal writes every ``FLUSH_S`` (20 ms) while this writer starts at
+once, so a row was most often stored first: a process killed between the two left a call logged as a
+callback the caller chose, while the restarted router, missing that choice, kept the caller in the menu
+(a CI run of ``test_restart_kill_control.py`` caught it: the caller was never hung up, and the callback
+never placed). Now the call log never says more than the journal does.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import functools
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 
@@ -33,15 +41,28 @@ REMEMBER = 1000  # written call ids kept, so a late wrap-up need not ask the sto
 BATCH = 200  # calls a transaction at most: a bounded statement, and waiters told in good time
 
 
+class WriteAhead(Protocol):
+    """The router's journal, as the call log's writer waits for it (``switchboard.journal.Journal``)."""
+
+    def mark(self) -> int: ...
+    async def kept_through(self, mark: int) -> None: ...
+
+
 class CallRecorder:
     def __init__(
-        self, call_log: CallLog, callers: CallerCache, retry_s: float = 0.5, practice: Classify = real_calls
+        self,
+        call_log: CallLog,
+        callers: CallerCache,
+        retry_s: float = 0.5,
+        practice: Classify = real_calls,
+        behind: WriteAhead | None = None,
     ) -> None:
         self._log = call_log
         self._callers = callers
         self._practice = practice  # demo and training calls are logged marked (switchboard/practice.py)
         self._retry_s = retry_s
-        self._queue: asyncio.Queue[cmd.LogCall] = asyncio.Queue()
+        self._behind = behind  # None: no journal (bench/journal_cost.py), nothing to wait for
+        self._queue: asyncio.Queue[tuple[cmd.LogCall, int]] = asyncio.Queue()
         self._pending: Counter[CallId] = Counter()  # handed over, not yet written
         self._written: OrderedDict[CallId, None] = OrderedDict()
         self._waiters: dict[CallId, list[asyncio.Future[None]]] = {}
@@ -49,7 +70,8 @@ class CallRecorder:
     def notice(self, command: cmd.LogCall) -> None:
         """The bus hands it every finished call (switchboard/command_table.py)."""
         self._pending[command.record.call] += 1
-        self._queue.put_nowait(command)
+        # Handed over as the router handles the event that ended the call: the journal has recorded it.
+        self._queue.put_nowait((command, 0 if self._behind is None else self._behind.mark()))
 
     async def replayed(self, records: Sequence[cmd.LogCall]) -> int:
         """Calls a restart's replay saw end: written unless the call log has them already (it has all
@@ -89,7 +111,9 @@ class CallRecorder:
             batch = [await self._queue.get()]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._write(batch)
+            if self._behind is not None:
+                await self._behind.kept_through(max(mark for _, mark in batch))
+            await self._write([command for command, _ in batch])
             for _ in batch:
                 self._queue.task_done()
 
