@@ -54,6 +54,7 @@ from switchboard.journal import Journal
 from switchboard.metrics import Metrics
 from switchboard.oncall_chain import OnCallChain
 from switchboard.practice import Classify, counted, real_calls
+from switchboard.promises import KeptBeforeSaid
 from switchboard.recorder import AttemptRecorder, CallRecorder
 from switchboard.runtime import RouterLoop
 from switchboard.state_log import StateLog, StateLogCommand
@@ -157,7 +158,9 @@ class Service:
         self.recent_logs: deque[cmd.LogCall] = deque(maxlen=RECENT_LOGS)
         self.callers = CallerCache(store, store)
         self.hub = ConsoleHub(self.callers, floor(settings))
-        self.recorder = CallRecorder(store, self.callers, practice=practice)
+        self.recorder = CallRecorder(store, self.callers, practice=practice, behind=self.journal)
+        # A callback's confirmation is said once its booking is in the journal (switchboard/promises.py).
+        self.promised = KeptBeforeSaid(self.journal, lambda c: self.pbx.execute(c), self._leads)
         self.attempts = AttemptRecorder(store.escalations)
         self.followed = FollowedCalls(self.callers, store)  # what a follower does when a call ends
         self.webhooks = Webhooks()
@@ -251,7 +254,10 @@ class Service:
 
     def _to_pbx(self, command: cmd.PbxCommand) -> None:
         if self.standing.leading:
-            self.pbx.execute(command)
+            self.promised(command)
+
+    def _leads(self) -> bool:
+        return self.standing.leading
 
     def _to_training(self, command: cmd.TrainingChanged) -> None:
         if self.standing.leading:
@@ -389,6 +395,8 @@ class Service:
             self.journal.snapshot(self.router, self._clock())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.journal.flush(), 5)
+                await asyncio.wait_for(self.promised.idle(), 5)  # a confirmation held for that flush
+                await asyncio.wait_for(self.pbx.idle(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
             await asyncio.wait_for(self.attempts.flush(), 10)
