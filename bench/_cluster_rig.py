@@ -280,13 +280,16 @@ class StreamTap:
         self._redis = aioredis.Redis.from_url(cluster.redis.url)
         self._key = stream_key(cluster.prefix)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         after = "0-0"
-        while True:
+        # Until stopped, not only until cancelled: redis-py can lose a cancel that meets its blocking read,
+        # and a run at 00:50 UTC 2026-12-08 then sat in ``stop`` for minutes after its last call.
+        while not self._stopping:
             found = await self._redis.xread({self._key: after}, count=1000, block=1000)
             now = time.time()
             for entry_id, fields in entries_of(found):
@@ -295,6 +298,7 @@ class StreamTap:
                     self.read.append((now, fields[b"e"].decode()))
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
