@@ -5,47 +5,21 @@ the caller chose, say) that the restarted router does not know has ended."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
-from config.settings import load
-from crm_core.domain.journal import JournalLine, Kept, Snapshot
-from crm_core.sql.migrate import upgrade_async
-from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId
 from routing.router import Router
-from switchboard.bootstrap import build, normaliser
+from switchboard.bootstrap import Service
 from switchboard.callers import CallerCache
 from switchboard.journal import Journal
 from switchboard.recorder import CallRecorder
 from tests.support import radio_call
+from tests.switchboard.gated_journal import GatedJournalStore, gated_service, settle
 from tests.switchboard.test_journal import A1, plan
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class GatedJournalStore:
-    """The journal's store, whose appends wait until ``gate`` is set (a commit that takes its time)."""
-
-    def __init__(self) -> None:
-        self.gate = asyncio.Event()
-        self.lines: list[JournalLine] = []
-
-    async def append(self, lines: list[JournalLine], fence: int | None = None) -> None:
-        await self.gate.wait()
-        self.lines += lines
-
-    async def save_snapshot(self, snapshot: Snapshot, fence: int | None = None) -> None:
-        await self.gate.wait()
-
-    async def kept(self) -> Kept:
-        return Kept(None, tuple(self.lines))
-
-    async def forget(self, fence: int | None = None) -> None:
-        self.lines = []
 
 
 class CallLogStore:
@@ -60,11 +34,6 @@ class CallLogStore:
 
     async def find_all_by_number(self, e164: str, limit: int = 1000) -> tuple[object, ...]:
         return ()
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0.002)
 
 
 async def test_given_lines_not_yet_in_the_store_then_kept_through_waits_for_their_write() -> None:
@@ -130,17 +99,11 @@ async def test_given_a_call_ended_when_its_line_is_not_yet_kept_then_its_row_wai
 async def test_given_the_service_then_a_call_is_logged_only_once_its_end_is_in_the_journal(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    gated = GatedJournalStore()
-    store.journal = gated  # type: ignore[assignment]
-    settings = load(ROOT / "config" / "switchboard.toml", normaliser, env={})
-    service = await build(dataclasses.replace(settings, database_url=url), store=store, clock=lambda: 0.0)
-    assert service.journal is not None
-    runs = (service.journal.run, service.recorder.run, service.loop.run)
-    tasks = [asyncio.create_task(run()) for run in runs]
-    try:
+    def running(s: Service) -> tuple[Callable[[], Coroutine[Any, Any, None]], ...]:
+        assert s.journal is not None
+        return s.journal.run, s.recorder.run, s.loop.run
+
+    async with gated_service(tmp_path, running) as (service, store, gated):
         call = CallId("c-unknown-number")  # a number not in the plan: rejected and logged at once
         service.loop.submit(ev.CallArrived(call, "+19995550100", "+14155550123", None, 1.0))
         await settle()
@@ -149,10 +112,3 @@ async def test_given_the_service_then_a_call_is_logged_only_once_its_end_is_in_t
         assert await service.recorder.written(call, 5)
         assert await store.logged({call}) == {call}
         assert any('"CallArrived"' in line.event for line in gated.lines)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await service.ari.close()
-        await service.webhooks.close()
-        await store.close()

@@ -4,25 +4,21 @@ in between leaves a caller who heard nothing yet, not one told of a callback nob
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Coroutine
 from pathlib import Path
+from typing import Any
 
-from config.settings import load
-from crm_core.sql.migrate import upgrade_async
-from crm_core.sql.store import SqlStore
 from routing import commands as cmd
 from routing import events as ev
 from routing.ids import CallId
 from routing.router import Router
-from switchboard.bootstrap import build, normaliser
+from switchboard.bootstrap import Service
 from switchboard.journal import Journal
 from switchboard.promises import KeptBeforeSaid
 from telephony.pbx import PracticeCall
-from tests.switchboard.test_call_log_behind_journal import GatedJournalStore, settle
+from tests.switchboard.gated_journal import GatedJournalStore, gated_service, settle
 from tests.switchboard.test_journal import A1, plan
 
-ROOT = Path(__file__).resolve().parents[2]
 CALL = CallId("c1")
 CONFIRMED = cmd.EndCall(CALL, (CALL,), None, cmd.CALLBACK_CONFIRMED)
 
@@ -100,18 +96,14 @@ async def test_given_no_journal_then_the_confirmation_is_said_at_once() -> None:
 async def test_given_the_service_then_its_pbx_hears_the_confirmation_after_the_journal_write(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
-    await upgrade_async(url)
-    store = SqlStore.open(url, "US")
-    gated = GatedJournalStore()
-    store.journal = gated  # type: ignore[assignment]
     pbx = RecordingPbx()
-    settings = load(ROOT / "config" / "switchboard.toml", normaliser, env={})
-    service = await build(dataclasses.replace(settings, database_url=url), store=store, clock=lambda: 0.0,
-                          pbx=lambda submit, clock: pbx)  # fmt: skip
-    assert service.journal is not None
-    writer = asyncio.create_task(service.journal.run())
-    try:
+
+    def running(s: Service) -> tuple[Callable[[], Coroutine[Any, Any, None]], ...]:
+        assert s.journal is not None
+        return (s.journal.run,)
+
+    async with gated_service(tmp_path, running, lambda submit, clock: pbx) as (service, _, gated):
+        assert service.journal is not None
         service.journal.record(ev.CallbackRequested(CALL, 5.0), service.router)
         service.bus.publish(CONFIRMED)  # as the router's turn on that event would
         await settle()
@@ -119,9 +111,3 @@ async def test_given_the_service_then_its_pbx_hears_the_confirmation_after_the_j
         gated.gate.set()
         await asyncio.wait_for(service.promised.idle(), 5)
         assert pbx.executed[-1] == CONFIRMED
-    finally:
-        writer.cancel()
-        await asyncio.gather(writer, return_exceptions=True)
-        await service.ari.close()
-        await service.webhooks.close()
-        await store.close()
