@@ -11,9 +11,9 @@ exactly that record, without polling.
 Rows are written behind the router's journal (``WriteAhead``): a batch waits until the journal holds the
 events that ended its calls. The journal writes every ``FLUSH_S`` (20 ms) while this writer starts at
 once, so a row was most often stored first: a process killed between the two left a call logged as a
-callback the caller chose, while the restarted router, missing that choice, kept the caller in the menu
-(a CI run of ``test_restart_kill_control.py`` caught it: the caller was never hung up, and the callback
-never placed). Now the call log never says more than the journal does.
+callback the caller chose, while the restarted router, missing that choice, still had the caller waiting
+in line (a CI run of ``test_restart_kill_control.py`` caught it: the caller was never hung up, and the
+callback never placed). Now the call log never says more than the journal does.
 """
 
 from __future__ import annotations
