@@ -395,8 +395,8 @@ class Service:
             self.journal.snapshot(self.router, self._clock())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.journal.flush(), 5)
-                await asyncio.wait_for(self.promised.idle(), 5)  # a confirmation held for that flush
-                await asyncio.wait_for(self.pbx.idle(), 5)
+                if await asyncio.wait_for(self.promised.idle(), 5):  # a confirmation held for that flush
+                    await asyncio.wait_for(self.pbx.idle(), 5)
             await asyncio.wait_for(self.identifier.idle(), 5)
             await asyncio.wait_for(self.recorder.flush(), 10)
             await asyncio.wait_for(self.attempts.flush(), 10)

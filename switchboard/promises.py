@@ -53,7 +53,9 @@ class KeptBeforeSaid:
         if self._leading():
             self._execute(command)
 
-    async def idle(self) -> None:
-        """Every promise held so far carried out (or dropped: no longer leading)."""
+    async def idle(self) -> bool:
+        """Every promise held so far carried out (or dropped: no longer leading); whether there was any."""
+        held = bool(self._waiting)
         while self._waiting:
             await asyncio.gather(*self._waiting, return_exceptions=True)
+        return held

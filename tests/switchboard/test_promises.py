@@ -61,8 +61,9 @@ async def test_given_a_callback_confirmed_then_it_is_said_once_the_journal_holds
         await settle()
         assert said == [other]
         store.gate.set()
-        await asyncio.wait_for(promised.idle(), 5)
+        assert await asyncio.wait_for(promised.idle(), 5)  # one was held
         assert said == [other, CONFIRMED] and len(store.lines) == 1
+        assert not await promised.idle()  # none now
     finally:
         writer.cancel()
 
