@@ -77,6 +77,14 @@ RETRY_S = 0.5
 Clock = Callable[[], float]
 
 
+class WriteAhead(Protocol):
+    """The journal as what must not get ahead of it waits for it: the call log's writer, a callback's
+    confirmation (``Journal``)."""
+
+    def mark(self) -> int: ...
+    async def kept_through(self, mark: int) -> None: ...
+
+
 class JournalStore(Protocol):
     """The store's side: ``crm_core.sql.journal.SqlJournal``."""
 

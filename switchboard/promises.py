@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Callable
 
 from routing import commands as cmd
-from switchboard.recorder import WriteAhead
+from switchboard.journal import WriteAhead
 
 
 def promises(command: cmd.PbxCommand) -> bool:

@@ -23,7 +23,6 @@ import functools
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
 import structlog
 
@@ -33,19 +32,13 @@ from crm_core.domain.ports import CallLog
 from routing import commands as cmd
 from routing.ids import CallId
 from switchboard.callers import CallerCache
+from switchboard.journal import WriteAhead
 from switchboard.practice import Classify, real_calls
 from switchboard.retry import until_done
 
 log = structlog.get_logger("recorder")
 REMEMBER = 1000  # written call ids kept, so a late wrap-up need not ask the store
 BATCH = 200  # calls a transaction at most: a bounded statement, and waiters told in good time
-
-
-class WriteAhead(Protocol):
-    """The router's journal, as the call log's writer waits for it (``switchboard.journal.Journal``)."""
-
-    def mark(self) -> int: ...
-    async def kept_through(self, mark: int) -> None: ...
 
 
 class CallRecorder:
